@@ -1,0 +1,129 @@
+//! The launcher's only `unsafe` code: the handful of system calls the five
+//! steps make that `caps` does not cover. Each failure becomes
+//! `io::Error::last_os_error()` through [`cvt`].
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::RawFd;
+
+/// Turns a `-1` return into the calling thread's `errno`.
+fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Whether `fd` is open.
+pub fn fd_is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD takes no pointer; an invalid fd only yields EBADF.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+/// Opens `/dev/null` read-write at the lowest free descriptor.
+pub fn open_dev_null() -> io::Result<RawFd> {
+    // SAFETY: the path is a NUL-terminated literal; flags take no pointer.
+    cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) })
+}
+
+/// Closes every descriptor from `first` up.
+pub fn close_from(first: RawFd) -> io::Result<()> {
+    // SAFETY: close_range takes plain integers and touches no memory of ours.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, 0) };
+    if ret == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::ENOSYS) {
+        return Err(err);
+    }
+    // Kernels before 5.9: close one by one up to the soft limit.
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) })?;
+    for fd in first..(lim.rlim_cur.min(1 << 20) as RawFd) {
+        // SAFETY: closing an fd we do not own is exactly the intent here:
+        // nothing in this process uses descriptors above 2 yet.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
+/// `socket(domain, SOCK_RAW, protocol)`, inheritable across exec on purpose.
+pub fn raw_socket(domain: libc::c_int, protocol: libc::c_int) -> io::Result<RawFd> {
+    // SAFETY: plain integer arguments.
+    cvt(unsafe { libc::socket(domain, libc::SOCK_RAW, protocol) })
+}
+
+/// `dup2(from, to)`; `from` stays open.
+pub fn dup2(from: RawFd, to: RawFd) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    cvt(unsafe { libc::dup2(from, to) }).map(drop)
+}
+
+/// `close(fd)`.
+pub fn close(fd: RawFd) {
+    // SAFETY: plain integer argument; the caller owns `fd`.
+    unsafe { libc::close(fd) };
+}
+
+/// Real, effective and saved user ids.
+pub fn getresuid() -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three valid, writable uid_t; getresuid cannot fail with them.
+    unsafe { libc::getresuid(&mut r, &mut e, &mut s) };
+    (r, e, s)
+}
+
+/// Real, effective and saved group ids.
+pub fn getresgid() -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three valid, writable gid_t; getresgid cannot fail with them.
+    unsafe { libc::getresgid(&mut r, &mut e, &mut s) };
+    (r, e, s)
+}
+
+
+/// Replaces the supplementary groups with `gid` alone.
+pub fn setgroups_to(gid: u32) -> io::Result<()> {
+    let list = [gid];
+    // SAFETY: `list` is a valid array of one gid_t.
+    cvt(unsafe { libc::setgroups(1, list.as_ptr()) }).map(drop)
+}
+
+/// `setresgid(gid, gid, gid)`.
+pub fn setresgid(gid: u32) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    cvt(unsafe { libc::setresgid(gid, gid, gid) }).map(drop)
+}
+
+/// `setresuid(uid, uid, uid)`.
+pub fn setresuid(uid: u32) -> io::Result<()> {
+    // SAFETY: plain integer arguments.
+    cvt(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
+}
+
+/// `prctl(PR_GET_NO_NEW_PRIVS)`.
+pub fn no_new_privs() -> io::Result<bool> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) }).map(|v| v == 1)
+}
+
+/// `execve(path, argv, envp)`; returns only on failure.
+pub fn execve(path: &CString, argv: &[CString], envp: &[CString]) -> io::Error {
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
+    envp_ptrs.push(std::ptr::null());
+    // SAFETY: every pointer is to a NUL-terminated string owned by `path`,
+    // `argv` or `envp`, which outlive the call; both arrays end with null.
+    unsafe { libc::execve(path.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr()) };
+    io::Error::last_os_error()
+}

@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, and only the missing ones.
+# Usage: scripts/install-deps.sh GROUP...   (groups: demo test bench)
+# Run as root on Debian 12; elsewhere it names what is missing and stops.
+set -eu
+
+pkgs=""
+for group in "$@"; do
+    case "$group" in
+        # setcap/getcap, setpriv (util-linux), useradd (passwd)
+        demo) pkgs="$pkgs libcap2-bin util-linux passwd" ;;
+        # the demo's, plus: iputils ping to compare against; ip netns for the
+        # hostile responder; SELinux toolchain and Debian's reference policy
+        # for the module and its offline checks; TOMOYO tools; QEMU and cpio
+        # for the VM suite; strace for the privileged-syscall counts.
+        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iproute2 \
+              selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
+              setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace" ;;
+        bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
+        *) echo "install-deps: unknown group '$group' (demo, test, bench)" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for p in $pkgs; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$status" = installed ] || case " $missing " in *" $p "*) ;; *) missing="$missing $p" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: please install:$missing" >&2
+    exit 2
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
