@@ -1,0 +1,5 @@
+//! `make bench` harness. (Being written.)
+fn main() {
+    eprintln!("bench: not written yet");
+    std::process::exit(2);
+}
