@@ -1,5 +1,8 @@
 //! The crate's only `unsafe` code: thin wrappers around the few system calls
-//! the handoff needs. Each returns `io::Error::last_os_error()` on failure.
+//! the handoff and (feature `sandbox`) the worker's lock-down need, plus
+//! [`probe`], the forbidden calls a compromised worker would try, used by the
+//! sandbox tests and examples. Each returns `io::Error::last_os_error()` on
+//! failure.
 
 use std::io;
 use std::os::fd::RawFd;
@@ -20,7 +23,13 @@ pub fn getsockopt_int(fd: RawFd, level: libc::c_int, opt: libc::c_int) -> io::Re
     // SAFETY: `value` and `len` are valid for writes of the sizes passed; the
     // kernel checks `fd` itself and fails with EBADF/ENOTSOCK if it is bad.
     cvt(unsafe {
-        libc::getsockopt(fd, level, opt, (&mut value as *mut libc::c_int).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            level,
+            opt,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
     })?;
     Ok(value)
 }
@@ -50,4 +59,393 @@ pub fn clear_cloexec(fd: RawFd) -> io::Result<()> {
 /// The calling process's pid.
 pub fn getpid() -> u32 {
     std::process::id()
+}
+
+// ---------------------------------------------------------------------------
+// The worker's lock-down (feature `sandbox`).
+
+/// `setrlimit(resource, {soft, hard})`.
+#[cfg(feature = "sandbox")]
+pub fn setrlimit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    // SAFETY: `lim` is a valid, initialised rlimit that the kernel only reads.
+    cvt(unsafe { libc::setrlimit(resource, &lim) })?;
+    Ok(())
+}
+
+/// `getrlimit(resource)` as `(soft, hard)`.
+#[cfg(feature = "sandbox")]
+pub fn getrlimit(resource: libc::__rlimit_resource_t) -> io::Result<(u64, u64)> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is valid for writes of one rlimit.
+    cvt(unsafe { libc::getrlimit(resource, &mut lim) })?;
+    Ok((lim.rlim_cur, lim.rlim_max))
+}
+
+/// `unshare(flags)`.
+#[cfg(feature = "sandbox")]
+pub fn unshare(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: unshare takes no pointer; the kernel validates the flags.
+    cvt(unsafe { libc::unshare(flags) })?;
+    Ok(())
+}
+
+/// Empties the permitted, effective and inheritable capability sets (which
+/// also empties the ambient set) with `capset(2)`. Lowering needs no
+/// privilege.
+#[cfg(feature = "sandbox")]
+pub fn capset_clear() -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let mut header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: version 3 takes a header and an array of two data structs,
+    // both valid and `repr(C)` as in <linux/capability.h>; the kernel reads
+    // `data` and may write the preferred version into `header`.
+    let ret = unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) };
+    cvt(ret as libc::c_int)?;
+    Ok(())
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: irreversible, needs no privilege.
+#[cfg(feature = "sandbox")]
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Whether `fd` is a regular file (where `RLIMIT_FSIZE` applies to writes).
+#[cfg(feature = "sandbox")]
+pub fn is_regular_file(fd: RawFd) -> io::Result<bool> {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `st` is valid for writes of one `struct stat`; the kernel
+    // checks `fd`.
+    cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it filled `st` in.
+    let st = unsafe { st.assume_init() };
+    Ok(st.st_mode & libc::S_IFMT == libc::S_IFREG)
+}
+
+/// `close(fd)` of a descriptor nobody owns as an `OwnedFd` (one found in
+/// `/proc/self/fd` that was not handed over).
+#[cfg(feature = "sandbox")]
+pub fn close_raw(fd: RawFd) -> io::Result<()> {
+    // SAFETY: closing an fd cannot violate memory safety; the caller makes
+    // sure no Rust object still owns it.
+    cvt(unsafe { libc::close(fd) })?;
+    Ok(())
+}
+
+/// What a compromised worker would try after lock-down, and the few calls the
+/// sandbox tests need to play the launcher (open raw sockets, drop ids) and
+/// the worker (echo over a raw socket). Each is the bare system call, so that
+/// a test sees exactly the outcome the kernel gives.
+#[cfg(feature = "sandbox")]
+pub mod probe {
+    use std::ffi::CStr;
+    use std::io;
+    use std::net::SocketAddr;
+    use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+    use super::cvt;
+
+    fn cvt_long(ret: libc::c_long) -> io::Result<libc::c_long> {
+        if ret == -1 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(ret)
+        }
+    }
+
+    fn cvt_size(ret: libc::ssize_t) -> io::Result<usize> {
+        if ret == -1 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(ret as usize)
+        }
+    }
+
+    /// `socket(domain, ty, protocol)`.
+    pub fn socket(
+        domain: libc::c_int,
+        ty: libc::c_int,
+        protocol: libc::c_int,
+    ) -> io::Result<OwnedFd> {
+        // SAFETY: socket takes no pointer.
+        let fd = cvt(unsafe { libc::socket(domain, ty, protocol) })?;
+        // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// `execve(path, [path], [])`; returns only on failure.
+    pub fn execve(path: &CStr) -> io::Error {
+        let argv = [path.as_ptr(), std::ptr::null()];
+        let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+        // SAFETY: `path` is NUL-terminated; argv and envp are NULL-terminated
+        // arrays of valid C strings that outlive the call.
+        unsafe { libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        io::Error::last_os_error()
+    }
+
+    /// `openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC)`.
+    pub fn open_read(path: &CStr) -> io::Result<OwnedFd> {
+        // SAFETY: `path` is NUL-terminated; no mode argument for O_RDONLY.
+        let fd = cvt(unsafe {
+            libc::openat(
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        })?;
+        // SAFETY: `fd` was just returned by openat() and is owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+        // SAFETY: sockaddr_storage is plain old data; all-zero is valid.
+        let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let len = match addr {
+            SocketAddr::V4(a) => {
+                let sin = libc::sockaddr_in {
+                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_port: a.port().to_be(),
+                    sin_addr: libc::in_addr {
+                        s_addr: u32::from_ne_bytes(a.ip().octets()),
+                    },
+                    sin_zero: [0; 8],
+                };
+                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+                unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
+                std::mem::size_of::<libc::sockaddr_in>()
+            }
+            SocketAddr::V6(a) => {
+                let sin6 = libc::sockaddr_in6 {
+                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                    sin6_port: a.port().to_be(),
+                    sin6_flowinfo: a.flowinfo(),
+                    sin6_addr: libc::in6_addr {
+                        s6_addr: a.ip().octets(),
+                    },
+                    sin6_scope_id: a.scope_id(),
+                };
+                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+                unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
+                std::mem::size_of::<libc::sockaddr_in6>()
+            }
+        };
+        (ss, len as libc::socklen_t)
+    }
+
+    /// `connect(fd, addr)`.
+    pub fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
+        let (ss, len) = sockaddr(addr);
+        // SAFETY: `ss` holds a valid socket address of `len` bytes.
+        cvt(unsafe { libc::connect(fd, (&ss as *const libc::sockaddr_storage).cast(), len) })?;
+        Ok(())
+    }
+
+    /// `bind(fd, addr)`.
+    pub fn bind(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
+        let (ss, len) = sockaddr(addr);
+        // SAFETY: `ss` holds a valid socket address of `len` bytes.
+        cvt(unsafe { libc::bind(fd, (&ss as *const libc::sockaddr_storage).cast(), len) })?;
+        Ok(())
+    }
+
+    /// `sendto(fd, buf, 0, addr)`.
+    pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+        let (ss, len) = sockaddr(addr);
+        // SAFETY: `buf` is valid for reads of its length; `ss` holds a valid
+        // socket address of `len` bytes.
+        cvt_size(unsafe {
+            libc::sendto(
+                fd,
+                buf.as_ptr().cast(),
+                buf.len(),
+                0,
+                (&ss as *const libc::sockaddr_storage).cast(),
+                len,
+            )
+        })
+    }
+
+    /// `recvmsg(fd, one iovec over buf, no control, 0)`: the call the worker
+    /// uses, so the probe exercises the same allowlist entry.
+    pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        // SAFETY: msghdr is plain old data; all-zero is valid.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        // SAFETY: `msg` points at one iovec valid for writes of `buf.len()`
+        // bytes, and has no name or control buffer.
+        cvt_size(unsafe { libc::recvmsg(fd, &mut msg, 0) })
+    }
+
+    /// `poll([{fd, POLLIN}], timeout_ms)`: whether `fd` became readable.
+    pub fn poll_in(fd: RawFd, timeout_ms: libc::c_int) -> io::Result<bool> {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is one valid pollfd.
+        let n = cvt(unsafe { libc::poll(&mut pfd, 1, timeout_ms) })?;
+        Ok(n == 1 && pfd.revents & libc::POLLIN != 0)
+    }
+
+    /// `write(fd, buf)`.
+    pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is valid for reads of its length.
+        cvt_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
+    }
+
+    /// `setsockopt(fd, level, opt, &value)` for an integer option.
+    pub fn setsockopt_int(
+        fd: RawFd,
+        level: libc::c_int,
+        opt: libc::c_int,
+        value: libc::c_int,
+    ) -> io::Result<()> {
+        // SAFETY: `value` is valid for reads of the size passed.
+        cvt(unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                opt,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        })?;
+        Ok(())
+    }
+
+    /// `ptrace(PTRACE_ATTACH, pid)`.
+    pub fn ptrace_attach(pid: libc::pid_t) -> io::Result<()> {
+        // SAFETY: PTRACE_ATTACH ignores addr and data.
+        cvt_long(unsafe {
+            libc::ptrace(
+                libc::PTRACE_ATTACH,
+                pid,
+                0 as libc::c_long,
+                0 as libc::c_long,
+            )
+        })?;
+        Ok(())
+    }
+
+    /// `mount("none", target, "tmpfs", 0, NULL)`.
+    #[allow(clippy::manual_c_str_literals)] // c"" needs Rust 1.77; the workspace supports 1.75
+    pub fn mount_tmpfs(target: &CStr) -> io::Result<()> {
+        // SAFETY: all strings are NUL-terminated; data may be NULL.
+        cvt(unsafe {
+            libc::mount(
+                b"none\0".as_ptr().cast(),
+                target.as_ptr(),
+                b"tmpfs\0".as_ptr().cast(),
+                0,
+                std::ptr::null(),
+            )
+        })?;
+        Ok(())
+    }
+
+    /// `kill(pid, sig)`.
+    pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+        // SAFETY: kill takes no pointer.
+        cvt(unsafe { libc::kill(pid, sig) })?;
+        Ok(())
+    }
+
+    /// `prctl(PR_SET_DUMPABLE, value)`.
+    pub fn set_dumpable(value: bool) -> io::Result<()> {
+        // SAFETY: PR_SET_DUMPABLE takes integer arguments only.
+        cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, value as libc::c_ulong, 0, 0, 0) })?;
+        Ok(())
+    }
+
+    /// `mmap(NULL, 4096, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS)`,
+    /// unmapped again on success.
+    pub fn mmap_exec() -> io::Result<()> {
+        // SAFETY: an anonymous mapping at a kernel-chosen address cannot
+        // alias existing memory.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `p` is the 4096-byte mapping created above, used by nothing.
+        cvt(unsafe { libc::munmap(p, 4096) })?;
+        Ok(())
+    }
+
+    /// `fork()`; the child `_exit(0)`s at once and the parent reaps it.
+    /// Only for single-threaded callers.
+    pub fn fork_and_reap() -> io::Result<()> {
+        // SAFETY: the child only calls the async-signal-safe `_exit`.
+        let pid = cvt(unsafe { libc::fork() })?;
+        if pid == 0 {
+            // SAFETY: `_exit` ends the child without running Rust or libc
+            // cleanup that could touch state shared with the parent.
+            unsafe { libc::_exit(0) };
+        }
+        let mut status = 0;
+        // SAFETY: `status` is valid for writes.
+        cvt(unsafe { libc::waitpid(pid, &mut status, 0) })?;
+        Ok(())
+    }
+
+    /// Plays the launcher's drop: no supplementary groups, then all gids and
+    /// uids set to `uid`/`gid`, which also empties every capability set.
+    pub fn drop_to(uid: libc::uid_t, gid: libc::gid_t) -> io::Result<()> {
+        // SAFETY: an empty group list needs no pointer to be valid.
+        cvt(unsafe { libc::setgroups(0, std::ptr::null()) })?;
+        // SAFETY: integer arguments only.
+        cvt(unsafe { libc::setresgid(gid, gid, gid) })?;
+        // SAFETY: integer arguments only.
+        cvt(unsafe { libc::setresuid(uid, uid, uid) })?;
+        Ok(())
+    }
+
+    /// The parent process's pid.
+    pub fn getppid() -> libc::pid_t {
+        // SAFETY: getppid cannot fail and takes no argument.
+        unsafe { libc::getppid() }
+    }
 }

@@ -1,0 +1,376 @@
+//! The worker's sandbox profile, applied for real. Seccomp, Landlock,
+//! rlimits and namespaces cannot be undone, so every case runs in a child
+//! process: the `sandbox_probe` example (also bin `privsep-sandbox-probe`), which opens
+//! raw ICMP sockets as root, drops to `nobody` like the launcher, calls
+//! `policy::sandbox::lock_down` and then performs one action. Each test
+//! asserts the exact way the child ends. Needs root (raw sockets).
+
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+
+/// The examples, as the bins cargo builds (fresh) for this test.
+fn example(name: &str) -> PathBuf {
+    PathBuf::from(match name {
+        "sandbox_probe" => env!("CARGO_BIN_EXE_privsep-sandbox-probe"),
+        "malicious" => env!("CARGO_BIN_EXE_privsep-sandbox-malicious"),
+        _ => panic!("no example {name}"),
+    })
+}
+
+struct Outcome {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+fn run(name: &str, args: &[&str], stdout: Stdio) -> Outcome {
+    let out = Command::new(example(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("spawn example");
+    Outcome {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn probe(action: &str) -> Outcome {
+    run("sandbox_probe", &[action], Stdio::piped())
+}
+
+/// The child got through `lock_down` with every layer in place, then reached
+/// the action.
+fn assert_locked(o: &Outcome, action: &str) {
+    assert!(
+        o.stdout.contains("namespaces: user+net+ipc+uts\n"),
+        "namespaces not entered: {o:?}"
+    );
+    assert!(
+        o.stdout.contains("landlock: fully enforced")
+            || o.stdout.contains("landlock: partially enforced"),
+        "{o:?}"
+    );
+    assert!(o.stdout.contains("seccomp: allowlist of"), "{o:?}");
+    assert!(
+        o.stdout.contains(&format!("locked\nattempt {action}\n")),
+        "{o:?}"
+    );
+}
+
+/// The action was the child's last system call: seccomp killed the process.
+fn assert_killed_by_seccomp(action: &str) {
+    let o = probe(action);
+    assert_locked(&o, action);
+    assert_eq!(
+        o.status.signal(),
+        Some(libc::SIGSYS),
+        "{action}: expected SIGSYS: {o:?}"
+    );
+    assert!(!o.stdout.contains("returned:"), "{action} came back: {o:?}");
+}
+
+#[test]
+fn raw_socket_is_killed() {
+    assert_killed_by_seccomp("socket-raw");
+}
+
+#[test]
+fn udp_socket_is_killed() {
+    assert_killed_by_seccomp("socket-udp");
+}
+
+#[test]
+fn execve_is_killed() {
+    assert_killed_by_seccomp("execve");
+}
+
+#[test]
+fn openat_is_killed() {
+    assert_killed_by_seccomp("openat");
+}
+
+#[test]
+fn connect_on_the_raw_socket_is_killed() {
+    assert_killed_by_seccomp("connect");
+}
+
+#[test]
+fn bind_on_the_raw_socket_is_killed() {
+    assert_killed_by_seccomp("bind");
+}
+
+#[test]
+fn ptrace_is_killed() {
+    assert_killed_by_seccomp("ptrace");
+}
+
+#[test]
+fn ip_hdrincl_is_killed() {
+    assert_killed_by_seccomp("hdrincl");
+}
+
+#[test]
+fn unshare_is_killed() {
+    assert_killed_by_seccomp("unshare");
+}
+
+#[test]
+fn mount_is_killed() {
+    assert_killed_by_seccomp("mount");
+}
+
+#[test]
+fn kill_of_another_process_is_killed() {
+    assert_killed_by_seccomp("kill-parent");
+}
+
+#[test]
+fn regaining_dumpable_is_killed() {
+    assert_killed_by_seccomp("dumpable");
+}
+
+#[test]
+fn fork_is_killed() {
+    assert_killed_by_seccomp("fork");
+}
+
+#[test]
+fn executable_mapping_is_killed() {
+    assert_killed_by_seccomp("mmap-exec");
+}
+
+#[test]
+fn write_to_the_socket_is_killed() {
+    assert_killed_by_seccomp("write-socket");
+}
+
+#[test]
+fn malicious_example_dies_of_sigsys() {
+    let o = run("malicious", &[], Stdio::piped());
+    assert!(o.stdout.contains("locked down; now trying socket"), "{o:?}");
+    assert!(!o.stdout.contains("did not stop it"), "{o:?}");
+    assert_eq!(o.status.signal(), Some(libc::SIGSYS), "{o:?}");
+}
+
+#[test]
+fn inherited_raw_sockets_still_ping_loopback_from_the_new_netns() {
+    let o = probe("ping");
+    assert_locked(&o, "ping");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(
+        o.stdout.contains("echo reply from 127.0.0.1 seq=1\n"),
+        "{o:?}"
+    );
+    // IPv6 is part of the test unless this machine has none at all.
+    if !o.stdout.contains("no icmp6 socket") {
+        assert!(o.stdout.contains("echo reply from ::1 seq=2\n"), "{o:?}");
+    }
+    assert!(o.stdout.contains("returned: pinged"), "{o:?}");
+}
+
+#[test]
+fn normal_exit_survives_the_filter() {
+    let o = probe("exit");
+    assert_locked(&o, "exit");
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert!(o.stdout.contains("returned: exiting"), "{o:?}");
+    assert!(
+        o.stdout.contains(" fsize=0 "),
+        "stdout is a pipe, so FSIZE must be 0: {o:?}"
+    );
+}
+
+#[test]
+fn abort_still_raises_sigabrt() {
+    // A panic under panic=abort must look like one, not like a sandbox kill.
+    let o = probe("abort");
+    assert_locked(&o, "abort");
+    assert_eq!(o.status.signal(), Some(libc::SIGABRT), "{o:?}");
+}
+
+#[test]
+fn output_to_a_regular_file_keeps_working() {
+    let path = std::env::temp_dir().join(format!("privsep-sandbox-{}.out", std::process::id()));
+    let file = std::fs::File::create(&path).expect("temp file");
+    let o = run("sandbox_probe", &["exit"], Stdio::from(file));
+    let text = std::fs::read_to_string(&path).expect("read back");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(o.status.code(), Some(0), "{o:?}\n{text}");
+    assert!(
+        text.contains("fsize unchanged (output is a regular file)"),
+        "{text}"
+    );
+    assert!(text.contains("returned: exiting"), "{text}");
+}
+
+#[test]
+fn rlimit_nproc_holds_inside_the_new_user_namespace() {
+    let o = probe("nproc");
+    assert!(o.stdout.contains("namespaces: user+net+ipc+uts\n"), "{o:?}");
+    assert!(
+        o.stdout
+            .contains("getrlimit nproc=Ok((0, 0)) fsize=Ok((0, 0))"),
+        "{o:?}"
+    );
+    assert!(
+        o.stdout.contains("attempt fork\nreturned: errno 11 "),
+        "fork must fail with EAGAIN: {o:?}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+}
+
+#[test]
+fn landlock_alone_denies_files() {
+    let o = probe("landlock-open");
+    assert!(
+        o.stdout.contains("landlock: fully enforced")
+            || o.stdout.contains("landlock: partially enforced"),
+        "{o:?}"
+    );
+    assert!(
+        o.stdout.contains("returned: errno 13 "),
+        "open must fail with EACCES: {o:?}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+}
+
+#[test]
+fn landlock_alone_denies_tcp_connect() {
+    let o = probe("landlock-tcp");
+    assert!(
+        o.stdout.contains("landlock: fully enforced")
+            || o.stdout.contains("landlock: partially enforced"),
+        "{o:?}"
+    );
+    // Without Landlock this would be ECONNREFUSED (111).
+    assert!(
+        o.stdout.contains("returned: errno 13 "),
+        "connect must fail with EACCES: {o:?}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+}
+
+fn proc_field<'a>(text: &'a str, key: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("{key} missing in\n{text}"))
+}
+
+#[test]
+fn proc_shows_the_locked_down_state() {
+    let mut child = Command::new(example("sandbox_probe"))
+        .arg("hold")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn probe");
+    let pid = child.id();
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    for line in out.by_ref().lines() {
+        let line = line.expect("read probe output");
+        seen.push_str(&line);
+        seen.push('\n');
+        if line == "holding" {
+            break;
+        }
+    }
+    assert!(
+        seen.ends_with("attempt hold\nholding\n"),
+        "probe did not reach hold:\n{seen}"
+    );
+
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("fd dir")
+        .map(|e| {
+            e.expect("fd entry")
+                .file_name()
+                .to_str()
+                .expect("utf-8")
+                .parse()
+                .expect("number")
+        })
+        .collect();
+    fds.sort_unstable();
+    let own_net = std::fs::read_link("/proc/self/ns/net").expect("own netns");
+    let its_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("its netns");
+    let own_user = std::fs::read_link("/proc/self/ns/user").expect("own userns");
+    let its_user = std::fs::read_link(format!("/proc/{pid}/ns/user")).expect("its userns");
+
+    drop(child.stdin.take()); // releases the probe
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).expect("rest of output");
+    let exit = child.wait().expect("wait");
+
+    assert_eq!(proc_field(&status, "Seccomp"), "2", "{status}");
+    assert_eq!(proc_field(&status, "NoNewPrivs"), "1", "{status}");
+    for set in ["CapPrm", "CapEff", "CapInh", "CapAmb"] {
+        assert_eq!(
+            proc_field(&status, set),
+            "0000000000000000",
+            "{set}\n{status}"
+        );
+    }
+    let sockets = if seen.contains("no icmp6 socket") {
+        1
+    } else {
+        2
+    };
+    assert_eq!(
+        fds,
+        (0..3 + sockets).collect::<Vec<i32>>(),
+        "only stdio and the sockets"
+    );
+    let limit = |name: &str| -> Vec<String> {
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name}\n{limits}"));
+        line[name.len()..]
+            .split_whitespace()
+            .take(2)
+            .map(str::to_string)
+            .collect()
+    };
+    let nofile = (3 + sockets).to_string();
+    assert_eq!(
+        limit("Max open files"),
+        [nofile.clone(), nofile],
+        "{limits}"
+    );
+    assert_eq!(limit("Max processes"), ["0", "0"], "{limits}");
+    assert_eq!(limit("Max file size"), ["0", "0"], "{limits}");
+    assert_eq!(limit("Max core file size"), ["0", "0"], "{limits}");
+    assert_ne!(
+        own_net, its_net,
+        "the probe must be in a network namespace of its own"
+    );
+    assert_ne!(
+        own_user, its_user,
+        "the probe must be in a user namespace of its own"
+    );
+    assert!(rest.contains("returned: released"), "{rest}");
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+}
