@@ -99,15 +99,23 @@ fn highest_fd(sockets: &[HandedSocket]) -> RawFd {
 }
 
 /// Closes every descriptor above 2 that is not one of `sockets` (left over
-/// by name resolution, say) and returns their numbers. Uses `/proc/self/fd`.
+/// by name resolution, say) and returns their numbers. Lists
+/// `/proc/self/fd`, or probes every number below the soft `RLIMIT_NOFILE`
+/// (at most 65536) when that cannot be read (no /proc, no fd to spare).
 pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyError> {
-    let entries = std::fs::read_dir("/proc/self/fd")
-        .map_err(|e| err("close stray fds", format!("/proc/self/fd: {e}")))?;
-    // Collect first: the directory's own fd is among the entries and is
-    // gone once the iterator is dropped.
-    let listed: Vec<RawFd> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
+    let listed: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
+        // Collect first: the directory's own fd is among the entries and is
+        // gone once the iterator is dropped (hence the fd_flags check below).
+        Ok(entries) => entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect(),
+        Err(_) => {
+            let soft = sys::getrlimit(libc::RLIMIT_NOFILE)
+                .map(|l| l.0)
+                .unwrap_or(1024);
+            (3..soft.clamp(1024, 65536) as RawFd).collect()
+        }
+    };
     let mut closed = Vec::new();
     for fd in listed {
         if fd <= 2 || sockets.iter().any(|s| s.fd == fd) || sys::fd_flags(fd).is_err() {
@@ -128,7 +136,12 @@ pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyErr
 /// its first line. Nothing else can be written (no open, Landlock denies
 /// every file), so the limit guards nothing there. The report says so.
 pub fn apply_rlimits(sockets: &[HandedSocket]) -> Result<String, PolicyError> {
-    let nofile = highest_fd(sockets) as u64 + 2;
+    // Never above the inherited hard limit: raising it would fail, and a
+    // user who lowered it (`ulimit -Hn`) gets the limit they chose.
+    let hard = sys::getrlimit(libc::RLIMIT_NOFILE)
+        .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE: {e}")))?
+        .1;
+    let nofile = (highest_fd(sockets) as u64 + 2).min(hard);
     let set = |name: &'static str, res, v: u64| {
         sys::setrlimit(res, v, v).map_err(|e| err("rlimits", format!("RLIMIT_{name}={v}: {e}")))
     };
@@ -145,12 +158,18 @@ pub fn apply_rlimits(sockets: &[HandedSocket]) -> Result<String, PolicyError> {
     } else {
         "fsize unchanged (output is a regular file)".to_string()
     };
-    Ok(format!("nofile={} nproc=0 {fsize} core=0", nofile - 1))
+    Ok(format!(
+        "nofile={} nproc=0 {fsize} core=0",
+        (highest_fd(sockets) as u64 + 1).min(hard)
+    ))
 }
 
 /// Lowers `RLIMIT_NOFILE` to exactly one above the highest descriptor in use.
 pub fn tighten_nofile(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
-    let v = highest_fd(sockets) as u64 + 1;
+    let hard = sys::getrlimit(libc::RLIMIT_NOFILE)
+        .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE: {e}")))?
+        .1;
+    let v = (highest_fd(sockets) as u64 + 1).min(hard);
     sys::setrlimit(libc::RLIMIT_NOFILE, v, v)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE={v}: {e}")))
 }
