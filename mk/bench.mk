@@ -1,0 +1,31 @@
+# make bench: privsep-ping against iputils ping, side by side (issue 7).
+# Never part of `make test` (nothing here is added to TEST_TARGETS): it
+# measures, it does not assert. Needs root. docs/performance.md explains it.
+#
+#   make bench                  the full run (a few minutes)
+#   BENCH_QUICK=1 make bench    reduced counts, for development
+#
+# privsep is installed into its own prefix so that the bench never disturbs
+# (or is disturbed by) the tests' staged install.
+
+BENCH_PREFIX ?= /tmp/privsep-bench
+BENCH_PING   ?= /usr/bin/ping
+BENCH_OUT    ?= $(CURDIR)/target/bench/results.json
+BENCH_BUILD  := $(CURDIR)/target/bench-harness
+
+.PHONY: bench bench-run
+bench:
+	@[ "$$(id -u)" = 0 ] || { echo "make bench: run as root (setcap, strace -u, flood ping)" >&2; exit 2; }
+	@scripts/install-deps.sh bench
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+	@$(MAKE) --no-print-directory bench-run PREFIX=$(BENCH_PREFIX) DESTDIR= CAPMODE=caps
+
+# Internal: runs in a recursive make whose PREFIX is the bench's, so that
+# BINDIR, LIBEXECDIR and RELEASE (the build whose dep-info gives the
+# launcher's source files) all name the bench install.
+bench-run: install
+	CARGO_TARGET_DIR=$(BENCH_BUILD) $(CARGO) build --release --locked -p bench
+	$(BENCH_BUILD)/release/bench --launcher $(BINDIR)/privsep-ping \
+	    --worker $(LIBEXECDIR)/privsep/ping-worker --iputils $(BENCH_PING) \
+	    --user $(TEST_USER) --release-dir $(RELEASE) --workspace $(CURDIR) \
+	    --out $(BENCH_OUT)
