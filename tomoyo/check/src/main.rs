@@ -1,0 +1,238 @@
+//! `tomoyo-policy-check`: parses privsep-ping's rendered TOMOYO 2.6 policy
+//! offline and checks it against the kernel's grammar and against the split
+//! it must enforce. Run by `make tomoyo-check` (part of `make test`).
+//!
+//! ```text
+//! tomoyo-policy-check check --layout LAYOUT DIR
+//!     DIR holds profile.conf, exception_policy.conf, domain_policy.conf
+//!     (and optionally manager.conf); LAYOUT is `privsep-render layout`'s
+//!     output. Exit 0: all good; 1: findings, one `FILE:LINE: reason` each.
+//! tomoyo-policy-check expect-reject --layout LAYOUT --good DIR FIXTURE...
+//!     Each FIXTURE replaces one file of the good policy and names, in its
+//!     `#! file:` and `#! expect:` header lines, which file and which reason.
+//!     Exit 0 only if every fixture is rejected for its reason.
+//! ```
+//! Bad usage or unreadable input: one line on stderr, exit 2.
+
+#![forbid(unsafe_code)]
+
+mod grammar;
+mod rules;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use grammar::{Diag, Sink};
+use rules::{Layout, Set, DOMAIN, EXCEPTION, PROFILE};
+
+const MANAGER: &str = "manager.conf";
+
+/// The files of one policy, by name.
+type Files = BTreeMap<&'static str, Vec<u8>>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("tomoyo-policy-check: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<bool, String> {
+    let usage = "usage: tomoyo-policy-check check --layout LAYOUT DIR | expect-reject --layout LAYOUT --good DIR FIXTURE...";
+    match args {
+        [cmd, flag, layout, dir] if cmd == "check" && flag == "--layout" => {
+            let layout = read_layout(layout)?;
+            let files = read_dir(dir)?;
+            let diags = check_all(&files, &layout);
+            for d in &diags {
+                eprintln!("{dir}/{}", where_(d));
+            }
+            if diags.is_empty() {
+                let counts: Vec<String> = files
+                    .iter()
+                    .map(|(name, bytes)| {
+                        format!(
+                            "{name} {} lines",
+                            bytes.iter().filter(|&&b| b == b'\n').count()
+                        )
+                    })
+                    .collect();
+                println!("tomoyo-policy-check: OK: {} ({})", dir, counts.join(", "));
+                println!(
+                    "tomoyo-policy-check: launcher {} may execute only worker {}; worker executes nothing, sends raw only as protocol 1 and 58",
+                    layout.launcher, layout.worker
+                );
+            }
+            Ok(diags.is_empty())
+        }
+        [cmd, f1, layout, f2, good, fixtures @ ..]
+            if cmd == "expect-reject" && f1 == "--layout" && f2 == "--good" =>
+        {
+            if fixtures.is_empty() {
+                return Err("expect-reject needs at least one fixture".into());
+            }
+            let layout = read_layout(layout)?;
+            let files = read_dir(good)?;
+            if !check_all(&files, &layout).is_empty() {
+                return Err(format!(
+                    "the good policy in {good} does not pass `check`; fix that first"
+                ));
+            }
+            let mut all_ok = true;
+            for f in fixtures {
+                all_ok &= expect_reject(f, &files, &layout)?;
+            }
+            Ok(all_ok)
+        }
+        _ => Err(usage.into()),
+    }
+}
+
+/// Reads `privsep-render layout` output (`KEY=value` lines).
+fn read_layout(path: &str) -> Result<Layout, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let get = |key: &str| -> Result<String, String> {
+        let v = text
+            .lines()
+            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+            .ok_or_else(|| format!("{path}: no {key}= line"))?;
+        if !v.starts_with('/') {
+            return Err(format!("{path}: {key} `{v}` is not absolute"));
+        }
+        Ok(rules::tomoyo_escape(v))
+    };
+    Ok(Layout {
+        launcher: get("LAUNCHER_PATH")?,
+        worker: get("WORKER_PATH")?,
+    })
+}
+
+fn read_dir(dir: &str) -> Result<Files, String> {
+    let mut files = Files::new();
+    for name in [PROFILE, EXCEPTION, DOMAIN, MANAGER] {
+        let p = Path::new(dir).join(name);
+        match std::fs::read(&p) {
+            Ok(b) => {
+                files.insert(name, b);
+            }
+            Err(e) if name == MANAGER && e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", p.display())),
+        }
+    }
+    Ok(files)
+}
+
+/// Parses every file, then runs the cross-file and intent checks.
+fn check_all(files: &Files, layout: &Layout) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    let parse = |name: &'static str, diags: &mut Vec<Diag>| {
+        let mut sink = Sink { file: name, diags };
+        let bytes = files.get(name).map(Vec::as_slice).unwrap_or_default();
+        grammar::lines(bytes, &mut sink)
+    };
+    let profile_lines = parse(PROFILE, &mut diags);
+    let exception_lines = parse(EXCEPTION, &mut diags);
+    let domain_lines = parse(DOMAIN, &mut diags);
+    let manager_lines = parse(MANAGER, &mut diags);
+    let profiles = grammar::profiles(
+        &profile_lines,
+        &mut Sink {
+            file: PROFILE,
+            diags: &mut diags,
+        },
+    );
+    let exception = grammar::exception(
+        &exception_lines,
+        &mut Sink {
+            file: EXCEPTION,
+            diags: &mut diags,
+        },
+    );
+    let domains = grammar::domains(
+        &domain_lines,
+        &mut Sink {
+            file: DOMAIN,
+            diags: &mut diags,
+        },
+    );
+    grammar::managers(
+        &manager_lines,
+        &mut Sink {
+            file: MANAGER,
+            diags: &mut diags,
+        },
+    );
+    let set = Set {
+        exception: &exception,
+        domains: &domains,
+        profiles: &profiles,
+    };
+    rules::check(&set, layout, &mut diags);
+    diags
+}
+
+/// Runs one negative fixture: it must be rejected, and for its reason.
+fn expect_reject(path: &str, good: &Files, layout: &Layout) -> Result<bool, String> {
+    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut file = None;
+    let mut expect = None;
+    let mut body = Vec::new();
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let s = String::from_utf8_lossy(line);
+        if let Some(v) = s.strip_prefix("#! file: ") {
+            file = Some(v.trim().to_string());
+        } else if let Some(v) = s.strip_prefix("#! expect: ") {
+            expect = Some(v.trim().to_string());
+        } else {
+            body.extend_from_slice(line);
+        }
+    }
+    let (Some(file), Some(expect)) = (file, expect) else {
+        return Err(format!(
+            "{path}: needs `#! file: NAME` and `#! expect: REASON` header lines"
+        ));
+    };
+    let name = [PROFILE, EXCEPTION, DOMAIN, MANAGER]
+        .into_iter()
+        .find(|n| *n == file)
+        .ok_or_else(|| format!("{path}: unknown file `{file}`"))?;
+    let mut files = good.clone();
+    files.insert(name, body);
+    let diags = check_all(&files, layout);
+    let fixture = Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match diags.iter().find(|d| d.msg.contains(&expect)) {
+        Some(d) => {
+            println!("REJECTED as expected: {fixture}: {}", where_(d));
+            Ok(true)
+        }
+        None if diags.is_empty() => {
+            println!("FAIL: {fixture} was ACCEPTED; expected a rejection for \"{expect}\"");
+            Ok(false)
+        }
+        None => {
+            println!("FAIL: {fixture} was rejected, but not for \"{expect}\":");
+            for d in &diags {
+                println!("    {}", where_(d));
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// `FILE:LINE: reason`, or `FILE: reason` for findings about a whole file.
+fn where_(d: &Diag) -> String {
+    if d.line == 0 {
+        format!("{}: {}", d.file, d.msg)
+    } else {
+        format!("{}:{}: {}", d.file, d.line, d.msg)
+    }
+}
