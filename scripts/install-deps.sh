@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages a make target needs, and only the missing ones.
-# Usage: scripts/install-deps.sh GROUP...   (groups: demo test bench deb)
+# Usage: scripts/install-deps.sh GROUP...   (groups: demo test bench deb selinux)
 # Run as root on Debian 12; elsewhere it names what is missing and stops.
 set -eu
 
@@ -15,13 +15,16 @@ for group in "$@"; do
         # for the VM suite; strace for the privileged-syscall counts.
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
-              setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace" ;;
+              setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
+              xz-utils selinux-utils" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).
         deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin \
               util-linux passwd selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
-        *) echo "install-deps: unknown group '$group' (demo, test, bench, deb)" >&2; exit 2 ;;
+        # make selinux: the refpolicy devel Makefile and the module toolchain.
+        selinux) pkgs="$pkgs selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
+        *) echo "install-deps: unknown group '$group' (demo, test, bench, deb, selinux)" >&2; exit 2 ;;
     esac
 done
 

@@ -1,0 +1,734 @@
+//! The case table. Each [`Case`] has an id, the configurations it applies
+//! to, its expectation in words, and a function that runs in a forked child
+//! of PID 1 (as root, its own process group, killed at the timeout). Cases
+//! act as the unprivileged user through [`as_user`]; they change the install
+//! (a probe at the worker's path, a relabelled worker…) freely: PID 1
+//! reinstalls the stock launcher and worker after every case.
+//!
+//! To add a case: write a `fn(&Env) -> Verdict` (usually a one-line call of
+//! [`probe_case`] or [`user_case`] with the expectation per configuration)
+//! and add a row to [`CASES`].
+
+#![forbid(unsafe_code)]
+
+use std::io::Read;
+
+use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+
+use super::setup::install;
+use super::{Env, Verdict, STOCK, USER_CONTEXT, USER_GID, USER_SHELL, USER_UID};
+use crate::sys::{self, Exit, Fork};
+
+/// One case.
+pub struct Case {
+    /// Stable id, used in results and in `VM_CASES=`.
+    pub id: &'static str,
+    /// Whether the case runs in this configuration.
+    pub applies: fn(&Env) -> bool,
+    /// The expectation, in words (the function states it per configuration).
+    pub expect: &'static str,
+    /// The case itself.
+    pub run: fn(&Env) -> Verdict,
+}
+
+fn all(_: &Env) -> bool {
+    true
+}
+fn with_selinux(env: &Env) -> bool {
+    env.selinux()
+}
+fn with_lsm(env: &Env) -> bool {
+    env.selinux() || env.tomoyo()
+}
+
+/// The table.
+pub const CASES: &[Case] = &[
+    Case { id: "lsm-active", applies: all, expect: "exactly the configured major LSMs are active and enforcing", run: lsm_active },
+    Case { id: "user-unprivileged", applies: all, expect: "cases run as uid 1000, no capabilities, in user_t under SELinux", run: user_unprivileged },
+    Case { id: "user-raw-socket", applies: all, expect: "the user cannot open a raw socket without the launcher", run: user_raw_socket },
+    Case { id: "ping-v4", applies: all, expect: "the user pings 127.0.0.1 through the launcher: exit 0, 1 received", run: ping_v4 },
+    Case { id: "ping-v6", applies: all, expect: "the user pings ::1 through the launcher: exit 0, 1 received", run: ping_v6 },
+    Case { id: "launcher-domain", applies: all, expect: "the launcher runs in privsep_ping_t / its TOMOYO domain with cap_net_raw permitted", run: launcher_domain },
+    Case { id: "worker-domain", applies: all, expect: "the worker runs in privsep_ping_worker_t / the TOMOYO domain below the launcher's", run: worker_domain },
+    Case { id: "worker-no-caps", applies: all, expect: "the worker holds no capability and runs as the user", run: worker_no_caps },
+    Case { id: "handoff-fds", applies: all, expect: "fds 3 and 4 of the worker are the raw ICMPv4/ICMPv6 sockets (not revoked at the transition)", run: handoff_fds },
+    Case { id: "nnp-transition", applies: all, expect: "the worker runs with no_new_privs set, in its own domain (nnp_transition)", run: nnp_transition },
+    Case { id: "cw-raw-socket4", applies: all, expect: "compromised worker: socket(AF_INET, SOCK_RAW) denied", run: cw_raw_socket4 },
+    Case { id: "cw-raw-socket6", applies: all, expect: "compromised worker: socket(AF_INET6, SOCK_RAW) denied", run: cw_raw_socket6 },
+    Case { id: "cw-exec-sh", applies: all, expect: "compromised worker: execve(/bin/sh) denied", run: cw_exec_sh },
+    Case { id: "cw-exec-launcher", applies: all, expect: "compromised worker: execve of the launcher (to regain the capability) denied", run: cw_exec_launcher },
+    Case { id: "cw-hdrincl", applies: all, expect: "compromised worker: setsockopt(IP_HDRINCL) on the inherited socket", run: cw_hdrincl },
+    Case { id: "cw-ptrace", applies: all, expect: "compromised worker: ptrace(PTRACE_ATTACH) of its parent denied", run: cw_ptrace },
+    Case { id: "cw-read-shadow", applies: all, expect: "compromised worker: open(/etc/shadow) denied (the file is world-readable on purpose)", run: cw_read_shadow },
+    Case { id: "cl-exec-sh", applies: all, expect: "compromised launcher: execve(/bin/sh) denied by the LSM (nothing stops it without one)", run: cl_exec_sh },
+    Case { id: "cl-exec-other", applies: all, expect: "compromised launcher: execve of another program denied by the LSM", run: cl_exec_other },
+    Case { id: "cl-exec-worker", applies: all, expect: "compromised launcher: execve of the worker still works and lands in the worker's domain", run: cl_exec_worker },
+    Case { id: "launcher-copy", applies: with_selinux, expect: "a copy of the launcher elsewhere (bin_t, same file capability) cannot open raw sockets", run: launcher_copy },
+    Case { id: "worker-mislabeled", applies: with_selinux, expect: "worker labelled bin_t: the launcher's exec fails closed (EACCES, exit 2), never runs it in the launcher's domain", run: worker_mislabeled },
+    Case { id: "user-ptrace-worker", applies: all, expect: "the user cannot ptrace the running worker", run: user_ptrace_worker },
+    Case { id: "user-procfd-worker", applies: all, expect: "the user cannot list /proc/<worker>/fd", run: user_procfd_worker },
+    Case { id: "user-getfd-worker", applies: all, expect: "the user cannot take the worker's socket with pidfd_getfd", run: user_getfd_worker },
+    Case { id: "cl-exec-twin", applies: with_lsm, expect: "compromised launcher: a second copy of the worker under another name is not executable (the rule names the path/label, not the content)", run: cl_exec_twin },
+];
+
+/// What a run as the user produced.
+#[derive(Debug)]
+pub struct UserRun {
+    /// How the user shell ended.
+    pub exit: Exit,
+    /// stdout and stderr, interleaved.
+    pub out: String,
+}
+
+impl UserRun {
+    fn evidence(&self) -> String {
+        format!(
+            "{}; output: {}",
+            self.exit,
+            self.out.trim().replace('\n', " / ")
+        )
+    }
+    /// The probe's report line, if any.
+    fn probe_line(&self) -> Option<&str> {
+        self.out.lines().find(|l| l.starts_with("PROBE "))
+    }
+}
+
+/// Runs the user shell with `args` as uid 1000 (and `user_t` under SELinux).
+pub fn as_user(env: &Env, args: &[&str]) -> Result<UserRun, String> {
+    let (rd, wr) = sys::pipe().map_err(|e| format!("pipe: {e}"))?;
+    match sys::fork().map_err(|e| format!("fork: {e}"))? {
+        Fork::Child => {
+            let _ = sys::dup2(wr, 1);
+            let _ = sys::dup2(wr, 2);
+            if env.selinux() {
+                if let Err(e) = std::fs::write("/proc/self/attr/exec", USER_CONTEXT) {
+                    println!("as_user: setexeccon {USER_CONTEXT}: {e}");
+                    std::process::exit(120);
+                }
+            }
+            if let Err(e) = sys::become_user(USER_UID, USER_GID) {
+                println!("as_user: setuid: {e}");
+                std::process::exit(121);
+            }
+            let mut argv = vec!["vmtest-sh".to_string()];
+            argv.extend(args.iter().map(|s| s.to_string()));
+            let env: Vec<String> = super::user::USER_ENV
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let e = sys::execve(USER_SHELL, &argv, &env);
+            println!("as_user: exec {USER_SHELL}: {e}");
+            std::process::exit(122);
+        }
+        Fork::Parent(pid) => {
+            sys::close(wr);
+            let mut out = String::new();
+            let _ = std::fs::File::from(sys::owned_fd(rd)).read_to_string(&mut out);
+            match sys::waitpid(pid, false) {
+                Ok(Some((_, exit))) => Ok(UserRun { exit, out }),
+                other => Err(format!("waitpid: {other:?}")),
+            }
+        }
+    }
+}
+
+/// What a case expects in the running configuration.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    /// The attempt fails with one of these errnos, and the log has every one of these strings.
+    Denied(&'static [i32], Vec<String>),
+    /// The process is killed by seccomp (SIGSYS), or the attempt fails with EPERM/EACCES
+    /// (Landlock, or a seccomp rule that returns an errno).
+    SandboxDenied,
+    /// The attempt succeeds: a documented limit of this configuration, stated in `why`.
+    AllowedLimit(&'static str),
+    /// The attempt succeeds and its report contains these strings (positive controls).
+    Allowed(Vec<String>),
+}
+
+impl Expect {
+    fn describe(&self) -> String {
+        match self {
+            Expect::Denied(errnos, log) => format!(
+                "denied with {}{}",
+                errnos
+                    .iter()
+                    .map(|e| sys::errno_name(*e))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                if log.is_empty() {
+                    String::new()
+                } else {
+                    format!(", logged ({})", log.join(", "))
+                }
+            ),
+            Expect::SandboxDenied => {
+                "stopped by the worker's sandbox: SIGSYS (seccomp) or EPERM/EACCES".into()
+            }
+            Expect::AllowedLimit(why) => format!("allowed: known limit — {why}"),
+            Expect::Allowed(want) => format!("allowed, reporting {want:?}"),
+        }
+    }
+}
+
+const EACCES: &[i32] = &[libc::EACCES];
+const EPERM: &[i32] = &[libc::EPERM];
+const EPERM_OR_EACCES: &[i32] = &[libc::EPERM, libc::EACCES];
+
+fn avc(perm: &str, tclass: &str) -> Vec<String> {
+    vec![format!("denied  {{ {perm} }}"), format!("tclass={tclass}")]
+}
+
+/// Judges a run against an expectation.
+fn judge(expect: Expect, run: Result<UserRun, String>) -> Verdict {
+    let mut v = Verdict {
+        expect: expect.describe(),
+        ..Default::default()
+    };
+    let run = match run {
+        Ok(r) => r,
+        Err(e) => {
+            v.outcome = format!("could not run: {e}");
+            return v;
+        }
+    };
+    v.evidence = run.evidence();
+    let line = run.probe_line().unwrap_or("").to_string();
+    let errno_of = |l: &str| {
+        l.split_whitespace()
+            .find_map(|w| w.strip_prefix("errno="))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let sigsys =
+        run.exit == Exit::Code(128 + libc::SIGSYS) || run.out.contains("killed by signal 31");
+    match expect {
+        Expect::Denied(errnos, log) => {
+            let names: Vec<&str> = errnos.iter().map(|e| sys::errno_name(*e)).collect();
+            let got = errno_of(&line);
+            v.pass = line.contains("result=denied") && names.contains(&got.as_str());
+            v.outcome = if line.is_empty() {
+                format!("no probe report ({})", run.exit)
+            } else {
+                format!("denied={}", got)
+            };
+            if line.contains("result=allowed") {
+                v.outcome = "ALLOWED".into();
+            }
+            v.log_must_contain = log;
+        }
+        Expect::SandboxDenied => {
+            let got = errno_of(&line);
+            v.pass =
+                sigsys || (line.contains("result=denied") && (got == "EPERM" || got == "EACCES"));
+            v.outcome = if sigsys {
+                "killed by SIGSYS".into()
+            } else if line.contains("result=allowed") {
+                "ALLOWED".into()
+            } else if line.is_empty() {
+                format!("no probe report ({})", run.exit)
+            } else {
+                format!("denied={got}")
+            };
+        }
+        Expect::AllowedLimit(_) => {
+            v.pass = line.contains("result=allowed");
+            v.outcome = if v.pass {
+                "allowed (as documented)".into()
+            } else {
+                format!("not allowed: {line}")
+            };
+        }
+        Expect::Allowed(want) => {
+            let missing: Vec<&String> =
+                want.iter().filter(|w| !line.contains(w.as_str())).collect();
+            v.pass = line.contains("result=allowed") && missing.is_empty();
+            v.outcome = if v.pass {
+                "allowed".into()
+            } else {
+                format!("missing {missing:?} in {line:?}")
+            };
+        }
+    }
+    v
+}
+
+/// Installs the probe at the worker's path and label (PID 1 restores the worker after the
+/// case) and runs it through the real launcher as the user.
+fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
+    install(
+        &format!("{STOCK}/probe"),
+        WORKER_PATH,
+        policy::layout::WORKER_MODE,
+        false,
+        None,
+    )
+    .map_err(|e| e.to_string())?;
+    let mut argv = vec!["run", LAUNCHER_PATH];
+    argv.extend_from_slice(args);
+    as_user(env, &argv)
+}
+
+/// A compromised-worker attempt: in `none` the probe first applies the worker's own sandbox.
+fn cw(env: &Env, op: &[&str], expect: Expect) -> Verdict {
+    let mut args = Vec::new();
+    if !env.selinux() && !env.tomoyo() {
+        args.push("--sandbox");
+    }
+    args.extend_from_slice(op);
+    judge(expect, run_probe(env, &args))
+}
+
+fn lsm_active(env: &Env) -> Verdict {
+    let lsm = std::fs::read_to_string("/sys/kernel/security/lsm").unwrap_or_default();
+    let active = |n: &str| lsm.split(',').any(|l| l == n);
+    let enforce = std::fs::read_to_string("/sys/fs/selinux/enforce").unwrap_or_default();
+    let profile =
+        std::fs::read_to_string("/sys/kernel/security/tomoyo/profile").unwrap_or_default();
+    let tomoyo_enforcing = profile
+        .lines()
+        .any(|l| l.contains("CONFIG") && l.contains("mode=enforcing"));
+    let mut v = Verdict {
+        expect: format!(
+            "selinux {} tomoyo {} landlock on",
+            env.selinux(),
+            env.tomoyo()
+        ),
+        evidence: format!(
+            "lsm={lsm} selinux_enforce={} tomoyo_enforcing_profile={tomoyo_enforcing}",
+            enforce.trim()
+        ),
+        ..Default::default()
+    };
+    v.pass = active("selinux") == env.selinux()
+        && active("tomoyo") == env.tomoyo()
+        && active("landlock")
+        && (!env.selinux() || enforce.trim() == "1")
+        && (!env.tomoyo() || tomoyo_enforcing);
+    v.outcome = format!("lsm={lsm}");
+    v
+}
+
+fn whoami_direct(env: &Env) -> Result<UserRun, String> {
+    as_user(env, &["run", &format!("{STOCK}/probe"), "whoami"])
+}
+
+fn user_unprivileged(env: &Env) -> Verdict {
+    let mut want = vec![
+        "uid=1000,1000,1000,1000".to_string(),
+        "caps_eff=0000000000000000".into(),
+    ];
+    if env.selinux() {
+        want.push(":user_t:".into());
+    }
+    judge(Expect::Allowed(want), whoami_direct(env))
+}
+
+fn user_raw_socket(env: &Env) -> Verdict {
+    let run = as_user(env, &["run", &format!("{STOCK}/probe"), "raw-socket4"]);
+    // Under SELinux, user_t may lack rawip_socket create (EACCES) before the capability check (EPERM).
+    judge(Expect::Denied(EPERM_OR_EACCES, vec![]), run)
+}
+
+fn ping(env: &Env, dest: &str) -> Verdict {
+    let run = as_user(env, &["run", LAUNCHER_PATH, "-n", "-c", "1", dest]);
+    let mut v = Verdict {
+        expect: format!("exit 0 and \"1 received\" pinging {dest}"),
+        ..Default::default()
+    };
+    match run {
+        Ok(r) => {
+            v.pass = r.exit == Exit::Code(0) && r.out.contains(" 1 received");
+            v.outcome = format!(
+                "{}{}",
+                r.exit,
+                if r.out.contains(" 1 received") {
+                    ", 1 received"
+                } else {
+                    ", no reply line"
+                }
+            );
+            v.evidence = r.evidence();
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+fn ping_v4(env: &Env) -> Verdict {
+    ping(env, "127.0.0.1")
+}
+fn ping_v6(env: &Env) -> Verdict {
+    ping(env, "::1")
+}
+
+fn tomoyo_domain(path: &[&str]) -> String {
+    format!("tomoyo_domain=<kernel>_{}", path.join("_"))
+}
+
+fn launcher_domain(env: &Env) -> Verdict {
+    // cap_net_raw (bit 13) permitted by the file capability, not effective.
+    let mut want = vec![
+        "uid=1000,1000,1000,1000".to_string(),
+        "caps_prm=0000000000002000".into(),
+    ];
+    if env.selinux() {
+        want.push(format!(":{}:", policy::layout::SELINUX_LAUNCHER_TYPE));
+    }
+    if env.tomoyo() {
+        want.push(format!("{} ", tomoyo_domain(&[LAUNCHER_PATH])));
+    }
+    let run = install(
+        &format!("{STOCK}/probe"),
+        LAUNCHER_PATH,
+        policy::layout::LAUNCHER_MODE,
+        true,
+        None,
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "whoami"]));
+    judge(Expect::Allowed(want), run)
+}
+
+fn worker_whoami(env: &Env, want: Vec<String>) -> Verdict {
+    judge(Expect::Allowed(want), run_probe(env, &["whoami"]))
+}
+
+fn worker_domain(env: &Env) -> Verdict {
+    let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
+    if env.selinux() {
+        want.push(format!(":{}:", policy::layout::SELINUX_WORKER_TYPE));
+    }
+    if env.tomoyo() {
+        want.push(format!("{} ", tomoyo_domain(&[LAUNCHER_PATH, WORKER_PATH])));
+    }
+    worker_whoami(env, want)
+}
+
+fn worker_no_caps(env: &Env) -> Verdict {
+    worker_whoami(
+        env,
+        vec![
+            "uid=1000,1000,1000,1000".into(),
+            "caps_prm=0000000000000000".into(),
+            "caps_eff=0000000000000000".into(),
+        ],
+    )
+}
+
+fn handoff_fds(env: &Env) -> Verdict {
+    let v4 = format!(
+        "fd3=domain{}/type{}/proto{}",
+        libc::AF_INET,
+        libc::SOCK_RAW,
+        libc::IPPROTO_ICMP
+    );
+    let v6 = format!(
+        "fd4=domain{}/type{}/proto{}",
+        libc::AF_INET6,
+        libc::SOCK_RAW,
+        libc::IPPROTO_ICMPV6
+    );
+    worker_whoami(env, vec![v4, v6])
+}
+
+fn nnp_transition(env: &Env) -> Verdict {
+    let mut want = vec!["nnp=1".to_string()];
+    if env.selinux() {
+        want.push(format!(":{}:", policy::layout::SELINUX_WORKER_TYPE));
+    }
+    worker_whoami(env, want)
+}
+
+/// The expectation for a compromised-worker attempt in this configuration.
+fn cw_expect(env: &Env, selinux: Expect, tomoyo: Expect) -> Expect {
+    if env.selinux() {
+        selinux
+    } else if env.tomoyo() {
+        tomoyo
+    } else {
+        Expect::SandboxDenied
+    }
+}
+
+fn cw_raw_socket4(env: &Env) -> Verdict {
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, avc("create", "rawip_socket")),
+        // TOMOYO 2.6 has no socket-create hook: the missing capability denies it (EPERM), unlogged.
+        Expect::Denied(EPERM, vec![]),
+    );
+    cw(env, &["raw-socket4"], e)
+}
+
+fn cw_raw_socket6(env: &Env) -> Verdict {
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, avc("create", "rawip_socket")),
+        Expect::Denied(EPERM, vec![]),
+    );
+    cw(env, &["raw-socket6"], e)
+}
+
+fn tomoyo_exec_denied(path: &str) -> Expect {
+    Expect::Denied(EPERM, vec![format!("file execute {path}")])
+}
+
+fn cw_exec_sh(env: &Env) -> Verdict {
+    // /bin is a symlink to usr/bin in the guest, as on Debian 12: TOMOYO logs the resolved path.
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, avc("execute", "file")),
+        tomoyo_exec_denied("/usr/bin/sh"),
+    );
+    cw(env, &["exec", "/bin/sh"], e)
+}
+
+fn cw_exec_launcher(env: &Env) -> Verdict {
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, avc("execute", "file")),
+        tomoyo_exec_denied(LAUNCHER_PATH),
+    );
+    cw(env, &["exec", LAUNCHER_PATH], e)
+}
+
+fn cw_hdrincl(env: &Env) -> Verdict {
+    let limit = "the worker needs setopt on its raw sockets (ICMP_FILTER, TTL…); an LSM cannot tell IP_HDRINCL \
+                 from those — only the worker's seccomp filter stops it (see this case in `none`)";
+    let e = cw_expect(
+        env,
+        Expect::AllowedLimit(limit),
+        Expect::AllowedLimit(limit),
+    );
+    cw(env, &["hdrincl"], e)
+}
+
+fn cw_ptrace(env: &Env) -> Verdict {
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, avc("ptrace", "process")),
+        Expect::AllowedLimit("TOMOYO 2.6 has no ptrace hook; Yama is set to 0 here so that only the policy under test counts"),
+    );
+    cw(env, &["ptrace-parent"], e)
+}
+
+fn cw_read_shadow(env: &Env) -> Verdict {
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, vec!["avc:  denied".into(), "shadow".into()]),
+        Expect::AllowedLimit(
+            "the shipped TOMOYO profile enforces only file::execute and network, not file::open",
+        ),
+    );
+    cw(env, &["read-shadow"], e)
+}
+
+fn cl_expect(env: &Env, path: &str) -> Expect {
+    if env.selinux() {
+        Expect::Denied(EACCES, avc("execute", "file"))
+    } else if env.tomoyo() {
+        tomoyo_exec_denied(path)
+    } else {
+        Expect::AllowedLimit("without an LSM nothing confines a compromised launcher: this is why the policies exist")
+    }
+}
+
+fn cl_exec_sh(env: &Env) -> Verdict {
+    let e = cl_expect(env, "/usr/bin/sh");
+    let run = install(
+        &format!("{STOCK}/probe"),
+        LAUNCHER_PATH,
+        policy::layout::LAUNCHER_MODE,
+        true,
+        None,
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", "/bin/sh"]));
+    let mut v = judge(e, run);
+    if !env.selinux() && !env.tomoyo() {
+        // The probe's report for a successful exec is the shell's line.
+        v.pass = v.evidence.contains("PROBE sh result=ran");
+        v.outcome = if v.pass {
+            "allowed (as documented)".into()
+        } else {
+            "the shell did not run".into()
+        };
+    }
+    v
+}
+
+fn cl_exec_other(env: &Env) -> Verdict {
+    let target = format!("{STOCK}/probe");
+    let e = cl_expect(env, &target);
+    let run = install(
+        &format!("{STOCK}/probe"),
+        LAUNCHER_PATH,
+        policy::layout::LAUNCHER_MODE,
+        true,
+        None,
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", &target]));
+    let mut v = judge(e, run);
+    if !env.selinux() && !env.tomoyo() {
+        v.pass = v.evidence.contains("PROBE whoami result=allowed");
+        v.outcome = if v.pass {
+            "allowed (as documented)".into()
+        } else {
+            "the other program did not run".into()
+        };
+    }
+    v
+}
+
+/// Same as `cl-exec-other`, aimed at the launcher's own directory neighbour: a
+/// second, differently named copy of the real worker (so the rule is about the
+/// path, not the file's content).
+fn cl_exec_twin(env: &Env) -> Verdict {
+    let twin = format!("{}/privsep/ping-worker-twin", policy::layout::LIBEXECDIR);
+    let e = cl_expect(env, &twin);
+    let run = install(
+        &format!("{STOCK}/probe"),
+        &twin,
+        policy::layout::WORKER_MODE,
+        false,
+        Some("system_u:object_r:bin_t:s0"),
+    )
+    .and_then(|()| {
+        install(
+            &format!("{STOCK}/probe"),
+            LAUNCHER_PATH,
+            policy::layout::LAUNCHER_MODE,
+            true,
+            None,
+        )
+    })
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", &twin]));
+    let _ = std::fs::remove_file(&twin);
+    judge(e, run)
+}
+
+fn cl_exec_worker(env: &Env) -> Verdict {
+    let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
+    if env.selinux() {
+        want.push(format!(":{}:", policy::layout::SELINUX_WORKER_TYPE));
+    }
+    let probe = format!("{STOCK}/probe");
+    let run = install(
+        &probe,
+        WORKER_PATH,
+        policy::layout::WORKER_MODE,
+        false,
+        None,
+    )
+    .and_then(|()| {
+        install(
+            &probe,
+            LAUNCHER_PATH,
+            policy::layout::LAUNCHER_MODE,
+            true,
+            None,
+        )
+    })
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", WORKER_PATH]));
+    judge(Expect::Allowed(want), run)
+}
+
+fn launcher_copy(env: &Env) -> Verdict {
+    let copy = "/usr/bin/privsep-ping-copy";
+    let mut v = Verdict {
+        expect: "exit 2, no raw socket: the copy runs in user_t, which has neither net_raw nor rawip_socket create".into(),
+        ..Default::default()
+    };
+    let run = install(
+        &format!("{STOCK}/launcher"),
+        copy,
+        policy::layout::LAUNCHER_MODE,
+        true,
+        Some("system_u:object_r:bin_t:s0"),
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", copy, "-n", "-c", "1", "127.0.0.1"]));
+    let _ = std::fs::remove_file(copy);
+    match run {
+        Ok(r) => {
+            v.pass = r.exit == Exit::Code(2) && r.out.contains("cannot open raw ICMP sockets");
+            v.outcome = format!("{}", r.exit);
+            v.evidence = r.evidence();
+            v.log_must_contain = vec!["avc:  denied".into()];
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+fn worker_mislabeled(env: &Env) -> Verdict {
+    let mut v = Verdict {
+        expect: "launcher exits 2 with \"cannot execute worker\" and EACCES; an AVC for the exec"
+            .into(),
+        ..Default::default()
+    };
+    let run = install(
+        &format!("{STOCK}/worker"),
+        WORKER_PATH,
+        policy::layout::WORKER_MODE,
+        false,
+        Some("system_u:object_r:bin_t:s0"),
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "-n", "-c", "1", "127.0.0.1"]));
+    match run {
+        Ok(r) => {
+            v.pass = r.exit == Exit::Code(2)
+                && r.out.contains("cannot execute worker")
+                && r.out.contains("Permission denied");
+            v.outcome = format!("{}", r.exit);
+            v.evidence = r.evidence();
+            v.log_must_contain = vec!["avc:  denied".into(), "privsep_ping_t".into()];
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+fn attack(env: &Env, how: &str) -> Verdict {
+    let mut v = Verdict {
+        expect: "denied (EPERM/EACCES) while the worker is alive: it is non-dumpable (0711 binary, PR_SET_DUMPABLE 0)".into(),
+        ..Default::default()
+    };
+    match as_user(env, &["attack-worker", how]) {
+        Ok(r) => {
+            let line = r
+                .out
+                .lines()
+                .find(|l| l.starts_with("ATTACK "))
+                .unwrap_or("")
+                .to_string();
+            v.pass = line.contains("result=denied")
+                && (line.contains("EPERM") || line.contains("EACCES"))
+                && line.contains("worker_alive=true");
+            v.outcome = if line.is_empty() {
+                format!("no report ({})", r.exit)
+            } else {
+                line
+            };
+            v.evidence = r.evidence();
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+fn user_ptrace_worker(env: &Env) -> Verdict {
+    attack(env, "ptrace")
+}
+fn user_procfd_worker(env: &Env) -> Verdict {
+    attack(env, "procfd")
+}
+fn user_getfd_worker(env: &Env) -> Verdict {
+    attack(env, "getfd")
+}

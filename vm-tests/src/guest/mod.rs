@@ -1,0 +1,312 @@
+//! The guest side. The same binary is PID 1 (`/init`, [`agent_main`]) and
+//! the unprivileged user's shell (`/usr/bin/vmtest-sh`, [`user::main`]).
+//!
+//! PID 1 mounts what it needs ([`setup`]), loads the configuration's policy,
+//! installs the binaries like `make install`, then runs every case of
+//! [`cases::CASES`] in a forked child with a timeout, collects the denial
+//! evidence from the kernel log and the TOMOYO audit log ([`evidence`]),
+//! writes one JSON line per case to ttyS1, and exits QEMU through the
+//! `isa-debug-exit` port with its verdict.
+
+#![forbid(unsafe_code)]
+
+pub mod cases;
+pub mod evidence;
+pub mod setup;
+pub mod user;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::configs::{self, Config};
+use crate::json::{self, Value};
+use crate::qemu::{AGENT_FAIL, AGENT_PASS, AGENT_SETUP_ERROR, DEBUG_EXIT_PORT};
+use crate::sys::{self, Exit, Fork};
+
+/// The unprivileged test user (also in the initramfs's /etc/passwd).
+pub const USER_UID: u32 = 1000;
+/// Its group.
+pub const USER_GID: u32 = 1000;
+/// The SELinux context cases run in: an ordinary confined user.
+pub const USER_CONTEXT: &str = "user_u:user_r:user_t:s0";
+/// The user's shell: this binary under another name.
+pub const USER_SHELL: &str = "/usr/bin/vmtest-sh";
+/// Where the host puts the pristine binaries that the agent installs from.
+pub const STOCK: &str = "/vm/bin";
+/// How long one case may take (TCG is slow; a ping of one packet takes about a second).
+pub const CASE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a case observed. The parent adds the log evidence and checks `log_must_contain`.
+#[derive(Debug, Default, Clone)]
+pub struct Verdict {
+    /// What was expected in this configuration.
+    pub expect: String,
+    /// What happened.
+    pub outcome: String,
+    /// Whether the outcome matches the expectation (before the log check).
+    pub pass: bool,
+    /// errno, signal, output…
+    pub evidence: String,
+    /// Each of these must appear in the kernel or TOMOYO audit log lines
+    /// logged during the case (a denial without its log entry is a failure).
+    pub log_must_contain: Vec<String>,
+}
+
+/// Everything a case may consult.
+pub struct Env {
+    /// The configuration this boot runs.
+    pub config: &'static Config,
+}
+
+impl Env {
+    /// SELinux is set up and enforcing.
+    pub fn selinux(&self) -> bool {
+        self.config.lsms.selinux
+    }
+    /// TOMOYO's policy is loaded and enforcing.
+    pub fn tomoyo(&self) -> bool {
+        self.config.lsms.tomoyo
+    }
+}
+
+/// Progress on the console (ttyS0).
+pub fn say(msg: &str) {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "vm-agent: {msg}");
+    let _ = out.flush();
+}
+
+fn exit_qemu(code: u8) -> ! {
+    sys::sync();
+    let write = || -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let mut port = std::fs::OpenOptions::new().write(true).open("/dev/port")?;
+        port.seek(SeekFrom::Start(DEBUG_EXIT_PORT))?;
+        port.write_all(&[code])
+    };
+    if let Err(e) = write() {
+        say(&format!(
+            "cannot write the verdict to the debug-exit port: {e}"
+        ));
+    }
+    // Not reached when the port exists: QEMU has exited. Otherwise the host sees
+    // a plain shutdown, which it reports as a missing verdict.
+    sys::power_off();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+fn cmdline_param(cmdline: &str, key: &str) -> Option<String> {
+    cmdline
+        .split_whitespace()
+        .find_map(|a| a.strip_prefix(key))
+        .map(str::to_string)
+}
+
+/// PID 1.
+pub fn agent_main() -> ! {
+    let started = Instant::now();
+    if let Err(e) = setup::mount_basics() {
+        say(&format!("setup failed: {e}"));
+        exit_qemu(AGENT_SETUP_ERROR);
+    }
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let Some(config) = cmdline_param(&cmdline, "privsep.config=").and_then(|n| configs::find(&n))
+    else {
+        say(&format!(
+            "no known privsep.config= on the command line: {cmdline}"
+        ));
+        exit_qemu(AGENT_SETUP_ERROR);
+    };
+    let only: Option<Vec<String>> = cmdline_param(&cmdline, "privsep.cases=")
+        .map(|c| c.split(',').map(str::to_string).collect());
+    let env = Env { config };
+    let mut results = match std::fs::OpenOptions::new().write(true).open("/dev/ttyS1") {
+        Ok(f) => f,
+        Err(e) => {
+            say(&format!("cannot open the results port /dev/ttyS1: {e}"));
+            exit_qemu(AGENT_SETUP_ERROR);
+        }
+    };
+    if let Err(e) = setup::configure(&env) {
+        say(&format!("setting up configuration {}: {e}", config.name));
+        let line = json::encode(&[
+            ("config", Value::Str(config.name.into())),
+            ("setup_error", Value::Str(e.to_string())),
+        ]);
+        let _ = writeln!(results, "{line}");
+        exit_qemu(AGENT_SETUP_ERROR);
+    }
+    let uptime = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
+    say(&format!(
+        "configuration {} ready: kernel uptime {} s, agent setup {:.2} s",
+        config.name,
+        uptime.split_whitespace().next().unwrap_or("?"),
+        started.elapsed().as_secs_f64()
+    ));
+    let mut log = evidence::Logs::open(&env);
+    let (mut ran, mut failed) = (0usize, 0usize);
+    for case in cases::CASES {
+        if !(case.applies)(&env)
+            || only
+                .as_ref()
+                .is_some_and(|o| !o.iter().any(|c| c == case.id))
+        {
+            continue;
+        }
+        log.skip_to_now();
+        let t0 = Instant::now();
+        let mut v = run_case(&env, case);
+        // Cases swap probes in and relabel files: put the stock install back.
+        if let Err(e) = setup::install_stock() {
+            say(&format!("reinstalling after {}: {e}", case.id));
+            exit_qemu(AGENT_SETUP_ERROR);
+        }
+        let lines = log.collect(&env);
+        let mut missing = Vec::new();
+        for want in &v.log_must_contain {
+            if !lines.iter().any(|l| l.contains(want.as_str())) {
+                missing.push(want.clone());
+            }
+        }
+        if !missing.is_empty() && v.pass {
+            v.pass = false;
+            v.outcome
+                .push_str(&format!("; but no log entry containing {missing:?}"));
+        }
+        let relevant: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.contains("avc:") || l.contains("tomoyo") || l.contains("audit"))
+            .collect();
+        if !relevant.is_empty() {
+            v.evidence.push_str(" | log: ");
+            v.evidence.push_str(
+                &relevant
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" || "),
+            );
+        }
+        ran += 1;
+        if !v.pass {
+            failed += 1;
+        }
+        say(&format!(
+            "{:<28} {} ({:.1} s) {}",
+            case.id,
+            if v.pass { "PASS" } else { "FAIL" },
+            t0.elapsed().as_secs_f64(),
+            v.outcome
+        ));
+        let line = json::encode(&[
+            ("config", Value::Str(config.name.into())),
+            ("case", Value::Str(case.id.into())),
+            ("expect", Value::Str(v.expect)),
+            ("outcome", Value::Str(v.outcome)),
+            ("pass", Value::Bool(v.pass)),
+            ("evidence", Value::Str(v.evidence)),
+        ]);
+        let _ = writeln!(results, "{line}");
+    }
+    let done = json::encode(&[
+        ("config", Value::Str(config.name.into())),
+        ("done", Value::Bool(true)),
+        ("ran", Value::Str(ran.to_string())),
+        ("failed", Value::Str(failed.to_string())),
+        (
+            "lsm",
+            Value::Str(std::fs::read_to_string("/sys/kernel/security/lsm").unwrap_or_default()),
+        ),
+        (
+            "seconds",
+            Value::Str(format!("{:.1}", started.elapsed().as_secs_f64())),
+        ),
+    ]);
+    let _ = writeln!(results, "{done}");
+    let _ = results.flush();
+    say(&format!("{ran} cases, {failed} failed"));
+    exit_qemu(if failed == 0 { AGENT_PASS } else { AGENT_FAIL })
+}
+
+/// Runs one case in a forked child (its own process group, so a timeout
+/// kills everything it started) and reads its verdict back through a pipe.
+fn run_case(env: &Env, case: &cases::Case) -> Verdict {
+    let fail = |why: String| Verdict {
+        expect: case.expect.into(),
+        outcome: why,
+        ..Default::default()
+    };
+    let (rd, wr) = match sys::pipe() {
+        Ok(p) => p,
+        Err(e) => return fail(format!("pipe: {e}")),
+    };
+    match sys::fork() {
+        Err(e) => fail(format!("fork: {e}")),
+        Ok(Fork::Child) => {
+            sys::close(rd);
+            let _ = sys::new_process_group();
+            let v = (case.run)(env);
+            let line = json::encode(&[
+                ("expect", Value::Str(v.expect)),
+                ("outcome", Value::Str(v.outcome)),
+                ("pass", Value::Bool(v.pass)),
+                ("evidence", Value::Str(v.evidence)),
+                ("log", Value::Str(v.log_must_contain.join("\u{1}"))),
+            ]);
+            let mut out = file_from(wr);
+            let _ = out.write_all(line.as_bytes());
+            drop(out);
+            std::process::exit(0);
+        }
+        Ok(Fork::Parent(pid)) => {
+            sys::close(wr);
+            let deadline = Instant::now() + CASE_TIMEOUT;
+            let mut exit = None;
+            while Instant::now() < deadline {
+                if let Ok(Some((_, e))) = sys::waitpid(pid, true) {
+                    exit = Some(e);
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if exit.is_none() {
+                let _ = sys::kill(-pid, libc::SIGKILL);
+                let _ = sys::kill(pid, libc::SIGKILL);
+                let _ = sys::waitpid(pid, false);
+            }
+            // Whatever the case left behind in its group goes too.
+            let _ = sys::kill(-pid, libc::SIGKILL);
+            reap_orphans();
+            let mut text = String::new();
+            let _ = file_from(rd).read_to_string(&mut text);
+            match (exit, json::decode(&text)) {
+                (None, _) => fail(format!("timeout after {} s", CASE_TIMEOUT.as_secs())),
+                (Some(Exit::Code(0)), Some(f)) => Verdict {
+                    expect: json::get_str(&f, "expect").unwrap_or_default().into(),
+                    outcome: json::get_str(&f, "outcome").unwrap_or_default().into(),
+                    pass: json::get_bool(&f, "pass").unwrap_or(false),
+                    evidence: json::get_str(&f, "evidence").unwrap_or_default().into(),
+                    log_must_contain: json::get_str(&f, "log")
+                        .unwrap_or_default()
+                        .split('\u{1}')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                },
+                (Some(e), _) => fail(format!("case process ended with {e} without a verdict")),
+            }
+        }
+    }
+}
+
+/// PID 1 inherits every orphan: collect the ones that already exited.
+fn reap_orphans() {
+    while let Ok(Some(_)) = sys::waitpid(-1, true) {}
+}
+
+/// A `File` owning a pipe end returned by [`sys::pipe`].
+fn file_from(fd: std::os::fd::RawFd) -> std::fs::File {
+    std::fs::File::from(sys::owned_fd(fd))
+}

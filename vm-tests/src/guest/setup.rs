@@ -1,0 +1,259 @@
+//! Bringing the guest up: file systems, loopback, sysctls, the
+//! configuration's policy (SELinux: load, label, enforce; TOMOYO: write the
+//! policy to securityfs) and the install of the launcher and the worker as
+//! `make install` does it (root:root, 0755 + `cap_net_raw=p`, worker 0711).
+
+#![forbid(unsafe_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+
+use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+
+use super::{say, Env, STOCK};
+use crate::sys;
+use crate::VmError;
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> VmError {
+    VmError::io(what)
+}
+
+/// proc, sysfs, devtmpfs, securityfs, a fresh /tmp, loopback up.
+pub fn mount_basics() -> Result<(), VmError> {
+    let nosuid = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    sys::mount("proc", "/proc", "proc", nosuid, None).map_err(io("mount /proc"))?;
+    sys::mount("sysfs", "/sys", "sysfs", nosuid, None).map_err(io("mount /sys"))?;
+    sys::mount("devtmpfs", "/dev", "devtmpfs", libc::MS_NOSUID, None).map_err(io("mount /dev"))?;
+    sys::mount(
+        "securityfs",
+        "/sys/kernel/security",
+        "securityfs",
+        nosuid,
+        None,
+    )
+    .map_err(io("mount securityfs"))?;
+    sys::mount(
+        "tmpfs",
+        "/tmp",
+        "tmpfs",
+        libc::MS_NOSUID | libc::MS_NODEV,
+        Some("mode=1777"),
+    )
+    .map_err(io("mount /tmp"))?;
+    sys::loopback_up().map_err(io("bringing lo up"))?;
+    // Every denial must reach the log: no rate limit on printk (audit records without auditd go there).
+    fs::write("/proc/sys/kernel/printk_ratelimit", "0").map_err(io("printk_ratelimit"))?;
+    // Yama's default (1) would stop a same-uid ptrace of a non-descendant on its own; set it to
+    // classic DAC (0) so that the ptrace cases show what the policy under test and the
+    // non-dumpable worker do, not Yama.
+    fs::write("/proc/sys/kernel/yama/ptrace_scope", "0").map_err(io("yama ptrace_scope"))?;
+    Ok(())
+}
+
+/// Loads the configuration's policy and installs the binaries.
+pub fn configure(env: &Env) -> Result<(), VmError> {
+    let lsm = fs::read_to_string("/sys/kernel/security/lsm")
+        .map_err(io("reading /sys/kernel/security/lsm"))?;
+    say(&format!("active LSMs: {lsm}"));
+    for (name, wanted) in [("selinux", env.selinux()), ("tomoyo", env.tomoyo())] {
+        let active = lsm.split(',').any(|l| l == name);
+        if active != wanted {
+            return Err(VmError::Infra(format!(
+                "this kernel {} {name} with the configured lsm= list (active: {lsm})",
+                if wanted {
+                    "did not enable"
+                } else {
+                    "unexpectedly enabled"
+                }
+            )));
+        }
+    }
+    install_stock()?;
+    if env.selinux() {
+        super::setup::selinux_load()?;
+    }
+    if env.tomoyo() {
+        tomoyo_load()?;
+    }
+    if env.selinux() {
+        fs::write("/sys/fs/selinux/enforce", "1").map_err(io("setting SELinux enforcing"))?;
+        let now = fs::read_to_string("/sys/fs/selinux/enforce").unwrap_or_default();
+        if now.trim() != "1" {
+            return Err(VmError::Infra(format!(
+                "SELinux did not switch to enforcing ({now:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The VFS capability xattr (`struct vfs_cap_data`, revision 2) for `cap_net_raw=p`:
+/// magic_etc, then permitted/inheritable for capabilities 0–31 and 32–63, little endian.
+pub fn cap_net_raw_xattr() -> Vec<u8> {
+    const VFS_CAP_REVISION_2: u32 = 0x0200_0000;
+    const CAP_NET_RAW: u32 = 13;
+    [VFS_CAP_REVISION_2, 1 << CAP_NET_RAW, 0, 0, 0]
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect()
+}
+
+/// Copies `src` to `dst` as root:root with `mode`, with `cap_net_raw=p` when `filecap`, and
+/// (under SELinux) the label the merged file contexts give `dst`, or `label` when given.
+pub fn install(
+    src: &str,
+    dst: &str,
+    mode: u32,
+    filecap: bool,
+    label: Option<&str>,
+) -> Result<(), VmError> {
+    if let Some(dir) = std::path::Path::new(dst).parent() {
+        fs::create_dir_all(dir).map_err(io(format!("mkdir {}", dir.display())))?;
+    }
+    let _ = fs::remove_file(dst);
+    fs::copy(src, dst).map_err(io(format!("copy {src} to {dst}")))?;
+    std::os::unix::fs::chown(dst, Some(0), Some(0)).map_err(io(format!("chown {dst}")))?;
+    fs::set_permissions(dst, fs::Permissions::from_mode(mode))
+        .map_err(io(format!("chmod {dst}")))?;
+    if filecap {
+        sys::lsetxattr(dst, "security.capability", &cap_net_raw_xattr())
+            .map_err(io(format!("setcap {dst}")))?;
+    }
+    if selinux_enabled() {
+        let ctx = match label {
+            Some(l) => Some(l.to_string()),
+            None => selinux_label_for(dst),
+        };
+        if let Some(ctx) = ctx {
+            sys::lsetxattr(dst, "security.selinux", ctx.as_bytes())
+                .map_err(io(format!("label {dst} {ctx}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// The launcher and the worker from `/vm/bin`, at their layout paths.
+pub fn install_stock() -> Result<(), VmError> {
+    install(
+        &format!("{STOCK}/launcher"),
+        LAUNCHER_PATH,
+        policy::layout::LAUNCHER_MODE,
+        true,
+        None,
+    )?;
+    install(
+        &format!("{STOCK}/worker"),
+        WORKER_PATH,
+        policy::layout::WORKER_MODE,
+        false,
+        None,
+    )
+}
+
+fn selinux_enabled() -> bool {
+    std::path::Path::new("/sys/fs/selinux/load").exists()
+}
+
+/// The label the host computed from the merged file contexts (`/vm/selinux/labels`: "path context").
+pub fn selinux_label_for(path: &str) -> Option<String> {
+    let labels = fs::read_to_string("/vm/selinux/labels").ok()?;
+    labels.lines().find_map(|l| {
+        let (p, c) = l.split_once(' ')?;
+        (p == path).then(|| c.to_string())
+    })
+}
+
+/// Mounts selinuxfs, loads the merged binary policy and labels every file the host listed.
+pub fn selinux_load() -> Result<(), VmError> {
+    sys::mount(
+        "selinuxfs",
+        "/sys/fs/selinux",
+        "selinuxfs",
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        None,
+    )
+    .map_err(io("mount selinuxfs"))?;
+    let policy = fs::read("/vm/selinux/policy").map_err(io("reading /vm/selinux/policy"))?;
+    fs::write("/sys/fs/selinux/load", &policy).map_err(io("loading the SELinux policy"))?;
+    let labels =
+        fs::read_to_string("/vm/selinux/labels").map_err(io("reading /vm/selinux/labels"))?;
+    let mut n = 0;
+    for line in labels.lines() {
+        let Some((path, ctx)) = line.split_once(' ') else {
+            continue;
+        };
+        if fs::symlink_metadata(path).is_err() {
+            continue;
+        }
+        sys::lsetxattr(path, "security.selinux", ctx.as_bytes())
+            .map_err(io(format!("labelling {path} {ctx}")))?;
+        n += 1;
+    }
+    say(&format!(
+        "SELinux policy loaded ({} bytes), {n} files labelled",
+        policy.len()
+    ));
+    Ok(())
+}
+
+/// Writes the rendered TOMOYO policy (`/vm/tomoyo/`) into securityfs. Each file is
+/// written line by line, because TOMOYO parses one directive per write and a
+/// rejected line must be reported, not lost in a buffer.
+pub fn tomoyo_load() -> Result<(), VmError> {
+    let base = "/sys/kernel/security/tomoyo";
+    for name in ["profile", "exception_policy", "domain_policy", "manager"] {
+        let src = format!("/vm/tomoyo/{name}");
+        let Ok(text) = fs::read_to_string(&src) else {
+            if name == "manager" {
+                continue;
+            }
+            return Err(VmError::Infra(format!("{src} missing from the initramfs")));
+        };
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .open(format!("{base}/{name}"))
+            .map_err(io(format!("open {base}/{name}")))?;
+        use std::io::Write;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            f.write_all(format!("{line}\n").as_bytes())
+                .map_err(io(format!("TOMOYO {name}: {line}")))?;
+        }
+    }
+    // Activation: exec the trigger (see configs.rs); the kernel runs the loader, then checks
+    // the profiles and starts enforcing.
+    match sys::fork().map_err(io("fork"))? {
+        sys::Fork::Child => {
+            let e = sys::execve(
+                "/usr/sbin/tomoyo-activate",
+                &["/usr/sbin/tomoyo-activate".into()],
+                &[],
+            );
+            say(&format!("exec tomoyo-activate: {e}"));
+            std::process::exit(1);
+        }
+        sys::Fork::Parent(pid) => {
+            let status = sys::waitpid(pid, false).map_err(io("waiting for tomoyo-activate"))?;
+            if !matches!(status, Some((_, sys::Exit::Code(0)))) {
+                return Err(VmError::Infra(format!("tomoyo-activate: {status:?}")));
+            }
+        }
+    }
+    // Writes never fail on a bad line: read the profile back.
+    let profile = fs::read_to_string(format!("{base}/profile"))
+        .map_err(io("reading the TOMOYO profile back"))?;
+    let domains = fs::read_to_string(format!("{base}/domain_policy"))
+        .map_err(io("reading the TOMOYO domains back"))?;
+    if !profile.contains("file::execute={ mode=enforcing")
+        || !domains.contains(&format!("<kernel> {LAUNCHER_PATH}"))
+    {
+        return Err(VmError::Infra(format!(
+            "TOMOYO policy did not load as written:\n{profile}\n{domains}"
+        )));
+    }
+    say("TOMOYO policy written and activated");
+    Ok(())
+}

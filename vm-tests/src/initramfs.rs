@@ -1,0 +1,262 @@
+//! What goes into the guest: the agent as `/init` (and as the user's shell
+//! `/usr/bin/vmtest-sh`, and as the TOMOYO activation trigger), the stock
+//! launcher, worker and probe under `/vm/bin` (the agent installs them at
+//! the layout's paths), the probe as `/usr/bin/sh`, the host's shared
+//! libraries they need (found with `ldd`), a tiny `/etc`, the policies, and
+//! under SELinux the label of every file (computed on the host from the
+//! merged file contexts with `matchpathcon`, applied by the agent).
+//! The layout mimics Debian 12's merged /usr: /bin, /lib, /lib64, /sbin are
+//! symlinks into /usr.
+
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vm_tests::cpio::Archive;
+use vm_tests::VmError;
+
+use crate::Options;
+
+fn infra(what: String) -> impl FnOnce(std::io::Error) -> VmError {
+    move |e| VmError::Infra(format!("{what}: {e}"))
+}
+
+/// The kind of an archive entry, for labelling.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    File,
+    Dir,
+    Link,
+}
+
+/// Shared libraries of `bins`, as (path ldd printed, canonical path).
+fn libraries(bins: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, VmError> {
+    let mut libs = BTreeMap::new();
+    for bin in bins {
+        let out = Command::new("ldd")
+            .arg(bin)
+            .output()
+            .map_err(infra(format!("ldd {}", bin.display())))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() && !text.contains("statically linked") {
+            return Err(VmError::Infra(format!(
+                "ldd {} failed: {}",
+                bin.display(),
+                String::from_utf8_lossy(&out.stderr)
+            )));
+        }
+        for line in text.lines() {
+            // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)"
+            let path = match line.split_once("=>") {
+                Some((_, rhs)) => rhs.split_whitespace().next(),
+                None => line.split_whitespace().next(),
+            };
+            let Some(path) = path.filter(|p| p.starts_with('/')) else {
+                continue;
+            };
+            let canon = std::fs::canonicalize(path).map_err(infra(format!("resolving {path}")))?;
+            libs.insert(path.to_string(), canon);
+        }
+    }
+    Ok(libs.into_iter().collect())
+}
+
+/// Builds the initramfs at `out`.
+pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
+    let bin = |dir: &Path, name: &str| -> Result<PathBuf, VmError> {
+        let p = dir.join(name);
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(VmError::Infra(format!(
+                "{} is missing: build it first (make vm-test does)",
+                p.display()
+            )))
+        }
+    };
+    let agent = bin(&o.agent_dir, "vm-agent")?;
+    let probe = bin(&o.agent_dir, "probe")?;
+    let launcher = bin(&o.bin_dir, "privsep-ping")?;
+    let worker = bin(&o.bin_dir, "privsep-ping-worker")?;
+    let read = |p: &Path| std::fs::read(p).map_err(infra(format!("reading {}", p.display())));
+
+    let mut a = Archive::new();
+    let mut entries: Vec<(String, Kind)> = Vec::new();
+    for (dir, mode) in [
+        ("/proc", 0o555),
+        ("/sys", 0o555),
+        ("/dev", 0o755),
+        ("/tmp", 0o1777),
+        ("/run", 0o755),
+        ("/root", 0o700),
+        ("/usr/bin", 0o755),
+        ("/usr/sbin", 0o755),
+        ("/usr/lib", 0o755),
+        ("/usr/lib64", 0o755),
+        ("/usr/local/bin", 0o755),
+        ("/usr/local/libexec/privsep", 0o755),
+        ("/etc", 0o755),
+        ("/vm/bin", 0o755),
+    ] {
+        a.dir(dir, mode);
+        entries.push((dir.to_string(), Kind::Dir));
+    }
+    for (link, target) in [
+        ("/bin", "usr/bin"),
+        ("/sbin", "usr/sbin"),
+        ("/lib", "usr/lib"),
+        ("/lib64", "usr/lib64"),
+    ] {
+        a.symlink(link, target);
+        entries.push((link.to_string(), Kind::Link));
+    }
+    a.char_dev("/dev/console", 0o600, 5, 1);
+
+    let agent_bytes = read(&agent)?;
+    let probe_bytes = read(&probe)?;
+    for (path, mode, data) in [
+        ("/init", 0o755, &agent_bytes),
+        ("/usr/bin/vmtest-sh", 0o755, &agent_bytes),
+        // TOMOYO's activation trigger and loader (kernel command line TOMOYO_trigger=/TOMOYO_loader=).
+        ("/usr/sbin/tomoyo-activate", 0o755, &agent_bytes),
+        // What a compromised process would like to run; it reports that it ran.
+        ("/usr/bin/sh", 0o755, &probe_bytes),
+        ("/vm/bin/probe", 0o755, &probe_bytes),
+        ("/vm/bin/launcher", 0o755, &read(&launcher)?),
+        ("/vm/bin/worker", 0o755, &read(&worker)?),
+    ] {
+        a.file(path, mode, 0, 0, data);
+        entries.push((path.to_string(), Kind::File));
+    }
+    for (path, mode, text) in [
+        (
+            "/etc/passwd",
+            0o644,
+            "root:x:0:0:root:/root:/bin/sh\ntester:x:1000:1000:tester:/tmp:/usr/bin/vmtest-sh\n",
+        ),
+        ("/etc/group", 0o644, "root:x:0:\ntester:x:1000:\n"),
+        // World-readable on purpose: only the policy under test may stop the compromised worker.
+        (
+            "/etc/shadow",
+            0o644,
+            "root:*:19000:0:99999:7:::\ntester:*:19000:0:99999:7:::\n",
+        ),
+        (
+            "/etc/hosts",
+            0o644,
+            "127.0.0.1 localhost\n::1 localhost ip6-localhost\n",
+        ),
+        (
+            "/etc/nsswitch.conf",
+            0o644,
+            "passwd: files\ngroup: files\nhosts: files\n",
+        ),
+    ] {
+        a.file(path, mode, 0, 0, text.as_bytes());
+        entries.push((path.to_string(), Kind::File));
+    }
+    let mut libs = libraries(&[
+        agent.clone(),
+        probe.clone(),
+        launcher.clone(),
+        worker.clone(),
+    ])?;
+    libs.sort();
+    let mut added = std::collections::BTreeSet::new();
+    for (printed, canon) in libs {
+        let canon_s = canon.display().to_string();
+        if added.insert(canon_s.clone()) {
+            a.file(&canon_s, 0o755, 0, 0, &read(&canon)?);
+            entries.push((canon_s.clone(), Kind::File));
+        }
+        // The name the binaries ask for, with directory symlinks resolved, must lead to the file.
+        let printed = Path::new(&printed);
+        let dir = printed.parent().and_then(|d| std::fs::canonicalize(d).ok());
+        if let (Some(dir), Some(name)) = (dir, printed.file_name()) {
+            let alias = dir.join(name).display().to_string();
+            if alias != canon_s && added.insert(alias.clone()) {
+                a.symlink(&alias, &canon_s);
+                entries.push((alias, Kind::Link));
+            }
+        }
+    }
+    if let (Some(policy), Some(fc)) = (&o.selinux_policy, &o.selinux_fc) {
+        a.dir("/vm/selinux", 0o755);
+        a.file("/vm/selinux/policy", 0o600, 0, 0, &read(policy)?);
+        a.file(
+            "/vm/selinux/labels",
+            0o600,
+            0,
+            0,
+            labels(fc, &entries)?.as_bytes(),
+        );
+    }
+    if let Some(dir) = &o.tomoyo_dir {
+        a.dir("/vm/tomoyo", 0o755);
+        for name in ["profile", "exception_policy", "domain_policy"] {
+            a.file(
+                &format!("/vm/tomoyo/{name}"),
+                0o600,
+                0,
+                0,
+                &read(&dir.join(format!("{name}.conf")))?,
+            );
+        }
+    }
+    let mut f = std::fs::File::create(out).map_err(infra(format!("creating {}", out.display())))?;
+    a.finish(&mut f)
+        .map_err(infra(format!("writing {}", out.display())))
+}
+
+/// "path context" for every entry, plus the layout paths the agent installs to,
+/// from the merged file contexts. The harness's own files get ordinary labels.
+fn labels(fc: &Path, entries: &[(String, Kind)]) -> Result<String, VmError> {
+    use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+    let mut all: Vec<(String, Kind)> = entries.to_vec();
+    for p in [LAUNCHER_PATH, WORKER_PATH] {
+        all.push((p.to_string(), Kind::File));
+    }
+    all.push(("/usr/local/libexec".into(), Kind::Dir));
+    let mut out = String::new();
+    for (kind, mode) in [
+        (Kind::File, "file"),
+        (Kind::Dir, "dir"),
+        (Kind::Link, "lnk_file"),
+    ] {
+        let paths: Vec<&str> = all
+            .iter()
+            .filter(|(_, k)| *k == kind)
+            .map(|(p, _)| p.as_str())
+            .collect();
+        if paths.is_empty() {
+            continue;
+        }
+        let res = Command::new("matchpathcon")
+            .arg("-f")
+            .arg(fc)
+            .args(["-m", mode])
+            .args(&paths)
+            .output()
+            .map_err(infra("matchpathcon (package selinux-utils)".into()))?;
+        let text = String::from_utf8_lossy(&res.stdout);
+        for line in text.lines() {
+            let Some((path, ctx)) = line.split_once('\t') else {
+                continue;
+            };
+            let ctx = match path {
+                // The harness's own programs: ordinary executables for the user, an entry to user_t.
+                "/init" | "/usr/sbin/tomoyo-activate" | "/vm/bin" => ctx.to_string(),
+                p if p.starts_with("/vm/bin/") => "system_u:object_r:bin_t:s0".to_string(),
+                "/usr/bin/vmtest-sh" => "system_u:object_r:shell_exec_t:s0".to_string(),
+                _ => ctx.to_string(),
+            };
+            if ctx.contains("<<none>>") {
+                continue;
+            }
+            out.push_str(&format!("{path} {ctx}\n"));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! The compromised worker / compromised launcher. The agent installs this
+//! binary at the worker's path (and label), or at the launcher's (with its
+//! file capability and label); the real launcher starts it like the worker,
+//! with the raw sockets at fds 3 and 4 and argv passed through. It has no
+//! seccomp of its own — unless the first argument is `--sandbox`, when it
+//! applies the worker's own profile (`policy::sandbox::lock_down`) first,
+//! which is what the `none` configuration tests. Then it tries exactly one
+//! thing and prints one line:
+//!
+//! `PROBE <op> result=allowed|denied errno=<NAME> …`
+//!
+//! Installed at `/bin/sh` it is the shell a compromised process would like to
+//! run; it then just says that it ran (`PROBE sh result=ran`).
+
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+
+use crate::sys;
+
+fn report(op: &str, r: std::io::Result<String>) -> ! {
+    match r {
+        Ok(what) => println!("PROBE {op} result=allowed {what}"),
+        Err(e) => {
+            let n = e.raw_os_error().unwrap_or(0);
+            println!(
+                "PROBE {op} result=denied errno={} ({n}: {e})",
+                sys::errno_name(n)
+            );
+        }
+    }
+    let _ = std::io::stdout().flush();
+    std::process::exit(0)
+}
+
+/// The security context and TOMOYO domain of this process, its uid, no_new_privs, and what
+/// sits at fds 3 and 4.
+pub fn whoami() -> String {
+    let ctx = std::fs::read_to_string("/proc/self/attr/current").unwrap_or_default();
+    let ctx = ctx.trim_end_matches(['\0', '\n']).to_string();
+    let domain =
+        std::fs::read_to_string("/sys/kernel/security/tomoyo/self_domain").unwrap_or_default();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let mut fds = Vec::new();
+    for fd in [3, 4] {
+        let ty = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE);
+        let proto = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL);
+        let dom = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN);
+        fds.push(match (ty, proto, dom) {
+            (Ok(t), Ok(p), Ok(d)) => format!("fd{fd}=domain{d}/type{t}/proto{p}"),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                format!("fd{fd}={}", sys::errno_name(e.raw_os_error().unwrap_or(0)))
+            }
+        });
+    }
+    format!(
+        "context={ctx} tomoyo_domain={} uid={} caps_prm={} caps_eff={} nnp={} {}",
+        domain.trim().replace(' ', "_"),
+        field("Uid:").unwrap_or_default().replace(' ', ","),
+        field("CapPrm:").unwrap_or_default(),
+        field("CapEff:").unwrap_or_default(),
+        field("NoNewPrivs:").unwrap_or_default(),
+        fds.join(" ")
+    )
+}
+
+/// Entry point.
+pub fn main(args: Vec<String>) -> ! {
+    if args
+        .first()
+        .is_some_and(|a| a.ends_with("/sh") || a == "sh")
+    {
+        println!("PROBE sh result=ran {}", whoami());
+        std::process::exit(0);
+    }
+    let mut rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    if rest.first() == Some(&"--sandbox") {
+        rest.remove(0);
+        let sockets = match policy::handoff::take_from_env() {
+            Ok(s) => s,
+            Err(e) => {
+                println!("PROBE setup-failed: handoff: {e}");
+                std::process::exit(4);
+            }
+        };
+        if let Err(e) = policy::sandbox::lock_down(&sockets) {
+            println!("PROBE setup-failed: lock_down: {e}");
+            std::process::exit(4);
+        }
+    }
+    let op = rest.first().copied().unwrap_or("");
+    match op {
+        "whoami" => report(op, Ok(whoami())),
+        "raw-socket4" => report(
+            op,
+            sys::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP)
+                .map(|fd| format!("fd={fd}")),
+        ),
+        "raw-socket6" => report(
+            op,
+            sys::socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_ICMPV6)
+                .map(|fd| format!("fd={fd}")),
+        ),
+        "exec" if rest.len() == 2 => {
+            let path = rest[1];
+            // A probe at the target reports `whoami`; at /bin/sh it reports that the shell ran.
+            let e = sys::execve(path, &[path.to_string(), "whoami".into()], &[]);
+            report(op, Err(e))
+        }
+        "hdrincl" => report(
+            op,
+            sys::setsockopt_int(3, libc::IPPROTO_IP, libc::IP_HDRINCL, 1)
+                .map(|()| "IP_HDRINCL set on fd 3".into()),
+        ),
+        "ptrace-parent" => {
+            let (_, ppid, _) = sys::ids();
+            report(
+                op,
+                sys::ptrace_attach(ppid).map(|()| format!("attached to {ppid}")),
+            )
+        }
+        "read-shadow" => report(
+            op,
+            std::fs::read_to_string("/etc/shadow").map(|s| format!("read {} bytes", s.len())),
+        ),
+        _ => {
+            println!("PROBE setup-failed: unknown op {op:?}");
+            std::process::exit(2);
+        }
+    }
+}
