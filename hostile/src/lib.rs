@@ -1,2 +1,177 @@
-//! Hostile-input suite support code. (Being written; see issue 6.)
-#![forbid(unsafe_code)]
+//! Support code for the hostile-input suite (issue 6): where the staged
+//! installs are, how to run something as the unprivileged attacker, network
+//! namespaces the tests create and destroy, what the kernel says about a
+//! running process (`/proc`), the iputils output grammar every line of the
+//! worker must match, and ICMP packet building for the hostile responder.
+//!
+//! The attacks themselves live in `src/bin/` (tools run as the attacker) and
+//! `tests/` (the suite, feature `suite`, run by `make test-hostile`).
+//! Only [`sys`] contains `unsafe` code.
+
+#![deny(unsafe_code)]
+
+pub mod grammar;
+pub mod icmp;
+pub mod netns;
+pub mod procfs;
+#[allow(unsafe_code)]
+pub mod sys;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The crate's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum HostileError {
+    /// A command the suite depends on failed.
+    #[error("{what}: {detail}")]
+    Command { what: String, detail: String },
+    /// A system call failed.
+    #[error("{call}: {source}")]
+    Sys {
+        call: &'static str,
+        source: io::Error,
+    },
+    /// Something the suite needs is not set up (run it through `make test-hostile`).
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// What the suite needs from `make test-hostile`.
+pub const NEEDS: &str =
+    "needs root, the staged installs and the test user: run `make test-hostile`";
+
+fn env_path(var: &str) -> PathBuf {
+    PathBuf::from(std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: {NEEDS}")))
+}
+
+/// The ordinary staged install (`make stage`, `PRIVSEP_STAGE`).
+pub fn stage() -> PathBuf {
+    env_path("PRIVSEP_STAGE")
+}
+
+/// The suite's own staged install, which tests may damage
+/// (`PRIVSEP_HOSTILE_STAGE`, built for its own prefix).
+pub fn hostile_stage() -> PathBuf {
+    env_path("PRIVSEP_HOSTILE_STAGE")
+}
+
+/// The launcher under `stage`.
+pub fn launcher_in(stage: &Path) -> PathBuf {
+    stage.join("bin/privsep-ping")
+}
+
+/// The worker under `stage`.
+pub fn worker_in(stage: &Path) -> PathBuf {
+    stage.join("libexec/privsep/ping-worker")
+}
+
+/// The unprivileged attacker.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// Numeric ids.
+    pub uid: u32,
+    /// Primary group.
+    pub gid: u32,
+}
+
+impl User {
+    /// The test user named by `PRIVSEP_TEST_USER`, looked up with `getent`.
+    pub fn from_env() -> User {
+        let name = std::env::var("PRIVSEP_TEST_USER").unwrap_or_else(|_| panic!("{NEEDS}"));
+        let out = Command::new("getent")
+            .args(["passwd", &name])
+            .output()
+            .expect("run getent");
+        let line = String::from_utf8_lossy(&out.stdout).into_owned();
+        let fields: Vec<&str> = line.trim().split(':').collect();
+        assert!(fields.len() >= 4, "no passwd entry for {name}: {NEEDS}");
+        User {
+            uid: fields[2].parse().expect("uid"),
+            gid: fields[3].parse().expect("gid"),
+            name,
+        }
+    }
+
+    /// `program` run as this user by `setpriv`: no supplementary groups, no
+    /// inheritable capabilities, stdin from /dev/null.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            &format!("--reuid={}", self.uid),
+            &format!("--regid={}", self.gid),
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+        ])
+        .arg(program)
+        .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Like [`User::command`], inside network namespace `ns`.
+    pub fn command_in(&self, ns: &netns::Netns, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns.name(), "setpriv"])
+            .args([
+                &format!("--reuid={}", self.uid),
+                &format!("--regid={}", self.gid),
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--",
+            ])
+            .arg(program)
+            .stdin(Stdio::null());
+        cmd
+    }
+}
+
+/// A world-readable scratch directory under /tmp for this test process:
+/// the attacker (another uid) must be able to reach what we put there.
+pub fn scratch_dir() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(format!("/tmp/privsep-hostile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create scratch dir");
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod scratch dir");
+        dir
+    })
+    .clone()
+}
+
+/// A copy of one of this crate's binaries (from `env!("CARGO_BIN_EXE_…")`)
+/// where the attacker can execute it, whatever the permissions of the clone.
+pub fn public_copy(built: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let src = Path::new(built);
+    let dst = scratch_dir().join(src.file_name().expect("binary name"));
+    if !dst.exists() {
+        let tmp = dst.with_extension(
+            format!("tmp{:?}", std::thread::current().id()).replace(['(', ')'], ""),
+        );
+        std::fs::copy(src, &tmp).expect("copy tool");
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).expect("chmod tool");
+        std::fs::rename(&tmp, &dst).expect("rename tool");
+    }
+    dst
+}
+
+/// Decodes output for assertions and messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Fails if `stderr` shows a Rust panic.
+pub fn assert_no_panic(who: &str, stderr: &str) {
+    assert!(!stderr.contains("panicked"), "{who} panicked:\n{stderr}");
+    assert!(
+        !stderr.contains("RUST_BACKTRACE"),
+        "{who} panicked:\n{stderr}"
+    );
+}
