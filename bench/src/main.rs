@@ -604,20 +604,35 @@ fn rows(r: &Json, c: &Counts) -> Vec<Row> {
         0,
         None,
     ));
-    let (lp, wp, ib) = (
-        r.num("binary_sizes/privsep_launcher/bytes"),
-        r.num("binary_sizes/privsep_worker/bytes"),
-        r.num("binary_sizes/iputils/bytes"),
-    );
-    rows.push(row("binary size, launcher (bytes)".into(), lp, ib, 0, None));
-    rows.push(row("binary size, worker (bytes)".into(), wp, ib, 0, None));
-    rows.push(row(
-        "binary size, launcher + worker (bytes)".into(),
-        lp.zip(wp).map(|(a, b)| a + b),
-        ib,
-        0,
-        None,
-    ));
+    for (what, key) in [("", "bytes"), (", stripped", "stripped_bytes")] {
+        let size = |b: &str| r.num(&format!("binary_sizes/{b}/{key}"));
+        let (lp, wp, ib) = (
+            size("privsep_launcher"),
+            size("privsep_worker"),
+            size("iputils"),
+        );
+        rows.push(row(
+            format!("binary size{what}, launcher (bytes)"),
+            lp,
+            ib,
+            0,
+            None,
+        ));
+        rows.push(row(
+            format!("binary size{what}, worker (bytes)"),
+            wp,
+            ib,
+            0,
+            None,
+        ));
+        rows.push(row(
+            format!("binary size{what}, launcher + worker (bytes)"),
+            lp.zip(wp).map(|(a, b)| a + b),
+            ib,
+            0,
+            None,
+        ));
+    }
     let (p, i) = both("rtt/TOOL/median_rtt_ms");
     rows.push(row(
         format!("median RTT -c {} -i 0.01 127.0.0.1 (ms)", c.rtt_count),

@@ -134,6 +134,23 @@ pub fn binary_json(path: &Path) -> Json {
             return obj;
         }
     }
+    // Distributions ship stripped binaries (iputils is); `make install`
+    // does not strip, so the stripped size is the comparable one.
+    let tmp = std::env::temp_dir().join(format!("bench-strip-{}", std::process::id()));
+    let stripped = Command::new("strip")
+        .arg("-o")
+        .arg(&tmp)
+        .arg(path)
+        .status()
+        .ok()
+        .filter(|s| s.success())
+        .and_then(|_| fs::metadata(&tmp).ok())
+        .map(|m| m.len());
+    let _ = fs::remove_file(&tmp);
+    obj.push(
+        "stripped_bytes",
+        stripped.map_or(Json::Null, |n| Json::Int(n as i64)),
+    );
     let libs = Command::new("ldd")
         .arg(path)
         .output()
