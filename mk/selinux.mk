@@ -1,0 +1,86 @@
+# SELinux module `privsep` (selinux/): build, merge into a copy of Debian's
+# policy, static checks, install. See selinux/README.md.
+#
+#   make selinux                $(SELINUX_PP), file contexts rendered for this layout
+#   make selinux-merged         $(SELINUX_ROOT): Debian's policy store + privsep, compiled
+#                               ($(SELINUX_POLICY), $(SELINUX_FILE_CONTEXTS))
+#   make selinux-check          static checks on the merged policy (part of make test)
+#   make selinux-check-selftest proves the checks fail on a module that breaks a guarantee
+#   make install-selinux        semodule -i + restorecon, only where SELinux is enabled
+#
+# Everything is built under $(BUILDDIR)/selinux, per install layout: the file
+# contexts name the paths the launcher was built with.
+
+SELINUX_STORE   ?= default
+SELINUX_DEVEL   ?= /usr/share/selinux/devel/Makefile
+SELINUX_DIR     := $(BUILDDIR)/selinux
+SELINUX_PP      := $(SELINUX_DIR)/privsep.pp
+SELINUX_ROOT    := $(SELINUX_DIR)/root
+# policy.33 is what Debian 12's libsepol writes (selinux-merge.sh prints the
+# actual name).
+SELINUX_POLICY  := $(SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/policy/policy.33
+SELINUX_FILE_CONTEXTS := $(SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
+SELINUX_RENDER  := $(RELEASE)/privsep-render
+SELINUX_SOURCES := selinux/privsep.te selinux/privsep.if
+SELINUX_LAUNCHER := $(BINDIR)/privsep-ping
+SELINUX_WORKER   := $(LIBEXECDIR)/privsep/ping-worker
+
+TEST_TARGETS += selinux-check selinux-check-selftest
+
+.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux
+
+selinux: deps-selinux $(SELINUX_PP)
+
+# The module toolchain only (also a package build's Build-Depends: nothing
+# to install there); the checks need the test group (policy store, setools).
+deps-selinux:
+	@scripts/install-deps.sh selinux
+
+# The renderer carries the layout (policy crate, built with this layout's
+# PRIVSEP_* variables): the .fc names exactly the paths the launcher uses.
+# Cargo runs every time (a no-op when up to date); the rendered file only
+# changes, and the module only rebuilds, when its content does.
+selinux-render-bin:
+	@$(CARGO_LAYOUT) build --release --locked --quiet -p policy --bin privsep-render
+
+$(SELINUX_DIR)/privsep.fc: selinux/privsep.fc.in selinux-render-bin
+	@mkdir -p $(SELINUX_DIR)
+	$(SELINUX_RENDER) fc $< $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+# Built in the build directory from copies: the devel Makefile writes tmp/
+# and the products next to its sources. MAKEFLAGS is cleared so that our
+# command-line variables (PREFIX, BINDIR, ...) do not leak into it.
+$(SELINUX_PP): $(SELINUX_SOURCES) $(SELINUX_DIR)/privsep.fc | deps-selinux
+	@mkdir -p $(SELINUX_DIR)
+	cp $(SELINUX_SOURCES) $(SELINUX_DIR)/
+	cd $(SELINUX_DIR) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    make -f $(SELINUX_DEVEL) NAME=$(SELINUX_STORE) privsep.pp
+
+selinux-merged: $(SELINUX_POLICY)
+
+# Neverallow rules are checked while linking (expand-check=1 in the copied
+# semanage.conf; Debian's own is 0, which would skip them).
+$(SELINUX_POLICY): $(SELINUX_PP) scripts/selinux-merge.sh
+	scripts/selinux-merge.sh $(SELINUX_PP) $(SELINUX_ROOT) $(SELINUX_STORE) 1
+
+selinux-check: deps-test selinux-merged
+	scripts/selinux-check.py $(SELINUX_POLICY) $(SELINUX_FILE_CONTEXTS) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
+
+selinux-check-selftest: deps-test selinux
+	scripts/selinux-selftest.sh $(SELINUX_DIR) $(SELINUX_STORE) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
+
+install-selinux: selinux
+	@if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then \
+	    echo "semodule -i $(SELINUX_PP)"; semodule -i $(SELINUX_PP) || exit 1; \
+	    if [ -n "$(DESTDIR)" ]; then \
+	        echo "DESTDIR is set: not relabeling; run restorecon -F on the installed files"; \
+	    else \
+	        for f in $(SELINUX_LAUNCHER) $(SELINUX_WORKER); do \
+	            if [ -e $$f ]; then restorecon -F -v $$f || exit 1; \
+	            else echo "$$f is not installed yet: run make install, then restorecon -F $$f"; fi; \
+	        done; \
+	    fi; \
+	else \
+	    echo "SELinux is not enabled on this system: module not installed ($(SELINUX_PP) is built)"; \
+	fi

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Proves that the SELinux guarantees can fail: builds variants of the privsep
+# module that each break one guarantee and checks that
+#   1. linking with neverallow checking (expand-check=1) rejects the variant,
+#      naming the neverallow it breaks, and
+#   2. on a policy where neverallows are not checked (expand-check=0, Debian's
+#      default), scripts/selinux-check.py FAILs the matching check.
+#
+#   scripts/selinux-selftest.sh SELINUX_DIR STORE LAUNCHER_PATH WORKER_PATH
+#
+# SELINUX_DIR is $(BUILDDIR)/selinux after `make selinux` (privsep.te,
+# privsep.if and the rendered privsep.fc are there); the variants are built
+# under SELINUX_DIR/selftest. Exit: 0 every variant caught, 1 otherwise.
+set -u
+
+if [ $# -ne 4 ]; then
+    echo "usage: $0 SELINUX_DIR STORE LAUNCHER_PATH WORKER_PATH" >&2
+    exit 2
+fi
+dir=$1 store=$2 launcher_path=$3 worker_path=$4
+here=$(cd "$(dirname "$0")" && pwd)
+for f in privsep.te privsep.if privsep.fc; do
+    [ -f "$dir/$f" ] || { echo "selinux-selftest: $dir/$f missing (run make selinux)" >&2; exit 2; }
+done
+
+# name | rule appended to privsep.te | the selinux-check line that must FAIL
+variants=(
+    "worker-rawip-create|allow privsep_ping_worker_t self:rawip_socket create;|FAIL: worker cannot create rawip/icmp/packet sockets"
+    "launcher-exec-shell|allow privsep_ping_t shell_exec_t:file { execute execute_no_trans };|FAIL: launcher has no execute_no_trans on anything"
+)
+
+failed=0
+for v in "${variants[@]}"; do
+    IFS='|' read -r name rule expect <<<"$v"
+    work=$dir/selftest/$name
+    rm -rf "$work" && mkdir -p "$work"
+    cp "$dir/privsep.if" "$dir/privsep.fc" "$work/"
+    # shell_exec_t comes from base: declare it like any module would.
+    { cat "$dir/privsep.te"; echo; echo "gen_require(\` type shell_exec_t; ')"; echo "$rule"; } >"$work/privsep.te"
+    if ! (cd "$work" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+        make -s -f /usr/share/selinux/devel/Makefile NAME="$store" privsep.pp >build.log 2>&1); then
+        echo "FAIL: [$name] the variant module does not even compile"; sed 's/^/      /' "$work/build.log"
+        failed=$((failed + 1)); continue
+    fi
+
+    out=$("$here/selinux-merge.sh" "$work/privsep.pp" "$work/root" "$store" 1 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q 'neverallow check failed' <<<"$out"; then
+        echo "PASS: [$name] '$rule' fails to link with neverallow checking:"
+        grep -A1 'neverallow check failed' <<<"$out" | head -2 | sed 's/^/      /'
+    else
+        echo "FAIL: [$name] '$rule' linked despite the neverallow rules (rc=$rc)"
+        printf '%s\n' "$out" | sed 's/^/      /'
+        failed=$((failed + 1))
+    fi
+
+    if ! out=$("$here/selinux-merge.sh" "$work/privsep.pp" "$work/root" "$store" 0 2>&1); then
+        echo "FAIL: [$name] the variant does not link even without neverallow checking"
+        printf '%s\n' "$out" | sed 's/^/      /'
+        failed=$((failed + 1)); continue
+    fi
+    out=$("$here/selinux-check.py" "$work/root/etc/selinux/$store/policy/"policy.* \
+        "$work/root/etc/selinux/$store/contexts/files/file_contexts" "$launcher_path" "$worker_path" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qF "$expect" <<<"$out"; then
+        echo "PASS: [$name] linked without neverallow checking, selinux-check catches it:"
+        grep -F -A2 "$expect" <<<"$out" | sed 's/^/      /'
+    else
+        echo "FAIL: [$name] selinux-check did not report '$expect' (rc=$rc)"
+        printf '%s\n' "$out" | grep -E '^(FAIL|selinux-check)' | sed 's/^/      /'
+        failed=$((failed + 1))
+    fi
+    rm -rf "$work/root"
+done
+
+if [ $failed -eq 0 ]; then
+    echo "selinux-selftest: every broken variant was caught, by the linker and by selinux-check"
+    exit 0
+fi
+echo "selinux-selftest: $failed expectation(s) not met"
+exit 1
