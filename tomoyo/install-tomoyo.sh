@@ -37,10 +37,13 @@ if [ ! -d "$sfs" ]; then
     exit 0
 fi
 [ -r "$sfs/profile" ] || die "cannot read $sfs/profile (run as root)"
-# Activated means the boot-time loader defined at least one profile: the
-# kernel refuses to activate otherwise (profile 0 is needed by <kernel>).
-if ! grep -q '^[0-9][0-9]*-' "$sfs/profile"; then
-    say "TOMOYO is enabled but was not activated at boot (no profile loaded; tomoyo-tools' /sbin/tomoyo-init does that from /etc/tomoyo): nothing to do."
+# Until a loader activated TOMOYO (tomoyo-tools' /sbin/tomoyo-init, run by
+# the kernel at the exec of /sbin/init), nothing is enforced and no process
+# ever leaves the <kernel> domain: the `cat` below, freshly executed, is in a
+# child domain only on an activated system. (Profile lines do not tell:
+# root may write them before activation.)
+if [ "$(cat "$sfs/self_domain")" = "<kernel>" ]; then
+    say "TOMOYO is enabled but was not activated at boot (tomoyo-tools' /sbin/tomoyo-init does that from /etc/tomoyo): nothing to do."
     exit 0
 fi
 command -v tomoyo-loadpolicy >/dev/null 2>&1 || die "tomoyo-loadpolicy not found: install tomoyo-tools"
