@@ -573,6 +573,13 @@ fn a_hand_started_worker_refuses_a_forged_handoff_and_sends_nothing() {
     }
 }
 
+/// Tests that damage the hostile stage run one at a time.
+static HOSTILE_STAGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock_hostile_stage() -> std::sync::MutexGuard<'static, ()> {
+    HOSTILE_STAGE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `f` on the hostile stage's worker, checks that the launcher refuses
 /// it, and restores it (root:root 0711).
 fn with_damaged_worker(user: &User, what: &str, damage: impl FnOnce(&Path)) {
@@ -603,6 +610,7 @@ fn restore(worker: &Path) {
 #[test]
 fn an_unsafe_worker_install_is_refused() {
     use std::os::unix::fs::PermissionsExt;
+    let _one_at_a_time = lock_hostile_stage();
     let user = User::from_env();
     let stage = hostile::hostile_stage();
     restore(&worker_in(&stage));
@@ -637,4 +645,188 @@ fn an_unsafe_worker_install_is_refused() {
             mode(0o771)(w);
         },
     );
+}
+
+/// The process state letter from `/proc/PID/stat` (`R`, `S`, `T`, `Z`…).
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// What `pid` runs now: "launcher", "worker", the wrapper's name, or "exited".
+fn phase(pid: i32) -> String {
+    let launcher = std::fs::canonicalize(launcher()).unwrap();
+    let worker = std::fs::canonicalize(worker()).unwrap();
+    match procfs::exe(pid) {
+        Ok(p) if p == launcher => "launcher".into(),
+        Ok(p) if p == worker => "worker".into(),
+        Ok(p) => p
+            .file_name()
+            .map_or("?".into(), |n| n.to_string_lossy().into_owned()),
+        Err(_) => "exited".into(),
+    }
+}
+
+#[test]
+fn sigstop_and_sigkill_at_random_points_leave_nothing_behind() {
+    let user = User::from_env();
+    // A namespace of our own, so that /proc/net/raw lists only our sockets.
+    let ns = hostile::netns::Netns::new("stopkill").expect("create network namespace");
+    let raw_sockets_in_ns = || {
+        let out = ns
+            .command("cat")
+            .args(["/proc/net/raw", "/proc/net/raw6"])
+            .output()
+            .unwrap();
+        text(&out.stdout)
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("sl"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(raw_sockets_in_ns().is_empty());
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mut rng = hostile::icmp::XorShift::new(seed);
+    let mut phases: BTreeMap<String, usize> = BTreeMap::new();
+    for round in 0..30 {
+        let mut child = user
+            .command_in(&ns, launcher())
+            .args(["-n", "-c", "3", "-i", "0.2", "127.0.0.1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        // Mostly early (the launcher's few hundred microseconds), sometimes late.
+        let delay = if round % 3 == 0 {
+            rng.next_u64() % 300_000
+        } else {
+            rng.next_u64() % 3_000
+        };
+        std::thread::sleep(Duration::from_micros(delay));
+        let _ = sys::kill(pid, libc::SIGSTOP);
+        while !matches!(proc_state(pid), Some('T' | 'Z' | 'X') | None) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let at = phase(pid);
+        if at == "launcher" || at == "worker" {
+            // Stopped with the raw socket (and, in the launcher, maybe
+            // CAP_NET_RAW): the same user still cannot take either.
+            let (code, report) = steal(&user, pid);
+            assert_eq!(
+                code,
+                Some(0),
+                "stopped in the {at} (round {round}, {delay} µs): an attack succeeded:\n{report}"
+            );
+        }
+        let _ = sys::kill(pid, libc::SIGKILL);
+        child.wait().unwrap();
+        let left = raw_sockets_in_ns();
+        assert!(
+            left.is_empty(),
+            "raw sockets left after SIGKILL in the {at} (round {round}): {left:?}"
+        );
+        *phases.entry(at).or_default() += 1;
+    }
+    eprintln!("stopped in: {phases:?} (seed {seed})");
+    assert!(
+        phases.contains_key("worker"),
+        "never stopped a running worker: {phases:?} (seed {seed})"
+    );
+}
+
+#[test]
+fn a_worker_directory_writable_by_the_user_is_refused() {
+    // If the user can write the worker's directory, they can replace the
+    // worker with any root-owned, non-writable program (a symlink to
+    // /bin/sleep will do) and receive the raw sockets in it: the launcher
+    // must check the directories on the way to the worker, not only the file.
+    let _one_at_a_time = lock_hostile_stage();
+    let user = User::from_env();
+    let stage = hostile::hostile_stage();
+    let worker = worker_in(&stage);
+    let dir = worker.parent().unwrap().to_path_buf();
+    let backup = hostile::scratch_dir().join("dir-test-worker");
+    std::fs::copy(&worker, &backup).unwrap();
+    std::os::unix::fs::chown(&dir, Some(user.uid), None).unwrap();
+    let swap = user
+        .command("sh")
+        .args(["-c", "rm -f \"$1\" && ln -s /bin/sleep \"$1\"", "sh"])
+        .arg(&worker)
+        .output()
+        .unwrap();
+    let mut child = if swap.status.success() {
+        Some(
+            user.command(launcher_in(&stage))
+                .arg("30")
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        )
+    } else {
+        None
+    };
+    // What did the user get? Look while it runs, then clean up before asserting.
+    let mut got = None;
+    if let Some(c) = child.as_mut() {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) && c.try_wait().unwrap().is_none() {
+            let pid = c.id() as i32;
+            if procfs::exe(pid).is_ok_and(|e| e.ends_with("sleep")) {
+                got = procfs::fds(pid).ok();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let out = child.map(|mut c| {
+        let _ = c.kill();
+        c.wait_with_output().unwrap()
+    });
+    let _ = std::fs::remove_file(&worker);
+    std::fs::copy(&backup, &worker).unwrap();
+    restore(&worker);
+    std::os::unix::fs::chown(&dir, Some(0), Some(0)).unwrap();
+
+    assert!(swap.status.success(), "setup: {}", text(&swap.stderr));
+    assert!(
+        got.is_none(),
+        "the launcher exec'ed the user's replacement worker (/bin/sleep) with its descriptors {got:?}"
+    );
+    let out = out.unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("privsep-ping: refusing to run worker"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn racing_the_launcher_for_its_socket_never_wins() {
+    // The attacker starts the launcher itself and hammers pidfd_getfd on its
+    // fds 3 and 4 from the first instant to the exec of the worker; with a
+    // huge environment, step 5 (filtering it, after the drop) takes
+    // milliseconds, so the window after the drop is wide open.
+    let user = User::from_env();
+    let race = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-race"));
+    for (tries, nvars) in [("200", "0"), ("20", "60000")] {
+        let out = user
+            .command(&race)
+            .arg(launcher())
+            .args([tries, nvars])
+            .output()
+            .unwrap();
+        let report = text(&out.stdout) + &text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{nvars} junk variables: the race was won:\n{report}"
+        );
+        assert!(report.contains(&format!("stolen 0 of {tries}")), "{report}");
+    }
 }

@@ -125,6 +125,22 @@ impl Privileges for System {
         if meta.mode() & 0o6000 != 0 {
             return Err(format!("mode {:04o} is setuid or setgid", meta.mode() & 0o7777));
         }
+        // Whoever can write a directory on the way can swap the worker for
+        // any root-owned program and receive the raw sockets in it: every
+        // directory, as named and as resolved, must be root's alone (or
+        // sticky, like /tmp, where others cannot replace root's entries).
+        let resolved = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        let named = std::path::Path::new(path).ancestors().skip(1);
+        for dir in named.chain(resolved.ancestors().skip(1)) {
+            let d = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            if d.uid() != 0 {
+                return Err(format!("directory {} is owned by uid {}, not root", dir.display(), d.uid()));
+            }
+            if d.mode() & 0o022 != 0 && d.mode() & 0o1000 == 0 {
+                let mode = d.mode() & 0o7777;
+                return Err(format!("directory {} (mode {mode:04o}) is writable by group or others", dir.display()));
+            }
+        }
         Ok(())
     }
 

@@ -1,0 +1,150 @@
+//! The remote host against the worker (threat model, attacker B): a
+//! responder in a network namespace the test creates (its own loopback,
+//! kernel echo replies off) answers every ping with hostile packets:
+//! truncated, bad checksum, wrong identifier, wrong sequence, oversized,
+//! duplicate floods, ICMP errors quoting garbage, replies from an address
+//! never pinged. For each scenario and family, iputils `ping` (as root, raw
+//! socket) and the staged `privsep-ping` (as the test user) ping the same
+//! responder with the same options; the worker must keep running, print
+//! only lines of the iputils grammar, never panic, and count what iputils
+//! counts (transmitted, received, duplicates, errors).
+
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Output, Stdio};
+
+use hostile::grammar::{self, Summary};
+use hostile::netns::Netns;
+use hostile::{assert_no_panic, launcher_in, stage, text, User};
+
+const OPTS: &[&str] = &["-n", "-c", "4", "-i", "0.2", "-W", "2"];
+
+struct Responder(Child);
+
+impl Responder {
+    fn start(ns: &Netns, scenario: &str) -> Responder {
+        let mut child = ns
+            .command(env!("CARGO_BIN_EXE_hostile-responder"))
+            .args([scenario, "120"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start responder");
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("ready"),
+            "responder did not start: {line:?}"
+        );
+        Responder(child)
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn summary_of(who: &str, out: &Output) -> Summary {
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_no_panic(who, &stderr);
+    let (_, summary) =
+        grammar::parse_output(&stdout).unwrap_or_else(|e| panic!("{who}: {e}\n{stdout}\n{stderr}"));
+    summary
+}
+
+/// iputils and privsep-ping against `scenario`, for each address.
+fn compare(scenario: &str, addrs: &[&str]) {
+    let user = User::from_env();
+    let ns = Netns::new(scenario).expect("create network namespace");
+    let _responder = Responder::start(&ns, scenario);
+    for addr in addrs {
+        let reference = ns
+            .command("ping")
+            .args(OPTS)
+            .arg(addr)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run iputils ping");
+        let want = summary_of("iputils ping", &reference);
+
+        let out = user
+            .command_in(&ns, launcher_in(&stage()))
+            .args(OPTS)
+            .arg(addr)
+            .output()
+            .expect("run privsep-ping");
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        let case = format!(
+            "{scenario} {addr}\n--- iputils\n{}--- privsep-ping ({})\n{stdout}{stderr}",
+            text(&reference.stdout),
+            out.status
+        );
+        let got = summary_of("privsep-ping", &out);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{case}");
+        assert!(
+            stderr.is_empty() || !stderr.contains("privsep-ping: "),
+            "{case}"
+        );
+        assert_eq!(
+            (got.transmitted, got.received, got.duplicates, got.errors, got.corrupted),
+            (want.transmitted, want.received, want.duplicates, want.errors, want.corrupted),
+            "counts differ from iputils (transmitted, received, duplicates, errors, corrupted): {case}"
+        );
+        eprintln!("{scenario} {addr}: {got:?}");
+    }
+}
+
+#[test]
+fn normal_replies_count_like_iputils() {
+    compare("normal", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn truncated_replies() {
+    compare("truncated", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn replies_with_a_bad_checksum() {
+    // IPv4 only: the kernel computes ICMPv6 checksums on raw sockets.
+    compare("bad-checksum", &["127.0.0.1"]);
+}
+
+#[test]
+fn replies_with_a_wrong_identifier() {
+    compare("wrong-id", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn replies_for_sequence_numbers_never_sent() {
+    compare("wrong-seq", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn oversized_replies() {
+    compare("oversized", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn duplicate_floods() {
+    compare("dup-flood", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn icmp_errors_quoting_garbage() {
+    compare("errors", &["127.0.0.1", "::1"]);
+}
+
+#[test]
+fn replies_from_an_address_never_pinged() {
+    // 127.0.0.2 inside the namespace; IPv6 loopback has one address only.
+    compare("foreign", &["127.0.0.1"]);
+}
