@@ -42,7 +42,8 @@ tomoyo-checker:
 # 1. the checker's own unit tests; 2. the rendered policy passes; 3. every
 # broken fixture in tomoyo/check/bad/ (rendered with the same layout) is
 # rejected, each for its stated reason; 4. a second opinion from Debian's
-# tomoyo-checkpolicy (tomoyo-tools), which knows the grammar but not the intent.
+# tomoyo-checkpolicy (tomoyo-tools), which knows the grammar but not the
+# intent; 5. install-tomoyo.sh against a stand-in securityfs and /etc/tomoyo.
 tomoyo-check: tomoyo tomoyo-checker
 	CARGO_TARGET_DIR=$(CURDIR)/target/tomoyo-check $(CARGO) test --release --locked --quiet \
 	    --manifest-path tomoyo/check/Cargo.toml
@@ -57,6 +58,7 @@ tomoyo-check: tomoyo tomoyo-checker
 	    echo "tomoyo-check: tomoyo-checkpolicy missing: install tomoyo-tools (make deps-test)" >&2; exit 2; }
 	tomoyo-checkpolicy e < $(TOMOYO_OUT)/exception_policy.conf
 	tomoyo-checkpolicy d < $(TOMOYO_OUT)/domain_policy.conf
+	tomoyo/check/test-install.sh $(TOMOYO_OUT)
 	@echo "tomoyo-check: passed"
 
 install-tomoyo: tomoyo
