@@ -113,6 +113,25 @@ fn value() -> impl Strategy<Value = OsString> {
     ]
 }
 
+/// Variables that make glibc, the loader or the resolver read a file or
+/// change behaviour in ways a raw-socket holder must never allow.
+fn is_injection_vector(name: &str) -> bool {
+    name.starts_with("LD_")
+        || name.starts_with("MALLOC_")
+        || name.starts_with("LISTEN_")
+        || [
+            "GCONV_PATH",
+            "GLIBC_TUNABLES",
+            "LOCPATH",
+            "NLSPATH",
+            "HOSTALIASES",
+            "RES_OPTIONS",
+            "TZDIR",
+            "PATH",
+        ]
+        .contains(&name)
+}
+
 fn lookup(vars: &[(&str, String)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = vars
         .iter()
@@ -167,6 +186,9 @@ proptest! {
         if env_allowed(&n, &v) {
             let name = n.to_str().expect("allowed names are UTF-8");
             prop_assert!(ENV_ALLOWLIST.contains(&name), "{name} is not allowlisted");
+            // Independently of what the allowlist says: the known ways into
+            // the dynamic loader, glibc and the resolver never pass.
+            prop_assert!(!is_injection_vector(name), "{name} passed the filter");
             let bytes = v.as_bytes();
             prop_assert!(bytes.len() <= ENV_MAX_VALUE);
             prop_assert!(!bytes.iter().any(|b| b.is_ascii_control()));
