@@ -192,6 +192,19 @@ fn environment_injection_never_reaches_the_worker() {
         procfs::environ(child.id() as i32).expect("read the worker's environment as root");
     let out = interrupt(child);
 
+    // Not one of the injected variables arrived (checked against what we
+    // sent, not against the allowlist, so that a bad allowlist fails here).
+    // glibc's secure mode already strips the LD_* family, GCONV_PATH, LOCPATH,
+    // NLSPATH, HOSTALIASES, RES_OPTIONS, TZDIR from the launcher itself; the
+    // others (MALLOC_PERTURB_, locale paths, TZ files, LISTEN_*, PATH) only
+    // the launcher's allowlist stops.
+    for (name, value) in hostile_env.iter().filter(|(n, _)| *n != "TERM") {
+        let entry = format!("{name}={value}");
+        assert!(
+            !environ.contains(&entry),
+            "{entry:?} reached the worker; its whole environment: {environ:?}"
+        );
+    }
     let allowed: Vec<&str> = policy::handoff::ENV_ALLOWLIST.to_vec();
     for entry in &environ {
         let name = entry.split('=').next().unwrap();
@@ -475,6 +488,21 @@ fn the_socket_cannot_be_stolen_from_a_running_worker() {
             "control: {attempt} did not work:\n{report}"
         );
     }
+
+    // The first layer: the user cannot read the worker binary, so the kernel
+    // marks the worker non-dumpable at exec, before any of its code runs.
+    let read = user
+        .command("head")
+        .args(["-c", "1"])
+        .arg(worker())
+        .output()
+        .unwrap();
+    assert!(
+        !read.status.success() && text(&read.stderr).contains("Permission denied"),
+        "the user can read the installed worker {}: {}",
+        worker().display(),
+        text(&read.stderr)
+    );
 
     let mut child = spawn_launcher(&user, LONG_PING, &[], StartState::default());
     let _ = wait_for_worker(&mut child);
