@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod options;
 mod placeholder;
 
 use std::fs;
@@ -29,8 +30,23 @@ const NAME: &str = "privsep-ping";
 /// The hand-written man page sections, in roff.
 const EXTRA: &str = include_str!("../../docs/privsep-ping.8.extra");
 
+/// The worker's command line, as users see it: under the launcher's name,
+/// with argv[0], and with a description for every option.
 fn command() -> clap::Command {
-    let cmd = placeholder::command().name(NAME).bin_name(NAME);
+    let cmd = options::describe(placeholder::command())
+        .name(NAME)
+        .bin_name(NAME)
+        .no_binary_name(false)
+        .version(env!("CARGO_PKG_VERSION"));
+    // The worker collects the destination into a list so that it can say
+    // what is wrong with none or several; exactly one is required.
+    let cmd = if cmd.get_arguments().any(|a| a.get_id() == "destination") {
+        cmd.mut_arg("destination", |a| {
+            a.required(true).value_hint(clap::ValueHint::Hostname)
+        })
+    } else {
+        cmd
+    };
     if cmd.get_about().is_some() {
         cmd
     } else {
@@ -61,6 +77,14 @@ fn generate(outdir: &Path) -> Result<()> {
     let completions = outdir.join("completions");
     fs::create_dir_all(&completions)
         .with_context(|| format!("creating {}", completions.display()))?;
+
+    // Documentation is not worth failing a package build over; the unit
+    // test `every_option_is_described` is where this is an error.
+    for id in options::undescribed(&command()) {
+        eprintln!(
+            "xtask: warning: option {id} has no description (add it to xtask/src/options.rs)"
+        );
+    }
 
     let page = outdir.join(format!("{NAME}.8"));
     fs::write(&page, man_page()?).with_context(|| format!("writing {}", page.display()))?;
@@ -141,6 +165,11 @@ mod tests {
         assert_eq!(civil_from_days(19_723), (2024, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn every_option_is_described() {
+        assert_eq!(options::undescribed(&command()), Vec::<String>::new());
     }
 
     #[test]
