@@ -7,6 +7,10 @@
 #   make selinux-check          static checks on the merged policy (part of make test)
 #   make selinux-check-selftest proves the checks fail on a module that breaks a guarantee
 #   make install-selinux        semodule -i + restorecon, only where SELinux is enabled
+#   make selinux-merged-vm      $(SELINUX_VM_ROOT): the same plus the vm-tests scaffolding
+#                               module (selinux/vmtest/), for the guest only
+#   make selinux-check-vm       the static checks on that policy: the scaffolding weakens
+#                               none of the module's guarantees
 #
 # Everything is built under $(BUILDDIR)/selinux, per install layout: the file
 # contexts name the paths the launcher was built with.
@@ -24,10 +28,17 @@ SELINUX_RENDER  := $(RELEASE)/privsep-render
 SELINUX_SOURCES := selinux/privsep.te selinux/privsep.if
 SELINUX_LAUNCHER := $(BINDIR)/privsep-ping
 SELINUX_WORKER   := $(LIBEXECDIR)/privsep/ping-worker
+# vm-tests: Debian + privsep + privsep_vmtest (lets the guest agent, PID 1 in
+# kernel_t, start the user's shell in user_t; see selinux/vmtest/).
+SELINUX_VMTEST_PP := $(SELINUX_DIR)/vmtest/privsep_vmtest.pp
+SELINUX_VM_ROOT   := $(SELINUX_DIR)/vm-root
+SELINUX_VM_POLICY := $(SELINUX_VM_ROOT)/etc/selinux/$(SELINUX_STORE)/policy/policy.33
+SELINUX_VM_FILE_CONTEXTS := $(SELINUX_VM_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
 
 TEST_TARGETS += selinux-check selinux-check-selftest
 
-.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux
+.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux \
+	selinux-merged-vm selinux-check-vm
 
 selinux: deps-selinux $(SELINUX_PP)
 
@@ -62,10 +73,25 @@ selinux-merged: $(SELINUX_POLICY)
 # Neverallow rules are checked while linking (expand-check=1 in the copied
 # semanage.conf; Debian's own is 0, which would skip them).
 $(SELINUX_POLICY): $(SELINUX_PP) scripts/selinux-merge.sh
-	scripts/selinux-merge.sh $(SELINUX_PP) $(SELINUX_ROOT) $(SELINUX_STORE) 1
+	scripts/selinux-merge.sh -s $(SELINUX_STORE) -e 1 $(SELINUX_ROOT) $(SELINUX_PP)
 
 selinux-check: deps-test selinux-merged
 	scripts/selinux-check.py $(SELINUX_POLICY) $(SELINUX_FILE_CONTEXTS) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
+
+$(SELINUX_VMTEST_PP): selinux/vmtest/privsep_vmtest.te | deps-selinux
+	@mkdir -p $(SELINUX_DIR)/vmtest
+	cp $< $(SELINUX_DIR)/vmtest/
+	@: >$(SELINUX_DIR)/vmtest/privsep_vmtest.if; : >$(SELINUX_DIR)/vmtest/privsep_vmtest.fc
+	cd $(SELINUX_DIR)/vmtest && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    make -f $(SELINUX_DEVEL) NAME=$(SELINUX_STORE) privsep_vmtest.pp
+
+selinux-merged-vm: $(SELINUX_VM_POLICY)
+
+$(SELINUX_VM_POLICY): $(SELINUX_PP) $(SELINUX_VMTEST_PP) scripts/selinux-merge.sh
+	scripts/selinux-merge.sh -s $(SELINUX_STORE) -e 1 $(SELINUX_VM_ROOT) $(SELINUX_PP) $(SELINUX_VMTEST_PP)
+
+selinux-check-vm: deps-test selinux-merged-vm
+	scripts/selinux-check.py $(SELINUX_VM_POLICY) $(SELINUX_VM_FILE_CONTEXTS) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
 
 selinux-check-selftest: deps-test selinux
 	scripts/selinux-selftest.sh $(SELINUX_DIR) $(SELINUX_STORE) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)

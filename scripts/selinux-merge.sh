@@ -1,30 +1,45 @@
 #!/bin/sh
-# Merge a policy module into a private copy of the installed SELinux policy
+# Merge policy modules into a private copy of the installed SELinux policy
 # store, offline: no running SELinux, nothing outside ROOT is written.
 #
-#   scripts/selinux-merge.sh MODULE.pp ROOT [STORE] [EXPAND_CHECK]
+#   scripts/selinux-merge.sh [-s STORE] [-e EXPAND_CHECK] ROOT MODULE.pp...
 #
-# Copies /var/lib/selinux/STORE, /etc/selinux/STORE, /etc/selinux/config and
-# semanage.conf under ROOT (ROOT is replaced), then
-# `semodule -p ROOT -s STORE -n -i MODULE.pp`. The compiled kernel policy
-# lands in ROOT/etc/selinux/STORE/policy/policy.NN and the file contexts in
-# ROOT/etc/selinux/STORE/contexts/files/file_contexts.
+# Copies /var/lib/selinux/STORE and /etc/selinux/STORE (STORE: default) under
+# ROOT (ROOT is replaced), writes ROOT/etc/selinux/{config,semanage.conf},
+# then `semodule -p ROOT -s STORE -n -i MODULE.pp...`. The compiled kernel
+# policy lands in ROOT/etc/selinux/STORE/policy/policy.NN and the file
+# contexts in ROOT/etc/selinux/STORE/contexts/files/file_contexts.
 #
 # EXPAND_CHECK (default 1) goes into ROOT's semanage.conf: Debian ships
 # expand-check=0, with which libsemanage does not check neverallow rules at
 # all; with 1 a module that breaks a neverallow fails to link.
 #
-# Exit: 0 merged; 1 the module did not link (ROOT removed); 2 bad usage or
+# Exit: 0 merged; 1 a module did not link (ROOT removed); 2 bad usage or
 # no installed policy store to copy.
 set -eu
 
-usage() { echo "usage: $0 MODULE.pp ROOT [STORE] [EXPAND_CHECK]" >&2; exit 2; }
-[ $# -ge 2 ] && [ $# -le 4 ] || usage
-pp=$1 root=$2 store=${3:-default} expand=${4:-1}
-
+usage() { echo "usage: $0 [-s STORE] [-e 0|1] ROOT MODULE.pp..." >&2; exit 2; }
+store=default expand=1
+while getopts s:e: opt; do
+    case $opt in
+        s) store=$OPTARG ;;
+        e) expand=$OPTARG ;;
+        *) usage ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || usage
+root=$1
+shift
 case $root in /*) ;; *) root=$(pwd)/$root ;; esac
-[ -f "$pp" ] || { echo "selinux-merge: no module $pp" >&2; exit 2; }
 case $expand in 0|1) ;; *) usage ;; esac
+installs=""
+for pp in "$@"; do
+    [ -f "$pp" ] || { echo "selinux-merge: no module $pp" >&2; exit 2; }
+    case $pp in /*) ;; *) pp=$(pwd)/$pp ;; esac
+    installs="$installs -i $pp"
+done
+modules=$(for pp in "$@"; do basename "$pp"; done | paste -sd' ' -)
 if [ ! -d "/var/lib/selinux/$store" ] || [ ! -d "/etc/selinux/$store" ]; then
     echo "selinux-merge: no SELinux policy store '$store' under /var/lib/selinux and /etc/selinux" >&2
     echo "selinux-merge: install selinux-policy-default (make deps-test)" >&2
@@ -52,9 +67,10 @@ conf=/etc/selinux/semanage.conf
 } >"$root/etc/selinux/semanage.conf"
 
 # (The warning that genhomedircon is off is ours to expect: dropped.)
-if ! out=$(semodule -p "$root" -s "$store" -n -i "$pp" 2>&1); then
+# shellcheck disable=SC2086 # module paths come from our own build tree
+if ! out=$(semodule -p "$root" -s "$store" -n $installs 2>&1); then
     printf '%s\n' "$out" >&2
-    echo "selinux-merge: $pp does not link into the '$store' policy (expand-check=$expand)" >&2
+    echo "selinux-merge: $modules does not link into the '$store' policy (expand-check=$expand)" >&2
     rm -rf "$root"
     exit 1
 fi
@@ -62,6 +78,6 @@ printf '%s\n' "$out" | grep -v -e '^$' -e 'genhomedircon is disabled' >&2 || tru
 
 set -- "$root/etc/selinux/$store/policy/policy."*
 [ -f "$1" ] || { echo "selinux-merge: semodule wrote no policy under $root" >&2; exit 1; }
-echo "selinux-merge: $(basename "$pp") merged into $root (expand-check=$expand)"
+echo "selinux-merge: $modules merged into $root (expand-check=$expand)"
 echo "selinux-merge: policy $*"
 echo "selinux-merge: file contexts $root/etc/selinux/$store/contexts/files/file_contexts"

@@ -43,7 +43,7 @@ for v in "${variants[@]}"; do
         failed=$((failed + 1)); continue
     fi
 
-    out=$("$here/selinux-merge.sh" "$work/privsep.pp" "$work/root" "$store" 1 2>&1)
+    out=$("$here/selinux-merge.sh" -s "$store" -e 1 "$work/root" "$work/privsep.pp" 2>&1)
     rc=$?
     if [ $rc -eq 1 ] && grep -q 'neverallow check failed' <<<"$out"; then
         echo "PASS: [$name] '$rule' fails to link with neverallow checking:"
@@ -54,7 +54,7 @@ for v in "${variants[@]}"; do
         failed=$((failed + 1))
     fi
 
-    if ! out=$("$here/selinux-merge.sh" "$work/privsep.pp" "$work/root" "$store" 0 2>&1); then
+    if ! out=$("$here/selinux-merge.sh" -s "$store" -e 0 "$work/root" "$work/privsep.pp" 2>&1); then
         echo "FAIL: [$name] the variant does not link even without neverallow checking"
         printf '%s\n' "$out" | sed 's/^/      /'
         failed=$((failed + 1)); continue
