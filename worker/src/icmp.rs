@@ -1,0 +1,654 @@
+//! ICMP and ICMPv6 echo: encoding requests, the Internet checksum, and
+//! parsing whatever arrives on a raw socket — replies, the raw copies of
+//! ICMP errors, and the `sock_extended_err` records of the error queue.
+//!
+//! Everything here is a pure function over byte slices (no I/O, no
+//! `unsafe`), so it can be unit-tested and fuzzed: every access is a checked
+//! slice, and malformed, truncated or foreign input yields a [`ParseError`],
+//! never a panic.
+
+#![forbid(unsafe_code)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// ICMPv4 types (RFC 792).
+pub mod v4 {
+    pub const ECHOREPLY: u8 = 0;
+    pub const DEST_UNREACH: u8 = 3;
+    pub const SOURCE_QUENCH: u8 = 4;
+    pub const REDIRECT: u8 = 5;
+    pub const ECHO: u8 = 8;
+    pub const TIME_EXCEEDED: u8 = 11;
+    pub const PARAMETERPROB: u8 = 12;
+}
+
+/// ICMPv6 types (RFC 4443).
+pub mod v6 {
+    pub const DST_UNREACH: u8 = 1;
+    pub const PACKET_TOO_BIG: u8 = 2;
+    pub const TIME_EXCEEDED: u8 = 3;
+    pub const PARAM_PROB: u8 = 4;
+    pub const ECHO_REQUEST: u8 = 128;
+    pub const ECHO_REPLY: u8 = 129;
+}
+
+/// Length of an ICMP echo header.
+pub const HEADER_LEN: usize = 8;
+/// Length of the `struct timeval` iputils puts at the start of the data
+/// (two native-endian 64-bit words on the 64-bit targets we build for).
+pub const TIMEVAL_LEN: usize = 16;
+/// Largest `-s` for IPv4: 65535 − 20 (IP header) − 8 (ICMP header).
+pub const MAX_DATALEN_V4: usize = 65535 - 20 - 8;
+/// Largest `-s` for IPv6: 65535 − 8 (ICMPv6 header).
+pub const MAX_DATALEN_V6: usize = 65535 - 8;
+
+/// Address family of a socket / target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+/// One's-complement sum of `data` as big-endian 16-bit words, folded, not
+/// yet complemented. `checksum` = `!fold(sum(data))`.
+fn sum(data: &[u8]) -> u32 {
+    let mut acc: u32 = 0;
+    let mut chunks = data.chunks_exact(2);
+    for w in &mut chunks {
+        acc = acc.wrapping_add(u32::from(u16::from_be_bytes([w[0], w[1]])));
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    if let [last] = chunks.remainder() {
+        acc = acc.wrapping_add(u32::from(*last) << 8);
+        acc = (acc & 0xffff) + (acc >> 16);
+    }
+    acc
+}
+
+/// The Internet checksum (RFC 1071) of `data`, to be stored big-endian. A
+/// message whose stored checksum is right sums to a checksum of zero.
+pub fn checksum(data: &[u8]) -> u16 {
+    let mut acc = sum(data);
+    acc = (acc & 0xffff) + (acc >> 16);
+    !(acc as u16)
+}
+
+/// Writes an echo request for `family` into `packet[..HEADER_LEN + datalen]`
+/// (the data bytes, pattern included, must already be there): header, and,
+/// when `timestamp` is given (iputils' "timing", `-s` ≥ 16), the send time
+/// as a native-endian `struct timeval` at the start of the data. The IPv4
+/// checksum is computed here; for ICMPv6 the kernel computes it (it needs
+/// the pseudo-header) and the field is left zero.
+pub fn encode_echo(
+    packet: &mut [u8],
+    family: Family,
+    ident: u16,
+    seq: u16,
+    timestamp: Option<(i64, i64)>,
+) {
+    if packet.len() < HEADER_LEN {
+        return;
+    }
+    packet[0] = match family {
+        Family::V4 => v4::ECHO,
+        Family::V6 => v6::ECHO_REQUEST,
+    };
+    packet[1] = 0;
+    packet[2..4].copy_from_slice(&[0, 0]);
+    packet[4..6].copy_from_slice(&ident.to_be_bytes());
+    packet[6..8].copy_from_slice(&seq.to_be_bytes());
+    if let (Some((sec, usec)), Some(tv)) = (
+        timestamp,
+        packet.get_mut(HEADER_LEN..HEADER_LEN + TIMEVAL_LEN),
+    ) {
+        tv[..8].copy_from_slice(&sec.to_ne_bytes());
+        tv[8..].copy_from_slice(&usec.to_ne_bytes());
+    }
+    if family == Family::V4 {
+        let c = checksum(packet);
+        packet[2..4].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
+/// The send time iputils-style senders put at the start of the data, as
+/// (seconds, microseconds), if the ICMP message is long enough to hold it.
+pub fn sent_timeval(icmp: &[u8]) -> Option<(i64, i64)> {
+    let tv = icmp.get(HEADER_LEN..HEADER_LEN + TIMEVAL_LEN)?;
+    let sec = i64::from_ne_bytes(tv[..8].try_into().ok()?);
+    let usec = i64::from_ne_bytes(tv[8..].try_into().ok()?);
+    Some((sec, usec))
+}
+
+/// Fills `data` with the repeated `pattern` (iputils `-p`), or with
+/// 0, 1, 2, … when there is none (iputils' default, timestamp area included).
+pub fn fill_data(data: &mut [u8], pattern: Option<&[u8]>) {
+    match pattern {
+        Some(p) if !p.is_empty() => {
+            for (d, s) in data.iter_mut().zip(p.iter().cycle()) {
+                *d = *s;
+            }
+        }
+        Some(_) => {}
+        None => {
+            for (i, d) in data.iter_mut().enumerate() {
+                *d = i as u8;
+            }
+        }
+    }
+}
+
+/// What a packet read from our raw socket turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply<'a> {
+    /// An echo reply carrying our identifier.
+    Echo {
+        seq: u16,
+        /// TTL from the IPv4 header (IPv6: the hop limit comes in a cmsg).
+        ttl: Option<u8>,
+        /// The whole ICMP message, header included.
+        icmp: &'a [u8],
+        /// IPv4 only: the ICMP checksum verifies (the kernel checks ICMPv6).
+        checksum_ok: bool,
+    },
+    /// The raw copy of an ICMP error (or redirect / source quench) about one
+    /// of our echo requests to the target.
+    Error {
+        icmp_type: u8,
+        code: u8,
+        /// The second header word (gateway, pointer, MTU…), host order.
+        info: u32,
+        /// Sequence number of our request that triggered it.
+        seq: u16,
+        checksum_ok: bool,
+    },
+}
+
+/// Why a packet was not one of ours (ignored, or with `-v` reported).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Shorter than its headers claim.
+    TooShort { len: usize },
+    /// An echo reply or error about someone else's identifier or target.
+    NotOurs,
+    /// Our own echo request looped back, or an echo request from elsewhere.
+    EchoRequest,
+    /// Another ICMP type (e.g. an ICMPv6 neighbour discovery message).
+    OtherType { icmp_type: u8, code: u8, info: u32 },
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn too_short(len: usize) -> ParseError {
+    ParseError::TooShort { len }
+}
+
+/// Parses one packet as read from a raw ICMP socket of `family` (IPv4: the
+/// IP header included; IPv6: the ICMPv6 message only) for a ping with
+/// identifier `ident` towards `target`. Pure and total: any byte string
+/// gives a value, never a panic.
+pub fn parse_reply(
+    packet: &[u8],
+    family: Family,
+    ident: u16,
+    target: IpAddr,
+) -> Result<Reply<'_>, ParseError> {
+    match family {
+        Family::V4 => parse_v4(packet, ident, target),
+        Family::V6 => parse_v6(packet, ident, target),
+    }
+}
+
+fn parse_v4(packet: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, ParseError> {
+    let len = packet.len();
+    let first = *packet.first().ok_or(too_short(len))?;
+    let ihl = usize::from(first & 0x0f);
+    let hlen = ihl * 4;
+    if ihl < 5 || len < hlen + HEADER_LEN {
+        return Err(too_short(len));
+    }
+    let ttl = packet[8];
+    let icmp = &packet[hlen..];
+    let checksum_ok = checksum(icmp) == 0;
+    let (icmp_type, code) = (icmp[0], icmp[1]);
+    let info = be32(icmp, 4).ok_or(too_short(len))?;
+    match icmp_type {
+        v4::ECHOREPLY => {
+            if be16(icmp, 4) != Some(ident) {
+                return Err(ParseError::NotOurs);
+            }
+            let seq = be16(icmp, 6).ok_or(too_short(len))?;
+            Ok(Reply::Echo {
+                seq,
+                ttl: Some(ttl),
+                icmp,
+                checksum_ok,
+            })
+        }
+        v4::ECHO => Err(ParseError::EchoRequest),
+        v4::SOURCE_QUENCH
+        | v4::REDIRECT
+        | v4::DEST_UNREACH
+        | v4::TIME_EXCEEDED
+        | v4::PARAMETERPROB => {
+            // The offending datagram: its IP header, then our echo header.
+            let inner = &icmp[HEADER_LEN..];
+            let inner_ihl = usize::from(*inner.first().ok_or(too_short(len))? & 0x0f);
+            let inner_hlen = inner_ihl * 4;
+            if inner_ihl < 5 || inner.len() < inner_hlen + HEADER_LEN {
+                return Err(too_short(len));
+            }
+            let dst = Ipv4Addr::from(be32(inner, 16).ok_or(too_short(len))?);
+            let echo = &inner[inner_hlen..];
+            if echo[0] != v4::ECHO || IpAddr::V4(dst) != target || be16(echo, 4) != Some(ident) {
+                return Err(ParseError::NotOurs);
+            }
+            let seq = be16(echo, 6).ok_or(too_short(len))?;
+            Ok(Reply::Error {
+                icmp_type,
+                code,
+                info,
+                seq,
+                checksum_ok,
+            })
+        }
+        _ => Err(ParseError::OtherType {
+            icmp_type,
+            code,
+            info,
+        }),
+    }
+}
+
+/// IPv6 extension header "fragment".
+const NEXTHDR_FRAGMENT: u8 = 44;
+/// IPv6 next-header value of ICMPv6.
+const NEXTHDR_ICMPV6: u8 = 58;
+const IPV6_HEADER_LEN: usize = 40;
+
+fn parse_v6(icmp: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, ParseError> {
+    let len = icmp.len();
+    if len < HEADER_LEN {
+        return Err(too_short(len));
+    }
+    let (icmp_type, code) = (icmp[0], icmp[1]);
+    let info = be32(icmp, 4).ok_or(too_short(len))?;
+    match icmp_type {
+        v6::ECHO_REPLY => {
+            if be16(icmp, 4) != Some(ident) {
+                return Err(ParseError::NotOurs);
+            }
+            let seq = be16(icmp, 6).ok_or(too_short(len))?;
+            Ok(Reply::Echo {
+                seq,
+                ttl: None,
+                icmp,
+                checksum_ok: true,
+            })
+        }
+        v6::ECHO_REQUEST => Err(ParseError::EchoRequest),
+        v6::DST_UNREACH | v6::PACKET_TOO_BIG | v6::TIME_EXCEEDED | v6::PARAM_PROB => {
+            // Normally blocked by ICMP6_FILTER (errors come through the
+            // error queue); parsed anyway, like iputils, to acknowledge.
+            let ip6 = icmp
+                .get(HEADER_LEN..HEADER_LEN + IPV6_HEADER_LEN)
+                .ok_or(too_short(len))?;
+            let dst: [u8; 16] = ip6[24..40].try_into().map_err(|_| too_short(len))?;
+            if IpAddr::V6(Ipv6Addr::from(dst)) != target {
+                return Err(ParseError::NotOurs);
+            }
+            let mut next = ip6[6];
+            let mut at = HEADER_LEN + IPV6_HEADER_LEN;
+            if next == NEXTHDR_FRAGMENT {
+                next = *icmp.get(at).ok_or(too_short(len))?;
+                at += 8;
+            }
+            if next != NEXTHDR_ICMPV6 {
+                return Err(ParseError::OtherType {
+                    icmp_type,
+                    code,
+                    info,
+                });
+            }
+            let echo = icmp.get(at..at + HEADER_LEN).ok_or(too_short(len))?;
+            if echo[0] != v6::ECHO_REQUEST || be16(echo, 4) != Some(ident) {
+                return Err(ParseError::NotOurs);
+            }
+            let seq = be16(echo, 6).ok_or(too_short(len))?;
+            Ok(Reply::Error {
+                icmp_type,
+                code,
+                info,
+                seq,
+                checksum_ok: true,
+            })
+        }
+        _ => Err(ParseError::OtherType {
+            icmp_type,
+            code,
+            info,
+        }),
+    }
+}
+
+/// `SO_EE_ORIGIN_LOCAL`: the error was generated by the local stack.
+pub const ORIGIN_LOCAL: u8 = 1;
+/// `SO_EE_ORIGIN_ICMP`: an ICMPv4 error arrived.
+pub const ORIGIN_ICMP: u8 = 2;
+/// `SO_EE_ORIGIN_ICMP6`: an ICMPv6 error arrived.
+pub const ORIGIN_ICMP6: u8 = 3;
+
+/// A `struct sock_extended_err` from the error queue (`IP_RECVERR`), with
+/// the offender address that follows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtendedError {
+    pub errno: u32,
+    pub origin: u8,
+    pub icmp_type: u8,
+    pub code: u8,
+    pub info: u32,
+    /// Who sent the ICMP error (`SO_EE_OFFENDER`), if present.
+    pub offender: Option<IpAddr>,
+}
+
+/// Parses the data of an `IP_RECVERR` / `IPV6_RECVERR` control message:
+/// `{u32 errno; u8 origin, type, code, pad; u32 info, data}` (16 bytes),
+/// then a `sockaddr_in` / `sockaddr_in6` (family in host order).
+pub fn parse_extended_err(data: &[u8]) -> Option<ExtendedError> {
+    let head = data.get(..16)?;
+    let errno = u32::from_ne_bytes(head[0..4].try_into().ok()?);
+    let info = u32::from_ne_bytes(head[8..12].try_into().ok()?);
+    let offender = parse_sockaddr(data.get(16..).unwrap_or(&[]));
+    Some(ExtendedError {
+        errno,
+        origin: head[4],
+        icmp_type: head[5],
+        code: head[6],
+        info,
+        offender,
+    })
+}
+
+/// A `sockaddr_in` / `sockaddr_in6` as raw bytes → its address (AF_UNSPEC
+/// or anything unknown or short → `None`).
+pub fn parse_sockaddr(sa: &[u8]) -> Option<IpAddr> {
+    let family = u16::from_ne_bytes(sa.get(0..2)?.try_into().ok()?);
+    match i32::from(family) {
+        libc::AF_INET => {
+            let a: [u8; 4] = sa.get(4..8)?.try_into().ok()?;
+            Some(IpAddr::V4(Ipv4Addr::from(a)))
+        }
+        libc::AF_INET6 => {
+            let a: [u8; 16] = sa.get(8..24)?.try_into().ok()?;
+            Some(IpAddr::V6(Ipv6Addr::from(a)))
+        }
+        _ => None,
+    }
+}
+
+/// One control message of a `recvmsg`: (level, type, data).
+pub type Cmsg<'a> = (i32, i32, &'a [u8]);
+
+/// Walks a `msg_control` buffer as the kernel filled it (`controllen`
+/// bytes): `struct cmsghdr {size_t len; int level; int type;}` then data,
+/// each message aligned to `size_t`. Stops at the first inconsistent header.
+pub fn cmsgs(control: &[u8]) -> impl Iterator<Item = Cmsg<'_>> {
+    const W: usize = std::mem::size_of::<usize>();
+    let hdr = (W + 8).next_multiple_of(W);
+    let mut rest = control;
+    std::iter::from_fn(move || {
+        let len = usize::from_ne_bytes(rest.get(..W)?.try_into().ok()?);
+        let level = i32::from_ne_bytes(rest.get(W..W + 4)?.try_into().ok()?);
+        let ty = i32::from_ne_bytes(rest.get(W + 4..W + 8)?.try_into().ok()?);
+        if len < hdr {
+            return None;
+        }
+        let data = rest.get(hdr..len)?;
+        rest = rest.get(len.next_multiple_of(W)..).unwrap_or(&[]);
+        Some((level, ty, data))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: u16 = 0xbeef;
+    const LO4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    const LO6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+
+    #[test]
+    fn checksum_matches_rfc1071_example() {
+        // RFC 1071 section 3: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(checksum(&data), !0xddf2);
+        // Odd length: the last byte is padded with a zero on the right.
+        assert_eq!(checksum(&[0x01]), !0x0100);
+        assert_eq!(checksum(&[]), 0xffff);
+    }
+
+    #[test]
+    fn encoded_v4_echo_verifies_and_carries_id_seq_and_time() {
+        let mut p = vec![0u8; HEADER_LEN + 56];
+        fill_data(&mut p[HEADER_LEN..], None);
+        encode_echo(&mut p, Family::V4, ID, 513, Some((1_700_000_000, 123_456)));
+        assert_eq!(&p[..2], &[8, 0]);
+        assert_eq!(&p[4..8], &[0xbe, 0xef, 0x02, 0x01]);
+        assert_eq!(checksum(&p), 0, "a correct checksum sums to zero");
+        assert_eq!(sent_timeval(&p), Some((1_700_000_000, 123_456)));
+        assert_eq!(
+            p[HEADER_LEN + TIMEVAL_LEN],
+            16,
+            "data after the timeval keeps iputils' 0,1,2… fill"
+        );
+        p[30] ^= 1;
+        assert_ne!(checksum(&p), 0);
+    }
+
+    #[test]
+    fn encoded_v6_echo_leaves_the_checksum_to_the_kernel() {
+        let mut p = vec![0u8; HEADER_LEN + 8];
+        encode_echo(&mut p, Family::V6, ID, 1, None);
+        assert_eq!(&p[..8], &[128, 0, 0, 0, 0xbe, 0xef, 0, 1]);
+    }
+
+    #[test]
+    fn pattern_fill_repeats() {
+        let mut d = [0u8; 7];
+        fill_data(&mut d, Some(&[0xab, 0xcd, 0xef]));
+        assert_eq!(d, [0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef, 0xab]);
+    }
+
+    fn ipv4(ttl: u8, src: [u8; 4], dst: [u8; 4], payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x45, 0, 0, 0, 0, 0, 0, 0, ttl, 1, 0, 0];
+        p.extend_from_slice(&src);
+        p.extend_from_slice(&dst);
+        let total = (p.len() + payload.len()) as u16;
+        p[2..4].copy_from_slice(&total.to_be_bytes());
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn echo(ty: u8, id: u16, seq: u16, data: usize) -> Vec<u8> {
+        let mut e = vec![0u8; HEADER_LEN + data];
+        encode_echo(&mut e, Family::V4, id, seq, None);
+        e[0] = ty;
+        e[2..4].copy_from_slice(&[0, 0]);
+        let c = checksum(&e);
+        e[2..4].copy_from_slice(&c.to_be_bytes());
+        e
+    }
+
+    #[test]
+    fn v4_reply_is_ours_with_ttl_and_checksum() {
+        let pkt = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &echo(0, ID, 7, 56));
+        match parse_reply(&pkt, Family::V4, ID, LO4).unwrap() {
+            Reply::Echo {
+                seq,
+                ttl,
+                icmp,
+                checksum_ok,
+            } => {
+                assert_eq!((seq, ttl, icmp.len(), checksum_ok), (7, Some(64), 64, true));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut bad = pkt.clone();
+        bad[40] ^= 0xff;
+        assert!(matches!(
+            parse_reply(&bad, Family::V4, ID, LO4),
+            Ok(Reply::Echo {
+                checksum_ok: false,
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_reply(&pkt, Family::V4, ID ^ 1, LO4),
+            Err(ParseError::NotOurs)
+        );
+    }
+
+    #[test]
+    fn v4_errors_are_matched_to_our_request() {
+        let request = echo(8, ID, 3, 56);
+        let offending = ipv4(1, [127, 0, 0, 1], [192, 0, 2, 1], &request);
+        let mut err = vec![11, 0, 0, 0, 0, 0, 0, 0];
+        err.extend_from_slice(&offending[..28]);
+        let c = checksum(&err);
+        err[2..4].copy_from_slice(&c.to_be_bytes());
+        let pkt = ipv4(64, [10, 0, 0, 1], [127, 0, 0, 1], &err);
+        let target = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        assert_eq!(
+            parse_reply(&pkt, Family::V4, ID, target),
+            Ok(Reply::Error {
+                icmp_type: 11,
+                code: 0,
+                info: 0,
+                seq: 3,
+                checksum_ok: true
+            })
+        );
+        assert_eq!(
+            parse_reply(&pkt, Family::V4, ID, LO4),
+            Err(ParseError::NotOurs),
+            "another target"
+        );
+        assert_eq!(
+            parse_reply(&pkt, Family::V4, 1, target),
+            Err(ParseError::NotOurs),
+            "another id"
+        );
+    }
+
+    #[test]
+    fn v6_reply_and_foreign_types() {
+        let mut r = vec![129, 0, 0, 0, 0xbe, 0xef, 0, 9];
+        r.extend_from_slice(&[0; 56]);
+        assert!(matches!(
+            parse_reply(&r, Family::V6, ID, LO6),
+            Ok(Reply::Echo {
+                seq: 9,
+                ttl: None,
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_reply(&r[..7], Family::V6, ID, LO6),
+            Err(ParseError::TooShort { len: 7 })
+        );
+        let ns = [135, 0, 0, 0, 0, 0, 0, 0];
+        assert!(matches!(
+            parse_reply(&ns, Family::V6, ID, LO6),
+            Err(ParseError::OtherType { icmp_type: 135, .. })
+        ));
+    }
+
+    #[test]
+    fn v6_error_copy_with_fragment_header() {
+        let mut e = vec![1, 3, 0, 0, 0, 0, 0, 0];
+        let mut ip6 = vec![0x60, 0, 0, 0, 0, 16, NEXTHDR_FRAGMENT, 64];
+        ip6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        ip6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        e.extend_from_slice(&ip6);
+        e.extend_from_slice(&[NEXTHDR_ICMPV6, 0, 0, 0, 0, 0, 0, 0]);
+        e.extend_from_slice(&[128, 0, 0, 0, 0xbe, 0xef, 0, 4]);
+        assert_eq!(
+            parse_reply(&e, Family::V6, ID, LO6),
+            Ok(Reply::Error {
+                icmp_type: 1,
+                code: 3,
+                info: 0,
+                seq: 4,
+                checksum_ok: true
+            })
+        );
+    }
+
+    /// Every prefix and a sweep of byte flips of valid packets: no panic.
+    #[test]
+    fn truncated_and_mangled_input_never_panics() {
+        let v4 = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &echo(0, ID, 7, 56));
+        let request = echo(8, ID, 3, 8);
+        let mut err = vec![3, 1, 0, 0, 0, 0, 0, 0];
+        err.extend_from_slice(&ipv4(1, [127, 0, 0, 1], [127, 0, 0, 1], &request));
+        let v4err = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &err);
+        for pkt in [&v4, &v4err] {
+            for n in 0..=pkt.len() {
+                let _ = parse_reply(&pkt[..n], Family::V4, ID, LO4);
+                let _ = parse_reply(&pkt[..n], Family::V6, ID, LO6);
+                let _ = parse_extended_err(&pkt[..n]);
+                let _ = cmsgs(&pkt[..n]).count();
+            }
+            for i in 0..pkt.len() {
+                for v in [0u8, 0x0f, 0x4f, 0xff] {
+                    let mut m = pkt.to_vec();
+                    m[i] = v;
+                    let _ = parse_reply(&m, Family::V4, ID, LO4);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn cmsg_walk() {
+        let w = std::mem::size_of::<usize>();
+        let mut buf = Vec::new();
+        for (level, ty, data) in [(1i32, 35i32, &[1u8; 16][..]), (41, 52, &[64, 0, 0, 0][..])] {
+            let len = w + 8 + data.len();
+            buf.extend_from_slice(&len.to_ne_bytes());
+            buf.extend_from_slice(&level.to_ne_bytes());
+            buf.extend_from_slice(&ty.to_ne_bytes());
+            buf.extend_from_slice(data);
+            buf.resize(buf.len().next_multiple_of(w), 0);
+        }
+        let got: Vec<_> = cmsgs(&buf).collect();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1], (41, 52, &[64, 0, 0, 0][..]));
+        // A header claiming more than there is ends the walk.
+        buf[0] = 200;
+        assert_eq!(cmsgs(&buf).count(), 0);
+    }
+
+    #[test]
+    fn extended_error_with_offender() {
+        let mut d = Vec::new();
+        d.extend_from_slice(&113u32.to_ne_bytes());
+        d.extend_from_slice(&[ORIGIN_ICMP, 3, 1, 0]);
+        d.extend_from_slice(&0u32.to_ne_bytes());
+        d.extend_from_slice(&0u32.to_ne_bytes());
+        d.extend_from_slice(&(libc::AF_INET as u16).to_ne_bytes());
+        d.extend_from_slice(&[0, 0, 10, 0, 0, 1]);
+        let e = parse_extended_err(&d).unwrap();
+        assert_eq!(
+            (e.errno, e.origin, e.icmp_type, e.code),
+            (113, ORIGIN_ICMP, 3, 1)
+        );
+        assert_eq!(e.offender, Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))));
+        assert_eq!(parse_extended_err(&d[..15]), None);
+    }
+}

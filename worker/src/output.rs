@@ -1,0 +1,734 @@
+//! Every line the worker prints, as pure functions, in iputils `ping`'s exact
+//! formats (checked against lines captured from iputils 20221126 and, where
+//! upstream changed since, upstream's: the IPv6 header `PING ::1 (::1) 56
+//! data bytes`). No I/O here: the engine writes what these return.
+
+#![forbid(unsafe_code)]
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use crate::icmp::{v4, v6};
+
+/// `PING host (addr) 56(84) bytes of data.` (IPv4, no IP options).
+pub fn header_v4(hostname: &str, addr: &str, datalen: usize) -> String {
+    format!(
+        "PING {hostname} ({addr}) {datalen}({}) bytes of data.",
+        datalen + 8 + 20
+    )
+}
+
+/// `PING host (addr) 56 data bytes` (IPv6, upstream's spacing since 2023).
+pub fn header_v6(hostname: &str, addr: &str, datalen: usize) -> String {
+    format!("PING {hostname} ({addr}) {datalen} data bytes")
+}
+
+/// `PATTERN: 0x…` printed when `-p` is given (unless `-q`).
+pub fn pattern_line(pattern: &[u8]) -> String {
+    let mut s = String::from("PATTERN: 0x");
+    for b in pattern {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The `-D` prefix: `[1700000000.123456] `.
+pub fn timestamp_prefix(sec: i64, usec: i64) -> String {
+    format!("[{sec}.{usec:06}] ")
+}
+
+/// A round-trip time in microseconds the way iputils prints it: three
+/// decimals below 1 ms (truncated), two below 10 ms, one below 100 ms, none
+/// above (those three rounded, with iputils' thresholds).
+pub fn format_time(us: i64) -> String {
+    if us >= 100_000 - 50 {
+        format!("{}", (us + 500) / 1000)
+    } else if us >= 10_000 - 5 {
+        format!("{}.{:01}", (us + 50) / 1000, ((us + 50) % 1000) / 100)
+    } else if us >= 1000 {
+        format!("{}.{:02}", (us + 5) / 1000, ((us + 5) % 1000) / 10)
+    } else {
+        format!("{}.{:03}", us / 1000, us % 1000)
+    }
+}
+
+/// One echo reply, as iputils' `gather_statistics` prints it.
+#[derive(Debug, Clone, Default)]
+pub struct ReplyLine<'a> {
+    /// `-D`: the receive wall-clock time (seconds, microseconds).
+    pub timestamp: Option<(i64, i64)>,
+    /// Length of the ICMP message.
+    pub bytes: usize,
+    pub from: &'a str,
+    pub seq: u16,
+    /// TTL or hop limit, when known.
+    pub ttl: Option<i32>,
+    /// Shorter than what we sent: nothing after the TTL is printed.
+    pub truncated: bool,
+    /// Round-trip time in µs (only when the data can hold a timestamp).
+    pub time_us: Option<i64>,
+    pub dup: bool,
+    pub bad_checksum: bool,
+}
+
+/// The reply line, without the newline (a data mismatch report may follow).
+pub fn reply_line(r: &ReplyLine<'_>) -> String {
+    let mut s = String::with_capacity(96);
+    if let Some((sec, usec)) = r.timestamp {
+        s.push_str(&timestamp_prefix(sec, usec));
+    }
+    let _ = write!(s, "{} bytes from {}: icmp_seq={}", r.bytes, r.from, r.seq);
+    if let Some(ttl) = r.ttl {
+        let _ = write!(s, " ttl={ttl}");
+    }
+    if r.truncated {
+        s.push_str(" (truncated)");
+        return s;
+    }
+    if let Some(us) = r.time_us {
+        let _ = write!(s, " time={} ms", format_time(us));
+    }
+    if r.dup {
+        s.push_str(" (DUP!)");
+    }
+    if r.bad_checksum {
+        s.push_str(" (BAD CHECKSUM!)");
+    }
+    s
+}
+
+/// iputils' report of a reply whose data differs from what was sent:
+/// `\nwrong data byte #N should be 0xX but was 0xY` and a hex dump of the
+/// data after the timestamp. `sent`/`got` are the data parts (after the
+/// ICMP header), `from` is where the comparison starts (16, the timeval).
+pub fn wrong_data(sent: &[u8], got: &[u8], from: usize) -> Option<String> {
+    let end = sent.len().min(got.len());
+    let i = (from..end).find(|&i| sent[i] != got[i])?;
+    let mut s = format!(
+        "\nwrong data byte #{i} should be 0x{:x} but was 0x{:x}",
+        sent[i], got[i]
+    );
+    for (j, b) in got.iter().enumerate().take(end).skip(from) {
+        if j % 32 == from % 32 {
+            let _ = write!(s, "\n#{j}\t");
+        }
+        let _ = write!(s, "{b:x} ");
+    }
+    Some(s)
+}
+
+/// `no answer yet for icmp_seq=N` (`-O`).
+pub fn no_answer_line(seq: u64) -> String {
+    format!("no answer yet for icmp_seq={seq}")
+}
+
+/// The text iputils prints for an ICMPv4 message (`pr_icmph`), without the
+/// newline. `info` is the second header word (host order): the MTU for
+/// "fragmentation needed", the gateway of a redirect, the pointer of a
+/// parameter problem (already shifted, as the error queue reports it).
+pub fn icmp4_text(icmp_type: u8, code: u8, info: u32) -> String {
+    match icmp_type {
+        v4::ECHOREPLY => "Echo Reply".into(),
+        v4::DEST_UNREACH => match code {
+            0 => "Destination Net Unreachable".into(),
+            1 => "Destination Host Unreachable".into(),
+            2 => "Destination Protocol Unreachable".into(),
+            3 => "Destination Port Unreachable".into(),
+            4 => format!("Frag needed and DF set (mtu = {info})"),
+            5 => "Source Route Failed".into(),
+            6 => "Destination Net Unknown".into(),
+            7 => "Destination Host Unknown".into(),
+            8 => "Source Host Isolated".into(),
+            9 => "Destination Net Prohibited".into(),
+            10 => "Destination Host Prohibited".into(),
+            11 => "Destination Net Unreachable for Type of Service".into(),
+            12 => "Destination Host Unreachable for Type of Service".into(),
+            13 => "Packet filtered".into(),
+            14 => "Precedence Violation".into(),
+            15 => "Precedence Cutoff".into(),
+            _ => format!("Dest Unreachable, Bad Code: {code}"),
+        },
+        v4::SOURCE_QUENCH => "Source Quench".into(),
+        v4::REDIRECT => {
+            let what = match code {
+                0 => "Redirect Network".to_string(),
+                1 => "Redirect Host".into(),
+                2 => "Redirect Type of Service and Network".into(),
+                3 => "Redirect Type of Service and Host".into(),
+                _ => format!("Redirect, Bad Code: {code}"),
+            };
+            format!("{what}(New nexthop: {})", Ipv4Addr::from(info))
+        }
+        v4::ECHO => "Echo Request".into(),
+        v4::TIME_EXCEEDED => match code {
+            0 => "Time to live exceeded".into(),
+            1 => "Frag reassembly time exceeded".into(),
+            _ => format!("Time exceeded, Bad Code: {code}"),
+        },
+        v4::PARAMETERPROB => format!("Parameter problem: pointer = {info}"),
+        13 => "Timestamp".into(),
+        14 => "Timestamp Reply".into(),
+        15 => "Information Request".into(),
+        16 => "Information Reply".into(),
+        17 => "Address Mask Request".into(),
+        18 => "Address Mask Reply".into(),
+        _ => format!("Bad ICMP type: {icmp_type}"),
+    }
+}
+
+/// The text iputils prints for an ICMPv6 message (`print_icmp`).
+pub fn icmp6_text(icmp_type: u8, code: u8, info: u32) -> String {
+    match icmp_type {
+        v6::DST_UNREACH => {
+            let why = match code {
+                0 => "No route".to_string(),
+                1 => "Administratively prohibited".into(),
+                2 => "Beyond scope of source address".into(),
+                3 => "Address unreachable".into(),
+                4 => "Port unreachable".into(),
+                5 => "Source address failed ingress/egress policy".into(),
+                6 => "Reject route to destination".into(),
+                _ => format!("Unknown code {code}"),
+            };
+            format!("Destination unreachable: {why}")
+        }
+        v6::PACKET_TOO_BIG => {
+            let mut s = format!("Packet too big: mtu={info}");
+            if code != 0 {
+                let _ = write!(s, ", code={code}");
+            }
+            s
+        }
+        v6::TIME_EXCEEDED => match code {
+            0 => "Time exceeded: Hop limit".into(),
+            1 => "Time exceeded: Defragmentation failure".into(),
+            _ => format!("Time exceeded: code {code}"),
+        },
+        v6::PARAM_PROB => {
+            let what = match code {
+                0 => "Wrong header field ".to_string(),
+                1 => "Unknown header ".into(),
+                2 => "Unknown option ".into(),
+                _ => format!("code {code} "),
+            };
+            format!("Parameter problem: {what}at {info}")
+        }
+        v6::ECHO_REQUEST => "Echo request".into(),
+        v6::ECHO_REPLY => "Echo reply".into(),
+        130 => "MLD Query".into(),
+        131 => "MLD Report".into(),
+        132 => "MLD Reduction".into(),
+        _ => format!("unknown icmp type: {icmp_type}"),
+    }
+}
+
+/// An ICMP error about one of our requests, from the error queue:
+/// `From 10.0.0.1 icmp_seq=3 Destination Host Unreachable`.
+pub fn error_line(timestamp: Option<(i64, i64)>, from: &str, seq: u16, text: &str) -> String {
+    let ts = timestamp
+        .map(|(s, u)| timestamp_prefix(s, u))
+        .unwrap_or_default();
+    format!("{ts}From {from} icmp_seq={seq} {text}")
+}
+
+/// A redirect or source quench about one of our requests (raw copy):
+/// `From 10.0.0.1: icmp_seq=3 Redirect Host(New nexthop: 10.0.0.2)`.
+pub fn redirect_line(
+    timestamp: Option<(i64, i64)>,
+    from: &str,
+    seq: u16,
+    bad_checksum: bool,
+    text: &str,
+) -> String {
+    let ts = timestamp
+        .map(|(s, u)| timestamp_prefix(s, u))
+        .unwrap_or_default();
+    let cs = if bad_checksum { "(BAD CHECKSUM)" } else { "" };
+    format!("{ts}From {from}: icmp_seq={seq} {cs}{text}")
+}
+
+/// C's `printf("%g", v)`: six significant digits, trailing zeros dropped,
+/// exponent form outside 1e-4 ≤ |v| < 1e6.
+pub fn format_g(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    const P: i32 = 6;
+    let sci = format!("{:.*e}", (P - 1) as usize, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let strip = |s: &str| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if (-4..P).contains(&exp) {
+        strip(&format!("{:.*}", (P - 1 - exp) as usize, v))
+    } else {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", strip(mantissa), exp.abs())
+    }
+}
+
+/// Integer square root as iputils computes it (Newton, truncating).
+pub fn llsqrt(a: i128) -> i128 {
+    let mut prev = i128::MAX;
+    let mut x = a;
+    if x > 0 {
+        while x < prev {
+            prev = x;
+            x = (x + a / x) / 2;
+        }
+    }
+    x
+}
+
+/// Round-trip figures in microseconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rtt {
+    pub min: i64,
+    pub max: i64,
+    pub sum: i128,
+    pub sum2: i128,
+    /// Replies that contributed (received + duplicates).
+    pub total: i64,
+    /// iputils' ewma, scaled by 8.
+    pub ewma8: i64,
+}
+
+impl Rtt {
+    fn avg(&self) -> i128 {
+        self.sum / i128::from(self.total.max(1))
+    }
+
+    fn mdev(&self) -> i128 {
+        let total = i128::from(self.total.max(1));
+        let var = if self.sum < i128::from(i32::MAX) {
+            (self.sum2 - (self.sum * self.sum) / total) / total
+        } else {
+            self.sum2 / total - self.avg() * self.avg()
+        };
+        llsqrt(var)
+    }
+}
+
+fn ms3(us: i128) -> String {
+    format!("{}.{:03}", us / 1000, us % 1000)
+}
+
+/// Everything the final statistics block needs.
+#[derive(Debug, Clone, Default)]
+pub struct Summary<'a> {
+    pub hostname: &'a str,
+    pub transmitted: u64,
+    pub received: u64,
+    pub duplicates: u64,
+    pub corrupted: u64,
+    pub errors: u64,
+    /// From the start to the last transmission.
+    pub elapsed: Duration,
+    /// Present when replies carried timestamps.
+    pub rtt: Option<Rtt>,
+    pub pipesize: u32,
+    /// Print `ipg/ewma` (flood or zero interval, more than one packet).
+    pub ipg: bool,
+}
+
+/// The statistics block, starting with its blank line, newline-terminated.
+pub fn summary(s: &Summary<'_>) -> String {
+    let mut out = format!("\n--- {} ping statistics ---\n", s.hostname);
+    let _ = write!(
+        out,
+        "{} packets transmitted, {} received",
+        s.transmitted, s.received
+    );
+    if s.duplicates > 0 {
+        let _ = write!(out, ", +{} duplicates", s.duplicates);
+    }
+    if s.corrupted > 0 {
+        let _ = write!(out, ", +{} corrupted", s.corrupted);
+    }
+    if s.errors > 0 {
+        let _ = write!(out, ", +{} errors", s.errors);
+    }
+    if s.transmitted > 0 {
+        let loss =
+            ((s.transmitted as f64 - s.received as f64) * 100.0 / s.transmitted as f64) as f32;
+        let ms = s.elapsed.as_secs() * 1000
+            + (u64::from(s.elapsed.subsec_nanos()) + 500_000) / 1_000_000;
+        let _ = write!(
+            out,
+            ", {}% packet loss, time {ms}ms",
+            format_g(f64::from(loss))
+        );
+    }
+    out.push('\n');
+    let mut comma = false;
+    if let Some(r) = s.rtt.filter(|_| s.received > 0) {
+        let _ = write!(
+            out,
+            "rtt min/avg/max/mdev = {}/{}/{}/{} ms",
+            ms3(r.min.into()),
+            ms3(r.avg()),
+            ms3(r.max.into()),
+            ms3(r.mdev())
+        );
+        comma = true;
+    }
+    if s.pipesize > 1 {
+        if comma {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "pipe {}", s.pipesize);
+        comma = true;
+    }
+    if s.received > 0 && s.ipg && s.transmitted > 1 {
+        let ipg = s.elapsed.as_micros() as i128 / i128::from(s.transmitted - 1);
+        let ewma = s.rtt.map(|r| r.ewma8).unwrap_or(0);
+        if comma {
+            out.push_str(", ");
+        }
+        let _ = write!(
+            out,
+            "ipg/ewma {}/{}.{:03} ms",
+            ms3(ipg),
+            ewma / 8000,
+            (ewma / 8) % 1000
+        );
+    }
+    out.push('\n');
+    out
+}
+
+/// The `SIGQUIT` status line (to stderr), without the leading `\r` and the
+/// newline: `2/3 packets, 33% loss, min/avg/ewma/max = …`.
+pub fn status_line(transmitted: u64, received: u64, rtt: Option<Rtt>) -> String {
+    let loss = (transmitted.saturating_sub(received) * 100)
+        .checked_div(transmitted)
+        .unwrap_or(0);
+    let mut s = format!("{received}/{transmitted} packets, {loss}% loss");
+    if let Some(r) = rtt.filter(|_| received > 0) {
+        let _ = write!(
+            s,
+            ", min/avg/ewma/max = {}/{}/{}.{:03}/{} ms",
+            ms3(r.min.into()),
+            ms3(r.avg()),
+            r.ewma8 / 8000,
+            (r.ewma8 / 8) % 1000,
+            ms3(r.max.into())
+        );
+    }
+    s
+}
+
+/// An OS error as C's `strerror` words it, without Rust's " (os error N)".
+pub fn os_error_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// `-V`: privsep's own version; it is not iputils and must not say so.
+pub fn version() -> String {
+    format!(
+        "privsep-ping {} (privsep launcher/worker split)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// `-h`: iputils' usage layout, listing the options privsep-ping supports.
+pub fn usage(prog: &str) -> String {
+    format!(
+        "
+Usage
+  {prog} [options] <destination>
+
+Options:
+  <destination>      dns name or ip address
+  -c <count>         stop after <count> replies
+  -D                 print timestamps
+  -f                 flood ping
+  -h                 print help and exit
+  -i <interval>      seconds between sending each packet
+  -l <preload>       send <preload> number of packages while waiting replies
+  -n                 no dns name resolution
+  -O                 report outstanding replies
+  -p <pattern>       contents of padding byte
+  -q                 quiet output
+  -s <size>          use <size> as number of data bytes to be sent
+  -t <ttl>           define time to live
+  -v                 verbose output
+  -V                 print version and exit
+  -w <deadline>      reply wait <deadline> in seconds
+  -W <timeout>       time to wait for response
+
+IPv4 options:
+  -4                 use IPv4
+
+IPv6 options:
+  -6                 use IPv6
+
+For more details see ping(8).
+"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Lines below were captured from iputils 20221126 on Debian 12, run as an
+    // unprivileged user (`setpriv --reuid=privsep-test … ping …`).
+
+    #[test]
+    fn headers() {
+        assert_eq!(
+            header_v4("127.0.0.1", "127.0.0.1", 56),
+            "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data."
+        );
+        assert_eq!(
+            header_v4("localhost", "127.0.0.1", 56),
+            "PING localhost (127.0.0.1) 56(84) bytes of data."
+        );
+        assert_eq!(
+            header_v4("127.0.0.1", "127.0.0.1", 70000),
+            "PING 127.0.0.1 (127.0.0.1) 70000(70028) bytes of data."
+        );
+        // Upstream since 2023 (Debian 12's 20221126 prints "PING ::1(::1) 56 data bytes").
+        assert_eq!(header_v6("::1", "::1", 56), "PING ::1 (::1) 56 data bytes");
+    }
+
+    #[test]
+    fn reply_lines_as_iputils_prints_them() {
+        let mut r = ReplyLine {
+            bytes: 64,
+            from: "127.0.0.1",
+            seq: 1,
+            ttl: Some(64),
+            time_us: Some(631),
+            ..Default::default()
+        };
+        assert_eq!(
+            reply_line(&r),
+            "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.631 ms"
+        );
+        r.from = "localhost (127.0.0.1)";
+        r.time_us = Some(16);
+        assert_eq!(
+            reply_line(&r),
+            "64 bytes from localhost (127.0.0.1): icmp_seq=1 ttl=64 time=0.016 ms"
+        );
+        r.dup = true;
+        assert_eq!(
+            reply_line(&r),
+            "64 bytes from localhost (127.0.0.1): icmp_seq=1 ttl=64 time=0.016 ms (DUP!)"
+        );
+        r.dup = false;
+        r.timestamp = Some((1_700_000_000, 1234));
+        r.from = "::1";
+        assert_eq!(
+            reply_line(&r),
+            "[1700000000.001234] 64 bytes from ::1: icmp_seq=1 ttl=64 time=0.016 ms"
+        );
+        let t = ReplyLine {
+            bytes: 12,
+            from: "::1",
+            seq: 2,
+            ttl: None,
+            truncated: true,
+            ..Default::default()
+        };
+        assert_eq!(reply_line(&t), "12 bytes from ::1: icmp_seq=2 (truncated)");
+        let small = ReplyLine {
+            bytes: 8,
+            from: "127.0.0.1",
+            seq: 3,
+            ttl: Some(64),
+            ..Default::default()
+        };
+        assert_eq!(
+            reply_line(&small),
+            "8 bytes from 127.0.0.1: icmp_seq=3 ttl=64"
+        );
+    }
+
+    #[test]
+    fn time_precision_follows_iputils_thresholds() {
+        for (us, want) in [
+            (0, "0.000"),
+            (45, "0.045"),
+            (999, "0.999"),
+            (1000, "1.00"),
+            (1234, "1.23"),
+            (9994, "9.99"),
+            (9995, "10.0"),
+            (12_345, "12.3"),
+            (99_949, "99.9"),
+            (99_950, "100"),
+            (123_456, "123"),
+            (1_234_567, "1235"),
+        ] {
+            assert_eq!(format_time(us), want, "{us} us");
+        }
+    }
+
+    #[test]
+    fn summary_block_matches_iputils() {
+        // From: 631, 37 and 31 µs (iputils printed exactly these figures).
+        let rtt = Rtt {
+            min: 31,
+            max: 631,
+            sum: 699,
+            sum2: 631 * 631 + 37 * 37 + 31 * 31,
+            total: 3,
+            ewma8: 0,
+        };
+        let s = Summary {
+            hostname: "127.0.0.1",
+            transmitted: 3,
+            received: 3,
+            elapsed: Duration::from_micros(2_041_700),
+            rtt: Some(rtt),
+            ..Default::default()
+        };
+        assert_eq!(
+            summary(&s),
+            "\n--- 127.0.0.1 ping statistics ---\n\
+             3 packets transmitted, 3 received, 0% packet loss, time 2042ms\n\
+             rtt min/avg/max/mdev = 0.031/0.233/0.631/0.281 ms\n"
+        );
+        let lost = Summary {
+            hostname: "::1",
+            transmitted: 3,
+            received: 1,
+            duplicates: 2,
+            errors: 1,
+            elapsed: Duration::from_millis(2000),
+            rtt: Some(Rtt {
+                min: 40,
+                max: 40,
+                sum: 120,
+                sum2: 4800,
+                total: 3,
+                ewma8: 320,
+            }),
+            pipesize: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            summary(&lost),
+            "\n--- ::1 ping statistics ---\n\
+             3 packets transmitted, 1 received, +2 duplicates, +1 errors, 66.6667% packet loss, time 2000ms\n\
+             rtt min/avg/max/mdev = 0.040/0.040/0.040/0.000 ms, pipe 2\n"
+        );
+        let none = Summary {
+            hostname: "10.9.9.2",
+            transmitted: 2,
+            elapsed: Duration::from_millis(1010),
+            ..Default::default()
+        };
+        assert_eq!(
+            summary(&none),
+            "\n--- 10.9.9.2 ping statistics ---\n2 packets transmitted, 0 received, 100% packet loss, time 1010ms\n\n"
+        );
+    }
+
+    #[test]
+    fn percent_g_like_printf() {
+        for (v, want) in [
+            (0.0, "0"),
+            (100.0, "100"),
+            (33.333_332_061_767_58, "33.3333"),
+            (14.285_714_149_475_098, "14.2857"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (50.0, "50"),
+            (-50.0, "-50"),
+        ] {
+            assert_eq!(format_g(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn error_texts() {
+        assert_eq!(
+            error_line(None, "10.9.9.1", 1, &icmp4_text(3, 1, 0)),
+            "From 10.9.9.1 icmp_seq=1 Destination Host Unreachable"
+        );
+        assert_eq!(icmp4_text(11, 0, 0), "Time to live exceeded");
+        assert_eq!(
+            icmp4_text(3, 4, 1400),
+            "Frag needed and DF set (mtu = 1400)"
+        );
+        assert_eq!(
+            icmp4_text(5, 1, 0x0a00_0002),
+            "Redirect Host(New nexthop: 10.0.0.2)"
+        );
+        assert_eq!(icmp4_text(3, 99, 0), "Dest Unreachable, Bad Code: 99");
+        assert_eq!(
+            icmp6_text(1, 3, 0),
+            "Destination unreachable: Address unreachable"
+        );
+        assert_eq!(icmp6_text(2, 0, 1280), "Packet too big: mtu=1280");
+        assert_eq!(icmp6_text(3, 0, 0), "Time exceeded: Hop limit");
+        assert_eq!(
+            icmp6_text(4, 1, 40),
+            "Parameter problem: Unknown header at 40"
+        );
+        assert_eq!(
+            redirect_line(None, "10.0.0.1", 2, false, &icmp4_text(5, 1, 0x0a00_0002)),
+            "From 10.0.0.1: icmp_seq=2 Redirect Host(New nexthop: 10.0.0.2)"
+        );
+    }
+
+    #[test]
+    fn status_and_misc_lines() {
+        let rtt = Rtt {
+            min: 31,
+            max: 631,
+            sum: 699,
+            sum2: 0,
+            total: 3,
+            ewma8: 8 * 120,
+        };
+        assert_eq!(
+            status_line(3, 2, Some(rtt)),
+            "2/3 packets, 33% loss, min/avg/ewma/max = 0.031/0.233/0.120/0.631 ms"
+        );
+        assert_eq!(status_line(0, 0, None), "0/0 packets, 0% loss");
+        assert_eq!(no_answer_line(4), "no answer yet for icmp_seq=4");
+        assert_eq!(pattern_line(&[0xab, 0x0c]), "PATTERN: 0xab0c");
+        assert!(version().starts_with("privsep-ping ") && !version().contains("iputils"));
+        assert_eq!(llsqrt(79_208), 281);
+        assert_eq!(llsqrt(0), 0);
+    }
+
+    #[test]
+    fn wrong_data_report() {
+        let sent: Vec<u8> = (0..40u8).collect();
+        let mut got = sent.clone();
+        assert_eq!(wrong_data(&sent, &got, 16), None);
+        got[20] = 0xff;
+        let r = wrong_data(&sent, &got, 16).unwrap();
+        assert!(
+            r.starts_with(
+                "\nwrong data byte #20 should be 0x14 but was 0xff\n#16\t10 11 12 13 ff "
+            ),
+            "{r}"
+        );
+    }
+}

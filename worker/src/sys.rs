@@ -1,0 +1,447 @@
+//! The worker's only `unsafe` code: thin wrappers around the system calls
+//! and libc functions it needs (prctl, close_range, signals, socket options,
+//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo). Each
+//! returns `io::Error::last_os_error()` on failure through [`cvt`]; callers
+//! see safe types only.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Turns a `-1` return into the calling thread's `errno`.
+pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
+    if ret == T::from(-1) {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// `prctl(PR_SET_DUMPABLE, 0)`: no core dumps, no same-uid ptrace, no
+/// /proc/PID/fd access to our raw sockets.
+pub fn set_nondumpable() -> io::Result<()> {
+    // SAFETY: PR_SET_DUMPABLE takes integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Closes every descriptor above `fd`.
+pub fn close_above(fd: RawFd) -> io::Result<()> {
+    let first = libc::c_uint::try_from(fd + 1).unwrap_or(libc::c_uint::MAX);
+    // SAFETY: close_range takes integers; closing descriptors no Rust object
+    // owns (std opens none that outlive their use here) is sound.
+    cvt(unsafe { libc::close_range(first, libc::c_uint::MAX, 0) })?;
+    Ok(())
+}
+
+/// The real user id ("root" for iputils' limits means real uid 0).
+pub fn real_uid() -> u32 {
+    // SAFETY: getuid cannot fail and takes no arguments.
+    unsafe { libc::getuid() }
+}
+
+/// Restores the default `SIGPIPE` action, which the Rust runtime sets to
+/// "ignore": `privsep-ping … | head -1` must end the ping, as with iputils.
+pub fn default_sigpipe() {
+    // SAFETY: installing SIG_DFL involves no handler code.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static STATUS_REQUESTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Async-signal-safe: atomic stores only.
+    if sig == libc::SIGQUIT {
+        STATUS_REQUESTED.store(true, Ordering::Relaxed);
+    } else {
+        INTERRUPTED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Whether SIGINT (or SIGTERM) arrived.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// Whether SIGQUIT arrived since the last call.
+pub fn take_status_request() -> bool {
+    STATUS_REQUESTED.swap(false, Ordering::Relaxed)
+}
+
+/// The signal mask to wait with: the signals we handle are blocked at all
+/// other times and delivered only inside [`ppoll`], so a signal can never
+/// slip in between "check the flag" and "go to sleep".
+pub struct WaitMask(libc::sigset_t);
+
+/// Installs the SIGINT/SIGTERM (finish with the summary) and SIGQUIT (status
+/// line) handlers, blocks those signals, and returns the mask for [`ppoll`].
+pub fn install_signal_handlers() -> io::Result<WaitMask> {
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGQUIT];
+    // SAFETY: the sigaction/sigset_t values are fully initialised (zeroed,
+    // then sigemptyset) before use; the handler only stores to atomics; all
+    // pointers passed are to live locals.
+    unsafe {
+        let mut sa: libc::sigaction = zeroed();
+        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        let mut block: libc::sigset_t = zeroed();
+        libc::sigemptyset(&mut block);
+        for sig in SIGNALS {
+            cvt(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
+            libc::sigaddset(&mut block, sig);
+        }
+        let mut old: libc::sigset_t = zeroed();
+        cvt(libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old))?;
+        for sig in SIGNALS {
+            libc::sigdelset(&mut old, sig);
+        }
+        Ok(WaitMask(old))
+    }
+}
+
+/// `setsockopt(fd, level, name, &value, sizeof(int))`.
+pub fn setsockopt_int(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+) -> io::Result<()> {
+    setsockopt_bytes(fd, level, name, &value.to_ne_bytes())
+}
+
+/// `setsockopt` with an arbitrary option value given as bytes.
+pub fn setsockopt_bytes(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &[u8],
+) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(value.len())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `value` is valid for reads of `len` bytes; the kernel copies it.
+    cvt(unsafe { libc::setsockopt(fd, level, name, value.as_ptr().cast(), len) })?;
+    Ok(())
+}
+
+/// `SO_ATTACH_FILTER` with a classic BPF program.
+pub fn attach_filter(fd: RawFd, program: &[libc::sock_filter]) -> io::Result<()> {
+    let prog = libc::sock_fprog {
+        len: u16::try_from(program.len())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+        filter: program.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points at `program`, which outlives the call; the kernel
+    // copies the instructions and never writes through the pointer.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&prog as *const libc::sock_fprog).cast(),
+            size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
+    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
+            size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
+            size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (ss, len as libc::socklen_t)
+}
+
+fn from_raw(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
+    let len = len as usize;
+    match i32::from(ss.ss_family) {
+        libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the family says the storage holds a sockaddr_in, and it
+            // is large enough and suitably aligned.
+            let sin =
+                unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: as above, for sockaddr_in6.
+            let sin6 =
+                unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// `sendto(fd, buf, 0, addr)`.
+pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+    let (ss, len) = to_raw(addr);
+    // SAFETY: `buf` is valid for reads of its length, `ss` for `len` bytes.
+    let n = cvt(unsafe {
+        libc::sendto(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            0,
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+        )
+    })?;
+    Ok(n as usize)
+}
+
+/// What one `recvmsg` returned.
+#[derive(Debug, Clone, Copy)]
+pub struct Received {
+    /// Bytes of the message stored in the buffer.
+    pub len: usize,
+    /// The sender (for the error queue: the original destination).
+    pub from: Option<SocketAddr>,
+    /// Bytes of control data stored.
+    pub control_len: usize,
+    /// `MSG_TRUNC`: the datagram was longer than the buffer.
+    pub truncated: bool,
+}
+
+/// `recvmsg(fd, {buf}, flags)` with a control buffer for ancillary data.
+pub fn recvmsg(
+    fd: RawFd,
+    buf: &mut [u8],
+    control: &mut [u8],
+    flags: libc::c_int,
+) -> io::Result<Received> {
+    // SAFETY: plain old data, zero is valid.
+    let mut from: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data; the fields that matter are set below.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_storage).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = control.len();
+    // SAFETY: every pointer in `msg` refers to a live, exclusively borrowed
+    // buffer of the length given next to it.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, flags) })?;
+    Ok(Received {
+        len: (n as usize).min(buf.len()),
+        from: from_raw(&from, msg.msg_namelen),
+        control_len: msg.msg_controllen.min(control.len()),
+        truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+    })
+}
+
+/// What [`ppoll`] saw on the socket.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ready {
+    pub readable: bool,
+    /// `POLLERR`: something waits on the error queue.
+    pub error: bool,
+}
+
+/// Waits up to `timeout` for `fd`, with the handled signals unblocked for
+/// the duration only. A signal ends the wait early (nothing ready).
+pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+    };
+    // SAFETY: `pfd`, `ts` and the mask are live locals/borrows for the call.
+    match cvt(unsafe { libc::ppoll(&mut pfd, 1, &ts, &mask.0) }) {
+        Ok(_) => Ok(Ready {
+            readable: pfd.revents & libc::POLLIN != 0,
+            error: pfd.revents & libc::POLLERR != 0,
+        }),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Ready::default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes all of `bytes` to `fd` with write(2), retrying on EINTR and
+/// partial writes. Used for stdout/stderr so that output needs no locks and
+/// no allocation (the sandbox allows write(2) to fds 1 and 2).
+pub fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is valid for reads of its length.
+        match cvt(unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) }) {
+            Ok(n) => bytes = &bytes[(n as usize).min(bytes.len())..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Two random bytes from getrandom(2), for the echo identifier.
+pub fn random_u16() -> Option<u16> {
+    let mut b = [0u8; 2];
+    // SAFETY: `b` is valid for writes of 2 bytes.
+    let n = cvt(unsafe { libc::getrandom(b.as_mut_ptr().cast(), 2, 0) }).ok()?;
+    (n == 2).then(|| u16::from_ne_bytes(b))
+}
+
+extern "C" {
+    fn inet_aton(cp: *const libc::c_char, inp: *mut libc::in_addr) -> libc::c_int;
+}
+
+/// glibc's `inet_aton`, which also takes iputils' shorthand forms
+/// (`127.1`, `0x7f000001`, `2130706433`).
+pub fn parse_inet_aton(s: &str) -> Option<Ipv4Addr> {
+    let c = CString::new(s).ok()?;
+    let mut a = libc::in_addr { s_addr: 0 };
+    // SAFETY: `c` is NUL-terminated, `a` valid for writes.
+    let ok = unsafe { inet_aton(c.as_ptr(), &mut a) };
+    (ok != 0).then(|| Ipv4Addr::from(a.s_addr.to_ne_bytes()))
+}
+
+/// glibc's `EAI_ADDRFAMILY` ("Address family for hostname not supported").
+pub const EAI_ADDRFAMILY: libc::c_int = -9;
+
+/// The text of a getaddrinfo error code.
+pub fn gai_strerror(code: libc::c_int) -> String {
+    // SAFETY: gai_strerror returns a pointer to a static NUL-terminated string.
+    unsafe { CStr::from_ptr(libc::gai_strerror(code)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// One getaddrinfo result.
+#[derive(Debug, Clone)]
+pub struct AddrInfo {
+    pub addr: SocketAddr,
+    pub canonname: Option<String>,
+}
+
+/// `getaddrinfo(host, NULL, {AF_UNSPEC, SOCK_DGRAM, IPPROTO_UDP,
+/// AI_CANONNAME})`, as iputils asks (dual-stack, so that scope ids survive).
+/// Errors are getaddrinfo's codes.
+pub fn getaddrinfo(host: &str) -> Result<Vec<AddrInfo>, libc::c_int> {
+    let c = CString::new(host).map_err(|_| libc::EAI_NONAME)?;
+    // SAFETY: addrinfo is plain old data; zero is the documented "no hints".
+    let mut hints: libc::addrinfo = unsafe { zeroed() };
+    hints.ai_family = libc::AF_UNSPEC;
+    hints.ai_socktype = libc::SOCK_DGRAM;
+    hints.ai_protocol = libc::IPPROTO_UDP;
+    hints.ai_flags = libc::AI_CANONNAME;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: `c` is NUL-terminated, `hints` and `res` are live locals.
+    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    if rc != 0 {
+        return Err(rc);
+    }
+    let mut out = Vec::new();
+    let mut p = res;
+    while !p.is_null() {
+        // SAFETY: `p` walks the list getaddrinfo returned, not yet freed.
+        let ai = unsafe { &*p };
+        if !ai.ai_addr.is_null() && (ai.ai_addrlen as usize) <= size_of::<libc::sockaddr_storage>()
+        {
+            // SAFETY: plain old data; we copy `ai_addrlen` bytes into it.
+            let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+            // SAFETY: `ai_addr` points at `ai_addrlen` readable bytes, which
+            // fit into `ss` (checked above); the regions do not overlap.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    ai.ai_addr.cast::<u8>(),
+                    (&mut ss as *mut libc::sockaddr_storage).cast::<u8>(),
+                    ai.ai_addrlen as usize,
+                )
+            };
+            let canonname = if ai.ai_canonname.is_null() {
+                None
+            } else {
+                // SAFETY: a non-null ai_canonname is a NUL-terminated string.
+                let name = unsafe { CStr::from_ptr(ai.ai_canonname) };
+                Some(name.to_string_lossy().into_owned())
+            };
+            if let Some(addr) = from_raw(&ss, ai.ai_addrlen) {
+                out.push(AddrInfo { addr, canonname });
+            }
+        }
+        p = ai.ai_next;
+    }
+    // SAFETY: `res` came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(res) };
+    Ok(out)
+}
+
+/// `getnameinfo(addr)` for the host part: the reverse name (or the numeric
+/// form when there is none), or with `numeric` the numeric form only.
+pub fn getnameinfo(addr: &SocketAddr, numeric: bool) -> Option<String> {
+    let (ss, len) = to_raw(addr);
+    let mut host = [0 as libc::c_char; 1025];
+    let flags = if numeric { libc::NI_NUMERICHOST } else { 0 };
+    // SAFETY: `ss` holds `len` bytes of address; `host` is writable for its
+    // length; no service buffer is requested.
+    let rc = unsafe {
+        libc::getnameinfo(
+            (&ss as *const libc::sockaddr_storage).cast(),
+            len,
+            host.as_mut_ptr(),
+            host.len() as libc::socklen_t,
+            std::ptr::null_mut(),
+            0,
+            flags,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: on success getnameinfo wrote a NUL-terminated string into `host`.
+    Some(
+        unsafe { CStr::from_ptr(host.as_ptr()) }
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
