@@ -20,15 +20,39 @@ VM_CASES   ?=
 VM_KVM     ?=
 VM_JOBS    ?= 2
 
-.PHONY: vm-test vm-test-bins
+# SELinux: the merged policy of mk/selinux.mk (Debian's policy + privsep),
+# plus the harness's own module vm-tests/selinux/privsep_vmtest.te (lets
+# PID 1 start the test user's session in user_t, as login would; grants
+# nothing to the privsep domains), merged into a copy of that store.
+VM_SELINUX_DIR    := $(BUILDDIR)/vm-tests/selinux
+VM_SELINUX_PP     := $(VM_SELINUX_DIR)/privsep_vmtest.pp
+VM_SELINUX_ROOT   := $(VM_SELINUX_DIR)/root
+VM_SELINUX_POLICY := $(VM_SELINUX_DIR)/policy
+VM_SELINUX_FC     := $(VM_SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
+
+.PHONY: vm-test vm-test-bins vm-selinux
 
 # The agent and the probe carry the layout too (policy::layout): build them
 # in this layout's target directory, like the launcher and the worker.
 vm-test-bins: build
 	$(CARGO_LAYOUT) build --release --locked -p vm-tests
 
-vm-test: deps-test vm-test-bins tomoyo
+$(VM_SELINUX_PP): vm-tests/selinux/privsep_vmtest.te
+	@mkdir -p $(VM_SELINUX_DIR)
+	cp $< $(VM_SELINUX_DIR)/
+	cd $(VM_SELINUX_DIR) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    make -f $(SELINUX_DEVEL) NAME=$(SELINUX_STORE) privsep_vmtest.pp
+
+$(VM_SELINUX_POLICY): $(SELINUX_POLICY) $(VM_SELINUX_PP)
+	rm -rf $(VM_SELINUX_ROOT) && cp -a $(SELINUX_ROOT) $(VM_SELINUX_ROOT)
+	semodule -p $(VM_SELINUX_ROOT) -s $(SELINUX_STORE) -n -i $(VM_SELINUX_PP)
+	cp $(VM_SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/policy/policy.* $@
+
+vm-selinux: $(VM_SELINUX_POLICY)
+
+vm-test: deps-test vm-test-bins tomoyo vm-selinux
 	$(RELEASE)/vm-tests --bin-dir $(RELEASE) --agent-dir $(RELEASE) \
 	    --tomoyo-dir $(TOMOYO_OUT) \
+	    --selinux-policy $(VM_SELINUX_POLICY) --selinux-fc $(VM_SELINUX_FC) \
 	    --configs "$(VM_CONFIGS)" --cases "$(VM_CASES)" --jobs $(VM_JOBS) \
 	    $(if $(filter 1,$(VM_KVM)),--kvm) --out $(VM_OUT)

@@ -29,6 +29,8 @@ enum Kind {
     File,
     Dir,
     Link,
+    /// A device node of the guest's devtmpfs (labelled by the agent: no udev there).
+    Chr,
 }
 
 /// Shared libraries of `bins`, as (path ldd printed, canonical path).
@@ -218,12 +220,25 @@ fn labels(fc: &Path, entries: &[(String, Kind)]) -> Result<String, VmError> {
     for p in [LAUNCHER_PATH, WORKER_PATH] {
         all.push((p.to_string(), Kind::File));
     }
-    all.push(("/usr/local/libexec".into(), Kind::Dir));
+    // The install root is a tmpfs mounted by the agent: its directories get labels too.
+    for d in ["/usr/local", "/usr/local/libexec", "/vm"] {
+        all.push((d.into(), Kind::Dir));
+    }
+    for d in [
+        "/dev/null",
+        "/dev/zero",
+        "/dev/random",
+        "/dev/urandom",
+        "/dev/tty",
+    ] {
+        all.push((d.into(), Kind::Chr));
+    }
     let mut out = String::new();
     for (kind, mode) in [
         (Kind::File, "file"),
         (Kind::Dir, "dir"),
         (Kind::Link, "lnk_file"),
+        (Kind::Chr, "chr_file"),
     ] {
         let paths: Vec<&str> = all
             .iter()
@@ -247,7 +262,7 @@ fn labels(fc: &Path, entries: &[(String, Kind)]) -> Result<String, VmError> {
             };
             let ctx = match path {
                 // The harness's own programs: ordinary executables for the user, an entry to user_t.
-                "/init" | "/usr/sbin/tomoyo-activate" | "/vm/bin" => ctx.to_string(),
+                "/vm" | "/vm/bin" => "system_u:object_r:bin_t:s0".to_string(),
                 p if p.starts_with("/vm/bin/") => "system_u:object_r:bin_t:s0".to_string(),
                 "/usr/bin/vmtest-sh" => "system_u:object_r:shell_exec_t:s0".to_string(),
                 _ => ctx.to_string(),

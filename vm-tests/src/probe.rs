@@ -97,6 +97,14 @@ pub fn main(args: Vec<String>) -> ! {
     let op = rest.first().copied().unwrap_or("");
     match op {
         "whoami" => report(op, Ok(whoami())),
+        // Long enough for PID 1 to look at this process from outside (.process_status).
+        "hold" => {
+            let (pid, _, _) = sys::ids();
+            println!("PROBE hold result=allowed pid={pid} {}", whoami());
+            let _ = std::io::stdout().flush();
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            std::process::exit(0)
+        }
         "raw-socket4" => report(
             op,
             sys::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP)

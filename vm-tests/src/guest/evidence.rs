@@ -82,7 +82,12 @@ impl Logs {
             let _ = f.read_to_string(&mut text);
             out.extend(
                 text.split("\n\n")
-                    .map(|e| e.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+                    .map(|e| {
+                        e.lines()
+                            .map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace()))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
                     .filter(|e| !e.is_empty())
                     .map(|e| format!("tomoyo-audit: {e}")),
             );

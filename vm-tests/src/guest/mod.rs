@@ -16,6 +16,7 @@ pub mod setup;
 pub mod user;
 
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
 use crate::configs::{self, Config};
@@ -47,8 +48,9 @@ pub struct Verdict {
     pub pass: bool,
     /// errno, signal, output…
     pub evidence: String,
-    /// Each of these must appear in the kernel or TOMOYO audit log lines
-    /// logged during the case (a denial without its log entry is a failure).
+    /// Each of these must match a kernel or TOMOYO audit log line logged
+    /// during the case (a denial without its log entry is a failure); see
+    /// [`log_matches`] for the `&&` / `||` syntax.
     pub log_must_contain: Vec<String>,
 }
 
@@ -77,6 +79,22 @@ pub fn say(msg: &str) {
 }
 
 fn exit_qemu(code: u8) -> ! {
+    if code == AGENT_SETUP_ERROR {
+        // What the kernel said about it (AVC denials above all) goes to the console log.
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open("/dev/kmsg")
+        {
+            let mut buf = vec![0u8; 8192];
+            while let Ok(n) = f.read(&mut buf) {
+                let line = String::from_utf8_lossy(&buf[..n]);
+                if line.contains("avc:") || line.contains("TOMOYO") || line.contains("audit") {
+                    say(&format!("kmsg: {}", line.trim()));
+                }
+            }
+        }
+    }
     sys::sync();
     let write = || -> std::io::Result<()> {
         use std::io::{Seek, SeekFrom};
@@ -158,15 +176,11 @@ pub fn agent_main() -> ! {
         log.skip_to_now();
         let t0 = Instant::now();
         let mut v = run_case(&env, case);
-        // Cases swap probes in and relabel files: put the stock install back.
-        if let Err(e) = setup::install_stock() {
-            say(&format!("reinstalling after {}: {e}", case.id));
-            exit_qemu(AGENT_SETUP_ERROR);
-        }
+
         let lines = log.collect(&env);
         let mut missing = Vec::new();
         for want in &v.log_must_contain {
-            if !lines.iter().any(|l| l.contains(want.as_str())) {
+            if !lines.iter().any(|l| log_matches(l, want)) {
                 missing.push(want.clone());
             }
         }
@@ -177,7 +191,10 @@ pub fn agent_main() -> ! {
         }
         let relevant: Vec<&String> = lines
             .iter()
-            .filter(|l| l.contains("avc:") || l.contains("tomoyo") || l.contains("audit"))
+            // AVCs, seccomp kills (type=1326) and TOMOYO entries; not the SYSCALL/PATH records around them.
+            .filter(|l| {
+                l.contains("avc:") || l.contains("type=1326") || l.starts_with("tomoyo-audit")
+            })
             .collect();
         if !relevant.is_empty() {
             v.evidence.push_str(" | log: ");
@@ -209,6 +226,11 @@ pub fn agent_main() -> ! {
             ("evidence", Value::Str(v.evidence)),
         ]);
         let _ = writeln!(results, "{line}");
+        // Cases swap probes in and relabel files: put the stock install back.
+        if let Err(e) = setup::install_stock() {
+            say(&format!("reinstalling after {}: {e}", case.id));
+            exit_qemu(AGENT_SETUP_ERROR);
+        }
     }
     let done = json::encode(&[
         ("config", Value::Str(config.name.into())),
@@ -299,6 +321,13 @@ fn run_case(env: &Env, case: &cases::Case) -> Verdict {
             }
         }
     }
+}
+
+/// A log requirement: alternatives separated by `||`, each a set of substrings joined by `&&`
+/// that must all appear on the same log line.
+pub fn log_matches(line: &str, want: &str) -> bool {
+    want.split("||")
+        .any(|alt| alt.split("&&").all(|part| line.contains(part)))
 }
 
 /// PID 1 inherits every orphan: collect the ones that already exited.

@@ -40,6 +40,17 @@ pub fn mount_basics() -> Result<(), VmError> {
         Some("mode=1777"),
     )
     .map_err(io("mount /tmp"))?;
+    // The install root: a tmpfs, like a real /usr/local on a disk with xattrs. Under SELinux its
+    // files may take any file type (tmpfs_t accepts every file_type; the initramfs's rootfs,
+    // labelled root_t, does not once enforcing).
+    sys::mount(
+        "tmpfs",
+        "/usr/local",
+        "tmpfs",
+        libc::MS_NODEV,
+        Some("mode=0755"),
+    )
+    .map_err(io("mount /usr/local"))?;
     sys::loopback_up().map_err(io("bringing lo up"))?;
     // Every denial must reach the log: no rate limit on printk (audit records without auditd go there).
     fs::write("/proc/sys/kernel/printk_ratelimit", "0").map_err(io("printk_ratelimit"))?;

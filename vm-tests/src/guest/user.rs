@@ -34,6 +34,11 @@ fn spawn(prog: &str, args: &[String], nnp: bool) -> std::io::Result<(libc::pid_t
         Fork::Child => {
             let _ = sys::dup2(wr, 1);
             let _ = sys::dup2(wr, 2);
+            // The user's own /dev/null (under SELinux an fd opened by PID 1 would be one the
+            // launcher's domain may not use, as on a real system).
+            if let Ok(null) = std::fs::File::open("/dev/null") {
+                let _ = sys::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0);
+            }
             if nnp {
                 if let Err(e) = sys::set_no_new_privs() {
                     eprintln!("vmtest-sh: no_new_privs: {e}");
@@ -79,10 +84,15 @@ pub fn main(args: Vec<String>) -> ! {
                     std::process::exit(125);
                 }
             };
-            let mut text = Vec::new();
-            let _ = out.read_to_end(&mut text);
-            let _ = std::io::stdout().write_all(&text);
-            let _ = std::io::stdout().flush();
+            // Relay as it comes: a case may act while the program still runs.
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let _ = std::io::stdout().write_all(&buf[..n]);
+                let _ = std::io::stdout().flush();
+            }
             match sys::waitpid(pid, false) {
                 Ok(Some((_, e))) => exit_like(e),
                 _ => std::process::exit(125),
