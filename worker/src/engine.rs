@@ -753,6 +753,7 @@ impl Engine {
             bytes: cc,
             from: &self.display(from),
             seq,
+            ident: self.o.verbose.then_some(self.ident),
             ttl,
             truncated,
             time_us: self.timing.then_some(triptime),

@@ -137,12 +137,10 @@ fn run() -> i32 {
         } else {
             "AF_INET6"
         };
+        let canon = target.canonname.as_deref().unwrap_or("");
         say(
             &prog,
-            format!(
-                "ai->ai_family: {fam}, target: {} ({})",
-                target.hostname, target.numeric
-            ),
+            format!("ai->ai_family: {fam}, ai->ai_canonname: '{canon}'"),
         );
     }
 

@@ -62,6 +62,8 @@ pub struct ReplyLine<'a> {
     pub bytes: usize,
     pub from: &'a str,
     pub seq: u16,
+    /// `-v`: the echo identifier.
+    pub ident: Option<u16>,
     /// TTL or hop limit, when known.
     pub ttl: Option<i32>,
     /// Shorter than what we sent: nothing after the TTL is printed.
@@ -79,6 +81,9 @@ pub fn reply_line(r: &ReplyLine<'_>) -> String {
         s.push_str(&timestamp_prefix(sec, usec));
     }
     let _ = write!(s, "{} bytes from {}: icmp_seq={}", r.bytes, r.from, r.seq);
+    if let Some(id) = r.ident {
+        let _ = write!(s, " ident={id}");
+    }
     if let Some(ttl) = r.ttl {
         let _ = write!(s, " ttl={ttl}");
     }
@@ -538,6 +543,12 @@ mod tests {
             "64 bytes from localhost (127.0.0.1): icmp_seq=1 ttl=64 time=0.016 ms (DUP!)"
         );
         r.dup = false;
+        r.ident = Some(11992);
+        assert_eq!(
+            reply_line(&r),
+            "64 bytes from localhost (127.0.0.1): icmp_seq=1 ident=11992 ttl=64 time=0.016 ms"
+        );
+        r.ident = None;
         r.timestamp = Some((1_700_000_000, 1234));
         r.from = "::1";
         assert_eq!(

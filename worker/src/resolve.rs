@@ -25,6 +25,8 @@ pub struct Target {
     /// How replies from the target are labelled: `localhost (127.0.0.1)`,
     /// or only the address with `-n` or a numeric destination.
     pub display: String,
+    /// getaddrinfo's canonical name of the chosen address (for `-v`).
+    pub canonname: Option<String>,
 }
 
 /// The numeric form of an address, as printed for anything that is not
@@ -117,6 +119,7 @@ pub fn resolve(dest: &str, family: Option<Family>, numeric_only: bool) -> Result
         hostname,
         numeric: numeric_addr,
         display,
+        canonname: canon.map(str::to_string),
     })
 }
 
