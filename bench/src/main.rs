@@ -378,6 +378,7 @@ fn real_main() -> Result<(), String> {
                     "image_peaks_kib",
                     Json::Arr(img.peaks_kib.iter().map(|&k| Json::Int(k as i64)).collect()),
                 );
+                o.push("image_status_kib", Json::Arr(img.status));
                 o.push("wait4_maxrss_kib", Json::Int(img.maxrss_kib as i64));
                 let named: &[&str] = if t.name == "privsep" {
                     &["launcher", "worker"]

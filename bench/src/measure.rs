@@ -230,19 +230,41 @@ pub struct Images {
     /// VmHWM (KiB) of every image, read at its `execve` entry (for all but
     /// the last) and at the exit stop (the last).
     pub peaks_kib: Vec<u64>,
+    /// The memory lines of /proc/PID/status at the same instants (KiB):
+    /// where the RSS is (anonymous vs file-backed, i.e. mostly code).
+    pub status: Vec<Json>,
     /// wait4's ru_maxrss: the max over every image, *including* the fork of
     /// the harness that preceded the first exec; a cross-check only.
     pub maxrss_kib: u64,
     pub exit: Option<Wait>,
 }
 
-fn vm_hwm_kib(pid: u32) -> io::Result<u64> {
+/// VmHWM and the other memory lines of /proc/PID/status, in KiB.
+fn memory_status(pid: u32) -> io::Result<(u64, Json)> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| io::Error::other("no VmHWM in /proc/PID/status"))
+    let mut obj = Json::obj();
+    let mut hwm = None;
+    for line in status.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if ![
+            "VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmData", "VmStk", "VmExe",
+            "VmLib", "VmPTE",
+        ]
+        .contains(&key)
+        {
+            continue;
+        }
+        if let Ok(kib) = value.trim().trim_end_matches("kB").trim().parse::<u64>() {
+            obj.push(key, Json::Int(kib as i64));
+            if key == "VmHWM" {
+                hwm = Some(kib);
+            }
+        }
+    }
+    let hwm = hwm.ok_or_else(|| io::Error::other("no VmHWM in /proc/PID/status"))?;
+    Ok((hwm, obj))
 }
 
 /// Runs `args` under a minimal ptrace of our own and reads `VmHWM` (the
@@ -310,14 +332,19 @@ fn trace(pid: u32) -> io::Result<Images> {
                         if sys::EXEC_SYSCALLS.contains(&nr) {
                             // Still the old image: its high-water mark is final
                             // if the exec succeeds.
-                            pending = Some(vm_hwm_kib(pid)?);
+                            pending = Some(memory_status(pid)?);
                             stepping = false;
                         }
                     }
                 } else if sig == sys::SIGTRAP && event == sys::PTRACE_EVENT_EXIT {
-                    images.peaks_kib.push(vm_hwm_kib(pid)?);
+                    let (hwm, status) = memory_status(pid)?;
+                    images.peaks_kib.push(hwm);
+                    images.status.push(status);
                 } else if sig == sys::SIGTRAP && event == sys::PTRACE_EVENT_EXEC {
-                    images.peaks_kib.extend(pending.take());
+                    if let Some((hwm, status)) = pending.take() {
+                        images.peaks_kib.push(hwm);
+                        images.status.push(status);
+                    }
                 } else {
                     deliver = sig;
                 }
