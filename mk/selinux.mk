@@ -7,10 +7,6 @@
 #   make selinux-check          static checks on the merged policy (part of make test)
 #   make selinux-check-selftest proves the checks fail on a module that breaks a guarantee
 #   make install-selinux        semodule -i + restorecon, only where SELinux is enabled
-#   make selinux-merged-vm      $(SELINUX_VM_ROOT): the same plus the vm-tests scaffolding
-#                               module (selinux/vmtest/), for the guest only
-#   make selinux-check-vm       the static checks on that policy: the scaffolding weakens
-#                               none of the module's guarantees
 #
 # Everything is built under $(BUILDDIR)/selinux, per install layout: the file
 # contexts name the paths the launcher was built with.
@@ -37,8 +33,7 @@ SELINUX_VM_FILE_CONTEXTS := $(SELINUX_VM_ROOT)/etc/selinux/$(SELINUX_STORE)/cont
 
 TEST_TARGETS += selinux-check selinux-check-selftest
 
-.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux \
-	selinux-merged-vm selinux-check-vm
+.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux
 
 selinux: deps-selinux $(SELINUX_PP)
 
@@ -77,21 +72,6 @@ $(SELINUX_POLICY): $(SELINUX_PP) scripts/selinux-merge.sh
 
 selinux-check: deps-test selinux-merged
 	scripts/selinux-check.py $(SELINUX_POLICY) $(SELINUX_FILE_CONTEXTS) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
-
-$(SELINUX_VMTEST_PP): selinux/vmtest/privsep_vmtest.te | deps-selinux
-	@mkdir -p $(SELINUX_DIR)/vmtest
-	cp $< $(SELINUX_DIR)/vmtest/
-	@: >$(SELINUX_DIR)/vmtest/privsep_vmtest.if; : >$(SELINUX_DIR)/vmtest/privsep_vmtest.fc
-	cd $(SELINUX_DIR)/vmtest && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
-	    make -f $(SELINUX_DEVEL) NAME=$(SELINUX_STORE) privsep_vmtest.pp
-
-selinux-merged-vm: $(SELINUX_VM_POLICY)
-
-$(SELINUX_VM_POLICY): $(SELINUX_PP) $(SELINUX_VMTEST_PP) scripts/selinux-merge.sh
-	scripts/selinux-merge.sh -s $(SELINUX_STORE) -e 1 $(SELINUX_VM_ROOT) $(SELINUX_PP) $(SELINUX_VMTEST_PP)
-
-selinux-check-vm: deps-test selinux-merged-vm
-	scripts/selinux-check.py $(SELINUX_VM_POLICY) $(SELINUX_VM_FILE_CONTEXTS) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
 
 selinux-check-selftest: deps-test selinux
 	scripts/selinux-selftest.sh $(SELINUX_DIR) $(SELINUX_STORE) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
