@@ -24,12 +24,6 @@ SELINUX_RENDER  := $(RELEASE)/privsep-render
 SELINUX_SOURCES := selinux/privsep.te selinux/privsep.if
 SELINUX_LAUNCHER := $(BINDIR)/privsep-ping
 SELINUX_WORKER   := $(LIBEXECDIR)/privsep/ping-worker
-# vm-tests: Debian + privsep + privsep_vmtest (lets the guest agent, PID 1 in
-# kernel_t, start the user's shell in user_t; see selinux/vmtest/).
-SELINUX_VMTEST_PP := $(SELINUX_DIR)/vmtest/privsep_vmtest.pp
-SELINUX_VM_ROOT   := $(SELINUX_DIR)/vm-root
-SELINUX_VM_POLICY := $(SELINUX_VM_ROOT)/etc/selinux/$(SELINUX_STORE)/policy/policy.33
-SELINUX_VM_FILE_CONTEXTS := $(SELINUX_VM_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
 
 TEST_TARGETS += selinux-check selinux-check-selftest
 
