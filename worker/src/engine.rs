@@ -520,7 +520,7 @@ impl Engine {
             _ => {}
         }
         // A hard local error: pretend we sent it, like iputils.
-        let (_, local) = self.drain_errqueue();
+        let (_, local, _) = self.drain_errqueue();
         self.ntransmitted += 1;
         if local == 0 && !self.o.quiet {
             if self.o.flood {
@@ -580,9 +580,29 @@ impl Engine {
                     return
                 }
                 Err(e) => {
-                    // An error arrived between poll and read: read it from
-                    // the queue; anything else is reported once.
-                    if self.drain_errqueue() == (0, 0) {
+                    // A pending socket error (sk_err) set by an ICMP error,
+                    // ours or anybody's (forged ones included): the details
+                    // are on the error queue. iputils reports nothing else
+                    // for these; an unexpected errno is reported.
+                    self.drain_errqueue();
+                    let icmp_derived = matches!(
+                        e.raw_os_error(),
+                        Some(
+                            libc::EHOSTUNREACH
+                                | libc::ENETUNREACH
+                                | libc::EPROTO
+                                | libc::ECONNREFUSED
+                                | libc::EMSGSIZE
+                                | libc::EACCES
+                                | libc::EPERM
+                                | libc::ETIMEDOUT
+                                | libc::EHOSTDOWN
+                                | libc::ENONET
+                                | libc::ENOPROTOOPT
+                                | libc::EOPNOTSUPP
+                        )
+                    );
+                    if !icmp_derived {
                         stderr_line(
                             &self.prog,
                             &format!("recvmsg: {}", output::os_error_text(&e)),
@@ -773,13 +793,14 @@ impl Engine {
     }
 
     /// Reads the socket's error queue dry (iputils' `receive_error_msg`):
-    /// returns (ICMP errors about our requests, local errors).
-    fn drain_errqueue(&mut self) -> (u32, u32) {
-        let (mut net, mut local) = (0, 0);
+    /// returns (ICMP errors about our requests, local errors, records read).
+    fn drain_errqueue(&mut self) -> (u32, u32, u32) {
+        let (mut net, mut local, mut records) = (0, 0, 0);
         let mut buf = std::mem::take(&mut self.errpacket);
         let mut control = std::mem::take(&mut self.control);
         let flags = libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT;
         while let Ok(r) = sys::recvmsg(self.fd, &mut buf, &mut control, flags) {
+            records += 1;
             let (level, ty) = match self.family {
                 Family::V4 => (libc::SOL_IP, libc::IP_RECVERR),
                 Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_RECVERR),
@@ -858,7 +879,7 @@ impl Engine {
         }
         self.errpacket = buf;
         self.control = control;
-        (net, local)
+        (net, local, records)
     }
 
     /// iputils' `finish`: the statistics block and the exit status.
