@@ -16,7 +16,9 @@
 //! - `write` to fd 1 (output) and fd 2 (warnings, the SIGQUIT status line);
 //! - `clock_gettime` (`CLOCK_MONOTONIC` for scheduling, `CLOCK_REALTIME`
 //!   for the payload timestamp and `-D`; normally served by the vDSO);
-//! - `rt_sigreturn` (after a handler ran), `exit_group` (at the end);
+//! - `rt_sigreturn` (after a handler ran), `exit_group` (at the end), and
+//!   `sigaltstack` + `munmap` once at exit (the Rust runtime releasing the
+//!   main thread's signal stack);
 //! - possibly `brk`/`mmap`/`munmap`/`mremap` from the allocator, when a line
 //!   (e.g. a long `wrong data byte` dump) outgrows the preallocated buffers.
 //!
