@@ -18,6 +18,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
 use crate::icmp::Family;
+use crate::WorkerError;
 
 /// iputils' `MIN_USER_INTERVAL_MS`: the shortest interval a non-root user gets.
 pub const MIN_USER_INTERVAL_MS: i64 = 2;
@@ -114,7 +115,7 @@ pub enum Parsed {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub warnings: Vec<String>,
-    pub result: Result<Parsed, String>,
+    pub result: Result<Parsed, WorkerError>,
 }
 
 /// Options that take a value, and flags (as in iputils' getopt string),
@@ -336,7 +337,7 @@ fn parse_pattern(s: &str) -> Result<Vec<u8>, String> {
 /// worker never has capabilities), which lifts the preload limit.
 pub fn parse(args: &[OsString], is_root: bool) -> Outcome {
     let mut warnings = Vec::new();
-    let result = parse_inner(args, is_root, &mut warnings);
+    let result = parse_inner(args, is_root, &mut warnings).map_err(WorkerError::Usage);
     Outcome { warnings, result }
 }
 
@@ -432,23 +433,28 @@ fn parse_inner(
 
 /// iputils' `setup()` checks on the interval, done after the `PING` line
 /// just as iputils does; `None` if the interval is acceptable.
-pub fn interval_error(o: &Options, is_root: bool) -> Option<String> {
+pub fn interval_error(o: &Options, is_root: bool) -> Option<WorkerError> {
     let interval = o.effective_interval_ms();
     if !is_root && interval < MIN_USER_INTERVAL_MS {
-        return Some(format!(
+        return Some(WorkerError::Usage(format!(
             "cannot flood, minimal interval for user must be >= {MIN_USER_INTERVAL_MS} ms, use -i 0.002 (or higher)"
-        ));
+        )));
     }
     if interval >= INT_MAX / i64::from(o.preload.max(1)) {
-        return Some(format!("illegal preload and/or interval: {interval}"));
+        return Some(WorkerError::Usage(format!(
+            "illegal preload and/or interval: {interval}"
+        )));
     }
     None
 }
 
 /// Upstream iputils' check of `-s` against the protocol's maximum.
-pub fn size_error(datalen: usize, max: usize) -> Option<String> {
-    (datalen > max)
-        .then(|| format!("invalid -s value: '{datalen}': out of range: 0 <= value <= {max}"))
+pub fn size_error(datalen: usize, max: usize) -> Option<WorkerError> {
+    (datalen > max).then(|| {
+        WorkerError::Usage(format!(
+            "invalid -s value: '{datalen}': out of range: 0 <= value <= {max}"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -469,7 +475,7 @@ mod tests {
 
     fn err(args: &[&str]) -> String {
         match run(args).result {
-            Err(e) => e,
+            Err(e) => e.to_string(),
             other => panic!("{args:?} should fail: {other:?}"),
         }
     }
@@ -588,15 +594,21 @@ mod tests {
         let flood =
             "cannot flood, minimal interval for user must be >= 2 ms, use -i 0.002 (or higher)";
         assert_eq!(
-            interval_error(&opts(&["-i", "0.001", "x"]), false).as_deref(),
+            interval_error(&opts(&["-i", "0.001", "x"]), false)
+                .map(|e| e.to_string())
+                .as_deref(),
             Some(flood)
         );
         assert_eq!(
-            interval_error(&opts(&["-i", "0.0019", "x"]), false).as_deref(),
+            interval_error(&opts(&["-i", "0.0019", "x"]), false)
+                .map(|e| e.to_string())
+                .as_deref(),
             Some(flood)
         );
         assert_eq!(
-            interval_error(&opts(&["-f", "x"]), false).as_deref(),
+            interval_error(&opts(&["-f", "x"]), false)
+                .map(|e| e.to_string())
+                .as_deref(),
             Some(flood)
         );
         assert_eq!(interval_error(&opts(&["-i", "0.002", "x"]), false), None);
@@ -665,7 +677,7 @@ mod tests {
     fn size_limit() {
         assert_eq!(size_error(65507, 65507), None);
         assert_eq!(
-            size_error(70000, 65507).as_deref(),
+            size_error(70000, 65507).map(|e| e.to_string()).as_deref(),
             Some("invalid -s value: '70000': out of range: 0 <= value <= 65507")
         );
     }

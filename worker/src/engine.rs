@@ -39,7 +39,7 @@ use crate::cli::Options;
 use crate::icmp::{self, Family, ParseError, Reply};
 use crate::output::{self, ReplyLine, Rtt, Summary};
 use crate::resolve::Target;
-use crate::sys;
+use crate::{sys, WorkerError};
 
 /// iputils' `MININTERVAL` (ms): the floor of retry and flood waits.
 const MININTERVAL: i64 = 10;
@@ -151,8 +151,8 @@ pub struct Engine {
     nerrors: u64,
     tmin: i64,
     tmax: i64,
-    tsum: i128,
-    tsum2: i128,
+    tsum: f64,
+    tsum2: f64,
     rtt: i64,
     acked: u16,
     pipesize: u32,
@@ -172,6 +172,17 @@ impl Engine {
     /// up with traffic), installs the signal handlers and allocates every
     /// buffer. Errors are iputils' messages; the caller exits 2.
     pub fn prepare(
+        o: &Options,
+        target: Target,
+        fd: RawFd,
+        other: Option<RawFd>,
+        is_root: bool,
+        prog: &str,
+    ) -> Result<Engine, WorkerError> {
+        Self::prepare_inner(o, target, fd, other, is_root, prog).map_err(WorkerError::Setup)
+    }
+
+    fn prepare_inner(
         o: &Options,
         target: Target,
         fd: RawFd,
@@ -294,8 +305,8 @@ impl Engine {
             nerrors: 0,
             tmin: i64::MAX,
             tmax: 0,
-            tsum: 0,
-            tsum2: 0,
+            tsum: 0.0,
+            tsum2: 0.0,
             rtt: 0,
             acked: 0,
             pipesize: 0,
@@ -346,12 +357,22 @@ impl Engine {
         }
     }
 
-    fn in_flight(&self) -> u16 {
+    fn in_flight(&self) -> u64 {
         let d = (self.ntransmitted as u16).wrapping_sub(self.acked);
         if d <= 0x7fff {
-            d
+            u64::from(d)
         } else {
-            0
+            self.ntransmitted
+                .saturating_sub(self.nreceived + self.nerrors)
+        }
+    }
+
+    /// iputils' `advance_ntransmitted`: count a transmission, and when the
+    /// 16-bit sequence number wrapped past `acked`, invalidate it.
+    fn advance_ntransmitted(&mut self) {
+        self.ntransmitted += 1;
+        if (self.ntransmitted as u16).wrapping_sub(self.acked) > 0x7fff {
+            self.acked = (self.ntransmitted as u16).wrapping_add(1);
         }
     }
 
@@ -460,9 +481,7 @@ impl Engine {
             }
             Some(cur) => {
                 let mut ntokens = now.saturating_duration_since(cur).as_millis() as i64;
-                if self.interval == 0
-                    && ntokens < MININTERVAL
-                    && i64::from(self.in_flight()) >= preload
+                if self.interval == 0 && ntokens < MININTERVAL && self.in_flight() as i64 >= preload
                 {
                     return MININTERVAL - ntokens;
                 }
@@ -495,7 +514,7 @@ impl Engine {
         let err = match sent {
             Ok(n) if n == self.outpack.len() => {
                 self.oom_count = 0;
-                self.ntransmitted += 1;
+                self.advance_ntransmitted();
                 if !self.o.quiet && self.o.flood {
                     let _ = sys::write_all(1, b".");
                 }
@@ -523,7 +542,7 @@ impl Engine {
         }
         // A hard local error: pretend we sent it, like iputils.
         let (_, local, _) = self.drain_errqueue();
-        self.ntransmitted += 1;
+        self.advance_ntransmitted();
         if local == 0 && !self.o.quiet {
             if self.o.flood {
                 let _ = sys::write_all(1, b"E");
@@ -740,8 +759,8 @@ impl Engine {
                 triptime = 0;
             }
             if checksum_ok {
-                self.tsum += i128::from(triptime);
-                self.tsum2 += i128::from(triptime) * i128::from(triptime);
+                self.tsum += triptime as f64;
+                self.tsum2 += (triptime as f64) * (triptime as f64);
                 self.tmin = self.tmin.min(triptime);
                 self.tmax = self.tmax.max(triptime);
                 if self.rtt == 0 {

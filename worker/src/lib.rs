@@ -8,12 +8,17 @@
 //! - [`engine`]: socket setup, then the ping loop and statistics;
 //! - [`sys`]: the only `unsafe` code (system call wrappers).
 //!
+//! Errors are [`WorkerError`], one line each in iputils' words.
+//!
 //! The binary (`src/main.rs`) is the worker sequence of the design contract.
 
 pub mod cli;
 pub mod engine;
+mod error;
 pub mod icmp;
 pub mod lsm;
 pub mod output;
 pub mod resolve;
 pub mod sys;
+
+pub use error::WorkerError;

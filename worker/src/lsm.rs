@@ -7,6 +7,8 @@
 
 use policy::layout::{LAUNCHER_PATH, SELINUX_LAUNCHER_TYPE};
 
+use crate::WorkerError;
+
 /// The type field of an SELinux context (`user:role:type:level`).
 pub fn selinux_type(context: &str) -> Option<&str> {
     let context = context.trim_end_matches(['\0', '\n']);
@@ -37,11 +39,11 @@ pub fn refusal(selinux_context: Option<&str>, tomoyo_domain: Option<&str>) -> Op
 }
 
 /// Reads the two files and applies [`refusal`].
-pub fn check() -> Result<(), String> {
+pub fn check() -> Result<(), WorkerError> {
     let se = std::fs::read_to_string("/proc/self/attr/current").ok();
     let tomoyo = std::fs::read_to_string("/sys/kernel/security/tomoyo/self_domain").ok();
     match refusal(se.as_deref(), tomoyo.as_deref()) {
-        Some(msg) => Err(msg),
+        Some(msg) => Err(WorkerError::Refused(msg)),
         None => Ok(()),
     }
 }

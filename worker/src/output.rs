@@ -300,13 +300,14 @@ pub fn llsqrt(a: i128) -> i128 {
     x
 }
 
-/// Round-trip figures in microseconds.
+/// Round-trip figures in microseconds. The sums are doubles, as in
+/// upstream iputils (`double tsum, tsum2`), and so is the arithmetic below.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Rtt {
     pub min: i64,
     pub max: i64,
-    pub sum: i128,
-    pub sum2: i128,
+    pub sum: f64,
+    pub sum2: f64,
     /// Replies that contributed (received + duplicates).
     pub total: i64,
     /// iputils' ewma, scaled by 8.
@@ -314,18 +315,20 @@ pub struct Rtt {
 }
 
 impl Rtt {
-    fn avg(&self) -> i128 {
-        self.sum / i128::from(self.total.max(1))
+    fn avg(&self) -> i64 {
+        (self.sum / self.total.max(1) as f64) as i64
     }
 
-    fn mdev(&self) -> i128 {
-        let total = i128::from(self.total.max(1));
-        let var = if self.sum < i128::from(i32::MAX) {
-            (self.sum2 - (self.sum * self.sum) / total) / total
+    fn mdev(&self) -> i64 {
+        let total = self.total.max(1) as f64;
+        // "This slightly clumsy computation order is important to avoid
+        // integer rounding errors for small ping times." (iputils)
+        let var = if self.sum < f64::from(i32::MAX) {
+            ((self.sum2 - (self.sum * self.sum) / total) / total) as i64
         } else {
-            self.sum2 / total - self.avg() * self.avg()
+            (self.sum2 / total - (self.avg() * self.avg()) as f64) as i64
         };
-        llsqrt(var)
+        llsqrt(var.into()) as i64
     }
 }
 
@@ -386,9 +389,9 @@ pub fn summary(s: &Summary<'_>) -> String {
             out,
             "rtt min/avg/max/mdev = {}/{}/{}/{} ms",
             ms3(r.min.into()),
-            ms3(r.avg()),
+            ms3(r.avg().into()),
             ms3(r.max.into()),
-            ms3(r.mdev())
+            ms3(r.mdev().into())
         );
         comma = true;
     }
@@ -429,7 +432,7 @@ pub fn status_line(transmitted: u64, received: u64, rtt: Option<Rtt>) -> String 
             s,
             ", min/avg/ewma/max = {}/{}/{}.{:03}/{} ms",
             ms3(r.min.into()),
-            ms3(r.avg()),
+            ms3(r.avg().into()),
             r.ewma8 / 8000,
             (r.ewma8 / 8) % 1000,
             ms3(r.max.into())
@@ -603,8 +606,8 @@ mod tests {
         let rtt = Rtt {
             min: 31,
             max: 631,
-            sum: 699,
-            sum2: 631 * 631 + 37 * 37 + 31 * 31,
+            sum: 699.0,
+            sum2: (631 * 631 + 37 * 37 + 31 * 31) as f64,
             total: 3,
             ewma8: 0,
         };
@@ -632,8 +635,8 @@ mod tests {
             rtt: Some(Rtt {
                 min: 40,
                 max: 40,
-                sum: 120,
-                sum2: 4800,
+                sum: 120.0,
+                sum2: 4800.0,
                 total: 3,
                 ewma8: 320,
             }),
@@ -711,8 +714,8 @@ mod tests {
         let rtt = Rtt {
             min: 31,
             max: 631,
-            sum: 699,
-            sum2: 0,
+            sum: 699.0,
+            sum2: 0.0,
             total: 3,
             ewma8: 8 * 120,
         };

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::icmp::Family;
-use crate::sys;
+use crate::{sys, WorkerError};
 
 /// The destination, resolved.
 #[derive(Debug, Clone)]
@@ -46,14 +46,14 @@ pub fn wanted_family(
     requested: Option<Family>,
     have4: bool,
     have6: bool,
-) -> Result<Option<Family>, String> {
+) -> Result<Option<Family>, WorkerError> {
     match requested {
-        Some(Family::V4) if !have4 => {
-            Err("IPv4 is not available: the launcher could not open a raw ICMP socket".into())
-        }
-        Some(Family::V6) if !have6 => {
-            Err("IPv6 is not available: the launcher could not open a raw ICMPv6 socket".into())
-        }
+        Some(Family::V4) if !have4 => Err(WorkerError::Resolve(
+            "IPv4 is not available: the launcher could not open a raw ICMP socket".into(),
+        )),
+        Some(Family::V6) if !have6 => Err(WorkerError::Resolve(
+            "IPv6 is not available: the launcher could not open a raw ICMPv6 socket".into(),
+        )),
         Some(f) => Ok(Some(f)),
         None if !have4 => Ok(Some(Family::V6)),
         None if !have6 => Ok(Some(Family::V4)),
@@ -88,14 +88,23 @@ pub fn label(name: Option<&str>, address: &str) -> String {
 
 /// Resolves `dest` for `family` (`None`: whichever comes first), with the
 /// reverse name unless `numeric_only`. Errors are iputils' messages.
-pub fn resolve(dest: &str, family: Option<Family>, numeric_only: bool) -> Result<Target, String> {
-    let results =
-        sys::getaddrinfo(dest).map_err(|code| format!("{dest}: {}", sys::gai_strerror(code)))?;
+pub fn resolve(
+    dest: &str,
+    family: Option<Family>,
+    numeric_only: bool,
+) -> Result<Target, WorkerError> {
+    let results = sys::getaddrinfo(dest)
+        .map_err(|code| WorkerError::Resolve(format!("{dest}: {}", sys::gai_strerror(code))))?;
     let fam_of = |a: &SocketAddr| if a.is_ipv4() { Family::V4 } else { Family::V6 };
     let chosen = results
         .iter()
         .find(|ai| family.is_none() || family == Some(fam_of(&ai.addr)))
-        .ok_or_else(|| format!("{dest}: {}", sys::gai_strerror(sys::EAI_ADDRFAMILY)))?;
+        .ok_or_else(|| {
+            WorkerError::Resolve(format!(
+                "{dest}: {}",
+                sys::gai_strerror(sys::EAI_ADDRFAMILY)
+            ))
+        })?;
     let family = fam_of(&chosen.addr);
     let mut addr = chosen.addr;
     addr.set_port(0);
@@ -195,7 +204,9 @@ mod tests {
         let t = resolve("::1", Some(Family::V6), false).unwrap();
         assert_eq!((t.family, t.display.as_str()), (Family::V6, "::1"));
         assert_eq!(
-            resolve("::1", Some(Family::V4), false).unwrap_err(),
+            resolve("::1", Some(Family::V4), false)
+                .unwrap_err()
+                .to_string(),
             "::1: Address family for hostname not supported"
         );
     }
