@@ -14,9 +14,9 @@
 #![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+use policy::layout::LAUNCHER_PATH;
 
 use crate::sys::{self, Exit, Fork};
 
@@ -120,37 +120,29 @@ fn attack_worker(how: &str) -> ! {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let (pid, _out) = match spawn(LAUNCHER_PATH, &args, false) {
+    let (pid, out) = match spawn(LAUNCHER_PATH, &args, false) {
         Ok(p) => p,
         Err(e) => {
             println!("ATTACK setup-failed spawn: {e}");
             std::process::exit(3);
         }
     };
-    let worker_comm: String = WORKER_PATH
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(15)
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut is_worker = false;
-    while Instant::now() < deadline {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() == worker_comm {
-            is_worker = true;
-            break;
-        }
-        if let Ok(Some((_, e))) = sys::waitpid(pid, true) {
-            println!("ATTACK setup-failed: the ping ended ({e}) before it could be attacked");
-            std::process::exit(3);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if !is_worker {
-        println!("ATTACK setup-failed: pid {pid} never became the worker");
+    // The worker is running once its "PING …" header arrives (the launcher prints nothing when
+    // it succeeds). Its /proc entries are no help: under SELinux the user may not read them.
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(out);
+    let _ = std::io::BufRead::read_line(&mut reader, &mut first);
+    if !first.starts_with("PING ") {
         let _ = sys::kill(pid, libc::SIGKILL);
+        let exit = sys::waitpid(pid, false)
+            .ok()
+            .flatten()
+            .map(|(_, e)| e.to_string())
+            .unwrap_or_default();
+        println!(
+            "ATTACK setup-failed: no PING header from the worker ({exit}): {}",
+            first.trim()
+        );
         std::process::exit(3);
     }
     // Let the worker finish its start-up (non-dumpable is set at exec already, the sandbox soon after).
