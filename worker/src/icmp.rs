@@ -614,6 +614,40 @@ mod tests {
         }
     }
 
+    /// Deterministic random input (xorshift): many shapes, never a panic,
+    /// and anything accepted as an echo reply really carries our id.
+    #[test]
+    fn random_input_never_panics() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut buf = vec![0u8; 200];
+        for _ in 0..20_000 {
+            let len = (next() % 200) as usize;
+            for b in buf.iter_mut().take(len) {
+                *b = next() as u8;
+            }
+            // Bias some packets towards plausible headers.
+            if len > 0 && next() % 2 == 0 {
+                buf[0] = 0x45;
+            }
+            let pkt = &buf[..len];
+            for (family, target) in [(Family::V4, LO4), (Family::V6, LO6)] {
+                if let Ok(Reply::Echo { icmp, .. }) = parse_reply(pkt, family, ID, target) {
+                    assert_eq!(&icmp[4..6], &ID.to_be_bytes());
+                }
+            }
+            let _ = parse_extended_err(pkt);
+            let _ = parse_sockaddr(pkt);
+            let _ = cmsgs(pkt).count();
+            let _ = checksum(pkt);
+        }
+    }
+
     #[test]
     fn cmsg_walk() {
         let w = std::mem::size_of::<usize>();
