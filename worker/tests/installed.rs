@@ -36,10 +36,16 @@ fn user() -> String {
 fn as_user(program: &std::path::Path, args: &[&str]) -> Command {
     let user = user();
     let mut cmd = Command::new("setpriv");
-    cmd.args([&format!("--reuid={user}"), &format!("--regid={user}"), "--clear-groups", "--inh-caps=-all", "--"])
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::null());
+    cmd.args([
+        &format!("--reuid={user}"),
+        &format!("--regid={user}"),
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--",
+    ])
+    .arg(program)
+    .args(args)
+    .stdin(Stdio::null());
     cmd
 }
 
@@ -62,7 +68,9 @@ fn normalize(out: &str) -> Vec<String> {
                 if let Some(i) = rest.find(key) {
                     let (head, tail) = rest.split_at(i + key.len());
                     s.push_str(head);
-                    let end = tail.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '/')).unwrap_or(tail.len());
+                    let end = tail
+                        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '/'))
+                        .unwrap_or(tail.len());
                     s.push('T');
                     rest = &tail[end..];
                 }
@@ -76,23 +84,43 @@ fn normalize(out: &str) -> Vec<String> {
 fn assert_ping_ok(out: &Output, header: &str, target: &str, count: usize) {
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.first().copied(), Some(header), "{stdout}");
-    let replies: Vec<&&str> = lines.iter().filter(|l| l.starts_with("64 bytes from ")).collect();
+    let replies: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("64 bytes from "))
+        .collect();
     assert_eq!(replies.len(), count, "{stdout}");
     for (i, line) in replies.iter().enumerate() {
         let prefix = format!("64 bytes from {target}: icmp_seq={} ttl=64 time=", i + 1);
-        assert!(line.starts_with(&prefix) && line.ends_with(" ms"), "{line:?} does not start with {prefix:?}");
-        let ms: f64 = line[prefix.len()..line.len() - 3].parse().expect("time is a number");
+        assert!(
+            line.starts_with(&prefix) && line.ends_with(" ms"),
+            "{line:?} does not start with {prefix:?}"
+        );
+        let ms: f64 = line[prefix.len()..line.len() - 3]
+            .parse()
+            .expect("time is a number");
         assert!(ms >= 0.0);
     }
-    assert!(stdout.contains(&format!("--- {target} ping statistics ---")), "{stdout}");
     assert!(
-        stdout.contains(&format!("{count} packets transmitted, {count} received, 0% packet loss, time ")),
+        stdout.contains(&format!("--- {target} ping statistics ---")),
         "{stdout}"
     );
-    assert!(lines.last().unwrap().starts_with("rtt min/avg/max/mdev = "), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{count} packets transmitted, {count} received, 0% packet loss, time "
+        )),
+        "{stdout}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("rtt min/avg/max/mdev = "),
+        "{stdout}"
+    );
     assert!(stderr.is_empty(), "stderr: {stderr}");
 }
 
@@ -100,7 +128,12 @@ fn assert_ping_ok(out: &Output, header: &str, target: &str, count: usize) {
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn user_pings_127_0_0_1_through_the_launcher() {
     let out = run_as_user(&launcher(), &["-c", "3", "-i", "0.2", "127.0.0.1"]);
-    assert_ping_ok(&out, "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.", "127.0.0.1", 3);
+    assert_ping_ok(
+        &out,
+        "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.",
+        "127.0.0.1",
+        3,
+    );
 }
 
 #[test]
@@ -114,13 +147,20 @@ fn user_pings_ipv6_loopback_through_the_launcher() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn output_matches_iputils_line_for_line() {
-    for (target, args) in [("127.0.0.1", &["-c", "2", "-i", "0.2"][..]), ("127.0.0.1", &["-c", "2", "-i", "0.2", "-q"])] {
+    for (target, args) in [
+        ("127.0.0.1", &["-c", "2", "-i", "0.2"][..]),
+        ("127.0.0.1", &["-c", "2", "-i", "0.2", "-q"]),
+    ] {
         let mut full: Vec<&str> = args.to_vec();
         full.push(target);
         let ours = run_as_user(&launcher(), &full);
         let theirs = run_as_user(std::path::Path::new("/usr/bin/ping"), &full);
         assert_eq!(ours.status.code(), theirs.status.code());
-        assert_eq!(normalize(&text(&ours.stdout)), normalize(&text(&theirs.stdout)), "{full:?}");
+        assert_eq!(
+            normalize(&text(&ours.stdout)),
+            normalize(&text(&theirs.stdout)),
+            "{full:?}"
+        );
     }
 }
 
@@ -150,7 +190,7 @@ fn worker_status(pid: u32) -> (String, Vec<String>) {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn running_worker_is_sandboxed_and_holds_only_its_sockets() {
-    let mut child = as_user(&launcher(), &["-c", "6", "-i", "0.3", "127.0.0.1"])
+    let child = as_user(&launcher(), &["-c", "6", "-i", "0.3", "127.0.0.1"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -170,9 +210,16 @@ fn running_worker_is_sandboxed_and_holds_only_its_sockets() {
         assert_eq!(field(cap), "0000000000000000", "{cap}");
     }
     let uid = field("Uid");
-    assert!(!uid.split_whitespace().any(|u| u == "0"), "worker runs with uid 0: {uid}");
+    assert!(
+        !uid.split_whitespace().any(|u| u == "0"),
+        "worker runs with uid 0: {uid}"
+    );
     fds.sort();
-    assert_eq!(fds, ["0", "1", "2", "3", "4"], "the worker holds unexpected descriptors");
+    assert_eq!(
+        fds,
+        ["0", "1", "2", "3", "4"],
+        "the worker holds unexpected descriptors"
+    );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
@@ -200,7 +247,10 @@ fn launcher_without_the_capability_names_setcap_and_exits_2() {
 fn worker_started_by_hand_refuses_and_sends_nothing() {
     // Directly, with no handoff at all, and with a forged one pointing at
     // descriptors that are not raw ICMP sockets (3 is not open here).
-    for forged in [&[][..], &[("LISTEN_FDS", "1"), ("LISTEN_FDNAMES", "icmp4")][..]] {
+    for forged in [
+        &[][..],
+        &[("LISTEN_FDS", "1"), ("LISTEN_FDNAMES", "icmp4")][..],
+    ] {
         let mut cmd = as_user(&worker(), &["-c", "1", "127.0.0.1"]);
         for (k, v) in forged {
             cmd.env(k, v);
@@ -209,7 +259,10 @@ fn worker_started_by_hand_refuses_and_sends_nothing() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(stderr.contains("not started by privsep-ping") || stderr.contains("is not a raw"), "{stderr}");
+        assert!(
+            stderr.contains("not started by privsep-ping") || stderr.contains("is not a raw"),
+            "{stderr}"
+        );
         assert!(out.stdout.is_empty(), "it printed: {}", text(&out.stdout));
     }
 }
@@ -231,7 +284,10 @@ fn bad_input_is_one_line_and_exit_2() {
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(!stderr.is_empty(), "{args:?}: no message");
-        assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{args:?}: {stderr}"
+        );
     }
 }
 
@@ -271,9 +327,23 @@ fn no_reply_exits_1_like_iputils() {
         let args = ["-c", "2", "-i", "0.2", "-W", "1", target];
         let ours = in_silent_netns(&launcher(), &args);
         let theirs = in_silent_netns(std::path::Path::new("/usr/bin/ping"), &args);
-        assert_eq!(theirs.status.code(), Some(1), "iputils: {}", text(&theirs.stderr));
-        assert_eq!(ours.status.code(), Some(1), "ours: {} {}", text(&ours.stdout), text(&ours.stderr));
-        let (ours, theirs) = (normalize(&text(&ours.stdout)), normalize(&text(&theirs.stdout)));
+        assert_eq!(
+            theirs.status.code(),
+            Some(1),
+            "iputils: {}",
+            text(&theirs.stderr)
+        );
+        assert_eq!(
+            ours.status.code(),
+            Some(1),
+            "ours: {} {}",
+            text(&ours.stdout),
+            text(&ours.stderr)
+        );
+        let (ours, theirs) = (
+            normalize(&text(&ours.stdout)),
+            normalize(&text(&theirs.stdout)),
+        );
         // The IPv6 header differs on purpose (upstream's space); the rest must not.
         assert_eq!(ours[1..], theirs[1..]);
     }
