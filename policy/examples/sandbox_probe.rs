@@ -107,7 +107,7 @@ fn ping(s: &HandedSocket, seq: u16) -> Result<String, String> {
     let mut buf = [0u8; 2048];
     // A bound on a hang, not a timed assertion: loopback answers at once.
     for _ in 0..100 {
-        if !probe::poll_in(s.fd, 20_000).map_err(|e| format!("poll: {e}"))? {
+        if !probe::poll_in(s.fd, Some(20_000)).map_err(|e| format!("poll: {e}"))? {
             return Err("no reply within 20 s".into());
         }
         let n = probe::recv(s.fd, &mut buf).map_err(|e| format!("recvmsg: {e}"))?;
@@ -238,7 +238,7 @@ fn main() {
             // Parked for the test to read /proc/<pid>/…, until it closes our
             // stdin (POLLHUP).
             say("holding");
-            let _ = probe::poll_in(0, -1);
+            let _ = probe::poll_in(0, None);
             "returned: released".into()
         }
         _ => unreachable!("checked against ACTIONS"),

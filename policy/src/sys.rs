@@ -310,15 +310,24 @@ pub mod probe {
         cvt_size(unsafe { libc::recvmsg(fd, &mut msg, 0) })
     }
 
-    /// `poll([{fd, POLLIN}], timeout_ms)`: whether `fd` became readable.
-    pub fn poll_in(fd: RawFd, timeout_ms: libc::c_int) -> io::Result<bool> {
+    /// `ppoll([{fd, POLLIN}], timeout_ms or forever, NULL)` (the worker's
+    /// wait): whether `fd` became readable.
+    pub fn poll_in(fd: RawFd, timeout_ms: Option<u32>) -> io::Result<bool> {
         let mut pfd = libc::pollfd {
             fd,
             events: libc::POLLIN,
             revents: 0,
         };
-        // SAFETY: `pfd` is one valid pollfd.
-        let n = cvt(unsafe { libc::poll(&mut pfd, 1, timeout_ms) })?;
+        let ts = timeout_ms.map(|ms| libc::timespec {
+            tv_sec: libc::time_t::from(ms / 1000),
+            tv_nsec: libc::c_long::from(ms % 1000) * 1_000_000,
+        });
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+        // SAFETY: `pfd` is one valid pollfd; `ts_ptr` is NULL or points at
+        // `ts`, alive until the call returns; no signal mask.
+        let n = cvt(unsafe { libc::ppoll(&mut pfd, 1, ts_ptr, std::ptr::null()) })?;
         Ok(n == 1 && pfd.revents & libc::POLLIN != 0)
     }
 
