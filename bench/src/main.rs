@@ -52,7 +52,7 @@ impl Counts {
             quick,
             startup_runs: get("BENCH_STARTUP_RUNS", 200, 20)?,
             flood_count: get("BENCH_FLOOD_COUNT", 100_000, 2_000)?,
-            flood_runs: get("BENCH_FLOOD_RUNS", 3, 1)?,
+            flood_runs: get("BENCH_FLOOD_RUNS", 5, 1)?,
             interval_count: get("BENCH_INTERVAL_COUNT", 5_000, 100)?,
             rtt_count: get("BENCH_RTT_COUNT", 200, 50)?,
         })
@@ -360,6 +360,12 @@ fn real_main() -> Result<(), String> {
             pair(measure::startup(&tools, dest, counts.startup_runs, user)),
         );
     }
+    progress("start-up split: launcher vs worker (ptrace exec event)");
+    let split_runs = (counts.startup_runs / 4).max(5);
+    startup.push(
+        "privsep_split_127.0.0.1",
+        measure::startup_split(&tools[0], "127.0.0.1", split_runs, user),
+    );
     results.push("startup", startup);
 
     // 3. Memory.
@@ -542,6 +548,20 @@ fn rows(r: &Json, c: &Counts) -> Vec<Row> {
             None,
         ));
     }
+    rows.push(row(
+        "  of which launcher exec -> worker exec (ms)".into(),
+        r.num("startup/privsep_split_127.0.0.1/launcher_median_ms"),
+        None,
+        3,
+        None,
+    ));
+    rows.push(row(
+        "  of which worker exec -> exit (ms)".into(),
+        r.num("startup/privsep_split_127.0.0.1/worker_median_ms"),
+        None,
+        3,
+        None,
+    ));
     for dest in ["127.0.0.1", "::1"] {
         let (p, i) = both(&format!(
             "throughput/flood {dest}/TOOL/packets_per_s_median"

@@ -353,3 +353,98 @@ fn trace(pid: u32) -> io::Result<Images> {
         }
     }
 }
+
+/// Where privsep's start-up goes: for `runs` runs of `-c 1 DEST`, the time
+/// from the launcher's exec to the worker's exec (the launcher's share) and
+/// from there to the exit (the worker's share). A ptrace exec-event stop
+/// marks the boundary, so each run pays two extra stops (tens of µs); the
+/// split is for finding the cost, the start-up figure itself is untraced.
+pub fn startup_split(tool: &Tool, dest: &str, runs: usize, who: As) -> Json {
+    let mut launcher = Vec::new();
+    let mut worker = Vec::new();
+    let mut error = None;
+    for _ in 0..runs {
+        match split_once(tool, dest, who) {
+            Ok((l, w)) => {
+                launcher.push(l);
+                worker.push(w);
+            }
+            Err(e) => error = Some(e.to_string()),
+        }
+    }
+    let mut o = Json::obj();
+    o.push("runs", Json::Int(launcher.len() as i64));
+    o.push(
+        "launcher_median_ms",
+        Stats::of(&launcher).median.map_or(Json::Null, Json::Num),
+    );
+    o.push(
+        "worker_median_ms",
+        Stats::of(&worker).median.map_or(Json::Null, Json::Num),
+    );
+    if let Some(e) = error {
+        o.push("error", Json::str(&e));
+    }
+    o
+}
+
+fn split_once(tool: &Tool, dest: &str, who: As) -> io::Result<(f64, f64)> {
+    use std::io::Read;
+    let (stamp_read, stamp_write) = sys::pipe()?;
+    let mut cmd = run::command(&tool.path, &["-c", "1", dest]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    sys::before_exec(&mut cmd, true, who.ids(), Some(&stamp_write));
+    let child = cmd.spawn()?;
+    drop(cmd);
+    drop(stamp_write);
+    let pid = child.id();
+    let guard = run::watchdog().arm(pid, Duration::from_secs(10));
+    let result = (|| -> io::Result<(f64, f64)> {
+        match sys::wait_pid(pid)?.0 {
+            Wait::Stopped {
+                sig: sys::SIGTRAP, ..
+            } => {}
+            other => {
+                return Err(io::Error::other(format!(
+                    "tracee did not stop at exec: {other:?}"
+                )))
+            }
+        }
+        sys::ptrace_options(pid, sys::PTRACE_O_TRACEEXEC | sys::PTRACE_O_EXITKILL)?;
+        sys::ptrace_resume(pid, false, 0)?;
+        let mut worker_exec = None;
+        loop {
+            let (w, _) = sys::wait_pid(pid)?;
+            match w {
+                Wait::Stopped {
+                    sig: sys::SIGTRAP,
+                    event: sys::PTRACE_EVENT_EXEC,
+                } => {
+                    worker_exec.get_or_insert(sys::monotonic_ns());
+                    sys::ptrace_resume(pid, false, 0)?;
+                }
+                Wait::Stopped { sig, .. } => sys::ptrace_resume(pid, false, sig)?,
+                Wait::Exited(0) => break,
+                other => return Err(io::Error::other(format!("run failed: {other:?}"))),
+            }
+        }
+        let end = sys::monotonic_ns();
+        let mut stamp = [0u8; 8];
+        std::fs::File::from(stamp_read).read_exact(&mut stamp)?;
+        let start = u64::from_ne_bytes(stamp);
+        let mid = worker_exec.ok_or_else(|| io::Error::other("the worker was never executed"))?;
+        Ok((
+            mid.saturating_sub(start) as f64 / 1e6,
+            end.saturating_sub(mid) as f64 / 1e6,
+        ))
+    })();
+    if result.is_err() {
+        let _ = sys::send_signal(pid, sys::SIGKILL);
+        while let Ok((Wait::Stopped { .. }, _)) = sys::wait_pid(pid) {
+            let _ = sys::ptrace_resume(pid, false, 0);
+        }
+    }
+    drop(guard);
+    result
+}
