@@ -276,8 +276,8 @@ fn judge(expect: Expect, run: Result<UserRun, String>) -> Verdict {
             } else {
                 format!("denied={}", got)
             };
-            if line.contains("result=allowed") {
-                v.outcome = "ALLOWED".into();
+            if line.contains("result=allowed") || line.contains("result=ran") {
+                v.outcome = format!("ALLOWED: {line}");
             }
             v.log_must_contain = log;
         }
