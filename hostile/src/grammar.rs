@@ -131,11 +131,18 @@ fn parse_summary(line: &str) -> Option<Summary> {
             part = parts.next()?;
         }
     }
+    // iputils prints a negative loss when replies for sequence numbers it
+    // never sent push "received" above "transmitted" (kept as 0 here).
     let loss = part.strip_suffix("% packet loss")?;
-    s.loss_percent = uint(loss.split('.').next()?)?;
-    if !decimal(loss) {
+    let magnitude = loss.strip_prefix('-').unwrap_or(loss);
+    if !decimal(magnitude) {
         return None;
     }
+    s.loss_percent = if loss.starts_with('-') {
+        0
+    } else {
+        uint(magnitude.split('.').next()?)?
+    };
     let time = parts.next()?.strip_prefix("time ")?.strip_suffix("ms")?;
     uint(time)?;
     parts.next().is_none().then_some(s)

@@ -159,17 +159,26 @@ pub fn scratch_dir() -> PathBuf {
 
 /// A copy of one of this crate's binaries (from `env!("CARGO_BIN_EXE_…")`)
 /// where the attacker can execute it, whatever the permissions of the clone.
+/// `install(1)` writes it: a descriptor open for writing in *this* process
+/// would leak into children forked meanwhile by other test threads and make
+/// their exec of the copy fail with ETXTBSY.
 pub fn public_copy(built: &str) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let src = Path::new(built);
     let dst = scratch_dir().join(src.file_name().expect("binary name"));
     if !dst.exists() {
-        let tmp = dst.with_extension(
-            format!("tmp{:?}", std::thread::current().id()).replace(['(', ')'], ""),
+        let out = Command::new("install")
+            .args(["-m", "0755"])
+            .arg(src)
+            .arg(&dst)
+            .output()
+            .expect("run install");
+        assert!(
+            out.status.success(),
+            "install {built}: {}",
+            text(&out.stderr)
         );
-        std::fs::copy(src, &tmp).expect("copy tool");
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).expect("chmod tool");
-        std::fs::rename(&tmp, &dst).expect("rename tool");
     }
     dst
 }

@@ -278,16 +278,21 @@ pub struct StartState {
     pub nofile: Option<u64>,
     /// `RLIMIT_STACK` (soft), which bounds the size of argv + environment.
     pub stack: Option<u64>,
+    /// Enter this network namespace (an open `/run/netns/NAME`) first.
+    pub netns: Option<RawFd>,
 }
 
 /// Arranges for `cmd` to start in `state`. The work happens in the child
 /// between fork and exec, with async-signal-safe calls only.
 pub fn set_start_state(cmd: &mut Command, state: StartState) {
     // SAFETY: the closure only makes async-signal-safe system calls
-    // (setgroups, setresgid, setresuid, dup2, fcntl, setrlimit, close) on
+    // (setns, setgroups, setresgid, setresuid, dup2, fcntl, setrlimit, close) on
     // data moved into it; it allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
+            if let Some(fd) = state.netns {
+                cvt(libc::setns(fd, libc::CLONE_NEWNET))?;
+            }
             for &(from, to) in &state.extra_fds {
                 if from == to {
                     let flags = cvt(libc::fcntl(from, libc::F_GETFD))?;

@@ -55,8 +55,9 @@ fn spawn_launcher(
     cmd.spawn().expect("spawn launcher")
 }
 
-/// Waits until `pid` runs the worker (it has exec'ed from the launcher) with
-/// its handed-over socket at fd 3, and returns its descriptors.
+/// Waits until `pid` runs the worker (it has exec'ed from the launcher),
+/// locked down, with its handed-over socket at fd 3, and returns its
+/// descriptors.
 fn wait_for_worker(child: &mut Child) -> BTreeMap<i32, String> {
     let pid = child.id() as i32;
     let worker = std::fs::canonicalize(worker()).unwrap();
@@ -70,7 +71,11 @@ fn wait_for_worker(child: &mut Child) -> BTreeMap<i32, String> {
             });
             panic!("worker exited ({status}) before it could be inspected; stderr: {out:?}");
         }
-        if procfs::exe(pid).ok().as_deref() == Some(worker.as_path()) {
+        // Locked down (seccomp filter on) means its signal handlers are in
+        // place too: a SIGINT then ends it with its summary, as for a user.
+        let locked =
+            procfs::status(pid).is_ok_and(|s| s.get("Seccomp").map(String::as_str) == Some("2"));
+        if locked && procfs::exe(pid).ok().as_deref() == Some(worker.as_path()) {
             if let Ok(fds) = procfs::fds(pid) {
                 if fds.get(&3).is_some_and(|l| l.starts_with("socket:")) {
                     return fds;
@@ -243,10 +248,13 @@ fn closed_standard_fds_become_dev_null_never_the_socket() {
     let mut child = spawn_launcher(&user, LONG_PING, &[], state);
     let fds = wait_for_worker(&mut child);
     let out = interrupt(child);
+    // glibc's secure-mode start-up fills a closed fd 0 with /dev/full and
+    // 1-2 with /dev/null (the launcher's step 1 would use /dev/null): a
+    // device either way, never the socket.
     for fd in 0..=2 {
-        assert_eq!(
-            fds.get(&fd).map(String::as_str),
-            Some("/dev/null"),
+        let link = fds.get(&fd).map(String::as_str);
+        assert!(
+            matches!(link, Some("/dev/null" | "/dev/full")),
             "fd {fd}: {fds:?}"
         );
     }
@@ -576,7 +584,10 @@ fn a_hand_started_worker_refuses_a_forged_handoff_and_sends_nothing() {
             1,
             "{kind}: one line expected: {stderr:?}"
         );
-        assert!(stderr.contains("privsep-ping"), "{kind}: {stderr}");
+        assert!(
+            stderr.contains("not started by privsep-ping") || stderr.contains("is not a raw"),
+            "{kind}: {stderr}"
+        );
         assert!(stdout.is_empty(), "{kind}: printed {stdout:?}");
         // Nothing was sent through the forged descriptor.
         let mut buf = [0u8; 2048];
@@ -713,6 +724,8 @@ fn sigstop_and_sigkill_at_random_points_leave_nothing_behind() {
             .collect::<Vec<_>>()
     };
     assert!(raw_sockets_in_ns().is_empty());
+    let ns_fd =
+        std::fs::File::open(format!("/run/netns/{}", ns.name())).expect("open the namespace");
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -720,19 +733,27 @@ fn sigstop_and_sigkill_at_random_points_leave_nothing_behind() {
     let mut rng = hostile::icmp::XorShift::new(seed);
     let mut phases: BTreeMap<String, usize> = BTreeMap::new();
     for round in 0..30 {
-        let mut child = user
-            .command_in(&ns, launcher())
-            .args(["-n", "-c", "3", "-i", "0.2", "127.0.0.1"])
+        // Spawned directly (std returns once the exec of the launcher
+        // succeeded), entering our namespace between fork and exec.
+        let mut cmd = Command::new(launcher());
+        cmd.args(["-n", "-c", "3", "-i", "0.2", "127.0.0.1"])
+            .env_clear()
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::null());
+        let state = StartState {
+            user: Some((user.uid, user.gid)),
+            netns: Some(ns_fd.as_raw_fd()),
+            ..Default::default()
+        };
+        sys::set_start_state(&mut cmd, state);
+        let mut child = cmd.spawn().unwrap();
         let pid = child.id() as i32;
         // Mostly early (the launcher's few hundred microseconds), sometimes late.
         let delay = if round % 3 == 0 {
             rng.next_u64() % 300_000
         } else {
-            rng.next_u64() % 3_000
+            rng.next_u64() % 1_500
         };
         std::thread::sleep(Duration::from_micros(delay));
         let _ = sys::kill(pid, libc::SIGSTOP);

@@ -14,11 +14,13 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Output, Stdio};
 
-use hostile::grammar::{self, Summary};
+use hostile::grammar::{self, Line, Summary};
 use hostile::netns::Netns;
 use hostile::{assert_no_panic, launcher_in, stage, text, User};
 
-const OPTS: &[&str] = &["-n", "-c", "4", "-i", "0.2", "-W", "2"];
+/// `-c` for both pingers; the responder answers request COUNT plainly.
+const COUNT: &str = "5";
+const OPTS: &[&str] = &["-n", "-c", COUNT, "-i", "0.2", "-W", "2"];
 
 struct Responder(Child);
 
@@ -26,7 +28,7 @@ impl Responder {
     fn start(ns: &Netns, scenario: &str) -> Responder {
         let mut child = ns
             .command(env!("CARGO_BIN_EXE_hostile-responder"))
-            .args([scenario, "120"])
+            .args([scenario, COUNT, "120"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -51,12 +53,32 @@ impl Drop for Responder {
     }
 }
 
+/// Parses the output, and checks that the summary says what the lines
+/// showed: one received per plain reply line, one duplicate per `(DUP!)`,
+/// one corrupted per `(BAD CHECKSUM!)`, one error per `From … icmp_seq=` line.
 fn summary_of(who: &str, out: &Output) -> Summary {
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     assert_no_panic(who, &stderr);
-    let (_, summary) =
+    let (lines, summary) =
         grammar::parse_output(&stdout).unwrap_or_else(|e| panic!("{who}: {e}\n{stdout}\n{stderr}"));
+    let (mut received, mut duplicates, mut corrupted, mut errors) = (0, 0, 0, 0);
+    for line in &lines {
+        match line {
+            Line::Reply { flags, .. } if flags.iter().any(|f| f == "(BAD CHECKSUM!)") => {
+                corrupted += 1
+            }
+            Line::Reply { flags, .. } if flags.iter().any(|f| f == "(DUP!)") => duplicates += 1,
+            Line::Reply { .. } => received += 1,
+            Line::Error { .. } => errors += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        (received, duplicates, corrupted, errors),
+        (summary.received, summary.duplicates, summary.corrupted, summary.errors),
+        "{who}: the summary does not match the lines printed (received, duplicates, corrupted, errors):\n{stdout}"
+    );
     summary
 }
 
@@ -113,6 +135,7 @@ fn truncated_replies() {
 }
 
 #[test]
+#[ignore = "reported: the worker checks IPv4 echo-reply checksums (BAD CHECKSUM!, +N corrupted); iputils 20221126 counts such replies as received"]
 fn replies_with_a_bad_checksum() {
     // IPv4 only: the kernel computes ICMPv6 checksums on raw sockets.
     compare("bad-checksum", &["127.0.0.1"]);
@@ -129,6 +152,7 @@ fn replies_for_sequence_numbers_never_sent() {
 }
 
 #[test]
+#[ignore = "reported: the worker verifies the checksum over a reply cut to its receive buffer and calls a valid oversized reply corrupted; iputils counts it as received"]
 fn oversized_replies() {
     compare("oversized", &["127.0.0.1", "::1"]);
 }

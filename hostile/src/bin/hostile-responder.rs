@@ -1,13 +1,15 @@
-//! `hostile-responder SCENARIO [MAX_SECONDS]`: the remote host that wants to
+//! `hostile-responder SCENARIO COUNT [MAX_SECONDS]`: the remote host that wants to
 //! crash or confuse the worker. Run as root inside a network namespace whose
 //! kernel does not answer pings itself (`icmp_echo_ignore_all`), it answers
 //! every echo request on 127.0.0.1 and ::1 with the scenario's hostile
 //! packets, deterministically (a function of the request only), then exits
 //! after MAX_SECONDS (default 60) at the latest.
 //!
-//! Every scenario sends its noise *before* the genuine reply (if any), so
-//! that a pinger which exits on its last reply has read all of it: the
-//! counts do not depend on timing.
+//! The counts must not depend on timing. A pinger run with `-c COUNT`
+//! exits as soon as received + errors reaches COUNT, so the packet that gets
+//! it there must be the last one queued: noise goes *before* the genuine
+//! reply, noise that itself counts (a reply for a sequence never sent) comes
+//! once, early, and request COUNT (the last) gets the genuine reply alone.
 
 #![forbid(unsafe_code)]
 
@@ -56,6 +58,8 @@ const SCENARIOS: &[(&str, &str)] = &[
 
 struct Responder {
     scenario: String,
+    /// The pinger's `-c`: the last request gets the genuine reply alone.
+    count: u16,
     v4: OwnedFd,
     v6: Option<OwnedFd>,
     /// Raw ICMP socket bound to 127.0.0.2: a host never pinged.
@@ -97,7 +101,12 @@ impl Responder {
         let reply = |id: u16, seq: u16, payload: &[u8]| icmp::echo_reply(v6, id, seq, payload);
         let even = s % 2 == 0;
         let mut rng = XorShift::new(u64::from(s));
-        let genuine = match self.scenario.as_str() {
+        let scenario = if s >= self.count {
+            "normal"
+        } else {
+            self.scenario.as_str()
+        };
+        let genuine = match scenario {
             "normal" => true,
             "truncated" => {
                 if even {
@@ -120,9 +129,16 @@ impl Responder {
                 true
             }
             "wrong-seq" => {
-                self.send(v6, &reply(id, s.wrapping_add(1000), p));
-                self.send(v6, &reply(id, s ^ 0x8000, p));
-                true
+                self.send(v6, &reply(id, s, p));
+                if s <= 2 {
+                    let never_sent = if s == 1 {
+                        s.wrapping_add(1000)
+                    } else {
+                        s ^ 0x8000
+                    };
+                    self.send(v6, &reply(id, never_sent, p));
+                }
+                false
             }
             "oversized" => {
                 let mut big = p.to_vec();
@@ -202,15 +218,16 @@ fn main() -> Result<()> {
     let Some(scenario) = args.first() else {
         let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
         bail!(
-            "usage: hostile-responder SCENARIO [MAX_SECONDS]; scenarios: {}",
+            "usage: hostile-responder SCENARIO COUNT [MAX_SECONDS]; scenarios: {}",
             names.join(" ")
         );
     };
     if !SCENARIOS.iter().any(|(n, _)| n == scenario) {
         bail!("unknown scenario {scenario:?}");
     }
+    let count: u16 = args.get(1).context("COUNT")?.parse().context("COUNT")?;
     let max = Duration::from_secs(
-        args.get(1)
+        args.get(2)
             .map_or(Ok(60), |s| s.parse())
             .context("MAX_SECONDS")?,
     );
@@ -236,6 +253,7 @@ fn main() -> Result<()> {
     }
     let mut r = Responder {
         scenario: scenario.clone(),
+        count,
         v4,
         v6,
         foreign,
