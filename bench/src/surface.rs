@@ -353,30 +353,49 @@ fn launcher_crates(workspace: &Path) -> io::Result<Vec<(String, String, Option<P
     Ok(crates)
 }
 
-/// The source files rustc read for each compiled crate, from the dep-info
-/// files of the build that produced the installed launcher.
-fn dep_info_sources(release: &Path) -> BTreeSet<PathBuf> {
-    let mut files = BTreeSet::new();
-    let mut dfiles: Vec<PathBuf> = vec![release.join("privsep-ping.d")];
+/// The `.rs` files of a dep-info file's first rule (`target: sources…`).
+fn dep_info_files(d: &Path) -> Vec<PathBuf> {
+    let Ok(text) = fs::read_to_string(d) else {
+        return Vec::new();
+    };
+    let Some((_, srcs)) = text.lines().next().and_then(|l| l.split_once(": ")) else {
+        return Vec::new();
+    };
+    srcs.split_whitespace()
+        .map(PathBuf::from)
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect()
+}
+
+/// The source files rustc compiled into the installed launcher, from the
+/// dep-info files of the build that produced it. `privsep-ping.d` names the
+/// launcher's own files and its path dependencies' (absolute paths). Each
+/// registry crate has a `deps/NAME-HASH.d` per feature set it was built
+/// with (the worker may enable more); the launcher's is taken to be the
+/// smallest, since the launcher is built alone with the fewest features.
+fn launcher_sources(release: &Path, crate_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = dep_info_files(&release.join("privsep-ping.d"));
+    let mut registry: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     if let Ok(rd) = fs::read_dir(release.join("deps")) {
-        dfiles.extend(
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "d")),
-        );
-    }
-    for d in dfiles {
-        let Ok(text) = fs::read_to_string(&d) else {
-            continue;
-        };
-        if let Some((_, srcs)) = text.lines().next().and_then(|l| l.split_once(": ")) {
-            files.extend(
-                srcs.split_whitespace()
-                    .map(PathBuf::from)
-                    .filter(|p| p.extension().is_some_and(|e| e == "rs")),
-            );
+        for d in rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "d"))
+        {
+            let srcs = dep_info_files(&d);
+            let Some(dir) = crate_dirs
+                .iter()
+                .find(|dir| srcs.first().is_some_and(|f| f.starts_with(dir)))
+            else {
+                continue;
+            };
+            let best = registry.entry(dir.clone()).or_insert_with(|| srcs.clone());
+            if srcs.len() < best.len() {
+                *best = srcs;
+            }
         }
     }
+    files.extend(registry.into_values().flatten());
     files
 }
 
@@ -405,7 +424,6 @@ pub fn launcher_loc(workspace: &Path, release: &Path) -> Json {
             return o;
         }
     };
-    let compiled = dep_info_sources(release);
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
@@ -418,10 +436,24 @@ pub fn launcher_loc(workspace: &Path, release: &Path) -> Json {
             .map(|e| e.path().join(format!("{name}-{version}")))
             .find(|p| p.is_dir())
     };
+    let dirs: Vec<(String, String, Option<PathBuf>)> = crates
+        .into_iter()
+        .map(|(n, v, d)| {
+            let d = d.or_else(|| registry_dir(&n, &v));
+            (n, v, d)
+        })
+        .collect();
+    let compiled = launcher_sources(
+        release,
+        &dirs
+            .iter()
+            .filter_map(|(_, _, d)| d.clone())
+            .collect::<Vec<_>>(),
+    );
     let mut per_crate = Json::obj();
     let (mut total_compiled, mut total_all) = (0usize, 0usize);
-    for (name, version, dir) in crates {
-        let Some(dir) = dir.or_else(|| registry_dir(&name, &version)) else {
+    for (name, version, dir) in dirs {
+        let Some(dir) = dir else {
             per_crate.push(&format!("{name} {version}"), Json::str("source not found"));
             continue;
         };
