@@ -36,6 +36,7 @@ const ACTIONS: &[&str] = &[
     "unshare",
     "mount",
     "kill-parent",
+    "tgkill-parent",
     "dumpable",
     "fork",
     "mmap-exec",
@@ -192,6 +193,9 @@ fn main() {
         return;
     }
 
+    // Everything the actions need is computed before lock-down, so that the
+    // action's own system call is the first one after `attempt …`.
+    let parent = probe::getppid();
     let report = sandbox::lock_down(&sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
     say(format!("{report}"));
     say("locked");
@@ -209,7 +213,7 @@ fn main() {
         "openat" => returned(probe::open_read(cstr(b"/etc/passwd\0"))),
         "connect" => returned(probe::connect(fd, &lo)),
         "bind" => returned(probe::bind(fd, &lo)),
-        "ptrace" => returned(probe::ptrace_attach(probe::getppid())),
+        "ptrace" => returned(probe::ptrace_attach(parent)),
         "hdrincl" => returned(probe::setsockopt_int(
             fd,
             libc::IPPROTO_IP,
@@ -218,7 +222,8 @@ fn main() {
         )),
         "unshare" => returned(policy::sys::unshare(libc::CLONE_NEWNS)),
         "mount" => returned(probe::mount_tmpfs(cstr(b"/tmp\0"))),
-        "kill-parent" => returned(probe::kill(probe::getppid(), 0)),
+        "kill-parent" => returned(probe::kill(parent, 0)),
+        "tgkill-parent" => returned(probe::tgkill(parent, parent, 0)),
         "dumpable" => returned(probe::set_dumpable(true)),
         "fork" => returned(probe::fork_and_reap()),
         "mmap-exec" => returned(probe::mmap_exec()),

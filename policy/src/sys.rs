@@ -394,6 +394,14 @@ pub mod probe {
         Ok(())
     }
 
+    /// `tgkill(tgid, tid, sig)`.
+    pub fn tgkill(tgid: libc::pid_t, tid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+        // SAFETY: tgkill takes integer arguments only.
+        let ret = unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) };
+        cvt_long(ret)?;
+        Ok(())
+    }
+
     /// `prctl(PR_SET_DUMPABLE, value)`.
     pub fn set_dumpable(value: bool) -> io::Result<()> {
         // SAFETY: PR_SET_DUMPABLE takes integer arguments only.

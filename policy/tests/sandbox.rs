@@ -75,8 +75,49 @@ fn assert_locked(o: &Outcome, action: &str) {
     );
 }
 
-/// The action was the child's last system call: seccomp killed the process.
-fn assert_killed_by_seccomp(action: &str) {
+/// The system calls the probe made after announcing `attempt <action>`, and
+/// how it ended, from a second run under `strace -f` (root may trace; the
+/// tracer does not change what seccomp does).
+fn traced_after_attempt(action: &str) -> (Vec<String>, String) {
+    let log = std::env::temp_dir().join(format!(
+        "privsep-sandbox-{}-{action}.strace",
+        std::process::id()
+    ));
+    Command::new("strace")
+        .args(["-f", "-qq", "-o"])
+        .arg(&log)
+        .arg(example("sandbox_probe"))
+        .arg(action)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("strace (scripts/install-deps.sh test installs it)");
+    let text = std::fs::read_to_string(&log).expect("strace log");
+    let _ = std::fs::remove_file(&log);
+    let marker = format!("write(1, \"attempt {action}\\n\"");
+    let (_, after) = text
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("no attempt in\n{text}"));
+    let calls = after
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let call = l.split_once(char::is_whitespace)?.1.trim_start();
+            let name = call.split_once('(')?.0;
+            let plain = name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            plain.then(|| name.to_string())
+        })
+        .collect();
+    let end = text.lines().last().unwrap_or_default().to_string();
+    (calls, end)
+}
+
+/// The action's own system call was the child's last: seccomp killed the
+/// process right there, not at some helper call before it.
+fn assert_killed_by_seccomp(action: &str, syscall: &str) {
     let o = probe(action);
     assert_locked(&o, action);
     assert_eq!(
@@ -85,81 +126,94 @@ fn assert_killed_by_seccomp(action: &str) {
         "{action}: expected SIGSYS: {o:?}"
     );
     assert!(!o.stdout.contains("returned:"), "{action} came back: {o:?}");
+    let (calls, end) = traced_after_attempt(action);
+    assert_eq!(
+        calls,
+        [syscall],
+        "{action}: system calls after the attempt began"
+    );
+    assert!(end.contains("killed by SIGSYS"), "{action}: {end}");
 }
 
 #[test]
 fn raw_socket_is_killed() {
-    assert_killed_by_seccomp("socket-raw");
+    assert_killed_by_seccomp("socket-raw", "socket");
 }
 
 #[test]
 fn udp_socket_is_killed() {
-    assert_killed_by_seccomp("socket-udp");
+    assert_killed_by_seccomp("socket-udp", "socket");
 }
 
 #[test]
 fn execve_is_killed() {
-    assert_killed_by_seccomp("execve");
+    assert_killed_by_seccomp("execve", "execve");
 }
 
 #[test]
 fn openat_is_killed() {
-    assert_killed_by_seccomp("openat");
+    assert_killed_by_seccomp("openat", "openat");
 }
 
 #[test]
 fn connect_on_the_raw_socket_is_killed() {
-    assert_killed_by_seccomp("connect");
+    assert_killed_by_seccomp("connect", "connect");
 }
 
 #[test]
 fn bind_on_the_raw_socket_is_killed() {
-    assert_killed_by_seccomp("bind");
+    assert_killed_by_seccomp("bind", "bind");
 }
 
 #[test]
 fn ptrace_is_killed() {
-    assert_killed_by_seccomp("ptrace");
+    assert_killed_by_seccomp("ptrace", "ptrace");
 }
 
 #[test]
 fn ip_hdrincl_is_killed() {
-    assert_killed_by_seccomp("hdrincl");
+    assert_killed_by_seccomp("hdrincl", "setsockopt");
 }
 
 #[test]
 fn unshare_is_killed() {
-    assert_killed_by_seccomp("unshare");
+    assert_killed_by_seccomp("unshare", "unshare");
 }
 
 #[test]
 fn mount_is_killed() {
-    assert_killed_by_seccomp("mount");
+    assert_killed_by_seccomp("mount", "mount");
 }
 
 #[test]
 fn kill_of_another_process_is_killed() {
-    assert_killed_by_seccomp("kill-parent");
+    assert_killed_by_seccomp("kill-parent", "kill");
+}
+
+#[test]
+fn tgkill_of_another_process_is_killed() {
+    // tgkill is allowed at the worker's own pid only (abort()).
+    assert_killed_by_seccomp("tgkill-parent", "tgkill");
 }
 
 #[test]
 fn regaining_dumpable_is_killed() {
-    assert_killed_by_seccomp("dumpable");
+    assert_killed_by_seccomp("dumpable", "prctl");
 }
 
 #[test]
 fn fork_is_killed() {
-    assert_killed_by_seccomp("fork");
+    assert_killed_by_seccomp("fork", "clone");
 }
 
 #[test]
 fn executable_mapping_is_killed() {
-    assert_killed_by_seccomp("mmap-exec");
+    assert_killed_by_seccomp("mmap-exec", "mmap");
 }
 
 #[test]
 fn write_to_the_socket_is_killed() {
-    assert_killed_by_seccomp("write-socket");
+    assert_killed_by_seccomp("write-socket", "write");
 }
 
 #[test]
