@@ -13,6 +13,8 @@ FUZZ_SECONDS  ?= 30
 
 .PHONY: hostile-stage test-hostile fuzz
 
+TEST_TARGETS += test-hostile
+
 hostile-stage:
 	$(MAKE) --no-print-directory install PREFIX=$(HOSTILE_STAGE) DESTDIR= CAPMODE=caps
 
