@@ -472,6 +472,15 @@ fn real_main() -> Result<(), String> {
         }
     }
     results.push("ratios", ratios);
+    // The machine may be shared: the load at both ends says how much.
+    let load_end = fs::read_to_string("/proc/loadavg")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    if let Json::Obj(members) = &mut results {
+        if let Some((_, m)) = members.iter_mut().find(|(k, _)| k == "meta") {
+            m.push("loadavg_at_end", Json::str(&load_end));
+        }
+    }
     results.push("targets", Json::Arr(targets));
     let table = report::table(&rows);
     results.push("table_markdown", Json::str(&table));
