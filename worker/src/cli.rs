@@ -56,6 +56,8 @@ pub struct Options {
     pub outstanding: bool,
     /// `-f`.
     pub flood: bool,
+    /// `-j`: JSON objects on stdout instead of text (see [`crate::json`]).
+    pub json: bool,
     pub verbose: bool,
     /// `-l`.
     pub preload: u32,
@@ -80,6 +82,7 @@ impl Default for Options {
             timestamps: false,
             outstanding: false,
             flood: false,
+            json: false,
             verbose: false,
             preload: 1,
             pattern: None,
@@ -106,8 +109,10 @@ pub enum Parsed {
     Run(Options),
     /// `-h`: usage on stderr, exit 2 (as iputils).
     Help,
-    /// `-V`: version on stdout, exit 0.
-    Version,
+    /// `-V`: version on stdout (a JSON object with `-j`), exit 0.
+    Version {
+        json: bool,
+    },
 }
 
 /// The result of [`parse`]: warnings to print first (iputils prints them
@@ -136,6 +141,7 @@ const FLAGS: &[(char, &str)] = &[
     ('D', "D"),
     ('f', "f"),
     ('h', "h"),
+    ('j', "j"),
     ('n', "n"),
     ('O', "O"),
     ('q', "q"),
@@ -143,7 +149,7 @@ const FLAGS: &[(char, &str)] = &[
     ('V', "V"),
 ];
 /// iputils options privsep-ping does not implement (named in the error).
-const UNSUPPORTED: &str = "3aAbBCdeFHIjLmMNQrRSTU";
+const UNSUPPORTED: &str = "3aAbBCdeFHILmMNQrRSTU";
 
 fn command() -> Command {
     let mut cmd = Command::new("ping")
@@ -383,6 +389,7 @@ fn parse_inner(
                 o.numeric = true;
             }
             'h' => return Ok(Parsed::Help),
+            'j' => o.json = true,
             'i' => {
                 let secs = ping_strtod(v, "bad timing interval", warnings)?;
                 if secs < 0.0 || secs > (INT_MAX as f64) / 1000.0 {
@@ -418,7 +425,16 @@ fn parse_inner(
         }
     }
     if version {
-        return Ok(Parsed::Version);
+        return Ok(Parsed::Version { json: o.json });
+    }
+    // Upstream's flood output stays raw characters under -j (it writes
+    // dots and backspaces past the JSON code); -q turns them off, leaving
+    // the JSON summary, so only that combination is accepted.
+    if o.json && o.flood && !o.quiet {
+        return Err(
+            "usage error: -j cannot be used with -f (flood output is not JSON); add -q for the JSON summary only"
+                .into(),
+        );
     }
     let mut dests = m.get_many::<String>("destination").into_iter().flatten();
     o.destination = match (dests.next(), dests.next()) {
@@ -657,7 +673,11 @@ mod tests {
             "usage error: only one destination may be given"
         );
         assert_eq!(run(&["-h", "x"]).result, Ok(Parsed::Help));
-        assert_eq!(run(&["-V"]).result, Ok(Parsed::Version));
+        assert_eq!(run(&["-V"]).result, Ok(Parsed::Version { json: false }));
+        assert_eq!(
+            run(&["-V", "-j"]).result,
+            Ok(Parsed::Version { json: true })
+        );
         // As in iputils, -V is acted on after every option was checked.
         assert!(run(&["-V", "-c", "0"]).result.is_err());
     }
@@ -680,5 +700,27 @@ mod tests {
             size_error(70000, 65507).map(|e| e.to_string()).as_deref(),
             Some("invalid -s value: '70000': out of range: 0 <= value <= 65507")
         );
+    }
+
+    #[test]
+    fn json_flag_and_its_combinations() {
+        let o = opts(&["-j", "-c", "2", "127.0.0.1"]);
+        assert!(o.json && !o.quiet);
+        assert!(opts(&["-jqc2", "x"]).json, "in a cluster, like getopt");
+        assert!(opts(&["x", "-j"]).json, "after the destination");
+        assert!(!opts(&["x"]).json);
+        // -q: upstream prints only the JSON summary; accepted.
+        assert!(opts(&["-j", "-q", "x"]).quiet);
+        // -f: upstream's dots are not JSON; refused unless -q silences them.
+        assert_eq!(
+            err(&["-j", "-f", "x"]),
+            "usage error: -j cannot be used with -f (flood output is not JSON); add -q for the JSON summary only"
+        );
+        assert_eq!(
+            err(&["-f", "-j", "x"]),
+            "usage error: -j cannot be used with -f (flood output is not JSON); add -q for the JSON summary only"
+        );
+        let o = opts(&["-j", "-f", "-q", "x"]);
+        assert!(o.json && o.flood && o.quiet);
     }
 }

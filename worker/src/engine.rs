@@ -37,6 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cli::Options;
 use crate::icmp::{self, Family, ParseError, Reply};
+use crate::json;
 use crate::output::{self, ReplyLine, Rtt, Summary};
 use crate::resolve::Target;
 use crate::{sys, WorkerError};
@@ -332,6 +333,34 @@ impl Engine {
         }
     }
 
+    /// Formats one line into the preallocated buffer (taken out for the
+    /// duration, so that `f` may borrow the engine) and writes it.
+    fn emit_with(&mut self, f: impl FnOnce(&Self, &mut String)) {
+        let mut out = std::mem::take(&mut self.out);
+        f(self, &mut out);
+        self.out = out;
+        self.emit();
+    }
+
+    /// A message upstream iputils reports through `ping_error()`: a JSON
+    /// error object on stdout under `-j`, else `prog: msg` on stderr.
+    fn report(&mut self, msg: &str) {
+        if self.o.json {
+            self.emit_with(|_, out| json::error(out, msg));
+        } else {
+            stderr_line(&self.prog, msg);
+        }
+    }
+
+    /// [`Self::report`] for a failed call: `{"error": ["what", "strerror"]}`.
+    fn report_errno(&mut self, what: &str, e: &io::Error) {
+        if self.o.json {
+            self.emit_with(|_, out| json::error_errno(out, what, e));
+        } else {
+            stderr_line(&self.prog, &format!("{what}: {}", output::os_error_text(e)));
+        }
+    }
+
     fn timestamp(&self) -> Option<(i64, i64)> {
         self.o.timestamps.then(wall_now)
     }
@@ -453,7 +482,7 @@ impl Engine {
                 Ok(ready) if ready.readable || ready.error => self.drain(ready.error),
                 Ok(_) => {}
                 Err(e) => {
-                    stderr_line(&self.prog, &format!("ppoll: {}", output::os_error_text(&e)));
+                    self.report_errno("ppoll", &e);
                     self.exiting = true;
                 }
             }
@@ -496,14 +525,18 @@ impl Engine {
 
         if self.o.outstanding && self.ntransmitted > 0 && !self.rcvd_test(self.ntransmitted as u16)
         {
-            if let Some((s, u)) = self.timestamp() {
-                self.out.push_str(&output::timestamp_prefix(s, u));
+            let seq = self.ntransmitted % MAX_DUP_CHK as u64;
+            if self.o.json {
+                let ts = self.timestamp();
+                self.emit_with(|_, out| json::no_answer(out, ts, seq));
+            } else {
+                if let Some((s, u)) = self.timestamp() {
+                    self.out.push_str(&output::timestamp_prefix(s, u));
+                }
+                self.out.push_str(&output::no_answer_line(seq));
+                self.out.push('\n');
+                self.emit();
             }
-            self.out.push_str(&output::no_answer_line(
-                self.ntransmitted % MAX_DUP_CHK as u64,
-            ));
-            self.out.push('\n');
-            self.emit();
         }
 
         let seq = (self.ntransmitted + 1) as u16;
@@ -547,10 +580,7 @@ impl Engine {
             if self.o.flood {
                 let _ = sys::write_all(1, b"E");
             } else {
-                stderr_line(
-                    &self.prog,
-                    &format!("sendmsg: {}", output::os_error_text(&err)),
-                );
+                self.report_errno("sendmsg", &err);
             }
         }
         self.tokens = 0;
@@ -624,10 +654,7 @@ impl Engine {
                         )
                     );
                     if !icmp_derived {
-                        stderr_line(
-                            &self.prog,
-                            &format!("recvmsg: {}", output::os_error_text(&e)),
-                        );
+                        self.report_errno("recvmsg", &e);
                     }
                     return;
                 }
@@ -686,6 +713,13 @@ impl Engine {
                 if !notice {
                     // The error itself is reported from the error queue.
                     self.acknowledge(seq);
+                } else if !self.o.quiet && !self.o.flood && self.o.json {
+                    let text = output::icmp4_text(icmp_type, code, info);
+                    let ts = self.timestamp();
+                    self.emit_with(|e, out| {
+                        let from = e.display(from);
+                        json::icmp_notice(out, ts, &from, Some(seq), !checksum_ok, &text);
+                    });
                 } else if !self.o.quiet && !self.o.flood {
                     let text = output::icmp4_text(icmp_type, code, info);
                     let line = output::redirect_line(
@@ -707,7 +741,7 @@ impl Engine {
                     }
                     Family::V6 => format!("packet too short: {len} bytes"),
                 };
-                stderr_line(&self.prog, &msg);
+                self.report(&msg);
             }
             Err(ParseError::OtherType {
                 icmp_type,
@@ -718,9 +752,15 @@ impl Engine {
                     Family::V4 => output::icmp4_text(icmp_type, code, info),
                     Family::V6 => output::icmp6_text(icmp_type, code, info),
                 };
-                let from = self.display(from).into_owned();
-                let _ = writeln!(self.out, "From {from}: {text}");
-                self.emit();
+                if self.o.json {
+                    self.emit_with(|e, out| {
+                        json::icmp_notice(out, None, &e.display(from), None, false, &text);
+                    });
+                } else {
+                    let from = self.display(from).into_owned();
+                    let _ = writeln!(self.out, "From {from}: {text}");
+                    self.emit();
+                }
             }
             // Foreign, malformed or not ours: ignored, as iputils does.
             Err(_) => {}
@@ -750,12 +790,9 @@ impl Engine {
                 triptime = t.clamp(i128::from(i64::MIN / 4), i128::from(i64::MAX / 4)) as i64;
             }
             if triptime < 0 {
-                stderr_line(
-                    &self.prog,
-                    &format!(
-                        "Warning: time of day goes back ({triptime}us), taking countermeasures"
-                    ),
-                );
+                self.report(&format!(
+                    "Warning: time of day goes back ({triptime}us), taking countermeasures"
+                ));
                 triptime = 0;
             }
             if checksum_ok {
@@ -789,6 +826,32 @@ impl Engine {
             return;
         }
         let truncated = cc < self.o.datalen + icmp::HEADER_LEN;
+        if self.o.json {
+            let ts = self.timestamp();
+            self.emit_with(|e, out| {
+                let sent = e.outpack.get(icmp::HEADER_LEN..).unwrap_or(&[]);
+                let got = icmp.get(icmp::HEADER_LEN..).unwrap_or(&[]);
+                let wrong = if truncated {
+                    None
+                } else {
+                    output::first_mismatch(sent, got, icmp::TIMEVAL_LEN)
+                };
+                let r = ReplyLine {
+                    timestamp: ts,
+                    bytes: cc,
+                    from: &e.display(from),
+                    seq,
+                    ident: e.o.verbose.then_some(e.ident),
+                    ttl,
+                    truncated,
+                    time_us: e.timing.then_some(triptime),
+                    dup,
+                    bad_checksum: !checksum_ok,
+                };
+                json::reply(out, &r, wrong);
+            });
+            return;
+        }
         let line = output::reply_line(&ReplyLine {
             timestamp: self.timestamp(),
             bytes: cc,
@@ -840,6 +903,7 @@ impl Engine {
                 if self.o.flood {
                     let _ = sys::write_all(1, b"E");
                 } else if e.errno != libc::EMSGSIZE as u32 {
+                    // iputils: error(), not ping_error(): stderr even under -j.
                     let err = io::Error::from_raw_os_error(e.errno as i32);
                     stderr_line(
                         &self.prog,
@@ -847,10 +911,10 @@ impl Engine {
                     );
                 } else {
                     let sep = if self.family == Family::V4 { "=" } else { ": " };
-                    stderr_line(
-                        &self.prog,
-                        &format!("local error: message too long, mtu{sep}{}", e.info),
-                    );
+                    self.report(&format!(
+                        "local error: message too long, mtu{sep}{}",
+                        e.info
+                    ));
                 }
                 self.nerrors += 1;
             } else if e.origin == icmp::ORIGIN_ICMP || e.origin == icmp::ORIGIN_ICMP6 {
@@ -887,6 +951,12 @@ impl Engine {
                 let from = e
                     .offender
                     .map(|ip| crate::resolve::numeric(&SocketAddr::new(ip, 0)));
+                if self.o.json {
+                    let ts = self.timestamp();
+                    let from = from.as_deref().unwrap_or("?");
+                    self.emit_with(|_, out| json::icmp_error(out, ts, from, seq, &text));
+                    continue;
+                }
                 let line = output::error_line(
                     self.timestamp(),
                     from.as_deref().unwrap_or("?"),
@@ -909,7 +979,7 @@ impl Engine {
             .cur_time
             .map(|t| t.saturating_duration_since(self.start))
             .unwrap_or_default();
-        let text = output::summary(&Summary {
+        let summary = Summary {
             hostname: &self.target.hostname,
             transmitted: self.ntransmitted,
             received: self.nreceived,
@@ -920,8 +990,15 @@ impl Engine {
             rtt: self.rtt_figures(),
             pipesize: self.pipesize,
             ipg: self.interval == 0 || self.o.flood,
-        });
-        self.out.push_str(&text);
+        };
+        if self.o.json {
+            let mut out = std::mem::take(&mut self.out);
+            json::summary(&mut out, &summary);
+            self.out = out;
+        } else {
+            let text = output::summary(&summary);
+            self.out.push_str(&text);
+        }
         self.emit();
         let short = self.o.deadline > 0 && self.nreceived < self.o.count;
         if self.nreceived == 0 || short {

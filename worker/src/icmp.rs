@@ -625,7 +625,7 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let mut buf = vec![0u8; 200];
+        let mut buf = [0u8; 200];
         for _ in 0..20_000 {
             let len = (next() % 200) as usize;
             for b in buf.iter_mut().take(len) {

@@ -5,6 +5,7 @@
 //! - [`lsm`]: the check that SELinux/TOMOYO moved us out of the launcher's domain;
 //! - [`icmp`]: pure encode/decode of ICMP echo and errors (fuzzable);
 //! - [`output`]: every line iputils prints, as pure functions;
+//! - [`json`]: the same lines as upstream iputils' `ping -j` JSON objects;
 //! - [`engine`]: socket setup, then the ping loop and statistics;
 //! - [`sys`]: the only `unsafe` code (system call wrappers).
 //!
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod engine;
 mod error;
 pub mod icmp;
+pub mod json;
 pub mod lsm;
 pub mod output;
 pub mod resolve;

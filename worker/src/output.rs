@@ -42,14 +42,21 @@ pub fn timestamp_prefix(sec: i64, usec: i64) -> String {
 /// decimals below 1 ms (truncated), two below 10 ms, one below 100 ms, none
 /// above (those three rounded, with iputils' thresholds).
 pub fn format_time(us: i64) -> String {
+    let mut s = String::new();
+    let _ = write_time(&mut s, us);
+    s
+}
+
+/// [`format_time`] into any writer (the JSON lines format in place).
+pub fn write_time(w: &mut dyn std::fmt::Write, us: i64) -> std::fmt::Result {
     if us >= 100_000 - 50 {
-        format!("{}", (us + 500) / 1000)
+        write!(w, "{}", (us + 500) / 1000)
     } else if us >= 10_000 - 5 {
-        format!("{}.{:01}", (us + 50) / 1000, ((us + 50) % 1000) / 100)
+        write!(w, "{}.{:01}", (us + 50) / 1000, ((us + 50) % 1000) / 100)
     } else if us >= 1000 {
-        format!("{}.{:02}", (us + 5) / 1000, ((us + 5) % 1000) / 10)
+        write!(w, "{}.{:02}", (us + 5) / 1000, ((us + 5) % 1000) / 10)
     } else {
-        format!("{}.{:03}", us / 1000, us % 1000)
+        write!(w, "{}.{:03}", us / 1000, us % 1000)
     }
 }
 
@@ -109,10 +116,10 @@ pub fn reply_line(r: &ReplyLine<'_>) -> String {
 /// ICMP header), `from` is where the comparison starts (16, the timeval).
 pub fn wrong_data(sent: &[u8], got: &[u8], from: usize) -> Option<String> {
     let end = sent.len().min(got.len());
-    let i = (from..end).find(|&i| sent[i] != got[i])?;
+    let m = first_mismatch(sent, got, from)?;
     let mut s = format!(
-        "\nwrong data byte #{i} should be 0x{:x} but was 0x{:x}",
-        sent[i], got[i]
+        "\nwrong data byte #{} should be 0x{:x} but was 0x{:x}",
+        m.index, m.sent, m.got
     );
     for (j, b) in got.iter().enumerate().take(end).skip(from) {
         if j % 32 == from % 32 {
@@ -121,6 +128,25 @@ pub fn wrong_data(sent: &[u8], got: &[u8], from: usize) -> Option<String> {
         let _ = write!(s, "{b:x} ");
     }
     Some(s)
+}
+
+/// The first byte of a reply's data that differs from what was sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Mismatch {
+    pub index: usize,
+    pub sent: u8,
+    pub got: u8,
+}
+
+/// Where `got` first differs from `sent`, from byte `from` on (see [`wrong_data`]).
+pub fn first_mismatch(sent: &[u8], got: &[u8], from: usize) -> Option<Mismatch> {
+    let end = sent.len().min(got.len());
+    let index = (from..end).find(|&i| sent[i] != got[i])?;
+    Some(Mismatch {
+        index,
+        sent: sent[index],
+        got: got[index],
+    })
 }
 
 /// `no answer yet for icmp_seq=N` (`-O`).
@@ -315,11 +341,13 @@ pub struct Rtt {
 }
 
 impl Rtt {
-    fn avg(&self) -> i64 {
+    /// The mean, in µs (truncated, as iputils' `long tmavg`).
+    pub fn avg(&self) -> i64 {
         (self.sum / self.total.max(1) as f64) as i64
     }
 
-    fn mdev(&self) -> i64 {
+    /// The mean deviation, in µs.
+    pub fn mdev(&self) -> i64 {
         let total = self.total.max(1) as f64;
         // "This slightly clumsy computation order is important to avoid
         // integer rounding errors for small ping times." (iputils)
@@ -333,7 +361,33 @@ impl Rtt {
 }
 
 fn ms3(us: i128) -> String {
-    format!("{}.{:03}", us / 1000, us % 1000)
+    let mut s = String::new();
+    let _ = write_ms3(&mut s, us);
+    s
+}
+
+/// Microseconds as milliseconds with three decimals (`0.031`).
+pub fn write_ms3(w: &mut dyn std::fmt::Write, us: i128) -> std::fmt::Result {
+    write!(w, "{}.{:03}", us / 1000, us % 1000)
+}
+
+/// iputils' ewma (scaled by 8) in milliseconds: `0.040`.
+pub fn write_ewma(w: &mut dyn std::fmt::Write, ewma8: i64) -> std::fmt::Result {
+    write!(w, "{}.{:03}", ewma8 / 8000, (ewma8 / 8) % 1000)
+}
+
+/// The run's duration as iputils prints it (`time 2042ms`): rounded ms.
+pub fn elapsed_ms(d: Duration) -> u64 {
+    d.as_secs() * 1000 + (u64::from(d.subsec_nanos()) + 500_000) / 1_000_000
+}
+
+/// The `ipg/ewma` figures (inter-packet gap in µs, ewma scaled by 8), when
+/// iputils prints them: replies, flood or zero interval, several packets.
+pub fn ipg_ewma(s: &Summary<'_>) -> Option<(i128, i64)> {
+    (s.received > 0 && s.ipg && s.transmitted > 1).then(|| {
+        let ipg = s.elapsed.as_micros() as i128 / i128::from(s.transmitted - 1);
+        (ipg, s.rtt.map(|r| r.ewma8).unwrap_or(0))
+    })
 }
 
 /// Everything the final statistics block needs.
@@ -374,8 +428,7 @@ pub fn summary(s: &Summary<'_>) -> String {
     if s.transmitted > 0 {
         let loss =
             ((s.transmitted as f64 - s.received as f64) * 100.0 / s.transmitted as f64) as f32;
-        let ms = s.elapsed.as_secs() * 1000
-            + (u64::from(s.elapsed.subsec_nanos()) + 500_000) / 1_000_000;
+        let ms = elapsed_ms(s.elapsed);
         let _ = write!(
             out,
             ", {}% packet loss, time {ms}ms",
@@ -402,19 +455,13 @@ pub fn summary(s: &Summary<'_>) -> String {
         let _ = write!(out, "pipe {}", s.pipesize);
         comma = true;
     }
-    if s.received > 0 && s.ipg && s.transmitted > 1 {
-        let ipg = s.elapsed.as_micros() as i128 / i128::from(s.transmitted - 1);
-        let ewma = s.rtt.map(|r| r.ewma8).unwrap_or(0);
+    if let Some((ipg, ewma8)) = ipg_ewma(s) {
         if comma {
             out.push_str(", ");
         }
-        let _ = write!(
-            out,
-            "ipg/ewma {}/{}.{:03} ms",
-            ms3(ipg),
-            ewma / 8000,
-            (ewma / 8) % 1000
-        );
+        let _ = write!(out, "ipg/ewma {}/", ms3(ipg));
+        let _ = write_ewma(&mut out, ewma8);
+        out.push_str(" ms");
     }
     out.push('\n');
     out
@@ -472,6 +519,7 @@ Options:
   -f                 flood ping
   -h                 print help and exit
   -i <interval>      seconds between sending each packet
+  -j                 JSON output, one object per line
   -l <preload>       send <preload> number of packages while waiting replies
   -n                 no dns name resolution
   -O                 report outstanding replies

@@ -1,0 +1,469 @@
+//! `-j` on the installed binaries: the launcher staged with its file
+//! capability (`make stage`), run as the unprivileged test user against
+//! 127.0.0.1, ::1 and network namespaces of our own. Every stdout line must
+//! be one valid JSON object with upstream iputils' keys (see the worker's
+//! `json.rs` for what is upstream's and what is inferred).
+//!
+//! Like `installed.rs` they need root and the staged install: ignored by a
+//! plain `cargo test`, run by `make test` with `PRIVSEP_STAGE` and
+//! `PRIVSEP_TEST_USER` set.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const NEEDS: &str = "needs the staged install and the test user: run `make test`";
+
+fn launcher() -> PathBuf {
+    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS)).join("bin/privsep-ping")
+}
+
+fn user() -> String {
+    std::env::var("PRIVSEP_TEST_USER").expect(NEEDS)
+}
+
+/// `program args…` as the unprivileged test user, no supplementary groups,
+/// no inheritable capabilities.
+fn as_user(program: &Path, args: &[&str]) -> Output {
+    let user = user();
+    Command::new("setpriv")
+        .args([
+            &format!("--reuid={user}"),
+            &format!("--regid={user}"),
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+        ])
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn setpriv")
+}
+
+/// As the test user inside a fresh network namespace prepared by `setup`
+/// (shell commands run as root first).
+fn in_netns(setup: &str, program: &Path, args: &[&str]) -> Output {
+    Command::new("unshare")
+        .args(["-n", "--", "sh", "-ec"])
+        .arg(format!(
+            "{setup}; exec setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\""
+        ))
+        .arg(user())
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn unshare")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A JSON value, as far as these tests need to look into one.
+#[derive(Debug, Clone, PartialEq)]
+enum V {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<V>),
+    Obj(Vec<(String, V)>),
+}
+
+impl V {
+    fn get(&self, k: &str) -> Option<&V> {
+        match self {
+            V::Obj(m) => m.iter().find(|(key, _)| key == k).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        match self {
+            V::Obj(m) => m.iter().map(|(k, _)| k.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn int(&self, k: &str) -> i64 {
+        match self.get(k) {
+            Some(V::Num(n)) if n.fract() == 0.0 => *n as i64,
+            other => panic!("{k} is not an integer: {other:?} in {self:?}"),
+        }
+    }
+
+    fn str(&self, k: &str) -> &str {
+        match self.get(k) {
+            Some(V::Str(s)) => s,
+            other => panic!("{k} is not a string: {other:?} in {self:?}"),
+        }
+    }
+}
+
+/// A strict little JSON parser (RFC 8259 syntax, no duplicate keys).
+struct Parser<'s> {
+    s: &'s [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn lit(&mut self, word: &str, v: V) -> Result<V, String> {
+        if self.s[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            Err(format!("bad literal at {}", self.i))
+        }
+    }
+
+    fn value(&mut self) -> Result<V, String> {
+        self.ws();
+        match self.peek().ok_or("unexpected end")? {
+            b'{' => {
+                self.i += 1;
+                let mut m: Vec<(String, V)> = Vec::new();
+                self.ws();
+                if self.peek() == Some(b'}') {
+                    self.i += 1;
+                    return Ok(V::Obj(m));
+                }
+                loop {
+                    self.ws();
+                    let V::Str(k) = self.value()? else {
+                        return Err(format!("key is not a string at {}", self.i));
+                    };
+                    if m.iter().any(|(x, _)| *x == k) {
+                        return Err(format!("duplicate key {k:?}"));
+                    }
+                    self.ws();
+                    if self.peek() != Some(b':') {
+                        return Err(format!("expected ':' at {}", self.i));
+                    }
+                    self.i += 1;
+                    let v = self.value()?;
+                    m.push((k, v));
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b'}') => {
+                            self.i += 1;
+                            return Ok(V::Obj(m));
+                        }
+                        _ => return Err(format!("expected ',' or '}}' at {}", self.i)),
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                let mut a = Vec::new();
+                self.ws();
+                if self.peek() == Some(b']') {
+                    self.i += 1;
+                    return Ok(V::Arr(a));
+                }
+                loop {
+                    a.push(self.value()?);
+                    self.ws();
+                    match self.peek() {
+                        Some(b',') => self.i += 1,
+                        Some(b']') => {
+                            self.i += 1;
+                            return Ok(V::Arr(a));
+                        }
+                        _ => return Err(format!("expected ',' or ']' at {}", self.i)),
+                    }
+                }
+            }
+            b'"' => {
+                self.i += 1;
+                let mut bytes = Vec::new();
+                loop {
+                    let c = self.peek().ok_or("unterminated string")?;
+                    self.i += 1;
+                    match c {
+                        b'"' => {
+                            return String::from_utf8(bytes)
+                                .map(V::Str)
+                                .map_err(|e| e.to_string())
+                        }
+                        b'\\' => {
+                            let e = self.peek().ok_or("bad escape")?;
+                            self.i += 1;
+                            let ch = match e {
+                                b'"' => '"',
+                                b'\\' => '\\',
+                                b'/' => '/',
+                                b'b' => '\u{8}',
+                                b'f' => '\u{c}',
+                                b'n' => '\n',
+                                b'r' => '\r',
+                                b't' => '\t',
+                                b'u' => {
+                                    let h = self.s.get(self.i..self.i + 4).ok_or("short \\u")?;
+                                    self.i += 4;
+                                    let n = u32::from_str_radix(
+                                        std::str::from_utf8(h).map_err(|e| e.to_string())?,
+                                        16,
+                                    )
+                                    .map_err(|e| e.to_string())?;
+                                    char::from_u32(n).ok_or("bad \\u")?
+                                }
+                                _ => return Err(format!("bad escape at {}", self.i)),
+                            };
+                            let mut b = [0u8; 4];
+                            bytes.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
+                        }
+                        c if c < 0x20 => return Err("control character in string".into()),
+                        c => bytes.push(c),
+                    }
+                }
+            }
+            b't' => self.lit("true", V::Bool(true)),
+            b'f' => self.lit("false", V::Bool(false)),
+            b'n' => self.lit("null", V::Null),
+            b'-' | b'0'..=b'9' => {
+                let start = self.i;
+                self.i += 1;
+                while matches!(
+                    self.peek(),
+                    Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                ) {
+                    self.i += 1;
+                }
+                let t = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
+                if t.len() > 1 && t.starts_with('0') && !t.starts_with("0.") {
+                    return Err(format!("leading zero: {t}"));
+                }
+                t.parse().map(V::Num).map_err(|e| format!("{t}: {e}"))
+            }
+            c => Err(format!("unexpected {:?} at {}", c as char, self.i)),
+        }
+    }
+}
+
+/// Every line of `stdout` as a JSON object; panics on anything else.
+fn objects(stdout: &str) -> Vec<V> {
+    assert!(
+        stdout.is_empty() || stdout.ends_with('\n'),
+        "unterminated line: {stdout:?}"
+    );
+    stdout
+        .lines()
+        .map(|line| {
+            let mut p = Parser {
+                s: line.as_bytes(),
+                i: 0,
+            };
+            let v = p
+                .value()
+                .unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
+            p.ws();
+            assert_eq!(p.i, line.len(), "{line:?}: trailing input");
+            assert!(matches!(v, V::Obj(_)), "{line:?} is not an object");
+            v
+        })
+        .collect()
+}
+
+/// The reply objects, then the summary, of a successful `-j -c N` run.
+fn check_replies_and_summary(out: &Output, host: &str, count: i64) -> (Vec<V>, V) {
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+    let mut objs = objects(&stdout);
+    assert_eq!(objs.len() as i64, count + 1, "{stdout}");
+    let summary = objs.pop().unwrap();
+    for (i, r) in objs.iter().enumerate() {
+        // Upstream's order: bytes, host, seq, ttl, time.
+        assert_eq!(r.keys(), ["bytes", "host", "seq", "ttl", "time"], "{r:?}");
+        assert_eq!(r.int("bytes"), 64);
+        assert_eq!(r.str("host"), host);
+        assert_eq!(r.int("seq"), i as i64 + 1);
+        assert_eq!(r.int("ttl"), 64);
+        let time = r.str("time");
+        let ms: f64 = time.parse().unwrap_or_else(|_| panic!("time {time:?}"));
+        assert!(ms >= 0.0 && time.contains('.'), "{time}");
+    }
+    assert_eq!(
+        summary.keys(),
+        [
+            "host",
+            "transmitted",
+            "received",
+            "duplicates",
+            "corrupted",
+            "errors",
+            "loss",
+            "time",
+            "rtt"
+        ],
+        "{summary:?}"
+    );
+    assert_eq!(summary.str("host"), host);
+    assert_eq!(summary.int("transmitted"), count);
+    assert_eq!(summary.int("received"), count);
+    for k in ["duplicates", "corrupted", "errors", "loss"] {
+        assert_eq!(summary.int(k), 0, "{k}");
+    }
+    assert!(summary.int("time") >= 0);
+    let rtt = summary.get("rtt").unwrap();
+    assert_eq!(rtt.keys(), ["min", "avg", "max", "mdev"]);
+    for k in ["min", "avg", "max", "mdev"] {
+        let v = rtt.str(k);
+        assert!(
+            v.split_once('.').is_some_and(|(a, b)| !a.is_empty()
+                && b.len() == 3
+                && (a.to_owned() + b).bytes().all(|c| c.is_ascii_digit())),
+            "rtt {k} = {v:?}"
+        );
+    }
+    (objs, summary)
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn json_ping_127_0_0_1_and_ipv6_loopback() {
+    for host in ["127.0.0.1", "::1"] {
+        let out = as_user(&launcher(), &["-j", "-c", "2", "-i", "0.2", host]);
+        check_replies_and_summary(&out, host, 2);
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn json_quiet_prints_the_summary_only() {
+    let out = as_user(
+        &launcher(),
+        &["-j", "-q", "-c", "2", "-i", "0.2", "127.0.0.1"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let objs = objects(&text(&out.stdout));
+    assert_eq!(objs.len(), 1, "{objs:?}");
+    assert_eq!(objs[0].int("transmitted"), 2);
+    assert_eq!(objs[0].int("received"), 2);
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn json_verbose_timestamps_and_pattern_stay_json() {
+    let out = as_user(
+        &launcher(),
+        &["-j", "-v", "-D", "-p", "ab", "-c", "1", "127.0.0.1"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let objs = objects(&text(&out.stdout));
+    assert_eq!(objs.len(), 2, "{objs:?}");
+    assert_eq!(
+        objs[0].keys(),
+        ["timestamp", "bytes", "host", "seq", "ident", "ttl", "time"]
+    );
+    let ts = objs[0].str("timestamp");
+    let (sec, usec) = ts.split_once('.').expect("sec.usec");
+    assert!(
+        sec.parse::<u64>().unwrap() > 1_500_000_000 && usec.len() == 6,
+        "{ts}"
+    );
+    assert!((0..=0xffff).contains(&objs[0].int("ident")));
+    // -v's diagnostics stay on stderr, as text.
+    assert!(
+        text(&out.stderr).contains("ident: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn json_refuses_flood_without_quiet_and_reports_setup_errors() {
+    let out = as_user(&launcher(), &["-j", "-f", "-c", "1", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("-j cannot be used with -f"), "{stderr}");
+
+    // Upstream reports setup()'s interval check as a JSON error on stdout.
+    let out = as_user(&launcher(), &["-j", "-i", "0.001", "-c", "1", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let objs = objects(&text(&out.stdout));
+    assert_eq!(objs.len(), 1, "{objs:?}");
+    assert!(objs[0].str("error").starts_with("cannot flood"), "{objs:?}");
+    assert_eq!(text(&out.stderr).lines().count(), 1);
+
+    let out = as_user(&launcher(), &["-j", "-V"]);
+    assert_eq!(out.status.code(), Some(0));
+    let objs = objects(&text(&out.stdout));
+    assert_eq!(objs.len(), 1);
+    assert!(!objs[0].str("version").is_empty());
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn json_without_replies_still_prints_a_summary() {
+    let silent = "ip link set lo up; sysctl -qw net.ipv4.icmp_echo_ignore_all=1; \
+                  sysctl -qw net.ipv6.icmp.echo_ignore_all=1";
+    for host in ["127.0.0.1", "::1"] {
+        let out = in_netns(
+            silent,
+            &launcher(),
+            &["-j", "-c", "2", "-i", "0.2", "-W", "1", host],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let objs = objects(&text(&out.stdout));
+        assert_eq!(objs.len(), 1, "{objs:?}");
+        let s = &objs[0];
+        assert_eq!(
+            (s.int("transmitted"), s.int("received"), s.int("loss")),
+            (2, 0, 100)
+        );
+        assert_eq!(s.get("rtt"), None);
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn json_icmp_errors_are_error_objects() {
+    // 10.9.9.2 is on veth0's subnet but nothing answers ARP for it: the
+    // kernel reports Destination Host Unreachable from 10.9.9.1 for each
+    // request (after about three seconds of ARP probes).
+    let setup = "ip link set lo up; ip link add veth0 type veth peer name veth1; \
+                 ip addr add 10.9.9.1/24 dev veth0; ip link set veth0 up; ip link set veth1 up";
+    let out = in_netns(
+        setup,
+        &launcher(),
+        &["-j", "-c", "2", "-i", "0.3", "10.9.9.2"],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let mut objs = objects(&stdout);
+    let summary = objs.pop().expect("a summary");
+    assert!(!objs.is_empty(), "{stdout}");
+    for (i, e) in objs.iter().enumerate() {
+        assert_eq!(e.keys(), ["error", "host", "seq"], "{e:?}");
+        assert_eq!(e.str("error"), "Destination Host Unreachable");
+        assert_eq!(e.str("host"), "10.9.9.1");
+        assert_eq!(e.int("seq"), i as i64 + 1);
+    }
+    assert_eq!(summary.int("received"), 0);
+    assert_eq!(summary.int("errors"), objs.len() as i64);
+    assert_eq!(summary.str("host"), "10.9.9.2");
+}
