@@ -2,7 +2,8 @@
 //! (`target/vm-tests/cache/`, never committed):
 //!
 //! 1. `apt-cache depends linux-image-amd64` names the image package
-//!    (`linux-image-6.1.0-N-amd64`); `apt-get download` fetches it;
+//!    (`linux-image-6.1.0-N-amd64`); `apt-get download` fetches it (after an
+//!    `apt-get update` if the first attempt fails);
 //! 2. `dpkg-deb -x` unpacks it; we keep `boot/vmlinuz-*` and `boot/config-*`;
 //! 3. the uncompressed ELF `vmlinux` is cut out of the bzImage: the boot
 //!    protocol header gives the payload's offset and length
@@ -67,7 +68,20 @@ pub fn image_package() -> Result<String, VmError> {
 }
 
 /// Fetches, unpacks and extracts the kernel into `cache`, reusing what is already there.
+/// On a machine whose package lists are missing or stale (a fresh one), the first lookup or
+/// download fails: then `apt-get update` once and try again.
 pub fn prepare(cache: &Path) -> Result<Kernel, VmError> {
+    match prepare_once(cache) {
+        Ok(k) => Ok(k),
+        Err(first) => {
+            eprintln!("vm-tests: {first}; running apt-get update and trying again");
+            run(Command::new("apt-get").args(["update", "-q"]), "apt-get update")?;
+            prepare_once(cache)
+        }
+    }
+}
+
+fn prepare_once(cache: &Path) -> Result<Kernel, VmError> {
     let package = image_package()?;
     let dir = cache.join(&package);
     let vmlinux = dir.join("vmlinux");
