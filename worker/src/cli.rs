@@ -151,7 +151,9 @@ const FLAGS: &[(char, &str)] = &[
 /// iputils options privsep-ping does not implement (named in the error).
 const UNSUPPORTED: &str = "3aAbBCdeFHILmMNQrRSTU";
 
-fn command() -> Command {
+/// The clap definition (options only; values are checked by [`parse`]).
+/// Public so that the man page and completions can be generated from it.
+pub fn command() -> Command {
     let mut cmd = Command::new("ping")
         .no_binary_name(true)
         .disable_help_flag(true)

@@ -22,6 +22,12 @@
 //! - possibly `brk`/`mmap`/`munmap`/`mremap` from the allocator, when a line
 //!   (e.g. a long `wrong data byte` dump) outgrows the preallocated buffers.
 //!
+//! `-j` writes its JSON objects into the same preallocated line buffer
+//! (`crate::json` appends in place) and adds no system call: strace of the
+//! staged binary under `-j` (replies, `-v -D -O -p -s 100`, `-q`, `-f -q`,
+//! `-l 3`, ICMP errors in a veth netns, no replies, SIGQUIT + SIGINT) shows
+//! the list above and nothing else.
+//!
 //! Deviation from iputils, by design: after the sandbox no name is looked
 //! up, so a reply or ICMP error from any address other than the target is
 //! printed numerically (iputils would try a reverse lookup for each).
