@@ -75,7 +75,10 @@ pub fn prepare(cache: &Path) -> Result<Kernel, VmError> {
         Ok(k) => Ok(k),
         Err(first) => {
             eprintln!("vm-tests: {first}; running apt-get update and trying again");
-            run(Command::new("apt-get").args(["update", "-q"]), "apt-get update")?;
+            run(
+                Command::new("apt-get").args(["update", "-q"]),
+                "apt-get update",
+            )?;
             prepare_once(cache)
         }
     }

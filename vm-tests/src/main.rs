@@ -115,6 +115,15 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
             _ => return Err(usage(format!("unknown argument {a:?}"))),
         }
     }
+    if let Some(cases) = &o.cases {
+        for id in cases.split(',') {
+            if !vm_tests::guest::cases::CASES.iter().any(|c| c.id == id) {
+                return Err(usage(format!(
+                    "unknown case {id:?} (see vm-tests/src/guest/cases.rs)"
+                )));
+            }
+        }
+    }
     if o.bin_dir.as_os_str().is_empty() || o.agent_dir.as_os_str().is_empty() {
         return Err(usage("--bin-dir and --agent-dir are required".into()));
     }
@@ -129,7 +138,30 @@ struct Outcome {
     elapsed: Duration,
 }
 
+/// Boots `config` from the vmlinux; if QEMU could not even start that kernel (nothing on the
+/// console, no verdict), once more from the bzImage.
 fn boot_one(
+    o: &Options,
+    config: &'static Config,
+    k: &kernel::Kernel,
+    initrd: &std::path::Path,
+) -> Outcome {
+    let image = if o.bzimage { &k.bzimage } else { &k.vmlinux };
+    let out = boot_image(o, config, image, initrd);
+    let console = std::fs::metadata(o.out.join(format!("{}.console.log", config.name)))
+        .map_or(0, |m| m.len());
+    if o.bzimage || out.problem.is_none() || console > 0 || !out.rows.is_empty() {
+        return out;
+    }
+    eprintln!(
+        "vm-tests: {}: the vmlinux did not boot ({}); falling back to the bzImage",
+        config.name,
+        out.problem.as_deref().unwrap_or("")
+    );
+    boot_image(o, config, &k.bzimage, initrd)
+}
+
+fn boot_image(
     o: &Options,
     config: &'static Config,
     kernel: &std::path::Path,
@@ -266,11 +298,6 @@ fn run(o: &Options) -> Result<i32, VmError> {
         "vm-tests: initramfs built in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let image = if o.bzimage {
-        k.bzimage.clone()
-    } else {
-        k.vmlinux.clone()
-    };
 
     // Two (or --jobs) VMs at a time: TCG uses one host thread per vCPU.
     let (tx, rx) = mpsc::channel();
@@ -278,11 +305,11 @@ fn run(o: &Options) -> Result<i32, VmError> {
     std::thread::scope(|s| {
         for _ in 0..o.jobs.max(1) {
             let tx = tx.clone();
-            let (queue, image, initrd) = (&queue, &image, &initrd);
+            let (queue, k, initrd) = (&queue, &k, &initrd);
             s.spawn(move || loop {
                 let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
                 let Some(config) = next else { break };
-                let _ = tx.send(boot_one(o, config, image, initrd));
+                let _ = tx.send(boot_one(o, config, k, initrd));
             });
         }
         drop(tx);
@@ -343,6 +370,10 @@ fn report(outcomes: &[Outcome]) -> i32 {
     }
     let total: usize = outcomes.iter().map(|o| o.rows.len()).sum();
     println!("vm-tests: {} passed, {} failed", total - failed, failed);
+    if total == 0 {
+        println!("vm-tests: no case ran (does the case apply to the chosen configurations?)");
+        return 3;
+    }
     if infra {
         3
     } else if failed > 0 {
