@@ -11,7 +11,7 @@
 HOSTILE_STAGE ?= /tmp/privsep-hostile
 FUZZ_SECONDS  ?= 30
 
-.PHONY: hostile-stage test-hostile fuzz
+.PHONY: hostile-stage test-hostile fuzz fuzz-regressions
 
 TEST_TARGETS += test-hostile
 
@@ -26,10 +26,21 @@ test-hostile: deps-test stage hostile-stage
 # cargo-fuzz needs nightly-only compiler flags (-Zsanitizer=address…);
 # RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them. Each target runs
 # for FUZZ_SECONDS; a crash stops the run and leaves its input in
-# fuzz/artifacts/TARGET/ (keep it as a regression test, see docs/threat-model.md).
+# fuzz/artifacts/TARGET/: copy it to fuzz/regressions/TARGET/, where
+# `make fuzz-regressions` replays every input that ever crashed a target.
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	cd fuzz && for t in $(or $(FUZZ_TARGETS),$$(RUSTC_BOOTSTRAP=1 $(CARGO) fuzz list)); do \
+	@cd fuzz && failed=; for t in $(or $(FUZZ_TARGETS),$$(RUSTC_BOOTSTRAP=1 $(CARGO) fuzz list)); do \
 	    echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
-	    RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 || exit 1; \
-	done
+	    RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	        || failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make fuzz: crashes in:$$failed (inputs in fuzz/artifacts/)"; exit 1; fi
+
+# Every input that ever crashed a target, replayed (fuzz/regressions/TARGET/).
+fuzz-regressions:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@cd fuzz && failed=; for d in regressions/*/; do t=$$(basename $$d); \
+	    RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t $$d* -- -runs=1 >/dev/null 2>&1 \
+	        && echo "ok    $$t" || { echo "FAIL  $$t"; failed="$$failed $$t"; }; \
+	done; [ -z "$$failed" ]

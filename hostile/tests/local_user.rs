@@ -879,3 +879,31 @@ fn racing_the_launcher_for_its_socket_never_wins() {
         assert!(report.contains(&format!("stolen 0 of {tries}")), "{report}");
     }
 }
+
+#[test]
+#[ignore = "reported to the worker: a bad argument's control characters are echoed into its error line (found by fuzz target cli, fuzz/regressions/cli/)"]
+fn a_bad_argument_is_one_line_of_printable_text() {
+    // argv goes to the worker untouched; an argument carrying a newline or an
+    // escape sequence must not forge a second line or drive the terminal.
+    let user = User::from_env();
+    for arg in [
+        "-l\n",
+        "-c\u{1b}[2J7",
+        "-i\r0.5",
+        "-W\n64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.1 ms",
+    ] {
+        let out = user
+            .command(launcher())
+            .args([arg, "127.0.0.1"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_no_panic("worker", &stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg:?}: {stderr:?}");
+        let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
+        assert!(
+            !line.is_empty() && !line.chars().any(char::is_control),
+            "{arg:?}: {stderr:?}"
+        );
+    }
+}
