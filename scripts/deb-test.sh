@@ -17,6 +17,10 @@ user=$2
 # PRIVSEP_DEB_PKGS narrows the set, for packages built with
 # DEB_OPTS=-Pnoselinux,notomoyo during development.
 PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-selinux privsep-tomoyo}
+
+# One install test at a time on this machine: they share /usr and dpkg.
+exec 9>/tmp/privsep-deb-test.lock
+flock 9
 LAUNCHER=/usr/bin/privsep-ping
 WORKER=/usr/libexec/privsep/ping-worker
 tmp=$(mktemp -d /tmp/privsep-deb-test.XXXXXX)

@@ -17,7 +17,8 @@ for group in "$@"; do
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
-              xz-utils selinux-utils gcc libc6-dev" ;;
+              xz-utils selinux-utils gcc libc6-dev \
+              dpkg-dev debhelper fakeroot lintian build-essential" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).
