@@ -13,15 +13,24 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     // Arguments separated by NUL, as in /proc/PID/cmdline; any bytes.
-    let args: Vec<OsString> = data.split(|&b| b == 0).map(|a| OsString::from_vec(a.to_vec())).collect();
+    let args: Vec<OsString> = data
+        .split(|&b| b == 0)
+        .map(|a| OsString::from_vec(a.to_vec()))
+        .collect();
     for is_root in [false, true] {
         let outcome = worker::cli::parse(&args, is_root);
         for w in &outcome.warnings {
-            assert!(!w.trim_end().chars().any(char::is_control), "control character in warning {w:?}");
+            assert!(
+                !w.trim_end().chars().any(char::is_control),
+                "control character in warning {w:?}"
+            );
         }
         if let Err(e) = &outcome.result {
             let line = e.to_string();
-            assert!(!line.trim_end().chars().any(char::is_control), "control character in error {line:?}");
+            assert!(
+                !line.trim_end().chars().any(char::is_control),
+                "control character in error {line:?}"
+            );
             assert!(!line.is_empty());
         }
     }

@@ -28,7 +28,12 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(s.fd, FIRST_FD + i as i32);
         }
         let again = encode(&kinds, own);
-        let lookup = |name: &str| again.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone());
+        let lookup = |name: &str| {
+            again
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        };
         assert_eq!(decode(lookup, own).unwrap(), sockets);
     }
 });

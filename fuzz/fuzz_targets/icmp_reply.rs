@@ -12,8 +12,12 @@ use libfuzzer_sys::fuzz_target;
 use worker::icmp::{cmsgs, parse_extended_err, parse_reply, parse_sockaddr, Family, Reply};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Some((id, packet)) = rest.split_at_checked(2) else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((id, packet)) = rest.split_at_checked(2) else {
+        return;
+    };
     let ident = u16::from_be_bytes([id[0], id[1]]);
     let (family, target) = if selector & 1 == 0 {
         (Family::V4, IpAddr::V4(Ipv4Addr::LOCALHOST))
