@@ -7,13 +7,15 @@
 //! launcher/worker split and its security properties), whose `@VAR@`
 //! placeholders are filled from the same build-time layout as the launcher.
 //!
+//! The options are the worker's own (`worker::cli::command()`), with the
+//! descriptions in [`options`].
+//!
 //! Usage: `xtask docs OUTDIR` writes `OUTDIR/privsep-ping.8` and
 //! `OUTDIR/completions/{privsep-ping.bash,_privsep-ping,privsep-ping.fish}`.
 
 #![forbid(unsafe_code)]
 
 mod options;
-mod placeholder;
 
 use std::fs;
 use std::io::Write;
@@ -33,7 +35,7 @@ const EXTRA: &str = include_str!("../../docs/privsep-ping.8.extra");
 /// The worker's command line, as users see it: under the launcher's name,
 /// with argv[0], and with a description for every option.
 fn command() -> clap::Command {
-    let cmd = options::describe(placeholder::command())
+    let cmd = options::describe(worker::cli::command())
         .name(NAME)
         .bin_name(NAME)
         .no_binary_name(false)

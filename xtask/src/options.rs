@@ -41,7 +41,8 @@ const OPTIONS: &[(&str, Option<&str>, &str)] = &[
     (
         "j",
         None,
-        "Print one JSON object per line, as iputils ping -j does.",
+        "JSON output: one JSON object per line (each reply, each error, the summary), in \
+         the format of iputils ping -j.",
     ),
     (
         "l",
