@@ -8,6 +8,8 @@
 #   make vm-test VM_CONFIGS=selinux VM_CASES=ping-v4,cw-exec-sh
 #   make vm-test VM_KVM=1                      use KVM (default: TCG; some CI
 #                                              hosts open /dev/kvm but hang)
+#   make vm-test-mutants                       boot broken policies: the right
+#                                              cases must fail (vm-tests/mutants.sh)
 #
 # Results: $(VM_OUT)/<config>.jsonl, console logs next to them. The kernel
 # is fetched with apt-get download into $(VM_OUT)/cache (never committed).
@@ -32,9 +34,9 @@ VM_SELINUX_FC     := $(VM_SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/fi
 
 # Part of `make test`: passes from a clean target/vm-tests (fresh kernel
 # download) in about 1.5 minutes on 2 cores, builds included.
-TEST_TARGETS += vm-test
+TEST_TARGETS += vm-test vm-test-mutants
 
-.PHONY: vm-test vm-test-bins vm-selinux
+.PHONY: vm-test vm-test-bins vm-selinux vm-test-mutants
 
 # The agent and the probe carry the layout too (policy::layout): build them
 # in this layout's target directory, like the launcher and the worker.
@@ -60,3 +62,11 @@ vm-test: deps-test vm-test-bins tomoyo vm-selinux
 	    --selinux-policy $(VM_SELINUX_POLICY) --selinux-fc $(VM_SELINUX_FC) \
 	    --configs "$(VM_CONFIGS)" --cases "$(VM_CASES)" --jobs $(VM_JOBS) \
 	    $(if $(filter 1,$(VM_KVM)),--kvm) --out $(VM_OUT)
+
+# The suite can fail: boots it with a broken SELinux module (the worker may
+# create raw sockets) and a broken TOMOYO policy (the worker may exec a
+# shell) and checks that exactly the guarding cases fail. See vm-tests/mutants.sh.
+vm-test-mutants: deps-test vm-test-bins tomoyo vm-selinux $(SELINUX_DIR)/privsep.fc
+	vm-tests/mutants.sh $(RELEASE)/vm-tests $(RELEASE) $(BUILDDIR) selinux \
+	    $(SELINUX_DIR)/privsep.fc $(VM_SELINUX_PP) $(TOMOYO_OUT) $(VM_OUT)/mutants \
+	    $(VM_OUT)/cache

@@ -22,7 +22,7 @@ use vm_tests::qemu::{Boot, AGENT_PASS};
 use vm_tests::{kernel, VmError};
 
 const USAGE: &str = "usage: vm-tests --bin-dir DIR --agent-dir DIR [--selinux-policy FILE --selinux-fc FILE] \
-[--tomoyo-dir DIR] [--configs a,b] [--cases x,y] [--out DIR] [--kvm] [--bzimage] [--jobs N] [--timeout SECS]";
+[--tomoyo-dir DIR] [--configs a,b] [--cases x,y] [--out DIR] [--cache DIR] [--kvm] [--bzimage] [--jobs N] [--timeout SECS]";
 
 /// Command-line options.
 pub struct Options {
@@ -42,6 +42,8 @@ pub struct Options {
     pub cases: Option<String>,
     /// Output directory (`target/vm-tests`).
     pub out: PathBuf,
+    /// Kernel cache (default `<out>/cache`).
+    pub cache: Option<PathBuf>,
     /// Use KVM.
     pub kvm: bool,
     /// Boot the bzImage instead of the vmlinux.
@@ -63,6 +65,7 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
         configs: configs::CONFIGS.iter().collect(),
         cases: None,
         out: PathBuf::from("target/vm-tests"),
+        cache: None,
         kvm: std::env::var("VM_KVM").is_ok_and(|v| v == "1"),
         bzimage: false,
         jobs: 2,
@@ -78,6 +81,7 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
             "--selinux-fc" => o.selinux_fc = Some(val()?.into()),
             "--tomoyo-dir" => o.tomoyo_dir = Some(val()?.into()),
             "--out" => o.out = val()?.into(),
+            "--cache" => o.cache = Some(val()?.into()),
             "--configs" => {
                 let v = val()?;
                 if !v.is_empty() {
@@ -285,7 +289,7 @@ fn run(o: &Options) -> Result<i32, VmError> {
     std::fs::create_dir_all(&o.out)
         .map_err(VmError::io(format!("creating {}", o.out.display())))?;
     let t = Instant::now();
-    let k = kernel::prepare(&o.out.join("cache"))?;
+    let k = kernel::prepare(&o.cache.clone().unwrap_or_else(|| o.out.join("cache")))?;
     println!(
         "vm-tests: kernel {} ready in {:.1} s",
         k.package,

@@ -1,0 +1,77 @@
+#!/bin/sh
+# Proves the VM suite can fail: boots it with deliberately broken policies and
+# checks that exactly the cases that guard the broken rule fail, and that a
+# control case still passes. Run by `make vm-test-mutants` (mk/vm.mk), which
+# passes the paths below.
+#
+#   vm-tests/mutants.sh VM_TESTS RELEASE BUILDDIR SELINUX_SOURCES_DIR FC VMTEST_PP TOMOYO_DIR OUT CACHE
+#
+# 1. SELinux: the worker's domain may create raw sockets (the module's
+#    neverallow forbids it, so it is merged with expand-check=0, the way a
+#    careless packager could): cw-raw-socket4/6 must fail, ping-v4 must pass.
+# 2. TOMOYO: the worker's domain may execute /usr/bin/sh: cw-exec-sh must
+#    fail, cw-exec-launcher must pass.
+# Exit 0 when every mutant is caught; 1 when one survives; 2 on setup errors.
+set -eu
+
+[ $# -eq 9 ] || { echo "usage: $0 VM_TESTS RELEASE BUILDDIR SELINUX_SRC FC VMTEST_PP TOMOYO_DIR OUT CACHE" >&2; exit 2; }
+vm_tests=$1 release=$2 builddir=$3 se_src=$4 fc=$5 vmtest_pp=$6 tomoyo_dir=$7 out=$8 cache=$9
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$builddir/vm-tests/mutants
+rm -rf "$work" && mkdir -p "$work/selinux" "$work/tomoyo"
+survivors=0
+
+# expect FILE CASE true|false: the case's "pass" in FILE must be as given.
+expect() {
+    if grep -q "\"case\":\"$2\",.*\"pass\":$3" "$1"; then
+        echo "vm-test-mutants: $(basename "$1" .jsonl) $2 pass=$3 (as expected)"
+    else
+        echo "vm-test-mutants: $(basename "$1" .jsonl) $2 is NOT pass=$3: mutant survived or control broke" >&2
+        survivors=$((survivors + 1))
+    fi
+}
+
+# run CONFIG CASES OUTDIR [extra vm-tests args]: exit 1 (cases failed) is what we want.
+run() {
+    config=$1 cases=$2 dir=$3
+    shift 3
+    set +e
+    "$vm_tests" --bin-dir "$release" --agent-dir "$release" --configs "$config" --cases "$cases" --out "$dir" --cache "$cache" "$@" >"$dir.log" 2>&1
+    rc=$?
+    set -e
+    if [ $rc -ne 1 ]; then
+        echo "vm-test-mutants: $config mutant run exited $rc, expected 1 (some cases fail); see $dir.log" >&2
+        tail -5 "$dir.log" >&2
+        survivors=$((survivors + 1))
+    fi
+}
+
+# 1. SELinux mutant.
+cp "$se_src/privsep.te" "$se_src/privsep.if" "$fc" "$work/selinux/"
+echo 'allow privsep_ping_worker_t self:rawip_socket create_socket_perms;' >>"$work/selinux/privsep.te"
+(cd "$work/selinux" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    make -s -f /usr/share/selinux/devel/Makefile NAME=default privsep.pp >/dev/null)
+"$here/scripts/selinux-merge.sh" -s default -e 0 "$work/selinux/root" "$work/selinux/privsep.pp" "$vmtest_pp" >/dev/null
+store=$work/selinux/root/etc/selinux/default
+mkdir -p "$out/selinux"
+run selinux cw-raw-socket4,cw-raw-socket6,ping-v4 "$out/selinux" --tomoyo-dir "$tomoyo_dir" \
+    --selinux-policy "$(ls "$store"/policy/policy.* | head -n1)" --selinux-fc "$store/contexts/files/file_contexts"
+expect "$out/selinux/selinux.jsonl" cw-raw-socket4 false
+expect "$out/selinux/selinux.jsonl" cw-raw-socket6 false
+expect "$out/selinux/selinux.jsonl" ping-v4 true
+
+# 2. TOMOYO mutant.
+cp "$tomoyo_dir"/*.conf "$work/tomoyo/"
+awk -v w="$(grep -m1 '^<kernel> .* .*' "$tomoyo_dir/domain_policy.conf")" \
+    '{ print } $0 == w { print "file execute /usr/bin/sh" }' "$tomoyo_dir/domain_policy.conf" >"$work/tomoyo/domain_policy.conf"
+grep -q '^file execute /usr/bin/sh$' "$work/tomoyo/domain_policy.conf" || { echo "vm-test-mutants: could not mutate the TOMOYO policy" >&2; exit 2; }
+mkdir -p "$out/tomoyo"
+run tomoyo cw-exec-sh,cw-exec-launcher "$out/tomoyo" --tomoyo-dir "$work/tomoyo"
+expect "$out/tomoyo/tomoyo.jsonl" cw-exec-sh false
+expect "$out/tomoyo/tomoyo.jsonl" cw-exec-launcher true
+
+if [ $survivors -ne 0 ]; then
+    echo "vm-test-mutants: $survivors check(s) failed" >&2
+    exit 1
+fi
+echo "vm-test-mutants: every mutant was caught"
