@@ -204,3 +204,51 @@ pub fn extract_vmlinux(image: &[u8]) -> Result<Vec<u8>, VmError> {
     }
     Ok(out.stdout)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal bzImage: boot sector with setup_sects at 0x1f1, "HdrS" at 0x202,
+    /// payload_offset/length at 0x248/0x24c, the payload after the setup sectors.
+    fn image(setup_sects: u8, payload: &[u8]) -> Vec<u8> {
+        let start = (setup_sects as usize + 1) * 512;
+        let mut img = vec![0u8; start + 16 + payload.len()];
+        img[0x1f1] = setup_sects;
+        img[0x202..0x206].copy_from_slice(b"HdrS");
+        img[0x248..0x24c].copy_from_slice(&16u32.to_le_bytes());
+        img[0x24c..0x250].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+        img[start + 16..].copy_from_slice(payload);
+        img
+    }
+
+    #[test]
+    fn payload_is_found_by_the_boot_header() {
+        let xz = b"\xfd7zXZ\0rest-of-stream";
+        assert_eq!(payload(&image(3, xz)).unwrap(), xz);
+    }
+
+    #[test]
+    fn other_compressions_and_garbage_are_infrastructure_failures() {
+        let gz = b"\x1f\x8b\x08rest";
+        assert!(matches!(payload(&image(3, gz)), Err(VmError::Infra(_))));
+        assert!(matches!(payload(b"not a kernel"), Err(VmError::Infra(_))));
+        let mut short = image(3, b"\xfd7zXZ\0");
+        short.truncate(short.len() - 2);
+        assert!(matches!(payload(&short), Err(VmError::Infra(_))));
+    }
+
+    #[test]
+    fn xz_round_trip_yields_the_elf() {
+        let elf = b"\x7fELF and the rest of a kernel".repeat(100);
+        let mut child = Command::new("xz")
+            .args(["-c", "--check=crc32"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("xz (package xz-utils) is needed");
+        child.stdin.take().unwrap().write_all(&elf).unwrap();
+        let xz = child.wait_with_output().unwrap().stdout;
+        assert_eq!(extract_vmlinux(&image(4, &xz)).unwrap(), elf);
+    }
+}

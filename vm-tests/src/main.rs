@@ -55,7 +55,7 @@ pub struct Options {
 }
 
 fn parse(args: Vec<String>) -> Result<Options, VmError> {
-    let usage = |m: String| VmError::Usage(format!("{m}\n{USAGE}"));
+    let usage = |m: String| VmError::Usage(format!("{m} (see vm-tests --help)"));
     let mut o = Options {
         bin_dir: PathBuf::new(),
         agent_dir: PathBuf::new(),
