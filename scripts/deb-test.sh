@@ -125,6 +125,27 @@ else
     fail "unprivileged privsep-ping -c 1 127.0.0.1 (exit $rc)"
 fi
 
+# --- the setuid fallback ------------------------------------------------------
+# Where the file system keeps no extended attributes setcap fails, and the
+# postinst must make the launcher setuid root instead. Simulated by running
+# the installed postinst again, without the capability and with a setcap that
+# fails; then the real postinst must restore the capability mode.
+postinst=/var/lib/dpkg/info/privsep-ping.postinst
+mkdir -p "$tmp/nosetcap"
+printf '#!/bin/sh\necho "setcap: Operation not supported" >&2\nexit 1\n' >"$tmp/nosetcap/setcap"
+chmod 0755 "$tmp/nosetcap/setcap"
+setcap -r "$LAUNCHER" 2>/dev/null || true
+check "postinst with a failing setcap makes the launcher 4755 root:root" \
+    sh -c "PATH='$tmp/nosetcap':\$PATH sh $postinst configure && test \"\$(stat -c '%a %U:%G' $LAUNCHER)\" = '4755 root:root'"
+if asuser "$LAUNCHER" -c 1 127.0.0.1 >"$tmp/ping" 2>&1 && grep -q ' 1 received' "$tmp/ping"; then
+    pass "unprivileged ping through the setuid-root launcher"
+else
+    fail "unprivileged ping through the setuid-root launcher"
+    sed 's/^/     | /' "$tmp/ping"
+fi
+check "postinst with setcap restores cap_net_raw=p and 755" \
+    sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q 'cap_net_raw[=+]p\$' && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
+
 # --- purge, and nothing left behind ------------------------------------------
 # shellcheck disable=SC2086
 check "purge" apt-get purge $apt_opts -y -q $PKGS
