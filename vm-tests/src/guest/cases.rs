@@ -71,6 +71,7 @@ pub const CASES: &[Case] = &[
     Case { id: "user-getfd-worker", applies: all, expect: "the user cannot take the worker's socket with pidfd_getfd", run: user_getfd_worker },
     Case { id: "cl-exec-twin", applies: with_lsm, expect: "compromised launcher: a second copy of the worker under another name is not executable (the rule names the path/label, not the content)", run: cl_exec_twin },
     Case { id: "cl-exec-twin-labelled", applies: with_lsm, expect: "compromised launcher: a copy of the worker under another name WITH the worker's label: SELinux allows it (the label is the identity), TOMOYO denies it (the path is)", run: cl_exec_twin_labelled },
+    Case { id: "worker-direct", applies: all, expect: "the user runs the worker without the launcher: it refuses (exit 2) or, under SELinux, cannot even be executed; no ping", run: worker_direct },
 ];
 
 /// What a run as the user produced.
@@ -861,6 +862,32 @@ fn worker_mislabeled(env: &Env) -> Verdict {
             );
             v.evidence = r.evidence();
             v.log_must_contain = vec![format!("avc:  denied&&:{LAUNCHER_T}:&&bin_t")];
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+fn worker_direct(env: &Env) -> Verdict {
+    let mut v = Verdict {
+        expect: if env.selinux() {
+            "exec denied (EACCES, vmtest-sh exit 127): user_t has no transition to the worker's domain".into()
+        } else {
+            "the worker refuses to run without the launcher's handoff: exit 2, no PING".into()
+        },
+        ..Default::default()
+    };
+    match as_user(env, &["run", WORKER_PATH, "-n", "-c", "1", "127.0.0.1"]) {
+        Ok(r) => {
+            let no_ping = !r.out.contains("PING") && !r.out.contains("received");
+            v.pass = no_ping
+                && if env.selinux() {
+                    r.exit == Exit::Code(127) && r.out.contains("Permission denied")
+                } else {
+                    r.exit == Exit::Code(2)
+                };
+            v.outcome = format!("{}{}", r.exit, if no_ping { "" } else { ", IT PINGED" });
+            v.evidence = r.evidence();
         }
         Err(e) => v.outcome = e,
     }
