@@ -23,13 +23,19 @@ pub enum LaunchError {
     /// Neither raw socket could be opened.
     NoSocket { v4: io::Error, v6: io::Error },
     /// A privilege drop step failed: we refuse to continue.
-    Drop { step: &'static str, source: io::Error },
+    Drop {
+        step: &'static str,
+        source: io::Error,
+    },
     /// After the drop, the process still holds something it should not.
     SelfCheck(String),
     /// The worker binary is not one we are willing to hand a raw socket to.
     UnsafeWorker { path: &'static str, reason: String },
     /// The exec itself failed.
-    Exec { path: &'static str, source: io::Error },
+    Exec {
+        path: &'static str,
+        source: io::Error,
+    },
 }
 
 impl fmt::Display for LaunchError {
@@ -37,7 +43,8 @@ impl fmt::Display for LaunchError {
         match self {
             LaunchError::Fds(e) => write!(f, "cannot set up standard descriptors: {e}"),
             LaunchError::NoSocket { v4, v6 } => {
-                let denied = |e: &io::Error| matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES));
+                let denied =
+                    |e: &io::Error| matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES));
                 if denied(v4) && denied(v6) {
                     write!(
                         f,
@@ -49,17 +56,24 @@ impl fmt::Display for LaunchError {
                     write!(f, "cannot open raw ICMP sockets: IPv4: {v4}; IPv6: {v6}")
                 }
             }
-            LaunchError::Drop { step, source } => write!(f, "cannot drop privileges ({step}): {source}"),
+            LaunchError::Drop { step, source } => {
+                write!(f, "cannot drop privileges ({step}): {source}")
+            }
             LaunchError::SelfCheck(what) => write!(f, "refusing to run: {what}"),
-            LaunchError::UnsafeWorker { path, reason } => write!(f, "refusing to run worker {path}: {reason}"),
-            LaunchError::Exec { path, source } => write!(f, "cannot execute worker {path}: {source}"),
+            LaunchError::UnsafeWorker { path, reason } => {
+                write!(f, "refusing to run worker {path}: {reason}")
+            }
+            LaunchError::Exec { path, source } => {
+                write!(f, "cannot execute worker {path}: {source}")
+            }
         }
     }
 }
 
 /// The privileged operations, one method per step of the sequence.
 pub trait Privileges {
-    /// Step 1: open `/dev/null` on any of fds 0–2 that is closed, close every fd above 2.
+    /// Step 1: become non-dumpable, open `/dev/null` on any of fds 0–2 that is closed, close
+    /// every fd above 2.
     fn sanitize_fds(&mut self) -> io::Result<()>;
     /// Step 1 (cont.): the worker must be a root-owned regular file that no one else can write.
     fn check_worker(&mut self, path: &'static str) -> Result<(), String>;
@@ -81,7 +95,12 @@ pub trait Privileges {
     /// Step 4 (cont.): refuse to exec if anything privileged is left.
     fn verify_dropped(&mut self) -> Result<(), String>;
     /// Step 5: exec; returns only on failure.
-    fn exec(&mut self, path: &'static str, argv: Vec<OsString>, env: Vec<(OsString, OsString)>) -> io::Error;
+    fn exec(
+        &mut self,
+        path: &'static str,
+        argv: Vec<OsString>,
+        env: Vec<(OsString, OsString)>,
+    ) -> io::Error;
     /// Our pid (kept across exec; goes into `LISTEN_PID`).
     fn pid(&self) -> u32;
 }
@@ -90,7 +109,12 @@ pub trait Privileges {
 pub struct System;
 
 fn all_caps_sets() -> [CapSet; 4] {
-    [CapSet::Ambient, CapSet::Inheritable, CapSet::Permitted, CapSet::Effective]
+    [
+        CapSet::Ambient,
+        CapSet::Inheritable,
+        CapSet::Permitted,
+        CapSet::Effective,
+    ]
 }
 
 fn to_io(e: caps::errors::CapsError) -> io::Error {
@@ -99,12 +123,18 @@ fn to_io(e: caps::errors::CapsError) -> io::Error {
 
 impl Privileges for System {
     fn sanitize_fds(&mut self) -> io::Result<()> {
+        // A file-capability exec does not always make the process
+        // non-dumpable (seen on 6.18): without this the caller could list
+        // /proc/PID/fd while the raw sockets are open here.
+        sys::set_not_dumpable()?;
         for fd in 0..=2 {
             if !sys::fd_is_open(fd) {
                 // open() returns the lowest free descriptor: exactly `fd`.
                 let got = sys::open_dev_null()?;
                 if got != fd {
-                    return Err(io::Error::other(format!("/dev/null opened at fd {got}, not {fd}")));
+                    return Err(io::Error::other(format!(
+                        "/dev/null opened at fd {got}, not {fd}"
+                    )));
                 }
             }
         }
@@ -120,10 +150,16 @@ impl Privileges for System {
             return Err(format!("owned by uid {}, not root", meta.uid()));
         }
         if meta.mode() & 0o022 != 0 {
-            return Err(format!("mode {:04o} is writable by group or others", meta.mode() & 0o7777));
+            return Err(format!(
+                "mode {:04o} is writable by group or others",
+                meta.mode() & 0o7777
+            ));
         }
         if meta.mode() & 0o6000 != 0 {
-            return Err(format!("mode {:04o} is setuid or setgid", meta.mode() & 0o7777));
+            return Err(format!(
+                "mode {:04o} is setuid or setgid",
+                meta.mode() & 0o7777
+            ));
         }
         // Whoever can write a directory on the way can swap the worker for
         // any root-owned program and receive the raw sockets in it: every
@@ -134,18 +170,26 @@ impl Privileges for System {
         for dir in named.chain(resolved.ancestors().skip(1)) {
             let d = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             if d.uid() != 0 {
-                return Err(format!("directory {} is owned by uid {}, not root", dir.display(), d.uid()));
+                return Err(format!(
+                    "directory {} is owned by uid {}, not root",
+                    dir.display(),
+                    d.uid()
+                ));
             }
             if d.mode() & 0o022 != 0 && d.mode() & 0o1000 == 0 {
                 let mode = d.mode() & 0o7777;
-                return Err(format!("directory {} (mode {mode:04o}) is writable by group or others", dir.display()));
+                return Err(format!(
+                    "directory {} (mode {mode:04o}) is writable by group or others",
+                    dir.display()
+                ));
             }
         }
         Ok(())
     }
 
     fn open_raw_socket(&mut self, kind: SocketKind) -> io::Result<RawFd> {
-        let permitted = caps::has_cap(None, CapSet::Permitted, Capability::CAP_NET_RAW).map_err(to_io)?;
+        let permitted =
+            caps::has_cap(None, CapSet::Permitted, Capability::CAP_NET_RAW).map_err(to_io)?;
         if permitted {
             caps::raise(None, CapSet::Effective, Capability::CAP_NET_RAW).map_err(to_io)?;
         }
@@ -200,7 +244,9 @@ impl Privileges for System {
         let (ruid, euid, suid) = sys::getresuid();
         let (rgid, egid, sgid) = sys::getresgid();
         if ruid != euid || ruid != suid || rgid != egid || rgid != sgid {
-            return Err(format!("ids not dropped: uid {ruid}/{euid}/{suid} gid {rgid}/{egid}/{sgid}"));
+            return Err(format!(
+                "ids not dropped: uid {ruid}/{euid}/{suid} gid {rgid}/{egid}/{sgid}"
+            ));
         }
         if !sys::no_new_privs().map_err(|e| e.to_string())? {
             return Err("no_new_privs is not set".into());
@@ -208,12 +254,22 @@ impl Privileges for System {
         Ok(())
     }
 
-    fn exec(&mut self, path: &'static str, argv: Vec<OsString>, env: Vec<(OsString, OsString)>) -> io::Error {
+    fn exec(
+        &mut self,
+        path: &'static str,
+        argv: Vec<OsString>,
+        env: Vec<(OsString, OsString)>,
+    ) -> io::Error {
         use std::os::unix::ffi::OsStrExt;
-        let cstr = |bytes: &[u8]| CString::new(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL));
+        let cstr = |bytes: &[u8]| {
+            CString::new(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+        };
         let build = || -> io::Result<(CString, Vec<CString>, Vec<CString>)> {
             let path = cstr(path.as_bytes())?;
-            let argv = argv.iter().map(|a| cstr(a.as_bytes())).collect::<io::Result<_>>()?;
+            let argv = argv
+                .iter()
+                .map(|a| cstr(a.as_bytes()))
+                .collect::<io::Result<_>>()?;
             let envp = env
                 .iter()
                 .map(|(k, v)| cstr(&[k.as_bytes(), b"=", v.as_bytes()].concat()))

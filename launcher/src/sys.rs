@@ -30,7 +30,14 @@ pub fn open_dev_null() -> io::Result<RawFd> {
 /// Closes every descriptor from `first` up.
 pub fn close_from(first: RawFd) -> io::Result<()> {
     // SAFETY: close_range takes plain integers and touches no memory of ours.
-    let ret = unsafe { libc::syscall(libc::SYS_close_range, first as libc::c_uint, libc::c_uint::MAX, 0) };
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            0,
+        )
+    };
     if ret == 0 {
         return Ok(());
     }
@@ -39,7 +46,10 @@ pub fn close_from(first: RawFd) -> io::Result<()> {
         return Err(err);
     }
     // Kernels before 5.9: close one by one up to the soft limit.
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `lim` is a valid, writable rlimit.
     cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) })?;
     for fd in first..(lim.rlim_cur.min(1 << 20) as RawFd) {
@@ -84,7 +94,6 @@ pub fn getresgid() -> (u32, u32, u32) {
     (r, e, s)
 }
 
-
 /// Replaces the supplementary groups with `gid` alone.
 pub fn setgroups_to(gid: u32) -> io::Result<()> {
     let list = [gid];
@@ -102,6 +111,12 @@ pub fn setresgid(gid: u32) -> io::Result<()> {
 pub fn setresuid(uid: u32) -> io::Result<()> {
     // SAFETY: plain integer arguments.
     cvt(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
+}
+
+/// `prctl(PR_SET_DUMPABLE, 0)`: no ptrace, no /proc/PID/fd for the caller.
+pub fn set_not_dumpable() -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) }).map(drop)
 }
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
