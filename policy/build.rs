@@ -14,9 +14,12 @@ fn main() {
     }
     let prefix = env::var("PRIVSEP_PREFIX").unwrap_or_else(|_| "/usr/local".into());
     let bindir = env::var("PRIVSEP_BINDIR").unwrap_or_else(|_| format!("{prefix}/bin"));
-    let libexecdir =
-        env::var("PRIVSEP_LIBEXECDIR").unwrap_or_else(|_| format!("{prefix}/libexec"));
-    for (name, value) in [("PREFIX", &prefix), ("BINDIR", &bindir), ("LIBEXECDIR", &libexecdir)] {
+    let libexecdir = env::var("PRIVSEP_LIBEXECDIR").unwrap_or_else(|_| format!("{prefix}/libexec"));
+    for (name, value) in [
+        ("PREFIX", &prefix),
+        ("BINDIR", &bindir),
+        ("LIBEXECDIR", &libexecdir),
+    ] {
         if !value.starts_with('/') || value.contains("//") || value.contains(['\n', '"', '\\']) {
             panic!("{name}={value:?} must be a clean absolute path");
         }

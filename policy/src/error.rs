@@ -13,10 +13,17 @@ pub enum PolicyError {
     NoHandoff { reason: String },
     /// A handed-over descriptor is not the socket its name promises.
     #[error("handed-over fd {fd} ({name}) is not a raw {name} socket: {reason}")]
-    BadSocket { fd: i32, name: &'static str, reason: String },
+    BadSocket {
+        fd: i32,
+        name: &'static str,
+        reason: String,
+    },
     /// A system call failed.
     #[error("{call}: {source}")]
-    Sys { call: &'static str, source: io::Error },
+    Sys {
+        call: &'static str,
+        source: io::Error,
+    },
     /// A policy template references a variable the layout does not define.
     #[error("template {template}: unknown variable @{var}@")]
     Template { template: String, var: String },

@@ -90,7 +90,9 @@ pub fn encode(opened: &[SocketKind], pid: u32) -> [(&'static str, String); 3] {
 }
 
 fn no_handoff(reason: impl Into<String>) -> PolicyError {
-    PolicyError::NoHandoff { reason: reason.into() }
+    PolicyError::NoHandoff {
+        reason: reason.into(),
+    }
 }
 
 /// Parses the three variables (as looked up by `var`) into the list of
@@ -108,7 +110,9 @@ pub fn decode(
         _ => return Err(no_handoff(format!("{VAR_FDS}={fds:?} is not 1 or 2"))),
     };
     if pid.parse::<u32>().ok() != Some(own_pid) || pid.starts_with('+') {
-        return Err(no_handoff(format!("{VAR_PID}={pid:?} is not this process ({own_pid})")));
+        return Err(no_handoff(format!(
+            "{VAR_PID}={pid:?} is not this process ({own_pid})"
+        )));
     }
     let kinds: Vec<SocketKind> = names
         .split(':')
@@ -124,12 +128,18 @@ pub fn decode(
         )));
     }
     if count == 2 && kinds[0] == kinds[1] {
-        return Err(no_handoff(format!("{VAR_NAMES} names {:?} twice", kinds[0].name())));
+        return Err(no_handoff(format!(
+            "{VAR_NAMES} names {:?} twice",
+            kinds[0].name()
+        )));
     }
     Ok(kinds
         .into_iter()
         .enumerate()
-        .map(|(i, kind)| HandedSocket { fd: FIRST_FD + i as RawFd, kind })
+        .map(|(i, kind)| HandedSocket {
+            fd: FIRST_FD + i as RawFd,
+            kind,
+        })
         .collect())
 }
 
@@ -137,9 +147,14 @@ pub fn decode(
 /// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`) and marks it close-on-exec.
 pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
     for s in sockets {
-        let bad = |reason: String| PolicyError::BadSocket { fd: s.fd, name: s.kind.name(), reason };
+        let bad = |reason: String| PolicyError::BadSocket {
+            fd: s.fd,
+            name: s.kind.name(),
+            reason,
+        };
         let get = |opt, what: &str| {
-            sys::getsockopt_int(s.fd, libc::SOL_SOCKET, opt).map_err(|e| bad(format!("{what}: {e}")))
+            sys::getsockopt_int(s.fd, libc::SOL_SOCKET, opt)
+                .map_err(|e| bad(format!("{what}: {e}")))
         };
         let domain = get(libc::SO_DOMAIN, "SO_DOMAIN")?;
         let ty = get(libc::SO_TYPE, "SO_TYPE")?;
@@ -188,12 +203,17 @@ pub const ENV_MAX_VALUE: usize = 256;
 /// Whether `name=value` may reach the worker: the name is allowlisted and the
 /// value cannot point glibc at a file of the caller's choosing.
 pub fn env_allowed(name: &OsStr, value: &OsStr) -> bool {
-    let Some(name) = name.to_str() else { return false };
+    let Some(name) = name.to_str() else {
+        return false;
+    };
     if !ENV_ALLOWLIST.contains(&name) {
         return false;
     }
     let v = value.as_bytes();
-    if v.len() > ENV_MAX_VALUE || v.iter().any(|b| b.is_ascii_control()) || v.windows(2).any(|w| w == b"..") {
+    if v.len() > ENV_MAX_VALUE
+        || v.iter().any(|b| b.is_ascii_control())
+        || v.windows(2).any(|w| w == b"..")
+    {
         return false;
     }
     match name {
@@ -214,8 +234,10 @@ pub fn rebuild_env(
     opened: &[SocketKind],
     pid: u32,
 ) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> =
-        vars.into_iter().filter(|(n, v)| env_allowed(n, v)).collect();
+    let mut env: Vec<(OsString, OsString)> = vars
+        .into_iter()
+        .filter(|(n, v)| env_allowed(n, v))
+        .collect();
     for (name, value) in encode(opened, pid) {
         env.push((name.into(), value.into()));
     }
@@ -228,14 +250,20 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(vars: &[(&'static str, String)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
     #[test]
     fn round_trip_both_and_each() {
-        for opened in [&[SocketKind::Icmp4, SocketKind::Icmp6][..], &[SocketKind::Icmp4], &[SocketKind::Icmp6]] {
+        for opened in [
+            &[SocketKind::Icmp4, SocketKind::Icmp6][..],
+            &[SocketKind::Icmp4],
+            &[SocketKind::Icmp6],
+        ] {
             let vars = encode(opened, 4242);
             let got = decode(lookup(&vars), 4242).unwrap();
             assert_eq!(got.len(), opened.len());
@@ -272,7 +300,11 @@ mod tests {
             ("-1", "icmp4"),
             ("99999999999999999999", "icmp4"),
         ] {
-            let vars = [(VAR_FDS, fds.to_string()), (VAR_PID, "10".to_string()), (VAR_NAMES, names.to_string())];
+            let vars = [
+                (VAR_FDS, fds.to_string()),
+                (VAR_PID, "10".to_string()),
+                (VAR_NAMES, names.to_string()),
+            ];
             assert!(decode(lookup(&vars), 10).is_err(), "{fds} {names}");
         }
     }
@@ -282,11 +314,23 @@ mod tests {
         use std::os::fd::AsRawFd;
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let fd = udp.as_raw_fd();
-        let err = validate(&[HandedSocket { fd, kind: SocketKind::Icmp4 }]).unwrap_err();
+        let err = validate(&[HandedSocket {
+            fd,
+            kind: SocketKind::Icmp4,
+        }])
+        .unwrap_err();
         assert!(matches!(err, PolicyError::BadSocket { .. }), "{err}");
         let file = std::fs::File::open("/dev/null").unwrap();
-        assert!(validate(&[HandedSocket { fd: file.as_raw_fd(), kind: SocketKind::Icmp6 }]).is_err());
-        assert!(validate(&[HandedSocket { fd: 999_999, kind: SocketKind::Icmp4 }]).is_err());
+        assert!(validate(&[HandedSocket {
+            fd: file.as_raw_fd(),
+            kind: SocketKind::Icmp6
+        }])
+        .is_err());
+        assert!(validate(&[HandedSocket {
+            fd: 999_999,
+            kind: SocketKind::Icmp4
+        }])
+        .is_err());
     }
 
     #[test]
@@ -309,12 +353,25 @@ mod tests {
         .map(|(k, v)| (OsString::from(k), OsString::from(v)))
         .collect();
         let env = rebuild_env(input, &[SocketKind::Icmp4], 5);
-        let names: Vec<_> = env.iter().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect();
+        let names: Vec<_> = env
+            .iter()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect();
         assert_eq!(
             names,
-            ["LANG=C.UTF-8", "TZ=Europe/Berlin", "TERM=xterm", "LISTEN_FDS=1", "LISTEN_PID=5", "LISTEN_FDNAMES=icmp4"]
+            [
+                "LANG=C.UTF-8",
+                "TZ=Europe/Berlin",
+                "TERM=xterm",
+                "LISTEN_FDS=1",
+                "LISTEN_PID=5",
+                "LISTEN_FDNAMES=icmp4"
+            ]
         );
         assert!(!env_allowed(OsStr::new("TZ"), OsStr::new(":/etc/shadow")));
-        assert!(!env_allowed(OsStr::new("TERM"), OsStr::new(&"x".repeat(ENV_MAX_VALUE + 1))));
+        assert!(!env_allowed(
+            OsStr::new("TERM"),
+            OsStr::new(&"x".repeat(ENV_MAX_VALUE + 1))
+        ));
     }
 }

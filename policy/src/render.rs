@@ -78,11 +78,16 @@ pub fn render(name: &str, template: &str, flavor: Flavor) -> Result<String, Poli
         let end = after.find('@');
         let candidate = end.map(|e| &after[..e]);
         match candidate {
-            Some(var) if !var.is_empty() && var.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') => {
-                let (_, value) = vars.iter().find(|(n, _)| *n == var).ok_or_else(|| PolicyError::Template {
-                    template: name.to_string(),
-                    var: var.to_string(),
-                })?;
+            Some(var)
+                if !var.is_empty() && var.bytes().all(|b| b.is_ascii_uppercase() || b == b'_') =>
+            {
+                let (_, value) =
+                    vars.iter()
+                        .find(|(n, _)| *n == var)
+                        .ok_or_else(|| PolicyError::Template {
+                            template: name.to_string(),
+                            var: var.to_string(),
+                        })?;
                 out.push_str(&flavor.escape(value));
                 rest = &after[var.len() + 1..];
             }
@@ -102,20 +107,38 @@ mod tests {
 
     #[test]
     fn substitutes_layout_paths() {
-        let out = render("t", "exec @WORKER_PATH@ from @LAUNCHER_PATH@\n", Flavor::Plain).unwrap();
-        assert_eq!(out, format!("exec {} from {}\n", layout::WORKER_PATH, layout::LAUNCHER_PATH));
+        let out = render(
+            "t",
+            "exec @WORKER_PATH@ from @LAUNCHER_PATH@\n",
+            Flavor::Plain,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "exec {} from {}\n",
+                layout::WORKER_PATH,
+                layout::LAUNCHER_PATH
+            )
+        );
     }
 
     #[test]
     fn unknown_variable_is_an_error_and_lone_ats_stay() {
         assert!(render("t", "@NOPE@", Flavor::Plain).is_err());
-        assert_eq!(render("t", "user@host a@b", Flavor::Plain).unwrap(), "user@host a@b");
+        assert_eq!(
+            render("t", "user@host a@b", Flavor::Plain).unwrap(),
+            "user@host a@b"
+        );
     }
 
     #[test]
     fn escapes_per_flavor() {
         assert_eq!(Flavor::SelinuxFc.escape("/opt/a.b+c"), "/opt/a\\.b\\+c");
-        assert_eq!(Flavor::Tomoyo.escape("/opt/my dir\\x"), "/opt/my\\040dir\\\\x");
+        assert_eq!(
+            Flavor::Tomoyo.escape("/opt/my dir\\x"),
+            "/opt/my\\040dir\\\\x"
+        );
         assert_eq!(Flavor::Plain.escape("/a b"), "/a b");
     }
 }
