@@ -5,9 +5,9 @@
 //! (a probe at the worker's path, a relabelled worker…) freely: PID 1
 //! reinstalls the stock launcher and worker after every case.
 //!
-//! To add a case: write a `fn(&Env) -> Verdict` (usually a one-line call of
-//! [`probe_case`] or [`user_case`] with the expectation per configuration)
-//! and add a row to [`CASES`].
+//! To add a case: write a `fn(&Env) -> Verdict` (usually a call of [`cw`]
+//! with the expectation per configuration from [`cw_expect`], or
+//! [`as_user`] followed by [`judge`]) and add a row to [`CASES`].
 
 #![forbid(unsafe_code)]
 
@@ -55,7 +55,7 @@ pub const CASES: &[Case] = &[
     Case { id: "nnp-transition", applies: all, expect: "the worker runs with no_new_privs set, in its own domain (nnp_transition)", run: nnp_transition },
     Case { id: "cw-raw-socket4", applies: all, expect: "compromised worker: socket(AF_INET, SOCK_RAW) denied", run: cw_raw_socket4 },
     Case { id: "cw-raw-socket6", applies: all, expect: "compromised worker: socket(AF_INET6, SOCK_RAW) denied", run: cw_raw_socket6 },
-    Case { id: "cw-exec-sh", applies: all, expect: "compromised worker: execve(/bin/sh) denied", run: cw_exec_sh },
+    Case { id: "cw-exec-sh", applies: all, expect: "compromised worker: execve of the shell (/usr/bin/sh, where /bin/sh leads) denied", run: cw_exec_sh },
     Case { id: "cw-exec-launcher", applies: all, expect: "compromised worker: execve of the launcher (to regain the capability) denied", run: cw_exec_launcher },
     Case { id: "cw-hdrincl", applies: all, expect: "compromised worker: setsockopt(IP_HDRINCL) on the inherited socket", run: cw_hdrincl },
     Case { id: "cw-ptrace", applies: all, expect: "compromised worker: ptrace(PTRACE_ATTACH) of its parent denied", run: cw_ptrace },
@@ -245,7 +245,7 @@ fn avc_exec(domain: &str) -> Vec<String> {
 }
 
 /// Judges a run against an expectation.
-fn judge(expect: Expect, run: Result<UserRun, String>) -> Verdict {
+pub fn judge(expect: Expect, run: Result<UserRun, String>) -> Verdict {
     let mut v = Verdict {
         expect: expect.describe(),
         ..Default::default()
@@ -335,7 +335,7 @@ fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
 }
 
 /// A compromised-worker attempt: in `none` the probe first applies the worker's own sandbox.
-fn cw(env: &Env, op: &[&str], expect: Expect) -> Verdict {
+pub fn cw(env: &Env, op: &[&str], expect: Expect) -> Verdict {
     let mut args = Vec::new();
     if !env.selinux() && !env.tomoyo() {
         args.push("--sandbox");
@@ -529,7 +529,7 @@ fn nnp_transition(env: &Env) -> Verdict {
 }
 
 /// The expectation for a compromised-worker attempt in this configuration.
-fn cw_expect(env: &Env, selinux: Expect, tomoyo: Expect) -> Expect {
+pub fn cw_expect(env: &Env, selinux: Expect, tomoyo: Expect) -> Expect {
     if env.selinux() {
         selinux
     } else if env.tomoyo() {
