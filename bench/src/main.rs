@@ -607,7 +607,7 @@ fn rows(r: &Json, c: &Counts) -> Vec<Row> {
         Some(Goal::AtMost(1.0)),
     ));
     rows.push(row(
-        "privileged syscalls (to worker exec | caps gone)".into(),
+        "privileged syscalls (to worker exec / caps gone)".into(),
         r.num("privileged_syscalls/privsep/while_privileged/syscalls"),
         r.num("privileged_syscalls/iputils/while_privileged/syscalls"),
         0,

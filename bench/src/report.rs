@@ -267,7 +267,7 @@ pub fn table(rows: &[Row]) -> String {
         .iter()
         .map(|r| {
             [
-                r.label.clone(),
+                r.label.replace('|', "\\|"),
                 cell(r.privsep, r.decimals),
                 cell(r.iputils, r.decimals),
                 cell(r.ratio(), 2),
