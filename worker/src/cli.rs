@@ -8,7 +8,15 @@
 //! usage error exits 2 (iputils exits 1 for out-of-range numbers and a
 //! missing destination); an unknown option is one line, without the usage
 //! text after it (house rule: bad input is one clear line); `-s` above the
-//! protocol's maximum is refused (upstream iputils does, 20221126 did not).
+//! protocol's maximum is refused (upstream iputils does, 20221126 did not);
+//! a numeric option value containing a control character is invalid
+//! (iputils' `strtol`/`strtod` skip leading `\t\n\v\f\r`, so it would run
+//! `-i $'\r0.5'`; such an argument is taken for what it almost surely is,
+//! an attempt to smuggle a control character, and refused).
+//!
+//! Every message that echoes the command line passes it through
+//! [`printable`]: one line of printable text, control characters escaped
+//! (`invalid argument: '\n'`), iputils' wording otherwise.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +26,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
 use crate::icmp::Family;
+use crate::output::printable;
 use crate::WorkerError;
 
 /// iputils' `MIN_USER_INTERVAL_MS`: the shortest interval a non-root user gets.
@@ -198,13 +207,16 @@ fn clap_message(e: &clap::Error) -> String {
             Some(c) if UNSUPPORTED.contains(c) => {
                 format!("invalid option -- '{c}' (not supported by privsep-ping)")
             }
-            Some(c) => format!("invalid option -- '{c}'"),
-            None => format!("unrecognized option '{arg}'"),
+            Some(c) => format!(
+                "invalid option -- '{}'",
+                printable(c.encode_utf8(&mut [0; 4]))
+            ),
+            None => format!("unrecognized option '{}'", printable(&arg)),
         },
         ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
             match short {
                 Some(c) => format!("option requires an argument -- '{c}'"),
-                None => format!("usage error: {arg}"),
+                None => format!("usage error: {}", printable(&arg)),
             }
         }
         ErrorKind::InvalidUtf8 => "usage error: arguments must be valid UTF-8".into(),
@@ -234,9 +246,21 @@ fn strtol(s: &str) -> Result<i64, bool> {
     i64::try_from(v).map_err(|_| true)
 }
 
+/// Whether an option value carries a control character (refused, see the
+/// module documentation).
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
 /// iputils' `strtol_or_err(optarg, "invalid argument", min, max)`.
 fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, String> {
-    match strtol(s) {
+    let parsed = if has_control(s) {
+        Err(false)
+    } else {
+        strtol(s)
+    };
+    let s = printable(s);
+    match parsed {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         Ok(_) => Err(format!(
             "invalid argument: '{s}': out of range: {min} <= value <= {max}"
@@ -310,19 +334,25 @@ fn strtod(s: &str) -> (f64, &str, bool) {
 /// iputils' `ping_strtod`: garbage after the number is a warning (for
 /// now, says upstream), a non-finite value an error.
 fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, String> {
-    if s.is_empty() {
-        return Err(format!("{what}: {s}"));
+    if s.is_empty() || has_control(s) {
+        return Err(format!("{what}: {}", printable(s)));
     }
     let (v, rest, erange) = strtod(s);
     let no_number = rest.len() == s.len();
     if erange || no_number || !rest.is_empty() {
-        warnings.push(format!("option argument contains garbage: {rest}"));
+        warnings.push(format!(
+            "option argument contains garbage: {}",
+            printable(rest)
+        ));
         warnings.push("this will become fatal error in the future".into());
     }
     if v == 0.0 || v.is_normal() {
         Ok(v)
     } else {
-        Err(format!("{what}: {s}: Numerical result out of range"))
+        Err(format!(
+            "{what}: {}: Numerical result out of range",
+            printable(s)
+        ))
     }
 }
 
@@ -331,7 +361,7 @@ fn parse_pattern(s: &str) -> Result<Vec<u8>, String> {
     if let Some(bad) = s.find(|c: char| !c.is_ascii_hexdigit()) {
         return Err(format!(
             "patterns must be specified as hex digits: {}",
-            &s[bad..]
+            printable(&s[bad..])
         ));
     }
     Ok(s.as_bytes()
@@ -395,7 +425,7 @@ fn parse_inner(
             'i' => {
                 let secs = ping_strtod(v, "bad timing interval", warnings)?;
                 if secs < 0.0 || secs > (INT_MAX as f64) / 1000.0 {
-                    return Err(format!("bad timing interval: {v}"));
+                    return Err(format!("bad timing interval: {}", printable(v)));
                 }
                 o.interval_ms = (secs * 1000.0) as i64;
                 o.interval_set = true;
@@ -419,7 +449,7 @@ fn parse_inner(
             'W' => {
                 let secs = ping_strtod(v, "bad linger time", warnings)?;
                 if secs < 0.0 || secs > (INT_MAX as f64) / 1000.0 {
-                    return Err(format!("bad linger time: {v}"));
+                    return Err(format!("bad linger time: {}", printable(v)));
                 }
                 o.linger_ms = (secs * 1000.0) as i64;
             }
@@ -598,6 +628,63 @@ mod tests {
         assert!(interval_error(&o, false).is_some());
         let out = run(&["-i", "0.5s", "x"]);
         assert_eq!(out.warnings[0], "option argument contains garbage: s");
+        assert!(matches!(
+            out.result,
+            Ok(Parsed::Run(Options {
+                interval_ms: 500,
+                ..
+            }))
+        ));
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_never_echoed_raw() {
+        // fuzz/regressions/cli/l-value-with-newline: argv "-l\n".
+        assert_eq!(err(&["-l\n"]), "invalid argument: '\\n'");
+        assert_eq!(err(&["-l", "\n", "x"]), "invalid argument: '\\n'");
+        assert_eq!(
+            err(&["-c\u{1b}[2J7", "x"]),
+            "invalid argument: '\\u{1b}[2J7'"
+        );
+        // iputils' strtol/strtod would skip these leading characters.
+        assert_eq!(err(&["-c", "\t5", "x"]), "invalid argument: '\\t5'");
+        assert_eq!(err(&["-i\r0.5", "x"]), "bad timing interval: \\r0.5");
+        assert_eq!(
+            err(&["-W\n64 bytes from 127.0.0.1: icmp_seq=1", "x"]),
+            "bad linger time: \\n64 bytes from 127.0.0.1: icmp_seq=1"
+        );
+        assert_eq!(err(&["-i", "0.5\n", "x"]), "bad timing interval: 0.5\\n");
+        assert_eq!(
+            err(&["-p", "ab\u{9b}31m", "x"]),
+            "patterns must be specified as hex digits: \\u{9b}31m"
+        );
+        assert_eq!(err(&["-\u{7}", "x"]), "invalid option -- '\\u{7}'");
+        assert_eq!(
+            err(&["--\rforged", "x"]),
+            "unrecognized option '--\\rforged'"
+        );
+        // A space is not a control character: still skipped, as by strtol.
+        assert_eq!(opts(&["-c", " 5", "x"]).count, 5);
+        for args in [
+            &["-l\n"][..],
+            &["-c", "\u{85}", "x"],
+            &["-s", "1\u{2028}", "x"],
+            &["-w", "\u{7f}", "x"],
+            &["-t", "\r", "x"],
+            &["-W", "\u{0}", "x"],
+        ] {
+            let e = err(args);
+            assert!(!e.chars().any(char::is_control), "{args:?}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn garbage_warnings_are_printable() {
+        let out = run(&["-i", "0.5\u{2028}x", "x"]);
+        assert_eq!(
+            out.warnings[0],
+            "option argument contains garbage: \\u{2028}x"
+        );
         assert!(matches!(
             out.result,
             Ok(Parsed::Run(Options {

@@ -66,8 +66,10 @@ fn wall_now() -> (i64, i64) {
     (d.as_secs() as i64, i64::from(d.subsec_micros()))
 }
 
+/// `prog: msg` on stderr, one printable line (see [`output::printable`]).
 fn stderr_line(prog: &str, msg: &str) {
-    let _ = sys::write_all(2, format!("{prog}: {msg}\n").as_bytes());
+    let line = format!("{prog}: {msg}");
+    let _ = sys::write_all(2, format!("{}\n", output::printable(&line)).as_bytes());
 }
 
 /// Classic BPF opcodes (linux/filter.h): class | size | mode.
@@ -673,13 +675,23 @@ impl Engine {
         let mut packet = std::mem::take(&mut self.packet);
         let mut control = std::mem::take(&mut self.control);
         let got = sys::recvmsg(self.fd, &mut packet, &mut control, libc::MSG_DONTWAIT);
-        let result = got.map(|r| self.handle(&packet[..r.len], &control[..r.control_len], r.from));
+        let result = got.map(|r| {
+            self.handle(
+                &packet[..r.len],
+                &control[..r.control_len],
+                r.from,
+                r.truncated,
+            )
+        });
         self.packet = packet;
         self.control = control;
         result
     }
 
-    fn handle(&mut self, packet: &[u8], control: &[u8], from: Option<SocketAddr>) {
+    /// One packet read from the socket; `cut`: `MSG_TRUNC`, the datagram
+    /// was longer than the receive buffer (iputils' `packlen`), so only its
+    /// start is in `packet`.
+    fn handle(&mut self, packet: &[u8], control: &[u8], from: Option<SocketAddr>, cut: bool) {
         let mut recv_time = None;
         let mut hops: Option<i32> = None;
         for (level, ty, data) in icmp::cmsgs(control) {
@@ -698,14 +710,26 @@ impl Engine {
         let recv_time = recv_time.unwrap_or_else(wall_now);
         let target_ip = self.target.addr.ip();
         match icmp::parse_reply(packet, self.family, self.ident, target_ip) {
-            Ok(Reply::Echo {
-                seq,
-                ttl,
-                icmp,
-                checksum_ok,
-            }) => {
+            Ok(Reply::Echo { seq, ttl, icmp, .. }) => {
                 let ttl = ttl.map(i32::from).or(hops);
-                self.on_echo(icmp, seq, ttl, checksum_ok, recv_time, from);
+                // The echo-reply checksum is deliberately not acted upon:
+                // iputils 20221126 (Debian 12) computes `csfailed` in
+                // ping4_parse_reply but passes a literal 0 as
+                // gather_statistics' csfailed (the check was lost in its
+                // commit 8b8686794f69 and only restored upstream in 2024,
+                // iputils PR #534). Reproduced with /usr/bin/ping on a raw
+                // socket (what the worker always has) in a namespace where
+                // the hostile responder sends 4 bad-checksum replies and 3
+                // good ones to `-c 5`: `5 received, +2 duplicates`, while the
+                // kernel's IcmpInCsumErrors showed 4 (raw sockets get their
+                // copy before icmp_rcv validates; only an ICMP datagram
+                // socket, which iputils uses when ping_group_range allows
+                // it, would have the kernel drop them). So a reply with a
+                // bad checksum, or one cut to the buffer whose checksum
+                // cannot be verified at all, counts as received, exactly as
+                // iputils counts it (hostile/tests/remote_host.rs:
+                // replies_with_a_bad_checksum, oversized_replies).
+                self.on_echo(icmp, seq, ttl, true, recv_time, from);
             }
             Ok(Reply::Error {
                 icmp_type,
@@ -714,6 +738,9 @@ impl Engine {
                 seq,
                 checksum_ok,
             }) => {
+                // A cut packet's checksum cannot be verified: never call
+                // it bad over the part that was read.
+                let checksum_ok = checksum_ok || cut;
                 let notice = self.family == Family::V4
                     && (icmp_type == icmp::v4::REDIRECT || icmp_type == icmp::v4::SOURCE_QUENCH);
                 if !notice {
@@ -773,7 +800,8 @@ impl Engine {
         }
     }
 
-    /// iputils' `gather_statistics` and the reply line.
+    /// iputils' `gather_statistics` and the reply line. `checksum_ok` is
+    /// its `!csfailed`, always true from [`Self::handle`] (see there).
     fn on_echo(
         &mut self,
         icmp: &[u8],

@@ -147,7 +147,10 @@ pub enum Reply<'a> {
         ttl: Option<u8>,
         /// The whole ICMP message, header included.
         icmp: &'a [u8],
-        /// IPv4 only: the ICMP checksum verifies (the kernel checks ICMPv6).
+        /// IPv4 only: the ICMP checksum verifies, or cannot be verified
+        /// because the packet was cut to the receive buffer (the kernel
+        /// checks ICMPv6). The engine does not act on it: see
+        /// `Engine::handle` for why iputils 20221126 does not either.
         checksum_ok: bool,
     },
     /// The raw copy of an ICMP error (or redirect / source quench) about one
@@ -159,6 +162,7 @@ pub enum Reply<'a> {
         info: u32,
         /// Sequence number of our request that triggered it.
         seq: u16,
+        /// As for [`Reply::Echo`]: verifies, or the packet was cut.
         checksum_ok: bool,
     },
 }
@@ -214,7 +218,11 @@ fn parse_v4(packet: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, Pars
     }
     let ttl = packet[8];
     let icmp = &packet[hlen..];
-    let checksum_ok = checksum(icmp) == 0;
+    // A datagram longer than the buffer arrives cut (its IP total length
+    // says more than was read): a checksum over the part read would call
+    // a valid reply corrupted, so it is not checked.
+    let cut = be16(packet, 2).is_some_and(|total| usize::from(total) > len);
+    let checksum_ok = cut || checksum(icmp) == 0;
     let (icmp_type, code) = (icmp[0], icmp[1]);
     let info = be32(icmp, 4).ok_or(too_short(len))?;
     match icmp_type {
@@ -511,6 +519,48 @@ mod tests {
             parse_reply(&pkt, Family::V4, ID ^ 1, LO4),
             Err(ParseError::NotOurs)
         );
+    }
+
+    #[test]
+    fn a_v4_reply_cut_to_the_buffer_is_not_called_corrupted() {
+        // A valid reply with 40000 data bytes, of which a 192-byte buffer
+        // holds the start.
+        let mut reply = echo(0, ID, 9, 40_000);
+        for (i, b) in reply[HEADER_LEN..].iter_mut().enumerate() {
+            *b = (i * 131 + i / 256) as u8;
+        }
+        reply[2..4].copy_from_slice(&[0, 0]);
+        let c = checksum(&reply);
+        reply[2..4].copy_from_slice(&c.to_be_bytes());
+        let pkt = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &reply);
+        assert!(matches!(
+            parse_reply(&pkt, Family::V4, ID, LO4),
+            Ok(Reply::Echo {
+                checksum_ok: true,
+                ..
+            })
+        ));
+        let cut = &pkt[..192];
+        assert_ne!(checksum(&cut[20..]), 0, "the part read does not verify");
+        match parse_reply(cut, Family::V4, ID, LO4) {
+            Ok(Reply::Echo {
+                seq,
+                icmp,
+                checksum_ok,
+                ..
+            }) => assert_eq!((seq, icmp.len(), checksum_ok), (9, 172, true)),
+            other => panic!("{other:?}"),
+        }
+        // The same bytes claiming to be complete: the checksum is checked.
+        let mut whole = cut.to_vec();
+        whole[2..4].copy_from_slice(&192u16.to_be_bytes());
+        assert!(matches!(
+            parse_reply(&whole, Family::V4, ID, LO4),
+            Ok(Reply::Echo {
+                checksum_ok: false,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -19,9 +19,12 @@ fn main() {
     std::process::exit(run());
 }
 
-/// `name: message` on stderr.
+/// `name: message` on stderr, as one line of printable text whatever the
+/// user put in argv (the message may quote an argument or the destination,
+/// the name is argv\[0\]'s): [`output::printable`] is the last word.
 fn say(prog: &str, msg: impl std::fmt::Display) {
-    let _ = sys::write_all(2, format!("{prog}: {msg}\n").as_bytes());
+    let line = format!("{prog}: {msg}");
+    let _ = sys::write_all(2, format!("{}\n", output::printable(&line)).as_bytes());
 }
 
 fn run() -> i32 {

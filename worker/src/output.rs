@@ -5,11 +5,38 @@
 
 #![forbid(unsafe_code)]
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::icmp::{v4, v6};
+
+/// `s` (something the user or the network chose, about to be echoed in a
+/// message) as one line of printable text: every control character (C0,
+/// DEL, C1) and every other character Rust's `escape_debug` deems
+/// unprintable (bidirectional overrides, line separators…) becomes its Rust
+/// escape (`\n`, `\r`, `\t`, `\u{1b}`), so that an argument can neither
+/// forge another line nor drive the terminal. Everything printable,
+/// backslashes and quotes included, is left alone, so ordinary input keeps
+/// iputils' wording exactly, and applying it twice changes nothing.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    fn plain(c: char) -> bool {
+        matches!(c, '\\' | '\'' | '"') || (!c.is_control() && c.escape_debug().len() == 1)
+    }
+    if s.chars().all(plain) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if plain(c) {
+            out.push(c);
+        } else {
+            out.extend(c.escape_debug());
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// `PING host (addr) 56(84) bytes of data.` (IPv4, no IP options).
 pub fn header_v4(hostname: &str, addr: &str, datalen: usize) -> String {
@@ -546,6 +573,28 @@ For more details see ping(8).
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_and_nothing_else() {
+        for (raw, shown) in [
+            ("\n", "\\n"),
+            ("\r0.5", "\\r0.5"),
+            ("\u{1b}[2J7", "\\u{1b}[2J7"),
+            ("a\u{7f}b\u{85}c\u{0}", "a\\u{7f}b\\u{85}c\\0"),
+            ("x\u{202e}y\u{2028}", "x\\u{202e}y\\u{2028}"),
+        ] {
+            let got = printable(raw);
+            assert_eq!(got, shown, "{raw:?}");
+            assert!(!got.chars().any(char::is_control), "{got:?}");
+            assert_eq!(printable(&got), got, "idempotent for {raw:?}");
+        }
+        for plain in ["127.0.0.1", "it's \"q\" \\n", "café ßü", "-", ""] {
+            assert!(
+                matches!(printable(plain), Cow::Borrowed(p) if p == plain),
+                "{plain:?}"
+            );
+        }
+    }
 
     // Lines below were captured from iputils 20221126 on Debian 12, run as an
     // unprivileged user (`setpriv --reuid=privsep-test … ping …`).
