@@ -881,7 +881,6 @@ fn racing_the_launcher_for_its_socket_never_wins() {
 }
 
 #[test]
-#[ignore = "reported to the worker: a bad argument's control characters are echoed into its error line (found by fuzz target cli, fuzz/regressions/cli/)"]
 fn a_bad_argument_is_one_line_of_printable_text() {
     // argv goes to the worker untouched; an argument carrying a newline or an
     // escape sequence must not forge a second line or drive the terminal.
