@@ -133,6 +133,13 @@ pub fn main(args: Vec<String>) -> ! {
                 sys::ptrace_attach(ppid).map(|()| format!("attached to {ppid}")),
             )
         }
+        // Exfiltration over a fresh UDP socket to a port that is not DNS (9, discard).
+        "udp-send" => report(
+            op,
+            sys::socket(libc::AF_INET, libc::SOCK_DGRAM, 0)
+                .and_then(|fd| sys::sendto_v4(fd, b"x", 0x7f00_0001, 9))
+                .map(|n| format!("sent {n} byte to 127.0.0.1:9")),
+        ),
         "read-shadow" => report(
             op,
             std::fs::read_to_string("/etc/shadow").map(|s| format!("read {} bytes", s.len())),

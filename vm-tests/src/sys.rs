@@ -351,3 +351,24 @@ pub fn owned_fd(fd: RawFd) -> std::os::fd::OwnedFd {
     // SAFETY: callers pass descriptors they just created and have not handed to anything else.
     unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
 }
+
+/// `sendto(2)` of `data` to the IPv4 address `addr` (host byte order) and `port`.
+pub fn sendto_v4(fd: RawFd, data: &[u8], addr: u32, port: u16) -> io::Result<usize> {
+    // SAFETY: sockaddr_in is plain data; all-zero is a valid value.
+    let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    sa.sin_family = libc::AF_INET as libc::sa_family_t;
+    sa.sin_port = port.to_be();
+    sa.sin_addr.s_addr = addr.to_be();
+    // SAFETY: data is valid for its length; sa is a valid sockaddr_in of the stated size.
+    let n = cvt(unsafe {
+        libc::sendto(
+            fd,
+            data.as_ptr().cast(),
+            data.len(),
+            0,
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    })?;
+    Ok(n as usize)
+}

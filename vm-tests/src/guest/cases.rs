@@ -37,6 +37,9 @@ fn all(_: &Env) -> bool {
 fn with_selinux(env: &Env) -> bool {
     env.selinux()
 }
+fn with_tomoyo(env: &Env) -> bool {
+    env.tomoyo()
+}
 fn with_lsm(env: &Env) -> bool {
     env.selinux() || env.tomoyo()
 }
@@ -72,6 +75,8 @@ pub const CASES: &[Case] = &[
     Case { id: "cl-exec-twin", applies: with_lsm, expect: "compromised launcher: a second copy of the worker under another name is not executable (the rule names the path/label, not the content)", run: cl_exec_twin },
     Case { id: "cl-exec-twin-labelled", applies: with_lsm, expect: "compromised launcher: a copy of the worker under another name WITH the worker's label: SELinux allows it (the label is the identity), TOMOYO denies it (the path is)", run: cl_exec_twin_labelled },
     Case { id: "worker-direct", applies: all, expect: "the user runs the worker without the launcher: it refuses (exit 2) or, under SELinux, cannot even be executed; no ping", run: worker_direct },
+    Case { id: "cw-udp-send", applies: all, expect: "compromised worker: a new UDP socket sending to 127.0.0.1:9 (not DNS)", run: cw_udp_send },
+    Case { id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO (network inet raw send), logged", run: tomoyo_address_group },
 ];
 
 /// What a run as the user produced.
@@ -862,6 +867,76 @@ fn worker_mislabeled(env: &Env) -> Verdict {
             );
             v.evidence = r.evidence();
             v.log_must_contain = vec![format!("avc:  denied&&:{LAUNCHER_T}:&&bin_t")];
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+fn cw_udp_send(env: &Env) -> Verdict {
+    let e = if env.tomoyo() {
+        // The worker's domain may send UDP only to port 53 (and port 0, getaddrinfo's sort).
+        Expect::Denied(EPERM, vec!["network inet dgram send 127.0.0.1 9".into()])
+    } else if env.selinux() {
+        Expect::AllowedLimit(
+            "with privsep_ping_worker_resolve on (the default) the worker may create UDP sockets for DNS, \
+             and SELinux without labelled networking does not restrict the UDP destination port",
+        )
+    } else {
+        Expect::SandboxDenied
+    };
+    cw(env, &["udp-send"], e)
+}
+
+/// Writes TOMOYO exception-policy lines (PID 1 is a manager: see setup::tomoyo_load).
+fn tomoyo_exception(lines: &[&str]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/sys/kernel/security/tomoyo/exception_policy")?;
+    for l in lines {
+        f.write_all(format!("{l}\n").as_bytes())?;
+    }
+    Ok(())
+}
+
+fn tomoyo_address_group(env: &Env) -> Verdict {
+    const ANY: &str = "address_group PRIVSEP_PING_TARGETS 0.0.0.0-255.255.255.255";
+    const ONLY: &str = "address_group PRIVSEP_PING_TARGETS 127.0.0.2";
+    let mut v = Verdict {
+        expect: "ping 127.0.0.1 fails (not exit 0, no reply); TOMOYO logs `network inet raw send 127.0.0.1 1`".into(),
+        ..Default::default()
+    };
+    if let Err(e) = tomoyo_exception(&[ONLY, &format!("delete {ANY}")]) {
+        v.outcome = format!("could not narrow the address group: {e}");
+        return v;
+    }
+    let exceptions =
+        std::fs::read_to_string("/sys/kernel/security/tomoyo/exception_policy").unwrap_or_default();
+    let narrowed = exceptions.contains(ONLY) && !exceptions.contains(ANY);
+    // -W 1: no reply can come; the log requirement below shows that TOMOYO is why.
+    let run = as_user(env, &["run", LAUNCHER_PATH, "-n", "-c", "1", "-W", "1", "127.0.0.1"]);
+    let restored = tomoyo_exception(&[ANY, &format!("delete {ONLY}")]);
+    match run {
+        Ok(r) => {
+            let replied = r.out.contains(" 1 received");
+            v.pass = narrowed && restored.is_ok() && r.exit != Exit::Code(0) && !replied;
+            v.outcome = format!(
+                "{}{}{}",
+                r.exit,
+                if replied {
+                    ", A REPLY CAME BACK"
+                } else {
+                    ", no reply"
+                },
+                if narrowed {
+                    ""
+                } else {
+                    "; the policy was not narrowed"
+                }
+            );
+            v.evidence = r.evidence();
+            v.log_must_contain = vec!["tomoyo-audit:&&network inet raw send 127.0.0.1 1".into()];
         }
         Err(e) => v.outcome = e,
     }

@@ -213,12 +213,15 @@ pub fn selinux_load() -> Result<(), VmError> {
 pub fn tomoyo_load() -> Result<(), VmError> {
     let base = "/sys/kernel/security/tomoyo";
     for name in ["profile", "exception_policy", "domain_policy", "manager"] {
-        let src = format!("/vm/tomoyo/{name}");
-        let Ok(text) = fs::read_to_string(&src) else {
-            if name == "manager" {
-                continue;
-            }
-            return Err(VmError::Infra(format!("{src} missing from the initramfs")));
+        // The harness's own addition: root processes in `<kernel>` (PID 1 and the case children
+        // before they become the user) stay policy managers after activation, so that a case
+        // may narrow the policy (tomoyo-address-group). Never part of the shipped policy.
+        let text = if name == "manager" {
+            "<kernel>\n".to_string()
+        } else {
+            let src = format!("/vm/tomoyo/{name}");
+            fs::read_to_string(&src)
+                .map_err(|_| VmError::Infra(format!("{src} missing from the initramfs")))?
         };
         let mut f = fs::OpenOptions::new()
             .write(true)
