@@ -54,7 +54,8 @@ build:
 	$(CARGO_LAYOUT) build --release --locked -p launcher
 	$(CARGO_LAYOUT) build --release --locked -p worker -p policy
 
-install: build
+# The man page and completions come from mk/docs.mk.
+install: build install-docs
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/privsep
 	install -m 0711 -o root -g root $(RELEASE)/privsep-ping-worker $(DESTDIR)$(LIBEXECDIR)/privsep/ping-worker
 	install -m 0755 -o root -g root $(RELEASE)/privsep-ping $(DESTDIR)$(BINDIR)/privsep-ping
@@ -65,7 +66,7 @@ install: build
 	    chmod 4755 $(DESTDIR)$(BINDIR)/privsep-ping; \
 	fi
 
-uninstall:
+uninstall: uninstall-docs
 	rm -f $(DESTDIR)$(BINDIR)/privsep-ping $(DESTDIR)$(LIBEXECDIR)/privsep/ping-worker
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/privsep 2>/dev/null
 
