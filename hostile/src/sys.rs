@@ -119,42 +119,6 @@ pub fn setsockopt_int(
     .map(drop)
 }
 
-/// Converts a socket address to the C representation.
-fn to_sockaddr(addr: &std::net::SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain old data for which all zeroes is valid.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let len = match addr {
-        std::net::SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-            std::mem::size_of::<libc::sockaddr_in>()
-        }
-        std::net::SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: 0,
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: 0,
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-            std::mem::size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (storage, len as libc::socklen_t)
-}
-
 /// Converts a C socket address back (port 0 for raw sockets).
 fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<std::net::IpAddr> {
     match storage.ss_family as libc::c_int {
@@ -176,7 +140,7 @@ fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<std::net::IpAddr> {
 
 /// `bind(fd, addr)`.
 pub fn bind(fd: RawFd, addr: std::net::IpAddr) -> io::Result<()> {
-    let (storage, len) = to_sockaddr(&std::net::SocketAddr::new(addr, 0));
+    let (storage, len) = policy::sys::sockaddr_to_raw(&std::net::SocketAddr::new(addr, 0));
     // SAFETY: `storage` holds a valid address of `len` bytes.
     cvt(unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) })
         .map(drop)
@@ -184,7 +148,7 @@ pub fn bind(fd: RawFd, addr: std::net::IpAddr) -> io::Result<()> {
 
 /// `connect(fd, addr)`.
 pub fn connect(fd: RawFd, addr: std::net::SocketAddr) -> io::Result<()> {
-    let (storage, len) = to_sockaddr(&addr);
+    let (storage, len) = policy::sys::sockaddr_to_raw(&addr);
     // SAFETY: `storage` holds a valid address of `len` bytes.
     cvt(unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) })
         .map(drop)
@@ -192,7 +156,7 @@ pub fn connect(fd: RawFd, addr: std::net::SocketAddr) -> io::Result<()> {
 
 /// `sendto(fd, buf, 0, addr)`.
 pub fn sendto(fd: RawFd, buf: &[u8], addr: std::net::IpAddr) -> io::Result<usize> {
-    let (storage, len) = to_sockaddr(&std::net::SocketAddr::new(addr, 0));
+    let (storage, len) = policy::sys::sockaddr_to_raw(&std::net::SocketAddr::new(addr, 0));
     // SAFETY: `buf` is valid for reads of its length; `storage` holds a
     // valid address of `len` bytes.
     let n = cvt(unsafe {

@@ -161,6 +161,43 @@ pub fn close_raw(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// A socket address in the kernel's `sockaddr_storage` form, with its length:
+/// the one conversion the worker, the sandbox probes and the hostile tools share.
+pub fn sockaddr_to_raw(addr: &std::net::SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is valid.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        std::net::SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        std::net::SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (ss, len as libc::socklen_t)
+}
+
 /// What a compromised worker would try after lock-down, and the few calls the
 /// sandbox tests need to play the launcher (open raw sockets, drop ids) and
 /// the worker (echo over a raw socket). Each is the bare system call, so that
@@ -226,44 +263,9 @@ pub mod probe {
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
-    fn sockaddr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-        // SAFETY: sockaddr_storage is plain old data; all-zero is valid.
-        let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-        let len = match addr {
-            SocketAddr::V4(a) => {
-                let sin = libc::sockaddr_in {
-                    sin_family: libc::AF_INET as libc::sa_family_t,
-                    sin_port: a.port().to_be(),
-                    sin_addr: libc::in_addr {
-                        s_addr: u32::from_ne_bytes(a.ip().octets()),
-                    },
-                    sin_zero: [0; 8],
-                };
-                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-                unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
-                std::mem::size_of::<libc::sockaddr_in>()
-            }
-            SocketAddr::V6(a) => {
-                let sin6 = libc::sockaddr_in6 {
-                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                    sin6_port: a.port().to_be(),
-                    sin6_flowinfo: a.flowinfo(),
-                    sin6_addr: libc::in6_addr {
-                        s6_addr: a.ip().octets(),
-                    },
-                    sin6_scope_id: a.scope_id(),
-                };
-                // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
-                unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
-                std::mem::size_of::<libc::sockaddr_in6>()
-            }
-        };
-        (ss, len as libc::socklen_t)
-    }
-
     /// `connect(fd, addr)`.
     pub fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
-        let (ss, len) = sockaddr(addr);
+        let (ss, len) = super::sockaddr_to_raw(addr);
         // SAFETY: `ss` holds a valid socket address of `len` bytes.
         cvt(unsafe { libc::connect(fd, (&ss as *const libc::sockaddr_storage).cast(), len) })?;
         Ok(())
@@ -271,7 +273,7 @@ pub mod probe {
 
     /// `bind(fd, addr)`.
     pub fn bind(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
-        let (ss, len) = sockaddr(addr);
+        let (ss, len) = super::sockaddr_to_raw(addr);
         // SAFETY: `ss` holds a valid socket address of `len` bytes.
         cvt(unsafe { libc::bind(fd, (&ss as *const libc::sockaddr_storage).cast(), len) })?;
         Ok(())
@@ -279,7 +281,7 @@ pub mod probe {
 
     /// `sendto(fd, buf, 0, addr)`.
     pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
-        let (ss, len) = sockaddr(addr);
+        let (ss, len) = super::sockaddr_to_raw(addr);
         // SAFETY: `buf` is valid for reads of its length; `ss` holds a valid
         // socket address of `len` bytes.
         cvt_size(unsafe {

@@ -150,41 +150,6 @@ pub fn attach_filter(fd: RawFd, program: &[libc::sock_filter]) -> io::Result<()>
     Ok(())
 }
 
-fn to_raw(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
-    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
-    let len = match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in.
-            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin) };
-            size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: sockaddr_storage is larger than and aligned for sockaddr_in6.
-            unsafe { std::ptr::write((&mut ss as *mut libc::sockaddr_storage).cast(), sin6) };
-            size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (ss, len as libc::socklen_t)
-}
-
 fn from_raw(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
     let len = len as usize;
     match i32::from(ss.ss_family) {
@@ -217,7 +182,7 @@ fn from_raw(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketA
 
 /// `sendto(fd, buf, 0, addr)`.
 pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
-    let (ss, len) = to_raw(addr);
+    let (ss, len) = policy::sys::sockaddr_to_raw(addr);
     // SAFETY: `buf` is valid for reads of its length, `ss` for `len` bytes.
     let n = cvt(unsafe {
         libc::sendto(
@@ -419,7 +384,7 @@ pub fn getaddrinfo(host: &str) -> Result<Vec<AddrInfo>, libc::c_int> {
 /// `getnameinfo(addr)` for the host part: the reverse name (or the numeric
 /// form when there is none), or with `numeric` the numeric form only.
 pub fn getnameinfo(addr: &SocketAddr, numeric: bool) -> Option<String> {
-    let (ss, len) = to_raw(addr);
+    let (ss, len) = policy::sys::sockaddr_to_raw(addr);
     let mut host = [0 as libc::c_char; 1025];
     let flags = if numeric { libc::NI_NUMERICHOST } else { 0 };
     // SAFETY: `ss` holds `len` bytes of address; `host` is writable for its
