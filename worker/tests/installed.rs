@@ -9,53 +9,13 @@
 
 #![forbid(unsafe_code)]
 
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-const NEEDS: &str = "needs the staged install and the test user: run `make test`";
-
-fn stage() -> PathBuf {
-    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS))
-}
-
-fn launcher() -> PathBuf {
-    stage().join("bin/privsep-ping")
-}
-
-fn worker() -> PathBuf {
-    stage().join("libexec/privsep/ping-worker")
-}
-
-fn user() -> String {
-    std::env::var("PRIVSEP_TEST_USER").expect(NEEDS)
-}
-
-/// `program args…` as the unprivileged test user, with no supplementary
-/// groups and no inheritable capabilities.
-fn as_user(program: &std::path::Path, args: &[&str]) -> Command {
-    let user = user();
-    let mut cmd = Command::new("setpriv");
-    cmd.args([
-        &format!("--reuid={user}"),
-        &format!("--regid={user}"),
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--",
-    ])
-    .arg(program)
-    .args(args)
-    .stdin(Stdio::null());
-    cmd
-}
-
-fn run_as_user(program: &std::path::Path, args: &[&str]) -> Output {
-    as_user(program, args).output().expect("spawn setpriv")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{as_user, in_netns, launcher, run_as_user, text, worker};
 
 /// Replaces the measured numbers (times, rtt figures) by `T`, so that two
 /// runs — or privsep and iputils — can be compared line by line.
@@ -304,20 +264,12 @@ fn version_is_privseps_own() {
 /// Runs `program args…` as the test user inside a fresh network namespace
 /// whose loopback is up but ignores echo requests: nothing ever answers.
 fn in_silent_netns(program: &std::path::Path, args: &[&str]) -> Output {
-    let user = user();
-    Command::new("unshare")
-        .args(["-n", "--", "sh", "-ec"])
-        .arg(
-            "ip link set lo up; sysctl -qw net.ipv4.icmp_echo_ignore_all=1; \
-             sysctl -qw net.ipv6.icmp.echo_ignore_all=1; \
-             exec setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"",
-        )
-        .arg(user)
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    in_netns(
+        "ip link set lo up; sysctl -qw net.ipv4.icmp_echo_ignore_all=1; \
+         sysctl -qw net.ipv6.icmp.echo_ignore_all=1",
+        program,
+        args,
+    )
 }
 
 #[test]

@@ -10,57 +10,11 @@
 
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+mod support;
 
-const NEEDS: &str = "needs the staged install and the test user: run `make test`";
+use std::process::Output;
 
-fn launcher() -> PathBuf {
-    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS)).join("bin/privsep-ping")
-}
-
-fn user() -> String {
-    std::env::var("PRIVSEP_TEST_USER").expect(NEEDS)
-}
-
-/// `program args…` as the unprivileged test user, no supplementary groups,
-/// no inheritable capabilities.
-fn as_user(program: &Path, args: &[&str]) -> Output {
-    let user = user();
-    Command::new("setpriv")
-        .args([
-            &format!("--reuid={user}"),
-            &format!("--regid={user}"),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--",
-        ])
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn setpriv")
-}
-
-/// As the test user inside a fresh network namespace prepared by `setup`
-/// (shell commands run as root first).
-fn in_netns(setup: &str, program: &Path, args: &[&str]) -> Output {
-    Command::new("unshare")
-        .args(["-n", "--", "sh", "-ec"])
-        .arg(format!(
-            "{setup}; exec setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\""
-        ))
-        .arg(user())
-        .arg(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn unshare")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::{in_netns, launcher, run_as_user as as_user, text};
 
 /// A JSON value, as far as these tests need to look into one.
 #[derive(Debug, Clone, PartialEq)]
