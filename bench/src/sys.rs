@@ -135,9 +135,8 @@ pub fn before_exec(
         }
         Ok(())
     };
-    // SAFETY: the hook only makes async-signal-safe system calls (ptrace,
-    // setgroups, setresgid, setresuid, clock_gettime, write) and allocates
-    // nothing, as required between fork and exec.
+    // SAFETY: the hook only makes async-signal-safe calls (ptrace, setgroups, setres[ug]id,
+    // clock_gettime, write) and allocates nothing, as required between fork and exec.
     unsafe { cmd.pre_exec(hook) };
 }
 

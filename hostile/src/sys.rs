@@ -61,9 +61,8 @@ pub fn process_vm_read(pid: i32, addr: usize, len: usize) -> io::Result<usize> {
         iov_base: addr as *mut libc::c_void,
         iov_len: len,
     };
-    // SAFETY: `local` describes `buf`, which is valid for `len` writable
-    // bytes and outlives the call; `remote` is only read by the kernel, which
-    // checks the other process's address space itself.
+    // SAFETY: `local` describes `buf`, valid for `len` writable bytes; `remote` is only
+    // read by the kernel, which checks the other process's address space itself.
     let n = cvt(unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) })?;
     Ok(n as usize)
 }
@@ -249,9 +248,8 @@ pub struct StartState {
 /// Arranges for `cmd` to start in `state`. The work happens in the child
 /// between fork and exec, with async-signal-safe calls only.
 pub fn set_start_state(cmd: &mut Command, state: StartState) {
-    // SAFETY: the closure only makes async-signal-safe system calls
-    // (setns, setgroups, setresgid, setresuid, dup2, fcntl, setrlimit, close) on
-    // data moved into it; it allocates nothing.
+    // SAFETY: the closure only makes async-signal-safe calls (setns, setgroups, setres[ug]id,
+    // dup2, fcntl, setrlimit, close) on data moved into it, and allocates nothing.
     unsafe {
         cmd.pre_exec(move || {
             if let Some(fd) = state.netns {
@@ -314,11 +312,9 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
     };
     let sin_ptr = (&sin as *const libc::sockaddr_in).cast::<libc::sockaddr>();
     let sin_len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    // SAFETY: every pointer passed below is to a live local (`path`, `sin`,
-    // `one`, the arrays declared in the arm) valid for the size given, or
-    // null where the kernel accepts null; the calls touch no memory of ours
-    // beyond those. Whatever they do to the *process* (exec, exit, a signal)
-    // is the point of the probe.
+    // What the calls below do to the *process* (exec, exit, a signal) is the point of the probe.
+    // SAFETY: every pointer passed is to a live local valid for the size given, or null where
+    // the kernel accepts null; the calls touch no other memory of ours.
     let ret: libc::c_long = unsafe {
         match name {
             "socket-raw" => libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP) as _,

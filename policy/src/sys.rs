@@ -123,9 +123,8 @@ pub fn capset_clear() -> io::Result<()> {
         permitted: 0,
         inheritable: 0,
     }; 2];
-    // SAFETY: version 3 takes a header and an array of two data structs,
-    // both valid and `repr(C)` as in <linux/capability.h>; the kernel reads
-    // `data` and may write the preferred version into `header`.
+    // SAFETY: v3 takes a header and two `repr(C)` data structs as in <linux/capability.h>,
+    // both live locals; the kernel reads `data` and may write `header`.
     let ret = unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) };
     cvt(ret as libc::c_int)?;
     Ok(())

@@ -82,9 +82,8 @@ pub struct WaitMask(libc::sigset_t);
 /// line) handlers, blocks those signals, and returns the mask for [`ppoll`].
 pub fn install_signal_handlers() -> io::Result<WaitMask> {
     const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGQUIT];
-    // SAFETY: the sigaction/sigset_t values are fully initialised (zeroed,
-    // then sigemptyset) before use; the handler only stores to atomics; all
-    // pointers passed are to live locals.
+    // SAFETY: sigaction/sigset_t are initialised (zeroed, then sigemptyset) before use, the
+    // handler only stores to atomics, and every pointer passed is to a live local.
     unsafe {
         let mut sa: libc::sigaction = zeroed();
         sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
@@ -154,8 +153,7 @@ fn from_raw(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketA
     let len = len as usize;
     match i32::from(ss.ss_family) {
         libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
-            // SAFETY: the family says the storage holds a sockaddr_in, and it
-            // is large enough and suitably aligned.
+            // SAFETY: the family says the storage holds a sockaddr_in, large enough and aligned.
             let sin =
                 unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
             let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());

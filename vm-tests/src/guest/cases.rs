@@ -915,7 +915,19 @@ fn tomoyo_address_group(env: &Env) -> Verdict {
         std::fs::read_to_string("/sys/kernel/security/tomoyo/exception_policy").unwrap_or_default();
     let narrowed = exceptions.contains(ONLY) && !exceptions.contains(ANY);
     // -W 1: no reply can come; the log requirement below shows that TOMOYO is why.
-    let run = as_user(env, &["run", LAUNCHER_PATH, "-n", "-c", "1", "-W", "1", "127.0.0.1"]);
+    let run = as_user(
+        env,
+        &[
+            "run",
+            LAUNCHER_PATH,
+            "-n",
+            "-c",
+            "1",
+            "-W",
+            "1",
+            "127.0.0.1",
+        ],
+    );
     let restored = tomoyo_exception(&[ANY, &format!("delete {ONLY}")]);
     match run {
         Ok(r) => {
