@@ -10,7 +10,6 @@ use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 
-use caps::{CapSet, Capability};
 use policy::handoff::SocketKind;
 
 use crate::sys;
@@ -108,19 +107,6 @@ pub trait Privileges {
 /// The real thing: system calls on this process.
 pub struct System;
 
-fn all_caps_sets() -> [CapSet; 4] {
-    [
-        CapSet::Ambient,
-        CapSet::Inheritable,
-        CapSet::Permitted,
-        CapSet::Effective,
-    ]
-}
-
-fn to_io(e: caps::errors::CapsError) -> io::Error {
-    io::Error::other(e.to_string())
-}
-
 impl Privileges for System {
     fn sanitize_fds(&mut self) -> io::Result<()> {
         // A file-capability exec does not always make the process
@@ -188,14 +174,21 @@ impl Privileges for System {
     }
 
     fn open_raw_socket(&mut self, kind: SocketKind) -> io::Result<RawFd> {
-        let permitted =
-            caps::has_cap(None, CapSet::Permitted, Capability::CAP_NET_RAW).map_err(to_io)?;
-        if permitted {
-            caps::raise(None, CapSet::Effective, Capability::CAP_NET_RAW).map_err(to_io)?;
+        // Raise CAP_NET_RAW in the effective set only if it is permitted
+        // and not already effective (setuid-root mode), and lower it again
+        // right after socket(), whatever socket() said.
+        let before = sys::capget()?;
+        let net_raw = 1u64 << sys::CAP_NET_RAW;
+        let raise = before.permitted & net_raw != 0 && before.effective & net_raw == 0;
+        if raise {
+            sys::capset(sys::CapSets {
+                effective: before.effective | net_raw,
+                ..before
+            })?;
         }
         let result = sys::raw_socket(kind.domain(), kind.protocol());
-        if permitted && !self.setuid_mode() {
-            caps::drop(None, CapSet::Effective, Capability::CAP_NET_RAW).map_err(to_io)?;
+        if raise {
+            sys::capset(before)?;
         }
         result
     }
@@ -212,7 +205,7 @@ impl Privileges for System {
     }
 
     fn drop_bounding_set(&mut self) -> io::Result<()> {
-        caps::clear(None, CapSet::Bounding).map_err(to_io)
+        sys::drop_bounding_set()
     }
 
     fn drop_ids(&mut self) -> io::Result<()> {
@@ -224,10 +217,8 @@ impl Privileges for System {
     }
 
     fn clear_capabilities(&mut self) -> io::Result<()> {
-        for set in all_caps_sets() {
-            caps::clear(None, set).map_err(to_io)?;
-        }
-        Ok(())
+        sys::clear_ambient()?;
+        sys::capset(sys::CapSets::default())
     }
 
     fn set_no_new_privs(&mut self) -> io::Result<()> {
@@ -235,11 +226,14 @@ impl Privileges for System {
     }
 
     fn verify_dropped(&mut self) -> Result<(), String> {
-        for set in all_caps_sets() {
-            let held = caps::read(None, set).map_err(|e| e.to_string())?;
-            if !held.is_empty() {
-                return Err(format!("{set:?} capabilities still held: {held:?}"));
-            }
+        let held = sys::capget().map_err(|e| e.to_string())?;
+        if held != sys::CapSets::default() {
+            return Err(format!("capabilities still held: {held:x?}"));
+        }
+        // The kernel keeps the ambient set inside permitted ∩ inheritable, so
+        // it is empty now; ask for the one capability we ever had anyway.
+        if sys::ambient_is_set(sys::CAP_NET_RAW).map_err(|e| e.to_string())? {
+            return Err("CAP_NET_RAW still in the ambient set".into());
         }
         let (ruid, euid, suid) = sys::getresuid();
         let (rgid, egid, sgid) = sys::getresgid();
