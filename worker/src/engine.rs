@@ -169,6 +169,9 @@ pub struct Engine {
     start: Instant,
     cur_time: Option<Instant>,
     tokens: i64,
+    /// When `pinger` last said "not yet": the exact time left until the next
+    /// send, finer than its whole milliseconds (see `run`).
+    send_wait: Option<Duration>,
     oom_count: i64,
     exit_at: Option<Instant>,
     deadline_at: Option<Instant>,
@@ -322,6 +325,7 @@ impl Engine {
             start: Instant::now(),
             cur_time: None,
             tokens: 0,
+            send_wait: None,
             oom_count: 0,
             exit_at: None,
             deadline_at: None,
@@ -483,6 +487,13 @@ impl Engine {
 
             let now = Instant::now();
             let mut wait = Duration::from_millis(next as u64);
+            // iputils spins on non-blocking reads to send on time when less
+            // than a tick is left; waiting for the exact remainder keeps the
+            // same pace (2.000 ms at -i 0.002) without spinning, where whole
+            // milliseconds would add the time spent receiving to every period.
+            if let Some(exact) = self.send_wait.take() {
+                wait = wait.min(exact);
+            }
             for t in [self.exit_at, self.deadline_at].into_iter().flatten() {
                 wait = wait.min(t.saturating_duration_since(now));
             }
@@ -524,9 +535,18 @@ impl Engine {
                 }
                 ntokens = (ntokens + self.tokens).min(self.interval * preload);
                 if ntokens < self.interval {
+                    let due = Duration::from_millis((self.interval - self.tokens).max(0) as u64);
+                    self.send_wait = Some(due.saturating_sub(now.saturating_duration_since(cur)));
                     return self.interval - ntokens;
                 }
-                self.cur_time = Some(now);
+                // Tokens count whole milliseconds, as in iputils; carry the
+                // sub-millisecond rest of the elapsed time into the next
+                // period instead of losing it, so that wake-up latency does
+                // not stretch every interval (iputils spins instead).
+                let elapsed = now.saturating_duration_since(cur);
+                let rest =
+                    elapsed.saturating_sub(Duration::from_millis(elapsed.as_millis() as u64));
+                self.cur_time = Some(now.checked_sub(rest).unwrap_or(now));
                 self.tokens = ntokens - self.interval;
             }
         }
