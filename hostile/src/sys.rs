@@ -67,22 +67,7 @@ pub fn process_vm_read(pid: i32, addr: usize, len: usize) -> io::Result<usize> {
     Ok(n as usize)
 }
 
-/// An integer socket option of `fd` (`SO_TYPE`, `SO_DOMAIN`, …).
-pub fn getsockopt_int(fd: RawFd, level: libc::c_int, opt: libc::c_int) -> io::Result<libc::c_int> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `value` and `len` are valid for writes of the sizes passed.
-    cvt(unsafe {
-        libc::getsockopt(
-            fd,
-            level,
-            opt,
-            (&mut value as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(value)
-}
+pub use policy::sys::getsockopt_int;
 
 /// `kill(pid, sig)`.
 pub fn kill(pid: i32, sig: libc::c_int) -> io::Result<()> {

@@ -633,32 +633,39 @@ fn cl_expect(env: &Env, path: &str) -> Expect {
 }
 
 fn cl_exec_sh(env: &Env) -> Verdict {
-    let e = cl_expect(env, "/usr/bin/sh");
-    let run = install(
-        &format!("{STOCK}/probe"),
-        LAUNCHER_PATH,
-        policy::layout::LAUNCHER_MODE,
-        true,
-        None,
+    // The probe's report for a successful exec is the shell's line.
+    compromised_launcher_execs(
+        env,
+        "/usr/bin/sh",
+        "/bin/sh",
+        "PROBE sh result=ran",
+        "the shell did not run",
     )
-    .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", "/bin/sh"]));
-    let mut v = judge(e, run);
-    if !env.selinux() && !env.tomoyo() {
-        // The probe's report for a successful exec is the shell's line.
-        v.pass = v.evidence.contains("PROBE sh result=ran");
-        v.outcome = if v.pass {
-            "allowed (as documented)".into()
-        } else {
-            "the shell did not run".into()
-        };
-    }
-    v
 }
 
 fn cl_exec_other(env: &Env) -> Verdict {
     let target = format!("{STOCK}/probe");
-    let e = cl_expect(env, &target);
+    compromised_launcher_execs(
+        env,
+        &target,
+        &target,
+        "PROBE whoami result=allowed",
+        "the other program did not run",
+    )
+}
+
+/// The probe, installed as the launcher (its path, mode and file capability),
+/// execs `exec_path`; the LSM must refuse it (`cl_expect` for `policy_path`,
+/// the path the policy sees). Without an LSM the exec must succeed, shown by
+/// `ran_marker` in the probe's report.
+fn compromised_launcher_execs(
+    env: &Env,
+    policy_path: &str,
+    exec_path: &str,
+    ran_marker: &str,
+    not_ran: &str,
+) -> Verdict {
+    let e = cl_expect(env, policy_path);
     let run = install(
         &format!("{STOCK}/probe"),
         LAUNCHER_PATH,
@@ -667,14 +674,14 @@ fn cl_exec_other(env: &Env) -> Verdict {
         None,
     )
     .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", &target]));
+    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", exec_path]));
     let mut v = judge(e, run);
     if !env.selinux() && !env.tomoyo() {
-        v.pass = v.evidence.contains("PROBE whoami result=allowed");
+        v.pass = v.evidence.contains(ran_marker);
         v.outcome = if v.pass {
             "allowed (as documented)".into()
         } else {
-            "the other program did not run".into()
+            not_ran.into()
         };
     }
     v
