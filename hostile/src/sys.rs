@@ -83,25 +83,7 @@ pub fn raw_socket(domain: libc::c_int, protocol: libc::c_int) -> io::Result<Owne
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// `setsockopt(fd, level, opt, &value)` for an integer option.
-pub fn setsockopt_int(
-    fd: RawFd,
-    level: libc::c_int,
-    opt: libc::c_int,
-    value: libc::c_int,
-) -> io::Result<()> {
-    // SAFETY: `value` is a valid int for the size passed; the kernel only reads it.
-    cvt(unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            opt,
-            (&value as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
-}
+pub use policy::sys::probe::setsockopt_int;
 
 /// Converts a C socket address back (port 0 for raw sockets).
 fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<std::net::IpAddr> {
