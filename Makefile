@@ -1,22 +1,27 @@
 # privsep — entry points for distributions and developers.
 #
-#   make demo      build, stage with the file capability, ping 127.0.0.1 as an unprivileged user
+#   make demo      build, stage with the file capabilities, run each tool once as an unprivileged user
 #   make test      every test: unit, installed-binary, policy checks, VM suite
 #   make install   PREFIX=/usr/local BINDIR=$(PREFIX)/bin LIBEXECDIR=$(PREFIX)/libexec DESTDIR=
 #
-# The install layout is baked into the launcher at build time (the worker's
+# The install layout is baked into the launchers at build time (each worker's
 # absolute path) and rendered into the SELinux and TOMOYO policies, all from
-# the variables below: one source of truth.
+# the variables below and the tool descriptors (policy/src/tools.rs): one
+# source of truth.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
-# caps: cap_net_raw=p on the launcher; setuid: mode 4755 (fallback, for
-# filesystems without extended attributes).
+# caps: each launcher's file capability from its descriptor (ping
+# cap_net_raw=p); setuid: mode 4755 (fallback, for filesystems without
+# extended attributes).
 CAPMODE    ?= caps
 CARGO      ?= cargo
+# The tools installed: each has a descriptor in policy/src/tools.rs, a
+# launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
+TOOLS      ?= ping
 
 # Where `make demo` and `make test` stage an install. Under /tmp so that the
 # unprivileged test user can reach it wherever the clone lives.
@@ -31,6 +36,15 @@ export PRIVSEP_LIBEXECDIR := $(LIBEXECDIR)
 LAYOUT_TARGET := $(CURDIR)/target/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 RELEASE       := $(LAYOUT_TARGET)/release
 CARGO_LAYOUT   = CARGO_TARGET_DIR=$(LAYOUT_TARGET) $(CARGO)
+# The launchers are linked statically (crt-static against glibc's libc.a):
+# no dynamic loader and no shared library runs while they are privileged.
+# Built with an explicit --target so that the flag reaches only the
+# target's code (not build scripts and proc-macros), into a target
+# directory of their own so that the flag never forces a rebuild of the
+# rest; then copied next to the workers in $(RELEASE).
+HOST_TRIPLE     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+LAUNCHER_TARGET := $(LAYOUT_TARGET)/static
+LAUNCHER_BUILD  := $(LAUNCHER_TARGET)/$(HOST_TRIPLE)/release
 
 BUILDDIR := $(CURDIR)/build/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 
@@ -48,26 +62,41 @@ deps-demo:
 deps-test:
 	@scripts/install-deps.sh test
 
-# The launcher is built on its own so that the worker's features (seccomp,
-# Landlock) never unify into its dependency tree.
+# The launchers are built on their own so that the workers' features
+# (seccomp, Landlock) never unify into their dependency tree.
 build:
-	$(CARGO_LAYOUT) build --release --locked -p launcher
+	CARGO_TARGET_DIR=$(LAUNCHER_TARGET) RUSTFLAGS="-C target-feature=+crt-static" \
+	    $(CARGO) build --release --locked -p launcher --target $(HOST_TRIPLE)
 	$(CARGO_LAYOUT) build --release --locked -p worker -p policy
+	@for t in $(TOOLS); do \
+	    cp -f $(LAUNCHER_BUILD)/privsep-$$t $(LAUNCHER_BUILD)/privsep-$$t.d $(RELEASE)/ || exit 2; \
+	done
 
 # The man page and completions come from mk/docs.mk.
+# Each launcher gets the file capability its descriptor names
+# (`privsep-render layout --tool T` prints it as SETCAP=...).
 install: build install-docs
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/privsep
-	install -m 0711 -o root -g root $(RELEASE)/privsep-ping-worker $(DESTDIR)$(LIBEXECDIR)/privsep/ping-worker
-	install -m 0755 -o root -g root $(RELEASE)/privsep-ping $(DESTDIR)$(BINDIR)/privsep-ping
-	@if [ "$(CAPMODE)" = setuid ]; then \
-	    chmod 4755 $(DESTDIR)$(BINDIR)/privsep-ping; \
-	elif ! setcap cap_net_raw=p $(DESTDIR)$(BINDIR)/privsep-ping; then \
-	    echo "setcap failed (no xattr support?): falling back to setuid root"; \
-	    chmod 4755 $(DESTDIR)$(BINDIR)/privsep-ping; \
-	fi
+	@for t in $(TOOLS); do \
+	    launcher=$(DESTDIR)$(BINDIR)/privsep-$$t; \
+	    caps=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^SETCAP=//p'); \
+	    [ -n "$$caps" ] || { echo "install: no descriptor for tool $$t" >&2; exit 2; }; \
+	    install -m 0711 -o root -g root $(RELEASE)/privsep-$$t-worker $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker || exit 2; \
+	    install -m 0755 -o root -g root $(RELEASE)/privsep-$$t $$launcher || exit 2; \
+	    if [ "$(CAPMODE)" = setuid ]; then \
+	        chmod 4755 $$launcher; \
+	    elif setcap "$$caps" $$launcher; then \
+	        echo "install: $$launcher $$caps"; \
+	    else \
+	        echo "setcap failed (no xattr support?): falling back to setuid root for $$launcher"; \
+	        chmod 4755 $$launcher; \
+	    fi; \
+	done
 
 uninstall: uninstall-docs
-	rm -f $(DESTDIR)$(BINDIR)/privsep-ping $(DESTDIR)$(LIBEXECDIR)/privsep/ping-worker
+	@for t in $(TOOLS); do \
+	    rm -f $(DESTDIR)$(BINDIR)/privsep-$$t $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker; \
+	done
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/privsep 2>/dev/null
 
 # An install under $(STAGE), done by a recursive make so that the launcher is

@@ -45,7 +45,7 @@ selinux-render-bin:
 
 $(SELINUX_DIR)/privsep.fc: selinux/privsep.fc.in selinux-render-bin
 	@mkdir -p $(SELINUX_DIR)
-	@$(SELINUX_RENDER) fc $< $@.tmp
+	@$(SELINUX_RENDER) fc --tool ping $< $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 # Built in the build directory from copies: the devel Makefile writes tmp/

@@ -28,11 +28,11 @@ tomoyo-render-tool:
 tomoyo: tomoyo-render-tool
 	@mkdir -p $(TOMOYO_OUT)
 	@for f in $(TOMOYO_FILES); do \
-	    $(TOMOYO_RENDER) tomoyo tomoyo/$$f.in $(TOMOYO_OUT)/$$f.tmp || exit 2; \
+	    $(TOMOYO_RENDER) tomoyo --tool ping tomoyo/$$f.in $(TOMOYO_OUT)/$$f.tmp || exit 2; \
 	    sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$$/d' $(TOMOYO_OUT)/$$f.tmp > $(TOMOYO_OUT)/$$f || exit 2; \
 	    rm -f $(TOMOYO_OUT)/$$f.tmp; \
 	done
-	@$(TOMOYO_RENDER) layout > $(TOMOYO_OUT)/layout.txt
+	@$(TOMOYO_RENDER) layout --tool ping > $(TOMOYO_OUT)/layout.txt
 	@echo "tomoyo: rendered $(TOMOYO_FILES) into $(TOMOYO_OUT)"
 
 tomoyo-checker:
@@ -50,7 +50,7 @@ tomoyo-check: tomoyo tomoyo-checker
 	$(TOMOYO_CHECKER) check --layout $(TOMOYO_OUT)/layout.txt $(TOMOYO_OUT)
 	@rm -rf $(TOMOYO_OUT)/bad && mkdir -p $(TOMOYO_OUT)/bad
 	@for f in tomoyo/check/bad/*.in; do \
-	    $(TOMOYO_RENDER) tomoyo $$f $(TOMOYO_OUT)/bad/$$(basename $$f .in) || exit 2; \
+	    $(TOMOYO_RENDER) tomoyo --tool ping $$f $(TOMOYO_OUT)/bad/$$(basename $$f .in) || exit 2; \
 	done
 	$(TOMOYO_CHECKER) expect-reject --layout $(TOMOYO_OUT)/layout.txt --good $(TOMOYO_OUT) \
 	    $(TOMOYO_OUT)/bad/*

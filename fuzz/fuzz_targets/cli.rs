@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
         .map(|a| OsString::from_vec(a.to_vec()))
         .collect();
     for is_root in [false, true] {
-        let outcome = worker::cli::parse(&args, is_root);
+        let outcome = worker::ping::cli::parse(&args, is_root);
         for w in &outcome.warnings {
             assert!(
                 !w.trim_end().chars().any(char::is_control),

@@ -7,6 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use policy::handoff::{decode, encode, FIRST_FD, VAR_FDS, VAR_NAMES, VAR_PID};
+use policy::tools::PING;
 
 fuzz_target!(|data: &[u8]| {
     // Three values separated by NUL; a missing one is an unset variable.
@@ -20,10 +21,10 @@ fuzz_target!(|data: &[u8]| {
         VAR_NAMES => names.map(str::to_string),
         _ => None,
     };
-    if let Ok(sockets) = decode(var, own) {
+    if let Ok(sockets) = decode(var, own, &PING) {
         assert!(matches!(sockets.len(), 1 | 2));
         assert_eq!(pid.and_then(|p| p.parse::<u32>().ok()), Some(own));
-        let kinds: Vec<_> = sockets.iter().map(|s| s.kind).collect();
+        let kinds: Vec<_> = sockets.iter().map(|s| s.spec).collect();
         for (i, s) in sockets.iter().enumerate() {
             assert_eq!(s.fd, FIRST_FD + i as i32);
         }
@@ -34,6 +35,6 @@ fuzz_target!(|data: &[u8]| {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.clone())
         };
-        assert_eq!(decode(lookup, own).unwrap(), sockets);
+        assert_eq!(decode(lookup, own, &PING).unwrap(), sockets);
     }
 });

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use worker::icmp::{cmsgs, parse_extended_err, parse_reply, parse_sockaddr, Family, Reply};
+use worker::ping::icmp::{cmsgs, parse_extended_err, parse_reply, parse_sockaddr, Family, Reply};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else {

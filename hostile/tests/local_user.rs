@@ -585,7 +585,7 @@ fn a_hand_started_worker_refuses_a_forged_handoff_and_sends_nothing() {
             "{kind}: one line expected: {stderr:?}"
         );
         assert!(
-            stderr.contains("not started by privsep-ping") || stderr.contains("is not a raw"),
+            stderr.contains("not started by privsep-ping") || stderr.contains("is not the"),
             "{kind}: {stderr}"
         );
         assert!(stdout.is_empty(), "{kind}: printed {stdout:?}");

@@ -10,17 +10,34 @@ use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 
-use policy::handoff::SocketKind;
+use policy::tools::{BpfInsn, Capability, SocketSpec, Tool};
 
 use crate::sys;
 
 /// What went wrong, with enough context for a one-line message.
 #[derive(Debug)]
 pub enum LaunchError {
-    /// fds 0–2 could not be made valid or the others closed.
+    /// Sanitizing failed: fds 0–2 could not be made valid, the others
+    /// closed, or the process made non-dumpable.
     Fds(io::Error),
-    /// Neither raw socket could be opened.
-    NoSocket { v4: io::Error, v6: io::Error },
+    /// No socket could be opened (every one optional and failed), or a
+    /// required one failed.
+    Socket {
+        tool: &'static Tool,
+        failed: Vec<(&'static SocketSpec, io::Error)>,
+    },
+    /// The launcher-side setup of a socket (its locked filter) failed.
+    Setup {
+        spec: &'static SocketSpec,
+        source: io::Error,
+    },
+    /// The priority could not be set.
+    Priority {
+        tool: &'static Tool,
+        nice: i32,
+        capability: Capability,
+        source: io::Error,
+    },
     /// A privilege drop step failed: we refuse to continue.
     Drop {
         step: &'static str,
@@ -28,7 +45,7 @@ pub enum LaunchError {
     },
     /// After the drop, the process still holds something it should not.
     SelfCheck(String),
-    /// The worker binary is not one we are willing to hand a raw socket to.
+    /// The worker binary is not one we are willing to hand a socket to.
     UnsafeWorker { path: &'static str, reason: String },
     /// The exec itself failed.
     Exec {
@@ -37,23 +54,57 @@ pub enum LaunchError {
     },
 }
 
+fn denied(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES))
+}
+
+/// "missing CAP_X; install with: setcap … PATH", the hint for a refusal
+/// that a missing file capability explains.
+fn install_hint(tool: &Tool, cap: Capability) -> String {
+    format!(
+        "missing {}; install with: setcap {} {}",
+        cap.kernel_name(),
+        tool.setcap_text(),
+        tool.launcher_path
+    )
+}
+
 impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LaunchError::Fds(e) => write!(f, "cannot set up standard descriptors: {e}"),
-            LaunchError::NoSocket { v4, v6 } => {
-                let denied =
-                    |e: &io::Error| matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES));
-                if denied(v4) && denied(v6) {
-                    write!(
+            LaunchError::Socket { tool, failed } => {
+                let what: Vec<&str> = failed.iter().map(|(s, _)| s.what).collect();
+                let what = what.join(" and ");
+                match failed.as_slice() {
+                    [(spec, e), ..] if failed.iter().all(|(_, e)| denied(e)) => write!(
                         f,
-                        "cannot open raw ICMP sockets: {v4}: missing CAP_NET_RAW; \
-                         install with: setcap cap_net_raw=p {}",
-                        policy::layout::LAUNCHER_PATH
-                    )
-                } else {
-                    write!(f, "cannot open raw ICMP sockets: IPv4: {v4}; IPv6: {v6}")
+                        "cannot open {what} sockets: {e}: {}",
+                        install_hint(tool, spec.capability)
+                    ),
+                    _ => {
+                        let errors: Vec<String> =
+                            failed.iter().map(|(s, e)| format!("{}: {e}", s.what)).collect();
+                        write!(f, "cannot open {what} sockets: {}", errors.join("; "))
+                    }
                 }
+            }
+            LaunchError::Setup { spec, source } => write!(
+                f,
+                "cannot lock the socket filter on the {} socket: {source}",
+                spec.what
+            ),
+            LaunchError::Priority {
+                tool,
+                nice,
+                capability,
+                source,
+            } => {
+                write!(f, "cannot set priority {nice}: {source}")?;
+                if denied(source) {
+                    write!(f, ": {}", install_hint(tool, *capability))?;
+                }
+                Ok(())
             }
             LaunchError::Drop { step, source } => {
                 write!(f, "cannot drop privileges ({step}): {source}")
@@ -71,28 +122,35 @@ impl fmt::Display for LaunchError {
 
 /// The privileged operations, one method per step of the sequence.
 pub trait Privileges {
-    /// Step 1: become non-dumpable, open `/dev/null` on any of fds 0–2 that is closed, close
-    /// every fd above 2.
-    fn sanitize_fds(&mut self) -> io::Result<()>;
-    /// Step 1 (cont.): the worker must be a root-owned regular file that no one else can write.
-    fn check_worker(&mut self, path: &'static str) -> Result<(), String>;
-    /// Step 2: open one raw socket with `CAP_NET_RAW` raised in the effective set only around
-    /// `socket()`, and return its descriptor.
-    fn open_raw_socket(&mut self, kind: SocketKind) -> io::Result<RawFd>;
-    /// Step 2 (cont.): move a socket to `to` if `socket()` put it elsewhere.
+    /// Step 1: become non-dumpable, open `/dev/null` on any of fds 0–2 that
+    /// is closed, close every fd above 2.
+    fn sanitize(&mut self) -> io::Result<()>;
+    /// Step 2: open one socket with its capability raised in the effective
+    /// set only around `socket()`, and return its descriptor.
+    fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd>;
+    /// Step 2: attach `program` to the socket at `fd` and lock it.
+    fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()>;
+    /// Step 2: `setpriority(PRIO_PROCESS, 0, nice)` with `cap` raised only
+    /// around it.
+    fn set_priority(&mut self, nice: i32, cap: Capability) -> io::Result<()>;
+    /// Step 2: move a socket to `to` if `socket()` put it elsewhere.
     fn move_fd(&mut self, from: RawFd, to: RawFd) -> io::Result<()>;
     /// Whether we run setuid-root (effective uid 0, real uid not).
     fn setuid_mode(&self) -> bool;
-    /// Step 3a (setuid mode): drop the bounding set while CAP_SETPCAP is still effective.
+    /// Step 3a (setuid mode): drop the bounding set while CAP_SETPCAP is
+    /// still effective.
     fn drop_bounding_set(&mut self) -> io::Result<()>;
     /// Step 3b (setuid mode): supplementary groups, gids, uids → the real ids.
     fn drop_ids(&mut self) -> io::Result<()>;
-    /// Step 3c: clear ambient, inheritable, permitted and effective capabilities.
+    /// Step 3c: clear ambient, inheritable, permitted and effective sets.
     fn clear_capabilities(&mut self) -> io::Result<()>;
     /// Step 4: `PR_SET_NO_NEW_PRIVS`.
     fn set_no_new_privs(&mut self) -> io::Result<()>;
     /// Step 4 (cont.): refuse to exec if anything privileged is left.
     fn verify_dropped(&mut self) -> Result<(), String>;
+    /// Step 5, unprivileged: the worker must be a root-owned regular file
+    /// that no one else can write or replace.
+    fn check_worker(&mut self, path: &'static str) -> Result<(), String>;
     /// Step 5: exec; returns only on failure.
     fn exec(
         &mut self,
@@ -104,14 +162,57 @@ pub trait Privileges {
     fn pid(&self) -> u32;
 }
 
+/// Runs `call` with `cap` raised in the effective set, if it is permitted
+/// and not already effective (setuid-root mode), and lowers it again right
+/// after, whatever `call` returned.
+fn with_capability<T>(cap: Capability, call: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+    let before = sys::capget()?;
+    let bit = cap.mask();
+    let raise = before.permitted & bit != 0 && before.effective & bit == 0;
+    if raise {
+        sys::capset(sys::CapSets {
+            effective: before.effective | bit,
+            ..before
+        })?;
+    }
+    let result = call();
+    if raise {
+        sys::capset(before)?;
+    }
+    result
+}
+
+/// Mode bits that let someone other than the owner replace a file or a
+/// directory entry.
+const WRITABLE_BY_OTHERS: u32 = 0o022;
+
+fn check_dir(dir: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), String> {
+    if meta.uid() != 0 {
+        return Err(format!(
+            "directory {} is owned by uid {}, not root",
+            dir.display(),
+            meta.uid()
+        ));
+    }
+    // Sticky directories (/tmp) keep others from replacing root's entries.
+    if meta.mode() & WRITABLE_BY_OTHERS != 0 && meta.mode() & 0o1000 == 0 {
+        return Err(format!(
+            "directory {} (mode {:04o}) is writable by group or others",
+            dir.display(),
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
 /// The real thing: system calls on this process.
 pub struct System;
 
 impl Privileges for System {
-    fn sanitize_fds(&mut self) -> io::Result<()> {
+    fn sanitize(&mut self) -> io::Result<()> {
         // A file-capability exec does not always make the process
         // non-dumpable (seen on 6.18): without this the caller could list
-        // /proc/PID/fd while the raw sockets are open here.
+        // /proc/PID/fd while the sockets are open here.
         sys::set_not_dumpable()?;
         for fd in 0..=2 {
             if !sys::fd_is_open(fd) {
@@ -127,15 +228,35 @@ impl Privileges for System {
         sys::close_from(3)
     }
 
+    fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd> {
+        with_capability(spec.capability, || {
+            sys::socket(spec.domain, spec.ty, spec.protocol)
+        })
+    }
+
+    fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()> {
+        sys::attach_filter(fd, program)?;
+        sys::lock_filter(fd)
+    }
+
+    fn set_priority(&mut self, nice: i32, cap: Capability) -> io::Result<()> {
+        with_capability(cap, || sys::setpriority_self(nice))
+    }
+
     fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
-        let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+        let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+        let meta = if meta.file_type().is_symlink() {
+            std::fs::metadata(path).map_err(|e| e.to_string())?
+        } else {
+            meta
+        };
         if !meta.is_file() {
             return Err("not a regular file".into());
         }
         if meta.uid() != 0 {
             return Err(format!("owned by uid {}, not root", meta.uid()));
         }
-        if meta.mode() & 0o022 != 0 {
+        if meta.mode() & WRITABLE_BY_OTHERS != 0 {
             return Err(format!(
                 "mode {:04o} is writable by group or others",
                 meta.mode() & 0o7777
@@ -148,49 +269,29 @@ impl Privileges for System {
             ));
         }
         // Whoever can write a directory on the way can swap the worker for
-        // any root-owned program and receive the raw sockets in it: every
-        // directory, as named and as resolved, must be root's alone (or
-        // sticky, like /tmp, where others cannot replace root's entries).
-        let resolved = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
-        let named = std::path::Path::new(path).ancestors().skip(1);
-        for dir in named.chain(resolved.ancestors().skip(1)) {
-            let d = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            if d.uid() != 0 {
-                return Err(format!(
-                    "directory {} is owned by uid {}, not root",
-                    dir.display(),
-                    d.uid()
-                ));
+        // any root-owned program and receive the sockets in it: every
+        // directory, as named and (if a symlink is on the way) as resolved,
+        // must be root's alone. One lstat per component; the resolved path
+        // is only walked when a component is a symlink.
+        let named = std::path::Path::new(path);
+        let mut symlink_seen = false;
+        for dir in named.ancestors().skip(1) {
+            let d = std::fs::symlink_metadata(dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            if d.file_type().is_symlink() {
+                symlink_seen = true;
+                continue;
             }
-            if d.mode() & 0o022 != 0 && d.mode() & 0o1000 == 0 {
-                let mode = d.mode() & 0o7777;
-                return Err(format!(
-                    "directory {} (mode {mode:04o}) is writable by group or others",
-                    dir.display()
-                ));
+            check_dir(dir, &d)?;
+        }
+        if symlink_seen {
+            let resolved = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+            for dir in resolved.ancestors().skip(1) {
+                let d = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                check_dir(dir, &d)?;
             }
         }
         Ok(())
-    }
-
-    fn open_raw_socket(&mut self, kind: SocketKind) -> io::Result<RawFd> {
-        // Raise CAP_NET_RAW in the effective set only if it is permitted
-        // and not already effective (setuid-root mode), and lower it again
-        // right after socket(), whatever socket() said.
-        let before = sys::capget()?;
-        let net_raw = 1u64 << sys::CAP_NET_RAW;
-        let raise = before.permitted & net_raw != 0 && before.effective & net_raw == 0;
-        if raise {
-            sys::capset(sys::CapSets {
-                effective: before.effective | net_raw,
-                ..before
-            })?;
-        }
-        let result = sys::raw_socket(kind.domain(), kind.protocol());
-        if raise {
-            sys::capset(before)?;
-        }
-        result
     }
 
     fn move_fd(&mut self, from: RawFd, to: RawFd) -> io::Result<()> {
@@ -231,9 +332,10 @@ impl Privileges for System {
             return Err(format!("capabilities still held: {held:x?}"));
         }
         // The kernel keeps the ambient set inside permitted ∩ inheritable, so
-        // it is empty now; ask for the one capability we ever had anyway.
-        if sys::ambient_is_set(sys::CAP_NET_RAW).map_err(|e| e.to_string())? {
-            return Err("CAP_NET_RAW still in the ambient set".into());
+        // it is empty now; ask anyway for the capability every launcher uses.
+        let net_raw = Capability::NetRaw;
+        if sys::ambient_is_set(net_raw.number()).map_err(|e| e.to_string())? {
+            return Err(format!("{} still in the ambient set", net_raw.kernel_name()));
         }
         let (ruid, euid, suid) = sys::getresuid();
         let (rgid, egid, sgid) = sys::getresgid();

@@ -1,21 +1,24 @@
-//! The launcher's whole job as one linear sequence: sanitize → acquire →
-//! drop → exec. Each step is a call on [`Privileges`], so the unit tests below
-//! can check the order and the failure paths without any privilege.
+//! The launcher's whole job as one linear sequence for every tool:
+//! sanitize → acquire → drop → no_new_privs + verify → check the worker,
+//! unprivileged → exec. Each step is a call on [`Privileges`], so the unit
+//! tests below check the order and the failure paths of any descriptor
+//! without any privilege.
 
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
 use std::os::fd::RawFd;
 
-use policy::handoff::{self, SocketKind};
-use policy::layout::WORKER_PATH;
+use policy::handoff;
+use policy::tools::{Resource, SocketSetup, SocketSpec, Tool};
 
 use crate::privileges::{LaunchError, Privileges};
 
-/// Runs the five steps; returns only if one fails (on success the process
-/// has become the worker).
-pub fn launch(p: &mut impl Privileges) -> LaunchError {
+/// Runs the sequence for `tool`; returns only if a step fails (on success
+/// the process has become the worker).
+pub fn launch(tool: &'static Tool, p: &mut impl Privileges) -> LaunchError {
     match try_launch(
+        tool,
         p,
         std::env::args_os().collect(),
         std::env::vars_os().collect(),
@@ -25,81 +28,98 @@ pub fn launch(p: &mut impl Privileges) -> LaunchError {
     }
 }
 
-enum Never {}
+/// What a successful sequence returns: nothing, ever (exec replaced us).
+pub enum Never {}
 
-fn try_launch(
+/// The sequence itself; `argv` and `env` are the caller's, passed in so
+/// that the tests can choose them.
+pub fn try_launch(
+    tool: &'static Tool,
     p: &mut impl Privileges,
     argv: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
 ) -> Result<Never, LaunchError> {
-    // 1. Sanitize: fds 0–2 valid (a closed stdout must not become our raw
-    //    socket), nothing else inherited; and a worker we may trust.
-    p.sanitize_fds().map_err(LaunchError::Fds)?;
-    p.check_worker(WORKER_PATH)
-        .map_err(|reason| LaunchError::UnsafeWorker {
-            path: WORKER_PATH,
-            reason,
-        })?;
+    let drop_err = |step: &'static str| move |source| LaunchError::Drop { step, source };
 
-    // 2. Acquire: one raw socket per family, each allowed to fail on its own
-    //    (IPv6 disabled, say); they go to fds 3, 4 in the order opened.
-    let mut opened: Vec<SocketKind> = Vec::with_capacity(2);
-    let mut errors = Vec::with_capacity(2);
-    for kind in SocketKind::ALL {
-        match p.open_raw_socket(kind) {
-            Ok(fd) => {
-                let want = handoff::FIRST_FD + opened.len() as RawFd;
-                if fd != want {
-                    p.move_fd(fd, want).map_err(|e| LaunchError::Drop {
-                        step: "dup2",
-                        source: e,
-                    })?;
+    // 1. Sanitize, before anything else: non-dumpable (no ptrace, no
+    //    /proc/PID/fd for the caller while we hold privileged fds), fds 0–2
+    //    valid (a closed stdout must never become a socket), nothing else
+    //    inherited.
+    p.sanitize().map_err(LaunchError::Fds)?;
+
+    // 2. Acquire the descriptor's resources in its order, each capability
+    //    raised only around its one call. Sockets land at fds 3, 4, … in
+    //    the order opened; an optional one may fail alone (IPv6 disabled).
+    let mut opened: Vec<&'static SocketSpec> = Vec::with_capacity(tool.resources.len());
+    let mut failed: Vec<(&'static SocketSpec, std::io::Error)> = Vec::new();
+    for resource in tool.resources {
+        match resource {
+            Resource::Socket(spec) => match p.open_socket(spec) {
+                Ok(fd) => {
+                    let want = handoff::FIRST_FD + opened.len() as RawFd;
+                    if fd != want {
+                        p.move_fd(fd, want).map_err(drop_err("dup2"))?;
+                    }
+                    if let SocketSetup::LockedFilter(program) = spec.setup {
+                        p.lock_filter(want, program)
+                            .map_err(|source| LaunchError::Setup { spec, source })?;
+                    }
+                    opened.push(spec);
                 }
-                opened.push(kind);
+                Err(source) if spec.optional => failed.push((spec, source)),
+                Err(source) => {
+                    return Err(LaunchError::Socket {
+                        tool,
+                        failed: vec![(spec, source)],
+                    })
+                }
+            },
+            Resource::Priority { nice, capability } => {
+                p.set_priority(*nice, *capability)
+                    .map_err(|source| LaunchError::Priority {
+                        tool,
+                        nice: *nice,
+                        capability: *capability,
+                        source,
+                    })?;
             }
-            Err(e) => errors.push(e),
         }
     }
     if opened.is_empty() {
-        let v6 = errors.pop().expect("two errors");
-        let v4 = errors.pop().expect("two errors");
-        return Err(LaunchError::NoSocket { v4, v6 });
+        return Err(LaunchError::Socket { tool, failed });
     }
 
     // 3. Drop everything. In setuid-root mode the bounding set goes first,
-    //    while CAP_SETPCAP is still effective, then the ids.
+    //    while CAP_SETPCAP is still effective, then groups and ids; then
+    //    every capability set, ambient included.
     if p.setuid_mode() {
-        p.drop_bounding_set().map_err(|e| LaunchError::Drop {
-            step: "bounding set",
-            source: e,
-        })?;
-        p.drop_ids().map_err(|e| LaunchError::Drop {
-            step: "setresuid",
-            source: e,
-        })?;
+        p.drop_bounding_set().map_err(drop_err("bounding set"))?;
+        p.drop_ids().map_err(drop_err("setresuid"))?;
     }
-    p.clear_capabilities().map_err(|e| LaunchError::Drop {
-        step: "capabilities",
-        source: e,
-    })?;
+    p.clear_capabilities().map_err(drop_err("capabilities"))?;
 
-    // 4. No exec from here on may gain privilege (setuid bits, file caps).
-    p.set_no_new_privs().map_err(|e| LaunchError::Drop {
-        step: "no_new_privs",
-        source: e,
-    })?;
+    // 4. No exec from here on may gain privilege (setuid bits, file caps);
+    //    then make sure nothing is left.
+    p.set_no_new_privs().map_err(drop_err("no_new_privs"))?;
     p.verify_dropped().map_err(LaunchError::SelfCheck)?;
 
-    // 5. Exec the worker: argv untouched, environment rebuilt from the allowlist.
+    // 5. Check the worker with nothing in reach: whatever the path walk
+    //    does (stat, readlink) it does unprivileged. Then exec it, argv
+    //    untouched, environment rebuilt from the allowlist.
+    p.check_worker(tool.worker_path)
+        .map_err(|reason| LaunchError::UnsafeWorker {
+            path: tool.worker_path,
+            reason,
+        })?;
     let argv = if argv.is_empty() {
-        vec![OsString::from("privsep-ping")]
+        vec![OsString::from(tool.launcher_name)]
     } else {
         argv
     };
     let env = handoff::rebuild_env(env, &opened, p.pid());
-    let source = p.exec(WORKER_PATH, argv, env);
+    let source = p.exec(tool.worker_path, argv, env);
     Err(LaunchError::Exec {
-        path: WORKER_PATH,
+        path: tool.worker_path,
         source,
     })
 }
@@ -107,6 +127,7 @@ fn try_launch(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use policy::tools::{BpfInsn, Capability, ARPING, CLOCKDIFF, ICMP4, PING};
     use std::io;
 
     /// Records every call; fails the ones named in `fail`.
@@ -120,28 +141,37 @@ mod tests {
     }
 
     impl Recorder {
-        fn step(&mut self, name: &'static str) -> io::Result<()> {
+        fn step(&mut self, name: &str) -> io::Result<()> {
             self.calls.push(name.to_string());
-            if self.fail.contains(&name) {
+            if self.fail.iter().any(|f| *f == name) {
                 Err(io::Error::from_raw_os_error(libc::EPERM))
             } else {
                 Ok(())
             }
         }
+        fn pos(&self, name: &str) -> usize {
+            self.calls
+                .iter()
+                .position(|c| c == name)
+                .unwrap_or_else(|| panic!("{name} not called: {:?}", self.calls))
+        }
     }
 
     impl Privileges for Recorder {
-        fn sanitize_fds(&mut self) -> io::Result<()> {
+        fn sanitize(&mut self) -> io::Result<()> {
             self.next_fd = 3;
-            self.step("sanitize_fds")
+            self.step("sanitize")
         }
-        fn check_worker(&mut self, _: &'static str) -> Result<(), String> {
-            self.step("check_worker").map_err(|e| e.to_string())
-        }
-        fn open_raw_socket(&mut self, kind: SocketKind) -> io::Result<RawFd> {
-            self.step(kind.name())?;
+        fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd> {
+            self.step(&format!("socket {}", spec.name))?;
             self.next_fd += 1;
             Ok(self.next_fd - 1)
+        }
+        fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()> {
+            self.step(&format!("lock_filter fd {fd} ({} insns)", program.len()))
+        }
+        fn set_priority(&mut self, nice: i32, cap: Capability) -> io::Result<()> {
+            self.step(&format!("priority {nice} with {}", cap.kernel_name()))
         }
         fn move_fd(&mut self, _: RawFd, _: RawFd) -> io::Result<()> {
             self.step("move_fd")
@@ -164,6 +194,9 @@ mod tests {
         fn verify_dropped(&mut self) -> Result<(), String> {
             self.step("verify_dropped").map_err(|e| e.to_string())
         }
+        fn check_worker(&mut self, _: &'static str) -> Result<(), String> {
+            self.step("check_worker").map_err(|e| e.to_string())
+        }
         fn exec(
             &mut self,
             _: &'static str,
@@ -179,41 +212,73 @@ mod tests {
         }
     }
 
-    fn run(r: &mut Recorder) -> LaunchError {
+    fn run(tool: &'static Tool, r: &mut Recorder) -> LaunchError {
         let env = vec![
             ("LD_PRELOAD".into(), "/x.so".into()),
             ("LANG".into(), "C".into()),
         ];
-        match try_launch(r, vec!["ping".into(), "127.0.0.1".into()], env) {
+        match try_launch(tool, r, vec!["ping".into(), "127.0.0.1".into()], env) {
             Ok(never) => match never {},
             Err(e) => e,
         }
     }
 
+    fn env_of(r: &Recorder) -> Vec<String> {
+        r.exec_env
+            .iter()
+            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .collect()
+    }
+
+    /// A tool with a socket and a process attribute, like clockdiff but
+    /// with the attribute after the socket and a locked filter.
+    static SOCKET_THEN_PRIORITY: Tool = Tool {
+        name: "test",
+        launcher_name: "privsep-test",
+        launcher_path: "/usr/bin/privsep-test",
+        worker_name: "test-worker",
+        worker_path: "/usr/libexec/privsep/test-worker",
+        file_caps: &[Capability::NetRaw, Capability::SysNice],
+        resources: &[
+            Resource::Socket(SocketSpec {
+                optional: false,
+                setup: SocketSetup::LockedFilter(&[BpfInsn {
+                    code: 0x06,
+                    jt: 0,
+                    jf: 0,
+                    k: 0,
+                }]),
+                ..ICMP4
+            }),
+            Resource::Priority {
+                nice: 5,
+                capability: Capability::SysNice,
+            },
+        ],
+        sandbox: &policy::sandbox::profile::PING,
+        selinux_prefix: "privsep_test",
+        resolves_names: false,
+    };
+
     #[test]
-    fn file_capability_mode_order() {
+    fn sockets_only_file_capability_mode_order() {
         let mut r = Recorder::default();
-        assert!(matches!(run(&mut r), LaunchError::Exec { .. }));
+        assert!(matches!(run(&PING, &mut r), LaunchError::Exec { .. }));
         assert_eq!(
             r.calls,
             [
-                "sanitize_fds",
-                "check_worker",
-                "icmp4",
-                "icmp6",
+                "sanitize",
+                "socket icmp4",
+                "socket icmp6",
                 "clear_capabilities",
                 "set_no_new_privs",
                 "verify_dropped",
+                "check_worker",
                 "exec"
             ]
         );
-        let env: Vec<String> = r
-            .exec_env
-            .iter()
-            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
-            .collect();
         assert_eq!(
-            env,
+            env_of(&r),
             [
                 "LANG=C",
                 "LISTEN_FDS=2",
@@ -224,80 +289,140 @@ mod tests {
     }
 
     #[test]
+    fn socket_and_process_attribute_in_descriptor_order_all_before_the_drop() {
+        let mut r = Recorder::default();
+        run(&SOCKET_THEN_PRIORITY, &mut r);
+        assert_eq!(
+            r.calls,
+            [
+                "sanitize",
+                "socket icmp4",
+                "lock_filter fd 3 (1 insns)",
+                "priority 5 with CAP_SYS_NICE",
+                "clear_capabilities",
+                "set_no_new_privs",
+                "verify_dropped",
+                "check_worker",
+                "exec"
+            ]
+        );
+        assert_eq!(env_of(&r)[1..], ["LISTEN_FDS=1", "LISTEN_PID=77", "LISTEN_FDNAMES=icmp4"]);
+    }
+
+    #[test]
+    fn the_real_descriptors_acquire_what_they_promise() {
+        let mut r = Recorder::default();
+        run(&CLOCKDIFF, &mut r);
+        assert!(r.pos("priority -16 with CAP_SYS_NICE") < r.pos("socket icmp4"));
+        assert!(r.pos("socket icmp4") < r.pos("clear_capabilities"));
+        let mut r = Recorder::default();
+        run(&ARPING, &mut r);
+        assert!(r.pos("socket arp") < r.pos("lock_filter fd 3 (4 insns)"));
+        assert!(r.pos("lock_filter fd 3 (4 insns)") < r.pos("clear_capabilities"));
+        assert!(env_of(&r).contains(&"LISTEN_FDNAMES=arp".to_string()));
+    }
+
+    #[test]
     fn setuid_mode_drops_bounding_set_before_ids_before_caps() {
         let mut r = Recorder {
             setuid: true,
             ..Default::default()
         };
-        run(&mut r);
-        let pos = |s: &str| r.calls.iter().position(|c| c == s).unwrap();
-        assert!(pos("icmp6") < pos("drop_bounding_set"));
-        assert!(pos("drop_bounding_set") < pos("drop_ids"));
-        assert!(pos("drop_ids") < pos("clear_capabilities"));
-        assert!(pos("clear_capabilities") < pos("set_no_new_privs"));
-        assert!(pos("verify_dropped") < pos("exec"));
+        run(&PING, &mut r);
+        assert!(r.pos("socket icmp6") < r.pos("drop_bounding_set"));
+        assert!(r.pos("drop_bounding_set") < r.pos("drop_ids"));
+        assert!(r.pos("drop_ids") < r.pos("clear_capabilities"));
+        assert!(r.pos("clear_capabilities") < r.pos("set_no_new_privs"));
+        assert!(r.pos("verify_dropped") < r.pos("check_worker"));
+        assert!(r.pos("check_worker") < r.pos("exec"));
     }
 
     #[test]
-    fn one_family_failing_is_fine_and_names_only_the_opened_one() {
+    fn one_optional_socket_failing_is_fine_and_names_only_the_opened_one() {
         let mut r = Recorder {
-            fail: vec!["icmp4"],
+            fail: vec!["socket icmp4"],
             ..Default::default()
         };
-        run(&mut r);
+        run(&PING, &mut r);
         assert!(r.calls.contains(&"exec".to_string()));
-        assert!(r
-            .exec_env
-            .iter()
-            .any(|(k, v)| k == "LISTEN_FDNAMES" && v == "icmp6"));
-        assert!(r
-            .exec_env
-            .iter()
-            .any(|(k, v)| k == "LISTEN_FDS" && v == "1"));
+        let env = env_of(&r);
+        assert!(env.contains(&"LISTEN_FDNAMES=icmp6".to_string()), "{env:?}");
+        assert!(env.contains(&"LISTEN_FDS=1".to_string()), "{env:?}");
     }
 
     #[test]
-    fn both_families_failing_names_the_capability_and_never_execs() {
+    fn no_socket_names_the_capability_and_never_execs() {
         let mut r = Recorder {
-            fail: vec!["icmp4", "icmp6"],
+            fail: vec!["socket icmp4", "socket icmp6"],
             ..Default::default()
         };
-        let err = run(&mut r);
-        assert!(err.to_string().contains("setcap cap_net_raw=p"), "{err}");
+        let err = run(&PING, &mut r).to_string();
+        assert!(err.contains("missing CAP_NET_RAW"), "{err}");
+        assert!(err.contains("setcap cap_net_raw=p "), "{err}");
         assert!(!r.calls.contains(&"exec".to_string()));
         assert!(!r.calls.contains(&"clear_capabilities".to_string()));
     }
 
     #[test]
-    fn any_failed_drop_stops_before_exec() {
-        for step in [
-            "sanitize_fds",
-            "check_worker",
-            "clear_capabilities",
-            "set_no_new_privs",
-            "verify_dropped",
-        ] {
-            let mut r = Recorder {
-                fail: vec![step],
-                ..Default::default()
-            };
-            run(&mut r);
-            assert!(
-                !r.calls.contains(&"exec".to_string()),
-                "{step} failed but exec ran"
-            );
-        }
-        for step in ["drop_bounding_set", "drop_ids"] {
-            let mut r = Recorder {
-                fail: vec![step],
-                setuid: true,
-                ..Default::default()
-            };
-            run(&mut r);
-            assert!(
-                !r.calls.contains(&"exec".to_string()),
-                "{step} failed but exec ran"
-            );
+    fn a_required_socket_or_the_priority_failing_stops_at_once() {
+        let mut r = Recorder {
+            fail: vec!["priority -16 with CAP_SYS_NICE"],
+            ..Default::default()
+        };
+        let err = run(&CLOCKDIFF, &mut r).to_string();
+        assert!(err.contains("missing CAP_SYS_NICE"), "{err}");
+        assert!(err.contains("setcap cap_net_raw,cap_sys_nice=p "), "{err}");
+        assert!(!r.calls.iter().any(|c| c.starts_with("socket")));
+        assert!(!r.calls.contains(&"exec".to_string()));
+
+        let mut r = Recorder {
+            fail: vec!["socket arp"],
+            ..Default::default()
+        };
+        let err = run(&ARPING, &mut r).to_string();
+        assert!(err.contains("ARP packet"), "{err}");
+        assert!(!r.calls.contains(&"exec".to_string()));
+
+        let mut r = Recorder {
+            fail: vec!["lock_filter fd 3 (4 insns)"],
+            ..Default::default()
+        };
+        run(&ARPING, &mut r);
+        assert!(!r.calls.contains(&"exec".to_string()));
+    }
+
+    #[test]
+    fn any_failed_step_stops_before_exec() {
+        for tool in [&PING, &SOCKET_THEN_PRIORITY] {
+            for step in [
+                "sanitize",
+                "clear_capabilities",
+                "set_no_new_privs",
+                "verify_dropped",
+                "check_worker",
+            ] {
+                let mut r = Recorder {
+                    fail: vec![step],
+                    ..Default::default()
+                };
+                run(tool, &mut r);
+                assert!(
+                    !r.calls.contains(&"exec".to_string()),
+                    "{step} failed but exec ran"
+                );
+            }
+            for step in ["drop_bounding_set", "drop_ids"] {
+                let mut r = Recorder {
+                    fail: vec![step],
+                    setuid: true,
+                    ..Default::default()
+                };
+                run(tool, &mut r);
+                assert!(
+                    !r.calls.contains(&"exec".to_string()),
+                    "{step} failed but exec ran"
+                );
+            }
         }
     }
 }

@@ -1,6 +1,12 @@
-//! The launcher's only `unsafe` code: the handful of system calls the five
-//! steps make that `caps` does not cover. Each failure becomes
-//! `io::Error::last_os_error()` through [`cvt`].
+//! The launcher's only `unsafe` code: the handful of system calls the
+//! sequence makes, and [`entry_point!`], the C `main` of each launcher
+//! binary. Each failure becomes `io::Error::last_os_error()` through
+//! [`cvt`].
+//!
+//! These stay on `libc` rather than `nix`: nix has no `capget`/`capset`,
+//! `close_range` or socket-filter locking, and for the rest it makes the
+//! same system calls; the launcher's dependency tree is kept to `libc` and
+//! `policy` so that what runs privileged can be read in one sitting.
 
 use std::ffi::CString;
 use std::io;
@@ -60,10 +66,63 @@ pub fn close_from(first: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// `socket(domain, SOCK_RAW, protocol)`, inheritable across exec on purpose.
-pub fn raw_socket(domain: libc::c_int, protocol: libc::c_int) -> io::Result<RawFd> {
+/// `socket(domain, ty, protocol)`, inheritable across exec on purpose.
+pub fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> io::Result<RawFd> {
     // SAFETY: plain integer arguments.
-    cvt(unsafe { libc::socket(domain, libc::SOCK_RAW, protocol) })
+    cvt(unsafe { libc::socket(domain, ty, protocol) })
+}
+
+/// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, program)`.
+pub fn attach_filter(fd: RawFd, program: &[policy::tools::BpfInsn]) -> io::Result<()> {
+    let insns: Vec<libc::sock_filter> = program
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let len = u16::try_from(insns.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let prog = libc::sock_fprog {
+        len,
+        filter: insns.as_ptr().cast_mut(),
+    };
+    // SAFETY: `prog` points at `insns`, `len` instructions that outlive the
+    // call; the kernel copies the program and only reads both.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            (&prog as *const libc::sock_fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// `setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, 1)`: from now on nobody can
+/// detach or replace the socket's filter.
+pub fn lock_filter(fd: RawFd) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a live c_int of the size passed; the kernel only reads it.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LOCK_FILTER,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// `setpriority(PRIO_PROCESS, 0, nice)`: this process's nice value.
+pub fn setpriority_self(nice: libc::c_int) -> io::Result<()> {
+    // SAFETY: plain integer arguments; `0` is the calling process.
+    cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) }).map(drop)
 }
 
 /// `dup2(from, to)`; `from` stays open.
@@ -112,9 +171,6 @@ pub fn setresuid(uid: u32) -> io::Result<()> {
     // SAFETY: plain integer arguments.
     cvt(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
 }
-
-/// `CAP_NET_RAW`, the one capability the launcher ever uses.
-pub const CAP_NET_RAW: u32 = 13;
 
 /// The three per-thread capability sets as 64-bit masks (bit N = capability N).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -242,4 +298,24 @@ pub fn execve(path: &CString, argv: &[CString], envp: &[CString]) -> io::Error {
     // `argv` or `envp`, which outlive the call; both arrays end with null.
     unsafe { libc::execve(path.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr()) };
     io::Error::last_os_error()
+}
+
+/// Defines the C `main` of a launcher binary (which is `#![no_main]`): it
+/// runs [`crate::launch`] for the descriptor given and exits with its
+/// status. No Rust runtime start-up runs before it (no `poll` of fds 0–2,
+/// no signal-stack set-up, no `SIGPIPE` change): glibc's start-up, then the
+/// sequence. `std::env::args_os` still works: glibc hands `argv` to Rust's
+/// standard library through `.init_array`.
+#[macro_export]
+macro_rules! entry_point {
+    ($tool:expr) => {
+        // SAFETY: `main` is the one symbol of this name in the binary (the
+        // crate is `#![no_main]`), with the C signature glibc calls; it
+        // touches neither argument.
+        #[allow(unsafe_code)]
+        #[no_mangle]
+        pub extern "C" fn main(_argc: ::std::ffi::c_int, _argv: *const *const ::std::ffi::c_char) -> ::std::ffi::c_int {
+            $crate::launch(&$tool)
+        }
+    };
 }

@@ -7,7 +7,7 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    match policy::sandbox::lock_down(&[]) {
+    match policy::sandbox::lock_down(policy::tools::PING.sandbox, &[]) {
         Ok(report) => println!("{report}"),
         Err(e) => {
             eprintln!("malicious: {e}");

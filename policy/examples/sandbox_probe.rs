@@ -17,7 +17,8 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 
-use policy::handoff::{HandedSocket, SocketKind};
+use policy::handoff::HandedSocket;
+use policy::tools::{ICMP4, ICMP6, PING};
 use policy::sandbox;
 use policy::sys::probe;
 
@@ -64,13 +65,13 @@ fn setup_fail(what: &str, e: impl std::fmt::Display) -> ! {
 /// Opens the raw sockets like the launcher (IPv6 may be missing).
 fn open_sockets() -> Vec<HandedSocket> {
     let mut out = Vec::new();
-    for kind in SocketKind::ALL {
-        match probe::socket(kind.domain(), libc::SOCK_RAW, kind.protocol()) {
+    for spec in PING.sockets() {
+        match probe::socket(spec.domain, spec.ty, spec.protocol) {
             Ok(fd) => out.push(HandedSocket {
                 fd: fd.into_raw_fd(),
-                kind,
+                spec,
             }),
-            Err(e) if kind == SocketKind::Icmp6 => say(format!("no icmp6 socket: {e}")),
+            Err(e) if spec == &ICMP6 => say(format!("no icmp6 socket: {e}")),
             Err(e) => setup_fail("raw ICMPv4 socket (run as root)", e),
         }
     }
@@ -92,15 +93,17 @@ fn checksum(data: &[u8]) -> u16 {
 /// on the inherited socket only.
 fn ping(s: &HandedSocket, seq: u16) -> Result<String, String> {
     let id = (std::process::id() & 0xffff) as u16;
-    let (req, reply, dst) = match s.kind {
-        SocketKind::Icmp4 => (8u8, 0u8, IpAddr::V4(Ipv4Addr::LOCALHOST)),
-        SocketKind::Icmp6 => (128, 129, IpAddr::V6(Ipv6Addr::LOCALHOST)),
+    let v4 = s.spec == &ICMP4;
+    let (req, reply, dst) = if v4 {
+        (8u8, 0u8, IpAddr::V4(Ipv4Addr::LOCALHOST))
+    } else {
+        (128, 129, IpAddr::V6(Ipv6Addr::LOCALHOST))
     };
     let mut pkt = vec![req, 0, 0, 0];
     pkt.extend_from_slice(&id.to_be_bytes());
     pkt.extend_from_slice(&seq.to_be_bytes());
     pkt.extend_from_slice(b"privsep sandbox probe");
-    if s.kind == SocketKind::Icmp4 {
+    if v4 {
         let c = checksum(&pkt);
         pkt[2..4].copy_from_slice(&c.to_be_bytes());
     } // The kernel fills in the ICMPv6 checksum.
@@ -113,7 +116,7 @@ fn ping(s: &HandedSocket, seq: u16) -> Result<String, String> {
         }
         let n = probe::recv(s.fd, &mut buf).map_err(|e| format!("recvmsg: {e}"))?;
         // Raw IPv4 sockets deliver the IP header, raw IPv6 ones do not.
-        let off = if s.kind == SocketKind::Icmp4 {
+        let off = if v4 {
             usize::from(buf[0] & 0x0f) * 4
         } else {
             0
@@ -161,12 +164,11 @@ fn main() {
     }
 
     if action == "nproc" {
-        // Only the first two layers, so that fork() reaches RLIMIT_NPROC
-        // instead of seccomp: both must hold across the unshare.
-        let r =
-            sandbox::apply_rlimits(&sockets).and_then(|r| Ok((r, sandbox::enter_namespaces()?)));
-        let (rlimits, ns) = r.unwrap_or_else(|e| setup_fail("rlimits+namespaces", e));
-        say(format!("rlimits: {rlimits}\nnamespaces: {ns}"));
+        // The rlimits alone, so that fork() reaches RLIMIT_NPROC instead
+        // of seccomp.
+        let rlimits =
+            sandbox::apply_rlimits(&sockets).unwrap_or_else(|e| setup_fail("rlimits", e));
+        say(format!("rlimits: {rlimits}"));
         let nproc = policy::sys::getrlimit(libc::RLIMIT_NPROC);
         let fsize = policy::sys::getrlimit(libc::RLIMIT_FSIZE);
         say(format!("getrlimit nproc={nproc:?} fsize={fsize:?}"));
@@ -196,7 +198,7 @@ fn main() {
     // Everything the actions need is computed before lock-down, so that the
     // action's own system call is the first one after `attempt …`.
     let parent = probe::getppid();
-    let report = sandbox::lock_down(&sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
+    let report = sandbox::lock_down(PING.sandbox, &sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
     say(format!("{report}"));
     say("locked");
     say(format!("attempt {action}"));
@@ -220,7 +222,7 @@ fn main() {
             libc::IP_HDRINCL,
             1,
         )),
-        "unshare" => returned(policy::sys::unshare(libc::CLONE_NEWNS)),
+        "unshare" => returned(probe::unshare(libc::CLONE_NEWNS)),
         "mount" => returned(probe::mount_tmpfs(cstr(b"/tmp\0"))),
         "kill-parent" => returned(probe::kill(parent, 0)),
         "tgkill-parent" => returned(probe::tgkill(parent, parent, 0)),
@@ -232,7 +234,7 @@ fn main() {
             for (seq, s) in sockets.iter().enumerate() {
                 match ping(s, seq as u16 + 1) {
                     Ok(l) => say(l),
-                    Err(e) => say(format!("{}: {e}", s.kind.name())),
+                    Err(e) => say(format!("{}: {e}", s.name())),
                 }
             }
             "returned: pinged".into()

@@ -9,10 +9,13 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
     /// The worker was not started by the launcher (no or inconsistent handoff).
-    #[error("not started by privsep-ping: {reason}")]
-    NoHandoff { reason: String },
+    #[error("not started by {launcher}: {reason}")]
+    NoHandoff {
+        launcher: &'static str,
+        reason: String,
+    },
     /// A handed-over descriptor is not the socket its name promises.
-    #[error("handed-over fd {fd} ({name}) is not a raw {name} socket: {reason}")]
+    #[error("handed-over fd {fd} is not the {name} socket: {reason}")]
     BadSocket {
         fd: i32,
         name: &'static str,

@@ -1,13 +1,14 @@
 //! The launcher → worker handoff protocol.
 //!
 //! systemd's socket-activation convention, so existing tooling understands
-//! it: the raw sockets sit at fds 3, 4, …; `LISTEN_FDS=<n>`,
-//! `LISTEN_PID=<pid>` (the same pid after exec) and `LISTEN_FDNAMES` naming
-//! each one (`icmp4`, `icmp6`; only the ones that were opened). The launcher
-//! [`encode`]s, the worker [`decode`]s and [`validate`]s: one implementation
-//! on both sides. The environment is rebuilt from an allowlist
-//! ([`rebuild_env`]) because the worker holds a raw socket: nothing like
-//! `LD_PRELOAD` may ever reach it.
+//! it: the sockets sit at fds 3, 4, …; `LISTEN_FDS=<n>`, `LISTEN_PID=<pid>`
+//! (the same pid after exec) and `LISTEN_FDNAMES` naming each one with the
+//! name of its [`SocketSpec`] in the tool's descriptor (`icmp4`, `icmp6`,
+//! `arp`; only the ones that were opened). The launcher [`encode`]s, the
+//! worker [`decode`]s and [`validate`]s against its own descriptor: one
+//! implementation on both sides. The environment is rebuilt from an
+//! allowlist ([`rebuild_env`]) because the worker holds a privileged
+//! socket: nothing like `LD_PRELOAD` may ever reach it.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 
+use crate::tools::{SocketSpec, Tool};
 use crate::{sys, PolicyError};
 
 /// The first handed-over descriptor (systemd's `SD_LISTEN_FDS_START`).
@@ -26,62 +28,27 @@ pub const VAR_PID: &str = "LISTEN_PID";
 /// Variable carrying the colon-separated names of the descriptors.
 pub const VAR_NAMES: &str = "LISTEN_FDNAMES";
 
-/// The kinds of socket the launcher may hand over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SocketKind {
-    /// `socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`
-    Icmp4,
-    /// `socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)`
-    Icmp6,
-}
-
-impl SocketKind {
-    /// Both kinds, in the order the launcher opens them.
-    pub const ALL: [SocketKind; 2] = [SocketKind::Icmp4, SocketKind::Icmp6];
-
-    /// The name used in `LISTEN_FDNAMES`.
-    pub fn name(self) -> &'static str {
-        match self {
-            SocketKind::Icmp4 => "icmp4",
-            SocketKind::Icmp6 => "icmp6",
-        }
-    }
-
-    /// Inverse of [`SocketKind::name`].
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
-    }
-
-    /// Address family for `socket()`.
-    pub fn domain(self) -> libc::c_int {
-        match self {
-            SocketKind::Icmp4 => libc::AF_INET,
-            SocketKind::Icmp6 => libc::AF_INET6,
-        }
-    }
-
-    /// Protocol for `socket()`.
-    pub fn protocol(self) -> libc::c_int {
-        match self {
-            SocketKind::Icmp4 => libc::IPPROTO_ICMP,
-            SocketKind::Icmp6 => libc::IPPROTO_ICMPV6,
-        }
-    }
-}
-
 /// One descriptor the worker received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HandedSocket {
     /// Where it sits.
     pub fd: RawFd,
-    /// What it claims to be (checked by [`validate`]).
-    pub kind: SocketKind,
+    /// What it claims to be, from the tool's descriptor (checked by
+    /// [`validate`]).
+    pub spec: &'static SocketSpec,
+}
+
+impl HandedSocket {
+    /// Its name in `LISTEN_FDNAMES`.
+    pub fn name(&self) -> &'static str {
+        self.spec.name
+    }
 }
 
 /// The three variables the launcher sets for `opened` (in fd order, starting
 /// at [`FIRST_FD`]) and its own pid, which the worker keeps across exec.
-pub fn encode(opened: &[SocketKind], pid: u32) -> [(&'static str, String); 3] {
-    let names: Vec<&str> = opened.iter().map(|k| k.name()).collect();
+pub fn encode(opened: &[&SocketSpec], pid: u32) -> [(&'static str, String); 3] {
+    let names: Vec<&str> = opened.iter().map(|s| s.name).collect();
     [
         (VAR_FDS, opened.len().to_string()),
         (VAR_PID, pid.to_string()),
@@ -89,67 +56,82 @@ pub fn encode(opened: &[SocketKind], pid: u32) -> [(&'static str, String); 3] {
     ]
 }
 
-fn no_handoff(reason: impl Into<String>) -> PolicyError {
+fn no_handoff(tool: &Tool, reason: impl Into<String>) -> PolicyError {
     PolicyError::NoHandoff {
+        launcher: tool.launcher_name,
         reason: reason.into(),
     }
 }
 
 /// Parses the three variables (as looked up by `var`) into the list of
-/// handed-over sockets. Pure: it checks the protocol, not the descriptors.
+/// sockets handed over for `tool`. Pure: it checks the protocol, not the
+/// descriptors. Accepted: between one and all of the tool's sockets, each
+/// at most once, in the descriptor's order (the order the launcher opens
+/// them), every socket that is not optional among them.
 pub fn decode(
     var: impl Fn(&str) -> Option<String>,
     own_pid: u32,
+    tool: &Tool,
 ) -> Result<Vec<HandedSocket>, PolicyError> {
-    let fds = var(VAR_FDS).ok_or_else(|| no_handoff(format!("{VAR_FDS} is not set")))?;
-    let pid = var(VAR_PID).ok_or_else(|| no_handoff(format!("{VAR_PID} is not set")))?;
-    let names = var(VAR_NAMES).ok_or_else(|| no_handoff(format!("{VAR_NAMES} is not set")))?;
+    let fail = |reason: String| no_handoff(tool, reason);
+    let fds = var(VAR_FDS).ok_or_else(|| fail(format!("{VAR_FDS} is not set")))?;
+    let pid = var(VAR_PID).ok_or_else(|| fail(format!("{VAR_PID} is not set")))?;
+    let names = var(VAR_NAMES).ok_or_else(|| fail(format!("{VAR_NAMES} is not set")))?;
 
+    let most = tool.sockets().count();
     let count: usize = match fds.parse() {
-        Ok(n @ 1..=2) if !fds.starts_with('+') => n,
-        _ => return Err(no_handoff(format!("{VAR_FDS}={fds:?} is not 1 or 2"))),
+        Ok(n) if (1..=most).contains(&n) && !fds.starts_with('+') => n,
+        _ => return Err(fail(format!("{VAR_FDS}={fds:?} is not between 1 and {most}"))),
     };
     if pid.parse::<u32>().ok() != Some(own_pid) || pid.starts_with('+') {
-        return Err(no_handoff(format!(
+        return Err(fail(format!(
             "{VAR_PID}={pid:?} is not this process ({own_pid})"
         )));
     }
-    let kinds: Vec<SocketKind> = names
+    let specs: Vec<&'static SocketSpec> = names
         .split(':')
         .map(|n| {
-            SocketKind::from_name(n).ok_or_else(|| no_handoff(format!("unknown socket name {n:?}")))
+            tool.socket_named(n)
+                .ok_or_else(|| fail(format!("unknown socket name {n:?}")))
         })
         .collect::<Result<_, _>>()?;
-    if kinds.len() != count {
-        return Err(no_handoff(format!(
-            "{VAR_FDNAMES} names {} sockets but {VAR_FDS}={count}",
-            kinds.len(),
-            VAR_FDNAMES = VAR_NAMES
+    if specs.len() != count {
+        return Err(fail(format!(
+            "{VAR_NAMES} names {} sockets but {VAR_FDS}={count}",
+            specs.len()
         )));
     }
-    if count == 2 && kinds[0] == kinds[1] {
-        return Err(no_handoff(format!(
-            "{VAR_NAMES} names {:?} twice",
-            kinds[0].name()
+    // In descriptor order and each once: the position in the descriptor
+    // must strictly increase.
+    let position = |s: &SocketSpec| tool.sockets().position(|t| t.name == s.name);
+    if specs.windows(2).any(|w| position(w[0]) >= position(w[1])) {
+        return Err(fail(format!(
+            "{VAR_NAMES}={names:?} repeats a socket or is out of order"
         )));
     }
-    Ok(kinds
+    if let Some(missing) = tool
+        .sockets()
+        .find(|t| !t.optional && !specs.iter().any(|s| s.name == t.name))
+    {
+        return Err(fail(format!("{VAR_NAMES} lacks {:?}", missing.name)));
+    }
+    Ok(specs
         .into_iter()
         .enumerate()
-        .map(|(i, kind)| HandedSocket {
+        .map(|(i, spec)| HandedSocket {
             fd: FIRST_FD + i as RawFd,
-            kind,
+            spec,
         })
         .collect())
 }
 
-/// Checks that every descriptor is the raw socket its name promises
+/// Checks that every descriptor is the socket its name promises
 /// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`) and marks it close-on-exec.
 pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
     for s in sockets {
         let bad = |reason: String| PolicyError::BadSocket {
             fd: s.fd,
-            name: s.kind.name(),
+            name: s.spec.name,
             reason,
         };
         let get = |opt, what: &str| {
@@ -159,7 +141,7 @@ pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
         let domain = get(libc::SO_DOMAIN, "SO_DOMAIN")?;
         let ty = get(libc::SO_TYPE, "SO_TYPE")?;
         let proto = get(libc::SO_PROTOCOL, "SO_PROTOCOL")?;
-        if domain != s.kind.domain() || ty != libc::SOCK_RAW || proto != s.kind.protocol() {
+        if domain != s.spec.domain || ty != s.spec.ty || proto != s.spec.protocol {
             return Err(bad(format!("domain {domain}, type {ty}, protocol {proto}")));
         }
         sys::set_cloexec(s.fd).map_err(|e| bad(format!("FD_CLOEXEC: {e}")))?;
@@ -169,8 +151,8 @@ pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
 
 /// Takes the handoff from this process's environment: decodes, removes the
 /// three variables (so nothing the worker might start sees them), validates.
-pub fn take_from_env() -> Result<Vec<HandedSocket>, PolicyError> {
-    let decoded = decode(|name| std::env::var(name).ok(), sys::getpid());
+pub fn take_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyError> {
+    let decoded = decode(|name| std::env::var(name).ok(), sys::getpid(), tool);
     for name in [VAR_FDS, VAR_PID, VAR_NAMES] {
         std::env::remove_var(name);
     }
@@ -231,7 +213,7 @@ pub fn env_allowed(name: &OsStr, value: &OsStr) -> bool {
 /// variables (which always win over anything of the same name).
 pub fn rebuild_env(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
-    opened: &[SocketKind],
+    opened: &[&SocketSpec],
     pid: u32,
 ) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = vars
@@ -247,6 +229,7 @@ pub fn rebuild_env(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::{ARPING, CLOCKDIFF, ICMP4, ICMP6, PING};
     use std::collections::HashMap;
 
     fn lookup(vars: &[(&'static str, String)]) -> impl Fn(&str) -> Option<String> {
@@ -259,24 +242,30 @@ mod tests {
 
     #[test]
     fn round_trip_both_and_each() {
-        for opened in [
-            &[SocketKind::Icmp4, SocketKind::Icmp6][..],
-            &[SocketKind::Icmp4],
-            &[SocketKind::Icmp6],
-        ] {
+        for opened in [&[&ICMP4, &ICMP6][..], &[&ICMP4], &[&ICMP6]] {
             let vars = encode(opened, 4242);
-            let got = decode(lookup(&vars), 4242).unwrap();
+            let got = decode(lookup(&vars), 4242, &PING).unwrap();
             assert_eq!(got.len(), opened.len());
             for (i, (s, k)) in got.iter().zip(opened).enumerate() {
                 assert_eq!(s.fd, FIRST_FD + i as RawFd);
-                assert_eq!(s.kind, *k);
+                assert_eq!(s.name(), k.name);
             }
         }
     }
 
     #[test]
+    fn every_tool_round_trips_all_its_sockets() {
+        for tool in crate::tools::ALL {
+            let all: Vec<&SocketSpec> = tool.sockets().collect();
+            let vars = encode(&all, 9);
+            let got = decode(lookup(&vars), 9, tool).unwrap();
+            assert_eq!(got.len(), all.len(), "{}", tool.name);
+        }
+    }
+
+    #[test]
     fn encode_uses_systemd_names() {
-        let vars = encode(&[SocketKind::Icmp4, SocketKind::Icmp6], 7);
+        let vars = encode(&[&ICMP4, &ICMP6], 7);
         assert_eq!(vars[0], ("LISTEN_FDS", "2".to_string()));
         assert_eq!(vars[1], ("LISTEN_PID", "7".to_string()));
         assert_eq!(vars[2], ("LISTEN_FDNAMES", "icmp4:icmp6".to_string()));
@@ -284,10 +273,10 @@ mod tests {
 
     #[test]
     fn refuses_missing_or_forged_handoffs() {
-        let good = encode(&[SocketKind::Icmp4], 10);
-        assert!(decode(lookup(&good), 11).is_err(), "another pid");
-        assert!(decode(lookup(&good[..2]), 10).is_err(), "names missing");
-        assert!(decode(lookup(&[]), 10).is_err(), "nothing set");
+        let good = encode(&[&ICMP4], 10);
+        assert!(decode(lookup(&good), 11, &PING).is_err(), "another pid");
+        assert!(decode(lookup(&good[..2]), 10, &PING).is_err(), "names missing");
+        assert!(decode(lookup(&[]), 10, &PING).is_err(), "nothing set");
         for (fds, names) in [
             ("0", ""),
             ("3", "icmp4:icmp6:icmp4"),
@@ -295,7 +284,9 @@ mod tests {
             ("2", "icmp4"),
             ("1", "icmp4:icmp6"),
             ("2", "icmp4:icmp4"),
+            ("2", "icmp6:icmp4"),
             ("1", "tcp"),
+            ("1", "arp"),
             ("1", ""),
             ("-1", "icmp4"),
             ("99999999999999999999", "icmp4"),
@@ -305,30 +296,40 @@ mod tests {
                 (VAR_PID, "10".to_string()),
                 (VAR_NAMES, names.to_string()),
             ];
-            assert!(decode(lookup(&vars), 10).is_err(), "{fds} {names}");
+            assert!(decode(lookup(&vars), 10, &PING).is_err(), "{fds} {names}");
         }
     }
 
     #[test]
-    fn validate_refuses_what_is_not_a_raw_icmp_socket() {
+    fn a_socket_of_another_tool_or_a_missing_required_one_is_refused() {
+        // ping's names mean nothing to arping, and clockdiff needs its icmp4.
+        let ping_vars = encode(&[&ICMP4], 10);
+        assert!(decode(lookup(&ping_vars), 10, &ARPING).is_err());
+        let vars = [
+            (VAR_FDS, "1".to_string()),
+            (VAR_PID, "10".to_string()),
+            (VAR_NAMES, "icmp6".to_string()),
+        ];
+        assert!(decode(lookup(&vars), 10, &CLOCKDIFF).is_err());
+        assert!(decode(lookup(&ping_vars), 10, &CLOCKDIFF).is_ok());
+    }
+
+    #[test]
+    fn validate_refuses_what_is_not_the_named_socket() {
         use std::os::fd::AsRawFd;
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let fd = udp.as_raw_fd();
-        let err = validate(&[HandedSocket {
-            fd,
-            kind: SocketKind::Icmp4,
-        }])
-        .unwrap_err();
+        let err = validate(&[HandedSocket { fd, spec: &ICMP4 }]).unwrap_err();
         assert!(matches!(err, PolicyError::BadSocket { .. }), "{err}");
         let file = std::fs::File::open("/dev/null").unwrap();
         assert!(validate(&[HandedSocket {
             fd: file.as_raw_fd(),
-            kind: SocketKind::Icmp6
+            spec: &ICMP6
         }])
         .is_err());
         assert!(validate(&[HandedSocket {
             fd: 999_999,
-            kind: SocketKind::Icmp4
+            spec: &ICMP4
         }])
         .is_err());
     }
@@ -352,7 +353,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (OsString::from(k), OsString::from(v)))
         .collect();
-        let env = rebuild_env(input, &[SocketKind::Icmp4], 5);
+        let env = rebuild_env(input, &[&ICMP4], 5);
         let names: Vec<_> = env
             .iter()
             .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))

@@ -1,11 +1,15 @@
 //! The install layout, fixed at build time from the Makefile's `PREFIX`,
-//! `BINDIR` and `LIBEXECDIR` (see `build.rs`). Everything that names an
-//! installed path (the launcher's exec, the SELinux file contexts, the TOMOYO
-//! policy) takes it from here.
+//! `BINDIR` and `LIBEXECDIR` (see `build.rs`). Each tool's launcher and
+//! worker paths are in its descriptor (`crate::tools`), built from these.
 
 #![forbid(unsafe_code)]
 
-include!(concat!(env!("OUT_DIR"), "/layout.rs"));
+/// Installation prefix (`PREFIX`).
+pub const PREFIX: &str = env!("PRIVSEP_BAKED_PREFIX");
+/// Directory of the launchers (`BINDIR`).
+pub const BINDIR: &str = env!("PRIVSEP_BAKED_BINDIR");
+/// Directory under which `privsep/` holds the workers (`LIBEXECDIR`).
+pub const LIBEXECDIR: &str = env!("PRIVSEP_BAKED_LIBEXECDIR");
 
 /// Mode of the installed launcher (file-capability mode; setuid mode adds 04000).
 pub const LAUNCHER_MODE: u32 = 0o755;
@@ -13,20 +17,15 @@ pub const LAUNCHER_MODE: u32 = 0o755;
 /// kernel marks the process non-dumpable at exec.
 pub const WORKER_MODE: u32 = 0o711;
 
-/// SELinux type of the launcher's domain; the worker refuses to run in it.
-pub const SELINUX_LAUNCHER_TYPE: &str = "privsep_ping_t";
-/// SELinux type of the worker's domain.
-pub const SELINUX_WORKER_TYPE: &str = "privsep_ping_worker_t";
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn paths_are_absolute_and_derived_from_the_directories() {
-        assert!(LAUNCHER_PATH.starts_with(BINDIR));
-        assert!(WORKER_PATH.starts_with(LIBEXECDIR));
-        assert!(WORKER_PATH.ends_with("/privsep/ping-worker"));
-        assert!(LAUNCHER_PATH.starts_with('/') && WORKER_PATH.starts_with('/'));
+        for dir in [PREFIX, BINDIR, LIBEXECDIR] {
+            assert!(dir.starts_with('/') && !dir.contains("//"), "{dir}");
+        }
+        assert!(crate::tools::PING.worker_path.ends_with("/privsep/ping-worker"));
     }
 }

@@ -1,13 +1,16 @@
-//! Renders the LSM policy templates with the install layout.
+//! Renders the LSM policy templates with the install layout and a tool's
+//! descriptor.
 //!
-//! Templates name paths as `@VAR@`; the value is escaped for the file it goes
-//! into ([`Flavor`]): SELinux file contexts are regular expressions, TOMOYO
-//! encodes bytes outside printable ASCII as `\ooo`. The variables are the
-//! ones in [`crate::layout`], so the policies always name the paths the
-//! launcher was built with and `make install` installed to.
+//! Templates name values as `@VAR@`; the value is escaped for the file it
+//! goes into ([`Flavor`]): SELinux file contexts are regular expressions,
+//! TOMOYO encodes bytes outside printable ASCII as `\ooo`. The variables
+//! are the layout's ([`crate::layout`]) and, for a per-tool template, the
+//! tool's ([`tool_variables`]), so the policies always name the paths the
+//! launchers were built with and `make install` installed to.
 
 #![forbid(unsafe_code)]
 
+use crate::tools::{Resource, Tool};
 use crate::{layout, PolicyError};
 
 /// How a value is escaped in the rendered file.
@@ -54,22 +57,57 @@ impl Flavor {
     }
 }
 
-/// The variables a template may use, with their values from the layout.
-pub fn variables() -> [(&'static str, &'static str); 5] {
-    [
-        ("PREFIX", layout::PREFIX),
-        ("BINDIR", layout::BINDIR),
-        ("LIBEXECDIR", layout::LIBEXECDIR),
-        ("LAUNCHER_PATH", layout::LAUNCHER_PATH),
-        ("WORKER_PATH", layout::WORKER_PATH),
+/// The layout's variables, for templates that are not about one tool.
+pub fn variables() -> Vec<(&'static str, String)> {
+    vec![
+        ("PREFIX", layout::PREFIX.to_string()),
+        ("BINDIR", layout::BINDIR.to_string()),
+        ("LIBEXECDIR", layout::LIBEXECDIR.to_string()),
     ]
 }
 
-/// Replaces every `@VAR@` in `template` (named `name` in errors) with the
-/// layout's value, escaped for `flavor`. An unknown `@VAR@` is an error so
-/// that a typo cannot leave a path unrendered.
-pub fn render(name: &str, template: &str, flavor: Flavor) -> Result<String, PolicyError> {
-    let vars = variables();
+/// The layout's variables and `tool`'s: `TOOL` (`ping`), `LAUNCHER_NAME`,
+/// `LAUNCHER_PATH`, `WORKER_NAME`, `WORKER_PATH`, `SELINUX_PREFIX`
+/// (`privsep_ping`), `SETCAP` (`cap_net_raw=p`), `SELINUX_CAPS`
+/// (`net_raw`), `SOCKET_CLASSES` (`rawip_socket`), `NICE` (the priority,
+/// or empty), `RESOLVES` (`yes`/`no`).
+pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
+    let mut vars = variables();
+    let caps: Vec<&str> = tool.file_caps.iter().map(|c| c.selinux_name()).collect();
+    let mut classes: Vec<&str> = tool.sockets().map(|s| s.selinux_class).collect();
+    classes.dedup();
+    let nice = tool.resources.iter().find_map(|r| match r {
+        Resource::Priority { nice, .. } => Some(nice.to_string()),
+        Resource::Socket(_) => None,
+    });
+    vars.extend([
+        ("TOOL", tool.name.to_string()),
+        ("LAUNCHER_NAME", tool.launcher_name.to_string()),
+        ("LAUNCHER_PATH", tool.launcher_path.to_string()),
+        ("WORKER_NAME", tool.worker_name.to_string()),
+        ("WORKER_PATH", tool.worker_path.to_string()),
+        ("SELINUX_PREFIX", tool.selinux_prefix.to_string()),
+        ("SETCAP", tool.setcap_text()),
+        ("SELINUX_CAPS", caps.join(" ")),
+        ("SOCKET_CLASSES", classes.join(" ")),
+        ("NICE", nice.unwrap_or_default()),
+        (
+            "RESOLVES",
+            if tool.resolves_names { "yes" } else { "no" }.to_string(),
+        ),
+    ]);
+    vars
+}
+
+/// Replaces every `@VAR@` in `template` (named `name` in errors) with its
+/// value from `vars`, escaped for `flavor`. An unknown `@VAR@` is an error
+/// so that a typo cannot leave a value unrendered.
+pub fn render(
+    name: &str,
+    template: &str,
+    flavor: Flavor,
+    vars: &[(&'static str, String)],
+) -> Result<String, PolicyError> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find('@') {
@@ -107,27 +145,29 @@ mod tests {
 
     #[test]
     fn substitutes_layout_paths() {
+        let tool = &crate::tools::CLOCKDIFF;
         let out = render(
             "t",
-            "exec @WORKER_PATH@ from @LAUNCHER_PATH@\n",
+            "exec @WORKER_PATH@ from @LAUNCHER_PATH@ as @SELINUX_PREFIX@ (@SELINUX_CAPS@)\n",
             Flavor::Plain,
+            &tool_variables(tool),
         )
         .unwrap();
         assert_eq!(
             out,
             format!(
-                "exec {} from {}\n",
-                layout::WORKER_PATH,
-                layout::LAUNCHER_PATH
+                "exec {} from {} as privsep_clockdiff (net_raw sys_nice)\n",
+                tool.worker_path, tool.launcher_path
             )
         );
+        assert!(render("t", "@WORKER_PATH@", Flavor::Plain, &variables()).is_err());
     }
 
     #[test]
     fn unknown_variable_is_an_error_and_lone_ats_stay() {
-        assert!(render("t", "@NOPE@", Flavor::Plain).is_err());
+        assert!(render("t", "@NOPE@", Flavor::Plain, &variables()).is_err());
         assert_eq!(
-            render("t", "user@host a@b", Flavor::Plain).unwrap(),
+            render("t", "user@host a@b", Flavor::Plain, &variables()).unwrap(),
             "user@host a@b"
         );
     }

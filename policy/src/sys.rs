@@ -88,48 +88,6 @@ pub fn getrlimit(resource: libc::__rlimit_resource_t) -> io::Result<(u64, u64)> 
     Ok((lim.rlim_cur, lim.rlim_max))
 }
 
-/// `unshare(flags)`.
-#[cfg(feature = "sandbox")]
-pub fn unshare(flags: libc::c_int) -> io::Result<()> {
-    // SAFETY: unshare takes no pointer; the kernel validates the flags.
-    cvt(unsafe { libc::unshare(flags) })?;
-    Ok(())
-}
-
-/// Empties the permitted, effective and inheritable capability sets (which
-/// also empties the ambient set) with `capset(2)`. Lowering needs no
-/// privilege.
-#[cfg(feature = "sandbox")]
-pub fn capset_clear() -> io::Result<()> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: libc::c_int,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-    let mut header = Header {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let data = [Data {
-        effective: 0,
-        permitted: 0,
-        inheritable: 0,
-    }; 2];
-    // SAFETY: v3 takes a header and two `repr(C)` data structs as in <linux/capability.h>,
-    // both live locals; the kernel reads `data` and may write `header`.
-    let ret = unsafe { libc::syscall(libc::SYS_capset, &mut header as *mut Header, data.as_ptr()) };
-    cvt(ret as libc::c_int)?;
-    Ok(())
-}
-
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: irreversible, needs no privilege.
 #[cfg(feature = "sandbox")]
 pub fn set_no_new_privs() -> io::Result<()> {
@@ -236,6 +194,12 @@ pub mod probe {
         let fd = cvt(unsafe { libc::socket(domain, ty, protocol) })?;
         // SAFETY: `fd` was just returned by socket() and is owned by nobody else.
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// `unshare(flags)`.
+    pub fn unshare(flags: libc::c_int) -> io::Result<()> {
+        // SAFETY: unshare takes no pointer; the kernel validates the flags.
+        cvt(unsafe { libc::unshare(flags) }).map(drop)
     }
 
     /// `execve(path, [path], [])`; returns only on failure.

@@ -12,19 +12,28 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use policy::handoff::{
-    decode, encode, env_allowed, rebuild_env, SocketKind, ENV_ALLOWLIST, ENV_MAX_VALUE, FIRST_FD,
-    VAR_FDS, VAR_NAMES, VAR_PID,
+    decode, encode, env_allowed, rebuild_env, ENV_ALLOWLIST, ENV_MAX_VALUE, FIRST_FD, VAR_FDS,
+    VAR_NAMES, VAR_PID,
 };
+use policy::tools::{SocketSpec, Tool, ARP, ARPING, CLOCKDIFF, ICMP4, ICMP6, PING};
 use proptest::prelude::*;
 
-/// The socket lists the launcher can hand over: one or both kinds, in any order.
-fn opened() -> impl Strategy<Value = Vec<SocketKind>> {
+/// The socket lists each tool's launcher can hand over: for ping one or
+/// both families (each is optional), in the descriptor's order.
+fn opened() -> impl Strategy<Value = (&'static Tool, Vec<&'static SocketSpec>)> {
+    let clockdiff_icmp4 = CLOCKDIFF.socket_named("icmp4").expect("clockdiff has icmp4");
     prop_oneof![
-        Just(vec![SocketKind::Icmp4]),
-        Just(vec![SocketKind::Icmp6]),
-        Just(vec![SocketKind::Icmp4, SocketKind::Icmp6]),
-        Just(vec![SocketKind::Icmp6, SocketKind::Icmp4]),
+        Just((&PING, vec![&ICMP4])),
+        Just((&PING, vec![&ICMP6])),
+        Just((&PING, vec![&ICMP4, &ICMP6])),
+        Just((&ARPING, vec![&ARP])),
+        Just((&CLOCKDIFF, vec![clockdiff_icmp4])),
     ]
+}
+
+/// The tool a hostile environment is decoded for.
+fn tool() -> impl Strategy<Value = &'static Tool> {
+    prop_oneof![Just(&PING), Just(&ARPING), Just(&CLOCKDIFF)]
 }
 
 /// Strings a hostile environment might hold for the handoff variables:
@@ -37,6 +46,8 @@ fn hostile_value() -> impl Strategy<Value = String> {
         Just("icmp4".to_string()),
         Just("icmp6".to_string()),
         Just("icmp4:icmp6".to_string()),
+        Just("icmp6:icmp4".to_string()),
+        Just("arp".to_string()),
         Just("icmp4:icmp4".to_string()),
         Just("icmp4:".to_string()),
         Just(":icmp6".to_string()),
@@ -48,7 +59,7 @@ fn hostile_value() -> impl Strategy<Value = String> {
         any::<u32>().prop_map(|n| n.to_string()),
         any::<String>(),
         proptest::collection::vec(
-            prop_oneof![Just("icmp4"), Just("icmp6"), Just(""), Just("tcp")],
+            prop_oneof![Just("icmp4"), Just("icmp6"), Just("arp"), Just(""), Just("tcp")],
             0..4
         )
         .prop_map(|v| v.join(":")),
@@ -144,16 +155,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
     #[test]
-    fn what_the_launcher_encodes_the_worker_decodes(kinds in opened(), pid in 1u32..) {
+    fn what_the_launcher_encodes_the_worker_decodes((tool, kinds) in opened(), pid in 1u32..) {
         let vars = encode(&kinds, pid);
-        let got = decode(lookup(&vars), pid).expect("a launcher handoff decodes");
+        let got = decode(lookup(&vars), pid, tool).expect("a launcher handoff decodes");
         prop_assert_eq!(got.len(), kinds.len());
         for (i, (s, k)) in got.iter().zip(&kinds).enumerate() {
             prop_assert_eq!(s.fd, FIRST_FD + i as i32);
-            prop_assert_eq!(s.kind, *k);
+            prop_assert_eq!(s.spec, *k);
         }
         // Meant for this pid only.
-        prop_assert!(decode(lookup(&vars), pid.wrapping_add(1)).is_err());
+        prop_assert!(decode(lookup(&vars), pid.wrapping_add(1), tool).is_err());
     }
 
     #[test]
@@ -162,6 +173,7 @@ proptest! {
         pid in proptest::option::of(hostile_value()),
         names in proptest::option::of(hostile_value()),
         own in 1u32..100_000,
+        tool in tool(),
     ) {
         let mut vars = Vec::new();
         if let Some(v) = fds { vars.push((VAR_FDS, v)); }
@@ -169,14 +181,17 @@ proptest! {
         if let Some(v) = names { vars.push((VAR_NAMES, v)); }
         // Never panics; whatever it accepts is a handoff the launcher could
         // have made for this process.
-        if let Ok(got) = decode(lookup(&vars), own) {
-            prop_assert!(matches!(got.len(), 1 | 2));
-            let kinds: Vec<SocketKind> = got.iter().map(|s| s.kind).collect();
+        if let Ok(got) = decode(lookup(&vars), own, tool) {
+            prop_assert!(!got.is_empty() && got.len() <= tool.sockets().count());
+            let kinds: Vec<&SocketSpec> = got.iter().map(|s| s.spec).collect();
+            for k in &kinds {
+                prop_assert!(tool.sockets().any(|t| t == *k), "{} is not {}'s", k.name, tool.name);
+            }
             if kinds.len() == 2 { prop_assert_ne!(kinds[0], kinds[1]); }
             for (i, s) in got.iter().enumerate() { prop_assert_eq!(s.fd, FIRST_FD + i as i32); }
             let pid_var = lookup(&vars)(VAR_PID).unwrap();
             prop_assert_eq!(pid_var.parse::<u32>().ok(), Some(own));
-            let again = decode(lookup(&encode(&kinds, own)), own).unwrap();
+            let again = decode(lookup(&encode(&kinds, own)), own, tool).unwrap();
             prop_assert_eq!(again, got);
         }
     }
@@ -205,7 +220,7 @@ proptest! {
     #[test]
     fn the_rebuilt_environment_is_the_allowed_input_then_the_handoff(
         input in proptest::collection::vec((name(), value()), 0..24),
-        kinds in opened(),
+        (tool, kinds) in opened(),
         pid in 1u32..,
     ) {
         let env = rebuild_env(input.clone(), &kinds, pid);
@@ -223,7 +238,7 @@ proptest! {
         }
         // And the worker decodes exactly what was opened.
         let map: HashMap<OsString, OsString> = env.iter().cloned().collect();
-        let got = decode(|k| map.get(OsStr::new(k)).map(|v| v.to_string_lossy().into_owned()), pid).unwrap();
-        prop_assert_eq!(got.iter().map(|s| s.kind).collect::<Vec<_>>(), kinds);
+        let got = decode(|k| map.get(OsStr::new(k)).map(|v| v.to_string_lossy().into_owned()), pid, tool).unwrap();
+        prop_assert_eq!(got.iter().map(|s| s.spec).collect::<Vec<_>>(), kinds);
     }
 }

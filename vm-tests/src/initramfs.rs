@@ -215,7 +215,12 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
 /// "path context" for every entry, plus the layout paths the agent installs to,
 /// from the merged file contexts. The harness's own files get ordinary labels.
 fn labels(fc: &Path, entries: &[(String, Kind)]) -> Result<String, VmError> {
-    use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+    use policy::tools::PING;
+
+/// ping's launcher, until the cases are rows per tool.
+const LAUNCHER_PATH: &str = PING.launcher_path;
+/// ping's worker.
+const WORKER_PATH: &str = PING.worker_path;
     let mut all: Vec<(String, Kind)> = entries.to_vec();
     for p in [LAUNCHER_PATH, WORKER_PATH] {
         all.push((p.to_string(), Kind::File));

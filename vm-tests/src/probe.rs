@@ -82,14 +82,14 @@ pub fn main(args: Vec<String>) -> ! {
     let mut rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     if rest.first() == Some(&"--sandbox") {
         rest.remove(0);
-        let sockets = match policy::handoff::take_from_env() {
+        let sockets = match policy::handoff::take_from_env(&policy::tools::PING) {
             Ok(s) => s,
             Err(e) => {
                 println!("PROBE setup-failed: handoff: {e}");
                 std::process::exit(4);
             }
         };
-        if let Err(e) = policy::sandbox::lock_down(&sockets) {
+        if let Err(e) = policy::sandbox::lock_down(policy::tools::PING.sandbox, &sockets) {
             println!("PROBE setup-failed: lock_down: {e}");
             std::process::exit(4);
         }

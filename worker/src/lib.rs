@@ -1,26 +1,25 @@
-//! The worker of privsep-ping: everything but acquiring the raw sockets.
+//! The privsep workers: everything but acquiring the privileged resources.
 //!
-//! - [`cli`]: the iputils-compatible command line → [`cli::Options`];
-//! - [`resolve`]: the destination and its names (before the sandbox);
+//! The shared runtime, used by every tool's worker:
+//! - [`runtime`]: worker step 1 (handoff intake against the tool's
+//!   descriptor, non-dumpable, stray fds, LSM self-check) and messages;
 //! - [`lsm`]: the check that SELinux/TOMOYO moved us out of the launcher's domain;
-//! - [`icmp`]: pure encode/decode of ICMP echo and errors (fuzzable);
-//! - [`output`]: every line iputils prints, as pure functions;
-//! - [`json`]: the same lines as upstream iputils' `ping -j` JSON objects;
-//! - [`engine`]: socket setup, then the ping loop and statistics;
+//! - [`text`]: printable-text escaping for everything that came from outside;
 //! - [`sys`]: the only `unsafe` code (system call wrappers).
 //!
-//! Errors are [`WorkerError`], one line each in iputils' words.
+//! One module per tool, each with its own bin under `src/bin/`:
+//! - [`ping`].
 //!
-//! The binary (`src/main.rs`) is the worker sequence of the design contract.
+//! Errors are [`WorkerError`], one line each in the iputils tool's words.
 
-pub mod cli;
-pub mod engine;
+#![deny(unsafe_code)]
+
 mod error;
-pub mod icmp;
-pub mod json;
 pub mod lsm;
-pub mod output;
-pub mod resolve;
+pub mod ping;
+pub mod runtime;
+#[allow(unsafe_code)]
 pub mod sys;
+pub mod text;
 
 pub use error::WorkerError;

@@ -5,7 +5,7 @@
 
 #![forbid(unsafe_code)]
 
-use policy::layout::{LAUNCHER_PATH, SELINUX_LAUNCHER_TYPE};
+use policy::tools::Tool;
 
 use crate::WorkerError;
 
@@ -23,26 +23,32 @@ pub fn tomoyo_leaf(domain: &str) -> Option<&str> {
 }
 
 /// The refusal, if `selinux_context` / `tomoyo_domain` (the contents of
-/// the two files, when readable) show the launcher's domain.
-pub fn refusal(selinux_context: Option<&str>, tomoyo_domain: Option<&str>) -> Option<String> {
-    if selinux_context.and_then(selinux_type) == Some(SELINUX_LAUNCHER_TYPE) {
+/// the two files, when readable) show `tool`'s launcher domain.
+pub fn refusal(
+    tool: &Tool,
+    selinux_context: Option<&str>,
+    tomoyo_domain: Option<&str>,
+) -> Option<String> {
+    let launcher_type = tool.selinux_launcher_type();
+    if selinux_context.and_then(selinux_type) == Some(launcher_type.as_str()) {
         return Some(format!(
-            "refusing to run in the launcher's SELinux domain {SELINUX_LAUNCHER_TYPE} (no transition to the worker domain)"
+            "refusing to run in the launcher's SELinux domain {launcher_type} (no transition to the worker domain)"
         ));
     }
-    if tomoyo_domain.and_then(tomoyo_leaf) == Some(LAUNCHER_PATH) {
+    if tomoyo_domain.and_then(tomoyo_leaf) == Some(tool.launcher_path) {
         return Some(format!(
-            "refusing to run in the launcher's TOMOYO domain ({LAUNCHER_PATH}): the worker did not get its own domain"
+            "refusing to run in the launcher's TOMOYO domain ({}): the worker did not get its own domain",
+            tool.launcher_path
         ));
     }
     None
 }
 
 /// Reads the two files and applies [`refusal`].
-pub fn check() -> Result<(), WorkerError> {
+pub fn check(tool: &Tool) -> Result<(), WorkerError> {
     let se = std::fs::read_to_string("/proc/self/attr/current").ok();
     let tomoyo = std::fs::read_to_string("/sys/kernel/security/tomoyo/self_domain").ok();
-    match refusal(se.as_deref(), tomoyo.as_deref()) {
+    match refusal(tool, se.as_deref(), tomoyo.as_deref()) {
         Some(msg) => Err(WorkerError::Refused(msg)),
         None => Ok(()),
     }
@@ -51,6 +57,7 @@ pub fn check() -> Result<(), WorkerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use policy::tools::{ARPING, PING};
 
     #[test]
     fn selinux_contexts() {
@@ -67,22 +74,23 @@ mod tests {
             None,
             "AppArmor's label is not a context"
         );
-        let launcher = format!("system_u:system_r:{SELINUX_LAUNCHER_TYPE}:s0");
-        assert!(refusal(Some(&launcher), None).is_some());
-        let worker = format!(
-            "system_u:system_r:{}:s0",
-            policy::layout::SELINUX_WORKER_TYPE
+        let launcher = format!("system_u:system_r:{}:s0", PING.selinux_launcher_type());
+        assert!(refusal(&PING, Some(&launcher), None).is_some());
+        assert!(
+            refusal(&ARPING, Some(&launcher), None).is_none(),
+            "another tool's launcher domain is not ours"
         );
-        assert!(refusal(Some(&worker), None).is_none());
-        assert!(refusal(None, None).is_none());
+        let worker = format!("system_u:system_r:{}:s0", PING.selinux_worker_type());
+        assert!(refusal(&PING, Some(&worker), None).is_none());
+        assert!(refusal(&PING, None, None).is_none());
     }
 
     #[test]
     fn tomoyo_domains() {
-        let launcher = format!("<kernel> {LAUNCHER_PATH}\n");
-        assert!(refusal(None, Some(&launcher)).is_some());
-        let worker = format!("<kernel> {LAUNCHER_PATH} {}\n", policy::layout::WORKER_PATH);
-        assert!(refusal(None, Some(&worker)).is_none());
-        assert!(refusal(None, Some("<kernel> /usr/bin/bash")).is_none());
+        let launcher = format!("{}\n", PING.tomoyo_launcher_domain());
+        assert!(refusal(&PING, None, Some(&launcher)).is_some());
+        let worker = format!("{}\n", PING.tomoyo_worker_domain());
+        assert!(refusal(&PING, None, Some(&worker)).is_none());
+        assert!(refusal(&PING, None, Some("<kernel> /usr/bin/bash")).is_none());
     }
 }

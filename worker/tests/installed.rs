@@ -220,7 +220,7 @@ fn worker_started_by_hand_refuses_and_sends_nothing() {
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
-            stderr.contains("not started by privsep-ping") || stderr.contains("is not a raw"),
+            stderr.contains("not started by privsep-ping") || stderr.contains("is not the"),
             "{stderr}"
         );
         assert!(out.stdout.is_empty(), "it printed: {}", text(&out.stdout));

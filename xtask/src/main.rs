@@ -7,7 +7,7 @@
 //! launcher/worker split and its security properties), whose `@VAR@`
 //! placeholders are filled from the same build-time layout as the launcher.
 //!
-//! The options are the worker's own (`worker::cli::command()`), with the
+//! The options are the worker's own (`worker::ping::cli::command()`), with the
 //! descriptions in [`options`].
 //!
 //! Usage: `xtask docs OUTDIR` writes `OUTDIR/privsep-ping.8` and
@@ -35,7 +35,7 @@ const EXTRA: &str = include_str!("../../docs/privsep-ping.8.extra");
 /// The worker's command line, as users see it: under the launcher's name,
 /// with argv[0], and with a description for every option.
 fn command() -> clap::Command {
-    let cmd = options::describe(worker::cli::command())
+    let cmd = options::describe(worker::ping::cli::command())
         .name(NAME)
         .bin_name(NAME)
         .no_binary_name(false)
@@ -117,6 +117,7 @@ fn man_page() -> Result<Vec<u8>> {
         "docs/privsep-ping.8.extra",
         EXTRA,
         policy::render::Flavor::Plain,
+        &policy::render::tool_variables(&policy::tools::PING),
     )?;
 
     let mut out = Vec::new();
@@ -185,7 +186,7 @@ mod tests {
             assert!(page.contains(section), "missing {section}");
         }
         assert!(
-            page.contains(policy::layout::WORKER_PATH),
+            page.contains(policy::tools::PING.worker_path),
             "worker path not rendered"
         );
         assert!(!page.contains("@WORKER_PATH@"));

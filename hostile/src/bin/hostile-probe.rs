@@ -35,7 +35,7 @@ fn main() {
         std::process::exit(2);
     };
     let victim: i32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let sockets = match policy::handoff::take_from_env() {
+    let sockets = match policy::handoff::take_from_env(&policy::tools::PING) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hostile-probe: {e}");
@@ -44,7 +44,7 @@ fn main() {
     };
     let sock: RawFd = sockets.first().map_or(-1, |s| s.fd);
     if sandbox {
-        match policy::sandbox::lock_down(&sockets) {
+        match policy::sandbox::lock_down(policy::tools::PING.sandbox, &sockets) {
             Ok(report) => say(report.to_string()),
             Err(e) => {
                 eprintln!("hostile-probe: {e}");

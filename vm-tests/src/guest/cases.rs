@@ -13,7 +13,12 @@
 
 use std::io::Read;
 
-use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+use policy::tools::PING;
+
+/// ping's launcher, until the cases are rows per tool.
+const LAUNCHER_PATH: &str = PING.launcher_path;
+/// ping's worker.
+const WORKER_PATH: &str = PING.worker_path;
 
 use super::setup::install;
 use super::{Env, Verdict, STOCK, USER_CONTEXT, USER_GID, USER_SHELL, USER_UID};
@@ -237,8 +242,8 @@ fn avc(domain: &str, perms: &[&str], tclass: &str) -> Vec<String> {
     vec![alts.join("||")]
 }
 
-const WORKER_T: &str = policy::layout::SELINUX_WORKER_TYPE;
-const LAUNCHER_T: &str = policy::layout::SELINUX_LAUNCHER_TYPE;
+const WORKER_T: &str = "privsep_ping_worker_t";
+const LAUNCHER_T: &str = "privsep_ping_t";
 
 /// An exec denied to `domain`: either the exec itself, or the lookup of its directory
 /// (the worker's domain may not even search /usr/local/bin).
@@ -443,7 +448,7 @@ fn launcher_domain(env: &Env) -> Verdict {
         "caps_prm=0000000000002000".into(),
     ];
     if env.selinux() {
-        want.push(format!(":{}:", policy::layout::SELINUX_LAUNCHER_TYPE));
+        want.push(format!(":{}:", LAUNCHER_T));
     }
     // The probe at the launcher's path holds still for a moment; PID 1 asks TOMOYO about it.
     let mut status = String::new();
@@ -490,7 +495,7 @@ fn worker_whoami(env: &Env, want: Vec<String>) -> Verdict {
 fn worker_domain(env: &Env) -> Verdict {
     let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
     if env.selinux() {
-        want.push(format!(":{}:", policy::layout::SELINUX_WORKER_TYPE));
+        want.push(format!(":{}:", WORKER_T));
     }
     if env.tomoyo() {
         want.push(format!("{} ", tomoyo_domain(&[LAUNCHER_PATH, WORKER_PATH])));
@@ -528,7 +533,7 @@ fn handoff_fds(env: &Env) -> Verdict {
 fn nnp_transition(env: &Env) -> Verdict {
     let mut want = vec!["nnp=1".to_string()];
     if env.selinux() {
-        want.push(format!(":{}:", policy::layout::SELINUX_WORKER_TYPE));
+        want.push(format!(":{}:", WORKER_T));
     }
     worker_whoami(env, want)
 }
@@ -753,7 +758,7 @@ fn cl_exec_twin_labelled(env: &Env) -> Verdict {
 fn cl_exec_worker(env: &Env) -> Verdict {
     let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
     if env.selinux() {
-        want.push(format!(":{}:", policy::layout::SELINUX_WORKER_TYPE));
+        want.push(format!(":{}:", WORKER_T));
     }
     let probe = format!("{STOCK}/probe");
     let run = install(

@@ -8,7 +8,12 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use policy::layout::{LAUNCHER_PATH, WORKER_PATH};
+use policy::tools::PING;
+
+/// ping's launcher, until the cases are rows per tool.
+const LAUNCHER_PATH: &str = PING.launcher_path;
+/// ping's worker.
+const WORKER_PATH: &str = PING.worker_path;
 
 use super::{say, Env, STOCK};
 use crate::sys;

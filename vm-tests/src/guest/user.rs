@@ -16,7 +16,10 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use policy::layout::LAUNCHER_PATH;
+use policy::tools::PING;
+
+/// ping's launcher, until the cases are rows per tool.
+const LAUNCHER_PATH: &str = PING.launcher_path;
 
 use crate::sys::{self, Exit, Fork};
 

@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::icmp::Family;
+use crate::ping::icmp::Family;
 use crate::{sys, WorkerError};
 
 /// The destination, resolved.

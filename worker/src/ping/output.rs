@@ -5,38 +5,13 @@
 
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use crate::icmp::{v4, v6};
+use crate::ping::icmp::{v4, v6};
 
-/// `s` (something the user or the network chose, about to be echoed in a
-/// message) as one line of printable text: every control character (C0,
-/// DEL, C1) and every other character Rust's `escape_debug` deems
-/// unprintable (bidirectional overrides, line separators…) becomes its Rust
-/// escape (`\n`, `\r`, `\t`, `\u{1b}`), so that an argument can neither
-/// forge another line nor drive the terminal. Everything printable,
-/// backslashes and quotes included, is left alone, so ordinary input keeps
-/// iputils' wording exactly, and applying it twice changes nothing.
-pub fn printable(s: &str) -> Cow<'_, str> {
-    fn plain(c: char) -> bool {
-        matches!(c, '\\' | '\'' | '"') || (!c.is_control() && c.escape_debug().len() == 1)
-    }
-    if s.chars().all(plain) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        if plain(c) {
-            out.push(c);
-        } else {
-            out.extend(c.escape_debug());
-        }
-    }
-    Cow::Owned(out)
-}
+pub use crate::text::{os_error_text, printable};
 
 /// `PING host (addr) 56(84) bytes of data.` (IPv4, no IP options).
 pub fn header_v4(hostname: &str, addr: &str, datalen: usize) -> String {
@@ -515,15 +490,6 @@ pub fn status_line(transmitted: u64, received: u64, rtt: Option<Rtt>) -> String 
     s
 }
 
-/// An OS error as C's `strerror` words it, without Rust's " (os error N)".
-pub fn os_error_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.rfind(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 /// `-V`: privsep's own version; it is not iputils and must not say so.
 pub fn version() -> String {
     format!(
@@ -573,6 +539,7 @@ For more details see ping(8).
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::borrow::Cow;
 
     #[test]
     fn printable_escapes_control_characters_and_nothing_else() {

@@ -23,7 +23,7 @@
 //!   (e.g. a long `wrong data byte` dump) outgrows the preallocated buffers.
 //!
 //! `-j` writes its JSON objects into the same preallocated line buffer
-//! (`crate::json` appends in place) and adds no system call: strace of the
+//! (`crate::ping::json` appends in place) and adds no system call: strace of the
 //! staged binary under `-j` (replies, `-v -D -O -p -s 100`, `-q`, `-f -q`,
 //! `-l 3`, ICMP errors in a veth netns, no replies, SIGQUIT + SIGINT) shows
 //! the list above and nothing else.
@@ -41,11 +41,11 @@ use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::cli::Options;
-use crate::icmp::{self, Family, ParseError, Reply};
-use crate::json;
-use crate::output::{self, ReplyLine, Rtt, Summary};
-use crate::resolve::Target;
+use crate::ping::cli::Options;
+use crate::ping::icmp::{self, Family, ParseError, Reply};
+use crate::ping::json;
+use crate::ping::output::{self, ReplyLine, Rtt, Summary};
+use crate::ping::resolve::Target;
 use crate::{sys, WorkerError};
 
 /// iputils' `MININTERVAL` (ms): the floor of retry and flood waits.
@@ -446,7 +446,7 @@ impl Engine {
             Some(a) if a.ip() == self.target.addr.ip() => {
                 Cow::Borrowed(self.target.display.as_str())
             }
-            Some(a) => Cow::Owned(crate::resolve::numeric(&a)),
+            Some(a) => Cow::Owned(crate::ping::resolve::numeric(&a)),
             None => Cow::Borrowed("?"),
         }
     }
@@ -1004,7 +1004,7 @@ impl Engine {
                 // Numeric on purpose: no lookups inside the sandbox.
                 let from = e
                     .offender
-                    .map(|ip| crate::resolve::numeric(&SocketAddr::new(ip, 0)));
+                    .map(|ip| crate::ping::resolve::numeric(&SocketAddr::new(ip, 0)));
                 if self.o.json {
                     let ts = self.timestamp();
                     let from = from.as_deref().unwrap_or("?");

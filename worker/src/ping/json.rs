@@ -45,7 +45,7 @@
 
 use std::fmt::Write as _;
 
-use crate::output::{self, ReplyLine, Summary};
+use crate::ping::output::{self, ReplyLine, Summary};
 
 /// Writes through to a line buffer, escaping for the inside of a JSON string.
 struct Esc<'a>(&'a mut String);
@@ -295,7 +295,7 @@ pub fn version(out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::Rtt;
+    use crate::ping::output::Rtt;
     use std::time::Duration;
 
     /// A minimal JSON parser: enough to prove each line is one valid object

@@ -1,67 +1,40 @@
 //! `privsep-ping-worker`: the unprivileged half of privsep-ping, started by
 //! the launcher with raw ICMP sockets at fds 3 and 4. [`run`] is the worker
-//! sequence of the design contract, step by step; everything it calls lives
-//! in the `worker` library.
+//! sequence of the design contract, step by step; the shared runtime does
+//! step 1, ping's own modules (`worker::ping`) the rest.
 
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
 
-use policy::handoff::SocketKind;
-use policy::PolicyError;
-use worker::cli::{self, Parsed};
-use worker::engine::Engine;
-use worker::icmp::{self, Family};
-use worker::{json, lsm, output, resolve, sys};
+use policy::tools::{ICMP4, ICMP6, PING};
+use worker::ping::cli::{self, Parsed};
+use worker::ping::engine::Engine;
+use worker::ping::icmp::{self, Family};
+use worker::ping::{json, output, resolve};
+use worker::runtime::{self, say};
+use worker::sys;
 
 fn main() {
     std::process::exit(run());
 }
 
-/// `name: message` on stderr, as one line of printable text whatever the
-/// user put in argv (the message may quote an argument or the destination,
-/// the name is argv\[0\]'s): [`output::printable`] is the last word.
-fn say(prog: &str, msg: impl std::fmt::Display) {
-    let line = format!("{prog}: {msg}");
-    let _ = sys::write_all(2, format!("{}\n", output::printable(&line)).as_bytes());
-}
-
 fn run() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let prog = args
-        .first()
-        .and_then(|a| a.as_bytes().rsplit(|&b| b == b'/').next())
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "privsep-ping".into());
+    let prog = runtime::program_name(&args, &PING);
     let fail = |msg: &dyn std::fmt::Display| {
         say(&prog, msg);
         2
     };
 
-    // 1. Take the sockets the launcher handed over (validated: raw ICMP,
-    //    close-on-exec), become non-dumpable, drop any other descriptor, and
-    //    make sure the kernel moved us out of the launcher's LSM domain.
-    let sockets = match policy::handoff::take_from_env() {
+    // 1. Take the sockets the launcher handed over (validated against
+    //    ping's descriptor, close-on-exec), become non-dumpable, drop any
+    //    other descriptor, and make sure the kernel moved us out of the
+    //    launcher's LSM domain.
+    let sockets = match runtime::start(&PING) {
         Ok(s) => s,
-        Err(e) => return fail(&e),
+        Err(msg) => return fail(&msg),
     };
-    if let Err(e) = sys::set_nondumpable() {
-        return fail(&format!(
-            "prctl(PR_SET_DUMPABLE): {}",
-            output::os_error_text(&e)
-        ));
-    }
-    let highest = sockets.iter().map(|s| s.fd).max().unwrap_or(2);
-    if let Err(e) = sys::close_above(highest) {
-        return fail(&format!("close_range: {}", output::os_error_text(&e)));
-    }
-    if let Err(msg) = lsm::check() {
-        return fail(&msg);
-    }
-    // `privsep-ping … | head` must end like iputils does (Rust ignores SIGPIPE).
-    sys::default_sigpipe();
 
     // 2. The command line, with iputils' limits for users other than root
     //    (real uid 0: the worker itself never holds a capability).
@@ -95,8 +68,8 @@ fn run() -> i32 {
 
     // 3. Resolve the destination, and its reverse name unless -n: the only
     //    phase that reads files or does DNS. Nothing is looked up later.
-    let fd_of = |kind| sockets.iter().find(|s| s.kind == kind).map(|s| s.fd);
-    let (fd4, fd6) = (fd_of(SocketKind::Icmp4), fd_of(SocketKind::Icmp6));
+    let fd_of = |spec| sockets.iter().find(|s| s.spec == spec).map(|s| s.fd);
+    let (fd4, fd6) = (fd_of(&ICMP4), fd_of(&ICMP6));
     let family = match resolve::wanted_family(o.family, fd4.is_some(), fd6.is_some()) {
         Ok(f) => f,
         Err(msg) => return fail(&msg),
@@ -181,9 +154,9 @@ fn run() -> i32 {
         return fail(&msg);
     }
 
-    // 4. Lock down: rlimits, namespaces, Landlock, seccomp (policy crate).
-    //    From here on only the system calls listed in engine.rs are made.
-    match policy::sandbox::lock_down(&sockets) {
+    // 4. Lock down: rlimits, Landlock, seccomp (ping's profile). From
+    //    here on only the system calls of that profile are made.
+    match policy::sandbox::lock_down(PING.sandbox, &sockets) {
         Ok(report) => {
             if o.verbose {
                 say(&prog, format!("ident: {:#06x}", engine.ident()));
@@ -192,11 +165,6 @@ fn run() -> i32 {
                 }
             }
         }
-        // The sandbox's placeholder before it was written: carry on.
-        Err(PolicyError::Sandbox {
-            step: "lock_down",
-            reason,
-        }) if reason == "not written yet" => {}
         Err(e) => return fail(&e),
     }
 

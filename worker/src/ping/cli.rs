@@ -25,8 +25,8 @@ use std::ffi::OsString;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
-use crate::icmp::Family;
-use crate::output::printable;
+use crate::ping::icmp::Family;
+use crate::ping::output::printable;
 use crate::WorkerError;
 
 /// iputils' `MIN_USER_INTERVAL_MS`: the shortest interval a non-root user gets.
@@ -65,7 +65,7 @@ pub struct Options {
     pub outstanding: bool,
     /// `-f`.
     pub flood: bool,
-    /// `-j`: JSON objects on stdout instead of text (see [`crate::json`]).
+    /// `-j`: JSON objects on stdout instead of text (see [`crate::ping::json`]).
     pub json: bool,
     pub verbose: bool,
     /// `-l`.

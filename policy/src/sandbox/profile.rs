@@ -1,0 +1,356 @@
+//! The workers' sandbox profiles as reviewed data: the seccomp allowlist
+//! of every tool is the shared runtime [`BASE`] (signal return, exit, the
+//! allocator without `PROT_EXEC`, the abort path, output on fds 1–2) plus
+//! the tool's own entries, each with the argument check it is allowed
+//! with and why. Everything not listed kills the process (SIGSYS). This
+//! module is plain data and always built (the launcher's build, the
+//! renderer and the tests read it); applying it is `sandbox::lock_down`
+//! (feature `sandbox`).
+//!
+//! Deliberately absent from every profile, so that a compromised worker is
+//! killed when it tries: `socket`, `socketpair`, `connect`, `bind`,
+//! `listen`, `accept*` (no new sockets, no re-aiming the handed ones);
+//! `setsockopt`, `getsockopt` (no `IP_HDRINCL`, no new filters: every
+//! option is set before lock-down); `ioctl`, `fcntl`; `open*`, `creat`,
+//! `*stat*` (no files); `execve*`, `fork`, `vfork`, `clone*` (no processes,
+//! no threads); `ptrace`, `process_vm_*`, `pidfd_*`; `kill`, `tkill` (and
+//! `tgkill` at anyone else); `prctl` (no way back to dumpable);
+//! `rt_sigaction` (handlers are set before); `unshare`, `setns`, `mount*`,
+//! `seccomp`, `bpf`, `landlock_*`, `set*id`, `capset`, `setpriority`;
+//! `mprotect`, and `mmap` with `PROT_EXEC`; `futex`, `getrandom`, `poll`,
+//! the sleeps (the workers are single-threaded, build no hash map and wait
+//! in `ppoll`).
+//!
+//! Review rule: an entry is added only with a `why` that names the worker
+//! code path needing it, and with the tightest argument check that costs
+//! nothing at run time. `policy/footprints/` records what the staged
+//! workers really call; a test fails when the two disagree.
+
+#![forbid(unsafe_code)]
+
+/// Which calls of a system call are allowed (argument indices count from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Args {
+    /// Any arguments.
+    Any,
+    /// Argument `n` is one of the handed-over sockets. With no socket
+    /// handed over, the system call is not allowed at all.
+    HandedSocket(u8),
+    /// Argument `n` (an int) is one of the values.
+    OneOf(u8, &'static [u64]),
+    /// Argument `n` (an int) has none of the bits of the mask set.
+    NoBits(u8, u64),
+    /// Argument `n` is the calling process's own pid (taken when the filter
+    /// is built: the worker never forks, and lock-down keeps the pid
+    /// namespace).
+    OwnPid(u8),
+}
+
+/// One reviewed entry of an allowlist.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// The system call's name, as in `man 2`.
+    pub name: &'static str,
+    /// Its number on the build's architecture.
+    pub nr: libc::c_long,
+    /// The calls allowed.
+    pub args: Args,
+    /// Why the locked-down worker needs it.
+    pub why: &'static str,
+    /// Whether the recorded footprint must show it. `false` only for the
+    /// runtime's paths that a correct run does not take but a correct
+    /// worker can (the abort path, the vDSO's fallback, the allocator's
+    /// large buffers); the reason says which.
+    pub observed: bool,
+}
+
+/// A worker's whole sandbox profile.
+#[derive(Debug)]
+pub struct Profile {
+    /// The tool's own seccomp entries, on top of [`BASE`].
+    pub seccomp: &'static [Rule],
+    /// Paths the worker may read after lock-down (Landlock). Empty for
+    /// every tool so far: no filesystem access at all.
+    pub landlock_read: &'static [&'static str],
+}
+
+impl Profile {
+    /// Every entry of the allowlist: [`BASE`], then the tool's own.
+    pub fn rules(&self) -> impl Iterator<Item = &'static Rule> + Clone {
+        let own: &'static [Rule] = self.seccomp;
+        BASE.iter().chain(own.iter())
+    }
+}
+
+const STDOUT_STDERR: &[u64] = &[1, 2];
+
+/// The shared runtime base: what any locked-down worker may need whatever
+/// its tool (output, signal return, time, the allocator, exit and abort).
+pub const BASE: &[Rule] = &[
+    // --- Output.
+    Rule {
+        name: "write",
+        nr: libc::SYS_write,
+        args: Args::OneOf(0, STDOUT_STDERR),
+        why: "result lines on stdout; warnings, status lines and panic messages on stderr; never the sockets",
+        observed: true,
+    },
+    // --- Signals: handlers installed before lock-down.
+    Rule {
+        name: "rt_sigreturn",
+        nr: libc::SYS_rt_sigreturn,
+        args: Args::Any,
+        why: "return from the SIGINT/SIGALRM/SIGQUIT handlers",
+        observed: true,
+    },
+    Rule {
+        name: "restart_syscall",
+        nr: libc::SYS_restart_syscall,
+        args: Args::Any,
+        why: "the kernel resumes a wait interrupted by SIGSTOP/SIGCONT with it",
+        observed: false,
+    },
+    // --- Time.
+    Rule {
+        name: "clock_gettime",
+        nr: libc::SYS_clock_gettime,
+        args: Args::Any,
+        why: "scheduling and timestamps: a real syscall where the vDSO has no usable clocksource (VMs under TCG)",
+        observed: false,
+    },
+    // --- Memory (the allocator), never executable.
+    Rule {
+        name: "brk",
+        nr: libc::SYS_brk,
+        args: Args::Any,
+        why: "malloc's main arena, when a line outgrows the preallocated buffers",
+        observed: false,
+    },
+    Rule {
+        name: "mmap",
+        nr: libc::SYS_mmap,
+        args: Args::NoBits(2, libc::PROT_EXEC as u64),
+        why: "malloc of large buffers; PROT_EXEC refused so no new code can be mapped",
+        observed: false,
+    },
+    Rule {
+        name: "munmap",
+        nr: libc::SYS_munmap,
+        args: Args::Any,
+        why: "free of large buffers; the signal stack at exit",
+        observed: true,
+    },
+    Rule {
+        name: "mremap",
+        nr: libc::SYS_mremap,
+        args: Args::Any,
+        why: "realloc of large buffers (cannot add PROT_EXEC)",
+        observed: false,
+    },
+    // --- Exit, normal and abnormal.
+    Rule {
+        name: "sigaltstack",
+        nr: libc::SYS_sigaltstack,
+        args: Args::Any,
+        why: "Rust's runtime removes the main thread's stack-overflow signal stack at exit",
+        observed: true,
+    },
+    Rule {
+        name: "close",
+        nr: libc::SYS_close,
+        args: Args::Any,
+        why: "dropping the sockets when main returns; closing can gain nothing",
+        observed: false,
+    },
+    Rule {
+        name: "exit_group",
+        nr: libc::SYS_exit_group,
+        args: Args::Any,
+        why: "exit with the tool's status",
+        observed: true,
+    },
+    Rule {
+        name: "rt_sigprocmask",
+        nr: libc::SYS_rt_sigprocmask,
+        args: Args::Any,
+        why: "abort() (a panic under panic=abort) unblocks SIGABRT",
+        observed: false,
+    },
+    Rule {
+        name: "getpid",
+        nr: libc::SYS_getpid,
+        args: Args::Any,
+        why: "abort() raising SIGABRT at itself",
+        observed: false,
+    },
+    Rule {
+        name: "gettid",
+        nr: libc::SYS_gettid,
+        args: Args::Any,
+        why: "abort() raising SIGABRT at itself",
+        observed: false,
+    },
+    Rule {
+        name: "tgkill",
+        nr: libc::SYS_tgkill,
+        args: Args::OwnPid(0),
+        why: "abort() raises SIGABRT at itself, so a panic is not mistaken for a sandbox kill; no other process",
+        observed: false,
+    },
+];
+
+/// ping's own entries: the echo loop on the handed-over raw sockets.
+const PING_OWN: &[Rule] = &[
+    Rule {
+        name: "sendto",
+        nr: libc::SYS_sendto,
+        args: Args::HandedSocket(0),
+        why: "the ping loop sends echo requests on the handed-over raw sockets",
+        observed: true,
+    },
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "the ping loop receives replies with their cmsgs (kernel timestamps, TTL/hop limit) and the error queue (MSG_ERRQUEUE)",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "the ping loop waits for the socket or the next send/deadline, unblocking its signals only while waiting",
+        observed: true,
+    },
+];
+
+/// arping's own entries: sending and receiving ARP on the packet socket.
+const ARPING_OWN: &[Rule] = &[
+    Rule {
+        name: "sendto",
+        nr: libc::SYS_sendto,
+        args: Args::HandedSocket(0),
+        why: "the arping loop sends ARP requests/replies on the handed-over packet socket",
+        observed: true,
+    },
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "the arping loop receives ARP frames with their link-layer source address",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "the arping loop waits for the socket or the next send/deadline, unblocking its signals only while waiting",
+        observed: true,
+    },
+];
+
+/// clockdiff's own entries: timestamp requests on the raw ICMP socket.
+const CLOCKDIFF_OWN: &[Rule] = &[
+    Rule {
+        name: "sendto",
+        nr: libc::SYS_sendto,
+        args: Args::HandedSocket(0),
+        why: "the measurement loop sends ICMP timestamp (or echo with the IP timestamp option) requests",
+        observed: true,
+    },
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "the measurement loop receives the replies",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "the measurement loop waits for a reply or its timeout",
+        observed: true,
+    },
+];
+
+/// ping's profile.
+pub const PING: Profile = Profile {
+    seccomp: PING_OWN,
+    landlock_read: &[],
+};
+
+/// arping's profile.
+pub const ARPING: Profile = Profile {
+    seccomp: ARPING_OWN,
+    landlock_read: &[],
+};
+
+/// clockdiff's profile.
+pub const CLOCKDIFF: Profile = Profile {
+    seccomp: CLOCKDIFF_OWN,
+    landlock_read: &[],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_unique_and_explained() {
+        for tool in crate::tools::ALL {
+            let rules: Vec<&Rule> = tool.sandbox.rules().collect();
+            for (i, a) in rules.iter().enumerate() {
+                assert!(a.why.len() > 10, "{}: {} needs a reason", tool.name, a.name);
+                for b in &rules[i + 1..] {
+                    assert_ne!(a.nr, b.nr, "{}: {} and {} share a number", tool.name, a.name, b.name);
+                    assert_ne!(a.name, b.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dangerous_calls_are_absent_from_every_profile() {
+        let forbidden = [
+            libc::SYS_socket,
+            libc::SYS_connect,
+            libc::SYS_bind,
+            libc::SYS_setsockopt,
+            libc::SYS_ioctl,
+            libc::SYS_openat,
+            libc::SYS_execve,
+            libc::SYS_execveat,
+            libc::SYS_clone,
+            libc::SYS_clone3,
+            libc::SYS_ptrace,
+            libc::SYS_prctl,
+            libc::SYS_kill,
+            libc::SYS_tkill,
+            libc::SYS_unshare,
+            libc::SYS_setns,
+            libc::SYS_mount,
+            libc::SYS_process_vm_readv,
+            libc::SYS_pidfd_getfd,
+            libc::SYS_seccomp,
+            libc::SYS_bpf,
+            libc::SYS_setpriority,
+        ];
+        for tool in crate::tools::ALL {
+            for nr in forbidden {
+                assert!(
+                    tool.sandbox.rules().all(|r| r.nr != nr),
+                    "{}: syscall {nr} must not be allowed",
+                    tool.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_base_grants_no_network_call() {
+        for r in BASE {
+            assert!(!matches!(r.args, Args::HandedSocket(_)), "{}", r.name);
+        }
+    }
+}

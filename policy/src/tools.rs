@@ -1,0 +1,416 @@
+//! The tool descriptors: one [`Tool`] value per privileged program, the
+//! single source of truth for everything tool-specific.
+//!
+//! The launcher's sequence walks a descriptor's [`Resource`]s; the handoff
+//! names and validates the sockets from it; the install paths are baked
+//! into it at build time (`build.rs`); the file capability `make install`
+//! sets, the SELinux types and the TOMOYO domains are rendered from it
+//! (`privsep-render tools`); the worker's sandbox profile hangs off it.
+//! Adding a tool is a new `const` here, a worker module, a launcher `main`
+//! of a few lines, and its tests.
+
+#![forbid(unsafe_code)]
+
+use crate::sandbox::profile::{self as sandbox_profile, Profile};
+
+/// A capability the launcher may hold in its file capability. Each is
+/// raised into the effective set only around the one call that needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capability {
+    /// `CAP_NET_RAW`: raw and packet sockets.
+    NetRaw,
+    /// `CAP_SYS_NICE`: a negative nice value.
+    SysNice,
+}
+
+impl Capability {
+    /// The capability's number (`linux/capability.h`).
+    pub const fn number(self) -> u32 {
+        match self {
+            Capability::NetRaw => 13,
+            Capability::SysNice => 23,
+        }
+    }
+
+    /// Its name as `setcap` and `getcap` spell it.
+    pub const fn setcap_name(self) -> &'static str {
+        match self {
+            Capability::NetRaw => "cap_net_raw",
+            Capability::SysNice => "cap_sys_nice",
+        }
+    }
+
+    /// Its name as the kernel documentation spells it.
+    pub const fn kernel_name(self) -> &'static str {
+        match self {
+            Capability::NetRaw => "CAP_NET_RAW",
+            Capability::SysNice => "CAP_SYS_NICE",
+        }
+    }
+
+    /// Its name in SELinux's `capability` class.
+    pub const fn selinux_name(self) -> &'static str {
+        match self {
+            Capability::NetRaw => "net_raw",
+            Capability::SysNice => "sys_nice",
+        }
+    }
+
+    /// The bit in a 64-bit capability mask.
+    pub const fn mask(self) -> u64 {
+        1 << self.number()
+    }
+}
+
+/// One classic BPF instruction (`struct sock_filter`), kept as plain data
+/// so that descriptors stay `const`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BpfInsn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
+
+/// What the launcher does to a socket after creating it and before the drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketSetup {
+    /// Nothing: the worker sets every option it needs.
+    None,
+    /// Attach this classic BPF program (`SO_ATTACH_FILTER`) and lock it
+    /// (`SO_LOCK_FILTER`), so that no later holder of the socket, a
+    /// compromised worker included, can replace or remove it.
+    LockedFilter(&'static [BpfInsn]),
+}
+
+/// A socket the launcher creates and hands over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketSpec {
+    /// Its name in `LISTEN_FDNAMES`.
+    pub name: &'static str,
+    /// What it is, for messages: "raw ICMPv4".
+    pub what: &'static str,
+    /// `socket()`'s domain, type and protocol, exactly as passed (the
+    /// protocol of a packet socket is in network byte order). The worker
+    /// checks `SO_DOMAIN`, `SO_TYPE` and `SO_PROTOCOL` against them.
+    pub domain: i32,
+    pub ty: i32,
+    pub protocol: i32,
+    /// Whether the tool can run without it (ping without IPv6, say).
+    pub optional: bool,
+    /// The capability raised around `socket()`.
+    pub capability: Capability,
+    /// Launcher-side setup before the drop.
+    pub setup: SocketSetup,
+    /// The SELinux class of the socket (the launcher domain creates it,
+    /// the worker domain only uses it).
+    pub selinux_class: &'static str,
+}
+
+/// Something the launcher acquires with privilege, in the order listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// A socket, handed over as a descriptor.
+    Socket(SocketSpec),
+    /// The process's nice value (`setpriority(PRIO_PROCESS, 0, nice)`),
+    /// which survives the exec: the worker inherits it.
+    Priority { nice: i32, capability: Capability },
+}
+
+/// One privileged program split into launcher and worker.
+#[derive(Debug)]
+pub struct Tool {
+    /// Short name: `ping`.
+    pub name: &'static str,
+    /// The launcher's file name in `BINDIR`: `privsep-ping`.
+    pub launcher_name: &'static str,
+    /// Its absolute path, fixed at build time.
+    pub launcher_path: &'static str,
+    /// The worker's file name under `LIBEXECDIR/privsep`: `ping-worker`.
+    pub worker_name: &'static str,
+    /// Its absolute path, fixed at build time: the only program the
+    /// launcher execs.
+    pub worker_path: &'static str,
+    /// The capabilities of the launcher's file capability (`=p`).
+    pub file_caps: &'static [Capability],
+    /// What the launcher acquires, in order.
+    pub resources: &'static [Resource],
+    /// The worker's sandbox profile.
+    pub sandbox: &'static Profile,
+    /// Prefix of the tool's SELinux types and interfaces: `privsep_ping`.
+    pub selinux_prefix: &'static str,
+    /// Whether the worker resolves names (TOMOYO and SELinux grant the
+    /// resolver's files and DNS only then).
+    pub resolves_names: bool,
+}
+
+macro_rules! baked {
+    (bin $name:literal) => {
+        concat!(env!("PRIVSEP_BAKED_BINDIR"), "/", $name)
+    };
+    (libexec $name:literal) => {
+        concat!(env!("PRIVSEP_BAKED_LIBEXECDIR"), "/privsep/", $name)
+    };
+}
+
+/// `socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`, the `icmp4` socket of ping
+/// and clockdiff.
+pub const ICMP4: SocketSpec = SocketSpec {
+    name: "icmp4",
+    what: "raw ICMPv4",
+    domain: libc::AF_INET,
+    ty: libc::SOCK_RAW,
+    protocol: libc::IPPROTO_ICMP,
+    optional: true,
+    capability: Capability::NetRaw,
+    setup: SocketSetup::None,
+    selinux_class: "rawip_socket",
+};
+
+/// `socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)`.
+pub const ICMP6: SocketSpec = SocketSpec {
+    name: "icmp6",
+    what: "raw ICMPv6",
+    domain: libc::AF_INET6,
+    ty: libc::SOCK_RAW,
+    protocol: libc::IPPROTO_ICMPV6,
+    optional: true,
+    capability: Capability::NetRaw,
+    setup: SocketSetup::None,
+    selinux_class: "rawip_socket",
+};
+
+/// `ETH_P_ARP` in network byte order, as `socket()` takes it.
+pub const ETH_P_ARP_BE: i32 = (libc::ETH_P_ARP as u16).to_be() as i32;
+
+/// The locked filter of arping's packet socket: accept a frame only if
+/// `skb->protocol` is ARP, whatever the socket is later bound to.
+///
+/// ```text
+/// ld  [SKF_AD_OFF + SKF_AD_PROTOCOL]   ; A = skb->protocol (host order)
+/// jeq #ETH_P_ARP, accept, drop
+/// accept: ret #0xffffffff
+/// drop:   ret #0
+/// ```
+pub const ARP_ONLY_FILTER: &[BpfInsn] = &[
+    // BPF_LD | BPF_H | BPF_ABS at SKF_AD_OFF (-0x1000) + SKF_AD_PROTOCOL (0)
+    BpfInsn {
+        code: 0x28,
+        jt: 0,
+        jf: 0,
+        k: 0xffff_f000,
+    },
+    // BPF_JMP | BPF_JEQ | BPF_K
+    BpfInsn {
+        code: 0x15,
+        jt: 0,
+        jf: 1,
+        k: libc::ETH_P_ARP as u32,
+    },
+    // BPF_RET | BPF_K: the whole frame
+    BpfInsn {
+        code: 0x06,
+        jt: 0,
+        jf: 0,
+        k: 0xffff_ffff,
+    },
+    // BPF_RET | BPF_K: nothing
+    BpfInsn {
+        code: 0x06,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    },
+];
+
+/// `socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ARP))` with the ARP-only
+/// filter locked on it.
+pub const ARP: SocketSpec = SocketSpec {
+    name: "arp",
+    what: "ARP packet",
+    domain: libc::AF_PACKET,
+    ty: libc::SOCK_DGRAM,
+    protocol: ETH_P_ARP_BE,
+    optional: false,
+    capability: Capability::NetRaw,
+    setup: SocketSetup::LockedFilter(ARP_ONLY_FILTER),
+    selinux_class: "packet_socket",
+};
+
+/// The nice value iputils clockdiff sets for itself (`nice(-16)`).
+pub const CLOCKDIFF_NICE: i32 = -16;
+
+/// `ping`: raw ICMPv4 and ICMPv6 sockets, each optional.
+pub const PING: Tool = Tool {
+    name: "ping",
+    launcher_name: "privsep-ping",
+    launcher_path: baked!(bin "privsep-ping"),
+    worker_name: "ping-worker",
+    worker_path: baked!(libexec "ping-worker"),
+    file_caps: &[Capability::NetRaw],
+    resources: &[Resource::Socket(ICMP4), Resource::Socket(ICMP6)],
+    sandbox: &sandbox_profile::PING,
+    selinux_prefix: "privsep_ping",
+    resolves_names: true,
+};
+
+/// `arping`: one packet socket that only ever sees ARP.
+pub const ARPING: Tool = Tool {
+    name: "arping",
+    launcher_name: "privsep-arping",
+    launcher_path: baked!(bin "privsep-arping"),
+    worker_name: "arping-worker",
+    worker_path: baked!(libexec "arping-worker"),
+    file_caps: &[Capability::NetRaw],
+    resources: &[Resource::Socket(ARP)],
+    sandbox: &sandbox_profile::ARPING,
+    selinux_prefix: "privsep_arping",
+    resolves_names: true,
+};
+
+/// `clockdiff`: a raw ICMPv4 socket and nice -16.
+pub const CLOCKDIFF: Tool = Tool {
+    name: "clockdiff",
+    launcher_name: "privsep-clockdiff",
+    launcher_path: baked!(bin "privsep-clockdiff"),
+    worker_name: "clockdiff-worker",
+    worker_path: baked!(libexec "clockdiff-worker"),
+    file_caps: &[Capability::NetRaw, Capability::SysNice],
+    resources: &[
+        Resource::Priority {
+            nice: CLOCKDIFF_NICE,
+            capability: Capability::SysNice,
+        },
+        Resource::Socket(SocketSpec {
+            optional: false,
+            ..ICMP4
+        }),
+    ],
+    sandbox: &sandbox_profile::CLOCKDIFF,
+    selinux_prefix: "privsep_clockdiff",
+    resolves_names: true,
+};
+
+/// Every tool, in the order they are installed and documented.
+pub const ALL: &[&Tool] = &[&PING, &ARPING, &CLOCKDIFF];
+
+impl Tool {
+    /// The descriptor named `name`.
+    pub fn by_name(name: &str) -> Option<&'static Tool> {
+        ALL.iter().copied().find(|t| t.name == name)
+    }
+
+    /// The sockets among the resources, in acquisition order.
+    pub fn sockets(&self) -> impl Iterator<Item = &'static SocketSpec> + '_ {
+        let resources: &'static [Resource] = self.resources;
+        resources.iter().filter_map(|r| match r {
+            Resource::Socket(s) => Some(s),
+            Resource::Priority { .. } => None,
+        })
+    }
+
+    /// The socket named `name` in `LISTEN_FDNAMES`.
+    pub fn socket_named(&self, name: &str) -> Option<&'static SocketSpec> {
+        self.sockets().find(|s| s.name == name)
+    }
+
+    /// The priority the launcher sets, if any.
+    pub fn priority(&self) -> Option<i32> {
+        self.resources.iter().find_map(|r| match r {
+            Resource::Priority { nice, .. } => Some(*nice),
+            Resource::Socket(_) => None,
+        })
+    }
+
+    /// The file capability in `setcap` syntax: `cap_net_raw,cap_sys_nice=p`.
+    pub fn setcap_text(&self) -> String {
+        let names: Vec<&str> = self.file_caps.iter().map(|c| c.setcap_name()).collect();
+        format!("{}=p", names.join(","))
+    }
+
+    /// The file capability as a mask.
+    pub fn file_caps_mask(&self) -> u64 {
+        self.file_caps.iter().fold(0, |m, c| m | c.mask())
+    }
+
+    /// The SELinux launcher domain: `privsep_ping_t`.
+    pub fn selinux_launcher_type(&self) -> String {
+        format!("{}_t", self.selinux_prefix)
+    }
+
+    /// The SELinux worker domain: `privsep_ping_worker_t`.
+    pub fn selinux_worker_type(&self) -> String {
+        format!("{}_worker_t", self.selinux_prefix)
+    }
+
+    /// The launcher's TOMOYO domain.
+    pub fn tomoyo_launcher_domain(&self) -> String {
+        format!("<kernel> {}", self.launcher_path)
+    }
+
+    /// The worker's TOMOYO domain (below the launcher's).
+    pub fn tomoyo_worker_domain(&self) -> String {
+        format!("<kernel> {} {}", self.launcher_path, self.worker_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_resource_capability_is_in_the_file_capability() {
+        for tool in ALL {
+            for r in tool.resources {
+                let cap = match r {
+                    Resource::Socket(s) => s.capability,
+                    Resource::Priority { capability, .. } => *capability,
+                };
+                assert!(tool.file_caps.contains(&cap), "{}: {cap:?}", tool.name);
+            }
+            for cap in tool.file_caps {
+                let used = tool.resources.iter().any(|r| match r {
+                    Resource::Socket(s) => s.capability == *cap,
+                    Resource::Priority { capability, .. } => capability == cap,
+                });
+                assert!(used, "{}: {cap:?} is never raised", tool.name);
+            }
+        }
+    }
+
+    #[test]
+    fn names_and_paths_follow_the_convention() {
+        for tool in ALL {
+            assert_eq!(tool.launcher_name, format!("privsep-{}", tool.name));
+            assert_eq!(tool.worker_name, format!("{}-worker", tool.name));
+            assert!(tool
+                .launcher_path
+                .ends_with(&format!("/{}", tool.launcher_name)));
+            assert!(tool
+                .worker_path
+                .ends_with(&format!("/privsep/{}", tool.worker_name)));
+            assert!(tool.launcher_path.starts_with(crate::layout::BINDIR));
+            assert!(tool.worker_path.starts_with(crate::layout::LIBEXECDIR));
+            assert_eq!(tool.selinux_prefix, format!("privsep_{}", tool.name));
+            assert!(tool.sockets().count() >= 1, "{}", tool.name);
+            let mut names: Vec<_> = tool.sockets().map(|s| s.name).collect();
+            names.dedup();
+            assert_eq!(names.len(), tool.sockets().count());
+            assert!(Tool::by_name(tool.name).is_some());
+        }
+    }
+
+    #[test]
+    fn setcap_text_lists_every_capability() {
+        assert_eq!(PING.setcap_text(), "cap_net_raw=p");
+        assert_eq!(CLOCKDIFF.setcap_text(), "cap_net_raw,cap_sys_nice=p");
+        assert_eq!(CLOCKDIFF.file_caps_mask(), (1 << 13) | (1 << 23));
+        assert_eq!(CLOCKDIFF.priority(), Some(-16));
+        assert_eq!(PING.priority(), None);
+    }
+
+    #[test]
+    fn arp_protocol_is_in_network_byte_order() {
+        assert_eq!(ETH_P_ARP_BE.to_ne_bytes()[..2], [0x08, 0x06]);
+    }
+}

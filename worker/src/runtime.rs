@@ -1,0 +1,48 @@
+//! The start of every worker, shared by all tools: take the handoff
+//! (validated against the tool's descriptor), become non-dumpable, drop
+//! every descriptor that was not handed over, refuse to run in the
+//! launcher's LSM domain; and the one-line messages every worker prints.
+
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+use policy::handoff::HandedSocket;
+use policy::tools::Tool;
+
+use crate::{lsm, sys, text};
+
+/// The program name for messages: argv\[0\]'s last component as invoked,
+/// or the launcher's name when argv\[0\] is empty.
+pub fn program_name(args: &[OsString], tool: &Tool) -> String {
+    args.first()
+        .and_then(|a| a.as_bytes().rsplit(|&b| b == b'/').next())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| tool.launcher_name.to_string())
+}
+
+/// `prog: message` on stderr, as one line of printable text whatever the
+/// user put in argv or the network sent (the message may quote either).
+pub fn say(prog: &str, msg: impl std::fmt::Display) {
+    let line = format!("{prog}: {msg}");
+    let _ = sys::write_all(2, format!("{}\n", text::printable(&line)).as_bytes());
+}
+
+/// Worker step 1 for `tool`: the handed-over sockets, validated and
+/// close-on-exec; the process non-dumpable, holding fds 0–2 and those
+/// sockets only, outside the launcher's LSM domain. A refusal is the
+/// one-line reason (the caller exits 2).
+pub fn start(tool: &'static Tool) -> Result<Vec<HandedSocket>, String> {
+    let sockets = policy::handoff::take_from_env(tool).map_err(|e| e.to_string())?;
+    sys::set_nondumpable()
+        .map_err(|e| format!("prctl(PR_SET_DUMPABLE): {}", text::os_error_text(&e)))?;
+    let highest = sockets.iter().map(|s| s.fd).max().unwrap_or(2);
+    sys::close_above(highest).map_err(|e| format!("close_range: {}", text::os_error_text(&e)))?;
+    lsm::check(tool).map_err(|e| e.to_string())?;
+    // `privsep-<tool> … | head` must end like the iputils tool does (Rust
+    // ignores SIGPIPE).
+    sys::default_sigpipe();
+    Ok(sockets)
+}
