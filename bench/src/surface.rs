@@ -136,17 +136,17 @@ pub fn binary_json(path: &Path) -> Json {
     }
     // Distributions ship stripped binaries (iputils is); `make install`
     // does not strip, so the stripped size is the comparable one.
-    let tmp = std::env::temp_dir().join(format!("bench-strip-{}", std::process::id()));
-    let stripped = Command::new("strip")
-        .arg("-o")
-        .arg(&tmp)
-        .arg(path)
-        .status()
-        .ok()
-        .filter(|s| s.success())
-        .and_then(|_| fs::metadata(&tmp).ok())
-        .map(|m| m.len());
-    let _ = fs::remove_file(&tmp);
+    let stripped = tempfile::NamedTempFile::new().ok().and_then(|tmp| {
+        Command::new("strip")
+            .arg("-o")
+            .arg(tmp.path())
+            .arg(path)
+            .status()
+            .ok()
+            .filter(|s| s.success())
+            .and_then(|_| fs::metadata(tmp.path()).ok())
+            .map(|m| m.len())
+    });
     obj.push(
         "stripped_bytes",
         stripped.map_or(Json::Null, |n| Json::Int(n as i64)),
