@@ -6,7 +6,7 @@
 #
 # OUTDIR/profile.conf          = profile.conf.in
 # OUTDIR/exception_policy.conf = exception_policy.conf.in + exception_tool.conf.in per tool
-# OUTDIR/domain_policy.conf    = domain_tool.conf.in per tool
+# OUTDIR/domain_policy.conf    = domain_tool.conf.in per tool (+ worker-<tool>.conf.in)
 # OUTDIR/tools.txt             = `privsep-render tools` (what the checker reads)
 #
 # The @...@ variables are the renderer's (`privsep-render tomoyo --tool T`,
@@ -64,7 +64,11 @@ while IFS= read -r line; do
     raw=$(value RAW_PROTOCOLS "$line")
     resolves=$(value RESOLVES "$line")
     [ -n "$tool" ] && [ -n "$resolves" ] || die "tools line without TOOL or RESOLVES: $line"
-    for t in exception_tool:exception_policy domain_tool:domain_policy; do
+    # worker-<tool>.conf.in, if there is one, ends the tool's worker domain
+    # (the last block of domain_tool.conf.in): rules only that tool needs.
+    parts="exception_tool:exception_policy domain_tool:domain_policy"
+    [ ! -f "$src/worker-$tool.conf.in" ] || parts="$parts worker-$tool:domain_policy"
+    for t in $parts; do
         in=${t%%:*} to=${t#*:}
         "$render" tomoyo --tool "$tool" "$src/$in.conf.in" "$work/part" || die "rendering $in.conf.in for $tool"
         strip < "$work/part" > "$work/stripped"

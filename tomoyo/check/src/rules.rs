@@ -27,6 +27,15 @@ const RESOLVER_SOCKETS: &[&str] = &[
     "/var/run/nscd/socket",
 ];
 
+/// Inet rules one tool's worker needs beyond the template
+/// (`tomoyo/worker-<tool>.conf.in`), as (tool, protocol, operation, port):
+/// arping finds its source address as iputils does, with a UDP socket bound
+/// to port 0 and connected (checked as `send`) to port 1025 of the target.
+const TOOL_OWN_INET: &[(&str, &str, &str, u64)] = &[
+    ("arping", "dgram", "bind", 0),
+    ("arping", "dgram", "send", 1025),
+];
+
 /// One tool of the descriptors, as far as TOMOYO is concerned; paths as
 /// TOMOYO words.
 #[derive(Debug, Clone)]
@@ -321,6 +330,14 @@ fn worker_inet(
         NumOp::Range(a, b) if a == b => Some(*a),
         _ => None,
     };
+    let own = |op: &str| {
+        TOOL_OWN_INET
+            .iter()
+            .any(|&(t, p, o, n)| t == tool.name && p == proto && o == op && single == Some(n))
+    };
+    if proto != "raw" && !ops.is_empty() && ops.iter().all(|op| own(op)) {
+        return;
+    }
     match proto {
         "raw" if tool.raw_protocols.is_empty() => sink.err(line, format!("the {} worker has no raw IP socket (its descriptor): no `network inet raw` rule", tool.name)),
         "raw" => match single {
