@@ -148,7 +148,7 @@ class Checker:
             if q.get(key):
                 args += [flag, q[key]]
         if q.get("classes") and len(q["classes"]) > 8:
-            args += ["-c", f"<the {len(q['classes'])} *socket classes but unix_stream_socket>"]
+            args += ["-c", f"<the {len(q['classes'])} *socket classes>"]
         elif q.get("classes"):
             args += ["-c", ",".join(sorted(q["classes"]))]
         if q.get("perms"):
