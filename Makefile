@@ -21,7 +21,7 @@ CAPMODE    ?= caps
 CARGO      ?= cargo
 # The tools installed: each has a descriptor in policy/src/tools.rs, a
 # launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
-TOOLS      ?= ping
+TOOLS      ?= ping arping
 
 # Where `make demo` and `make test` stage an install. Under /tmp so that the
 # unprivileged test user can reach it wherever the clone lives.
