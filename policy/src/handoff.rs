@@ -81,7 +81,11 @@ pub fn decode(
     let most = tool.sockets().count();
     let count: usize = match fds.parse() {
         Ok(n) if (1..=most).contains(&n) && !fds.starts_with('+') => n,
-        _ => return Err(fail(format!("{VAR_FDS}={fds:?} is not between 1 and {most}"))),
+        _ => {
+            return Err(fail(format!(
+                "{VAR_FDS}={fds:?} is not between 1 and {most}"
+            )))
+        }
     };
     if pid.parse::<u32>().ok() != Some(own_pid) || pid.starts_with('+') {
         return Err(fail(format!(
@@ -126,7 +130,10 @@ pub fn decode(
 }
 
 /// Checks that every descriptor is the socket its name promises
-/// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`) and marks it close-on-exec.
+/// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`; for a packet socket, whose
+/// `SO_PROTOCOL` is always 0, the protocol `getsockname` reports), that a
+/// socket whose descriptor locks a filter on it has a locked filter
+/// (`SO_LOCK_FILTER`), and marks it close-on-exec.
 pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
     for s in sockets {
         let bad = |reason: String| PolicyError::BadSocket {
@@ -140,9 +147,18 @@ pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
         };
         let domain = get(libc::SO_DOMAIN, "SO_DOMAIN")?;
         let ty = get(libc::SO_TYPE, "SO_TYPE")?;
-        let proto = get(libc::SO_PROTOCOL, "SO_PROTOCOL")?;
+        let proto = if domain == libc::AF_PACKET {
+            sys::packet_protocol(s.fd).map_err(|e| bad(format!("getsockname: {e}")))?
+        } else {
+            get(libc::SO_PROTOCOL, "SO_PROTOCOL")?
+        };
         if domain != s.spec.domain || ty != s.spec.ty || proto != s.spec.protocol {
             return Err(bad(format!("domain {domain}, type {ty}, protocol {proto}")));
+        }
+        if matches!(s.spec.setup, crate::tools::SocketSetup::LockedFilter(_))
+            && get(libc::SO_LOCK_FILTER, "SO_LOCK_FILTER")? != 1
+        {
+            return Err(bad("its socket filter is not locked".into()));
         }
         sys::set_cloexec(s.fd).map_err(|e| bad(format!("FD_CLOEXEC: {e}")))?;
     }
@@ -275,7 +291,10 @@ mod tests {
     fn refuses_missing_or_forged_handoffs() {
         let good = encode(&[&ICMP4], 10);
         assert!(decode(lookup(&good), 11, &PING).is_err(), "another pid");
-        assert!(decode(lookup(&good[..2]), 10, &PING).is_err(), "names missing");
+        assert!(
+            decode(lookup(&good[..2]), 10, &PING).is_err(),
+            "names missing"
+        );
         assert!(decode(lookup(&[]), 10, &PING).is_err(), "nothing set");
         for (fds, names) in [
             ("0", ""),
