@@ -18,11 +18,11 @@
 //! Output: `rebind …`, `detach …`, `replace …`, `locked`, then
 //! `received arp=N ipv4=N ipv6=N other=N`.
 //!
-//! `hostile-arp-probe send IFACE SECONDS` (as root, in the other network
+//! `hostile-arp-probe send IFACE SECONDS MAC` (as root, in the other network
 //! namespace): broadcasts, every 50 ms, a burst of malformed and foreign ARP
 //! frames (every truncation of a reply, absurd lengths, unknown opcodes and
-//! protocols, replies for someone else) and one well-formed reply from
-//! 198.18.0.9 for 198.18.0.1, which arping counts as iputils does.
+//! protocols, replies for someone else) and a well-formed reply from
+//! 198.18.0.9 for 198.18.0.1 at MAC, which arping counts as iputils does.
 
 #![forbid(unsafe_code)]
 
@@ -74,7 +74,7 @@ fn main() {
             !flag("--no-filter"),
             !flag("--no-sandbox"),
         ),
-        "send" => send(ifindex, secs),
+        "send" => send(ifindex, secs, pos.get(3).map_or("", |s| s.as_str())),
         _ => die("mode", mode),
     }
 }
@@ -159,13 +159,22 @@ fn arp_frame(op: u16, sha: [u8; 6], spa: [u8; 4], tha: [u8; 6], tpa: [u8; 4]) ->
     f
 }
 
-fn send(ifindex: i32, secs: u64) {
+fn send(ifindex: i32, secs: u64, mac: &str) {
+    let mut target = [0u8; 6];
+    let parts: Vec<u8> = mac
+        .split(':')
+        .filter_map(|p| u8::from_str_radix(p, 16).ok())
+        .collect();
+    if parts.len() != 6 {
+        die("MAC", mac);
+    }
+    target.copy_from_slice(&parts);
     let fd = launcher::sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, ETH_P_ARP_BE)
         .unwrap_or_else(|e| die("socket (run as root)", e));
     let me = [0x02, 0, 0, 0, 0, 0x99];
     let bcast = [0xff; 6];
     let us = [198, 18, 0, 1];
-    let good = arp_frame(2, me, [198, 18, 0, 9], bcast, us);
+    let good = arp_frame(2, me, [198, 18, 0, 9], target, us);
     let mut burst: Vec<Vec<u8>> = (0..good.len()).map(|n| good[..n].to_vec()).collect();
     let odd = |i: usize, v: u8| {
         let mut f = good.clone();
