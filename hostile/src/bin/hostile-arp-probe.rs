@@ -192,7 +192,7 @@ fn send(ifindex: i32, secs: u64, mac: &str) {
         odd(27, 3),   // for 198.18.0.3: not us
     ]);
     let mut long = good.clone();
-    long.extend(std::iter::repeat(0x1b).take(1400));
+    long.extend_from_slice(&[0x1b; 1400]);
     burst.push(long);
     burst.push(vec![0xff; 1500]);
     burst.push(good.clone());
