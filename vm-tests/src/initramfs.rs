@@ -217,10 +217,10 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
 fn labels(fc: &Path, entries: &[(String, Kind)]) -> Result<String, VmError> {
     use policy::tools::PING;
 
-    /// ping's launcher, until the cases are rows per tool.
-    const LAUNCHER_PATH: &str = PING.launcher_path;
-    /// ping's worker.
-    const WORKER_PATH: &str = PING.worker_path;
+/// ping's launcher, until the cases are rows per tool.
+const LAUNCHER_PATH: &str = PING.launcher_path;
+/// ping's worker.
+const WORKER_PATH: &str = PING.worker_path;
     let mut all: Vec<(String, Kind)> = entries.to_vec();
     for p in [LAUNCHER_PATH, WORKER_PATH] {
         all.push((p.to_string(), Kind::File));
