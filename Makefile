@@ -15,13 +15,13 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 # caps: each launcher's file capability from its descriptor (ping
-# cap_net_raw=p); setuid: mode 4755 (fallback, for filesystems without
+# cap_net_raw=p, clockdiff cap_net_raw,cap_sys_nice=p); setuid: mode 4755 (fallback, for filesystems without
 # extended attributes).
 CAPMODE    ?= caps
 CARGO      ?= cargo
 # The tools installed: each has a descriptor in policy/src/tools.rs, a
 # launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
-TOOLS      ?= ping
+TOOLS      ?= ping clockdiff
 
 # Where `make demo` and `make test` stage an install. Under /tmp so that the
 # unprivileged test user can reach it wherever the clone lives.

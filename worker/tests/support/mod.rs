@@ -66,3 +66,13 @@ pub fn in_netns(setup: &str, program: &Path, args: &[&str]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Another tool's staged launcher (`privsep-<tool>`).
+pub fn launcher_of(tool: &str) -> PathBuf {
+    stage().join(format!("bin/privsep-{tool}"))
+}
+
+/// Another tool's staged worker.
+pub fn worker_of(tool: &str) -> PathBuf {
+    stage().join(format!("libexec/privsep/{tool}-worker"))
+}
