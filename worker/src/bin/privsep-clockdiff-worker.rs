@@ -50,7 +50,7 @@ fn run() -> i32 {
             return 2;
         }
     };
-    let Some(fd) = sockets.iter().find(|s| s.spec == &ICMP4).map(|s| s.fd) else {
+    let Some(fd) = sockets.iter().find(|s| s.spec.name == ICMP4.name).map(|s| s.fd) else {
         say(&prog, "no raw ICMPv4 socket was handed over");
         return 2;
     };
