@@ -1,7 +1,9 @@
 //! The worker's only `unsafe` code: thin wrappers around the system calls
 //! and libc functions it needs (prctl, close_range, signals, socket options,
-//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo; for
-//! clockdiff the priority, connect/getsockname and local time). Each
+//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo;
+//! arping's packet-socket bind/getsockname/sendto/recvmsg with a
+//! `sockaddr_ll`; clockdiff's priority, connect/getsockname and local
+//! time). Each
 //! returns `io::Error::last_os_error()` on failure through [`cvt`]; callers
 //! see safe types only.
 
@@ -419,6 +421,164 @@ pub fn getnameinfo(addr: &SocketAddr, numeric: bool) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// A `sockaddr_ll` as plain fields (the worker's own type, so that the
+/// arping code above this module stays safe and testable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkLayer {
+    pub protocol_be: u16,
+    pub ifindex: i32,
+    pub hatype: u16,
+    pub pkttype: u8,
+    pub halen: u8,
+    pub addr: [u8; 8],
+}
+
+fn ll_to_raw(a: &LinkLayer) -> libc::sockaddr_ll {
+    // SAFETY: sockaddr_ll is plain old data; zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = a.protocol_be;
+    sll.sll_ifindex = a.ifindex;
+    sll.sll_hatype = a.hatype;
+    sll.sll_pkttype = a.pkttype;
+    sll.sll_halen = a.halen;
+    sll.sll_addr = a.addr;
+    sll
+}
+
+fn ll_from_raw(sll: &libc::sockaddr_ll) -> LinkLayer {
+    LinkLayer {
+        protocol_be: sll.sll_protocol,
+        ifindex: sll.sll_ifindex,
+        hatype: sll.sll_hatype,
+        pkttype: sll.sll_pkttype,
+        halen: sll.sll_halen,
+        addr: sll.sll_addr,
+    }
+}
+
+/// `bind(fd, sockaddr_ll{ifindex, protocol})`: a packet socket sees the
+/// frames of one interface only from then on.
+pub fn packet_bind(fd: RawFd, ifindex: i32, protocol_be: u16) -> io::Result<()> {
+    let sll = ll_to_raw(&LinkLayer {
+        protocol_be,
+        ifindex,
+        ..LinkLayer::default()
+    });
+    // SAFETY: `sll` is a live, initialised sockaddr_ll of the size passed.
+    cvt(unsafe {
+        libc::bind(
+            fd,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `getsockname` of a packet socket: the interface's hardware type and address.
+pub fn packet_getsockname(fd: RawFd) -> io::Result<LinkLayer> {
+    // SAFETY: plain old data, zero is valid.
+    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `ss` is writable for `len` bytes; the kernel stores at most that.
+    cvt(unsafe {
+        libc::getsockname(
+            fd,
+            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    if i32::from(ss.ss_family) != libc::AF_PACKET {
+        return Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT));
+    }
+    // SAFETY: the family says the storage holds a sockaddr_ll, which fits
+    // and is suitably aligned inside sockaddr_storage.
+    let sll = unsafe { &*(&ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_ll>() };
+    Ok(ll_from_raw(sll))
+}
+
+/// `sendto(fd, frame, 0, sockaddr_ll)` with iputils' address length
+/// (`sll_len`: never shorter than the structure).
+pub fn packet_sendto(fd: RawFd, frame: &[u8], to: &LinkLayer) -> io::Result<usize> {
+    let sll = ll_to_raw(to);
+    // SAFETY: `frame` is valid for reads of its length, `sll` for its size.
+    let n = cvt(unsafe {
+        libc::sendto(
+            fd,
+            frame.as_ptr().cast(),
+            frame.len(),
+            0,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok(n as usize)
+}
+
+/// `recvmsg(fd, {buf})` on a packet socket: the bytes stored and the
+/// sender's link-layer address (`None` if the kernel gave no `sockaddr_ll`).
+pub fn packet_recvmsg(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<LinkLayer>)> {
+    // SAFETY: plain old data, zero is valid.
+    let mut from: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data; the fields that matter are set below.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_storage).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: every pointer in `msg` refers to a live, exclusively borrowed
+    // buffer of the length given next to it.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) })?;
+    let len = (n as usize).min(buf.len());
+    let ll = (i32::from(from.ss_family) == libc::AF_PACKET
+        && msg.msg_namelen as usize >= size_of::<libc::sockaddr_ll>())
+    .then(|| {
+        // SAFETY: the family and length say the storage holds a sockaddr_ll.
+        let sll = unsafe { &*(&from as *const libc::sockaddr_storage).cast::<libc::sockaddr_ll>() };
+        ll_from_raw(sll)
+    });
+    Ok((len, ll))
+}
+
+/// `getaddrinfo(host, NULL, {AF_INET, SOCK_RAW})`, as iputils arping asks:
+/// the first IPv4 address, or getaddrinfo's error code.
+pub fn getaddrinfo_v4(host: &str) -> Result<Ipv4Addr, libc::c_int> {
+    let c = CString::new(host).map_err(|_| libc::EAI_NONAME)?;
+    // SAFETY: addrinfo is plain old data; zero is the documented "no hints".
+    let mut hints: libc::addrinfo = unsafe { zeroed() };
+    hints.ai_family = libc::AF_INET;
+    hints.ai_socktype = libc::SOCK_RAW;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: `c` is NUL-terminated, `hints` and `res` are live locals.
+    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    if rc != 0 {
+        return Err(rc);
+    }
+    let mut found = None;
+    let mut p = res;
+    while !p.is_null() && found.is_none() {
+        // SAFETY: `p` walks the list getaddrinfo returned, not yet freed.
+        let ai = unsafe { &*p };
+        if ai.ai_family == libc::AF_INET
+            && !ai.ai_addr.is_null()
+            && ai.ai_addrlen as usize >= size_of::<libc::sockaddr_in>()
+        {
+            // SAFETY: an AF_INET entry of at least sockaddr_in's size.
+            let sin = unsafe { &*ai.ai_addr.cast::<libc::sockaddr_in>() };
+            found = Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes()));
+        }
+        p = ai.ai_next;
+    }
+    // SAFETY: `res` came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(res) };
+    found.ok_or(libc::EAI_NONAME)
 }
 
 // --- clockdiff: the priority it inherits, its connected socket, local time.

@@ -18,10 +18,9 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use support::{as_user, launcher_of, text, user, worker_of};
+use support::{as_user, launcher_of, text, user, worker_of, NetnsPair};
 
 const IPUTILS: &str = "/usr/bin/clockdiff";
 
@@ -83,87 +82,45 @@ fn assert_batch_line(o: &Output) -> (i64, i64, i64) {
     (fields[0], fields[1], fields[2])
 }
 
-/// Two namespaces joined by a veth pair: the client side `a` (198.18.0.1)
-/// and the peer `b` (198.18.0.2), both with loopback up; deleted on drop.
-struct Pair {
-    a: String,
-    b: String,
-}
-
 fn sh(what: &str, script: &str) {
     let o = Command::new("sh").args(["-ec", script]).output().expect("sh");
     assert!(o.status.success(), "{what}: {}", describe(&o));
 }
 
+/// The shared veth pair (client side `a`, 198.18.0.1; peer `b`,
+/// 198.18.0.2, `peer.test` in `a`'s private hosts file) with clockdiff's
+/// helpers.
+struct Pair(NetnsPair);
+
 impl Pair {
     fn new(tag: &str) -> Pair {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let base = format!("pcd{}-{n}{tag}", std::process::id());
-        let p = Pair {
-            a: format!("{base}a"),
-            b: format!("{base}b"),
-        };
-        let (va, vb) = (format!("va{}x{n}", std::process::id()), format!("vb{}x{n}", std::process::id()));
-        sh(
-            "veth pair",
-            &format!(
-                "ip netns add {a}; ip netns add {b}
-                 ip link add {va} netns {a} type veth peer name {vb} netns {b}
-                 ip -n {a} addr add 198.18.0.1/24 dev {va}
-                 ip -n {b} addr add 198.18.0.2/24 dev {vb}
-                 for ns in {a} {b}; do ip -n $ns link set lo up; done
-                 ip -n {a} link set {va} up; ip -n {b} link set {vb} up",
-                a = p.a,
-                b = p.b
-            ),
-        );
-        p
+        Pair(NetnsPair::new(&format!("cd{tag}")))
     }
 
     /// The peer's kernel stops answering: echo requests ignored, its
-    /// timestamp replies rate-limited to none.
+    /// timestamp replies rate-limited to none (the ICMP rate limit spares
+    /// loopback only, hence the pair).
     fn silence_peer(&self) {
-        sh(
-            "silence the peer",
-            &format!(
-                "ip netns exec {} sysctl -q -w net.ipv4.icmp_echo_ignore_all=1 \
-                 net.ipv4.icmp_ratemask={} net.ipv4.icmp_ratelimit=2147483647",
-                self.b,
-                0x1818 | (1 << 14)
-            ),
-        );
+        self.0.in_b(&format!(
+            "sysctl -q -w net.ipv4.icmp_echo_ignore_all=1 \
+             net.ipv4.icmp_ratemask={} net.ipv4.icmp_ratelimit=2147483647",
+            0x1818 | (1 << 14)
+        ));
     }
 
     /// `program args` as the test user on the client side.
     fn as_user(&self, program: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.a, "setpriv"])
-            .arg(format!("--reuid={}", user()))
-            .arg(format!("--regid={}", user()))
-            .args(["--clear-groups", "--inh-caps=-all", "--"])
-            .arg(program)
-            .args(args);
-        cmd
+        self.0.as_user_in_a(program, args)
     }
 
     /// `program args` as root on the client side.
     fn as_root(&self, program: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.a, program]).args(args);
+        cmd.args(["netns", "exec", &self.0.a, program]).args(args);
         cmd
     }
 }
 
-impl Drop for Pair {
-    fn drop(&mut self) {
-        for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
-        }
-    }
-}
-
-const NEEDS: &str = "needs the staged install and the test user: run `make test`";
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
@@ -227,7 +184,14 @@ fn on_a_terminal_the_interactive_line_matches_iputils() {
     // The ISO form, for sure: 2026-12-01T21:42:25+0000.
     let iso = on_a_terminal(&priv_cmd("-I 127.0.0.1"));
     let stamp = iso.trim_end().rsplit(' ').next().unwrap_or("");
-    assert_eq!(mask(stamp), "N-N-NTN:N:N+N", "{iso:?}");
+    let shape: String = stamp
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert!(
+        ["9999-99-99T99:99:99+9999", "9999-99-99T99:99:99-9999"].contains(&shape.as_str()),
+        "{iso:?}"
+    );
 }
 
 #[test]
@@ -353,26 +317,27 @@ fn bad_input_gets_iputils_messages_and_statuses() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn names_resolve_before_lock_down_and_unknown_ones_fail_as_in_iputils() {
-    // A private hosts file for the client namespace (`ip netns exec`
-    // bind-mounts /etc/netns/NAME/ over /etc): no query leaves the machine.
+    // The pair's private hosts file names the peer; its resolver is
+    // 127.0.0.1 inside the namespace, where nothing listens: no query
+    // leaves the machine.
     let pair = Pair::new("n");
-    let etc = PathBuf::from(format!("/etc/netns/{}", pair.a));
-    std::fs::create_dir_all(&etc).expect(NEEDS);
-    std::fs::write(etc.join("hosts"), "198.18.0.2 peer.clockdiff.test\n").unwrap();
-    std::fs::write(etc.join("resolv.conf"), "nameserver 127.0.0.1\noptions attempts:1 timeout:1\n").unwrap();
-    let result = std::panic::catch_unwind(|| {
-        let o = run(&mut pair.as_user(&launcher(), &["peer.clockdiff.test"]));
-        assert_batch_line(&o);
-        for args in [&["nosuch.clockdiff.test"][..], &["-o", "nosuch.clockdiff.test"]] {
-            let ours = run(&mut pair.as_user(&launcher(), args));
-            let theirs = run(&mut pair.as_root(IPUTILS, args));
-            assert_eq!(ours.status.code(), Some(1), "{}", describe(&ours));
-            assert_eq!(ours.status.code(), theirs.status.code());
-            assert_eq!(mask(&text(&ours.stderr)), mask(&text(&theirs.stderr)), "{args:?}");
-        }
-    });
-    let _ = std::fs::remove_dir_all(&etc);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
+    let o = run(&mut pair.as_user(&launcher(), &["peer.test"]));
+    assert_batch_line(&o);
+    // On a terminal the line names the host as getaddrinfo's canonical name.
+    let user = user();
+    let ours = on_a_terminal(&format!(
+        "ip netns exec {} setpriv --reuid={user} --regid={user} --clear-groups --inh-caps=-all {} peer.test",
+        pair.0.a,
+        launcher().display()
+    ));
+    let theirs = on_a_terminal(&format!("ip netns exec {} {IPUTILS} peer.test", pair.0.a));
+    assert!(ours.contains("\r\nhost=peer.test rtt="), "{ours:?}");
+    assert_eq!(mask(&ours), mask(&theirs));
+    for args in [&["nosuch.test"][..], &["-o", "nosuch.test"]] {
+        let ours = run(&mut pair.as_user(&launcher(), args));
+        let theirs = run(&mut pair.as_root(IPUTILS, args));
+        assert_eq!(ours.status.code(), Some(1), "{}", describe(&ours));
+        assert_eq!(ours.status.code(), theirs.status.code());
+        assert_eq!(mask(&text(&ours.stderr)), mask(&text(&theirs.stderr)), "{args:?}");
     }
 }

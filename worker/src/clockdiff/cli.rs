@@ -84,11 +84,11 @@ pub enum Refusal {
     Usage,
 }
 
-/// The clap definition. Public so that the man page and the completions
-/// are generated from exactly what the worker parses.
+/// The clap definition (options only; what they mean is in xtask's table
+/// for the man page). Public so that the man page and the completions are
+/// generated from exactly what the worker parses.
 pub fn command() -> Command {
     Command::new("privsep-clockdiff")
-        .about("measure the clock difference between hosts")
         .no_binary_name(true)
         .disable_help_flag(true)
         .disable_version_flag(true)
@@ -97,14 +97,12 @@ pub fn command() -> Command {
         .arg(
             Arg::new("o")
                 .short('o')
-                .action(ArgAction::SetTrue)
-                .help("use the IP timestamp option and ICMP echo"),
+                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("1")
                 .short('1')
-                .action(ArgAction::SetTrue)
-                .help("with -o (as -o1): three-term IP timestamp option"),
+                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("T")
@@ -113,33 +111,28 @@ pub fn command() -> Command {
                 .value_name("ctime|iso")
                 .num_args(1)
                 .allow_hyphen_values(true)
-                .action(ArgAction::Set)
-                .help("display time format, ctime is the default"),
+                .action(ArgAction::Set),
         )
         .arg(
             Arg::new("I")
                 .short('I')
-                .action(ArgAction::SetTrue)
-                .help("alias of --time-format=iso"),
+                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("V")
                 .short('V')
                 .long("version")
-                .action(ArgAction::SetTrue)
-                .help("print version and exit"),
+                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("h")
                 .short('h')
                 .long("help")
-                .action(ArgAction::SetTrue)
-                .help("display this help"),
+                .action(ArgAction::SetTrue),
         )
         .arg(
             Arg::new("destination")
                 .value_name("destination")
-                .help("DNS name or IP address")
                 .num_args(0..)
                 .action(ArgAction::Append),
         )
