@@ -6,9 +6,10 @@
 //! sends, waits and receives on the handed-over socket and reads the clock.
 //!
 //! Differences from iputils 20221126, on hostile or broken input only: a
-//! datagram too short for what it claims is ignored (iputils reads stale
-//! buffer bytes); with `-o` only replies that carry the timestamp option
-//! count; and "wrong timestamps" means "one of the four is zero" (iputils
+//! reply shorter than our request is ignored (iputils reads stale buffer
+//! bytes for ICMP timestamps, and with `-o` takes a reply cut after the
+//! ICMP header as one more answer); with `-o` only replies that carry the
+//! timestamp option count; and "wrong timestamps" means "one of the four is zero" (iputils
 //! ANDs them bitwise, which also refuses good timestamps whose bits happen
 //! not to overlap); the reply timeout has upstream's 1 ms floor.
 

@@ -86,8 +86,11 @@ pub fn parse(packet: &[u8], id: u16, ip_option: bool) -> Option<Reply> {
     if ihl < 20 {
         return None;
     }
+    // A reply is as long as the request it answers: anything shorter is
+    // truncated (with -o iputils would take a reply cut after the ICMP
+    // header, and count every such copy as one more answer).
     let icmp = packet.get(ihl..)?;
-    if icmp.len() < 8 {
+    if icmp.len() < REQUEST_LEN {
         return None;
     }
     if u16::from_ne_bytes([icmp[4], icmp[5]]) != id {
@@ -199,7 +202,7 @@ mod tests {
     fn foreign_and_truncated_replies_are_ignored() {
         let good = ts_reply(9, 3, 100, 150);
         assert!(parse(&good, 10, false).is_none(), "wrong id");
-        for n in 0..good.len() - 4 {
+        for n in 0..good.len() {
             assert!(parse(&good[..n], 9, false).is_none(), "truncated to {n}");
         }
         let mut echo = good.clone();
@@ -257,6 +260,12 @@ mod tests {
         let mut opt = option(12, 255, IPOPT_TS_PRESPEC, &[10]);
         opt[1] = 200;
         assert!(parse(&opt_reply(&opt, 4, 2), 4, true).is_some());
+        // Cut inside the ICMP message: truncated, whatever the option says.
+        let opt = option(36, 37, IPOPT_TS_PRESPEC, &[10, 11, 12, 13]);
+        let full = opt_reply(&opt, 4, 2);
+        for n in 0..full.len() {
+            assert!(parse(&full[..n], 4, true).is_none(), "truncated to {n}");
+        }
         // Pointer below the first slot.
         let opt = option(12, 1, IPOPT_TS_PRESPEC, &[10]);
         let r = parse(&opt_reply(&opt, 4, 2), 4, true).unwrap();
