@@ -91,7 +91,10 @@ impl Responder {
         BufReader::new(child.stdout.as_mut().expect("stdout"))
             .read_line(&mut line)
             .expect("read");
-        assert!(line.starts_with("ready"), "responder did not start: {line:?}");
+        assert!(
+            line.starts_with("ready"),
+            "responder did not start: {line:?}"
+        );
         Responder(child)
     }
 }
@@ -183,10 +186,18 @@ fn words(o: &Output) -> String {
 
 #[test]
 fn genuine_replies_are_measured() {
-    for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"], &["-o1", "198.18.0.2"]] {
+    for args in [
+        &["198.18.0.2"][..],
+        &["-o", "198.18.0.2"],
+        &["-o1", "198.18.0.2"],
+    ] {
         let out = ours("normal", args);
         let (d, d1) = deltas("privsep-clockdiff", &out);
-        assert!(d.abs() <= 2 && d1.abs() <= 2, "{args:?}: {}", describe("ours", &out));
+        assert!(
+            d.abs() <= 2 && d1.abs() <= 2,
+            "{args:?}: {}",
+            describe("ours", &out)
+        );
     }
 }
 
@@ -195,7 +206,11 @@ fn a_clock_five_seconds_ahead_is_measured_so() {
     for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"]] {
         let out = ours("offset", args);
         let (d, _) = deltas("privsep-clockdiff", &out);
-        assert!((4990..=5010).contains(&d), "{args:?}: {}", describe("ours", &out));
+        assert!(
+            (4990..=5010).contains(&d),
+            "{args:?}: {}",
+            describe("ours", &out)
+        );
     }
 }
 
@@ -204,10 +219,18 @@ fn noise_and_forged_replies_are_ignored() {
     // iputils reads past the end of truncated replies (stale buffer
     // bytes), so only privsep's result is checked against the truth: the
     // genuine replies say 0, the forged one 40000 s.
-    for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"], &["-o1", "198.18.0.2"]] {
+    for args in [
+        &["198.18.0.2"][..],
+        &["-o", "198.18.0.2"],
+        &["-o1", "198.18.0.2"],
+    ] {
         let out = ours("noise", args);
         let (d, d1) = deltas("privsep-clockdiff", &out);
-        assert!(d.abs() <= 2 && d1.abs() <= 2, "{args:?}: {}", describe("ours", &out));
+        assert!(
+            d.abs() <= 2 && d1.abs() <= 2,
+            "{args:?}: {}",
+            describe("ours", &out)
+        );
         assert_eq!(text(&out.stderr), "", "{args:?}");
     }
 }
@@ -215,7 +238,11 @@ fn noise_and_forged_replies_are_ignored() {
 #[test]
 fn a_non_standard_time_is_reported_as_iputils_does() {
     let (ours, theirs) = both("nonstandard", &["198.18.0.2"]);
-    let case = format!("{}{}", describe("ours", &ours), describe("iputils", &theirs));
+    let case = format!(
+        "{}{}",
+        describe("ours", &ours),
+        describe("iputils", &theirs)
+    );
     assert_eq!(ours.status.code(), Some(1), "{case}");
     assert_eq!(ours.status.code(), theirs.status.code(), "{case}");
     assert_eq!(words(&ours), words(&theirs), "{case}");
@@ -229,7 +256,11 @@ fn a_non_standard_time_is_reported_as_iputils_does() {
 #[test]
 fn a_wrong_option_flag_is_reported_as_iputils_does() {
     let (ours, theirs) = both("bad-flag", &["-o", "198.18.0.2"]);
-    let case = format!("{}{}", describe("ours", &ours), describe("iputils", &theirs));
+    let case = format!(
+        "{}{}",
+        describe("ours", &ours),
+        describe("iputils", &theirs)
+    );
     assert_eq!(ours.status.code(), Some(1), "{case}");
     assert_eq!(ours.status.code(), theirs.status.code(), "{case}");
     assert_eq!(words(&ours), words(&theirs), "{case}");

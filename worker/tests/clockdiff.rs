@@ -83,7 +83,10 @@ fn assert_batch_line(o: &Output) -> (i64, i64, i64) {
 }
 
 fn sh(what: &str, script: &str) {
-    let o = Command::new("sh").args(["-ec", script]).output().expect("sh");
+    let o = Command::new("sh")
+        .args(["-ec", script])
+        .output()
+        .expect("sh");
     assert!(o.status.success(), "{what}: {}", describe(&o));
 }
 
@@ -121,15 +124,22 @@ impl Pair {
     }
 }
 
-
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn loopback_as_user_every_method_prints_the_batch_line() {
-    for args in [&["127.0.0.1"][..], &["-o", "127.0.0.1"], &["-o1", "127.0.0.1"]] {
+    for args in [
+        &["127.0.0.1"][..],
+        &["-o", "127.0.0.1"],
+        &["-o1", "127.0.0.1"],
+    ] {
         let o = run(&mut as_user(&launcher(), args));
         let (t, delta, delta1) = assert_batch_line(&o);
         // Same clock on both ends: no difference worth a millisecond or two.
-        assert!(delta.abs() <= 2 && delta1.abs() <= 2, "{args:?}: {}", describe(&o));
+        assert!(
+            delta.abs() <= 2 && delta1.abs() <= 2,
+            "{args:?}: {}",
+            describe(&o)
+        );
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -142,12 +152,21 @@ fn loopback_as_user_every_method_prints_the_batch_line() {
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn a_host_in_a_namespace_as_user_and_side_by_side_with_iputils() {
     let pair = Pair::new("h");
-    for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"], &["-o1", "198.18.0.2"], &["-I", "198.18.0.2"]] {
+    for args in [
+        &["198.18.0.2"][..],
+        &["-o", "198.18.0.2"],
+        &["-o1", "198.18.0.2"],
+        &["-I", "198.18.0.2"],
+    ] {
         let ours = run(&mut pair.as_user(&launcher(), args));
         let (_, delta, _) = assert_batch_line(&ours);
         assert!(delta.abs() <= 2, "{args:?}: {}", describe(&ours));
         let theirs = run(&mut pair.as_root(IPUTILS, args));
-        assert_eq!(mask(&text(&ours.stdout)), mask(&text(&theirs.stdout)), "{args:?}");
+        assert_eq!(
+            mask(&text(&ours.stdout)),
+            mask(&text(&theirs.stdout)),
+            "{args:?}"
+        );
         assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
     }
 }
@@ -173,7 +192,12 @@ fn on_a_terminal_the_interactive_line_matches_iputils() {
             launcher().display()
         )
     };
-    for args in ["127.0.0.1", "-o 127.0.0.1", "-o1 -I 127.0.0.1", "-T ctime 127.0.0.1"] {
+    for args in [
+        "127.0.0.1",
+        "-o 127.0.0.1",
+        "-o1 -I 127.0.0.1",
+        "-T ctime 127.0.0.1",
+    ] {
         let ours = on_a_terminal(&priv_cmd(args));
         let theirs = on_a_terminal(&format!("{IPUTILS} {args}"));
         // 50 dots, then the line.
@@ -203,8 +227,17 @@ fn a_silent_host_is_down_and_no_route_is_unreachable_as_in_iputils() {
         let ours = run(&mut pair.as_user(&launcher(), args));
         let theirs = run(&mut pair.as_root(IPUTILS, args));
         assert_eq!(ours.status.code(), Some(1), "{args:?}: {}", describe(&ours));
-        assert_eq!(theirs.status.code(), Some(1), "{args:?}: {}", describe(&theirs));
-        assert_eq!(mask(&text(&ours.stderr)), mask(&text(&theirs.stderr)), "{args:?}");
+        assert_eq!(
+            theirs.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            describe(&theirs)
+        );
+        assert_eq!(
+            mask(&text(&ours.stderr)),
+            mask(&text(&theirs.stderr)),
+            "{args:?}"
+        );
         assert_eq!(text(&ours.stdout), "", "{args:?}");
     }
 }
@@ -217,7 +250,10 @@ fn wait_for_worker(pid: u32) -> String {
         if status.lines().any(|l| l == "Seccomp:\t2") {
             return status;
         }
-        assert!(Instant::now() < deadline, "the worker never locked down:\n{status}");
+        assert!(
+            Instant::now() < deadline,
+            "the worker never locked down:\n{status}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -258,7 +294,12 @@ fn the_measuring_worker_is_locked_down_at_nice_minus_16_with_no_capability() {
     }
     // /proc/PID/stat: field 19 is the nice value (after the parenthesised name).
     let after = &stat[stat.rfind(')').expect("stat") + 2..];
-    let nice: i32 = after.split(' ').nth(16).expect("nice field").parse().expect("nice");
+    let nice: i32 = after
+        .split(' ')
+        .nth(16)
+        .expect("nice field")
+        .parse()
+        .expect("nice");
     assert_eq!(nice, -16, "{stat}");
 }
 
@@ -273,7 +314,10 @@ fn a_launcher_without_cap_sys_nice_says_which_setcap_line_is_missing() {
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let copy = dir.path().join("privsep-clockdiff");
     std::fs::copy(launcher(), &copy).expect("copy launcher");
-    sh("setcap", &format!("setcap cap_net_raw=p {}", copy.display()));
+    sh(
+        "setcap",
+        &format!("setcap cap_net_raw=p {}", copy.display()),
+    );
     let o = run(&mut as_user(&copy, &["127.0.0.1"]));
     assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
     let err = text(&o.stderr);
@@ -302,16 +346,33 @@ fn bad_input_gets_iputils_messages_and_statuses() {
     for args in cases {
         let ours = run(&mut as_user(&launcher(), args));
         let theirs = run(Command::new(IPUTILS).args(*args));
-        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}: {}", describe(&ours));
+        assert_eq!(
+            ours.status.code(),
+            theirs.status.code(),
+            "{args:?}: {}",
+            describe(&ours)
+        );
         let norm = |s: &str| mask(s);
-        assert_eq!(norm(&text(&ours.stdout)), norm(&text(&theirs.stdout)), "{args:?}");
+        assert_eq!(
+            norm(&text(&ours.stdout)),
+            norm(&text(&theirs.stdout)),
+            "{args:?}"
+        );
         // The usage names the man page privsep-clockdiff(8); otherwise the same text.
-        assert_eq!(norm(&text(&ours.stderr)), norm(&text(&theirs.stderr)), "{args:?}");
+        assert_eq!(
+            norm(&text(&ours.stderr)),
+            norm(&text(&theirs.stderr)),
+            "{args:?}"
+        );
     }
     // -V: our own version line, status 0.
     let v = run(&mut as_user(&launcher(), &["-V"]));
     assert_eq!(v.status.code(), Some(0));
-    assert!(text(&v.stdout).starts_with("privsep-clockdiff "), "{}", describe(&v));
+    assert!(
+        text(&v.stdout).starts_with("privsep-clockdiff "),
+        "{}",
+        describe(&v)
+    );
 }
 
 #[test]
@@ -338,6 +399,10 @@ fn names_resolve_before_lock_down_and_unknown_ones_fail_as_in_iputils() {
         let theirs = run(&mut pair.as_root(IPUTILS, args));
         assert_eq!(ours.status.code(), Some(1), "{}", describe(&ours));
         assert_eq!(ours.status.code(), theirs.status.code());
-        assert_eq!(mask(&text(&ours.stderr)), mask(&text(&theirs.stderr)), "{args:?}");
+        assert_eq!(
+            mask(&text(&ours.stderr)),
+            mask(&text(&theirs.stderr)),
+            "{args:?}"
+        );
     }
 }

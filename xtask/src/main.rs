@@ -302,7 +302,11 @@ mod tests {
                 let text = fs::read_to_string(dir.join("completions").join(&file)).unwrap();
                 assert!(text.contains(name), "{file} does not name {name}");
                 // An option of the tool's own (clockdiff has no -c).
-                let probe = if d.tool.name == "clockdiff" { "-o" } else { "-c" };
+                let probe = if d.tool.name == "clockdiff" {
+                    "-o"
+                } else {
+                    "-c"
+                };
                 assert!(text.contains(probe), "{file} lacks the {probe} option");
             }
             assert!(dir.join(format!("{name}.8")).exists());

@@ -69,7 +69,9 @@ fn parse(packet: &[u8]) -> Option<Request> {
 }
 
 fn ms_of_day(offset_ms: i64) -> u32 {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let ms = (d.as_secs() % 86_400) as i64 * 1000 + i64::from(d.subsec_millis());
     (ms + offset_ms).rem_euclid(86_400_000) as u32
 }
@@ -106,7 +108,14 @@ fn icmp_reply(echo: bool, id_seq: [u8; 4], originate: u32, receive: u32) -> Vec<
 
 /// The timestamp option as the route would have filled it: `terms`
 /// prespecified addresses (him, me, …, him) with their times.
-fn option(terms: usize, flag: u8, me: Ipv4Addr, him: Ipv4Addr, originate: u32, his: u32) -> Vec<u8> {
+fn option(
+    terms: usize,
+    flag: u8,
+    me: Ipv4Addr,
+    him: Ipv4Addr,
+    originate: u32,
+    his: u32,
+) -> Vec<u8> {
     // Every slot filled but the last, which the requester's kernel stamps
     // on arrival (its address, prespecified).
     let len = 4 + terms * 8;
@@ -128,12 +137,19 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(scenario) = args.first().cloned() else {
         let names: Vec<&str> = SCENARIOS.iter().map(|(n, _)| *n).collect();
-        bail!("usage: hostile-tstamp SCENARIO [MAX_SECONDS]; scenarios: {}", names.join(" "));
+        bail!(
+            "usage: hostile-tstamp SCENARIO [MAX_SECONDS]; scenarios: {}",
+            names.join(" ")
+        );
     };
     if !SCENARIOS.iter().any(|(n, _)| *n == scenario) {
         bail!("unknown scenario {scenario:?}");
     }
-    let max = Duration::from_secs(args.get(1).map_or(Ok(60), |s| s.parse()).context("MAX_SECONDS")?);
+    let max = Duration::from_secs(
+        args.get(1)
+            .map_or(Ok(60), |s| s.parse())
+            .context("MAX_SECONDS")?,
+    );
 
     let rx = sys::raw_socket(libc::AF_INET, libc::IPPROTO_ICMP).context("raw ICMP socket")?;
     // Only requests reach us: ICMP_FILTER is the bitmap of types to drop.
@@ -157,7 +173,9 @@ fn main() -> Result<()> {
             continue;
         }
         let (n, _) = sys::recvfrom(rx.as_raw_fd(), &mut buf)?;
-        let Some(req) = parse(&buf[..n]) else { continue };
+        let Some(req) = parse(&buf[..n]) else {
+            continue;
+        };
         // Echo requests count only with the option (-o); plain pings are
         // not clockdiff's.
         if req.kind == 8 && req.option_terms.is_none() {
@@ -174,9 +192,19 @@ fn main() -> Result<()> {
             Some(terms) => {
                 let flag = if scenario == "bad-flag" { 1 } else { 3 };
                 let opt = option(terms, flag, me, him, ms_of_day(0), his);
-                ipv4(me, him, &opt, &icmp_reply(true, req.id_seq, req.originate, 0))
+                ipv4(
+                    me,
+                    him,
+                    &opt,
+                    &icmp_reply(true, req.id_seq, req.originate, 0),
+                )
             }
-            None => ipv4(me, him, &[], &icmp_reply(false, req.id_seq, req.originate, his)),
+            None => ipv4(
+                me,
+                him,
+                &[],
+                &icmp_reply(false, req.id_seq, req.originate, his),
+            ),
         };
         match scenario.as_str() {
             "silent" => continue,

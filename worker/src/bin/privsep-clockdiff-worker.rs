@@ -50,7 +50,11 @@ fn run() -> i32 {
             return 2;
         }
     };
-    let Some(fd) = sockets.iter().find(|s| s.spec.name == ICMP4.name).map(|s| s.fd) else {
+    let Some(fd) = sockets
+        .iter()
+        .find(|s| s.spec.name == ICMP4.name)
+        .map(|s| s.fd)
+    else {
         say(&prog, "no raw ICMPv4 socket was handed over");
         return 2;
     };
@@ -119,7 +123,10 @@ fn run() -> i32 {
             return 1;
         }
         Outcome::NonStandard => {
-            say(&prog, format!("{host} time transmitted in a non-standard format"));
+            say(
+                &prog,
+                format!("{host} time transmitted in a non-standard format"),
+            );
             return 1;
         }
         Outcome::Unreachable => {
@@ -139,7 +146,8 @@ fn run() -> i32 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
     if prepared.interactive {
-        let time = sys::local_time_text(now, output::time_format(o.time_format)).unwrap_or_default();
+        let time =
+            sys::local_time_text(now, output::time_format(o.time_format)).unwrap_or_default();
         out(&output::interactive_line(host, &m, &time));
     } else {
         out(&output::batch_line(now, &m));

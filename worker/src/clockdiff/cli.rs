@@ -94,16 +94,8 @@ pub fn command() -> Command {
         .disable_version_flag(true)
         .args_override_self(true)
         .infer_long_args(true)
-        .arg(
-            Arg::new("o")
-                .short('o')
-                .action(ArgAction::SetTrue),
-        )
-        .arg(
-            Arg::new("1")
-                .short('1')
-                .action(ArgAction::SetTrue),
-        )
+        .arg(Arg::new("o").short('o').action(ArgAction::SetTrue))
+        .arg(Arg::new("1").short('1').action(ArgAction::SetTrue))
         .arg(
             Arg::new("T")
                 .short('T')
@@ -113,11 +105,7 @@ pub fn command() -> Command {
                 .allow_hyphen_values(true)
                 .action(ArgAction::Set),
         )
-        .arg(
-            Arg::new("I")
-                .short('I')
-                .action(ArgAction::SetTrue),
-        )
+        .arg(Arg::new("I").short('I').action(ArgAction::SetTrue))
         .arg(
             Arg::new("V")
                 .short('V')
@@ -175,7 +163,10 @@ fn getopt_message(e: &clap::Error, args: &[OsString]) -> String {
                 format!("unrecognized option '{}'", printable(&full))
             } else {
                 let c = arg.trim_start_matches('-').chars().next().unwrap_or('?');
-                format!("invalid option -- '{}'", printable(c.encode_utf8(&mut [0; 4])))
+                format!(
+                    "invalid option -- '{}'",
+                    printable(c.encode_utf8(&mut [0; 4]))
+                )
             }
         }
         ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
@@ -292,17 +283,28 @@ mod tests {
         assert_eq!(opts(&["-I", "h"]).time_format, TimeFormat::Iso);
         assert_eq!(opts(&["-Tiso", "h"]).time_format, TimeFormat::Iso);
         assert_eq!(opts(&["-T", "iso", "h"]).time_format, TimeFormat::Iso);
-        assert_eq!(opts(&["--time-format=iso", "h"]).time_format, TimeFormat::Iso);
+        assert_eq!(
+            opts(&["--time-format=iso", "h"]).time_format,
+            TimeFormat::Iso
+        );
         assert_eq!(opts(&["--time", "iso", "h"]).time_format, TimeFormat::Iso);
-        assert_eq!(opts(&["-I", "-T", "ctime", "h"]).time_format, TimeFormat::Ctime);
-        assert_eq!(opts(&["-T", "ctime", "-I", "h"]).time_format, TimeFormat::Iso);
+        assert_eq!(
+            opts(&["-I", "-T", "ctime", "h"]).time_format,
+            TimeFormat::Ctime
+        );
+        assert_eq!(
+            opts(&["-T", "ctime", "-I", "h"]).time_format,
+            TimeFormat::Iso
+        );
         assert_eq!(
             run(&["-T", "foo", "h"]),
             Err(Refusal::Error("invalid time-format argument: foo".into()))
         );
         assert_eq!(
             run(&["-T", "\x1b[2J", "h"]),
-            Err(Refusal::Error("invalid time-format argument: \\u{1b}[2J".into()))
+            Err(Refusal::Error(
+                "invalid time-format argument: \\u{1b}[2J".into()
+            ))
         );
     }
 
@@ -336,10 +338,16 @@ mod tests {
         assert_eq!(g(&["-x", "h"]), "invalid option -- 'x'");
         assert_eq!(g(&["-o1x", "h"]), "invalid option -- 'x'");
         assert_eq!(g(&["-T"]), "option requires an argument -- 'T'");
-        assert_eq!(g(&["--time-format"]), "option '--time-format' requires an argument");
+        assert_eq!(
+            g(&["--time-format"]),
+            "option '--time-format' requires an argument"
+        );
         assert_eq!(g(&["--foo", "x"]), "unrecognized option '--foo'");
         assert_eq!(g(&["--foo=bar", "x"]), "unrecognized option '--foo=bar'");
-        assert_eq!(g(&["--help=x"]), "option '--help' doesn't allow an argument");
+        assert_eq!(
+            g(&["--help=x"]),
+            "option '--help' doesn't allow an argument"
+        );
         assert_eq!(g(&["-\u{1b}"]), "invalid option -- '\\u{1b}'");
     }
 }

@@ -19,7 +19,12 @@ pub struct RawLink {
 
 impl Link for RawLink {
     fn send(&mut self, packet: &[u8]) -> io::Result<()> {
-        sys::sendto(self.fd, packet, &SocketAddr::V4(SocketAddrV4::new(self.peer, 0))).map(drop)
+        sys::sendto(
+            self.fd,
+            packet,
+            &SocketAddr::V4(SocketAddrV4::new(self.peer, 0)),
+        )
+        .map(drop)
     }
 
     fn wait(&mut self, timeout: Duration) -> io::Result<bool> {

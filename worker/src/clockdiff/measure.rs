@@ -131,14 +131,9 @@ pub fn measure(
     let mut buf = [0u8; PACKET_IN];
 
     // Empty the input queue first (iputils polls with a zero timeout).
-    loop {
-        match link.wait(Duration::ZERO) {
-            Ok(true) => {
-                if let Err(e) = link.recv(&mut buf) {
-                    return Outcome::Failed(Some(e));
-                }
-            }
-            Ok(false) | Err(_) => break,
+    while let Ok(true) = link.wait(Duration::ZERO) {
+        if let Err(e) = link.recv(&mut buf) {
+            return Outcome::Failed(Some(e));
         }
     }
 
@@ -148,12 +143,7 @@ pub fn measure(
             return Outcome::HostDown;
         }
         s.seqno = s.seqno.wrapping_add(1);
-        let request = packet::request(
-            s.opt_len != 0,
-            s.id,
-            s.seqno,
-            packet::ms_of_day(link.now()),
-        );
+        let request = packet::request(s.opt_len != 0, s.id, s.seqno, packet::ms_of_day(link.now()));
         if link.send(&request).is_err() {
             return Outcome::Unreachable;
         }
@@ -239,7 +229,12 @@ fn inner(s: &mut State, link: &mut impl Link, buf: &mut [u8]) -> Step {
         }
         Body::Timestamps { originate, receive } => {
             let recv = i64::from(packet::ms_of_day(arrived));
-            (i64::from(originate), i64::from(receive), i64::from(receive), recv)
+            (
+                i64::from(originate),
+                i64::from(receive),
+                i64::from(receive),
+                recv,
+            )
         }
     };
     let diff = recvtime - sendtime;
@@ -431,7 +426,11 @@ mod tests {
         ));
         assert_eq!(f.sent.len(), 11);
         // Each wait is the initial estimate (1000 ms), as in iputils.
-        assert!(f.waited.iter().skip(1).all(|w| *w == Duration::from_millis(1000)));
+        assert!(f
+            .waited
+            .iter()
+            .skip(1)
+            .all(|w| *w == Duration::from_millis(1000)));
     }
 
     #[test]
@@ -548,7 +547,11 @@ mod tests {
             vec![(opt_answer(req, now, Method::IpOptionFour, 0, 0x23), PEER)]
         }));
         let _ = good(measure(&mut f, Method::IpOptionFour, PEER, ID, false));
-        assert!(f.notes.iter().all(|n| n == "Overflow 2 hops"), "{:?}", f.notes);
+        assert!(
+            f.notes.iter().all(|n| n == "Overflow 2 hops"),
+            "{:?}",
+            f.notes
+        );
         assert_eq!(f.notes.len(), 50);
 
         // A peer that leaves its slots empty (pointer not advanced).

@@ -64,7 +64,11 @@ pub enum Body {
     /// An echo reply with the IP timestamp option: its flags byte
     /// (overflow << 4 | flag) and the timestamps recorded so far, in order
     /// (at most four, as many as the option's pointer says were filled).
-    IpOption { flags: u8, stamps: [u32; 4], count: usize },
+    IpOption {
+        flags: u8,
+        stamps: [u32; 4],
+        count: usize,
+    },
 }
 
 /// A reply to one of our requests, by type and identifier.

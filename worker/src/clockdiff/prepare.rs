@@ -94,8 +94,8 @@ pub fn prepare(
     // iputils uses its pid; on the wire in host byte order.
     let id = std::process::id() as u16;
 
-    let found = sys::getaddrinfo_hints(&o.destination, libc::AF_INET, libc::SOCK_RAW, 0)
-        .map_err(|rc| {
+    let found =
+        sys::getaddrinfo_hints(&o.destination, libc::AF_INET, libc::SOCK_RAW, 0).map_err(|rc| {
             format!(
                 "{}: {}",
                 text::printable(&o.destination),
@@ -181,7 +181,10 @@ mod tests {
 
     #[test]
     fn a_refused_option_falls_back_with_iputils_warning() {
-        assert_eq!(after_ip_options(Method::IpOptionFour, Ok(())), (Method::IpOptionFour, None));
+        assert_eq!(
+            after_ip_options(Method::IpOptionFour, Ok(())),
+            (Method::IpOptionFour, None)
+        );
         let (m, w) = after_ip_options(
             Method::IpOptionThree,
             Err(io::Error::from_raw_os_error(libc::EINVAL)),
