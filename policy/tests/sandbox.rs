@@ -83,18 +83,12 @@ fn assert_locked(o: &Outcome, action: &str) {
 /// The system calls the probe made after announcing `attempt <action>`, and
 /// how it ended, from a second run under `strace -f` (root may trace; the
 /// tracer does not change what seccomp does).
-fn traced_after_attempt(action: &str) -> (Vec<String>, String) {
-    traced_after_attempt_as(action, "ping")
-}
-
 fn traced_after_attempt_as(action: &str, tool: &str) -> (Vec<String>, String) {
-    let log = std::env::temp_dir().join(format!(
-        "privsep-sandbox-{}-{action}.strace",
-        std::process::id()
-    ));
+    let log = tempfile::NamedTempFile::new().expect("temp file for the strace log");
+    let log = log.path();
     Command::new("strace")
         .args(["-f", "-qq", "-o"])
-        .arg(&log)
+        .arg(log)
         .arg(example("sandbox_probe"))
         .args([action, tool])
         .stdin(Stdio::null())
@@ -102,8 +96,7 @@ fn traced_after_attempt_as(action: &str, tool: &str) -> (Vec<String>, String) {
         .stderr(Stdio::null())
         .status()
         .expect("strace (scripts/install-deps.sh test installs it)");
-    let text = std::fs::read_to_string(&log).expect("strace log");
-    let _ = std::fs::remove_file(&log);
+    let text = std::fs::read_to_string(log).expect("strace log");
     let marker = format!("write(1, \"attempt {action}\\n\"");
     let (_, after) = text
         .split_once(&marker)
@@ -284,11 +277,10 @@ fn abort_still_raises_sigabrt() {
 
 #[test]
 fn output_to_a_regular_file_keeps_working() {
-    let path = std::env::temp_dir().join(format!("privsep-sandbox-{}.out", std::process::id()));
-    let file = std::fs::File::create(&path).expect("temp file");
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let file = out.reopen().expect("reopen the temp file");
     let o = run("sandbox_probe", &["exit"], Stdio::from(file));
-    let text = std::fs::read_to_string(&path).expect("read back");
-    let _ = std::fs::remove_file(&path);
+    let text = std::fs::read_to_string(out.path()).expect("read back");
     assert_eq!(o.status.code(), Some(0), "{o:?}\n{text}");
     assert!(
         text.contains("fsize unchanged (output is a regular file)"),
@@ -442,8 +434,14 @@ fn proc_shows_the_locked_down_state() {
     assert_eq!(limit("Max core file size"), ["0", "0"], "{limits}");
     // No namespaces (the design contract says why): the locked-down
     // worker shares ours.
-    assert_eq!(own_net, its_net, "the probe must not unshare its network namespace");
-    assert_eq!(own_user, its_user, "the probe must not unshare its user namespace");
+    assert_eq!(
+        own_net, its_net,
+        "the probe must not unshare its network namespace"
+    );
+    assert_eq!(
+        own_user, its_user,
+        "the probe must not unshare its user namespace"
+    );
     assert!(rest.contains("returned: released"), "{rest}");
     assert_eq!(exit.code(), Some(0), "{exit:?}");
 }
