@@ -7,15 +7,17 @@ set -eu
 pkgs=""
 for group in "$@"; do
     case "$group" in
-        # setcap/getcap, setpriv (util-linux), useradd (passwd)
-        demo) pkgs="$pkgs libcap2-bin util-linux passwd" ;;
-        # the demo's, plus: iputils ping and clockdiff to compare against
-        # (clockdiff's terminal form through script(1), in bsdutils); ip netns for the
-        # hostile responder; SELinux toolchain and Debian's reference policy
+        # setcap/getcap, setpriv (util-linux), useradd (passwd), ip netns
+        # (iproute2) for arping's namespace pair
+        demo) pkgs="$pkgs libcap2-bin util-linux passwd iproute2" ;;
+        # the demo's, plus: iputils ping, arping and clockdiff to compare
+        # against (clockdiff's terminal form through script(1), in bsdutils);
+        # ip netns for the hostile responders and the namespace pairs; SELinux
+        # toolchain and Debian's reference policy
         # for the module and its offline checks; TOMOYO tools; QEMU and cpio
         # for the VM suite; strace for the privileged-syscall counts; gcc and
         # libc6-dev for the hostile suite's LD_PRELOAD library.
-        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-clockdiff bsdutils iproute2 \
+        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils selinux-utils gcc libc6-dev \
@@ -23,7 +25,7 @@ for group in "$@"; do
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).
-        deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin \
+        deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin iproute2 \
               util-linux passwd selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
         # make selinux: the refpolicy devel Makefile and the module toolchain.
         selinux) pkgs="$pkgs selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
