@@ -2,7 +2,8 @@
 # The install test for the Debian packages: installs the .debs in DEBDIR on
 # this machine, checks each tool package's launcher capability, the modes,
 # the man page and completions, runs each tool once as the unprivileged USER
-# (ping 127.0.0.1; arping its peer in a namespace pair), checks the setuid
+# (ping and clockdiff 127.0.0.1; arping its peer in a namespace pair),
+# checks the setuid
 # fallback of each postinst, then purges and checks that every file the
 # packages installed is gone.
 # Usage: scripts/deb-test.sh DEBDIR USER        (as root)
@@ -18,7 +19,7 @@ user=$2
 
 # PRIVSEP_DEB_PKGS narrows the set, for packages built with
 # DEB_OPTS=-Pnoselinux,notomoyo during development.
-PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-selinux privsep-tomoyo}
+PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-selinux privsep-tomoyo}
 # The tool packages among them: privsep-<tool>, each checked the same way.
 TOOLS=""
 for p in $PKGS; do
@@ -35,6 +36,10 @@ trap 'rm -rf "$tmp"; "$here"/netns-pair.sh down "$netns"' EXIT
 failures=0
 
 pass() { echo "ok   $*"; }
+# The file capability each tool's postinst sets (its descriptor's), and a
+# pattern for getcap's output.
+caps_of() { case $1 in clockdiff) echo cap_net_raw,cap_sys_nice=p ;; *) echo cap_net_raw=p ;; esac; }
+caps_re() { case $1 in clockdiff) echo 'cap_net_raw,cap_sys_nice[=+]p$' ;; *) echo 'cap_net_raw[=+]p$' ;; esac; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
 check() {
@@ -100,7 +105,7 @@ for t in $TOOLS; do
     PAGE=/usr/share/man/man8/privsep-$t.8.gz
     echo "\$ getcap $LAUNCHER"; getcap "$LAUNCHER" | tee "$tmp/getcap"
     echo "\$ ls -l $LAUNCHER $WORKER"; ls -l "$LAUNCHER" "$WORKER"
-    check "$t: launcher has cap_net_raw=p" grep -q 'cap_net_raw[=+]p$' "$tmp/getcap"
+    check "$t: launcher has $(caps_of "$t")" grep -q "$(caps_re "$t")" "$tmp/getcap"
     check "$t: launcher is 755 root:root" test "$(stat -c '%a %U:%G' "$LAUNCHER")" = "755 root:root"
     check "$t: worker is 711 root:root" test "$(stat -c '%a %U:%G' "$WORKER")" = "711 root:root"
     check "$t: worker directory is 755 root:root" test "$(stat -c '%a %U:%G' "${WORKER%/*}")" = "755 root:root"
@@ -134,6 +139,10 @@ run_tool() {
         echo "\$ privsep-ping -c 1 127.0.0.1    # as $user"
         asuser /usr/bin/privsep-ping -c 1 127.0.0.1 >"$tmp/run" 2>&1 &&
             grep -q ' 1 received' "$tmp/run" ;;
+    clockdiff)
+        echo "\$ privsep-clockdiff 127.0.0.1    # as $user"
+        asuser /usr/bin/privsep-clockdiff 127.0.0.1 >"$tmp/run" 2>&1 &&
+            grep -Eq '^[0-9]+ -?[0-9]+ -?[0-9]+$' "$tmp/run" ;;
     arping)
         echo "\$ privsep-arping -c 1 -I veth0 198.18.0.2    # as $user, in netns $netns-a"
         ip netns exec "$netns-a" setpriv --reuid="$user" --regid="$user" --clear-groups \
@@ -167,8 +176,8 @@ for t in $TOOLS; do
         fail "$t: unprivileged run through the setuid-root launcher"
         sed 's/^/     | /' "$tmp/run"
     fi
-    check "$t: postinst with setcap restores cap_net_raw=p and 755" \
-        sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q 'cap_net_raw[=+]p\$' && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
+    check "$t: postinst with setcap restores $(caps_of "$t") and 755" \
+        sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q '$(caps_re "$t")' && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
 done
 "$here"/netns-pair.sh down "$netns"
 

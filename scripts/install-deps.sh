@@ -10,12 +10,14 @@ for group in "$@"; do
         # setcap/getcap, setpriv (util-linux), useradd (passwd), ip netns
         # (iproute2) for arping's namespace pair
         demo) pkgs="$pkgs libcap2-bin util-linux passwd iproute2" ;;
-        # the demo's, plus: iputils ping and arping to compare against; ip
-        # netns for the hostile responder and arping's namespace pairs; SELinux toolchain and Debian's reference policy
+        # the demo's, plus: iputils ping, arping and clockdiff to compare
+        # against (clockdiff's terminal form through script(1), in bsdutils);
+        # ip netns for the hostile responders and the namespace pairs; SELinux
+        # toolchain and Debian's reference policy
         # for the module and its offline checks; TOMOYO tools; QEMU and cpio
         # for the VM suite; strace for the privileged-syscall counts; gcc and
         # libc6-dev for the hostile suite's LD_PRELOAD library.
-        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iproute2 \
+        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils selinux-utils gcc libc6-dev \

@@ -5,8 +5,9 @@
 //! once per action and check how it ends (killed by SIGSYS, refused, or
 //! working).
 //!
-//! Usage (as root): `sandbox_probe ACTION`; `sandbox_probe list` prints the
-//! actions. Output: the sandbox report, `locked`, `attempt ACTION`, and
+//! Usage (as root): `sandbox_probe ACTION [TOOL]`; `sandbox_probe list`
+//! prints the actions. TOOL (default `ping`) names the descriptor whose
+//! sockets are opened and whose profile is applied. Output: the sandbox report, `locked`, `attempt ACTION`, and
 //! `returned: …` if the action came back at all. Exit 0 when it returned,
 //! 3 when the setup failed.
 
@@ -20,7 +21,7 @@ use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 use policy::handoff::HandedSocket;
 use policy::sandbox;
 use policy::sys::probe;
-use policy::tools::{ICMP4, ICMP6, PING};
+use policy::tools::{Tool, ICMP4, ICMP6, PING};
 
 const NOBODY: u32 = 65534;
 
@@ -42,6 +43,7 @@ const ACTIONS: &[&str] = &[
     "fork",
     "mmap-exec",
     "write-socket",
+    "setpriority",
     "ping",
     "abort",
     "exit",
@@ -62,10 +64,10 @@ fn setup_fail(what: &str, e: impl std::fmt::Display) -> ! {
     std::process::exit(3);
 }
 
-/// Opens the raw sockets like the launcher (IPv6 may be missing).
-fn open_sockets() -> Vec<HandedSocket> {
+/// Opens `tool`'s sockets like the launcher (IPv6 may be missing).
+fn open_sockets(tool: &'static Tool) -> Vec<HandedSocket> {
     let mut out = Vec::new();
-    for spec in PING.sockets() {
+    for spec in tool.sockets() {
         match probe::socket(spec.domain, spec.ty, spec.protocol) {
             Ok(fd) => out.push(HandedSocket {
                 fd: fd.into_raw_fd(),
@@ -155,7 +157,14 @@ fn main() {
         std::process::exit(2);
     }
 
-    let sockets = open_sockets();
+    let tool = match std::env::args().nth(2) {
+        None => &PING,
+        Some(name) => Tool::by_name(&name).unwrap_or_else(|| {
+            eprintln!("sandbox_probe: unknown tool {name:?}");
+            std::process::exit(2);
+        }),
+    };
+    let sockets = open_sockets(tool);
     if let Err(e) = probe::drop_to(NOBODY, NOBODY) {
         setup_fail("drop to nobody", e);
     }
@@ -198,7 +207,7 @@ fn main() {
     // action's own system call is the first one after `attempt …`.
     let parent = probe::getppid();
     let report =
-        sandbox::lock_down(PING.sandbox, &sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
+        sandbox::lock_down(tool.sandbox, &sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
     say(format!("{report}"));
     say("locked");
     say(format!("attempt {action}"));
@@ -230,6 +239,7 @@ fn main() {
         "fork" => returned(probe::fork_and_reap()),
         "mmap-exec" => returned(probe::mmap_exec()),
         "write-socket" => returned(probe::write(fd, b"\x08\0\0\0")),
+        "setpriority" => returned(probe::setpriority(0)),
         "ping" => {
             for (seq, s) in sockets.iter().enumerate() {
                 match ping(s, seq as u16 + 1) {

@@ -212,6 +212,13 @@ pub mod probe {
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
+    /// `setpriority(PRIO_PROCESS, 0, nice)`: what a compromised clockdiff
+    /// worker would try to undo or deepen the priority it was given.
+    pub fn setpriority(nice: libc::c_int) -> io::Result<()> {
+        // SAFETY: setpriority takes no pointer.
+        cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) }).map(drop)
+    }
+
     /// `unshare(flags)`.
     pub fn unshare(flags: libc::c_int) -> io::Result<()> {
         // SAFETY: unshare takes no pointer; the kernel validates the flags.

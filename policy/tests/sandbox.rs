@@ -56,6 +56,11 @@ fn probe(action: &str) -> Outcome {
     run("sandbox_probe", &[action], Stdio::piped())
 }
 
+/// The probe under another tool's descriptor (its sockets and profile).
+fn probe_as(action: &str, tool: &str) -> Outcome {
+    run("sandbox_probe", &[action, tool], Stdio::piped())
+}
+
 /// The child got through `lock_down` with every layer in place, then reached
 /// the action.
 fn assert_locked(o: &Outcome, action: &str) {
@@ -78,14 +83,14 @@ fn assert_locked(o: &Outcome, action: &str) {
 /// The system calls the probe made after announcing `attempt <action>`, and
 /// how it ended, from a second run under `strace -f` (root may trace; the
 /// tracer does not change what seccomp does).
-fn traced_after_attempt(action: &str) -> (Vec<String>, String) {
+fn traced_after_attempt_as(action: &str, tool: &str) -> (Vec<String>, String) {
     let log = tempfile::NamedTempFile::new().expect("temp file for the strace log");
     let log = log.path();
     Command::new("strace")
         .args(["-f", "-qq", "-o"])
         .arg(log)
         .arg(example("sandbox_probe"))
-        .arg(action)
+        .args([action, tool])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -115,7 +120,11 @@ fn traced_after_attempt(action: &str) -> (Vec<String>, String) {
 /// The action's own system call was the child's last: seccomp killed the
 /// process right there, not at some helper call before it.
 fn assert_killed_by_seccomp(action: &str, syscall: &str) {
-    let o = probe(action);
+    assert_killed_by_seccomp_as(action, "ping", syscall)
+}
+
+fn assert_killed_by_seccomp_as(action: &str, tool: &str, syscall: &str) {
+    let o = probe_as(action, tool);
     assert_locked(&o, action);
     assert_eq!(
         o.status.signal(),
@@ -123,13 +132,22 @@ fn assert_killed_by_seccomp(action: &str, syscall: &str) {
         "{action}: expected SIGSYS: {o:?}"
     );
     assert!(!o.stdout.contains("returned:"), "{action} came back: {o:?}");
-    let (calls, end) = traced_after_attempt(action);
+    let (calls, end) = traced_after_attempt_as(action, tool);
     assert_eq!(
         calls,
         [syscall],
         "{action}: system calls after the attempt began"
     );
     assert!(end.contains("killed by SIGSYS"), "{action}: {end}");
+}
+
+#[test]
+fn setpriority_is_killed_in_every_profile() {
+    // clockdiff's worker inherits nice -16: it may neither raise it back
+    // nor lower it further; no other worker may touch its priority either.
+    for tool in policy::tools::ALL {
+        assert_killed_by_seccomp_as("setpriority", tool.name, "setpriority");
+    }
 }
 
 #[test]

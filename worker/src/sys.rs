@@ -1,8 +1,9 @@
 //! The worker's only `unsafe` code: thin wrappers around the system calls
 //! and libc functions it needs (prctl, close_range, signals, socket options,
-//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo, and
+//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo;
 //! arping's packet-socket bind/getsockname/sendto/recvmsg with a
-//! `sockaddr_ll`). Each
+//! `sockaddr_ll`; clockdiff's priority, connect/getsockname and local
+//! time). Each
 //! returns `io::Error::last_os_error()` on failure through [`cvt`]; callers
 //! see safe types only.
 
@@ -332,12 +333,23 @@ pub struct AddrInfo {
 /// AI_CANONNAME})`, as iputils asks (dual-stack, so that scope ids survive).
 /// Errors are getaddrinfo's codes.
 pub fn getaddrinfo(host: &str) -> Result<Vec<AddrInfo>, libc::c_int> {
+    getaddrinfo_hints(host, libc::AF_UNSPEC, libc::SOCK_DGRAM, libc::IPPROTO_UDP)
+}
+
+/// `getaddrinfo(host, NULL, {family, socktype, protocol, AI_CANONNAME})`
+/// (clockdiff asks as iputils does: `AF_INET`, `SOCK_RAW`, protocol 0).
+pub fn getaddrinfo_hints(
+    host: &str,
+    family: libc::c_int,
+    socktype: libc::c_int,
+    protocol: libc::c_int,
+) -> Result<Vec<AddrInfo>, libc::c_int> {
     let c = CString::new(host).map_err(|_| libc::EAI_NONAME)?;
     // SAFETY: addrinfo is plain old data; zero is the documented "no hints".
     let mut hints: libc::addrinfo = unsafe { zeroed() };
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_DGRAM;
-    hints.ai_protocol = libc::IPPROTO_UDP;
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    hints.ai_protocol = protocol;
     hints.ai_flags = libc::AI_CANONNAME;
     let mut res: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: `c` is NUL-terminated, `hints` and `res` are live locals.
@@ -567,4 +579,75 @@ pub fn getaddrinfo_v4(host: &str) -> Result<Ipv4Addr, libc::c_int> {
     // SAFETY: `res` came from a successful getaddrinfo and is freed once.
     unsafe { libc::freeaddrinfo(res) };
     found.ok_or(libc::EAI_NONAME)
+}
+
+// --- clockdiff: the priority it inherits, its connected socket, local time.
+
+/// `getpriority(PRIO_PROCESS, 0)`: this process's nice value (clockdiff
+/// checks it received the launcher's).
+pub fn own_priority() -> io::Result<i32> {
+    // getpriority can legitimately return -1: errno tells.
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *libc::__errno_location() = 0 };
+    // SAFETY: no pointers; reads the calling process's priority.
+    let v = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let err = io::Error::last_os_error();
+    if v == -1 && err.raw_os_error().unwrap_or(0) != 0 {
+        return Err(err);
+    }
+    Ok(v)
+}
+
+/// `connect(fd, addr)` (nix): the raw socket then receives from `addr` only.
+pub fn connect_v4(fd: RawFd, addr: Ipv4Addr) -> io::Result<()> {
+    let sa = nix::sys::socket::SockaddrIn::from(SocketAddrV4::new(addr, 0));
+    nix::sys::socket::connect(fd, &sa).map_err(io::Error::from)
+}
+
+/// `getsockname(fd)` (nix) of an IPv4 socket: the source address the
+/// kernel chose for the connected socket.
+pub fn local_v4(fd: RawFd) -> io::Result<Ipv4Addr> {
+    let sa: nix::sys::socket::SockaddrIn =
+        nix::sys::socket::getsockname(fd).map_err(io::Error::from)?;
+    Ok(sa.ip())
+}
+
+/// Waits up to `timeout` for `fd` to be readable (ppoll, no signal mask):
+/// `Ok(false)` on timeout.
+pub fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
+    use nix::poll::{PollFd, PollFlags};
+    use std::os::fd::BorrowedFd;
+    // SAFETY: `fd` is a handed-over socket that stays open for the call.
+    let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut fds = [PollFd::new(bfd, PollFlags::POLLIN | PollFlags::POLLHUP)];
+    let ts = nix::sys::time::TimeSpec::from_duration(timeout);
+    let n = nix::poll::ppoll(&mut fds, Some(ts), None).map_err(io::Error::from)?;
+    Ok(n > 0)
+}
+
+/// `tzset()`: loads the local time zone now, before lock-down (after it,
+/// glibc could not open `/etc/localtime`).
+pub fn load_timezone() {
+    extern "C" {
+        fn tzset();
+    }
+    // SAFETY: no arguments; initialises glibc's time zone state.
+    unsafe { tzset() };
+}
+
+/// `strftime(format, localtime_r(secs))` in the C locale, for clockdiff's
+/// interactive line. `None` if the time cannot be broken down.
+pub fn local_time_text(secs: i64, format: &CStr) -> Option<String> {
+    let t = secs as libc::time_t;
+    // SAFETY: plain old data, zero is valid.
+    let mut tm: libc::tm = unsafe { zeroed() };
+    // SAFETY: `t` and `tm` are live locals; localtime_r writes `tm` only.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    let mut buf = [0u8; 64];
+    // SAFETY: `buf` is writable for its length, `format` NUL-terminated,
+    // `tm` initialised by localtime_r.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm) };
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
 }

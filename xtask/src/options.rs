@@ -180,6 +180,37 @@ pub const ARPING: Table = &[
     ),
 ];
 
+/// clockdiff's options, in the words of iputils' clockdiff(8).
+pub const CLOCKDIFF: Table = &[
+    (
+        "o",
+        None,
+        "Use the IP timestamp option with four prespecified addresses (this host, the \
+         destination twice, this host) on ICMP echo requests, instead of ICMP timestamp \
+         requests. If the kernel refuses the option, say so and use ICMP timestamps.",
+    ),
+    (
+        "1",
+        None,
+        "With -o, written -o1: three prespecified addresses (this host, the destination, \
+         this host).",
+    ),
+    (
+        "T",
+        Some("ctime|iso"),
+        "The format of the time on the interactive line: ctime (the default) or iso \
+         (ISO 8601).",
+    ),
+    ("I", None, "Alias of --time-format=iso."),
+    ("h", None, "Show the usage text and exit."),
+    ("V", None, "Show the version and exit."),
+    (
+        "destination",
+        Some("destination"),
+        "The host whose clock to compare: a name or an IPv4 address.",
+    ),
+];
+
 /// Fills in the value names and descriptions the worker's arguments lack,
 /// from `table`, leaving any text the worker does provide.
 pub fn describe(cmd: Command, table: Table) -> Command {
