@@ -229,26 +229,210 @@ fn worker_started_by_hand_refuses_and_sends_nothing() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
-fn bad_input_is_one_line_and_exit_2() {
-    for args in [
-        &["-c", "1", "no-such-host.invalid"][..],
-        &["--no-such-flag", "127.0.0.1"],
-        &["-c", "abc", "127.0.0.1"],
-        &["-i", "0.001", "-c", "1", "127.0.0.1"],
-        &["-f", "-c", "1", "127.0.0.1"],
-        &["-l", "4", "-c", "1", "127.0.0.1"],
-        &["-s", "-1", "127.0.0.1"],
-        &["-4", "-c", "1", "::1"],
+fn bad_input_gets_upstreams_message_and_status() {
+    // (args, status, first line of stderr): iputils' own statuses, 1 for a
+    // malformed or out-of-range value, 2 for a usage error.
+    for (args, status, first) in [
+        (
+            &["-c", "1", "no-such-host.invalid"][..],
+            2,
+            "privsep-ping: no-such-host.invalid: ",
+        ),
+        (
+            &["-c", "abc", "127.0.0.1"],
+            1,
+            "privsep-ping: invalid argument: 'abc'",
+        ),
+        (
+            &["-c", "0", "127.0.0.1"],
+            1,
+            "privsep-ping: invalid argument: '0': out of range",
+        ),
+        (
+            &["-t", "256", "127.0.0.1"],
+            1,
+            "privsep-ping: invalid argument: '256': out of range",
+        ),
+        (
+            &["-s", "70000", "127.0.0.1"],
+            1,
+            "privsep-ping: invalid -s value: '70000'",
+        ),
+        (
+            &["-w", "abc", "127.0.0.1"],
+            1,
+            "privsep-ping: invalid argument: 'abc'",
+        ),
+        (
+            &["-s", "-1", "127.0.0.1"],
+            1,
+            "privsep-ping: invalid argument: '-1'",
+        ),
+        (
+            &["-i", "0.001", "-c", "1", "127.0.0.1"],
+            2,
+            "privsep-ping: cannot flood",
+        ),
+        (
+            &["-f", "-c", "1", "127.0.0.1"],
+            2,
+            "privsep-ping: cannot flood",
+        ),
+        (
+            &["-l", "4", "-c", "1", "127.0.0.1"],
+            2,
+            "privsep-ping: cannot set preload",
+        ),
+        (
+            &["-M", "foo", "127.0.0.1"],
+            2,
+            "privsep-ping: invalid -M argument: foo",
+        ),
+        (&["-4", "-c", "1", "::1"], 2, "privsep-ping: ::1: "),
+        (
+            &[],
+            2,
+            "privsep-ping: usage error: Destination address required",
+        ),
+        (
+            &["--no-such-flag", "127.0.0.1"],
+            2,
+            "privsep-ping: invalid option -- '-'",
+        ),
+        (
+            &["-Z", "127.0.0.1"],
+            2,
+            "privsep-ping: invalid option -- 'Z'",
+        ),
     ] {
         let out = run_as_user(&launcher(), args);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(!stderr.is_empty(), "{args:?}: no message");
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
+        assert!(stderr.starts_with(first), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
             "{args:?}: {stderr}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn usage_and_exit_statuses_match_iputils() {
+    // Side by side: the same status and stderr (modulo the program name)
+    // for bad options, -? and --help, which print upstream's usage text.
+    let iputils = std::path::Path::new("/usr/bin/ping");
+    for args in [
+        &["-Z", "127.0.0.1"][..],
+        &["-?"],
+        &["--help"],
+        &["-c"],
+        &["-c", "0", "127.0.0.1"],
+        &["-t", "256", "127.0.0.1"],
+        &["-W", "-1", "127.0.0.1"],
+        &["-Q", "300", "127.0.0.1"],
+        &["-T", "foo", "127.0.0.1"],
+        &["-R", "-T", "tsonly", "127.0.0.1"],
+        &["-e", "70000", "127.0.0.1"],
+        &["-I", "no-such-dev0", "-c", "1", "127.0.0.1"],
+    ] {
+        let ours = run_as_user(&launcher(), args);
+        let theirs = run_as_user(iputils, args);
+        let strip = |o: &Output, name: &str| text(&o.stderr).replace(name, "ping");
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        let (a, b) = (
+            strip(&ours, &launcher().display().to_string()),
+            strip(&theirs, "/usr/bin/ping"),
+        );
+        // Upstream's usage text is newer than 20221126's: compare the first
+        // line, and that both print a usage block or neither.
+        assert_eq!(a.lines().next(), b.lines().next(), "{args:?}");
+        assert_eq!(
+            a.contains("\nUsage\n"),
+            b.contains("\nUsage\n"),
+            "{args:?}\n{a}\n{b}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn messages_start_with_argv0_and_ping6_selects_ipv6() {
+    // argv[0] exactly as invoked; a name ending in 6 means -6.
+    let out = std::process::Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", support::user()),
+            &format!("--regid={}", support::user()),
+            "--clear-groups",
+            "--",
+            "bash",
+            "-c",
+            "exec -a /some/where/ping6 \"$0\" -c 1 127.0.0.1",
+        ])
+        .arg(launcher())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("/some/where/ping6: 127.0.0.1: "),
+        "{stderr}"
+    );
+    let out = std::process::Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", support::user()),
+            &format!("--regid={}", support::user()),
+            "--clear-groups",
+            "--",
+            "bash",
+            "-c",
+            "exec -a ping4 \"$0\" -c 1 -i 0.2 localhost",
+        ])
+        .arg(launcher())
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("PING localhost (127.0.0.1) "),
+        "{stdout}"
+    );
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_failed_stdout_is_write_error_exit_1() {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "exec \"$@\" > /dev/full", "sh", "setpriv"])
+        .args([
+            &format!("--reuid={}", support::user()),
+            &format!("--regid={}", support::user()),
+            "--clear-groups",
+            "--",
+        ])
+        .arg(launcher())
+        .args(["-c", "1", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn ping_0_is_the_local_address_and_hex_intervals_parse() {
+    let out = run_as_user(&launcher(), &["-c", "1", "-i", "0x1", "0"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("PING 0 (127.0.0.1) 56(84) bytes of data.\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("64 bytes from 127.0.0.1: icmp_seq=1 "),
+        "{stdout}"
+    );
 }
 
 #[test]
