@@ -236,79 +236,81 @@ fn bad_input_gets_upstreams_message_and_status() {
         (
             &["-c", "1", "no-such-host.invalid"][..],
             2,
-            "privsep-ping: no-such-host.invalid: ",
+            "no-such-host.invalid: ",
         ),
         (
             &["-c", "abc", "127.0.0.1"],
             1,
-            "privsep-ping: invalid argument: 'abc'",
+            "invalid argument: 'abc'",
         ),
         (
             &["-c", "0", "127.0.0.1"],
             1,
-            "privsep-ping: invalid argument: '0': out of range",
+            "invalid argument: '0': out of range",
         ),
         (
             &["-t", "256", "127.0.0.1"],
             1,
-            "privsep-ping: invalid argument: '256': out of range",
+            "invalid argument: '256': out of range",
         ),
         (
             &["-s", "70000", "127.0.0.1"],
             1,
-            "privsep-ping: invalid -s value: '70000'",
+            "invalid -s value: '70000'",
         ),
         (
             &["-w", "abc", "127.0.0.1"],
             1,
-            "privsep-ping: invalid argument: 'abc'",
+            "invalid argument: 'abc'",
         ),
         (
             &["-s", "-1", "127.0.0.1"],
             1,
-            "privsep-ping: invalid argument: '-1'",
+            "invalid argument: '-1'",
         ),
         (
             &["-i", "0.001", "-c", "1", "127.0.0.1"],
             2,
-            "privsep-ping: cannot flood",
+            "cannot flood",
         ),
         (
             &["-f", "-c", "1", "127.0.0.1"],
             2,
-            "privsep-ping: cannot flood",
+            "cannot flood",
         ),
         (
             &["-l", "4", "-c", "1", "127.0.0.1"],
             2,
-            "privsep-ping: cannot set preload",
+            "cannot set preload",
         ),
         (
             &["-M", "foo", "127.0.0.1"],
             2,
-            "privsep-ping: invalid -M argument: foo",
+            "invalid -M argument: foo",
         ),
-        (&["-4", "-c", "1", "::1"], 2, "privsep-ping: ::1: "),
+        (&["-4", "-c", "1", "::1"], 2, "::1: "),
         (
             &[],
             2,
-            "privsep-ping: usage error: Destination address required",
+            "usage error: Destination address required",
         ),
         (
             &["--no-such-flag", "127.0.0.1"],
             2,
-            "privsep-ping: invalid option -- '-'",
+            "invalid option -- '-'",
         ),
         (
             &["-Z", "127.0.0.1"],
             2,
-            "privsep-ping: invalid option -- 'Z'",
+            "invalid option -- 'Z'",
         ),
     ] {
         let out = run_as_user(&launcher(), args);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
-        assert!(stderr.starts_with(first), "{args:?}: {stderr}");
+        // Messages start with argv[0] exactly as invoked.
+        let first = format!("{}: {first}", launcher().display());
+        assert!(stderr.starts_with(&first), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
             "{args:?}: {stderr}"
