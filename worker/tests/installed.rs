@@ -238,11 +238,7 @@ fn bad_input_gets_upstreams_message_and_status() {
             2,
             "no-such-host.invalid: ",
         ),
-        (
-            &["-c", "abc", "127.0.0.1"],
-            1,
-            "invalid argument: 'abc'",
-        ),
+        (&["-c", "abc", "127.0.0.1"], 1, "invalid argument: 'abc'"),
         (
             &["-c", "0", "127.0.0.1"],
             1,
@@ -258,52 +254,20 @@ fn bad_input_gets_upstreams_message_and_status() {
             1,
             "invalid -s value: '70000'",
         ),
-        (
-            &["-w", "abc", "127.0.0.1"],
-            1,
-            "invalid argument: 'abc'",
-        ),
-        (
-            &["-s", "-1", "127.0.0.1"],
-            1,
-            "invalid argument: '-1'",
-        ),
-        (
-            &["-i", "0.001", "-c", "1", "127.0.0.1"],
-            2,
-            "cannot flood",
-        ),
-        (
-            &["-f", "-c", "1", "127.0.0.1"],
-            2,
-            "cannot flood",
-        ),
+        (&["-w", "abc", "127.0.0.1"], 1, "invalid argument: 'abc'"),
+        (&["-s", "-1", "127.0.0.1"], 1, "invalid argument: '-1'"),
+        (&["-i", "0.001", "-c", "1", "127.0.0.1"], 2, "cannot flood"),
+        (&["-f", "-c", "1", "127.0.0.1"], 2, "cannot flood"),
         (
             &["-l", "4", "-c", "1", "127.0.0.1"],
             2,
             "cannot set preload",
         ),
-        (
-            &["-M", "foo", "127.0.0.1"],
-            2,
-            "invalid -M argument: foo",
-        ),
+        (&["-M", "foo", "127.0.0.1"], 2, "invalid -M argument: foo"),
         (&["-4", "-c", "1", "::1"], 2, "::1: "),
-        (
-            &[],
-            2,
-            "usage error: Destination address required",
-        ),
-        (
-            &["--no-such-flag", "127.0.0.1"],
-            2,
-            "invalid option -- '-'",
-        ),
-        (
-            &["-Z", "127.0.0.1"],
-            2,
-            "invalid option -- 'Z'",
-        ),
+        (&[], 2, "usage error: Destination address required"),
+        (&["--no-such-flag", "127.0.0.1"], 2, "invalid option -- '-'"),
+        (&["-Z", "127.0.0.1"], 2, "invalid option -- 'Z'"),
     ] {
         let out = run_as_user(&launcher(), args);
         let stderr = text(&out.stderr);
@@ -337,6 +301,9 @@ fn usage_and_exit_statuses_match_iputils() {
         &["-R", "-T", "tsonly", "127.0.0.1"],
         &["-e", "70000", "127.0.0.1"],
         &["-I", "no-such-dev0", "-c", "1", "127.0.0.1"],
+        &["-c", "1", "127.255.255.255"],
+        &["-c", "1", "127.0.0.2", "127.0.0.1"],
+        &["-c", "1", "-R", "127.0.0.2", "127.0.0.1"],
     ] {
         let ours = run_as_user(&launcher(), args);
         let theirs = run_as_user(iputils, args);
@@ -485,4 +452,169 @@ fn no_reply_exits_1_like_iputils() {
         // The IPv6 header differs on purpose (upstream's space); the rest must not.
         assert_eq!(ours[1..], theirs[1..]);
     }
+}
+
+/// `program args…` as the test user in a fresh network and mount namespace:
+/// a router (its own namespace, 198.18.0.2) with an unreachable route to
+/// 198.19.0.0/24, and a private /etc/hosts naming the router and a host
+/// behind it. Environment `env` is set for the program.
+fn behind_a_router(program: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let hosts = "127.0.0.1 localhost\n198.18.0.2 router\n198.19.0.5 far\n";
+    let setup = format!(
+        "mount --make-rprivate /; \
+         printf '{}' > /tmp/hosts-$$ ; mount --bind /tmp/hosts-$$ /etc/hosts; rm /tmp/hosts-$$; \
+         ip link set lo up; \
+         unshare -n sleep 60 & R=$!; sleep 0.2; \
+         ip link add v0 type veth peer name v1 netns $R; \
+         ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
+         ip route add 198.19.0.0/24 via 198.18.0.2; \
+         nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 up; \
+             sysctl -qw net.ipv4.ip_forward=1; ip route add unreachable 198.19.0.0/24'",
+        hosts.replace('\n', "\\n")
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-n", "-m", "--", "sh", "-ec"])
+        .arg(format!(
+            "{setup}; set +e; env {} setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"; rc=$?; kill $R; exit $rc",
+            env.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
+        .arg(support::user())
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null());
+    cmd.output().expect("spawn unshare")
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn icmp_errors_name_their_source_like_iputils() {
+    let iputils = std::path::Path::new("/usr/bin/ping");
+    // The last field: whether Debian 12's 20221126 has the feature (-H and
+    // IPUTILS_PING_PTR_LOOKUP are newer): then the two must agree.
+    for (args, env, want, compare) in [
+        (
+            &["-c", "1", "far"][..],
+            &[][..],
+            "From router (198.18.0.2) icmp_seq=1 Destination Host Unreachable",
+            true,
+        ),
+        (
+            &["-c", "1", "198.19.0.5"],
+            &[],
+            "From 198.18.0.2 icmp_seq=1 Destination Host Unreachable",
+            true,
+        ),
+        (
+            &["-c", "1", "-H", "198.19.0.5"],
+            &[],
+            "From router (198.18.0.2) icmp_seq=1 Destination Host Unreachable",
+            false,
+        ),
+        (
+            &["-c", "1", "far"],
+            &[("IPUTILS_PING_PTR_LOOKUP", "0")],
+            "From 198.18.0.2 icmp_seq=1 Destination Host Unreachable",
+            false,
+        ),
+    ] {
+        let ours = behind_a_router(&launcher(), args, env);
+        let o = text(&ours.stdout);
+        assert!(
+            o.contains(want),
+            "{args:?} {env:?}: ours\n{o}{}",
+            text(&ours.stderr)
+        );
+        if !compare {
+            if !env.is_empty() {
+                assert_eq!(
+                    text(&ours.stderr),
+                    format!(
+                        "{}: WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H\n",
+                        launcher().display()
+                    )
+                );
+            }
+            continue;
+        }
+        let theirs = behind_a_router(iputils, args, env);
+        let t = text(&theirs.stdout);
+        assert!(
+            t.contains(want),
+            "{args:?} {env:?}: iputils\n{t}{}",
+            text(&theirs.stderr)
+        );
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        assert_eq!(normalize(&o), normalize(&t), "{args:?} {env:?}");
+        let strip = |s: &[u8], name: &str| text(s).replace(name, "ping");
+        assert_eq!(
+            strip(&ours.stderr, &launcher().display().to_string()),
+            strip(&theirs.stderr, "/usr/bin/ping"),
+            "{args:?} {env:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn linger_zero_waits_until_sigalrm_ends_it_with_the_summary() {
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-n", "--", "sh", "-ec"])
+        .arg(
+            "ip link set lo up; sysctl -qw net.ipv4.icmp_echo_ignore_all=1; \
+             exec setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"",
+        )
+        .arg(support::user())
+        .arg(launcher())
+        .args(["-c", "1", "-W", "0", "127.0.0.1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Far past anything but "for ever": still waiting.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "-W 0 gave up");
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-ALRM", &pid])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("1 packets transmitted, 0 received, 100% packet loss"),
+        "{stdout}"
+    );
+
+    // SIGTERM keeps its default action: no summary, killed by the signal.
+    let mut child = as_user(&launcher(), &["-i", "0.2", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    worker_status(child.id());
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigterm()),
+        "{:?}",
+        out.status
+    );
+    assert!(
+        !text(&out.stdout).contains("statistics"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+fn libc_sigterm() -> i32 {
+    15
 }

@@ -344,7 +344,10 @@ fn json_verbose_timestamps_and_pattern_stay_json() {
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn json_flood_stays_json_and_setup_errors_are_objects() {
     // -j -f: no dots or backspaces (not JSON), only the objects.
-    let out = as_user(&launcher(), &["-j", "-f", "-i", "0.01", "-c", "5", "127.0.0.1"]);
+    let out = as_user(
+        &launcher(),
+        &["-j", "-f", "-i", "0.01", "-c", "5", "127.0.0.1"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let objs = objects(&text(&out.stdout));
     assert_eq!(objs.len(), 1, "{objs:?}");
