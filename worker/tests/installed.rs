@@ -590,7 +590,7 @@ fn linger_zero_waits_until_sigalrm_ends_it_with_the_summary() {
     );
 
     // SIGTERM keeps its default action: no summary, killed by the signal.
-    let mut child = as_user(&launcher(), &["-i", "0.2", "127.0.0.1"])
+    let child = as_user(&launcher(), &["-i", "0.2", "127.0.0.1"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

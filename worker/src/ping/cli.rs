@@ -407,9 +407,12 @@ pub fn command() -> Command {
     )
 }
 
+/// The options getopt found (with their values), in order.
+type Found = Vec<(char, Option<String>)>;
+
 /// GNU getopt over [`OPTSTRING`], permuting: the options (with their
 /// values) in order, then the operands. Errors are getopt's messages.
-fn getopt(args: &[String]) -> Result<(Vec<(char, Option<String>)>, Vec<String>), CliError> {
+fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
     let mut opts = Vec::new();
     let mut operands = Vec::new();
     let mut i = 0;
@@ -424,8 +427,7 @@ fn getopt(args: &[String]) -> Result<(Vec<(char, Option<String>)>, Vec<String>),
             operands.push(a.clone());
             continue;
         }
-        let mut chars = a[1..].char_indices();
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in a[1..].char_indices() {
             let spec = if c == ':' { None } else { OPTSTRING.find(c) };
             let Some(pos) = spec else {
                 let shown = printable(c.encode_utf8(&mut [0; 4])).into_owned();

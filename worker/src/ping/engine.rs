@@ -1230,7 +1230,7 @@ mod tests {
             let t = self.t;
             let wouldblock = || io::Error::from(io::ErrorKind::WouldBlock);
             if errqueue {
-                if !self.errq.front().is_some_and(|e| e.0 <= t) {
+                if self.errq.front().is_none_or(|e| e.0 > t) {
                     return Err(wouldblock());
                 }
                 let (_, payload, cm) = self.errq.pop_front().ok_or_else(wouldblock)?;
@@ -1258,7 +1258,7 @@ mod tests {
         fn wait(&mut self, timeout: Duration) -> io::Result<Ready> {
             let until = self.t + timeout;
             if let Some(i) = self.interrupt_at.filter(|i| *i <= until) {
-                if self.next_event().map_or(true, |e| e > i) {
+                if self.next_event().is_none_or(|e| e > i) {
                     self.t = self.t.max(i);
                     self.interrupted = true;
                     return Ok(Ready::default());

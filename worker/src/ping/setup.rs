@@ -253,7 +253,7 @@ fn set_ip_options(fd: RawFd, o: &Options, route: &[Ipv4Addr]) -> Result<(), Setu
                 .map_err(|e| fail_errno("ts option", e))?;
         }
     }
-    let source_route = route.len() > 0 && o.timestamp.is_none() && !o.rroute;
+    let source_route = !route.is_empty() && o.timestamp.is_none() && !o.rroute;
     if source_route {
         let mut rspace = [0u8; 3 + 4 * NROUTES + 1];
         rspace[0] = 1; // IPOPT_NOOP
