@@ -130,6 +130,9 @@ fn run() -> i32 {
     if let Some(e) = cli::size_error(o.datalen, max_size) {
         return refuse(&prog, &e);
     }
+    if o.verbose && o.ident == Some(0) {
+        say(&prog, "WARNING: ident 0 => forcing raw socket");
+    }
     if o.verbose {
         let fam = match family {
             None => "AF_UNSPEC",
