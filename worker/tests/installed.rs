@@ -649,3 +649,72 @@ fn link_local_replies_keep_their_scope_like_iputils() {
     // The IPv6 header differs on purpose (upstream's space); the rest must not.
     assert_eq!(normalize(&o)[1..], normalize(&t)[1..]);
 }
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn interface_and_path_mtu_options_like_iputils() {
+    // A peer namespace behind a 1280-byte veth link.
+    let run = |program: &std::path::Path, args: &[&str]| {
+        std::process::Command::new("unshare")
+            .args(["-n", "--", "sh", "-ec"])
+            .arg(
+                "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
+                 ip link add v0 mtu 1280 type veth peer name v1 netns $R; \
+                 ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
+                 nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 mtu 1280 up'; \
+                 sleep 0.3; set +e; \
+                 setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"; rc=$?; kill $R; exit $rc",
+            )
+            .arg(support::user())
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for (args, want) in [
+        (
+            &[
+                "-c",
+                "2",
+                "-i",
+                "0.3",
+                "-M",
+                "do",
+                "-s",
+                "1400",
+                "198.18.0.2",
+            ][..],
+            "2 packets transmitted, 0 received, +2 errors, 100% packet loss",
+        ),
+        (
+            &["-c", "1", "-M", "dont", "-s", "1400", "198.18.0.2"],
+            "1 packets transmitted, 1 received, 0% packet loss",
+        ),
+        (
+            &["-c", "1", "-I", "v0", "198.18.0.2"],
+            "1 packets transmitted, 1 received, 0% packet loss",
+        ),
+        (
+            &["-c", "1", "-I", "198.18.0.1", "198.18.0.2"],
+            "1 packets transmitted, 1 received, 0% packet loss",
+        ),
+        (
+            &["-c", "1", "-W", "1", "-I", "lo", "198.18.0.2"],
+            "1 packets transmitted, 0 received, 100% packet loss",
+        ),
+    ] {
+        let ours = run(&launcher(), args);
+        let theirs = run(std::path::Path::new("/usr/bin/ping"), args);
+        let (o, t) = (text(&ours.stdout), text(&theirs.stdout));
+        assert!(o.contains(want), "{args:?}: {o}{}", text(&ours.stderr));
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        assert_eq!(normalize(&o), normalize(&t), "{args:?}");
+        let strip = |s: &[u8], name: &str| text(s).replace(name, "ping");
+        assert_eq!(
+            strip(&ours.stderr, &launcher().display().to_string()),
+            strip(&theirs.stderr, "/usr/bin/ping"),
+            "{args:?}"
+        );
+    }
+}
