@@ -1,11 +1,13 @@
-//! The worker's only `unsafe` code: thin wrappers around the system calls
-//! and libc functions it needs (prctl, close_range, signals, socket options,
-//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo;
-//! arping's packet-socket bind/getsockname/sendto/recvmsg with a
-//! `sockaddr_ll`; clockdiff's priority, connect/getsockname and local
-//! time). Each
-//! returns `io::Error::last_os_error()` on failure through [`cvt`]; callers
-//! see safe types only.
+//! The worker's system calls, and its only `unsafe` code. `nix` wraps what
+//! it has (prctl, getuid, signals and the signal mask, sendto, send,
+//! ppoll, write, fork, socketpair); what it lacks stays here with a
+//! `// SAFETY:` line each: `close_range`, socket options given as raw
+//! bytes (ICMP filters, BPF programs, IP options, timeouts), `recvmsg`
+//! into caller-owned buffers with the raw control data the ICMP code
+//! parses, `getrandom`, `inet_aton`, `getaddrinfo`/`getnameinfo`, `_exit`.
+//! Failures are `io::Error`; callers see safe types only.
+//! Also arping's packet-socket calls with a `sockaddr_ll` and clockdiff's
+//! priority, connect/getsockname and local time.
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -27,9 +29,7 @@ pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
 /// `prctl(PR_SET_DUMPABLE, 0)`: no core dumps, no same-uid ptrace, no
 /// /proc/PID/fd access to our raw sockets.
 pub fn set_nondumpable() -> io::Result<()> {
-    // SAFETY: PR_SET_DUMPABLE takes integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) })?;
-    Ok(())
+    nix::sys::prctl::set_dumpable(false).map_err(io::Error::from)
 }
 
 /// Closes every descriptor above `fd`.
@@ -43,15 +43,15 @@ pub fn close_above(fd: RawFd) -> io::Result<()> {
 
 /// The real user id ("root" for iputils' limits means real uid 0).
 pub fn real_uid() -> u32 {
-    // SAFETY: getuid cannot fail and takes no arguments.
-    unsafe { libc::getuid() }
+    nix::unistd::getuid().as_raw()
 }
 
 /// Restores the default `SIGPIPE` action, which the Rust runtime sets to
 /// "ignore": `privsep-ping … | head -1` must end the ping, as with iputils.
 pub fn default_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
     // SAFETY: installing SIG_DFL involves no handler code.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -66,7 +66,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
-/// Whether SIGINT (or SIGTERM) arrived.
+/// Whether SIGINT (or SIGALRM) arrived.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
@@ -79,32 +79,34 @@ pub fn take_status_request() -> bool {
 /// The signal mask to wait with: the signals we handle are blocked at all
 /// other times and delivered only inside [`ppoll`], so a signal can never
 /// slip in between "check the flag" and "go to sleep".
-pub struct WaitMask(libc::sigset_t);
+pub struct WaitMask(nix::sys::signal::SigSet);
 
-/// Installs the SIGINT/SIGTERM (finish with the summary) and SIGQUIT (status
-/// line) handlers, blocks those signals, and returns the mask for [`ppoll`].
+/// Installs the SIGINT/SIGALRM (finish with the summary) and SIGQUIT
+/// (status line) handlers, as upstream's `setup()` does (SIGTERM keeps its
+/// default action), blocks those signals, and returns the mask for
+/// [`ppoll`].
 pub fn install_signal_handlers() -> io::Result<WaitMask> {
-    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGQUIT];
-    // SAFETY: sigaction/sigset_t are initialised (zeroed, then sigemptyset) before use, the
-    // handler only stores to atomics, and every pointer passed is to a live local.
-    unsafe {
-        let mut sa: libc::sigaction = zeroed();
-        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        libc::sigemptyset(&mut sa.sa_mask);
-        sa.sa_flags = 0;
-        let mut block: libc::sigset_t = zeroed();
-        libc::sigemptyset(&mut block);
-        for sig in SIGNALS {
-            cvt(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
-            libc::sigaddset(&mut block, sig);
-        }
-        let mut old: libc::sigset_t = zeroed();
-        cvt(libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old))?;
-        for sig in SIGNALS {
-            libc::sigdelset(&mut old, sig);
-        }
-        Ok(WaitMask(old))
+    use nix::sys::signal::{
+        sigaction, sigprocmask, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal,
+    };
+    const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGALRM, Signal::SIGQUIT];
+    let sa = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let mut block = SigSet::empty();
+    for sig in SIGNALS {
+        // SAFETY: the handler only stores to atomics (async-signal-safe).
+        unsafe { sigaction(sig, &sa) }.map_err(io::Error::from)?;
+        block.add(sig);
     }
+    let mut old = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&block), Some(&mut old)).map_err(io::Error::from)?;
+    for sig in SIGNALS {
+        old.remove(sig);
+    }
+    Ok(WaitMask(old))
 }
 
 /// `setsockopt(fd, level, name, &value, sizeof(int))`.
@@ -183,19 +185,16 @@ fn from_raw(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketA
 
 /// `sendto(fd, buf, 0, addr)`.
 pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
-    let (ss, len) = policy::sys::sockaddr_to_raw(addr);
-    // SAFETY: `buf` is valid for reads of its length, `ss` for `len` bytes.
-    let n = cvt(unsafe {
-        libc::sendto(
-            fd,
-            buf.as_ptr().cast(),
-            buf.len(),
-            0,
-            (&ss as *const libc::sockaddr_storage).cast(),
-            len,
-        )
-    })?;
-    Ok(n as usize)
+    let to = nix::sys::socket::SockaddrStorage::from(*addr);
+    nix::sys::socket::sendto(fd, buf, &to, nix::sys::socket::MsgFlags::empty())
+        .map_err(io::Error::from)
+}
+
+/// A descriptor this process keeps open for its whole life (the handed
+/// sockets, the resolver channel, stdout and stderr), borrowed for a call.
+fn borrowed(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: only called for descriptors that stay open until exit.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
 
 /// What one `recvmsg` returned.
@@ -254,23 +253,19 @@ pub struct Ready {
 /// Waits up to `timeout` for `fd`, with the handled signals unblocked for
 /// the duration only. A signal ends the wait early (nothing ready).
 pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
-        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-    };
-    // SAFETY: `pfd`, `ts` and the mask are live locals/borrows for the call.
-    match cvt(unsafe { libc::ppoll(&mut pfd, 1, &ts, &mask.0) }) {
-        Ok(_) => Ok(Ready {
-            readable: pfd.revents & libc::POLLIN != 0,
-            error: pfd.revents & libc::POLLERR != 0,
-        }),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Ready::default()),
-        Err(e) => Err(e),
+    use nix::poll::{PollFd, PollFlags};
+    let mut fds = [PollFd::new(borrowed(fd), PollFlags::POLLIN)];
+    let ts = nix::sys::time::TimeSpec::from_duration(timeout);
+    match nix::poll::ppoll(&mut fds, Some(ts), Some(mask.0)) {
+        Ok(_) => {
+            let got = fds[0].revents().unwrap_or(PollFlags::empty());
+            Ok(Ready {
+                readable: got.contains(PollFlags::POLLIN),
+                error: got.contains(PollFlags::POLLERR),
+            })
+        }
+        Err(nix::errno::Errno::EINTR) => Ok(Ready::default()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -279,11 +274,10 @@ pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready>
 /// no allocation (the sandbox allows write(2) to fds 1 and 2).
 pub fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        // SAFETY: `bytes` is valid for reads of its length.
-        match cvt(unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) }) {
-            Ok(n) => bytes = &bytes[(n as usize).min(bytes.len())..],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        match nix::unistd::write(borrowed(fd), bytes) {
+            Ok(n) => bytes = &bytes[n.min(bytes.len())..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())
@@ -650,4 +644,71 @@ pub fn local_time_text(secs: i64, format: &CStr) -> Option<String> {
     // `tm` initialised by localtime_r.
     let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm) };
     Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+/// `getsockopt(fd, level, name)` for an int option.
+pub fn getsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are live locals of the sizes given.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(v)
+}
+
+/// `fork()`: `Some(pid)` in the parent, `None` in the child.
+pub fn fork() -> io::Result<Option<i32>> {
+    // SAFETY: the worker is single-threaded when it forks (before the ping
+    // loop, no thread was ever started), so the child may run any code.
+    match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
+        nix::unistd::ForkResult::Child => Ok(None),
+    }
+}
+
+/// `send(fd, buf, 0)` on a connected socket (the `sendto` system call).
+pub fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    nix::sys::socket::send(fd, buf, nix::sys::socket::MsgFlags::empty()).map_err(io::Error::from)
+}
+
+/// Closes every descriptor above 2 except `keep`.
+pub fn close_all_but(keep: RawFd) -> io::Result<()> {
+    if keep > 3 {
+        // SAFETY: close_range takes integers; the descriptors closed are
+        // owned by no live Rust object in the caller (a fresh fork child).
+        cvt(unsafe { libc::close_range(3, (keep - 1) as libc::c_uint, 0) })?;
+    }
+    close_above(keep)
+}
+
+/// `_exit(status)`: a fork child leaves without running the parent's
+/// exit handlers or flushing its buffers.
+pub fn exit_now(status: i32) -> ! {
+    // SAFETY: _exit never returns and touches no memory.
+    unsafe { libc::_exit(status) }
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// Ignores SIGINT and SIGQUIT (the resolver co-process: the terminal sends
+/// them to the whole process group, and only the worker acts on them; the
+/// co-process goes when the worker does).
+pub fn ignore_terminal_signals() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    for sig in [Signal::SIGINT, Signal::SIGQUIT] {
+        // SAFETY: installing SIG_IGN involves no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+    }
 }

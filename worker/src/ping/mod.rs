@@ -4,12 +4,19 @@
 //! - [`resolve`]: the destination and its names (before the sandbox);
 //! - [`icmp`]: pure encode/decode of ICMP echo and errors (fuzzable);
 //! - [`output`]: every line iputils prints, as pure functions;
+//! - [`nodeinfo`]: `-N`, IPv6 node information queries (pure);
 //! - [`json`]: the same lines as upstream iputils' `ping -j` JSON objects;
-//! - [`engine`]: socket setup, then the ping loop and statistics.
+//! - [`setup`]: everything before the sandbox (socket options, filters,
+//!   source address) → [`engine::Prepared`], and the real I/O;
+//! - [`resolver`]: the co-process that looks names up after lock-down;
+//! - [`engine`]: the ping loop under seccomp, over the [`engine::Io`] trait.
 
 pub mod cli;
 pub mod engine;
 pub mod icmp;
 pub mod json;
+pub mod nodeinfo;
 pub mod output;
 pub mod resolve;
+pub mod resolver;
+pub mod setup;
