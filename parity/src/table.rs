@@ -90,6 +90,13 @@ pub struct Row {
     /// client's route cache flushed before each (path MTU rows).
     #[serde(default)]
     pub serial: bool,
+    /// With `serial`: a pause before each run. The kernel keeps a flow label
+    /// for 6 s after its holder exits (-F), and limits the ICMP
+    /// errors an unreachable or prohibit route sends per host with a global
+    /// token bucket (`net.ipv4.route.error_cost`, not per namespace, so the
+    /// suite leaves it alone); a second between runs refills it.
+    #[serde(default)]
+    pub pause_ms: u64,
     /// privsep's stdout must be one well-formed JSON document (whatever
     /// the references print).
     #[serde(default)]
@@ -121,6 +128,12 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ParityError> {
             return Err(ParityError::Table(format!(
                 "{}: argv0 {:?} is not ping, ping4 or ping6",
                 r.name, r.argv0
+            )));
+        }
+        if r.pause_ms > 0 && !r.serial {
+            return Err(ParityError::Table(format!(
+                "{}: pause_ms needs serial",
+                r.name
             )));
         }
         if r.run_as.is_empty() {

@@ -53,6 +53,7 @@ fn run_all(
                     .implementations
                     .iter()
                     .map(|imp| {
+                        std::thread::sleep(std::time::Duration::from_millis(row.pause_ms));
                         net.flush_route_cache();
                         run(&net.client, imp, row, who, &user)
                     })
