@@ -63,7 +63,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
-/// Whether SIGINT (or SIGTERM) arrived.
+/// Whether SIGINT (or SIGALRM) arrived.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
@@ -78,10 +78,12 @@ pub fn take_status_request() -> bool {
 /// slip in between "check the flag" and "go to sleep".
 pub struct WaitMask(libc::sigset_t);
 
-/// Installs the SIGINT/SIGTERM (finish with the summary) and SIGQUIT (status
-/// line) handlers, blocks those signals, and returns the mask for [`ppoll`].
+/// Installs the SIGINT/SIGALRM (finish with the summary) and SIGQUIT
+/// (status line) handlers, as upstream's `setup()` does (SIGTERM keeps its
+/// default action), blocks those signals, and returns the mask for
+/// [`ppoll`].
 pub fn install_signal_handlers() -> io::Result<WaitMask> {
-    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGQUIT];
+    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGALRM, libc::SIGQUIT];
     // SAFETY: sigaction/sigset_t are initialised (zeroed, then sigemptyset) before use, the
     // handler only stores to atomics, and every pointer passed is to a live local.
     unsafe {
@@ -407,4 +409,60 @@ pub fn getnameinfo(addr: &SocketAddr, numeric: bool) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// `getsockopt(fd, level, name)` for an int option.
+pub fn getsockopt_int(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are live locals of the sizes given.
+    cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(v)
+}
+
+/// `fork()`: `Some(pid)` in the parent, `None` in the child.
+pub fn fork() -> io::Result<Option<i32>> {
+    // SAFETY: the worker is single-threaded when it forks (before the ping
+    // loop, no thread was ever started), so the child may run any code.
+    match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
+        nix::unistd::ForkResult::Child => Ok(None),
+    }
+}
+
+/// `send(fd, buf, 0)` on a connected socket (the `sendto` system call).
+pub fn send(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    nix::sys::socket::send(fd, buf, nix::sys::socket::MsgFlags::empty()).map_err(io::Error::from)
+}
+
+/// Closes every descriptor above 2 except `keep`.
+pub fn close_all_but(keep: RawFd) -> io::Result<()> {
+    if keep > 3 {
+        // SAFETY: close_range takes integers; the descriptors closed are
+        // owned by no live Rust object in the caller (a fresh fork child).
+        cvt(unsafe { libc::close_range(3, (keep - 1) as libc::c_uint, 0) })?;
+    }
+    close_above(keep)
+}
+
+/// `_exit(status)`: a fork child leaves without running the parent's
+/// exit handlers or flushing its buffers.
+pub fn exit_now(status: i32) -> ! {
+    // SAFETY: _exit never returns and touches no memory.
+    unsafe { libc::_exit(status) }
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
 }

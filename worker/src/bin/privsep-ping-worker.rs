@@ -6,25 +6,63 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 
+use policy::handoff::HandedSocket;
 use policy::tools::{ICMP4, ICMP6, PING};
-use worker::ping::cli::{self, Parsed};
+use worker::ping::cli::{self, CliError, Parsed};
 use worker::ping::engine::Engine;
 use worker::ping::icmp::{self, Family};
+use worker::ping::resolver::{self, Resolver};
+use worker::ping::setup::{self, SysIo};
 use worker::ping::{json, output, resolve};
 use worker::runtime::{self, say};
-use worker::sys;
+use worker::{sys, text};
 
 fn main() {
     std::process::exit(run());
 }
 
+/// upstream's messages start with `program_invocation_name`: argv\[0\]
+/// exactly as invoked (`/usr/bin/ping: …`).
+fn invocation_name(args: &[OsString]) -> String {
+    match args.first().map(|a| a.as_bytes()) {
+        Some(b) if !b.is_empty() => text::printable(&String::from_utf8_lossy(b)).into_owned(),
+        _ => PING.launcher_name.to_string(),
+    }
+}
+
+/// `ping4` / `ping6`: upstream picks the family from argv\[0\]'s last character.
+fn family_by_name(args: &[OsString]) -> Option<Family> {
+    match args.first().and_then(|a| a.as_bytes().last()) {
+        Some(b'4') => Some(Family::V4),
+        Some(b'6') => Some(Family::V6),
+        _ => None,
+    }
+}
+
+fn refuse(prog: &str, e: &CliError) -> i32 {
+    if !e.msg.is_empty() {
+        say(prog, &e.msg);
+    }
+    if e.usage {
+        let _ = sys::write_all(2, output::usage().as_bytes());
+    }
+    e.status
+}
+
 fn run() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let prog = runtime::program_name(&args, &PING);
+    let prog = invocation_name(&args);
     let fail = |msg: &dyn std::fmt::Display| {
         say(&prog, msg);
         2
+    };
+    let mut write_failed = false;
+    let mut out = |bytes: &[u8]| {
+        if sys::write_all(1, bytes).is_err() {
+            write_failed = true;
+        }
     };
 
     // 1. Take the sockets the launcher handed over (validated against
@@ -39,49 +77,58 @@ fn run() -> i32 {
     // 2. The command line, with iputils' limits for users other than root
     //    (real uid 0: the worker itself never holds a capability).
     let is_root = sys::real_uid() == 0;
-    let outcome = cli::parse(args.get(1..).unwrap_or(&[]), is_root);
+    let ptr_off = std::env::var_os("IPUTILS_PING_PTR_LOOKUP").is_some_and(|v| v == "0");
+    let outcome = cli::parse(
+        args.get(1..).unwrap_or(&[]),
+        is_root,
+        family_by_name(&args),
+        ptr_off,
+    );
     for w in &outcome.warnings {
         say(&prog, w);
     }
-    let o = match outcome.result {
-        Ok(Parsed::Run(o)) => o,
-        Ok(Parsed::Help) => {
-            let _ = sys::write_all(2, output::usage(&prog).as_bytes());
-            return 2;
-        }
+    let mut o = match outcome.result {
+        Ok(Parsed::Run(o)) => *o,
+        Ok(Parsed::Help) => return refuse(&prog, &CliError::with_usage(None)),
         Ok(Parsed::Version { json: false }) => {
-            let _ = sys::write_all(1, format!("{}\n", output::version()).as_bytes());
-            return 0;
+            out(format!("{}\n", output::version()).as_bytes());
+            return if write_failed { 1 } else { 0 };
         }
         Ok(Parsed::Version { json: true }) => {
             let mut line = String::new();
             json::version(&mut line);
-            let _ = sys::write_all(1, line.as_bytes());
-            return 0;
+            out(line.as_bytes());
+            return if write_failed { 1 } else { 0 };
         }
-        Err(msg) => return fail(&msg),
+        Err(e) => return refuse(&prog, &e),
     };
     // -j: upstream leaves this line as raw text; no JSON object for it.
-    if let (Some(p), false, false) = (&o.pattern, o.quiet, o.json) {
-        let _ = sys::write_all(1, format!("{}\n", output::pattern_line(p)).as_bytes());
+    if let (Some(line), false) = (&outcome.pattern_line, o.json) {
+        out(format!("{line}\n").as_bytes());
+    }
+    if o.nodeinfo.is_some() {
+        return fail(&"-N: IPv6 node information queries are not supported by privsep-ping");
     }
 
-    // 3. Resolve the destination, and its reverse name unless -n: the only
-    //    phase that reads files or does DNS. Nothing is looked up later.
+    // 3. Resolve the destination (and its reverse name unless -n): the
+    //    only phase that reads files or does DNS. Names of other
+    //    addresses come later from the resolver co-process.
     let fd_of = |spec| sockets.iter().find(|s| s.spec == spec).map(|s| s.fd);
     let (fd4, fd6) = (fd_of(&ICMP4), fd_of(&ICMP6));
     let family = match resolve::wanted_family(o.family, fd4.is_some(), fd6.is_some()) {
         Ok(f) => f,
         Err(msg) => return fail(&msg),
     };
+    let v4_max = icmp::MAX_DATALEN_V4 - o.ipv4_optlen();
     let max_size = match family {
-        Some(Family::V4) => icmp::MAX_DATALEN_V4,
+        Some(Family::V4) => v4_max,
         Some(Family::V6) => icmp::MAX_DATALEN_V6,
-        None if o.destination.parse::<std::net::Ipv4Addr>().is_ok() => icmp::MAX_DATALEN_V4,
-        None => icmp::MAX_DATALEN_V6,
+        None if o.destination.parse::<std::net::Ipv4Addr>().is_ok() => v4_max,
+        None if o.destination.parse::<std::net::Ipv6Addr>().is_ok() => icmp::MAX_DATALEN_V6,
+        None => v4_max.max(icmp::MAX_DATALEN_V6),
     };
-    if let Some(msg) = cli::size_error(o.datalen, max_size) {
-        return fail(&msg);
+    if let Some(e) = cli::size_error(o.datalen, max_size) {
+        return refuse(&prog, &e);
     }
     if o.verbose {
         let fam = match family {
@@ -103,16 +150,9 @@ fn run() -> i32 {
             ),
         );
     }
-    let target = match resolve::resolve(&o.destination, family, o.numeric) {
+    let target = match resolve::resolve(&o.destination, family, o.numeric, o.force_lookup) {
         Ok(t) => t,
         Err(msg) => return fail(&msg),
-    };
-    let (fd, other) = match target.family {
-        Family::V4 => (fd4, fd6),
-        Family::V6 => (fd6, fd4),
-    };
-    let Some(fd) = fd else {
-        return fail(&"no raw socket for the destination's address family");
     };
     if o.verbose {
         let fam = if target.family == Family::V4 {
@@ -126,40 +166,91 @@ fn run() -> i32 {
             format!("ai->ai_family: {fam}, ai->ai_canonname: '{canon}'"),
         );
     }
-
-    // Socket options, signal handlers and buffers: all before the sandbox,
-    // which forbids setsockopt and friends. Then the PING line and, as in
-    // iputils' setup(), the interval limits.
-    let header = match target.family {
-        Family::V4 => output::header_v4(&target.hostname, &target.numeric, o.datalen),
-        Family::V6 => output::header_v6(&target.hostname, &target.numeric, o.datalen),
+    if !cli::hops_allowed(&o, target.family) {
+        return refuse(&prog, &CliError::with_usage(None));
+    }
+    // upstream: a numeric destination (and no hops) turns -n on.
+    let lone = o.destinations.len() == 1 || target.family == Family::V6;
+    if target.numeric_dest && lone {
+        o.numeric = true;
+    }
+    let (fd, other) = match target.family {
+        Family::V4 => (fd4, fd6),
+        Family::V6 => (fd6, fd4),
     };
-    let mut engine = match Engine::prepare(&o, target, fd, other, is_root, &prog) {
-        Ok(e) => e,
-        Err(msg) => return fail(&msg),
+    let Some(fd) = fd else {
+        return fail(&"no raw socket for the destination's address family");
+    };
+    let route = if target.family == Family::V4 {
+        match setup::resolve_hops(&o) {
+            Ok(r) => r,
+            Err(e) => return fail(&e.msg),
+        }
+    } else {
+        Vec::new()
+    };
+    let route = &route[..route.len().saturating_sub(1)];
+
+    // Socket options, filters, the source address: everything before the
+    // sandbox, which forbids setsockopt and friends. Then the PING line
+    // and, as in iputils' setup(), the interval limits.
+    let json_mode = o.json;
+    let lookups = o.lookups();
+    let mut warn = |m: String| say(&prog, m);
+    let mut prepared = match setup::prepare(o, target, fd, other, is_root, &prog, route, &mut warn)
+    {
+        Ok(p) => p,
+        Err(e) if e.usage => return refuse(&prog, &CliError::with_usage(None)),
+        Err(e) => return e.status.max(fail(&e.msg)),
     };
     // -j: upstream emits no object for the PING line.
-    if !o.json {
-        let _ = sys::write_all(1, format!("{header}\n").as_bytes());
+    if !json_mode {
+        out(format!("{}\n", prepared.header).as_bytes());
     }
-    if let Some(msg) = cli::interval_error(&o, is_root) {
-        // Upstream reports these two setup() checks through ping_error(),
-        // a JSON error object on stdout under -j; the house rule's one
-        // line on stderr is kept as well.
-        if o.json {
-            let mut line = String::new();
-            json::error(&mut line, &msg.to_string());
-            let _ = sys::write_all(1, line.as_bytes());
+    // The resolver co-process, forked before the signal handlers and the
+    // sandbox, and only when names are looked up at all.
+    let resolver = if lookups {
+        match Resolver::spawn() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                say(&prog, format!("resolver: {}", text::os_error_text(&e)));
+                None
+            }
         }
-        return fail(&msg);
-    }
+    } else {
+        None
+    };
+    let wait_mask = match prepared.finish(&mut warn) {
+        Ok(m) => m,
+        Err(e) => {
+            // Upstream reports these setup() checks through ping_error(),
+            // a JSON error object on stdout under -j; the one line on
+            // stderr is kept as well.
+            if json_mode {
+                let mut line = String::new();
+                json::error(&mut line, &e.msg);
+                out(line.as_bytes());
+            }
+            return e.status.max(fail(&e.msg));
+        }
+    };
 
     // 4. Lock down: rlimits, Landlock, seccomp (ping's profile). From
-    //    here on only the system calls of that profile are made.
-    match policy::sandbox::lock_down(PING.sandbox, &sockets) {
+    //    here on only the system calls of that profile are made. The
+    //    resolver channel is kept like a handed-over socket.
+    let mut keep: Vec<HandedSocket> = sockets.clone();
+    if let Some(r) = &resolver {
+        keep.push(HandedSocket {
+            fd: r.fd(),
+            spec: &resolver::CHANNEL,
+        });
+    }
+    let verbose = prepared.prepared.o.verbose;
+    let ident = prepared.prepared.ident;
+    match policy::sandbox::lock_down(PING.sandbox, &keep) {
         Ok(report) => {
-            if o.verbose {
-                say(&prog, format!("ident: {:#06x}", engine.ident()));
+            if verbose {
+                say(&prog, format!("ident: {ident:#06x}"));
                 for line in report.to_string().lines() {
                     say(&prog, format!("sandbox: {line}"));
                 }
@@ -168,6 +259,18 @@ fn run() -> i32 {
         Err(e) => return fail(&e),
     }
 
-    // 5. Ping until done; the summary; 0 if any reply, 1 if none.
-    engine.run()
+    // 5. Ping until done; the summary; 0 if any reply, 1 if none; 1 with
+    //    upstream's message when stdout could not be written.
+    let io = SysIo {
+        fd,
+        wait_mask,
+        resolver,
+    };
+    let mut engine = Engine::new(prepared.prepared, io);
+    let status = engine.run();
+    if write_failed || engine.write_failed() {
+        say(&prog, "write error");
+        return 1;
+    }
+    status
 }

@@ -1,46 +1,75 @@
-//! The command line, iputils-compatible: clap finds the options (getopt
-//! style: clusters like `-nc3`, options after the destination), then each
-//! value is checked in command-line order with iputils' own rules and
-//! messages (`strtol_or_err`, `ping_strtod`, the non-root limits), producing
-//! a plain [`Options`].
+//! The command line, exactly as upstream iputils ping reads it: GNU
+//! `getopt` over upstream's option string (clusters like `-nc3`, options
+//! after the destination, `--` ends the options), each value checked in
+//! command-line order with upstream's rules, messages and exit statuses
+//! (`strtol_or_err` and friends exit 1, `ping_strtod` and the other checks
+//! exit 2), producing a plain [`Options`]. An unknown option or a missing
+//! value is getopt's message followed by upstream's usage text, exit 2.
 //!
-//! Deliberate differences from iputils 20221126, all on bad input: every
-//! usage error exits 2 (iputils exits 1 for out-of-range numbers and a
-//! missing destination); an unknown option is one line, without the usage
-//! text after it (house rule: bad input is one clear line); `-s` above the
-//! protocol's maximum is refused (upstream iputils does, 20221126 did not);
-//! a numeric option value containing a control character is invalid
-//! (iputils' `strtol`/`strtod` skip leading `\t\n\v\f\r`, so it would run
-//! `-i $'\r0.5'`; such an argument is taken for what it almost surely is,
-//! an attempt to smuggle a control character, and refused).
+//! [`command`] is the same option set as a clap definition, for the man
+//! page and the completions only.
 //!
-//! Every message that echoes the command line passes it through
-//! [`printable`]: one line of printable text, control characters escaped
-//! (`invalid argument: '\n'`), iputils' wording otherwise.
+//! One deliberate difference, on bad input only: a numeric option value
+//! containing a control character is invalid (upstream's `strtol`/`strtod`
+//! skip leading `\t\n\v\f\r`, so it would run `-i $'\r0.5'`; such an
+//! argument is taken for what it almost surely is, an attempt to smuggle a
+//! control character, and refused). Every message that echoes the command
+//! line passes it through [`printable`].
 
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
 use crate::ping::icmp::Family;
-use crate::ping::output::printable;
-use crate::WorkerError;
+use crate::text::printable;
 
 /// iputils' `MIN_USER_INTERVAL_MS`: the shortest interval a non-root user gets.
 pub const MIN_USER_INTERVAL_MS: i64 = 2;
+/// iputils' `MIN_MULTICAST_USER_INTERVAL_MS`.
+pub const MIN_MULTICAST_USER_INTERVAL_MS: i64 = 1000;
 /// iputils' `MAX_DUP_CHK`: the largest preload (and the duplicate window).
 pub const MAX_DUP_CHK: i64 = 0x10000;
-/// iputils' `MAXWAIT`: default `-W`, seconds.
-pub const DEFAULT_LINGER_MS: i64 = 10_000;
+/// iputils' `MAXWAIT`: default `-W`, in microseconds.
+pub const DEFAULT_LINGER_US: u64 = 10_000_000;
 const INT_MAX: i64 = i32::MAX as i64;
+const UINT_MAX: i64 = u32::MAX as i64;
+
+/// upstream's getopt string.
+const OPTSTRING: &str = "h?4bRT:6F:N:3aABc:CdDe:fHi:I:jl:Lm:M:nOp:qQ:rs:S:t:UvVw:W:";
+
+/// `-M`: path MTU discovery (`IP_PMTUDISC_*`; the IPv6 values are equal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pmtu {
+    Dont = 0,
+    Want = 1,
+    Do = 2,
+    Probe = 3,
+}
+
+/// `-T`: the IPv4 timestamp option's flag (`IPOPT_TS_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TsType {
+    TsOnly = 0,
+    TsAndAddr = 1,
+    Prespec = 3,
+}
+
+/// `-I`: an interface name, or a source address (IPv6 with an optional
+/// `%interface`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Interface {
+    pub device: Option<String>,
+    pub source4: Option<Ipv4Addr>,
+    pub source6: Option<Ipv6Addr>,
+}
 
 /// Everything the command line asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    /// `-4` / `-6`.
+    /// `-4` / `-6`, or the program's name ending in 4 or 6.
     pub family: Option<Family>,
     /// `-c`: stop after this many replies (0: no limit).
     pub count: u64,
@@ -50,15 +79,17 @@ pub struct Options {
     pub interval_set: bool,
     /// `-w`, seconds (0: none).
     pub deadline: u64,
-    /// `-W`, milliseconds.
-    pub linger_ms: i64,
+    /// `-W`, microseconds (0: wait forever).
+    pub linger_us: u64,
     /// `-s`.
     pub datalen: usize,
     /// `-t`.
     pub ttl: Option<i32>,
     pub quiet: bool,
-    /// `-n` (and implied by `-f`).
+    /// `-n` (and implied by `-f` and by `IPUTILS_PING_PTR_LOOKUP=0`).
     pub numeric: bool,
+    /// `-H`: look names up even when `numeric` says not to.
+    pub force_lookup: bool,
     /// `-D`.
     pub timestamps: bool,
     /// `-O`.
@@ -72,6 +103,49 @@ pub struct Options {
     pub preload: u32,
     /// `-p`, parsed (at most 16 bytes).
     pub pattern: Option<Vec<u8>>,
+    /// `-3`.
+    pub rtt_precision: bool,
+    /// `-a`.
+    pub audible: bool,
+    /// `-A`.
+    pub adaptive: bool,
+    /// `-b`.
+    pub broadcast: bool,
+    /// `-B`, or implied by a source address in `-I`.
+    pub strict_source: bool,
+    /// `-C`.
+    pub connect: bool,
+    /// `-d`.
+    pub so_debug: bool,
+    /// `-e`: the echo identifier (host order).
+    pub ident: Option<u16>,
+    /// `-F`: the IPv6 flow label.
+    pub flowlabel: Option<u32>,
+    /// `-N`: the node information query, as given.
+    pub nodeinfo: Option<String>,
+    /// `-I`.
+    pub interface: Interface,
+    /// `-L`.
+    pub noloop: bool,
+    /// `-m`.
+    pub mark: Option<u32>,
+    /// `-M`.
+    pub pmtudisc: Option<Pmtu>,
+    /// `-Q`: IPv4 TOS / IPv6 traffic class (0: not set, as upstream).
+    pub tos: i32,
+    /// `-r`.
+    pub dontroute: bool,
+    /// `-R`.
+    pub rroute: bool,
+    /// `-S`.
+    pub sndbuf: Option<i32>,
+    /// `-T`.
+    pub timestamp: Option<TsType>,
+    /// `-U`.
+    pub latency: bool,
+    /// The operands: source-route hops (IPv4), then the destination, last.
+    pub destinations: Vec<String>,
+    /// The destination (the last operand).
     pub destination: String,
 }
 
@@ -83,11 +157,12 @@ impl Default for Options {
             interval_ms: 1000,
             interval_set: false,
             deadline: 0,
-            linger_ms: DEFAULT_LINGER_MS,
+            linger_us: DEFAULT_LINGER_US,
             datalen: 56,
             ttl: None,
             quiet: false,
             numeric: false,
+            force_lookup: false,
             timestamps: false,
             outstanding: false,
             flood: false,
@@ -95,6 +170,27 @@ impl Default for Options {
             verbose: false,
             preload: 1,
             pattern: None,
+            rtt_precision: false,
+            audible: false,
+            adaptive: false,
+            broadcast: false,
+            strict_source: false,
+            connect: false,
+            so_debug: false,
+            ident: None,
+            flowlabel: None,
+            nodeinfo: None,
+            interface: Interface::default(),
+            noloop: false,
+            mark: None,
+            pmtudisc: None,
+            tos: 0,
+            dontroute: false,
+            rroute: false,
+            sndbuf: None,
+            timestamp: None,
+            latency: false,
+            destinations: Vec::new(),
             destination: String::new(),
         }
     }
@@ -110,13 +206,27 @@ impl Options {
             self.interval_ms
         }
     }
+
+    /// Whether names are looked up for printing (`_pr_addr`'s test).
+    pub fn lookups(&self) -> bool {
+        self.force_lookup || !self.numeric
+    }
+
+    /// The IPv4 header option space in use (`get_ipv4_optlen`).
+    pub fn ipv4_optlen(&self) -> usize {
+        if self.rroute || self.timestamp.is_some() || self.destinations.len() > 1 {
+            40
+        } else {
+            0
+        }
+    }
 }
 
 /// What the command line asks the worker to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Parsed {
-    Run(Options),
-    /// `-h`: usage on stderr, exit 2 (as iputils).
+    Run(Box<Options>),
+    /// `-h`, `-?`: the usage text on stderr, exit 2 (as iputils).
     Help,
     /// `-V`: version on stdout (a JSON object with `-j`), exit 0.
     Version {
@@ -124,107 +234,228 @@ pub enum Parsed {
     },
 }
 
+/// A refusal: the one-line message (without the program name), the exit
+/// status upstream uses for it, and whether the usage text follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError {
+    pub msg: String,
+    pub status: i32,
+    pub usage: bool,
+}
+
+impl CliError {
+    /// Exit 2, like upstream's `error(2, …)`.
+    pub fn usage_error(msg: impl Into<String>) -> Self {
+        CliError {
+            msg: msg.into(),
+            status: 2,
+            usage: false,
+        }
+    }
+    /// Exit 1, like upstream's `strtol_or_err` (`error(EXIT_FAILURE, …)`).
+    pub fn value(msg: impl Into<String>) -> Self {
+        CliError {
+            msg: msg.into(),
+            status: 1,
+            usage: false,
+        }
+    }
+    /// getopt's complaint (or none), then `usage()`, exit 2.
+    pub fn with_usage(msg: Option<String>) -> Self {
+        CliError {
+            msg: msg.unwrap_or_default(),
+            status: 2,
+            usage: true,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
 /// The result of [`parse`]: warnings to print first (iputils prints them
-/// while parsing and carries on), then what to do or the one-line error.
+/// while parsing and carries on), then what to do or the refusal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub warnings: Vec<String>,
-    pub result: Result<Parsed, WorkerError>,
+    /// `-p`'s `PATTERN: 0x…` line, printed (to stdout) while parsing
+    /// unless `-q` came before it, as upstream's `fill()` does.
+    pub pattern_line: Option<String>,
+    pub result: Result<Parsed, CliError>,
 }
 
-/// Options that take a value, and flags (as in iputils' getopt string),
-/// with their clap ids (clap without its `string` feature wants `'static`).
-const VALUED: &[(char, &str)] = &[
-    ('c', "c"),
-    ('i', "i"),
-    ('l', "l"),
-    ('p', "p"),
-    ('s', "s"),
-    ('t', "t"),
-    ('w', "w"),
-    ('W', "W"),
+/// (option, takes a value, help) for the man page and the completions.
+const HELP: &[(char, bool, &str)] = &[
+    (
+        '3',
+        false,
+        "RTT precision: do not round up the result time.",
+    ),
+    ('4', false, "Use IPv4 only."),
+    ('6', false, "Use IPv6 only."),
+    ('a', false, "Audible ping: a bell with every reply."),
+    (
+        'A',
+        false,
+        "Adaptive ping: the interval adapts to the round-trip time.",
+    ),
+    ('b', false, "Allow pinging a broadcast address."),
+    (
+        'B',
+        false,
+        "Do not let the kernel change the source address (sticky source).",
+    ),
+    (
+        'c',
+        true,
+        "Stop after count replies (with -w: until the deadline).",
+    ),
+    ('C', false, "Call connect() on the socket."),
+    (
+        'd',
+        false,
+        "Set SO_DEBUG on the socket (needs CAP_NET_ADMIN, which the worker never holds).",
+    ),
+    ('D', false, "Print the timestamp before each line."),
+    (
+        'e',
+        true,
+        "The ICMP identifier of the session (default random).",
+    ),
+    ('f', false, "Flood ping."),
+    (
+        'F',
+        true,
+        "IPv6: the flow label (hexadecimal with 0x, or decimal).",
+    ),
+    ('h', false, "Show the usage text and exit."),
+    ('H', false, "Force reverse name resolution, overriding -n."),
+    ('i', true, "Seconds between sending each packet."),
+    (
+        'I',
+        true,
+        "Interface name, or source address (IPv6: address%interface).",
+    ),
+    ('j', false, "JSON output, one object per line."),
+    (
+        'l',
+        true,
+        "Send preload packets without waiting for replies.",
+    ),
+    ('L', false, "Suppress loopback of multicast packets."),
+    (
+        'm',
+        true,
+        "Mark the outgoing packets (SO_MARK, needs CAP_NET_ADMIN).",
+    ),
+    ('M', true, "Path MTU discovery: do, dont, want or probe."),
+    ('n', false, "Numeric output only, overriding -H."),
+    ('N', true, "IPv6 node information query."),
+    (
+        'O',
+        false,
+        "Report outstanding replies before sending the next packet.",
+    ),
+    ('p', true, "Up to 16 pad bytes in hexadecimal."),
+    ('q', false, "Quiet output."),
+    (
+        'Q',
+        true,
+        "Quality of service bits (TOS / traffic class), decimal or 0x hex.",
+    ),
+    ('r', false, "Bypass the routing tables (SO_DONTROUTE)."),
+    ('R', false, "IPv4: record route."),
+    ('s', true, "Number of data bytes to send."),
+    ('S', true, "SO_SNDBUF value."),
+    ('t', true, "IP time to live (IPv6: hop limit)."),
+    (
+        'T',
+        true,
+        "IPv4 timestamp option: tsonly, tsandaddr or tsprespec.",
+    ),
+    ('U', false, "Print user-to-user latency."),
+    ('v', false, "Verbose output."),
+    ('V', false, "Show the version and exit."),
+    ('w', true, "Deadline in seconds."),
+    ('W', true, "Seconds to wait for a response (0: forever)."),
 ];
-const FLAGS: &[(char, &str)] = &[
-    ('4', "4"),
-    ('6', "6"),
-    ('D', "D"),
-    ('f', "f"),
-    ('h', "h"),
-    ('j', "j"),
-    ('n', "n"),
-    ('O', "O"),
-    ('q', "q"),
-    ('v', "v"),
-    ('V', "V"),
-];
-/// iputils options privsep-ping does not implement (named in the error).
-const UNSUPPORTED: &str = "3aAbBCdeFHILmMNQrRSTU";
 
-/// The clap definition (options only; values are checked by [`parse`]).
-/// Public so that the man page and completions can be generated from it.
+/// The clap definition of the same options, for the man page and the
+/// completions (the worker parses with [`parse`]).
 pub fn command() -> Command {
     let mut cmd = Command::new("ping")
         .no_binary_name(true)
         .disable_help_flag(true)
-        .disable_version_flag(true)
-        .args_override_self(true);
-    for &(c, id) in FLAGS {
-        cmd = cmd.arg(Arg::new(id).short(c).action(ArgAction::SetTrue));
-    }
-    for &(c, id) in VALUED {
-        cmd = cmd.arg(
-            Arg::new(id)
-                .short(c)
-                .num_args(1)
-                .allow_hyphen_values(true)
-                .action(ArgAction::Set),
-        );
+        .disable_version_flag(true);
+    for &(c, valued, help) in HELP {
+        let id: &'static str = Box::leak(c.to_string().into_boxed_str());
+        let arg = Arg::new(id).short(c).help(help);
+        cmd = cmd.arg(if valued {
+            arg.num_args(1).action(ArgAction::Set)
+        } else {
+            arg.action(ArgAction::SetTrue)
+        });
     }
     cmd.arg(
         Arg::new("destination")
             .num_args(0..)
-            .action(ArgAction::Append),
+            .action(ArgAction::Append)
+            .help("The host to ping; before it, IPv4 source-route hops."),
     )
 }
 
-fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
-    match e.get(kind)? {
-        ContextValue::String(s) => Some(s.clone()),
-        ContextValue::Strings(v) => v.first().cloned(),
-        _ => None,
-    }
-}
-
-/// clap's error → getopt's wording.
-fn clap_message(e: &clap::Error) -> String {
-    let arg = context(e, ContextKind::InvalidArg).unwrap_or_default();
-    let short = arg
-        .strip_prefix('-')
-        .and_then(|s| s.chars().next())
-        .filter(|_| !arg.starts_with("--"));
-    match e.kind() {
-        ErrorKind::UnknownArgument => match short {
-            Some(c) if UNSUPPORTED.contains(c) => {
-                format!("invalid option -- '{c}' (not supported by privsep-ping)")
-            }
-            Some(c) => format!(
-                "invalid option -- '{}'",
-                printable(c.encode_utf8(&mut [0; 4]))
-            ),
-            None => format!("unrecognized option '{}'", printable(&arg)),
-        },
-        ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
-            match short {
-                Some(c) => format!("option requires an argument -- '{c}'"),
-                None => format!("usage error: {}", printable(&arg)),
-            }
+/// GNU getopt over [`OPTSTRING`], permuting: the options (with their
+/// values) in order, then the operands. Errors are getopt's messages.
+fn getopt(args: &[String]) -> Result<(Vec<(char, Option<String>)>, Vec<String>), CliError> {
+    let mut opts = Vec::new();
+    let mut operands = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if a == "--" {
+            operands.extend(args[i..].iter().cloned());
+            break;
         }
-        ErrorKind::InvalidUtf8 => "usage error: arguments must be valid UTF-8".into(),
-        kind => format!("usage error: {kind}"),
+        if !a.starts_with('-') || a.len() == 1 {
+            operands.push(a.clone());
+            continue;
+        }
+        let mut chars = a[1..].char_indices();
+        while let Some((at, c)) = chars.next() {
+            let spec = if c == ':' { None } else { OPTSTRING.find(c) };
+            let Some(pos) = spec else {
+                let shown = printable(c.encode_utf8(&mut [0; 4])).into_owned();
+                return Err(CliError::with_usage(Some(format!(
+                    "invalid option -- '{shown}'"
+                ))));
+            };
+            if OPTSTRING[pos + c.len_utf8()..].starts_with(':') {
+                let rest = &a[1 + at + c.len_utf8()..];
+                let value = if !rest.is_empty() {
+                    rest.to_string()
+                } else if i < args.len() {
+                    i += 1;
+                    args[i - 1].clone()
+                } else {
+                    return Err(CliError::with_usage(Some(format!(
+                        "option requires an argument -- '{c}'"
+                    ))));
+                };
+                opts.push((c, Some(value)));
+                break;
+            }
+            opts.push((c, None));
+        }
     }
+    Ok((opts, operands))
 }
 
-/// C `strtol(s, &end, 10)` with "the whole string must be a number".
+/// C `strtol(s, &end, 10)` with "the whole string must be a number":
+/// `Err(true)` on overflow (ERANGE), `Err(false)` when it is no number.
 fn strtol(s: &str) -> Result<i64, bool> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let (neg, digits) = match t.as_bytes().first() {
@@ -252,23 +483,24 @@ fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// iputils' `strtol_or_err(optarg, "invalid argument", min, max)`.
-fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, String> {
+/// iputils' `strtol_or_err(optarg, "invalid argument", min, max)` (and
+/// `strtoul_or_err`, whose messages are the same): exit 1.
+fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, CliError> {
     let parsed = if has_control(s) {
         Err(false)
     } else {
         strtol(s)
     };
-    let s = printable(s);
+    let shown = printable(s);
     match parsed {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        Ok(_) => Err(format!(
-            "invalid argument: '{s}': out of range: {min} <= value <= {max}"
-        )),
-        Err(true) => Err(format!(
-            "invalid argument: '{s}': Numerical result out of range"
-        )),
-        Err(false) => Err(format!("invalid argument: '{s}'")),
+        Ok(_) => Err(CliError::value(format!(
+            "invalid argument: '{shown}': out of range: {min} <= value <= {max}"
+        ))),
+        Err(true) => Err(CliError::value(format!(
+            "invalid argument: '{shown}': Numerical result out of range"
+        ))),
+        Err(false) => Err(CliError::value(format!("invalid argument: '{shown}'"))),
     }
 }
 
@@ -290,6 +522,14 @@ fn strtod(s: &str) -> (f64, &str, bool) {
             let v = if b.first() == Some(&b'-') { -v } else { v };
             return (v, &t[end..], false);
         }
+    }
+    if matches!(b.get(i..i + 2), Some(b"0x" | b"0X")) {
+        if let Some((v, used)) = hex_float(&t[i + 2..]) {
+            let v = if b.first() == Some(&b'-') { -v } else { v };
+            let end = i + 2 + used;
+            return (v, &t[end..], v.is_infinite());
+        }
+        // "0x" with no hex digit after it: strtod reads the "0" only.
     }
     let start_digits = i;
     while b.get(i).is_some_and(u8::is_ascii_digit) {
@@ -331,11 +571,62 @@ fn strtod(s: &str) -> (f64, &str, bool) {
     (v, &t[i..], erange)
 }
 
+/// The part of a C hexadecimal floating constant after `0x`: hex digits,
+/// an optional `.` and more, an optional binary exponent `p[+-]d…`. Returns
+/// the value and the bytes used, or `None` when no hex digit comes first.
+fn hex_float(s: &str) -> Option<(f64, usize)> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut v = 0f64;
+    let mut digits = 0;
+    while let Some(d) = b.get(i).and_then(|c| (*c as char).to_digit(16)) {
+        v = v * 16.0 + f64::from(d);
+        i += 1;
+        digits += 1;
+    }
+    if b.get(i) == Some(&b'.') {
+        let mut j = i + 1;
+        let mut scale = 1.0 / 16.0;
+        let mut frac = 0;
+        while let Some(d) = b.get(j).and_then(|c| (*c as char).to_digit(16)) {
+            v += f64::from(d) * scale;
+            scale /= 16.0;
+            j += 1;
+            frac += 1;
+        }
+        if digits + frac > 0 {
+            i = j;
+            digits += frac;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if matches!(b.get(i), Some(b'p' | b'P')) {
+        let mut j = i + 1;
+        let neg = b.get(j) == Some(&b'-');
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let start = j;
+        let mut e: i32 = 0;
+        while let Some(d) = b.get(j).filter(|c| c.is_ascii_digit()) {
+            e = e.saturating_mul(10).saturating_add(i32::from(d - b'0'));
+            j += 1;
+        }
+        if j > start {
+            v *= 2f64.powi(if neg { -e } else { e });
+            i = j;
+        }
+    }
+    Some((v, i))
+}
+
 /// iputils' `ping_strtod`: garbage after the number is a warning (for
-/// now, says upstream), a non-finite value an error.
-fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, String> {
+/// now, says upstream), a non-finite value an error (exit 2).
+fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, CliError> {
     if s.is_empty() || has_control(s) {
-        return Err(format!("{what}: {}", printable(s)));
+        return Err(CliError::usage_error(format!("{what}: {}", printable(s))));
     }
     let (v, rest, erange) = strtod(s);
     let no_number = rest.len() == s.len();
@@ -349,20 +640,81 @@ fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, S
     if v == 0.0 || v.is_normal() {
         Ok(v)
     } else {
-        Err(format!(
+        Err(CliError::usage_error(format!(
             "{what}: {}: Numerical result out of range",
             printable(s)
-        ))
+        )))
     }
 }
 
+/// `strtol`/`strtoul` with base 16 after `0x`, else 10, reading as far as
+/// digits go: (value, the rest). The value saturates like C's.
+fn strtol_prefix(s: &str) -> (i64, &str) {
+    let (digits, radix) = match s.get(..2) {
+        Some("0x" | "0X") => (&s[2..], 16),
+        _ => (s, 10),
+    };
+    let t = digits.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = body
+        .find(|c: char| !c.is_digit(radix))
+        .unwrap_or(body.len());
+    if end == 0 {
+        return (0, digits);
+    }
+    let v = i64::from_str_radix(&body[..end], radix).unwrap_or(i64::MAX);
+    (if neg { v.wrapping_neg() } else { v }, &body[end..])
+}
+
+/// upstream's `parsetos`: `-Q`, hex with `0x` or decimal, at most 255.
+fn parse_tos(s: &str) -> Result<i32, CliError> {
+    let (v, rest) = strtol_prefix(s);
+    if !rest.is_empty() || has_control(s) {
+        return Err(CliError::usage_error(format!(
+            "bad TOS value: {}",
+            printable(s)
+        )));
+    }
+    // upstream casts strtol's long to int before the range check.
+    let tos = v as i32;
+    if tos > 255 {
+        return Err(CliError::usage_error(format!(
+            "the decimal value of TOS bits must be in range 0-255: {tos}"
+        )));
+    }
+    Ok(tos)
+}
+
+/// upstream's `parseflow`: `-F`, hex with `0x` or decimal, 20 bits.
+fn parse_flow(s: &str) -> Result<u32, CliError> {
+    let (v, rest) = strtol_prefix(s);
+    if !rest.is_empty() || has_control(s) {
+        return Err(CliError::usage_error(format!(
+            "bad value for flowinfo: {}",
+            printable(s)
+        )));
+    }
+    let v = v as i32 as u32;
+    if v & !0x000f_ffff != 0 {
+        return Err(CliError::usage_error(format!(
+            "flow value is greater than 20 bits: {}",
+            printable(s)
+        )));
+    }
+    Ok(v)
+}
+
 /// `-p`: hex digits only; read two at a time (`%2x`), at most 16 bytes.
-fn parse_pattern(s: &str) -> Result<Vec<u8>, String> {
+fn parse_pattern(s: &str) -> Result<Vec<u8>, CliError> {
     if let Some(bad) = s.find(|c: char| !c.is_ascii_hexdigit()) {
-        return Err(format!(
+        return Err(CliError::usage_error(format!(
             "patterns must be specified as hex digits: {}",
             printable(&s[bad..])
-        ));
+        )));
     }
     Ok(s.as_bytes()
         .chunks(2)
@@ -371,135 +723,261 @@ fn parse_pattern(s: &str) -> Result<Vec<u8>, String> {
         .collect())
 }
 
-/// Parses `args` (without argv\[0\]); `is_root` is "real uid 0" (the
-/// worker never has capabilities), which lifts the preload limit.
-pub fn parse(args: &[OsString], is_root: bool) -> Outcome {
+/// `-I`: upstream's three readings of the value.
+fn parse_interface(v: &str, o: &mut Options) -> Result<(), CliError> {
+    if v.contains(':') {
+        let (addr, dev) = match v.split_once('%') {
+            Some((a, d)) => (a, Some(d)),
+            None => (v, None),
+        };
+        let ip: Ipv6Addr = addr.parse().map_err(|_| {
+            CliError::usage_error(format!("invalid source address: {}", printable(v)))
+        })?;
+        o.interface.source6 = Some(ip);
+        if let Some(d) = dev {
+            o.interface.device = Some(d.to_string());
+        }
+        o.strict_source = true;
+    } else if let Ok(ip) = v.parse::<Ipv4Addr>() {
+        o.interface.source4 = Some(ip);
+        o.strict_source = true;
+    } else {
+        o.interface.device = Some(v.to_string());
+    }
+    Ok(())
+}
+
+/// Parses `args` (without argv\[0\]). `is_root` is "real uid 0" (the
+/// worker never has capabilities), which lifts the preload limit;
+/// `family` is what the program's name selects (`ping4`, `ping6`);
+/// `ptr_lookup_off` is `IPUTILS_PING_PTR_LOOKUP=0`.
+pub fn parse(
+    args: &[OsString],
+    is_root: bool,
+    family: Option<Family>,
+    ptr_lookup_off: bool,
+) -> Outcome {
     let mut warnings = Vec::new();
-    let result = parse_inner(args, is_root, &mut warnings).map_err(WorkerError::Usage);
-    Outcome { warnings, result }
+    let mut pattern_line = None;
+    let result = parse_inner(
+        args,
+        is_root,
+        family,
+        ptr_lookup_off,
+        &mut warnings,
+        &mut pattern_line,
+    );
+    Outcome {
+        warnings,
+        pattern_line,
+        result,
+    }
 }
 
 fn parse_inner(
     args: &[OsString],
     is_root: bool,
+    family: Option<Family>,
+    ptr_lookup_off: bool,
     warnings: &mut Vec<String>,
-) -> Result<Parsed, String> {
-    let m = command()
-        .try_get_matches_from(args)
-        .map_err(|e| clap_message(&e))?;
+    pattern_line: &mut Option<String>,
+) -> Result<Parsed, CliError> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (opts, operands) = getopt(&args)?;
 
-    // Replay the options in command-line order, as getopt would see them.
-    let mut seen: Vec<(usize, char, Option<String>)> = Vec::new();
-    for &(c, id) in FLAGS {
-        if m.get_flag(id) {
-            seen.push((m.index_of(id).unwrap_or(0), c, None));
-        }
+    let mut o = Options {
+        family,
+        ..Options::default()
+    };
+    if ptr_lookup_off {
+        o.numeric = true;
     }
-    for &(c, id) in VALUED {
-        if let Some(v) = m.get_one::<String>(id) {
-            seen.push((m.index_of(id).unwrap_or(0), c, Some(v.clone())));
-        }
-    }
-    seen.sort_by_key(|(i, _, _)| *i);
-
-    let mut o = Options::default();
     let mut version = false;
-    for (_, c, value) in seen {
+    for (c, value) in opts {
         let v = value.as_deref().unwrap_or("");
         match c {
             '4' | '6' => {
                 let want = if c == '4' { Family::V4 } else { Family::V6 };
                 if o.family.is_some_and(|f| f != want) {
-                    return Err("only one -4 or -6 option may be specified".into());
+                    return Err(CliError::usage_error(
+                        "only one -4 or -6 option may be specified",
+                    ));
                 }
                 o.family = Some(want);
             }
-            'c' => o.count = strtol_or_err(v, 1, i64::MAX)? as u64,
-            'D' => o.timestamps = true,
-            'f' => {
-                o.flood = true;
-                o.numeric = true;
-            }
-            'h' => return Ok(Parsed::Help),
+            '3' => o.rtt_precision = true,
+            'b' => o.broadcast = true,
+            'e' => o.ident = Some(strtol_or_err(v, 0, 0xffff)? as u16),
             'j' => o.json = true,
+            'R' => {
+                if o.timestamp.is_some() {
+                    return Err(CliError::usage_error("only one of -T or -R may be used"));
+                }
+                o.rroute = true;
+            }
+            'T' => {
+                if o.rroute {
+                    return Err(CliError::usage_error("only one of -T or -R may be used"));
+                }
+                o.timestamp = Some(match v {
+                    "tsonly" => TsType::TsOnly,
+                    "tsandaddr" => TsType::TsAndAddr,
+                    "tsprespec" => TsType::Prespec,
+                    _ => {
+                        return Err(CliError::usage_error(format!(
+                            "invalid timestamp type: {}",
+                            printable(v)
+                        )))
+                    }
+                });
+            }
+            'F' => o.flowlabel = Some(parse_flow(v)?),
+            'N' => o.nodeinfo = Some(v.to_string()),
+            'a' => o.audible = true,
+            'A' => o.adaptive = true,
+            'B' => o.strict_source = true,
+            'c' => o.count = strtol_or_err(v, 1, i64::MAX)? as u64,
+            'C' => o.connect = true,
+            'd' => o.so_debug = true,
+            'D' => o.timestamps = true,
+            'H' => o.force_lookup = true,
             'i' => {
                 let secs = ping_strtod(v, "bad timing interval", warnings)?;
                 if secs < 0.0 || secs > (INT_MAX as f64) / 1000.0 {
-                    return Err(format!("bad timing interval: {}", printable(v)));
+                    return Err(CliError::usage_error(format!(
+                        "bad timing interval: {}",
+                        printable(v)
+                    )));
                 }
                 o.interval_ms = (secs * 1000.0) as i64;
                 o.interval_set = true;
             }
+            'I' => parse_interface(v, &mut o)?,
             'l' => {
                 let n = strtol_or_err(v, 1, MAX_DUP_CHK)?;
                 if !is_root && n > 3 {
-                    return Err(format!("cannot set preload to value greater than 3: {n}"));
+                    return Err(CliError::usage_error(format!(
+                        "cannot set preload to value greater than 3: {n}"
+                    )));
                 }
                 o.preload = n as u32;
             }
-            'n' => o.numeric = true,
+            'L' => o.noloop = true,
+            'm' => o.mark = Some(strtol_or_err(v, 0, UINT_MAX)? as u32),
+            'M' => {
+                o.pmtudisc = Some(match v {
+                    "do" => Pmtu::Do,
+                    "dont" => Pmtu::Dont,
+                    "want" => Pmtu::Want,
+                    "probe" => Pmtu::Probe,
+                    _ => {
+                        return Err(CliError::usage_error(format!(
+                            "invalid -M argument: {}",
+                            printable(v)
+                        )))
+                    }
+                })
+            }
+            'n' => {
+                o.numeric = true;
+                o.force_lookup = false;
+            }
             'O' => o.outstanding = true,
-            'p' => o.pattern = Some(parse_pattern(v)?),
+            'f' => {
+                o.flood = true;
+                o.numeric = true;
+            }
+            'p' => {
+                let p = parse_pattern(v)?;
+                if !o.quiet {
+                    *pattern_line = Some(crate::ping::output::pattern_line(&p));
+                }
+                o.pattern = Some(p);
+            }
             'q' => o.quiet = true,
+            'Q' => o.tos = parse_tos(v)?,
+            'r' => o.dontroute = true,
             's' => o.datalen = strtol_or_err(v, 0, INT_MAX)? as usize,
+            'S' => o.sndbuf = Some(strtol_or_err(v, 1, INT_MAX)? as i32),
             't' => o.ttl = Some(strtol_or_err(v, 0, 255)? as i32),
+            'U' => o.latency = true,
             'v' => o.verbose = true,
             'V' => version = true,
             'w' => o.deadline = strtol_or_err(v, 0, INT_MAX)? as u64,
             'W' => {
                 let secs = ping_strtod(v, "bad linger time", warnings)?;
-                if secs < 0.0 || secs > (INT_MAX as f64) / 1000.0 {
-                    return Err(format!("bad linger time: {}", printable(v)));
+                if secs < 0.0 || secs > (UINT_MAX as f64) / 1_000_000.0 {
+                    return Err(CliError::usage_error(format!(
+                        "bad linger time: {}",
+                        printable(v)
+                    )));
                 }
-                o.linger_ms = (secs * 1000.0) as i64;
+                o.linger_us = (secs * 1_000_000.0) as u64;
             }
-            _ => unreachable!("every declared option is handled"),
+            // 'h', '?'
+            _ => return Ok(Parsed::Help),
         }
     }
     if version {
         return Ok(Parsed::Version { json: o.json });
     }
-    // Upstream's flood output stays raw characters under -j (it writes
-    // dots and backspaces past the JSON code); -q turns them off, leaving
-    // the JSON summary, so only that combination is accepted.
-    if o.json && o.flood && !o.quiet {
-        return Err(
-            "usage error: -j cannot be used with -f (flood output is not JSON); add -q for the JSON summary only"
-                .into(),
-        );
+    if ptr_lookup_off && o.numeric && !o.force_lookup && !o.quiet {
+        warnings
+            .push("WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H".into());
     }
-    let mut dests = m.get_many::<String>("destination").into_iter().flatten();
-    o.destination = match (dests.next(), dests.next()) {
-        (None, _) => return Err("usage error: Destination address required".into()),
-        (Some(d), None) => d.clone(),
-        // iputils reads extra IPv4 arguments as a source route (-R/-T):
-        // privsep-ping does not implement IP options.
-        (Some(_), Some(_)) => return Err("usage error: only one destination may be given".into()),
-    };
-    Ok(Parsed::Run(o))
+    if operands.is_empty() {
+        return Err(CliError::usage_error(
+            "usage error: Destination address required",
+        ));
+    }
+    o.destination = operands.last().cloned().unwrap_or_default();
+    o.destinations = operands;
+    Ok(Parsed::Run(Box::new(o)))
+}
+
+/// upstream `ping4_run`'s checks of the extra operands (source-route hops,
+/// or `-T tsprespec` addresses): `true` when they are acceptable (else
+/// upstream prints its usage, exit 2). IPv6 takes no extra operand.
+pub fn hops_allowed(o: &Options, family: Family) -> bool {
+    let n = o.destinations.len();
+    if n <= 1 {
+        return true;
+    }
+    match family {
+        Family::V6 => false,
+        Family::V4 if o.rroute => false,
+        Family::V4 => match o.timestamp {
+            Some(TsType::Prespec) => n <= 5,
+            Some(_) => false,
+            None => n <= 10,
+        },
+    }
 }
 
 /// iputils' `setup()` checks on the interval, done after the `PING` line
-/// just as iputils does; `None` if the interval is acceptable.
-pub fn interval_error(o: &Options, is_root: bool) -> Option<WorkerError> {
+/// just as iputils does (exit 2); `None` if the interval is acceptable.
+pub fn interval_error(o: &Options, is_root: bool) -> Option<CliError> {
     let interval = o.effective_interval_ms();
     if !is_root && interval < MIN_USER_INTERVAL_MS {
-        return Some(WorkerError::Usage(format!(
+        return Some(CliError::usage_error(format!(
             "cannot flood, minimal interval for user must be >= {MIN_USER_INTERVAL_MS} ms, use -i 0.002 (or higher)"
         )));
     }
     if interval >= INT_MAX / i64::from(o.preload.max(1)) {
-        return Some(WorkerError::Usage(format!(
+        return Some(CliError::usage_error(format!(
             "illegal preload and/or interval: {interval}"
         )));
     }
     None
 }
 
-/// Upstream iputils' check of `-s` against the protocol's maximum.
-pub fn size_error(datalen: usize, max: usize) -> Option<WorkerError> {
+/// Upstream iputils' check of `-s` against the protocol's maximum (exit 1).
+pub fn size_error(datalen: usize, max: usize) -> Option<CliError> {
     (datalen > max).then(|| {
-        WorkerError::Usage(format!(
+        CliError::value(format!(
             "invalid -s value: '{datalen}': out of range: 0 <= value <= {max}"
         ))
     })
@@ -511,305 +989,224 @@ mod tests {
 
     fn run(args: &[&str]) -> Outcome {
         let v: Vec<OsString> = args.iter().map(OsString::from).collect();
-        parse(&v, false)
+        parse(&v, false, None, false)
     }
 
     fn opts(args: &[&str]) -> Options {
         match run(args).result {
-            Ok(Parsed::Run(o)) => o,
+            Ok(Parsed::Run(o)) => *o,
             other => panic!("{args:?}: {other:?}"),
         }
     }
 
-    fn err(args: &[&str]) -> String {
+    fn err(args: &[&str]) -> (String, i32, bool) {
         match run(args).result {
-            Err(e) => e.to_string(),
+            Err(e) => (e.msg, e.status, e.usage),
             other => panic!("{args:?} should fail: {other:?}"),
         }
     }
 
     #[test]
-    fn defaults_and_values() {
-        let o = opts(&["127.0.0.1"]);
-        assert_eq!(
-            o,
-            Options {
-                destination: "127.0.0.1".into(),
-                ..Options::default()
-            }
-        );
-        let o = opts(&[
-            "-c", "3", "-i", "0.2", "-s", "100", "-t", "9", "-w", "5", "-W", "1.5", "-q", "::1",
-        ]);
-        assert_eq!(
-            (
-                o.count,
-                o.interval_ms,
-                o.datalen,
-                o.ttl,
-                o.deadline,
-                o.linger_ms
-            ),
-            (3, 200, 100, Some(9), 5, 1500)
-        );
-        assert!(o.quiet && o.interval_set);
-    }
-
-    #[test]
-    fn getopt_style_clusters_and_late_options() {
+    fn getopt_clusters_late_options_and_double_dash() {
         let o = opts(&["-nqc3", "localhost", "-D", "-O"]);
         assert!(o.numeric && o.quiet && o.timestamps && o.outstanding);
         assert_eq!((o.count, o.destination.as_str()), (3, "localhost"));
-        let o = opts(&["-c", "1", "-c", "4", "x"]);
-        assert_eq!(o.count, 4, "the last occurrence wins, as with getopt");
-        let o = opts(&["-f", "-i", "0.002", "x"]);
-        assert!(o.flood && o.numeric);
-        assert_eq!(o.effective_interval_ms(), 2);
-        assert_eq!(opts(&["-f", "x"]).effective_interval_ms(), 0);
+        assert_eq!(opts(&["-c", "1", "-c", "4", "x"]).count, 4);
+        assert_eq!(opts(&["-c5", "--", "-x"]).destination, "-x");
+        let o = opts(&["127.0.0.2", "127.0.0.3", "127.0.0.1"]);
+        assert_eq!(o.destinations.len(), 3);
+        assert_eq!(o.destination, "127.0.0.1");
     }
 
     #[test]
-    fn iputils_messages_for_bad_numbers() {
-        assert_eq!(err(&["-c", "abc", "x"]), "invalid argument: 'abc'");
+    fn exit_statuses_are_upstreams() {
+        assert_eq!(err(&["-c", "0", "x"]).1, 1);
         assert_eq!(
-            err(&["-c", "0", "x"]),
+            err(&["-c", "0", "x"]).0,
             "invalid argument: '0': out of range: 1 <= value <= 9223372036854775807"
         );
+        assert_eq!(err(&["-t", "256", "x"]).1, 1);
         assert_eq!(
-            err(&["-t", "256", "x"]),
-            "invalid argument: '256': out of range: 0 <= value <= 255"
+            err(&["-w", "abc", "x"]),
+            ("invalid argument: 'abc'".into(), 1, false)
         );
         assert_eq!(
-            err(&["-l", "0", "x"]),
-            "invalid argument: '0': out of range: 1 <= value <= 65536"
+            err(&["-e", "70000", "x"]).0,
+            "invalid argument: '70000': out of range: 0 <= value <= 65535"
+        );
+        assert_eq!(err(&["-S", "0", "x"]).1, 1);
+        assert_eq!(
+            err(&["-W", "-1", "x"]),
+            ("bad linger time: -1".into(), 2, false)
         );
         assert_eq!(
-            err(&["-s", "-1", "x"]),
-            "invalid argument: '-1': out of range: 0 <= value <= 2147483647"
+            err(&["-M", "foo", "x"]),
+            ("invalid -M argument: foo".into(), 2, false)
         );
         assert_eq!(
-            err(&["-c", "99999999999999999999", "x"]),
-            "invalid argument: '99999999999999999999': Numerical result out of range"
-        );
-        assert_eq!(err(&["-W", "-1", "x"]), "bad linger time: -1");
-        assert_eq!(err(&["-i", "-1", "x"]), "bad timing interval: -1");
-        assert_eq!(
-            err(&["-i", "1e999", "x"]),
-            "bad timing interval: 1e999: Numerical result out of range"
+            err(&["-T", "foo", "x"]),
+            ("invalid timestamp type: foo".into(), 2, false)
         );
         assert_eq!(
-            err(&["-i", "nan", "x"]),
-            "bad timing interval: nan: Numerical result out of range"
+            err(&["-Q", "300", "x"]),
+            (
+                "the decimal value of TOS bits must be in range 0-255: 300".into(),
+                2,
+                false
+            )
         );
         assert_eq!(
-            err(&["-p", "zz", "x"]),
-            "patterns must be specified as hex digits: zz"
+            err(&["-R", "-T", "tsonly", "x"]).0,
+            "only one of -T or -R may be used"
         );
         assert_eq!(
-            err(&["-p", "ab1z", "x"]),
-            "patterns must be specified as hex digits: z"
+            err(&[]),
+            ("usage error: Destination address required".into(), 2, false)
+        );
+        assert_eq!(err(&["-Z", "x"]), ("invalid option -- 'Z'".into(), 2, true));
+        assert_eq!(err(&["--help"]), ("invalid option -- '-'".into(), 2, true));
+        assert_eq!(
+            err(&["x", "-c"]),
+            ("option requires an argument -- 'c'".into(), 2, true)
+        );
+        assert_eq!(run(&["-?"]).result, Ok(Parsed::Help));
+        assert_eq!(run(&["-h", "x"]).result, Ok(Parsed::Help));
+        assert_eq!(
+            size_error(70000, 65507).map(|e| (e.msg, e.status)),
+            Some((
+                "invalid -s value: '70000': out of range: 0 <= value <= 65507".into(),
+                1
+            ))
         );
     }
 
     #[test]
-    fn garbage_after_an_interval_is_a_warning_like_iputils() {
-        let out = run(&["-i", "abc", "x"]);
+    fn strtod_reads_c_syntax() {
+        assert_eq!(opts(&["-i", "0x1", "x"]).interval_ms, 1000);
+        assert_eq!(opts(&["-i", "0x.8", "x"]).interval_ms, 500);
+        assert_eq!(opts(&["-i", "0x1p-1", "x"]).interval_ms, 500);
+        assert_eq!(opts(&["-W", "0x2", "x"]).linger_us, 2_000_000);
+        assert_eq!(opts(&["-W", "0", "x"]).linger_us, 0);
+        assert_eq!(opts(&["-i", "1e-1", "x"]).interval_ms, 100);
+        let out = run(&["-i", "0x", "x"]);
+        assert_eq!(out.warnings[0], "option argument contains garbage: x");
+        assert_eq!(
+            err(&["-i", "nan", "x"]).0,
+            "bad timing interval: nan: Numerical result out of range"
+        );
+    }
+
+    #[test]
+    fn new_options() {
+        let o = opts(&[
+            "-3aAbBCdLrRUH",
+            "-e",
+            "7",
+            "-m",
+            "9",
+            "-M",
+            "do",
+            "-Q",
+            "0x10",
+            "-S",
+            "999",
+            "x",
+        ]);
+        assert!(o.rtt_precision && o.audible && o.adaptive && o.broadcast && o.strict_source);
+        assert!(o.connect && o.so_debug && o.noloop && o.dontroute && o.rroute && o.latency);
+        assert!(o.force_lookup);
+        assert_eq!(
+            (o.ident, o.mark, o.pmtudisc, o.tos, o.sndbuf),
+            (Some(7), Some(9), Some(Pmtu::Do), 16, Some(999))
+        );
+        assert_eq!(
+            opts(&["-T", "tsprespec", "x"]).timestamp,
+            Some(TsType::Prespec)
+        );
+        assert_eq!(opts(&["-F", "0x12345", "x"]).flowlabel, Some(0x12345));
+        assert_eq!(
+            err(&["-F", "0x123456", "x"]).0,
+            "flow value is greater than 20 bits: 0x123456"
+        );
+        let o = opts(&["-I", "lo", "x"]);
+        assert_eq!(o.interface.device.as_deref(), Some("lo"));
+        assert!(!o.strict_source);
+        let o = opts(&["-I", "127.0.0.1", "x"]);
+        assert_eq!(o.interface.source4, Some(Ipv4Addr::LOCALHOST));
+        assert!(o.strict_source);
+        let o = opts(&["-I", "fe80::1%eth0", "x"]);
+        assert_eq!(o.interface.device.as_deref(), Some("eth0"));
+        assert!(o.interface.source6.is_some());
+        assert_eq!(
+            err(&["-I", "fe80::zz", "x"]).0,
+            "invalid source address: fe80::zz"
+        );
+        // -n after -H wins, -H after -n looks names up again.
+        assert!(!opts(&["-H", "-n", "x"]).lookups());
+        assert!(opts(&["-n", "-H", "x"]).lookups());
+    }
+
+    #[test]
+    fn program_name_and_environment() {
+        let v: Vec<OsString> = ["x"].iter().map(OsString::from).collect();
+        let out = parse(&v, false, Some(Family::V6), false);
+        let Ok(Parsed::Run(o)) = out.result else {
+            panic!()
+        };
+        assert_eq!(o.family, Some(Family::V6));
+        let out = parse(&v, false, Some(Family::V6), false);
+        assert!(out.warnings.is_empty());
+        let v: Vec<OsString> = ["-4", "x"].iter().map(OsString::from).collect();
+        assert_eq!(
+            parse(&v, false, Some(Family::V6), false)
+                .result
+                .unwrap_err()
+                .msg,
+            "only one -4 or -6 option may be specified"
+        );
+        let v: Vec<OsString> = ["x"].iter().map(OsString::from).collect();
+        let out = parse(&v, false, None, true);
         assert_eq!(
             out.warnings,
-            [
-                "option argument contains garbage: abc",
-                "this will become fatal error in the future"
-            ]
+            ["WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H"]
         );
-        let Ok(Parsed::Run(o)) = out.result else {
-            panic!("{out:?}")
-        };
-        assert_eq!(o.interval_ms, 0);
-        assert!(interval_error(&o, false).is_some());
-        let out = run(&["-i", "0.5s", "x"]);
-        assert_eq!(out.warnings[0], "option argument contains garbage: s");
-        assert!(matches!(
-            out.result,
-            Ok(Parsed::Run(Options {
-                interval_ms: 500,
-                ..
-            }))
-        ));
+        let v: Vec<OsString> = ["-H", "x"].iter().map(OsString::from).collect();
+        assert!(parse(&v, false, None, true).warnings.is_empty());
     }
 
     #[test]
     fn control_characters_are_refused_and_never_echoed_raw() {
-        // fuzz/regressions/cli/l-value-with-newline: argv "-l\n".
-        assert_eq!(err(&["-l\n"]), "invalid argument: '\\n'");
-        assert_eq!(err(&["-l", "\n", "x"]), "invalid argument: '\\n'");
-        assert_eq!(
-            err(&["-c\u{1b}[2J7", "x"]),
-            "invalid argument: '\\u{1b}[2J7'"
-        );
-        // iputils' strtol/strtod would skip these leading characters.
-        assert_eq!(err(&["-c", "\t5", "x"]), "invalid argument: '\\t5'");
-        assert_eq!(err(&["-i\r0.5", "x"]), "bad timing interval: \\r0.5");
-        assert_eq!(
-            err(&["-W\n64 bytes from 127.0.0.1: icmp_seq=1", "x"]),
-            "bad linger time: \\n64 bytes from 127.0.0.1: icmp_seq=1"
-        );
-        assert_eq!(err(&["-i", "0.5\n", "x"]), "bad timing interval: 0.5\\n");
-        assert_eq!(
-            err(&["-p", "ab\u{9b}31m", "x"]),
-            "patterns must be specified as hex digits: \\u{9b}31m"
-        );
-        assert_eq!(err(&["-\u{7}", "x"]), "invalid option -- '\\u{7}'");
-        assert_eq!(
-            err(&["--\rforged", "x"]),
-            "unrecognized option '--\\rforged'"
-        );
-        // A space is not a control character: still skipped, as by strtol.
+        assert_eq!(err(&["-l\n"]).0, "invalid argument: '\\n'");
+        assert_eq!(err(&["-c", "\t5", "x"]).0, "invalid argument: '\\t5'");
+        assert_eq!(err(&["-i\r0.5", "x"]).0, "bad timing interval: \\r0.5");
+        assert_eq!(err(&["-\u{7}", "x"]).0, "invalid option -- '\\u{7}'");
         assert_eq!(opts(&["-c", " 5", "x"]).count, 5);
-        for args in [
-            &["-l\n"][..],
-            &["-c", "\u{85}", "x"],
-            &["-s", "1\u{2028}", "x"],
-            &["-w", "\u{7f}", "x"],
-            &["-t", "\r", "x"],
-            &["-W", "\u{0}", "x"],
-        ] {
-            let e = err(args);
-            assert!(!e.chars().any(char::is_control), "{args:?}: {e:?}");
-        }
     }
 
     #[test]
-    fn garbage_warnings_are_printable() {
-        let out = run(&["-i", "0.5\u{2028}x", "x"]);
-        assert_eq!(
-            out.warnings[0],
-            "option argument contains garbage: \\u{2028}x"
-        );
-        assert!(matches!(
-            out.result,
-            Ok(Parsed::Run(Options {
-                interval_ms: 500,
-                ..
-            }))
+    fn hops_and_limits() {
+        assert!(hops_allowed(&opts(&["a", "b"]), Family::V4));
+        assert!(!hops_allowed(&opts(&["a", "b"]), Family::V6));
+        assert!(!hops_allowed(&opts(&["-R", "a", "b"]), Family::V4));
+        assert!(!hops_allowed(
+            &opts(&["-T", "tsonly", "a", "b"]),
+            Family::V4
         ));
-    }
-
-    #[test]
-    fn non_root_limits() {
-        let flood =
-            "cannot flood, minimal interval for user must be >= 2 ms, use -i 0.002 (or higher)";
+        assert!(hops_allowed(
+            &opts(&["-T", "tsprespec", "a", "b"]),
+            Family::V4
+        ));
+        let many: Vec<String> = (0..11).map(|i| format!("h{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(!hops_allowed(&opts(&many), Family::V4));
+        assert!(interval_error(&opts(&["-f", "x"]), false).is_some());
+        assert!(interval_error(&opts(&["-f", "x"]), true).is_none());
         assert_eq!(
-            interval_error(&opts(&["-i", "0.001", "x"]), false)
-                .map(|e| e.to_string())
-                .as_deref(),
-            Some(flood)
-        );
-        assert_eq!(
-            interval_error(&opts(&["-i", "0.0019", "x"]), false)
-                .map(|e| e.to_string())
-                .as_deref(),
-            Some(flood)
-        );
-        assert_eq!(
-            interval_error(&opts(&["-f", "x"]), false)
-                .map(|e| e.to_string())
-                .as_deref(),
-            Some(flood)
-        );
-        assert_eq!(interval_error(&opts(&["-i", "0.002", "x"]), false), None);
-        assert_eq!(
-            interval_error(&opts(&["-f", "x"]), true),
-            None,
-            "root may flood"
-        );
-        assert_eq!(
-            err(&["-l", "4", "x"]),
+            err(&["-l", "4", "x"]).0,
             "cannot set preload to value greater than 3: 4"
         );
-        let v: Vec<OsString> = ["-l", "4", "x"].iter().map(OsString::from).collect();
-        assert!(matches!(
-            parse(&v, true).result,
-            Ok(Parsed::Run(Options { preload: 4, .. }))
-        ));
-        assert_eq!(opts(&["-l", "3", "x"]).preload, 3);
-    }
-
-    #[test]
-    fn usage_errors() {
-        assert_eq!(
-            err(&["-4", "-6", "x"]),
-            "only one -4 or -6 option may be specified"
-        );
-        assert_eq!(
-            err(&["-6", "-4", "x"]),
-            "only one -4 or -6 option may be specified"
-        );
-        assert_eq!(opts(&["-4", "-4", "x"]).family, Some(Family::V4));
-        assert_eq!(err(&[]), "usage error: Destination address required");
-        assert_eq!(err(&["-q"]), "usage error: Destination address required");
-        assert_eq!(err(&["-Z", "x"]), "invalid option -- 'Z'");
-        assert_eq!(
-            err(&["-R", "x"]),
-            "invalid option -- 'R' (not supported by privsep-ping)"
-        );
-        assert_eq!(
-            err(&["--no-such-flag", "x"]),
-            "unrecognized option '--no-such-flag'"
-        );
-        assert_eq!(err(&["x", "-c"]), "option requires an argument -- 'c'");
-        assert_eq!(
-            err(&["a", "b"]),
-            "usage error: only one destination may be given"
-        );
-        assert_eq!(run(&["-h", "x"]).result, Ok(Parsed::Help));
-        assert_eq!(run(&["-V"]).result, Ok(Parsed::Version { json: false }));
-        assert_eq!(
-            run(&["-V", "-j"]).result,
-            Ok(Parsed::Version { json: true })
-        );
-        // As in iputils, -V is acted on after every option was checked.
-        assert!(run(&["-V", "-c", "0"]).result.is_err());
-    }
-
-    #[test]
-    fn pattern_is_read_two_digits_at_a_time() {
-        assert_eq!(opts(&["-p", "ff", "x"]).pattern, Some(vec![0xff]));
-        assert_eq!(opts(&["-p", "abc", "x"]).pattern, Some(vec![0xab, 0x0c]));
-        assert_eq!(
-            opts(&["-p", &"1".repeat(40), "x"]).pattern.map(|p| p.len()),
-            Some(16)
-        );
-        assert_eq!(opts(&["-p", "", "x"]).pattern, Some(vec![]));
-    }
-
-    #[test]
-    fn size_limit() {
-        assert_eq!(size_error(65507, 65507), None);
-        assert_eq!(
-            size_error(70000, 65507).map(|e| e.to_string()).as_deref(),
-            Some("invalid -s value: '70000': out of range: 0 <= value <= 65507")
-        );
-    }
-
-    #[test]
-    fn json_flag_and_its_combinations() {
-        let o = opts(&["-j", "-c", "2", "127.0.0.1"]);
-        assert!(o.json && !o.quiet);
-        assert!(opts(&["-jqc2", "x"]).json, "in a cluster, like getopt");
-        assert!(opts(&["x", "-j"]).json, "after the destination");
-        assert!(!opts(&["x"]).json);
-        // -q: upstream prints only the JSON summary; accepted.
-        assert!(opts(&["-j", "-q", "x"]).quiet);
-        // -f: upstream's dots are not JSON; refused unless -q silences them.
-        assert_eq!(
-            err(&["-j", "-f", "x"]),
-            "usage error: -j cannot be used with -f (flood output is not JSON); add -q for the JSON summary only"
-        );
-        assert_eq!(
-            err(&["-f", "-j", "x"]),
-            "usage error: -j cannot be used with -f (flood output is not JSON); add -q for the JSON summary only"
-        );
-        let o = opts(&["-j", "-f", "-q", "x"]);
-        assert!(o.json && o.flood && o.quiet);
+        let out = run(&["-p", "ab", "x"]);
+        assert_eq!(out.pattern_line.as_deref(), Some("PATTERN: 0xab"));
+        assert_eq!(run(&["-q", "-p", "ab", "x"]).pattern_line, None);
     }
 }

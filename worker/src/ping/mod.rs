@@ -5,7 +5,10 @@
 //! - [`icmp`]: pure encode/decode of ICMP echo and errors (fuzzable);
 //! - [`output`]: every line iputils prints, as pure functions;
 //! - [`json`]: the same lines as upstream iputils' `ping -j` JSON objects;
-//! - [`engine`]: socket setup, then the ping loop and statistics.
+//! - [`setup`]: everything before the sandbox (socket options, filters,
+//!   source address) → [`engine::Prepared`], and the real I/O;
+//! - [`resolver`]: the co-process that looks names up after lock-down;
+//! - [`engine`]: the ping loop under seccomp, over the [`engine::Io`] trait.
 
 pub mod cli;
 pub mod engine;
@@ -13,3 +16,5 @@ pub mod icmp;
 pub mod json;
 pub mod output;
 pub mod resolve;
+pub mod resolver;
+pub mod setup;

@@ -81,6 +81,10 @@ pub struct ReplyLine<'a> {
     pub time_us: Option<i64>,
     pub dup: bool,
     pub bad_checksum: bool,
+    /// The reply came from another address than the one pinged.
+    pub wrong_source: bool,
+    /// `-3`: the time with three decimals, never rounded.
+    pub precise: bool,
 }
 
 /// The reply line, without the newline (a data mismatch report may follow).
@@ -101,13 +105,156 @@ pub fn reply_line(r: &ReplyLine<'_>) -> String {
         return s;
     }
     if let Some(us) = r.time_us {
-        let _ = write!(s, " time={} ms", format_time(us));
+        if r.precise {
+            let _ = write!(s, " time={}.{:03} ms", us / 1000, us % 1000);
+        } else {
+            let _ = write!(s, " time={} ms", format_time(us));
+        }
     }
     if r.dup {
         s.push_str(" (DUP!)");
     }
     if r.bad_checksum {
         s.push_str(" (BAD CHECKSUM!)");
+    }
+    if r.wrong_source {
+        s.push_str(" (DIFFERENT ADDRESS!)");
+    }
+    s
+}
+
+/// upstream's `pr_options`: the IPv4 options of a reply (`-R`'s `RR:`
+/// list, `-T`'s `TS:` list, source routes), each address through `name`.
+/// `old_rr` is the last record route printed, for `(same route)`.
+pub fn ip_options(
+    opts: &[u8],
+    flood: bool,
+    old_rr: &mut Vec<u8>,
+    name: &mut dyn FnMut(std::net::Ipv4Addr) -> String,
+) -> String {
+    let mut s = String::new();
+    let addr = |b: &[u8], name: &mut dyn FnMut(std::net::Ipv4Addr) -> String| -> String {
+        let a = std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+        if a.is_unspecified() {
+            "0.0.0.0".into()
+        } else {
+            name(a)
+        }
+    };
+    let mut rest = opts;
+    while !rest.is_empty() {
+        match rest[0] {
+            0 => break, // IPOPT_EOL
+            1 => {
+                s.push_str("\nNOP");
+                rest = &rest[1..];
+                continue;
+            }
+            _ => {}
+        }
+        let olen = usize::from(*rest.get(1).unwrap_or(&0));
+        if olen < 2 || olen > rest.len() {
+            break;
+        }
+        let opt = &rest[..olen];
+        match opt[0] {
+            // IPOPT_SSRR, IPOPT_LSRR
+            137 | 131 => {
+                let _ = write!(s, "\n{}SRR: ", if opt[0] == 137 { 'S' } else { 'L' });
+                // As upstream reads it: the length byte, then addresses
+                // from the pointer byte on.
+                let mut j = usize::from(opt[1]);
+                let mut at = 2;
+                if j > 4 {
+                    while at + 4 <= opt.len() {
+                        let _ = write!(s, "\t{}", addr(&opt[at..at + 4], name));
+                        at += 4;
+                        j = j.saturating_sub(4);
+                        s.push('\n');
+                        if j <= 4 {
+                            break;
+                        }
+                    }
+                }
+            }
+            // IPOPT_RR
+            7 => {
+                let j = usize::from(opt[1]);
+                let mut i = usize::from(*opt.get(2).unwrap_or(&0)).min(j);
+                i = i.saturating_sub(4);
+                if i == 0 {
+                } else if old_rr.as_slice() == opt.get(2..2 + i).unwrap_or(&[]) && !flood {
+                    s.push_str("\t(same route)");
+                } else {
+                    *old_rr = opt.get(2..2 + i).unwrap_or(&[]).to_vec();
+                    s.push_str("\nRR: ");
+                    let mut at = 3;
+                    let mut left = i as isize;
+                    while at + 4 <= opt.len() {
+                        let _ = write!(s, "\t{}", addr(&opt[at..at + 4], name));
+                        at += 4;
+                        left -= 4;
+                        s.push('\n');
+                        if left <= 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+            // IPOPT_TS
+            68 => {
+                let j = usize::from(opt[1]);
+                let mut i = usize::from(*opt.get(2).unwrap_or(&0)).min(j) as isize;
+                i -= 5;
+                if i > 0 {
+                    let flags = *opt.get(3).unwrap_or(&0);
+                    s.push_str("\nTS: ");
+                    let mut at = 4;
+                    let (mut std_t, mut nonstd) = (0i64, 0i64);
+                    loop {
+                        if flags & 0xf != 0 {
+                            let Some(b) = opt.get(at..at + 4) else { break };
+                            let _ = write!(s, "\t{}", addr(b, name));
+                            at += 4;
+                            i -= 4;
+                            if i <= 0 {
+                                break;
+                            }
+                        }
+                        let Some(b) = opt.get(at..at + 4) else { break };
+                        let l = i64::from(u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+                        at += 4;
+                        if l & 0x8000_0000 != 0 {
+                            if nonstd == 0 {
+                                let _ = write!(s, "\t{} absolute not-standard", l & 0x7fff_ffff);
+                            } else {
+                                let _ = write!(s, "\t{} not-standard", (l & 0x7fff_ffff) - nonstd);
+                            }
+                            nonstd = l & 0x7fff_ffff;
+                        } else {
+                            if std_t == 0 {
+                                let _ = write!(s, "\t{l} absolute");
+                            } else {
+                                let _ = write!(s, "\t{}", l - std_t);
+                            }
+                            std_t = l;
+                        }
+                        i -= 4;
+                        s.push('\n');
+                        if i <= 0 {
+                            break;
+                        }
+                    }
+                    if flags >> 4 != 0 {
+                        let _ = writeln!(s, "Unrecorded hops: {}", flags >> 4);
+                    }
+                }
+            }
+            other => {
+                let _ = write!(s, "\nunknown option {other:x}");
+            }
+        }
+        rest = &rest[olen..];
     }
     s
 }
@@ -498,28 +645,45 @@ pub fn version() -> String {
     )
 }
 
-/// `-h`: iputils' usage layout, listing the options privsep-ping supports.
-pub fn usage(prog: &str) -> String {
-    format!(
-        "
+/// `-h`, `-?` and any bad option: upstream iputils' usage text, verbatim.
+pub fn usage() -> &'static str {
+    "
 Usage
-  {prog} [options] <destination>
+  ping [options] <destination>
 
 Options:
-  <destination>      dns name or ip address
+  <destination>      DNS name or IP address
+  -3                 RTT precision (do not round up the result time)
+  -a                 use audible ping
+  -A                 use adaptive ping
+  -B                 sticky source address
   -c <count>         stop after <count> replies
+  -C                 call connect() syscall on socket creation
   -D                 print timestamps
+  -d                 use SO_DEBUG socket option
+  -e <identifier>    define identifier for ping session, default is random for
+                     SOCK_RAW and kernel defined for SOCK_DGRAM
+                     Imply using SOCK_RAW (for IPv4 only for identifier 0)
   -f                 flood ping
   -h                 print help and exit
+  -H                 force reverse DNS name resolution (useful for numeric
+                     destinations or for -f), override -n
+  -I <interface>     either interface name or address
   -i <interval>      seconds between sending each packet
-  -j                 JSON output, one object per line
+  -j                 JSON output (experimental)
+  -L                 suppress loopback of multicast packets
   -l <preload>       send <preload> number of packages while waiting replies
-  -n                 no dns name resolution
+  -m <mark>          tag the packets going out
+  -M <pmtud opt>     define path MTU discovery, can be one of <do|dont|want|probe>
+  -n                 no reverse DNS name resolution, override -H
   -O                 report outstanding replies
   -p <pattern>       contents of padding byte
   -q                 quiet output
+  -Q <tclass>        use quality of service <tclass> bits
   -s <size>          use <size> as number of data bytes to be sent
+  -S <size>          use <size> as SO_SNDBUF socket option value
   -t <ttl>           define time to live
+  -U                 print user-to-user latency
   -v                 verbose output
   -V                 print version and exit
   -w <deadline>      reply wait <deadline> in seconds
@@ -527,13 +691,17 @@ Options:
 
 IPv4 options:
   -4                 use IPv4
+  -b                 allow pinging broadcast
+  -R                 record route
+  -T <timestamp>     define timestamp, can be one of <tsonly|tsandaddr|tsprespec>
 
 IPv6 options:
   -6                 use IPv6
+  -F <flowlabel>     define flow label, default is random
+  -N <nodeinfo opt>  use IPv6 node info query, try <help> as argument
 
 For more details see ping(8).
 "
-    )
 }
 
 #[cfg(test)]

@@ -27,6 +27,13 @@ pub struct Target {
     pub display: String,
     /// getaddrinfo's canonical name of the chosen address (for `-v`).
     pub canonname: Option<String>,
+    /// The target's reverse name, looked up before the sandbox (`None`
+    /// without lookups or without a name).
+    pub reverse: Option<String>,
+    /// The destination was given as an address (`inet_aton` accepts it, or
+    /// an IPv6 destination with a colon): upstream then prints every
+    /// address numerically unless -H.
+    pub numeric_dest: bool,
 }
 
 /// The numeric form of an address, as printed for anything that is not
@@ -87,11 +94,13 @@ pub fn label(name: Option<&str>, address: &str) -> String {
 }
 
 /// Resolves `dest` for `family` (`None`: whichever comes first), with the
-/// reverse name unless `numeric_only`. Errors are iputils' messages.
+/// reverse name unless `numeric_only` (no lookups: `-n` without `-H`, or a
+/// numeric destination). Errors are iputils' messages.
 pub fn resolve(
     dest: &str,
     family: Option<Family>,
     numeric_only: bool,
+    force_lookup: bool,
 ) -> Result<Target, WorkerError> {
     let results = sys::getaddrinfo(dest)
         .map_err(|code| WorkerError::Resolve(format!("{dest}: {}", sys::gai_strerror(code))))?;
@@ -113,14 +122,20 @@ pub fn resolve(
         .find_map(|ai| ai.canonname.as_deref())
         .or(chosen.canonname.as_deref());
     let (hostname, numeric_dest) = hostname_for(dest, family, canon);
+    let numeric_only = !force_lookup && (numeric_only || numeric_dest);
     let numeric_addr = match addr.ip() {
         IpAddr::V4(ip) => ip.to_string(),
         IpAddr::V6(_) => sys::getnameinfo(&addr, true).unwrap_or_else(|| numeric(&addr)),
     };
-    let display = if numeric_only || numeric_dest {
+    let reverse = if numeric_only {
+        None
+    } else {
+        sys::getnameinfo(&addr, false).filter(|n| *n != numeric_addr)
+    };
+    let display = if numeric_only {
         numeric_addr.clone()
     } else {
-        label(sys::getnameinfo(&addr, false).as_deref(), &numeric_addr)
+        label(reverse.as_deref(), &numeric_addr)
     };
     Ok(Target {
         family,
@@ -129,6 +144,8 @@ pub fn resolve(
         numeric: numeric_addr,
         display,
         canonname: canon.map(str::to_string),
+        reverse,
+        numeric_dest,
     })
 }
 
@@ -191,7 +208,7 @@ mod tests {
 
     #[test]
     fn resolves_loopback_literals_without_dns() {
-        let t = resolve("127.0.0.1", None, false).unwrap();
+        let t = resolve("127.0.0.1", None, false, false).unwrap();
         assert_eq!(
             (
                 t.family,
@@ -201,10 +218,10 @@ mod tests {
             ),
             (Family::V4, "127.0.0.1", "127.0.0.1", "127.0.0.1")
         );
-        let t = resolve("::1", Some(Family::V6), false).unwrap();
+        let t = resolve("::1", Some(Family::V6), false, false).unwrap();
         assert_eq!((t.family, t.display.as_str()), (Family::V6, "::1"));
         assert_eq!(
-            resolve("::1", Some(Family::V4), false)
+            resolve("::1", Some(Family::V4), false, false)
                 .unwrap_err()
                 .to_string(),
             "::1: Address family for hostname not supported"
