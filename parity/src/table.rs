@@ -62,6 +62,35 @@ pub struct Signal {
     pub after_ms: u64,
 }
 
+/// Lines privsep prints on purpose in addition to the references' output
+/// (anywhere in stdout or stderr): each is removed once from privsep's
+/// output before the comparison, which must then match as the row says.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Extra {
+    /// The exact lines.
+    pub lines: Vec<String>,
+    /// Why privsep prints them.
+    pub why: String,
+}
+
+impl Extra {
+    /// Removes each line once from `stdout`/`stderr`; the lines not found.
+    pub fn remove_from(&self, stdout: &mut Vec<String>, stderr: &mut Vec<String>) -> Vec<String> {
+        let mut missing = Vec::new();
+        for line in &self.lines {
+            if let Some(i) = stdout.iter().position(|l| l == line) {
+                stdout.remove(i);
+            } else if let Some(i) = stderr.iter().position(|l| l == line) {
+                stderr.remove(i);
+            } else {
+                missing.push(line.clone());
+            }
+        }
+        missing
+    }
+}
+
 /// One invocation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -97,10 +126,13 @@ pub struct Row {
     /// suite leaves it alone); a second between runs refills it.
     #[serde(default)]
     pub pause_ms: u64,
-    /// privsep's stdout must be one well-formed JSON document (whatever
-    /// the references print).
+    /// privsep's stdout must be JSON Lines: every line one well-formed JSON
+    /// value (whatever the references print).
     #[serde(default)]
     pub json: bool,
+    /// Lines privsep adds on purpose.
+    #[serde(default)]
+    pub privsep_extra: Option<Extra>,
     /// Against Debian 12's iputils (20221126).
     pub debian: Expect,
     /// Against upstream iputils 20240905.
@@ -138,6 +170,15 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ParityError> {
         }
         if r.run_as.is_empty() {
             return Err(ParityError::Table(format!("{}: nobody runs it", r.name)));
+        }
+        if r.privsep_extra
+            .as_ref()
+            .is_some_and(|x| x.lines.is_empty() || x.why.trim().is_empty())
+        {
+            return Err(ParityError::Table(format!(
+                "{}: privsep_extra needs lines and its reason",
+                r.name
+            )));
         }
         for e in [&r.debian, &r.upstream] {
             if matches!(e, Expect::Deliberate(why) if why.trim().is_empty()) {
@@ -183,6 +224,17 @@ mod tests {
             r#"[{"name":"a","args":[],"argv0":"sh","debian":"match","upstream":"match"}]"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn extra_lines_are_removed_once_and_missing_ones_named() {
+        let x = Extra {
+            lines: vec!["a".into(), "b".into(), "c".into()],
+            why: "w".into(),
+        };
+        let (mut out, mut err) = (vec!["a".into(), "a".into()], vec!["b".into()]);
+        assert_eq!(x.remove_from(&mut out, &mut err), vec!["c".to_string()]);
+        assert_eq!((out, err), (vec!["a".to_string()], vec![]));
     }
 
     #[test]
