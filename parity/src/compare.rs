@@ -31,6 +31,13 @@ fn rules() -> &'static [(Regex, &'static str)] {
             (r"ipg/ewma [0-9./]+ ms", "ipg/ewma <T> ms"),
             // -D: the time of day each line was printed.
             (r"^\[[0-9]+\.[0-9]+\]", "[<T>]"),
+            // -T: the timestamps (ms since midnight UTC) each hop recorded,
+            // the first absolute, then relative to it.
+            (
+                r"^TS: \t((?:[0-9a-f.:]+\t)?)[0-9]+ absolute$",
+                "TS: \t${1}<T> absolute",
+            ),
+            (r"^\t((?:[0-9a-f.:]+\t)?)-?[0-9]+$", "\t${1}<T>"),
         ]
         .into_iter()
         .map(|(re, to)| (Regex::new(re).expect("normalisation rule"), to))
@@ -89,6 +96,10 @@ mod tests {
              2 packets transmitted, 2 received, 0% packet loss, time 1001ms\n\
              rtt min/avg/max/mdev = 0.031/0.038/0.045/0.007 ms, ipg/ewma 0.1/0.04 ms\n\
              [1764625530.123456] 64 bytes from x: icmp_seq=2 ttl=64 time=12 ms\n\
+             TS: \t198.18.1.2\t80807824 absolute\n\
+             \t198.18.2.1\t-1\n\
+             \t80808028\n\
+             \t198.18.2.2\n\
              ping: invalid argument: '1001ms'",
         );
         assert_eq!(
@@ -98,6 +109,10 @@ mod tests {
                 "2 packets transmitted, 2 received, 0% packet loss, time <T>ms",
                 "rtt min/avg/max/mdev = <T> ms, ipg/ewma <T> ms",
                 "[<T>] 64 bytes from x: icmp_seq=2 ttl=64 time=<T> ms",
+                "TS: \t198.18.1.2\t<T> absolute",
+                "\t198.18.2.1\t<T>",
+                "\t<T>",
+                "\t198.18.2.2",
                 "ping: invalid argument: '1001ms'",
             ]
         );

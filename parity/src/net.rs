@@ -52,6 +52,13 @@ fn hosts() -> String {
          198.18.101.1\tprohibited\n\
          198.18.102.1\tblackholed\n",
     );
+    // A second address of the server whose reverse name (the first entry)
+    // carries a terminal escape sequence, as a hostile hosts file or DNS
+    // answer would; pinged by its second, ordinary name.
+    h.push_str(
+        "198.18.2.3\tevil\x1b[7mname\n2001:db8:2::3\tevil6\x1b]0;owned\x07\n\
+         198.18.2.3\tserver-b\n2001:db8:2::3\tserver-b6\n",
+    );
     for (name, n) in SCENARIOS {
         h.push_str(&format!("198.18.3.{n}\t{name}\n2001:db8:3::{n}\t{name}6\n"));
     }
@@ -245,6 +252,8 @@ impl Network {
                 ip(ns, &format!("-6 route add default via 2001:db8:{net}::1"))?;
             }
         }
+        ip(&server, "addr add 198.18.2.3/24 dev s0")?;
+        ip(&server, "-6 addr add 2001:db8:2::3/64 dev s0 nodad")?;
         for (kind, n) in [("unreachable", 100), ("prohibit", 101), ("blackhole", 102)] {
             ip(&router, &format!("route add {kind} 198.18.{n}.0/24"))?;
             ip(&router, &format!("-6 route add {kind} 2001:db8:{n}::/64"))?;

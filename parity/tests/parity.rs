@@ -29,13 +29,27 @@ struct Case<'a> {
     references: [(&'static str, &'a Expect, Outcome); 2],
 }
 
+/// `line` with control characters shown as `<0xNN>`: the report is read on
+/// terminals, and some rows print hostile names.
+fn safe(line: &str) -> String {
+    line.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                format!("<0x{:02x}>", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn render(o: &Outcome) -> String {
     let mut s = format!("    [{}]\n", o.status);
     for l in &o.stdout {
-        let _ = writeln!(s, "    | {l}");
+        let _ = writeln!(s, "    | {}", safe(l));
     }
     for l in &o.stderr {
-        let _ = writeln!(s, "    ! {l}");
+        let _ = writeln!(s, "    ! {}", safe(l));
     }
     s
 }
@@ -171,6 +185,23 @@ fn privsep_ping_matches_iputils() {
                     "  FAIL: privsep does not print the extra lines {missing:?}"
                 );
             }
+        }
+        // Beyond iputils: whatever a row prints, privsep puts no escape
+        // sequence on a terminal (only the tab, -a's bell and -f's
+        // backspace among the control characters).
+        let raw: Vec<&String> = c
+            .privsep
+            .stdout
+            .iter()
+            .chain(&c.privsep.stderr)
+            .filter(|l| {
+                l.chars()
+                    .any(|ch| ch.is_control() && !matches!(ch, '\t' | '\x07' | '\x08'))
+            })
+            .collect();
+        if !raw.is_empty() {
+            failures.push(format!("{id}: privsep printed control characters: {raw:?}"));
+            let _ = writeln!(block, "  FAIL: privsep printed control characters: {raw:?}");
         }
         if c.row.json {
             // JSON Lines: every line of stdout one well-formed JSON value.
