@@ -360,6 +360,10 @@ fn tiny_nofile_limit_is_a_clear_error_or_a_normal_run() {
                     );
                 }
                 (Some(0), _) => {}
+                // glibc puts a read-only /dev/null on the closed fd 1 of a
+                // privileged program: the output cannot be written, which is
+                // upstream's `write error`, exit 1 (on the read-only fd 2).
+                (Some(1), _) if close_std => assert!(stdout.is_empty(), "{case}"),
                 _ => panic!("{case}: unexpected outcome; stdout {stdout:?} stderr {stderr:?}"),
             }
             seen.push(case.clone());
@@ -898,7 +902,14 @@ fn a_bad_argument_is_one_line_of_printable_text() {
             .unwrap();
         let stderr = text(&out.stderr);
         assert_no_panic("worker", &stderr);
-        assert_eq!(out.status.code(), Some(2), "{arg:?}: {stderr:?}");
+        // upstream's statuses: 1 for a malformed number (-l, -c), 2 for
+        // the other bad values (-i, -W).
+        let want = if arg.starts_with("-l") || arg.starts_with("-c") {
+            1
+        } else {
+            2
+        };
+        assert_eq!(out.status.code(), Some(want), "{arg:?}: {stderr:?}");
         let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
         assert!(
             !line.is_empty() && !line.chars().any(char::is_control),

@@ -116,11 +116,25 @@ fn compare(scenario: &str, addrs: &[&str]) {
             stderr.is_empty() || !stderr.contains("privsep-ping: "),
             "{case}"
         );
-        assert_eq!(
-            (got.transmitted, got.received, got.duplicates, got.errors, got.corrupted),
-            (want.transmitted, want.received, want.duplicates, want.errors, want.corrupted),
-            "counts differ from iputils (transmitted, received, duplicates, errors, corrupted): {case}"
-        );
+        if scenario == "bad-checksum" {
+            // Deliberately as upstream since 20240905, not as Debian 12's
+            // 20221126: a bad checksum is corrupted, not received (so the
+            // good copy that follows is no duplicate). Every reply is still
+            // accounted for, in one column or another.
+            let total = |s: &Summary| s.received + s.duplicates + s.corrupted;
+            assert_eq!(
+                (got.transmitted, total(&got), got.errors),
+                (want.transmitted, total(&want), want.errors),
+                "counts differ from iputils (transmitted, replies, errors): {case}"
+            );
+            assert!(got.corrupted > 0, "no reply counted as corrupted: {case}");
+        } else {
+            assert_eq!(
+                (got.transmitted, got.received, got.duplicates, got.errors, got.corrupted),
+                (want.transmitted, want.received, want.duplicates, want.errors, want.corrupted),
+                "counts differ from iputils (transmitted, received, duplicates, errors, corrupted): {case}"
+            );
+        }
         eprintln!("{scenario} {addr}: {got:?}");
     }
 }

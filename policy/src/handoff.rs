@@ -181,6 +181,8 @@ pub const ENV_ALLOWLIST: &[&str] = &[
     "COLUMNS",
     "LINES",
     "NO_COLOR",
+    // ping: `0` turns reverse lookups off by default (upstream's switch).
+    "IPUTILS_PING_PTR_LOOKUP",
 ];
 
 /// Longest value the launcher passes on.

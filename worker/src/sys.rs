@@ -1,8 +1,11 @@
-//! The worker's only `unsafe` code: thin wrappers around the system calls
-//! and libc functions it needs (prctl, close_range, signals, socket options,
-//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo). Each
-//! returns `io::Error::last_os_error()` on failure through [`cvt`]; callers
-//! see safe types only.
+//! The worker's system calls, and its only `unsafe` code. `nix` wraps what
+//! it has (prctl, getuid, signals and the signal mask, sendto, send,
+//! ppoll, write, fork, socketpair); what it lacks stays here with a
+//! `// SAFETY:` line each: `close_range`, socket options given as raw
+//! bytes (ICMP filters, BPF programs, IP options, timeouts), `recvmsg`
+//! into caller-owned buffers with the raw control data the ICMP code
+//! parses, `getrandom`, `inet_aton`, `getaddrinfo`/`getnameinfo`, `_exit`.
+//! Failures are `io::Error`; callers see safe types only.
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -24,9 +27,7 @@ pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
 /// `prctl(PR_SET_DUMPABLE, 0)`: no core dumps, no same-uid ptrace, no
 /// /proc/PID/fd access to our raw sockets.
 pub fn set_nondumpable() -> io::Result<()> {
-    // SAFETY: PR_SET_DUMPABLE takes integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0 as libc::c_ulong, 0, 0, 0) })?;
-    Ok(())
+    nix::sys::prctl::set_dumpable(false).map_err(io::Error::from)
 }
 
 /// Closes every descriptor above `fd`.
@@ -40,15 +41,15 @@ pub fn close_above(fd: RawFd) -> io::Result<()> {
 
 /// The real user id ("root" for iputils' limits means real uid 0).
 pub fn real_uid() -> u32 {
-    // SAFETY: getuid cannot fail and takes no arguments.
-    unsafe { libc::getuid() }
+    nix::unistd::getuid().as_raw()
 }
 
 /// Restores the default `SIGPIPE` action, which the Rust runtime sets to
 /// "ignore": `privsep-ping … | head -1` must end the ping, as with iputils.
 pub fn default_sigpipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
     // SAFETY: installing SIG_DFL involves no handler code.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
 }
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -76,34 +77,34 @@ pub fn take_status_request() -> bool {
 /// The signal mask to wait with: the signals we handle are blocked at all
 /// other times and delivered only inside [`ppoll`], so a signal can never
 /// slip in between "check the flag" and "go to sleep".
-pub struct WaitMask(libc::sigset_t);
+pub struct WaitMask(nix::sys::signal::SigSet);
 
 /// Installs the SIGINT/SIGALRM (finish with the summary) and SIGQUIT
 /// (status line) handlers, as upstream's `setup()` does (SIGTERM keeps its
 /// default action), blocks those signals, and returns the mask for
 /// [`ppoll`].
 pub fn install_signal_handlers() -> io::Result<WaitMask> {
-    const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGALRM, libc::SIGQUIT];
-    // SAFETY: sigaction/sigset_t are initialised (zeroed, then sigemptyset) before use, the
-    // handler only stores to atomics, and every pointer passed is to a live local.
-    unsafe {
-        let mut sa: libc::sigaction = zeroed();
-        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-        libc::sigemptyset(&mut sa.sa_mask);
-        sa.sa_flags = 0;
-        let mut block: libc::sigset_t = zeroed();
-        libc::sigemptyset(&mut block);
-        for sig in SIGNALS {
-            cvt(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
-            libc::sigaddset(&mut block, sig);
-        }
-        let mut old: libc::sigset_t = zeroed();
-        cvt(libc::sigprocmask(libc::SIG_BLOCK, &block, &mut old))?;
-        for sig in SIGNALS {
-            libc::sigdelset(&mut old, sig);
-        }
-        Ok(WaitMask(old))
+    use nix::sys::signal::{
+        sigaction, sigprocmask, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal,
+    };
+    const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGALRM, Signal::SIGQUIT];
+    let sa = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    let mut block = SigSet::empty();
+    for sig in SIGNALS {
+        // SAFETY: the handler only stores to atomics (async-signal-safe).
+        unsafe { sigaction(sig, &sa) }.map_err(io::Error::from)?;
+        block.add(sig);
     }
+    let mut old = SigSet::empty();
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&block), Some(&mut old)).map_err(io::Error::from)?;
+    for sig in SIGNALS {
+        old.remove(sig);
+    }
+    Ok(WaitMask(old))
 }
 
 /// `setsockopt(fd, level, name, &value, sizeof(int))`.
@@ -182,19 +183,16 @@ fn from_raw(ss: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketA
 
 /// `sendto(fd, buf, 0, addr)`.
 pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
-    let (ss, len) = policy::sys::sockaddr_to_raw(addr);
-    // SAFETY: `buf` is valid for reads of its length, `ss` for `len` bytes.
-    let n = cvt(unsafe {
-        libc::sendto(
-            fd,
-            buf.as_ptr().cast(),
-            buf.len(),
-            0,
-            (&ss as *const libc::sockaddr_storage).cast(),
-            len,
-        )
-    })?;
-    Ok(n as usize)
+    let to = nix::sys::socket::SockaddrStorage::from(*addr);
+    nix::sys::socket::sendto(fd, buf, &to, nix::sys::socket::MsgFlags::empty())
+        .map_err(io::Error::from)
+}
+
+/// A descriptor this process keeps open for its whole life (the handed
+/// sockets, the resolver channel, stdout and stderr), borrowed for a call.
+fn borrowed(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: only called for descriptors that stay open until exit.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
 
 /// What one `recvmsg` returned.
@@ -253,23 +251,19 @@ pub struct Ready {
 /// Waits up to `timeout` for `fd`, with the handled signals unblocked for
 /// the duration only. A signal ends the wait early (nothing ready).
 pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ts = libc::timespec {
-        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
-        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
-    };
-    // SAFETY: `pfd`, `ts` and the mask are live locals/borrows for the call.
-    match cvt(unsafe { libc::ppoll(&mut pfd, 1, &ts, &mask.0) }) {
-        Ok(_) => Ok(Ready {
-            readable: pfd.revents & libc::POLLIN != 0,
-            error: pfd.revents & libc::POLLERR != 0,
-        }),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(Ready::default()),
-        Err(e) => Err(e),
+    use nix::poll::{PollFd, PollFlags};
+    let mut fds = [PollFd::new(borrowed(fd), PollFlags::POLLIN)];
+    let ts = nix::sys::time::TimeSpec::from_duration(timeout);
+    match nix::poll::ppoll(&mut fds, Some(ts), Some(mask.0)) {
+        Ok(_) => {
+            let got = fds[0].revents().unwrap_or(PollFlags::empty());
+            Ok(Ready {
+                readable: got.contains(PollFlags::POLLIN),
+                error: got.contains(PollFlags::POLLERR),
+            })
+        }
+        Err(nix::errno::Errno::EINTR) => Ok(Ready::default()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -278,11 +272,10 @@ pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready>
 /// no allocation (the sandbox allows write(2) to fds 1 and 2).
 pub fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        // SAFETY: `bytes` is valid for reads of its length.
-        match cvt(unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) }) {
-            Ok(n) => bytes = &bytes[(n as usize).min(bytes.len())..],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        match nix::unistd::write(borrowed(fd), bytes) {
+            Ok(n) => bytes = &bytes[n.min(bytes.len())..],
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
     Ok(())

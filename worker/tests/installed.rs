@@ -229,26 +229,179 @@ fn worker_started_by_hand_refuses_and_sends_nothing() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
-fn bad_input_is_one_line_and_exit_2() {
-    for args in [
-        &["-c", "1", "no-such-host.invalid"][..],
-        &["--no-such-flag", "127.0.0.1"],
-        &["-c", "abc", "127.0.0.1"],
-        &["-i", "0.001", "-c", "1", "127.0.0.1"],
-        &["-f", "-c", "1", "127.0.0.1"],
-        &["-l", "4", "-c", "1", "127.0.0.1"],
-        &["-s", "-1", "127.0.0.1"],
-        &["-4", "-c", "1", "::1"],
+fn bad_input_gets_upstreams_message_and_status() {
+    // (args, status, first line of stderr): iputils' own statuses, 1 for a
+    // malformed or out-of-range value, 2 for a usage error.
+    for (args, status, first) in [
+        (
+            &["-c", "1", "no-such-host.invalid"][..],
+            2,
+            "no-such-host.invalid: ",
+        ),
+        (&["-c", "abc", "127.0.0.1"], 1, "invalid argument: 'abc'"),
+        (
+            &["-c", "0", "127.0.0.1"],
+            1,
+            "invalid argument: '0': out of range",
+        ),
+        (
+            &["-t", "256", "127.0.0.1"],
+            1,
+            "invalid argument: '256': out of range",
+        ),
+        (
+            &["-s", "70000", "127.0.0.1"],
+            1,
+            "invalid -s value: '70000'",
+        ),
+        (&["-w", "abc", "127.0.0.1"], 1, "invalid argument: 'abc'"),
+        (&["-s", "-1", "127.0.0.1"], 1, "invalid argument: '-1'"),
+        (&["-i", "0.001", "-c", "1", "127.0.0.1"], 2, "cannot flood"),
+        (&["-f", "-c", "1", "127.0.0.1"], 2, "cannot flood"),
+        (
+            &["-l", "4", "-c", "1", "127.0.0.1"],
+            2,
+            "cannot set preload",
+        ),
+        (&["-M", "foo", "127.0.0.1"], 2, "invalid -M argument: foo"),
+        (&["-4", "-c", "1", "::1"], 2, "::1: "),
+        (&[], 2, "usage error: Destination address required"),
+        (&["--no-such-flag", "127.0.0.1"], 2, "invalid option -- '-'"),
+        (&["-Z", "127.0.0.1"], 2, "invalid option -- 'Z'"),
     ] {
         let out = run_as_user(&launcher(), args);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(!stderr.is_empty(), "{args:?}: no message");
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {stderr}");
+        // Messages start with argv[0] exactly as invoked.
+        let first = format!("{}: {first}", launcher().display());
+        assert!(stderr.starts_with(&first), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
             "{args:?}: {stderr}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn usage_and_exit_statuses_match_iputils() {
+    // Side by side: the same status and stderr (modulo the program name)
+    // for bad options, -? and --help, which print upstream's usage text.
+    let iputils = std::path::Path::new("/usr/bin/ping");
+    for args in [
+        &["-Z", "127.0.0.1"][..],
+        &["-?"],
+        &["--help"],
+        &["-c"],
+        &["-c", "0", "127.0.0.1"],
+        &["-t", "256", "127.0.0.1"],
+        &["-W", "-1", "127.0.0.1"],
+        &["-Q", "300", "127.0.0.1"],
+        &["-T", "foo", "127.0.0.1"],
+        &["-R", "-T", "tsonly", "127.0.0.1"],
+        &["-e", "70000", "127.0.0.1"],
+        &["-I", "no-such-dev0", "-c", "1", "127.0.0.1"],
+        &["-c", "1", "127.255.255.255"],
+        &["-c", "1", "127.0.0.2", "127.0.0.1"],
+        &["-c", "1", "-R", "127.0.0.2", "127.0.0.1"],
+    ] {
+        let ours = run_as_user(&launcher(), args);
+        let theirs = run_as_user(iputils, args);
+        let strip = |o: &Output, name: &str| text(&o.stderr).replace(name, "ping");
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        let (a, b) = (
+            strip(&ours, &launcher().display().to_string()),
+            strip(&theirs, "/usr/bin/ping"),
+        );
+        // Upstream's usage text is newer than 20221126's: compare the first
+        // line, and that both print a usage block or neither.
+        assert_eq!(a.lines().next(), b.lines().next(), "{args:?}");
+        assert_eq!(
+            a.contains("\nUsage\n"),
+            b.contains("\nUsage\n"),
+            "{args:?}\n{a}\n{b}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn messages_start_with_argv0_and_ping6_selects_ipv6() {
+    // argv[0] exactly as invoked; a name ending in 6 means -6.
+    let out = std::process::Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", support::user()),
+            &format!("--regid={}", support::user()),
+            "--clear-groups",
+            "--",
+            "bash",
+            "-c",
+            "exec -a /some/where/ping6 \"$0\" -c 1 127.0.0.1",
+        ])
+        .arg(launcher())
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("/some/where/ping6: 127.0.0.1: "),
+        "{stderr}"
+    );
+    let out = std::process::Command::new("setpriv")
+        .args([
+            &format!("--reuid={}", support::user()),
+            &format!("--regid={}", support::user()),
+            "--clear-groups",
+            "--",
+            "bash",
+            "-c",
+            "exec -a ping4 \"$0\" -c 1 -i 0.2 localhost",
+        ])
+        .arg(launcher())
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("PING localhost (127.0.0.1) "),
+        "{stdout}"
+    );
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_failed_stdout_is_write_error_exit_1() {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "exec \"$@\" > /dev/full", "sh", "setpriv"])
+        .args([
+            &format!("--reuid={}", support::user()),
+            &format!("--regid={}", support::user()),
+            "--clear-groups",
+            "--",
+        ])
+        .arg(launcher())
+        .args(["-c", "1", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn ping_0_is_the_local_address_and_hex_intervals_parse() {
+    let out = run_as_user(&launcher(), &["-c", "1", "-i", "0x1", "0"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("PING 0 (127.0.0.1) 56(84) bytes of data.\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("64 bytes from 127.0.0.1: icmp_seq=1 "),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -298,5 +451,270 @@ fn no_reply_exits_1_like_iputils() {
         );
         // The IPv6 header differs on purpose (upstream's space); the rest must not.
         assert_eq!(ours[1..], theirs[1..]);
+    }
+}
+
+/// `program args…` as the test user in a fresh network and mount namespace:
+/// a router (its own namespace, 198.18.0.2) with an unreachable route to
+/// 198.19.0.0/24, and a private /etc/hosts naming the router and a host
+/// behind it. Environment `env` is set for the program.
+fn behind_a_router(program: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let hosts = "127.0.0.1 localhost\n198.18.0.2 router\n198.19.0.5 far\n";
+    let setup = format!(
+        "mount --make-rprivate /; \
+         printf '{}' > /tmp/hosts-$$ ; mount --bind /tmp/hosts-$$ /etc/hosts; rm /tmp/hosts-$$; \
+         ip link set lo up; \
+         unshare -n sleep 60 & R=$!; sleep 0.2; \
+         ip link add v0 type veth peer name v1 netns $R; \
+         ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
+         ip route add 198.19.0.0/24 via 198.18.0.2; \
+         nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 up; \
+             sysctl -qw net.ipv4.ip_forward=1; ip route add unreachable 198.19.0.0/24'",
+        hosts.replace('\n', "\\n")
+    );
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-n", "-m", "--", "sh", "-ec"])
+        .arg(format!(
+            "{setup}; set +e; env {} setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"; rc=$?; kill $R; exit $rc",
+            env.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))
+        .arg(support::user())
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null());
+    cmd.output().expect("spawn unshare")
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn icmp_errors_name_their_source_like_iputils() {
+    let iputils = std::path::Path::new("/usr/bin/ping");
+    // The last field: whether Debian 12's 20221126 has the feature (-H and
+    // IPUTILS_PING_PTR_LOOKUP are newer): then the two must agree.
+    for (args, env, want, compare) in [
+        (
+            &["-c", "1", "far"][..],
+            &[][..],
+            "From router (198.18.0.2) icmp_seq=1 Destination Host Unreachable",
+            true,
+        ),
+        (
+            &["-c", "1", "198.19.0.5"],
+            &[],
+            "From 198.18.0.2 icmp_seq=1 Destination Host Unreachable",
+            true,
+        ),
+        (
+            &["-c", "1", "-H", "198.19.0.5"],
+            &[],
+            "From router (198.18.0.2) icmp_seq=1 Destination Host Unreachable",
+            false,
+        ),
+        (
+            &["-c", "1", "far"],
+            &[("IPUTILS_PING_PTR_LOOKUP", "0")],
+            "From 198.18.0.2 icmp_seq=1 Destination Host Unreachable",
+            false,
+        ),
+    ] {
+        let ours = behind_a_router(&launcher(), args, env);
+        let o = text(&ours.stdout);
+        assert!(
+            o.contains(want),
+            "{args:?} {env:?}: ours\n{o}{}",
+            text(&ours.stderr)
+        );
+        if !compare {
+            if !env.is_empty() {
+                assert_eq!(
+                    text(&ours.stderr),
+                    format!(
+                        "{}: WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H\n",
+                        launcher().display()
+                    )
+                );
+            }
+            continue;
+        }
+        let theirs = behind_a_router(iputils, args, env);
+        let t = text(&theirs.stdout);
+        assert!(
+            t.contains(want),
+            "{args:?} {env:?}: iputils\n{t}{}",
+            text(&theirs.stderr)
+        );
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        assert_eq!(normalize(&o), normalize(&t), "{args:?} {env:?}");
+        let strip = |s: &[u8], name: &str| text(s).replace(name, "ping");
+        assert_eq!(
+            strip(&ours.stderr, &launcher().display().to_string()),
+            strip(&theirs.stderr, "/usr/bin/ping"),
+            "{args:?} {env:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn linger_zero_waits_until_sigalrm_ends_it_with_the_summary() {
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-n", "--", "sh", "-ec"])
+        .arg(
+            "ip link set lo up; sysctl -qw net.ipv4.icmp_echo_ignore_all=1; \
+             exec setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"",
+        )
+        .arg(support::user())
+        .arg(launcher())
+        .args(["-c", "1", "-W", "0", "127.0.0.1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Far past anything but "for ever": still waiting.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "-W 0 gave up");
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-ALRM", &pid])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("1 packets transmitted, 0 received, 100% packet loss"),
+        "{stdout}"
+    );
+
+    // SIGTERM keeps its default action: no summary, killed by the signal.
+    let child = as_user(&launcher(), &["-i", "0.2", "127.0.0.1"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    worker_status(child.id());
+    let pid = child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigterm()),
+        "{:?}",
+        out.status
+    );
+    assert!(
+        !text(&out.stdout).contains("statistics"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+fn libc_sigterm() -> i32 {
+    15
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn link_local_replies_keep_their_scope_like_iputils() {
+    // A veth pair to a peer namespace, link-local addresses only.
+    let run = |program: &std::path::Path| {
+        std::process::Command::new("unshare")
+            .args(["-n", "--", "sh", "-ec"])
+            .arg(
+                "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
+                 ip link add v0 type veth peer name v1 netns $R; \
+                 ip addr add fe80::1/64 dev v0 nodad; ip link set v0 up; \
+                 nsenter -t $R -n sh -c 'ip link set lo up; ip addr add fe80::2/64 dev v1 nodad; ip link set v1 up'; \
+                 sleep 0.5; set +e; \
+                 setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"; rc=$?; kill $R; exit $rc",
+            )
+            .arg(support::user())
+            .arg(program)
+            .args(["-c", "1", "fe80::2%v0"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let ours = run(&launcher());
+    let theirs = run(std::path::Path::new("/usr/bin/ping"));
+    let (o, t) = (text(&ours.stdout), text(&theirs.stdout));
+    assert_eq!(ours.status.code(), Some(0), "{o}{}", text(&ours.stderr));
+    assert!(o.contains("64 bytes from fe80::2%v0: icmp_seq=1 "), "{o}");
+    // The IPv6 header differs on purpose (upstream's space); the rest must not.
+    assert_eq!(normalize(&o)[1..], normalize(&t)[1..]);
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn interface_and_path_mtu_options_like_iputils() {
+    // A peer namespace behind a 1280-byte veth link.
+    let run = |program: &std::path::Path, args: &[&str]| {
+        std::process::Command::new("unshare")
+            .args(["-n", "--", "sh", "-ec"])
+            .arg(
+                "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
+                 ip link add v0 mtu 1280 type veth peer name v1 netns $R; \
+                 ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
+                 nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 mtu 1280 up'; \
+                 sleep 0.3; set +e; \
+                 setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\"; rc=$?; kill $R; exit $rc",
+            )
+            .arg(support::user())
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    for (args, want) in [
+        (
+            &[
+                "-c",
+                "2",
+                "-i",
+                "0.3",
+                "-M",
+                "do",
+                "-s",
+                "1400",
+                "198.18.0.2",
+            ][..],
+            "2 packets transmitted, 0 received, +2 errors, 100% packet loss",
+        ),
+        (
+            &["-c", "1", "-M", "dont", "-s", "1400", "198.18.0.2"],
+            "1 packets transmitted, 1 received, 0% packet loss",
+        ),
+        (
+            &["-c", "1", "-I", "v0", "198.18.0.2"],
+            "1 packets transmitted, 1 received, 0% packet loss",
+        ),
+        (
+            &["-c", "1", "-I", "198.18.0.1", "198.18.0.2"],
+            "1 packets transmitted, 1 received, 0% packet loss",
+        ),
+        (
+            &["-c", "1", "-W", "1", "-I", "lo", "198.18.0.2"],
+            "1 packets transmitted, 0 received, 100% packet loss",
+        ),
+    ] {
+        let ours = run(&launcher(), args);
+        let theirs = run(std::path::Path::new("/usr/bin/ping"), args);
+        let (o, t) = (text(&ours.stdout), text(&theirs.stdout));
+        assert!(o.contains(want), "{args:?}: {o}{}", text(&ours.stderr));
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        assert_eq!(normalize(&o), normalize(&t), "{args:?}");
+        let strip = |s: &[u8], name: &str| text(s).replace(name, "ping");
+        assert_eq!(
+            strip(&ours.stderr, &launcher().display().to_string()),
+            strip(&theirs.stderr, "/usr/bin/ping"),
+            "{args:?}"
+        );
     }
 }

@@ -42,6 +42,12 @@ fn family_by_name(args: &[OsString]) -> Option<Family> {
 }
 
 fn refuse(prog: &str, e: &CliError) -> i32 {
+    if let Some(line) = e.stdout {
+        let _ = sys::write_all(1, format!("{line}\n").as_bytes());
+    }
+    if let Some(help) = e.help {
+        let _ = sys::write_all(2, help.as_bytes());
+    }
     if !e.msg.is_empty() {
         say(prog, &e.msg);
     }
@@ -90,6 +96,10 @@ fn run() -> i32 {
     let mut o = match outcome.result {
         Ok(Parsed::Run(o)) => *o,
         Ok(Parsed::Help) => return refuse(&prog, &CliError::with_usage(None)),
+        Ok(Parsed::NodeInfoHelp) => {
+            out(worker::ping::nodeinfo::HELP.as_bytes());
+            return if write_failed { 1 } else { 0 };
+        }
         Ok(Parsed::Version { json: false }) => {
             out(format!("{}\n", output::version()).as_bytes());
             return if write_failed { 1 } else { 0 };
@@ -105,9 +115,6 @@ fn run() -> i32 {
     // -j: upstream leaves this line as raw text; no JSON object for it.
     if let (Some(line), false) = (&outcome.pattern_line, o.json) {
         out(format!("{line}\n").as_bytes());
-    }
-    if o.nodeinfo.is_some() {
-        return fail(&"-N: IPv6 node information queries are not supported by privsep-ping");
     }
 
     // 3. Resolve the destination (and its reverse name unless -n): the
@@ -129,6 +136,9 @@ fn run() -> i32 {
     };
     if let Some(e) = cli::size_error(o.datalen, max_size) {
         return refuse(&prog, &e);
+    }
+    if o.verbose && o.ident == Some(0) {
+        say(&prog, "WARNING: ident 0 => forcing raw socket");
     }
     if o.verbose {
         let fam = match family {
@@ -190,6 +200,36 @@ fn run() -> i32 {
         Vec::new()
     };
     let route = &route[..route.len().saturating_sub(1)];
+    // -N (IPv6 only, as upstream): the subject, resolved now.
+    let nodeinfo = match (&o.nodeinfo, target.family) {
+        (Some(req), Family::V6) => {
+            let (mut v6, mut v4) = (None, None);
+            if let std::net::IpAddr::V6(a) = target.addr.ip() {
+                v6 = Some(a);
+            }
+            if let Some((code, name)) = &req.subject {
+                let fam = if *code == worker::ping::nodeinfo::SUBJ_IPV4 {
+                    Family::V4
+                } else {
+                    Family::V6
+                };
+                match resolve::resolve(name, Some(fam), true, false).map(|t| t.addr.ip()) {
+                    Ok(std::net::IpAddr::V4(a)) => v4 = Some(a),
+                    Ok(std::net::IpAddr::V6(a)) => v6 = Some(a),
+                    Err(e) => {
+                        say(&prog, e);
+                        return refuse(&prog, &CliError::with_usage(None));
+                    }
+                }
+            }
+            let r = sys::random_u16().unwrap_or(0).to_ne_bytes();
+            let s = sys::random_u16().unwrap_or(0).to_ne_bytes();
+            let t = sys::random_u16().unwrap_or(0).to_ne_bytes();
+            let secret = [r[0], r[1], s[0], s[1], t[0], t[1]];
+            Some(worker::ping::nodeinfo::Query::new(req, v6, v4, secret))
+        }
+        _ => None,
+    };
 
     // Socket options, filters, the source address: everything before the
     // sandbox, which forbids setsockopt and friends. Then the PING line
@@ -197,8 +237,9 @@ fn run() -> i32 {
     let json_mode = o.json;
     let lookups = o.lookups();
     let mut warn = |m: String| say(&prog, m);
-    let mut prepared = match setup::prepare(o, target, fd, other, is_root, &prog, route, &mut warn)
-    {
+    let mut prepared = match setup::prepare(
+        o, target, fd, other, is_root, &prog, route, nodeinfo, &mut warn,
+    ) {
         Ok(p) => p,
         Err(e) if e.usage => return refuse(&prog, &CliError::with_usage(None)),
         Err(e) => return e.status.max(fail(&e.msg)),

@@ -121,8 +121,8 @@ pub struct Options {
     pub ident: Option<u16>,
     /// `-F`: the IPv6 flow label.
     pub flowlabel: Option<u32>,
-    /// `-N`: the node information query, as given.
-    pub nodeinfo: Option<String>,
+    /// `-N`: the node information query.
+    pub nodeinfo: Option<crate::ping::nodeinfo::Request>,
     /// `-I`.
     pub interface: Interface,
     /// `-L`.
@@ -232,6 +232,8 @@ pub enum Parsed {
     Version {
         json: bool,
     },
+    /// `-N help`: the node information help on stdout, exit 0.
+    NodeInfoHelp,
 }
 
 /// A refusal: the one-line message (without the program name), the exit
@@ -241,6 +243,10 @@ pub struct CliError {
     pub msg: String,
     pub status: i32,
     pub usage: bool,
+    /// A line upstream prints on stdout first (`-N`'s "Qtype conflict").
+    pub stdout: Option<&'static str>,
+    /// Text printed on stderr instead of the usage (`-N`'s help).
+    pub help: Option<&'static str>,
 }
 
 impl CliError {
@@ -250,6 +256,8 @@ impl CliError {
             msg: msg.into(),
             status: 2,
             usage: false,
+            stdout: None,
+            help: None,
         }
     }
     /// Exit 1, like upstream's `strtol_or_err` (`error(EXIT_FAILURE, …)`).
@@ -258,6 +266,8 @@ impl CliError {
             msg: msg.into(),
             status: 1,
             usage: false,
+            stdout: None,
+            help: None,
         }
     }
     /// getopt's complaint (or none), then `usage()`, exit 2.
@@ -266,6 +276,8 @@ impl CliError {
             msg: msg.unwrap_or_default(),
             status: 2,
             usage: true,
+            stdout: None,
+            help: None,
         }
     }
 }
@@ -407,9 +419,12 @@ pub fn command() -> Command {
     )
 }
 
+/// The options getopt found (with their values), in order.
+type Found = Vec<(char, Option<String>)>;
+
 /// GNU getopt over [`OPTSTRING`], permuting: the options (with their
 /// values) in order, then the operands. Errors are getopt's messages.
-fn getopt(args: &[String]) -> Result<(Vec<(char, Option<String>)>, Vec<String>), CliError> {
+fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
     let mut opts = Vec::new();
     let mut operands = Vec::new();
     let mut i = 0;
@@ -424,8 +439,7 @@ fn getopt(args: &[String]) -> Result<(Vec<(char, Option<String>)>, Vec<String>),
             operands.push(a.clone());
             continue;
         }
-        let mut chars = a[1..].char_indices();
-        while let Some((at, c)) = chars.next() {
+        for (at, c) in a[1..].char_indices() {
             let spec = if c == ':' { None } else { OPTSTRING.find(c) };
             let Some(pos) = spec else {
                 let shown = printable(c.encode_utf8(&mut [0; 4])).into_owned();
@@ -835,7 +849,27 @@ fn parse_inner(
                 });
             }
             'F' => o.flowlabel = Some(parse_flow(v)?),
-            'N' => o.nodeinfo = Some(v.to_string()),
+            'N' => {
+                use crate::ping::nodeinfo::{self, Refusal};
+                let req = o.nodeinfo.get_or_insert_with(Default::default);
+                match nodeinfo::parse(req, v) {
+                    Ok(()) => {}
+                    Err(Refusal::Help) => return Ok(Parsed::NodeInfoHelp),
+                    Err(Refusal::Unknown) => {
+                        return Err(CliError {
+                            help: Some(nodeinfo::HELP),
+                            ..CliError::usage_error("")
+                        })
+                    }
+                    Err(Refusal::Conflict(line)) => {
+                        return Err(CliError {
+                            stdout: Some(line),
+                            ..CliError::with_usage(None)
+                        })
+                    }
+                    Err(Refusal::Unsupported(msg)) => return Err(CliError::usage_error(msg)),
+                }
+            }
             'a' => o.audible = true,
             'A' => o.adaptive = true,
             'B' => o.strict_source = true,

@@ -85,6 +85,8 @@ pub struct Prepared {
     /// Interface index → name, read before the sandbox, for link-local
     /// sources (`fe80::1%eth0`).
     pub ifnames: Vec<(u32, String)>,
+    /// `-N`: node information queries instead of echo requests.
+    pub nodeinfo: Option<crate::ping::nodeinfo::Query>,
 }
 
 /// The loop's state: iputils' `struct ping_rts`, for the part the loop uses.
@@ -101,6 +103,7 @@ pub struct Engine<I: Io> {
     multicast: bool,
     subnet_router_anycast: bool,
     ifnames: Vec<(u32, String)>,
+    nodeinfo: Option<crate::ping::nodeinfo::Query>,
     /// The first failed write to stdout (iputils' `close_stdout`).
     write_error: bool,
     /// `-R`: the last record-route option printed (`(same route)`).
@@ -156,7 +159,8 @@ impl<I: Io> Engine<I> {
         let start = io.now();
         Engine {
             io,
-            timing: o.datalen >= icmp::TIMEVAL_LEN,
+            timing: o.datalen >= icmp::TIMEVAL_LEN && p.nodeinfo.is_none(),
+            nodeinfo: p.nodeinfo,
             target: p.target,
             family,
             ident: p.ident,
@@ -685,6 +689,13 @@ impl<I: Io> Engine<I> {
             _ => self.io.wall(),
         };
         let target_ip = self.target.addr.ip();
+        if self.family == Family::V6 && packet.first() == Some(&crate::ping::nodeinfo::REPLY) {
+            let seq = self.nodeinfo.as_ref().and_then(|q| q.seq_of(packet));
+            if let Some(seq) = seq {
+                self.on_nodeinfo(packet, seq, hops, from);
+            }
+            return;
+        }
         match icmp::parse_reply(packet, self.family, self.ident, target_ip) {
             Ok(Reply::Echo {
                 seq,
@@ -935,6 +946,71 @@ impl<I: Io> Engine<I> {
             });
             self.old_rr = old_rr;
             self.out.push_str(&text);
+        }
+        self.out.push('\n');
+        self.emit();
+    }
+
+    /// `gather_statistics` for a node information reply, with upstream's
+    /// `pr_niquery_reply` text in place of `icmp_seq=`.
+    fn on_nodeinfo(
+        &mut self,
+        packet: &[u8],
+        seq: u16,
+        hops: Option<i32>,
+        from: Option<SocketAddr>,
+    ) {
+        self.nreceived += 1;
+        self.acknowledge(seq);
+        let dup = if self.rcvd_test(seq) {
+            self.nrepeats += 1;
+            self.nreceived -= 1;
+            true
+        } else {
+            self.rcvd_set(seq, true);
+            false
+        };
+        if self.o.quiet {
+            return;
+        }
+        if self.o.flood {
+            self.flood_mark(b"\x08 \x08");
+            return;
+        }
+        let ts = self.timestamp();
+        let from = self.display(from);
+        if self.o.json {
+            let r = ReplyLine {
+                timestamp: ts,
+                bytes: packet.len(),
+                from: &from,
+                seq,
+                ttl: hops,
+                dup,
+                ..ReplyLine::default()
+            };
+            let mut out = std::mem::take(&mut self.out);
+            json::reply(&mut out, &r, None);
+            self.out = out;
+            self.emit();
+            return;
+        }
+        if let Some((s, u)) = ts {
+            self.out.push_str(&output::timestamp_prefix(s, u));
+        }
+        let text = text::printable(&crate::ping::nodeinfo::reply_text(packet, seq)).into_owned();
+        let _ = write!(self.out, "{} bytes from {from}:{text}", packet.len());
+        if self.o.verbose {
+            let _ = write!(self.out, " ident={}", self.ident);
+        }
+        if let Some(h) = hops {
+            let _ = write!(self.out, " ttl={h}");
+        }
+        if dup && (!self.multicast || self.o.verbose) {
+            self.out.push_str(" (DUP!)");
+        }
+        if self.o.audible {
+            self.out.push('\x07');
         }
         self.out.push('\n');
         self.emit();
@@ -1230,7 +1306,7 @@ mod tests {
             let t = self.t;
             let wouldblock = || io::Error::from(io::ErrorKind::WouldBlock);
             if errqueue {
-                if !self.errq.front().is_some_and(|e| e.0 <= t) {
+                if self.errq.front().is_none_or(|e| e.0 > t) {
                     return Err(wouldblock());
                 }
                 let (_, payload, cm) = self.errq.pop_front().ok_or_else(wouldblock)?;
@@ -1258,7 +1334,7 @@ mod tests {
         fn wait(&mut self, timeout: Duration) -> io::Result<Ready> {
             let until = self.t + timeout;
             if let Some(i) = self.interrupt_at.filter(|i| *i <= until) {
-                if self.next_event().map_or(true, |e| e > i) {
+                if self.next_event().is_none_or(|e| e > i) {
                     self.t = self.t.max(i);
                     self.interrupted = true;
                     return Ok(Ready::default());
@@ -1329,6 +1405,7 @@ mod tests {
             multicast: false,
             subnet_router_anycast: false,
             ifnames: Vec::new(),
+            nodeinfo: None,
             o,
         }
     }

@@ -1,5 +1,5 @@
 //! `-j`: every line the worker prints as one JSON object per line, in the
-//! format upstream iputils gave `ping -j` (pull request iputils/iputils#571,
+//! format upstream iputils gave `ping -j` (upstream's JSON pull request,
 //! opened December 2024, merged 2025: `ping/ping_json.c`,
 //! `ping/ping_output.c`, `ping_common.c:gather_statistics`,
 //! `test/ping/test_json.py`). Pure functions that append to a caller's

@@ -4,6 +4,7 @@
 //! - [`resolve`]: the destination and its names (before the sandbox);
 //! - [`icmp`]: pure encode/decode of ICMP echo and errors (fuzzable);
 //! - [`output`]: every line iputils prints, as pure functions;
+//! - [`nodeinfo`]: `-N`, IPv6 node information queries (pure);
 //! - [`json`]: the same lines as upstream iputils' `ping -j` JSON objects;
 //! - [`setup`]: everything before the sandbox (socket options, filters,
 //!   source address) → [`engine::Prepared`], and the real I/O;
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod engine;
 pub mod icmp;
 pub mod json;
+pub mod nodeinfo;
 pub mod output;
 pub mod resolve;
 pub mod resolver;

@@ -559,7 +559,10 @@ pub struct Summary<'a> {
 
 /// The statistics block, starting with its blank line, newline-terminated.
 pub fn summary(s: &Summary<'_>) -> String {
-    let mut out = format!("\n--- {} ping statistics ---\n", s.hostname);
+    let mut out = format!(
+        "\n--- {} ping statistics ---\n",
+        crate::text::printable(s.hostname)
+    );
     let _ = write!(
         out,
         "{} packets transmitted, {} received",

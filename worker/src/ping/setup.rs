@@ -118,6 +118,26 @@ pub fn socket_filter(family: Family, ident: u16) -> Vec<libc::sock_filter> {
     p
 }
 
+/// `-N`'s socket filter: node information replies (their nonce is checked
+/// in the loop) and the ICMPv6 error types.
+pub fn nodeinfo_filter() -> Vec<libc::sock_filter> {
+    let mut p = vec![insn(bpf::LD_B_ABS, 0, 0, 0)];
+    let pass: [u8; 5] = [crate::ping::nodeinfo::REPLY, 1, 2, 3, 4];
+    let n = pass.len() as u8;
+    for (i, &t) in pass.iter().enumerate() {
+        let left = n - 1 - i as u8;
+        p.push(insn(
+            bpf::JEQ_K,
+            left,
+            if left == 0 { 1 } else { 0 },
+            u32::from(t),
+        ));
+    }
+    p.push(insn(bpf::RET_K, 0, 0, u32::MAX));
+    p.push(insn(bpf::RET_K, 0, 0, 0));
+    p
+}
+
 /// Setup up to the `PING` line; [`Setup::finish`] does the rest.
 pub struct Setup {
     pub prepared: Prepared,
@@ -253,7 +273,7 @@ fn set_ip_options(fd: RawFd, o: &Options, route: &[Ipv4Addr]) -> Result<(), Setu
                 .map_err(|e| fail_errno("ts option", e))?;
         }
     }
-    let source_route = route.len() > 0 && o.timestamp.is_none() && !o.rroute;
+    let source_route = !route.is_empty() && o.timestamp.is_none() && !o.rroute;
     if source_route {
         let mut rspace = [0u8; 3 + 4 * NROUTES + 1];
         rspace[0] = 1; // IPOPT_NOOP
@@ -311,6 +331,7 @@ pub fn prepare(
     is_root: bool,
     prog: &str,
     route: &[Ipv4Addr],
+    nodeinfo: Option<crate::ping::nodeinfo::Query>,
     say: &mut dyn FnMut(String),
 ) -> Result<Setup, SetupError> {
     let family = target.family;
@@ -567,9 +588,14 @@ pub fn prepare(
                     text::os_error_text(&e)
                 ));
             }
-            // Echo replies only: errors come through the error queue.
+            // Echo replies (-N: node information replies) only: errors
+            // come through the error queue.
             let mut filter = [u32::MAX; 8];
-            let t = usize::from(icmp::v6::ECHO_REPLY);
+            let t = usize::from(if nodeinfo.is_some() {
+                crate::ping::nodeinfo::REPLY
+            } else {
+                icmp::v6::ECHO_REPLY
+            });
             filter[t >> 5] &= !(1 << (t & 31));
             let bytes: Vec<u8> = filter.iter().flat_map(|w| w.to_ne_bytes()).collect();
             sys::setsockopt_bytes(fd, libc::IPPROTO_ICMPV6, 1, &bytes)
@@ -611,7 +637,11 @@ pub fn prepare(
         }
     }
 
-    if let Err(e) = sys::attach_filter(fd, &socket_filter(family, ident)) {
+    let program = match (&nodeinfo, family) {
+        (Some(_), Family::V6) => nodeinfo_filter(),
+        _ => socket_filter(family, ident),
+    };
+    if let Err(e) = sys::attach_filter(fd, &program) {
         say(format!(
             "WARNING: failed to install socket filter: {}",
             text::os_error_text(&e)
@@ -665,6 +695,7 @@ pub fn prepare(
             multicast,
             subnet_router_anycast,
             ifnames: interface_names(),
+            nodeinfo,
         },
         header,
         fd,
@@ -855,6 +886,17 @@ mod tests {
         }
         for t in [128u8, 135, 136, 134] {
             assert_eq!(run_bpf(&f, &[t, 0, 0, 0, 0xbe, 0xef, 0, 0]), 0, "type {t}");
+        }
+    }
+
+    #[test]
+    fn nodeinfo_filter_passes_replies_and_errors_only() {
+        let f = nodeinfo_filter();
+        for t in [140u8, 1, 2, 3, 4] {
+            assert_ne!(run_bpf(&f, &[t, 0, 0, 0, 0, 0, 0, 0]), 0, "type {t}");
+        }
+        for t in [129u8, 128, 139, 135] {
+            assert_eq!(run_bpf(&f, &[t, 0, 0, 0, 0, 0, 0, 0]), 0, "type {t}");
         }
     }
 }
