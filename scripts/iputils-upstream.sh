@@ -69,6 +69,12 @@ if [ ! -x "$bin" ]; then
         || { tail -n 30 "$cache/ninja.log" >&2; exit 2; }
 fi
 
+# The staged ping gets a file capability: its directory must be root's, not
+# one another user created in /tmp beforehand (or a link to elsewhere).
+if [ -L "$stage" ] || { [ -e "$stage" ] && [ "$(stat -c %u "$stage")" != 0 ]; }; then
+    echo "iputils-upstream: $stage exists and is not a directory owned by root" >&2
+    exit 2
+fi
 install -d -m 0755 -o root -g root "$stage"
 install -m 0755 -o root -g root "$bin" "$stage/ping"
 ln -sf ping "$stage/ping4"
