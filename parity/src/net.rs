@@ -134,6 +134,44 @@ fn etc_dir(ns: &Netns) -> Result<EtcDir, ParityError> {
     Ok(guard)
 }
 
+/// The suite's namespace tags.
+const TAGS: [&str; 4] = ["pc", "pr", "ps", "ph"];
+
+/// Whether `name` is one of this suite's namespaces (`phx-PID-N-TAG`)
+/// whose process is gone: what a killed run left behind.
+fn stale(name: &str) -> bool {
+    let mut parts = name.splitn(4, '-');
+    let (Some("phx"), Some(pid), Some(_), Some(tag)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    TAGS.contains(&tag)
+        && pid.parse::<u32>().is_ok_and(|p| {
+            p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
+        })
+}
+
+/// Removes the namespaces and `/etc/netns` entries of earlier runs that
+/// were killed before their clean-up.
+fn sweep_stale() {
+    for dir in ["/etc/netns", "/run/netns"] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if stale(&name) {
+                if dir == "/run/netns" {
+                    let _ = Command::new("ip").args(["netns", "del", &name]).output();
+                } else {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    }
+}
+
 /// A responder process, killed on drop.
 struct Responder(Child);
 
@@ -158,10 +196,13 @@ pub struct Network {
 impl Network {
     /// Builds it and starts `responder_bin` for each scenario.
     pub fn new(responder_bin: &str) -> Result<Network, ParityError> {
-        let client = Netns::new("pc")?;
-        let router = Netns::new("pr")?;
-        let server = Netns::new("ps")?;
-        let responder = Netns::new("ph")?;
+        sweep_stale();
+        let [client, router, server, responder] = [
+            Netns::new(TAGS[0])?,
+            Netns::new(TAGS[1])?,
+            Netns::new(TAGS[2])?,
+            Netns::new(TAGS[3])?,
+        ];
         let mut etc = Vec::new();
         for ns in [&client, &router, &server, &responder] {
             etc.push(etc_dir(ns)?);
@@ -335,5 +376,21 @@ impl Network {
             self.server.name(),
             self.responder.name(),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_the_suites_namespaces_of_dead_processes_are_stale() {
+        // pid 0x7fffffff: no such process.
+        assert!(super::stale("phx-2147483647-0-pc"));
+        assert!(
+            !super::stale("phx-2147483647-0-normal"),
+            "the hostile suite's"
+        );
+        assert!(!super::stale(&format!("phx-{}-0-pc", std::process::id())));
+        assert!(!super::stale("phx-1-0-pc"), "pid 1 is alive");
+        assert!(!super::stale("other"));
     }
 }

@@ -51,6 +51,19 @@ impl Links {
             move |source| ParityError::Io { path, source }
         };
         let _ = std::fs::remove_dir_all(&root);
+        // Directories of earlier runs that were killed before their clean-up.
+        if let Ok(entries) = std::fs::read_dir("/tmp") {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let dead = name
+                    .strip_prefix("privsep-parity-")
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists());
+                if dead {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let mut links = Links {
             root: root.clone(),
             implementations: Vec::new(),
