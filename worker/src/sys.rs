@@ -459,3 +459,14 @@ pub fn set_no_new_privs() -> io::Result<()> {
     cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
     Ok(())
 }
+
+/// Ignores SIGINT and SIGQUIT (the resolver co-process: the terminal sends
+/// them to the whole process group, and only the worker acts on them; the
+/// co-process goes when the worker does).
+pub fn ignore_terminal_signals() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    for sig in [Signal::SIGINT, Signal::SIGQUIT] {
+        // SAFETY: installing SIG_IGN involves no handler code.
+        let _ = unsafe { signal(sig, SigHandler::SigIgn) };
+    }
+}

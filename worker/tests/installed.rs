@@ -718,3 +718,34 @@ fn interface_and_path_mtu_options_like_iputils() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn node_information_queries_like_iputils() {
+    let iputils = std::path::Path::new("/usr/bin/ping");
+    for args in [
+        &["-N", "help"][..],
+        &["-N", "bogus", "::1"],
+        &["-N", "name", "-N", "ipv6", "::1"],
+        // Linux answers no node information query: the same silence.
+        &["-N", "name", "-c", "1", "-W", "1", "::1"],
+        &["-N", "ipv4-all", "-c", "1", "-W", "1", "::1"],
+    ] {
+        let ours = run_as_user(&launcher(), args);
+        let theirs = run_as_user(iputils, args);
+        assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
+        let (o, t) = (
+            normalize(&text(&ours.stdout)),
+            normalize(&text(&theirs.stdout)),
+        );
+        // The IPv6 header differs on purpose (upstream's space).
+        let skip = usize::from(o.first().is_some_and(|l| l.starts_with("PING ")));
+        assert_eq!(o.get(skip..), t.get(skip..), "{args:?}");
+        let strip = |s: &[u8], name: &str| text(s).replace(name, "ping");
+        let (a, b) = (
+            strip(&ours.stderr, &launcher().display().to_string()),
+            strip(&theirs.stderr, "/usr/bin/ping"),
+        );
+        assert_eq!(a.lines().next(), b.lines().next(), "{args:?}");
+    }
+}

@@ -861,10 +861,12 @@ fn parse_inner(
                             ..CliError::usage_error("")
                         })
                     }
+                    // upstream's handler then falls through to the help.
                     Err(Refusal::Conflict(line)) => {
                         return Err(CliError {
                             stdout: Some(line),
-                            ..CliError::with_usage(None)
+                            help: Some(nodeinfo::HELP),
+                            ..CliError::usage_error("")
                         })
                     }
                     Err(Refusal::Unsupported(msg)) => return Err(CliError::usage_error(msg)),

@@ -5,7 +5,8 @@
 //!
 //! Before lock-down the worker forks a child connected by a
 //! `SOCK_SEQPACKET` socketpair. The child closes every other descriptor
-//! (the raw sockets first of all), asks for SIGKILL when the worker dies,
+//! (the raw sockets first of all), ignores the terminal's SIGINT and
+//! SIGQUIT (meant for the worker), asks for SIGKILL when the worker dies,
 //! sets `RLIMIT_NPROC`/`FSIZE`/`CORE` to 0 and locks itself into a
 //! Landlock domain that can read files (the NSS configuration, hosts
 //! files, NSS modules) but write, create or execute none, bind no TCP
@@ -182,6 +183,7 @@ fn confine() -> Result<(), String> {
         Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
         RulesetCreatedAttr, ABI,
     };
+    sys::ignore_terminal_signals();
     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(|e| e.to_string())?;
     if nix::unistd::getppid() == nix::unistd::Pid::from_raw(1) {
         return Err("the worker is gone".into());

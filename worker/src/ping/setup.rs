@@ -694,7 +694,13 @@ pub fn prepare(
             interval,
             multicast,
             subnet_router_anycast,
-            ifnames: interface_names(),
+            // Only IPv6 addresses carry scopes (and only then a netlink
+            // socket is opened for the table).
+            ifnames: if family == Family::V6 {
+                interface_names()
+            } else {
+                Vec::new()
+            },
             nodeinfo,
         },
         header,
