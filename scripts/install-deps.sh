@@ -16,12 +16,15 @@ for group in "$@"; do
         # toolchain and Debian's reference policy
         # for the module and its offline checks; TOMOYO tools; QEMU and cpio
         # for the VM suite; strace for the privileged-syscall counts; gcc and
-        # libc6-dev for the hostile suite's LD_PRELOAD library.
+        # libc6-dev for the hostile suite's LD_PRELOAD library; meson,
+        # ninja-build, libcap-dev, libidn2-dev, pkg-config and git to build
+        # upstream iputils for the parity suite.
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils selinux-utils gcc libc6-dev \
-              dpkg-dev debhelper fakeroot lintian build-essential" ;;
+              dpkg-dev debhelper fakeroot lintian build-essential \
+              meson ninja-build libcap-dev libidn2-dev pkg-config git" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).

@@ -1,0 +1,30 @@
+# Side-by-side parity suite: privsep-ping against Debian 12's iputils ping
+# (20221126, /usr/bin/ping) and upstream iputils 20240905 (built from
+# Debian 13's source package), on every invocation of parity/table.json, as
+# root and as the test user, in network namespaces of the suite's own.
+#
+#   make test-parity   the suite (root); report in target/parity/report.txt
+#                      (PARITY_ONLY=substring runs the matching rows only)
+#
+# The upstream build is cached under target/iputils-upstream and staged with
+# cap_net_raw=ep under PARITY_IPUTILS (root-owned, so the test user can run
+# it). IPUTILS_GIT is the fallback when the mirror lacks the trixie source
+# package: a clone URL or git directory of upstream iputils (tag 20240905).
+
+PARITY_IPUTILS ?= /tmp/privsep-iputils-upstream
+IPUTILS_GIT    ?= https://github.com/iputils/iputils.git
+PARITY_ONLY    ?=
+
+.PHONY: iputils-upstream test-parity
+
+TEST_TARGETS += test-parity
+
+iputils-upstream: deps-test
+	scripts/iputils-upstream.sh $(CURDIR)/target/iputils-upstream $(PARITY_IPUTILS) $(IPUTILS_GIT)
+
+test-parity: deps-test stage iputils-upstream
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
+	    PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_DEBIAN_PING=/usr/bin/ping \
+	    PARITY_REPORT=$(CURDIR)/target/parity/report.txt PARITY_ONLY=$(PARITY_ONLY) \
+	    $(CARGO) test -p parity --features suite --locked --test parity -- --include-ignored --nocapture

@@ -1,0 +1,55 @@
+//! The side-by-side parity suite: privsep-ping against Debian 12's iputils
+//! ping (20221126) and upstream iputils 20240905, on the same invocations.
+//!
+//! This crate owns the invocation table's format ([`table`]), the network
+//! the pingers run in ([`net`]: client, router, server and a misbehaving
+//! responder, in namespaces of the suite's own), running one invocation of
+//! one implementation as root or as the unprivileged user ([`run`]), the
+//! normalisation of times and the comparison ([`compare`]), and the report.
+//! The suite itself is `tests/parity.rs` (feature `suite`, run by
+//! `make test-parity`); the responder is `src/bin/parity-responder.rs`.
+
+#![deny(unsafe_code)]
+
+pub mod compare;
+pub mod net;
+pub mod run;
+pub mod table;
+
+/// The crate's one error type.
+#[derive(Debug, thiserror::Error)]
+pub enum ParityError {
+    /// A command the suite depends on failed.
+    #[error("{what}: {detail}")]
+    Command { what: String, detail: String },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The invocation table is malformed.
+    #[error("table: {0}")]
+    Table(String),
+    /// Something the suite needs is not set up (run it through `make test-parity`).
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl From<hostile::HostileError> for ParityError {
+    fn from(e: hostile::HostileError) -> Self {
+        ParityError::Command {
+            what: "hostile".into(),
+            detail: e.to_string(),
+        }
+    }
+}
+
+/// What the suite needs from `make test-parity`.
+pub const NEEDS: &str = "needs root, the staged install, both iputils builds and the test user: \
+     run `make test-parity`";
+
+/// The value of environment variable `var`, set by `make test-parity`.
+pub fn env(var: &str) -> Result<String, ParityError> {
+    std::env::var(var).map_err(|_| ParityError::Setup(format!("{var} is not set: {NEEDS}")))
+}

@@ -1,0 +1,203 @@
+//! Running one invocation of one implementation in the client namespace, as
+//! root or as the unprivileged user, and collecting its [`Outcome`].
+//!
+//! Every implementation is reached through a directory of its own holding
+//! `ping`, `ping4` and `ping6` links to its binary, first in `PATH`: the
+//! program is exec'd by name, so argv[0] (which starts every message) is
+//! the same for all three.
+
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hostile::netns::Netns;
+use hostile::User;
+
+use crate::compare::{normalise, Outcome};
+use crate::table::{As, Row, Stdout};
+use crate::ParityError;
+
+/// How long one run may take before it is killed and reported as `timeout`.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One implementation: its name and the directory of its links.
+#[derive(Debug, Clone)]
+pub struct Implementation {
+    /// `privsep`, `debian` or `upstream`.
+    pub name: &'static str,
+    /// The binary the links point to.
+    pub binary: PathBuf,
+    dir: PathBuf,
+}
+
+/// A root-owned directory under /tmp (reachable by the test user) with one
+/// link directory per implementation; removed on drop.
+#[derive(Debug)]
+pub struct Links {
+    root: PathBuf,
+    /// The implementations, privsep first.
+    pub implementations: Vec<Implementation>,
+}
+
+impl Links {
+    /// Links for `(name, binary)` each.
+    pub fn new(binaries: &[(&'static str, PathBuf)]) -> Result<Links, ParityError> {
+        use std::os::unix::fs::PermissionsExt;
+        let root = PathBuf::from(format!("/tmp/privsep-parity-{}", std::process::id()));
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| ParityError::Io { path, source }
+        };
+        let _ = std::fs::remove_dir_all(&root);
+        // Directories of earlier runs that were killed before their clean-up.
+        if let Ok(entries) = std::fs::read_dir("/tmp") {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let dead = name
+                    .strip_prefix("privsep-parity-")
+                    .and_then(|p| p.parse::<u32>().ok())
+                    .is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists());
+                if dead {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let mut links = Links {
+            root: root.clone(),
+            implementations: Vec::new(),
+        };
+        for (name, binary) in binaries {
+            if !binary.is_file() {
+                return Err(ParityError::Setup(format!(
+                    "{name}: no {}: {}",
+                    binary.display(),
+                    crate::NEEDS
+                )));
+            }
+            let dir = root.join(name);
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            for argv0 in ["ping", "ping4", "ping6"] {
+                std::os::unix::fs::symlink(binary, dir.join(argv0)).map_err(io(&dir))?;
+            }
+            links.implementations.push(Implementation {
+                name,
+                binary: binary.clone(),
+                dir,
+            });
+        }
+        for d in std::iter::once(&root).chain(links.implementations.iter().map(|i| &i.dir)) {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io(d))?;
+        }
+        Ok(links)
+    }
+}
+
+impl Drop for Links {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn signal_number(name: &str) -> Result<i32, ParityError> {
+    Ok(match name {
+        "INT" => libc::SIGINT,
+        "ALRM" => libc::SIGALRM,
+        "TERM" => libc::SIGTERM,
+        "QUIT" => libc::SIGQUIT,
+        "HUP" => libc::SIGHUP,
+        other => return Err(ParityError::Table(format!("unknown signal {other}"))),
+    })
+}
+
+/// Runs `row` by `imp` as `who` in `ns`.
+pub fn run(
+    ns: &Netns,
+    imp: &Implementation,
+    row: &Row,
+    who: As,
+    user: &User,
+) -> Result<Outcome, ParityError> {
+    // `ip netns exec` and `setpriv` exec without forking, and so does the
+    // shell: the pid spawned is the pinger's, for signals.
+    let redirect = match row.stdout {
+        Stdout::Pipe => "",
+        Stdout::Full => " >/dev/full",
+        Stdout::Closed => " >&-",
+    };
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", ns.name()]);
+    if who == As::User {
+        cmd.arg("setpriv").args([
+            &format!("--reuid={}", user.uid),
+            &format!("--regid={}", user.gid),
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+        ]);
+    }
+    cmd.args(["sh", "-c", &format!("exec \"$0\" \"$@\"{redirect}")])
+        .arg(&row.argv0)
+        .args(&row.args)
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", imp.dir.display()),
+        )
+        .env("LC_ALL", "C")
+        .envs(&row.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| ParityError::Command {
+        what: format!("run {} {}", imp.name, row.name),
+        detail: e.to_string(),
+    })?;
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("piped")));
+    let err = reader(Box::new(child.stderr.take().expect("piped")));
+    let start = Instant::now();
+    let mut signal = match &row.signal {
+        Some(s) => Some((signal_number(&s.name)?, Duration::from_millis(s.after_ms))),
+        None => None,
+    };
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| ParityError::Command {
+            what: format!("wait {} {}", imp.name, row.name),
+            detail: e.to_string(),
+        })? {
+            break if let Some(code) = st.code() {
+                format!("exit {code}")
+            } else {
+                format!("signal {}", st.signal().unwrap_or(0))
+            };
+        }
+        if let Some((sig, after)) = signal {
+            if start.elapsed() >= after {
+                let _ = hostile::sys::kill(child.id() as i32, sig);
+                signal = None;
+            }
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break "timeout".into();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let text = |h: std::thread::JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+    };
+    Ok(Outcome {
+        stdout: normalise(&text(out)),
+        stderr: normalise(&text(err)),
+        status,
+    })
+}
