@@ -12,12 +12,14 @@ for group in "$@"; do
         # the demo's, plus: iputils ping to compare against; ip netns for the
         # hostile responder; SELinux toolchain and Debian's reference policy
         # for the module and its offline checks; TOMOYO tools; QEMU and cpio
-        # for the VM suite; strace for the privileged-syscall counts; gcc and
-        # libc6-dev for the hostile suite's LD_PRELOAD library.
+        # for the VM suite (xz and zstd unpack Debian 12's and 13's kernels);
+        # python3-venv for the workflow check (actionlint); strace for the
+        # privileged-syscall counts; gcc and libc6-dev for the hostile
+        # suite's LD_PRELOAD library.
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
-              xz-utils selinux-utils gcc libc6-dev \
+              xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and

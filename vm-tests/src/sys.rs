@@ -372,3 +372,40 @@ pub fn sendto_v4(fd: RawFd, data: &[u8], addr: u32, port: u16) -> io::Result<usi
     })?;
     Ok(n as usize)
 }
+
+/// The Landlock ABI version the running kernel offers
+/// (`landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)`), nix has no wrapper.
+pub fn landlock_abi() -> io::Result<i32> {
+    const LANDLOCK_CREATE_RULESET_VERSION: libc::c_uint = 1;
+    // SAFETY: with a null attribute pointer and size 0 this flag only returns the version.
+    let v = cvt(unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            LANDLOCK_CREATE_RULESET_VERSION,
+        )
+    })?;
+    Ok(v as i32)
+}
+
+/// `getpriority(PRIO_PROCESS, 0)`: this process's nice value (nix has no wrapper).
+pub fn nice_value() -> io::Result<i32> {
+    // getpriority may legitimately return -1: clear errno first and check it after.
+    // SAFETY: __errno_location returns this thread's errno; getpriority takes integers only.
+    unsafe { *libc::__errno_location() = 0 };
+    // SAFETY: as above.
+    let v = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let e = io::Error::last_os_error();
+    if v == -1 && e.raw_os_error() != Some(0) {
+        return Err(e);
+    }
+    Ok(v)
+}
+
+/// `setpriority(PRIO_PROCESS, 0, nice)` (nix has no wrapper).
+pub fn set_nice_value(nice: i32) -> io::Result<()> {
+    // SAFETY: plain system call with integer arguments.
+    cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) })?;
+    Ok(())
+}
