@@ -1166,9 +1166,9 @@ pub fn landlock_abi_for(release: &str) -> Option<i32> {
     let minor: u32 = parts.next()?.parse().ok()?;
     LANDLOCK_ABI_BY_RELEASE
         .iter()
-        .filter(|(v, _)| *v <= (major, minor))
+        .rev()
+        .find(|(v, _)| *v <= (major, minor))
         .map(|(_, abi)| *abi)
-        .last()
 }
 
 /// The report line the worker's `lock_down` writes for a kernel with `abi`.
