@@ -571,3 +571,63 @@ fn report(outcomes: &[Outcome], wall: Duration) -> i32 {
         0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(
+        kernel: &'static str,
+        config: &str,
+        rows: &[(&str, bool)],
+        problem: Option<&str>,
+    ) -> Outcome {
+        Outcome {
+            kernel,
+            release: format!("{kernel}-release"),
+            config: configs::find(config).unwrap(),
+            rows: rows
+                .iter()
+                .map(|(case, pass)| {
+                    let v = serde_json::json!({"kernel": format!("{kernel}-release"), "config": config, "tool": "ping", "case": case, "pass": pass, "expect": "e", "outcome": "o", "evidence": "ev"});
+                    v.as_object().cloned().unwrap()
+                })
+                .collect(),
+            problem: problem.map(str::to_string),
+            elapsed: Duration::from_secs(1),
+            console: PathBuf::from("c.log"),
+        }
+    }
+
+    #[test]
+    fn a_kernel_without_verdict_is_exit_3_and_a_junit_error_naming_it() {
+        let outs = vec![
+            outcome("bookworm", "none", &[("ping-v4", true)], None),
+            outcome("trixie", "selinux", &[], Some("apt-get download failed")),
+        ];
+        assert_eq!(report(&outs, Duration::ZERO), 3);
+        let xml = junit::render(&outs.iter().map(suite).collect::<Vec<_>>());
+        junit::check(&xml).unwrap();
+        assert!(xml.contains("infrastructure failure on kernel trixie-release (trixie), configuration selinux: apt-get download failed"));
+    }
+
+    #[test]
+    fn a_failed_case_is_exit_1_and_every_pass_exit_0() {
+        let fail = vec![outcome(
+            "bookworm",
+            "none",
+            &[("ping-v4", false), ("ping-v6", true)],
+            None,
+        )];
+        assert_eq!(report(&fail, Duration::ZERO), 1);
+        let xml = junit::render(&fail.iter().map(suite).collect::<Vec<_>>());
+        assert!(xml.contains("failures=\"1\""));
+        let pass = vec![outcome("bookworm", "none", &[("ping-v4", true)], None)];
+        assert_eq!(report(&pass, Duration::ZERO), 0);
+        assert_eq!(
+            report(&[], Duration::ZERO),
+            3,
+            "no case at all is never a pass"
+        );
+    }
+}
