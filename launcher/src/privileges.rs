@@ -83,8 +83,10 @@ impl fmt::Display for LaunchError {
                         install_hint(tool, spec.capability)
                     ),
                     _ => {
-                        let errors: Vec<String> =
-                            failed.iter().map(|(s, e)| format!("{}: {e}", s.what)).collect();
+                        let errors: Vec<String> = failed
+                            .iter()
+                            .map(|(s, e)| format!("{}: {e}", s.what))
+                            .collect();
                         write!(f, "cannot open {what} sockets: {}", errors.join("; "))
                     }
                 }
@@ -122,17 +124,20 @@ impl fmt::Display for LaunchError {
 
 /// The privileged operations, one method per step of the sequence.
 pub trait Privileges {
-    /// Step 1: become non-dumpable, open `/dev/null` on any of fds 0–2 that
-    /// is closed, close every fd above 2.
+    /// Step 1: become non-dumpable and make sure fds 0–2 are open
+    /// (`/dev/null` where closed).
     fn sanitize(&mut self) -> io::Result<()>;
-    /// Step 2: open one socket with its capability raised in the effective
-    /// set only around `socket()`, and return its descriptor.
+    /// Step 2: make `cap` the one effective capability (lowering whatever
+    /// was raised before), keeping at most `file_caps` permitted. A no-op
+    /// in setuid-root mode, where everything is effective until the drop.
+    fn raise(&mut self, cap: Capability, file_caps: u64) -> io::Result<()>;
+    /// Step 2: `socket()` for `spec` (its capability raised by the caller).
     fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd>;
     /// Step 2: attach `program` to the socket at `fd` and lock it.
     fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()>;
-    /// Step 2: `setpriority(PRIO_PROCESS, 0, nice)` with `cap` raised only
-    /// around it.
-    fn set_priority(&mut self, nice: i32, cap: Capability) -> io::Result<()>;
+    /// Step 2: `setpriority(PRIO_PROCESS, 0, nice)` (its capability raised
+    /// by the caller).
+    fn set_priority(&mut self, nice: i32) -> io::Result<()>;
     /// Step 2: move a socket to `to` if `socket()` put it elsewhere.
     fn move_fd(&mut self, from: RawFd, to: RawFd) -> io::Result<()>;
     /// Whether we run setuid-root (effective uid 0, real uid not).
@@ -148,6 +153,12 @@ pub trait Privileges {
     fn set_no_new_privs(&mut self) -> io::Result<()>;
     /// Step 4 (cont.): refuse to exec if anything privileged is left.
     fn verify_dropped(&mut self) -> Result<(), String>;
+    /// Step 5, unprivileged: close every inherited fd from `first` up (the
+    /// sockets sit below it).
+    fn close_from(&mut self, first: RawFd) -> io::Result<()>;
+    /// Step 5, unprivileged: refuse an address-space limit too small for
+    /// the worker to start (its loader would fail with a confusing message).
+    fn check_address_space(&mut self) -> Result<(), String>;
     /// Step 5, unprivileged: the worker must be a root-owned regular file
     /// that no one else can write or replace.
     fn check_worker(&mut self, path: &'static str) -> Result<(), String>;
@@ -162,25 +173,10 @@ pub trait Privileges {
     fn pid(&self) -> u32;
 }
 
-/// Runs `call` with `cap` raised in the effective set, if it is permitted
-/// and not already effective (setuid-root mode), and lowers it again right
-/// after, whatever `call` returned.
-fn with_capability<T>(cap: Capability, call: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
-    let before = sys::capget()?;
-    let bit = cap.mask();
-    let raise = before.permitted & bit != 0 && before.effective & bit == 0;
-    if raise {
-        sys::capset(sys::CapSets {
-            effective: before.effective | bit,
-            ..before
-        })?;
-    }
-    let result = call();
-    if raise {
-        sys::capset(before)?;
-    }
-    result
-}
+/// The smallest `RLIMIT_AS` the launcher lets a worker start with. The
+/// dynamically linked workers need about 3 MB to load; below this the
+/// loader fails with "failed to map segment" and exit 127.
+pub const MIN_ADDRESS_SPACE: u64 = 16 << 20;
 
 /// Mode bits that let someone other than the owner replace a file or a
 /// directory entry.
@@ -214,6 +210,13 @@ impl Privileges for System {
         // non-dumpable (seen on 6.18): without this the caller could list
         // /proc/PID/fd while the sockets are open here.
         sys::set_not_dumpable()?;
+        // In a secure-mode exec (file capabilities, setuid) glibc's static
+        // start-up has already opened /dev/null on any closed fd 0–2
+        // (__libc_check_standard_fds): checking again would be three more
+        // calls with the capability in reach.
+        if sys::secure_exec() {
+            return Ok(());
+        }
         for fd in 0..=2 {
             if !sys::fd_is_open(fd) {
                 // open() returns the lowest free descriptor: exactly `fd`.
@@ -225,13 +228,40 @@ impl Privileges for System {
                 }
             }
         }
-        sys::close_from(3)
+        Ok(())
+    }
+
+    fn raise(&mut self, cap: Capability, file_caps: u64) -> io::Result<()> {
+        if self.setuid_mode() {
+            return Ok(());
+        }
+        // One capset: the capability effective, the permitted set cut to
+        // the file capability (anything more an administrator granted is
+        // gone at once). It fails only if something in `file_caps` is not
+        // permitted; then ask which, and keep what is there.
+        let want = sys::CapSets {
+            effective: cap.mask(),
+            permitted: file_caps | cap.mask(),
+            inheritable: 0,
+        };
+        match sys::capset(want) {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+                let held = sys::capget()?;
+                if held.permitted & cap.mask() == 0 {
+                    return Err(e);
+                }
+                sys::capset(sys::CapSets {
+                    effective: cap.mask(),
+                    permitted: held.permitted & (file_caps | cap.mask()),
+                    inheritable: 0,
+                })
+            }
+            other => other,
+        }
     }
 
     fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd> {
-        with_capability(spec.capability, || {
-            sys::socket(spec.domain, spec.ty, spec.protocol)
-        })
+        sys::socket(spec.domain, spec.ty, spec.protocol)
     }
 
     fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()> {
@@ -239,8 +269,8 @@ impl Privileges for System {
         sys::lock_filter(fd)
     }
 
-    fn set_priority(&mut self, nice: i32, cap: Capability) -> io::Result<()> {
-        with_capability(cap, || sys::setpriority_self(nice))
+    fn set_priority(&mut self, nice: i32) -> io::Result<()> {
+        sys::setpriority_self(nice)
     }
 
     fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
@@ -276,8 +306,8 @@ impl Privileges for System {
         let named = std::path::Path::new(path);
         let mut symlink_seen = false;
         for dir in named.ancestors().skip(1) {
-            let d = std::fs::symlink_metadata(dir)
-                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            let d =
+                std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             if d.file_type().is_symlink() {
                 symlink_seen = true;
                 continue;
@@ -301,7 +331,8 @@ impl Privileges for System {
     }
 
     fn setuid_mode(&self) -> bool {
-        let (ruid, euid, _) = sys::getresuid();
+        // From the auxiliary vector: no system call while privileged.
+        let (ruid, euid) = sys::exec_uids();
         euid == 0 && ruid != 0
     }
 
@@ -318,7 +349,9 @@ impl Privileges for System {
     }
 
     fn clear_capabilities(&mut self) -> io::Result<()> {
-        sys::clear_ambient()?;
+        // Emptying permitted and inheritable empties the ambient set too
+        // (the kernel keeps ambient ⊆ permitted ∩ inheritable), and an exec
+        // with file capabilities starts with it empty anyway.
         sys::capset(sys::CapSets::default())
     }
 
@@ -331,12 +364,8 @@ impl Privileges for System {
         if held != sys::CapSets::default() {
             return Err(format!("capabilities still held: {held:x?}"));
         }
-        // The kernel keeps the ambient set inside permitted ∩ inheritable, so
-        // it is empty now; ask anyway for the capability every launcher uses.
-        let net_raw = Capability::NetRaw;
-        if sys::ambient_is_set(net_raw.number()).map_err(|e| e.to_string())? {
-            return Err(format!("{} still in the ambient set", net_raw.kernel_name()));
-        }
+        // Ambient ⊆ permitted ∩ inheritable (a kernel invariant): with
+        // permitted empty there is nothing to ask about the ambient set.
         let (ruid, euid, suid) = sys::getresuid();
         let (rgid, egid, sgid) = sys::getresgid();
         if ruid != euid || ruid != suid || rgid != egid || rgid != sgid {
@@ -346,6 +375,21 @@ impl Privileges for System {
         }
         if !sys::no_new_privs().map_err(|e| e.to_string())? {
             return Err("no_new_privs is not set".into());
+        }
+        Ok(())
+    }
+
+    fn close_from(&mut self, first: RawFd) -> io::Result<()> {
+        sys::close_from(first)
+    }
+
+    fn check_address_space(&mut self) -> Result<(), String> {
+        let soft = sys::address_space_limit().map_err(|e| format!("RLIMIT_AS: {e}"))?;
+        if soft < MIN_ADDRESS_SPACE {
+            return Err(format!(
+                "the address-space limit (RLIMIT_AS, {soft} bytes) is below the {} MiB the worker needs",
+                MIN_ADDRESS_SPACE >> 20
+            ));
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::os::fd::RawFd;
 
 use policy::handoff;
-use policy::tools::{Resource, SocketSetup, SocketSpec, Tool};
+use policy::tools::{Capability, Resource, SocketSetup, SocketSpec, Tool};
 
 use crate::privileges::{LaunchError, Privileges};
 
@@ -42,46 +42,72 @@ pub fn try_launch(
     let drop_err = |step: &'static str| move |source| LaunchError::Drop { step, source };
 
     // 1. Sanitize, before anything else: non-dumpable (no ptrace, no
-    //    /proc/PID/fd for the caller while we hold privileged fds), fds 0–2
-    //    valid (a closed stdout must never become a socket), nothing else
-    //    inherited.
+    //    /proc/PID/fd for the caller while we hold privileged fds) and fds
+    //    0–2 valid (a closed stdout must never become a socket). Other
+    //    inherited fds are closed in step 5: they are the caller's own, and
+    //    closing them needs no privilege.
     p.sanitize().map_err(LaunchError::Fds)?;
 
-    // 2. Acquire the descriptor's resources in its order, each capability
-    //    raised only around its one call. Sockets land at fds 3, 4, … in
-    //    the order opened; an optional one may fail alone (IPv6 disabled).
+    // 2. Acquire the descriptor's resources in its order. Each capability
+    //    is the only effective one around the calls that need it (raising
+    //    the next one lowers the previous one; step 3 lowers the last).
+    //    Sockets land at fds 3, 4, … in the order opened; an optional one
+    //    may fail alone (IPv6 disabled).
     let mut opened: Vec<&'static SocketSpec> = Vec::with_capacity(tool.resources.len());
     let mut failed: Vec<(&'static SocketSpec, std::io::Error)> = Vec::new();
+    let mut raised: Option<Capability> = None;
+    // Why the capability raised last could not be raised, if it could not.
+    let mut refused: Option<i32> = None;
     for resource in tool.resources {
+        let cap = resource.capability();
+        if raised != Some(cap) {
+            refused = p
+                .raise(cap, tool.file_caps_mask())
+                .err()
+                .map(|e| e.raw_os_error().unwrap_or(libc::EPERM));
+            raised = Some(cap);
+        }
+        // A capability that could not be raised fails its calls without
+        // making them.
+        let denied = refused.map(std::io::Error::from_raw_os_error);
         match resource {
-            Resource::Socket(spec) => match p.open_socket(spec) {
-                Ok(fd) => {
-                    let want = handoff::FIRST_FD + opened.len() as RawFd;
-                    if fd != want {
-                        p.move_fd(fd, want).map_err(drop_err("dup2"))?;
+            Resource::Socket(spec) => {
+                let result = match denied {
+                    Some(e) => Err(e),
+                    None => p.open_socket(spec),
+                };
+                match result {
+                    Ok(fd) => {
+                        let want = handoff::FIRST_FD + opened.len() as RawFd;
+                        if fd != want {
+                            p.move_fd(fd, want).map_err(drop_err("dup2"))?;
+                        }
+                        if let SocketSetup::LockedFilter(program) = spec.setup {
+                            p.lock_filter(want, program)
+                                .map_err(|source| LaunchError::Setup { spec, source })?;
+                        }
+                        opened.push(spec);
                     }
-                    if let SocketSetup::LockedFilter(program) = spec.setup {
-                        p.lock_filter(want, program)
-                            .map_err(|source| LaunchError::Setup { spec, source })?;
+                    Err(source) if spec.optional => failed.push((spec, source)),
+                    Err(source) => {
+                        return Err(LaunchError::Socket {
+                            tool,
+                            failed: vec![(spec, source)],
+                        })
                     }
-                    opened.push(spec);
                 }
-                Err(source) if spec.optional => failed.push((spec, source)),
-                Err(source) => {
-                    return Err(LaunchError::Socket {
-                        tool,
-                        failed: vec![(spec, source)],
-                    })
-                }
-            },
+            }
             Resource::Priority { nice, capability } => {
-                p.set_priority(*nice, *capability)
-                    .map_err(|source| LaunchError::Priority {
-                        tool,
-                        nice: *nice,
-                        capability: *capability,
-                        source,
-                    })?;
+                let result = match denied {
+                    Some(e) => Err(e),
+                    None => p.set_priority(*nice),
+                };
+                result.map_err(|source| LaunchError::Priority {
+                    tool,
+                    nice: *nice,
+                    capability: *capability,
+                    source,
+                })?;
             }
         }
     }
@@ -91,7 +117,7 @@ pub fn try_launch(
 
     // 3. Drop everything. In setuid-root mode the bounding set goes first,
     //    while CAP_SETPCAP is still effective, then groups and ids; then
-    //    every capability set, ambient included.
+    //    every capability set (which empties the ambient set too).
     if p.setuid_mode() {
         p.drop_bounding_set().map_err(drop_err("bounding set"))?;
         p.drop_ids().map_err(drop_err("setresuid"))?;
@@ -103,9 +129,14 @@ pub fn try_launch(
     p.set_no_new_privs().map_err(drop_err("no_new_privs"))?;
     p.verify_dropped().map_err(LaunchError::SelfCheck)?;
 
-    // 5. Check the worker with nothing in reach: whatever the path walk
-    //    does (stat, readlink) it does unprivileged. Then exec it, argv
-    //    untouched, environment rebuilt from the allowlist.
+    // 5. With nothing in reach: close what the caller left open above the
+    //    sockets, refuse a limit the worker cannot start under, check the
+    //    worker (whatever the path walk does, stat and readlink, it does
+    //    unprivileged), then exec it: argv untouched, environment rebuilt
+    //    from the allowlist.
+    p.close_from(handoff::FIRST_FD + opened.len() as RawFd)
+        .map_err(LaunchError::Fds)?;
+    p.check_address_space().map_err(LaunchError::SelfCheck)?;
     p.check_worker(tool.worker_path)
         .map_err(|reason| LaunchError::UnsafeWorker {
             path: tool.worker_path,
@@ -162,6 +193,9 @@ mod tests {
             self.next_fd = 3;
             self.step("sanitize")
         }
+        fn raise(&mut self, cap: Capability, _: u64) -> io::Result<()> {
+            self.step(&format!("raise {}", cap.kernel_name()))
+        }
         fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd> {
             self.step(&format!("socket {}", spec.name))?;
             self.next_fd += 1;
@@ -170,8 +204,8 @@ mod tests {
         fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()> {
             self.step(&format!("lock_filter fd {fd} ({} insns)", program.len()))
         }
-        fn set_priority(&mut self, nice: i32, cap: Capability) -> io::Result<()> {
-            self.step(&format!("priority {nice} with {}", cap.kernel_name()))
+        fn set_priority(&mut self, nice: i32) -> io::Result<()> {
+            self.step(&format!("priority {nice}"))
         }
         fn move_fd(&mut self, _: RawFd, _: RawFd) -> io::Result<()> {
             self.step("move_fd")
@@ -193,6 +227,12 @@ mod tests {
         }
         fn verify_dropped(&mut self) -> Result<(), String> {
             self.step("verify_dropped").map_err(|e| e.to_string())
+        }
+        fn close_from(&mut self, first: RawFd) -> io::Result<()> {
+            self.step(&format!("close_from {first}"))
+        }
+        fn check_address_space(&mut self) -> Result<(), String> {
+            self.step("check_address_space").map_err(|e| e.to_string())
         }
         fn check_worker(&mut self, _: &'static str) -> Result<(), String> {
             self.step("check_worker").map_err(|e| e.to_string())
@@ -268,11 +308,14 @@ mod tests {
             r.calls,
             [
                 "sanitize",
+                "raise CAP_NET_RAW",
                 "socket icmp4",
                 "socket icmp6",
                 "clear_capabilities",
                 "set_no_new_privs",
                 "verify_dropped",
+                "close_from 5",
+                "check_address_space",
                 "check_worker",
                 "exec"
             ]
@@ -296,30 +339,108 @@ mod tests {
             r.calls,
             [
                 "sanitize",
+                "raise CAP_NET_RAW",
                 "socket icmp4",
                 "lock_filter fd 3 (1 insns)",
-                "priority 5 with CAP_SYS_NICE",
+                "raise CAP_SYS_NICE",
+                "priority 5",
                 "clear_capabilities",
                 "set_no_new_privs",
                 "verify_dropped",
+                "close_from 4",
+                "check_address_space",
                 "check_worker",
                 "exec"
             ]
         );
-        assert_eq!(env_of(&r)[1..], ["LISTEN_FDS=1", "LISTEN_PID=77", "LISTEN_FDNAMES=icmp4"]);
+        assert_eq!(
+            env_of(&r)[1..],
+            ["LISTEN_FDS=1", "LISTEN_PID=77", "LISTEN_FDNAMES=icmp4"]
+        );
     }
 
     #[test]
     fn the_real_descriptors_acquire_what_they_promise() {
         let mut r = Recorder::default();
         run(&CLOCKDIFF, &mut r);
-        assert!(r.pos("priority -16 with CAP_SYS_NICE") < r.pos("socket icmp4"));
+        assert!(r.pos("raise CAP_SYS_NICE") < r.pos("priority -16"));
+        assert!(r.pos("priority -16") < r.pos("raise CAP_NET_RAW"));
+        assert!(r.pos("raise CAP_NET_RAW") < r.pos("socket icmp4"));
         assert!(r.pos("socket icmp4") < r.pos("clear_capabilities"));
         let mut r = Recorder::default();
         run(&ARPING, &mut r);
         assert!(r.pos("socket arp") < r.pos("lock_filter fd 3 (4 insns)"));
         assert!(r.pos("lock_filter fd 3 (4 insns)") < r.pos("clear_capabilities"));
         assert!(env_of(&r).contains(&"LISTEN_FDNAMES=arp".to_string()));
+    }
+
+    /// Every acquiring call happens while its own capability is the one
+    /// raised last, for every real descriptor.
+    #[test]
+    fn each_resource_is_acquired_under_its_own_capability() {
+        for tool in policy::tools::ALL {
+            let mut r = Recorder::default();
+            run(tool, &mut r);
+            let mut raised: Option<&str> = None;
+            let mut acquired = 0;
+            for call in &r.calls {
+                if let Some(cap) = call.strip_prefix("raise ") {
+                    raised = Some(cap);
+                } else if let Some(name) = call.strip_prefix("socket ") {
+                    let spec = tool.socket_named(name).unwrap();
+                    assert_eq!(
+                        raised,
+                        Some(spec.capability.kernel_name()),
+                        "{}: {call}",
+                        tool.name
+                    );
+                    acquired += 1;
+                } else if call.starts_with("priority ") {
+                    assert_eq!(raised, Some("CAP_SYS_NICE"), "{}: {call}", tool.name);
+                    acquired += 1;
+                } else if call == "clear_capabilities" {
+                    break;
+                }
+            }
+            assert_eq!(
+                acquired,
+                tool.resources.len(),
+                "{}: {:?}",
+                tool.name,
+                r.calls
+            );
+        }
+    }
+
+    #[test]
+    fn a_capability_that_cannot_be_raised_makes_no_call_and_names_itself() {
+        let mut r = Recorder {
+            fail: vec!["raise CAP_NET_RAW"],
+            ..Default::default()
+        };
+        let err = run(&PING, &mut r).to_string();
+        assert!(
+            !r.calls.iter().any(|c| c.starts_with("socket")),
+            "{:?}",
+            r.calls
+        );
+        assert!(err.contains("missing CAP_NET_RAW"), "{err}");
+        assert!(err.contains("setcap cap_net_raw=p "), "{err}");
+        assert!(!r.calls.contains(&"exec".to_string()));
+
+        let mut r = Recorder {
+            fail: vec!["raise CAP_SYS_NICE"],
+            ..Default::default()
+        };
+        let err = run(&CLOCKDIFF, &mut r).to_string();
+        assert!(
+            !r.calls.iter().any(|c| c.starts_with("priority")),
+            "{:?}",
+            r.calls
+        );
+        assert!(err.contains("cannot set priority -16"), "{err}");
+        assert!(err.contains("missing CAP_SYS_NICE"), "{err}");
+        assert!(err.contains("setcap cap_net_raw,cap_sys_nice=p "), "{err}");
     }
 
     #[test]
@@ -366,7 +487,7 @@ mod tests {
     #[test]
     fn a_required_socket_or_the_priority_failing_stops_at_once() {
         let mut r = Recorder {
-            fail: vec!["priority -16 with CAP_SYS_NICE"],
+            fail: vec!["priority -16"],
             ..Default::default()
         };
         let err = run(&CLOCKDIFF, &mut r).to_string();
@@ -399,6 +520,7 @@ mod tests {
                 "clear_capabilities",
                 "set_no_new_privs",
                 "verify_dropped",
+                "check_address_space",
                 "check_worker",
             ] {
                 let mut r = Recorder {

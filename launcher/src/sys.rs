@@ -137,6 +137,38 @@ pub fn close(fd: RawFd) {
     unsafe { libc::close(fd) };
 }
 
+/// Whether the kernel ran us in secure mode (`AT_SECURE`: file
+/// capabilities or setuid), from the auxiliary vector: no system call.
+pub fn secure_exec() -> bool {
+    // SAFETY: getauxval reads the process's own auxiliary vector; any key
+    // is valid (unknown ones give 0).
+    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
+}
+
+/// The real and effective uid the kernel started us with (`AT_UID`,
+/// `AT_EUID`), from the auxiliary vector: no system call.
+pub fn exec_uids() -> (u32, u32) {
+    // SAFETY: as in `secure_exec`.
+    let (uid, euid) = unsafe {
+        (
+            libc::getauxval(libc::AT_UID),
+            libc::getauxval(libc::AT_EUID),
+        )
+    };
+    (uid as u32, euid as u32)
+}
+
+/// The soft `RLIMIT_AS`.
+pub fn address_space_limit() -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) })?;
+    Ok(lim.rlim_cur)
+}
+
 /// Real, effective and saved user ids.
 pub fn getresuid() -> (u32, u32, u32) {
     let (mut r, mut e, mut s) = (0, 0, 0);
@@ -234,28 +266,6 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
         .map(drop)
 }
 
-/// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)`.
-pub fn clear_ambient() -> io::Result<()> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe {
-        libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL,
-            0,
-            0,
-            0,
-        )
-    })
-    .map(drop)
-}
-
-/// `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap)`.
-pub fn ambient_is_set(cap: u32) -> io::Result<bool> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET, cap, 0, 0) })
-        .map(|v| v == 1)
-}
-
 /// `prctl(PR_CAPBSET_DROP, cap)` for every capability the kernel knows (it
 /// answers EINVAL past the last one).
 pub fn drop_bounding_set() -> io::Result<()> {
@@ -314,7 +324,10 @@ macro_rules! entry_point {
         // touches neither argument.
         #[allow(unsafe_code)]
         #[no_mangle]
-        pub extern "C" fn main(_argc: ::std::ffi::c_int, _argv: *const *const ::std::ffi::c_char) -> ::std::ffi::c_int {
+        pub extern "C" fn main(
+            _argc: ::std::ffi::c_int,
+            _argv: *const *const ::std::ffi::c_char,
+        ) -> ::std::ffi::c_int {
             $crate::launch(&$tool)
         }
     };

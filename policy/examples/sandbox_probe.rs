@@ -18,9 +18,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 
 use policy::handoff::HandedSocket;
-use policy::tools::{ICMP4, ICMP6, PING};
 use policy::sandbox;
 use policy::sys::probe;
+use policy::tools::{ICMP4, ICMP6, PING};
 
 const NOBODY: u32 = 65534;
 
@@ -166,8 +166,7 @@ fn main() {
     if action == "nproc" {
         // The rlimits alone, so that fork() reaches RLIMIT_NPROC instead
         // of seccomp.
-        let rlimits =
-            sandbox::apply_rlimits(&sockets).unwrap_or_else(|e| setup_fail("rlimits", e));
+        let rlimits = sandbox::apply_rlimits(&sockets).unwrap_or_else(|e| setup_fail("rlimits", e));
         say(format!("rlimits: {rlimits}"));
         let nproc = policy::sys::getrlimit(libc::RLIMIT_NPROC);
         let fsize = policy::sys::getrlimit(libc::RLIMIT_FSIZE);
@@ -198,7 +197,8 @@ fn main() {
     // Everything the actions need is computed before lock-down, so that the
     // action's own system call is the first one after `attempt …`.
     let parent = probe::getppid();
-    let report = sandbox::lock_down(PING.sandbox, &sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
+    let report =
+        sandbox::lock_down(PING.sandbox, &sockets).unwrap_or_else(|e| setup_fail("lock_down", e));
     say(format!("{report}"));
     say("locked");
     say(format!("attempt {action}"));

@@ -81,7 +81,11 @@ pub fn decode(
     let most = tool.sockets().count();
     let count: usize = match fds.parse() {
         Ok(n) if (1..=most).contains(&n) && !fds.starts_with('+') => n,
-        _ => return Err(fail(format!("{VAR_FDS}={fds:?} is not between 1 and {most}"))),
+        _ => {
+            return Err(fail(format!(
+                "{VAR_FDS}={fds:?} is not between 1 and {most}"
+            )))
+        }
     };
     if pid.parse::<u32>().ok() != Some(own_pid) || pid.starts_with('+') {
         return Err(fail(format!(
@@ -275,7 +279,10 @@ mod tests {
     fn refuses_missing_or_forged_handoffs() {
         let good = encode(&[&ICMP4], 10);
         assert!(decode(lookup(&good), 11, &PING).is_err(), "another pid");
-        assert!(decode(lookup(&good[..2]), 10, &PING).is_err(), "names missing");
+        assert!(
+            decode(lookup(&good[..2]), 10, &PING).is_err(),
+            "names missing"
+        );
         assert!(decode(lookup(&[]), 10, &PING).is_err(), "nothing set");
         for (fds, names) in [
             ("0", ""),

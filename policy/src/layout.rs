@@ -26,6 +26,8 @@ mod tests {
         for dir in [PREFIX, BINDIR, LIBEXECDIR] {
             assert!(dir.starts_with('/') && !dir.contains("//"), "{dir}");
         }
-        assert!(crate::tools::PING.worker_path.ends_with("/privsep/ping-worker"));
+        assert!(crate::tools::PING
+            .worker_path
+            .ends_with("/privsep/ping-worker"));
     }
 }

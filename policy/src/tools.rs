@@ -117,6 +117,16 @@ pub enum Resource {
     Priority { nice: i32, capability: Capability },
 }
 
+impl Resource {
+    /// The capability raised around acquiring it.
+    pub const fn capability(&self) -> Capability {
+        match self {
+            Resource::Socket(spec) => spec.capability,
+            Resource::Priority { capability, .. } => *capability,
+        }
+    }
+}
+
 /// One privileged program split into launcher and worker.
 #[derive(Debug)]
 pub struct Tool {

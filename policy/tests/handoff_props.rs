@@ -21,7 +21,9 @@ use proptest::prelude::*;
 /// The socket lists each tool's launcher can hand over: for ping one or
 /// both families (each is optional), in the descriptor's order.
 fn opened() -> impl Strategy<Value = (&'static Tool, Vec<&'static SocketSpec>)> {
-    let clockdiff_icmp4 = CLOCKDIFF.socket_named("icmp4").expect("clockdiff has icmp4");
+    let clockdiff_icmp4 = CLOCKDIFF
+        .socket_named("icmp4")
+        .expect("clockdiff has icmp4");
     prop_oneof![
         Just((&PING, vec![&ICMP4])),
         Just((&PING, vec![&ICMP6])),
@@ -59,7 +61,13 @@ fn hostile_value() -> impl Strategy<Value = String> {
         any::<u32>().prop_map(|n| n.to_string()),
         any::<String>(),
         proptest::collection::vec(
-            prop_oneof![Just("icmp4"), Just("icmp6"), Just("arp"), Just(""), Just("tcp")],
+            prop_oneof![
+                Just("icmp4"),
+                Just("icmp6"),
+                Just("arp"),
+                Just(""),
+                Just("tcp")
+            ],
             0..4
         )
         .prop_map(|v| v.join(":")),

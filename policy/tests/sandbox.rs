@@ -420,8 +420,14 @@ fn proc_shows_the_locked_down_state() {
     assert_eq!(limit("Max core file size"), ["0", "0"], "{limits}");
     // No namespaces (the design contract says why): the locked-down
     // worker shares ours.
-    assert_eq!(own_net, its_net, "the probe must not unshare its network namespace");
-    assert_eq!(own_user, its_user, "the probe must not unshare its user namespace");
+    assert_eq!(
+        own_net, its_net,
+        "the probe must not unshare its network namespace"
+    );
+    assert_eq!(
+        own_user, its_user,
+        "the probe must not unshare its user namespace"
+    );
     assert!(rest.contains("returned: released"), "{rest}");
     assert_eq!(exit.code(), Some(0), "{exit:?}");
 }

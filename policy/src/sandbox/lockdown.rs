@@ -13,8 +13,8 @@ use crate::handoff::HandedSocket;
 use crate::{sys, PolicyError};
 
 pub use super::profile::{Args, Profile, Rule};
-pub use super::seccomp::seccomp_program;
 use super::seccomp;
+pub use super::seccomp::seccomp_program;
 
 /// The Landlock ABI whose rights the profile handles: the newest this build
 /// of the `landlock` crate knows. Older kernels get what they support (best

@@ -10,9 +10,9 @@
 
 #![forbid(unsafe_code)]
 
-pub mod profile;
 #[cfg(feature = "sandbox")]
 mod lockdown;
+pub mod profile;
 #[cfg(feature = "sandbox")]
 pub mod seccomp;
 

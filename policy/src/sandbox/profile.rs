@@ -303,7 +303,11 @@ mod tests {
             for (i, a) in rules.iter().enumerate() {
                 assert!(a.why.len() > 10, "{}: {} needs a reason", tool.name, a.name);
                 for b in &rules[i + 1..] {
-                    assert_ne!(a.nr, b.nr, "{}: {} and {} share a number", tool.name, a.name, b.name);
+                    assert_ne!(
+                        a.nr, b.nr,
+                        "{}: {} and {} share a number",
+                        tool.name, a.name, b.name
+                    );
                     assert_ne!(a.name, b.name);
                 }
             }

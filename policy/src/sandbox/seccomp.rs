@@ -97,7 +97,10 @@ mod tests {
     fn socket_rules_vanish_without_sockets() {
         let none: Vec<_> = allowed_here(PING.sandbox, &[]).map(|r| r.name).collect();
         assert!(!none.contains(&"sendto") && !none.contains(&"recvmsg"));
-        let one = [HandedSocket { fd: 3, spec: &ICMP4 }];
+        let one = [HandedSocket {
+            fd: 3,
+            spec: &ICMP4,
+        }];
         let some: Vec<_> = allowed_here(PING.sandbox, &one).map(|r| r.name).collect();
         assert!(some.contains(&"sendto") && some.contains(&"recvmsg"));
         // And the program compiles in both cases.
@@ -113,7 +116,10 @@ mod tests {
             let all: Vec<HandedSocket> = tool
                 .sockets()
                 .enumerate()
-                .map(|(i, spec)| HandedSocket { fd: 3 + i as i32, spec })
+                .map(|(i, spec)| HandedSocket {
+                    fd: 3 + i as i32,
+                    spec,
+                })
                 .collect();
             seccomp_program(tool.sandbox, &all).unwrap();
         }
