@@ -15,13 +15,13 @@ LIBEXECDIR ?= $(PREFIX)/libexec
 MANDIR     ?= $(PREFIX)/share/man
 DESTDIR    ?=
 # caps: each launcher's file capability from its descriptor (ping
-# cap_net_raw=p); setuid: mode 4755 (fallback, for filesystems without
-# extended attributes).
+# cap_net_raw=p, clockdiff cap_net_raw,cap_sys_nice=p); setuid: mode 4755
+# (fallback, for filesystems without extended attributes).
 CAPMODE    ?= caps
 CARGO      ?= cargo
 # The tools installed: each has a descriptor in policy/src/tools.rs, a
 # launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
-TOOLS      ?= ping
+TOOLS      ?= ping arping clockdiff
 
 # Where `make demo` and `make test` stage an install. Under /tmp so that the
 # unprivileged test user can reach it wherever the clone lives.
@@ -110,6 +110,18 @@ demo: deps-demo stage
 	echo "\$$ privsep-ping -c 3 127.0.0.1    # as user $$user"; \
 	setpriv --reuid=$$user --regid=$$user --clear-groups --inh-caps=-all \
 	    $(STAGE)/bin/privsep-ping -c 3 127.0.0.1
+	@user=$$(PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh); \
+	echo "\$$ getcap $(STAGE)/bin/privsep-clockdiff"; getcap $(STAGE)/bin/privsep-clockdiff; \
+	echo "\$$ privsep-clockdiff 127.0.0.1    # as user $$user"; \
+	setpriv --reuid=$$user --regid=$$user --clear-groups --inh-caps=-all \
+	    $(STAGE)/bin/privsep-clockdiff 127.0.0.1
+	@user=$$(PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh); ns=privsep-demo-$$$$; \
+	scripts/netns-pair.sh up $$ns || exit 2; \
+	echo "\$$ getcap $(STAGE)/bin/privsep-arping"; getcap $(STAGE)/bin/privsep-arping; \
+	echo "\$$ privsep-arping -c 3 -I veth0 198.18.0.2    # as user $$user, in netns $$ns-a (peer in $$ns-b)"; \
+	ip netns exec $$ns-a setpriv --reuid=$$user --regid=$$user --clear-groups --inh-caps=-all \
+	    $(STAGE)/bin/privsep-arping -c 3 -I veth0 198.18.0.2; rc=$$?; \
+	scripts/netns-pair.sh down $$ns; exit $$rc
 
 # Unit tests, then the tests of the installed binaries (ignored by a plain
 # `cargo test`, because they need the staged install and the test user).

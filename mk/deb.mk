@@ -1,10 +1,11 @@
-# Debian packages (debian/): privsep-ping, privsep-selinux, privsep-tomoyo.
+# Debian packages (debian/): privsep-<tool> for each tool in debian/rules'
+# TOOLS, privsep-selinux, privsep-tomoyo.
 #
 #   make deb         build them into $(DEB_OUT) (dpkg-buildpackage -b -us -uc,
 #                    run in a copy under /tmp; DEB_OPTS adds options, e.g.
 #                    DEB_OPTS=-Pnoselinux,notomoyo)
-#   make test-deb    build, install on this machine, check capability, modes
-#                    and an unprivileged ping, purge, check nothing is left
+#   make test-deb    build, install on this machine, check capabilities, modes
+#                    and an unprivileged run of each tool, purge, check nothing is left
 
 DEB_OUT  ?= $(CURDIR)/build/deb
 DEB_OPTS ?=
@@ -13,7 +14,18 @@ DEB_OPTS ?=
 # it the release build into target/deb), under a minute when cargo is up to date.
 TEST_TARGETS += test-deb
 
-.PHONY: deps-deb deb test-deb
+.PHONY: deps-deb deb test-deb deb-scripts
+
+# Each tool package's postinst and lintian overrides, rendered from the one
+# template with the tool's descriptor (its launcher path and file
+# capability). Run by debian/rules after the build.
+deb-scripts:
+	@for t in $(TOOLS); do \
+	    $(RELEASE)/privsep-render plain --tool $$t debian/launcher.postinst.in debian/privsep-$$t.postinst && \
+	    $(RELEASE)/privsep-render plain --tool $$t debian/launcher.lintian-overrides.in debian/privsep-$$t.lintian-overrides.tmp && \
+	    sed 's,\[/,[,' debian/privsep-$$t.lintian-overrides.tmp >debian/privsep-$$t.lintian-overrides && \
+	    rm -f debian/privsep-$$t.lintian-overrides.tmp || exit 2; \
+	done
 
 deps-deb:
 	@scripts/install-deps.sh deb

@@ -1,8 +1,11 @@
 #!/bin/sh
 # The install test for the Debian packages: installs the .debs in DEBDIR on
-# this machine, checks the launcher's capability, the modes, the man page
-# and completions, pings 127.0.0.1 as the unprivileged USER, then purges and
-# checks that every file the packages installed is gone.
+# this machine, checks each tool package's launcher capability, the modes,
+# the man page and completions, runs each tool once as the unprivileged USER
+# (ping and clockdiff 127.0.0.1; arping its peer in a namespace pair),
+# checks the setuid
+# fallback of each postinst, then purges and checks that every file the
+# packages installed is gone.
 # Usage: scripts/deb-test.sh DEBDIR USER        (as root)
 #
 # Every check runs even when an earlier one failed, the purge always runs,
@@ -16,18 +19,27 @@ user=$2
 
 # PRIVSEP_DEB_PKGS narrows the set, for packages built with
 # DEB_OPTS=-Pnoselinux,notomoyo during development.
-PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-selinux privsep-tomoyo}
+PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-selinux privsep-tomoyo}
+# The tool packages among them: privsep-<tool>, each checked the same way.
+TOOLS=""
+for p in $PKGS; do
+    case $p in privsep-selinux | privsep-tomoyo) ;; privsep-*) TOOLS="$TOOLS ${p#privsep-}" ;; esac
+done
 
 # One install test at a time on this machine: they share /usr and dpkg.
 exec 9>/tmp/privsep-deb-test.lock
 flock 9
-LAUNCHER=/usr/bin/privsep-ping
-WORKER=/usr/libexec/privsep/ping-worker
 tmp=$(mktemp -d /tmp/privsep-deb-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+netns=privsep-deb-test-$$
+here=$(cd "$(dirname "$0")" && pwd)
+trap 'rm -rf "$tmp"; "$here"/netns-pair.sh down "$netns"' EXIT
 failures=0
 
 pass() { echo "ok   $*"; }
+# The file capability each tool's postinst sets (its descriptor's), and a
+# pattern for getcap's output.
+caps_of() { case $1 in clockdiff) echo cap_net_raw,cap_sys_nice=p ;; *) echo cap_net_raw=p ;; esac; }
+caps_re() { case $1 in clockdiff) echo 'cap_net_raw,cap_sys_nice[=+]p$' ;; *) echo 'cap_net_raw[=+]p$' ;; esac; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
 check() {
@@ -85,26 +97,29 @@ for p in $PKGS; do check "$p is installed" installed "$p"; done
 
 for p in $PKGS; do dpkg -L "$p" >"$tmp/files.$p" 2>/dev/null || true; done
 
-# --- the installed files -----------------------------------------------------
-echo "\$ getcap $LAUNCHER"; getcap "$LAUNCHER" | tee "$tmp/getcap"
-echo "\$ ls -l $LAUNCHER $WORKER"; ls -l "$LAUNCHER" "$WORKER"
-check "launcher has cap_net_raw=p" grep -q 'cap_net_raw[=+]p$' "$tmp/getcap"
-check "launcher is 755 root:root" test "$(stat -c '%a %U:%G' "$LAUNCHER")" = "755 root:root"
-check "worker is 711 root:root" test "$(stat -c '%a %U:%G' "$WORKER")" = "711 root:root"
-check "worker directory is 755 root:root" test "$(stat -c '%a %U:%G' "${WORKER%/*}")" = "755 root:root"
-
+# --- the installed files, per tool ---------------------------------------------
 asuser() { setpriv --reuid="$user" --regid="$user" --clear-groups --inh-caps=-all "$@"; }
-# The control read of the launcher proves that setpriv itself worked.
-check "$user can read the launcher but not the worker" \
-    asuser sh -c "cat '$LAUNCHER' >/dev/null && ! cat '$WORKER' 2>/dev/null >/dev/null"
-
-check "man finds privsep-ping(8)" sh -c 'test "$(man -w 8 privsep-ping)" = /usr/share/man/man8/privsep-ping.8.gz'
-check "the man page has the security section" sh -c 'zcat /usr/share/man/man8/privsep-ping.8.gz | grep -q "^\.SH SECURITY"'
-check "the man page names the installed worker path" sh -c "zcat /usr/share/man/man8/privsep-ping.8.gz | grep -qF '$WORKER'"
-check "man renders the page without warnings" sh -c '! MANWIDTH=80 man --warnings -l /usr/share/man/man8/privsep-ping.8.gz 2>&1 >/dev/null | grep .'
-check "bash completion registers privsep-ping" bash -c '. /usr/share/bash-completion/completions/privsep-ping && complete -p privsep-ping'
-check "zsh completion installed" test -s /usr/share/zsh/vendor-completions/_privsep-ping
-check "fish completion installed" test -s /usr/share/fish/vendor_completions.d/privsep-ping.fish
+for t in $TOOLS; do
+    LAUNCHER=/usr/bin/privsep-$t
+    WORKER=/usr/libexec/privsep/$t-worker
+    PAGE=/usr/share/man/man8/privsep-$t.8.gz
+    echo "\$ getcap $LAUNCHER"; getcap "$LAUNCHER" | tee "$tmp/getcap"
+    echo "\$ ls -l $LAUNCHER $WORKER"; ls -l "$LAUNCHER" "$WORKER"
+    check "$t: launcher has $(caps_of "$t")" grep -q "$(caps_re "$t")" "$tmp/getcap"
+    check "$t: launcher is 755 root:root" test "$(stat -c '%a %U:%G' "$LAUNCHER")" = "755 root:root"
+    check "$t: worker is 711 root:root" test "$(stat -c '%a %U:%G' "$WORKER")" = "711 root:root"
+    check "$t: worker directory is 755 root:root" test "$(stat -c '%a %U:%G' "${WORKER%/*}")" = "755 root:root"
+    # The control read of the launcher proves that setpriv itself worked.
+    check "$t: $user can read the launcher but not the worker" \
+        asuser sh -c "cat '$LAUNCHER' >/dev/null && ! cat '$WORKER' 2>/dev/null >/dev/null"
+    check "$t: man finds privsep-$t(8)" sh -c "test \"\$(man -w 8 privsep-$t)\" = $PAGE"
+    check "$t: the man page has the security section" sh -c "zcat $PAGE | grep -q '^\\.SH SECURITY'"
+    check "$t: the man page names the installed worker path" sh -c "zcat $PAGE | grep -qF '$WORKER'"
+    check "$t: man renders the page without warnings" sh -c "! MANWIDTH=80 man --warnings -l $PAGE 2>&1 >/dev/null | grep ."
+    check "$t: bash completion registers privsep-$t" bash -c ". /usr/share/bash-completion/completions/privsep-$t && complete -p privsep-$t"
+    check "$t: zsh completion installed" test -s /usr/share/zsh/vendor-completions/_privsep-$t
+    check "$t: fish completion installed" test -s /usr/share/fish/vendor_completions.d/privsep-$t.fish
+done
 case " $PKGS " in *" privsep-selinux "*)
     check "SELinux module shipped" test -s /usr/share/selinux/packages/privsep.pp
     if command -v semodule >/dev/null; then
@@ -115,36 +130,56 @@ case " $PKGS " in *" privsep-tomoyo "*)
     check "TOMOYO policy shipped" sh -c 'ls /usr/share/privsep/tomoyo/*.conf >/dev/null' ;;
 esac
 
-# --- an unprivileged ping through the installed launcher and worker ----------
-echo "\$ privsep-ping -c 1 127.0.0.1    # as $user"
-if asuser "$LAUNCHER" -c 1 127.0.0.1 >"$tmp/ping" 2>&1; then rc=0; else rc=$?; fi
-sed 's/^/     | /' "$tmp/ping"
-if [ "$rc" -eq 0 ] && grep -q '1 packets transmitted, 1 received' "$tmp/ping"; then
-    pass "unprivileged privsep-ping -c 1 127.0.0.1 (exit 0, 1 received)"
-else
-    fail "unprivileged privsep-ping -c 1 127.0.0.1 (exit $rc)"
-fi
+# --- each tool once, unprivileged, through the installed launcher and worker --
+# run_tool T: runs tool T once as $user, output in $tmp/run; true when it
+# did what it should.
+run_tool() {
+    case $1 in
+    ping)
+        echo "\$ privsep-ping -c 1 127.0.0.1    # as $user"
+        asuser /usr/bin/privsep-ping -c 1 127.0.0.1 >"$tmp/run" 2>&1 &&
+            grep -q ' 1 received' "$tmp/run" ;;
+    clockdiff)
+        echo "\$ privsep-clockdiff 127.0.0.1    # as $user"
+        asuser /usr/bin/privsep-clockdiff 127.0.0.1 >"$tmp/run" 2>&1 &&
+            grep -Eq '^[0-9]+ -?[0-9]+ -?[0-9]+$' "$tmp/run" ;;
+    arping)
+        echo "\$ privsep-arping -c 1 -I veth0 198.18.0.2    # as $user, in netns $netns-a"
+        ip netns exec "$netns-a" setpriv --reuid="$user" --regid="$user" --clear-groups \
+            --inh-caps=-all /usr/bin/privsep-arping -c 1 -I veth0 198.18.0.2 >"$tmp/run" 2>&1 &&
+            grep -q '^Received 1 response(s)$' "$tmp/run" ;;
+    *)
+        echo "deb-test: no run for tool $1" >"$tmp/run"; false ;;
+    esac
+}
+case " $TOOLS " in *" arping "*) "$here"/netns-pair.sh up "$netns" ;; esac
+for t in $TOOLS; do
+    if run_tool "$t"; then pass "$t: unprivileged run (exit 0, answered)"; else fail "$t: unprivileged run"; fi
+    sed 's/^/     | /' "$tmp/run"
+done
 
-# --- the setuid fallback ------------------------------------------------------
+# --- the setuid fallback, per tool ---------------------------------------------
 # Where the file system keeps no extended attributes setcap fails, and the
 # postinst must make the launcher setuid root instead. Simulated by running
 # the installed postinst again, without the capability and with a setcap that
 # fails; then the real postinst must restore the capability mode.
-postinst=/var/lib/dpkg/info/privsep-ping.postinst
 mkdir -p "$tmp/nosetcap"
 printf '#!/bin/sh\necho "setcap: Operation not supported" >&2\nexit 1\n' >"$tmp/nosetcap/setcap"
 chmod 0755 "$tmp/nosetcap/setcap"
-setcap -r "$LAUNCHER" 2>/dev/null || true
-check "postinst with a failing setcap makes the launcher 4755 root:root" \
-    sh -c "PATH='$tmp/nosetcap':\$PATH sh $postinst configure && test \"\$(stat -c '%a %U:%G' $LAUNCHER)\" = '4755 root:root'"
-if asuser "$LAUNCHER" -c 1 127.0.0.1 >"$tmp/ping" 2>&1 && grep -q ' 1 received' "$tmp/ping"; then
-    pass "unprivileged ping through the setuid-root launcher"
-else
-    fail "unprivileged ping through the setuid-root launcher"
-    sed 's/^/     | /' "$tmp/ping"
-fi
-check "postinst with setcap restores cap_net_raw=p and 755" \
-    sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q 'cap_net_raw[=+]p\$' && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
+for t in $TOOLS; do
+    LAUNCHER=/usr/bin/privsep-$t
+    postinst=/var/lib/dpkg/info/privsep-$t.postinst
+    setcap -r "$LAUNCHER" 2>/dev/null || true
+    check "$t: postinst with a failing setcap makes the launcher 4755 root:root" \
+        sh -c "PATH='$tmp/nosetcap':\$PATH sh $postinst configure && test \"\$(stat -c '%a %U:%G' $LAUNCHER)\" = '4755 root:root'"
+    if run_tool "$t"; then pass "$t: unprivileged run through the setuid-root launcher"; else
+        fail "$t: unprivileged run through the setuid-root launcher"
+        sed 's/^/     | /' "$tmp/run"
+    fi
+    check "$t: postinst with setcap restores $(caps_of "$t") and 755" \
+        sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q '$(caps_re "$t")' && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
+done
+"$here"/netns-pair.sh down "$netns"
 
 # --- purge, and nothing left behind ------------------------------------------
 # shellcheck disable=SC2086

@@ -9,14 +9,15 @@ for group in "$@"; do
     case "$group" in
         # setcap/getcap, setpriv (util-linux), useradd (passwd)
         demo) pkgs="$pkgs libcap2-bin util-linux passwd" ;;
-        # the demo's, plus: iputils ping to compare against; ip netns for the
+        # the demo's, plus: iputils ping and clockdiff to compare against
+        # (clockdiff's terminal form through script(1), in bsdutils); ip netns for the
         # hostile responder; SELinux toolchain and Debian's reference policy
         # for the module and its offline checks; TOMOYO tools; QEMU and cpio
         # for the VM suite (xz and zstd unpack Debian 12's and 13's kernels);
         # python3-venv for the workflow check (actionlint); strace for the
         # privileged-syscall counts; gcc and libc6-dev for the hostile
         # suite's LD_PRELOAD library.
-        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iproute2 \
+        test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \

@@ -8,12 +8,16 @@
 //! - [`sys`]: the only `unsafe` code (system call wrappers).
 //!
 //! One module per tool, each with its own bin under `src/bin/`:
-//! - [`ping`].
+//! - [`ping`];
+//! - [`arping`];
+//! - [`clockdiff`].
 //!
 //! Errors are [`WorkerError`], one line each in the iputils tool's words.
 
 #![deny(unsafe_code)]
 
+pub mod arping;
+pub mod clockdiff;
 mod error;
 pub mod lsm;
 pub mod ping;

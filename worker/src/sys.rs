@@ -1,6 +1,9 @@
 //! The worker's only `unsafe` code: thin wrappers around the system calls
 //! and libc functions it needs (prctl, close_range, signals, socket options,
-//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo). Each
+//! sendto/recvmsg, ppoll, write, getrandom, getaddrinfo/getnameinfo;
+//! arping's packet-socket bind/getsockname/sendto/recvmsg with a
+//! `sockaddr_ll`; clockdiff's priority, connect/getsockname and local
+//! time). Each
 //! returns `io::Error::last_os_error()` on failure through [`cvt`]; callers
 //! see safe types only.
 
@@ -330,12 +333,23 @@ pub struct AddrInfo {
 /// AI_CANONNAME})`, as iputils asks (dual-stack, so that scope ids survive).
 /// Errors are getaddrinfo's codes.
 pub fn getaddrinfo(host: &str) -> Result<Vec<AddrInfo>, libc::c_int> {
+    getaddrinfo_hints(host, libc::AF_UNSPEC, libc::SOCK_DGRAM, libc::IPPROTO_UDP)
+}
+
+/// `getaddrinfo(host, NULL, {family, socktype, protocol, AI_CANONNAME})`
+/// (clockdiff asks as iputils does: `AF_INET`, `SOCK_RAW`, protocol 0).
+pub fn getaddrinfo_hints(
+    host: &str,
+    family: libc::c_int,
+    socktype: libc::c_int,
+    protocol: libc::c_int,
+) -> Result<Vec<AddrInfo>, libc::c_int> {
     let c = CString::new(host).map_err(|_| libc::EAI_NONAME)?;
     // SAFETY: addrinfo is plain old data; zero is the documented "no hints".
     let mut hints: libc::addrinfo = unsafe { zeroed() };
-    hints.ai_family = libc::AF_UNSPEC;
-    hints.ai_socktype = libc::SOCK_DGRAM;
-    hints.ai_protocol = libc::IPPROTO_UDP;
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    hints.ai_protocol = protocol;
     hints.ai_flags = libc::AI_CANONNAME;
     let mut res: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: `c` is NUL-terminated, `hints` and `res` are live locals.
@@ -407,4 +421,233 @@ pub fn getnameinfo(addr: &SocketAddr, numeric: bool) -> Option<String> {
             .to_string_lossy()
             .into_owned(),
     )
+}
+
+/// A `sockaddr_ll` as plain fields (the worker's own type, so that the
+/// arping code above this module stays safe and testable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkLayer {
+    pub protocol_be: u16,
+    pub ifindex: i32,
+    pub hatype: u16,
+    pub pkttype: u8,
+    pub halen: u8,
+    pub addr: [u8; 8],
+}
+
+fn ll_to_raw(a: &LinkLayer) -> libc::sockaddr_ll {
+    // SAFETY: sockaddr_ll is plain old data; zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = a.protocol_be;
+    sll.sll_ifindex = a.ifindex;
+    sll.sll_hatype = a.hatype;
+    sll.sll_pkttype = a.pkttype;
+    sll.sll_halen = a.halen;
+    sll.sll_addr = a.addr;
+    sll
+}
+
+fn ll_from_raw(sll: &libc::sockaddr_ll) -> LinkLayer {
+    LinkLayer {
+        protocol_be: sll.sll_protocol,
+        ifindex: sll.sll_ifindex,
+        hatype: sll.sll_hatype,
+        pkttype: sll.sll_pkttype,
+        halen: sll.sll_halen,
+        addr: sll.sll_addr,
+    }
+}
+
+/// `bind(fd, sockaddr_ll{ifindex, protocol})`: a packet socket sees the
+/// frames of one interface only from then on.
+pub fn packet_bind(fd: RawFd, ifindex: i32, protocol_be: u16) -> io::Result<()> {
+    let sll = ll_to_raw(&LinkLayer {
+        protocol_be,
+        ifindex,
+        ..LinkLayer::default()
+    });
+    // SAFETY: `sll` is a live, initialised sockaddr_ll of the size passed.
+    cvt(unsafe {
+        libc::bind(
+            fd,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `getsockname` of a packet socket: the interface's hardware type and address.
+pub fn packet_getsockname(fd: RawFd) -> io::Result<LinkLayer> {
+    // SAFETY: plain old data, zero is valid.
+    let mut ss: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `ss` is writable for `len` bytes; the kernel stores at most that.
+    cvt(unsafe {
+        libc::getsockname(
+            fd,
+            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    if i32::from(ss.ss_family) != libc::AF_PACKET {
+        return Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT));
+    }
+    // SAFETY: the family says the storage holds a sockaddr_ll, which fits
+    // and is suitably aligned inside sockaddr_storage.
+    let sll = unsafe { &*(&ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_ll>() };
+    Ok(ll_from_raw(sll))
+}
+
+/// `sendto(fd, frame, 0, sockaddr_ll)` with iputils' address length
+/// (`sll_len`: never shorter than the structure).
+pub fn packet_sendto(fd: RawFd, frame: &[u8], to: &LinkLayer) -> io::Result<usize> {
+    let sll = ll_to_raw(to);
+    // SAFETY: `frame` is valid for reads of its length, `sll` for its size.
+    let n = cvt(unsafe {
+        libc::sendto(
+            fd,
+            frame.as_ptr().cast(),
+            frame.len(),
+            0,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok(n as usize)
+}
+
+/// `recvmsg(fd, {buf})` on a packet socket: the bytes stored and the
+/// sender's link-layer address (`None` if the kernel gave no `sockaddr_ll`).
+pub fn packet_recvmsg(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<LinkLayer>)> {
+    // SAFETY: plain old data, zero is valid.
+    let mut from: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data; the fields that matter are set below.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_storage).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: every pointer in `msg` refers to a live, exclusively borrowed
+    // buffer of the length given next to it.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) })?;
+    let len = (n as usize).min(buf.len());
+    let ll = (i32::from(from.ss_family) == libc::AF_PACKET
+        && msg.msg_namelen as usize >= size_of::<libc::sockaddr_ll>())
+    .then(|| {
+        // SAFETY: the family and length say the storage holds a sockaddr_ll.
+        let sll = unsafe { &*(&from as *const libc::sockaddr_storage).cast::<libc::sockaddr_ll>() };
+        ll_from_raw(sll)
+    });
+    Ok((len, ll))
+}
+
+/// `getaddrinfo(host, NULL, {AF_INET, SOCK_RAW})`, as iputils arping asks:
+/// the first IPv4 address, or getaddrinfo's error code.
+pub fn getaddrinfo_v4(host: &str) -> Result<Ipv4Addr, libc::c_int> {
+    let c = CString::new(host).map_err(|_| libc::EAI_NONAME)?;
+    // SAFETY: addrinfo is plain old data; zero is the documented "no hints".
+    let mut hints: libc::addrinfo = unsafe { zeroed() };
+    hints.ai_family = libc::AF_INET;
+    hints.ai_socktype = libc::SOCK_RAW;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: `c` is NUL-terminated, `hints` and `res` are live locals.
+    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    if rc != 0 {
+        return Err(rc);
+    }
+    let mut found = None;
+    let mut p = res;
+    while !p.is_null() && found.is_none() {
+        // SAFETY: `p` walks the list getaddrinfo returned, not yet freed.
+        let ai = unsafe { &*p };
+        if ai.ai_family == libc::AF_INET
+            && !ai.ai_addr.is_null()
+            && ai.ai_addrlen as usize >= size_of::<libc::sockaddr_in>()
+        {
+            // SAFETY: an AF_INET entry of at least sockaddr_in's size.
+            let sin = unsafe { &*ai.ai_addr.cast::<libc::sockaddr_in>() };
+            found = Some(Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes()));
+        }
+        p = ai.ai_next;
+    }
+    // SAFETY: `res` came from a successful getaddrinfo and is freed once.
+    unsafe { libc::freeaddrinfo(res) };
+    found.ok_or(libc::EAI_NONAME)
+}
+
+// --- clockdiff: the priority it inherits, its connected socket, local time.
+
+/// `getpriority(PRIO_PROCESS, 0)`: this process's nice value (clockdiff
+/// checks it received the launcher's).
+pub fn own_priority() -> io::Result<i32> {
+    // getpriority can legitimately return -1: errno tells.
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *libc::__errno_location() = 0 };
+    // SAFETY: no pointers; reads the calling process's priority.
+    let v = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let err = io::Error::last_os_error();
+    if v == -1 && err.raw_os_error().unwrap_or(0) != 0 {
+        return Err(err);
+    }
+    Ok(v)
+}
+
+/// `connect(fd, addr)` (nix): the raw socket then receives from `addr` only.
+pub fn connect_v4(fd: RawFd, addr: Ipv4Addr) -> io::Result<()> {
+    let sa = nix::sys::socket::SockaddrIn::from(SocketAddrV4::new(addr, 0));
+    nix::sys::socket::connect(fd, &sa).map_err(io::Error::from)
+}
+
+/// `getsockname(fd)` (nix) of an IPv4 socket: the source address the
+/// kernel chose for the connected socket.
+pub fn local_v4(fd: RawFd) -> io::Result<Ipv4Addr> {
+    let sa: nix::sys::socket::SockaddrIn =
+        nix::sys::socket::getsockname(fd).map_err(io::Error::from)?;
+    Ok(sa.ip())
+}
+
+/// Waits up to `timeout` for `fd` to be readable (ppoll, no signal mask):
+/// `Ok(false)` on timeout.
+pub fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {
+    use nix::poll::{PollFd, PollFlags};
+    use std::os::fd::BorrowedFd;
+    // SAFETY: `fd` is a handed-over socket that stays open for the call.
+    let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut fds = [PollFd::new(bfd, PollFlags::POLLIN | PollFlags::POLLHUP)];
+    let ts = nix::sys::time::TimeSpec::from_duration(timeout);
+    let n = nix::poll::ppoll(&mut fds, Some(ts), None).map_err(io::Error::from)?;
+    Ok(n > 0)
+}
+
+/// `tzset()`: loads the local time zone now, before lock-down (after it,
+/// glibc could not open `/etc/localtime`).
+pub fn load_timezone() {
+    extern "C" {
+        fn tzset();
+    }
+    // SAFETY: no arguments; initialises glibc's time zone state.
+    unsafe { tzset() };
+}
+
+/// `strftime(format, localtime_r(secs))` in the C locale, for clockdiff's
+/// interactive line. `None` if the time cannot be broken down.
+pub fn local_time_text(secs: i64, format: &CStr) -> Option<String> {
+    let t = secs as libc::time_t;
+    // SAFETY: plain old data, zero is valid.
+    let mut tm: libc::tm = unsafe { zeroed() };
+    // SAFETY: `t` and `tm` are live locals; localtime_r writes `tm` only.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    let mut buf = [0u8; 64];
+    // SAFETY: `buf` is writable for its length, `format` NUL-terminated,
+    // `tm` initialised by localtime_r.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm) };
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
 }

@@ -41,4 +41,3 @@ pub fn os_error_text(e: &std::io::Error) -> String {
         None => s,
     }
 }
-

@@ -1,17 +1,21 @@
-//! `xtask`: generates privsep-ping's man page `privsep-ping(8)` and its bash,
-//! zsh and fish completions from the worker's clap definition, so that the
-//! documentation cannot drift from the options the worker really parses.
+//! `xtask`: generates each tool's man page `privsep-<tool>(8)` and its
+//! bash, zsh and fish completions from that tool's worker clap definition
+//! (`worker::<tool>::cli::command()`), so that the documentation cannot
+//! drift from the options the worker really parses.
 //!
-//! The man page is clap_mangen's rendering of the command line followed by
-//! the hand-written sections in `docs/privsep-ping.8.extra` (the
+//! A man page is clap_mangen's rendering of the command line followed by
+//! the hand-written sections in `docs/privsep-<tool>.8.extra` (the
 //! launcher/worker split and its security properties), whose `@VAR@`
-//! placeholders are filled from the same build-time layout as the launcher.
+//! placeholders are filled from the tool's descriptor and the same
+//! build-time layout as the launcher (`policy::render::tool_variables`).
+//! The option descriptions are in [`options`], one table per tool.
 //!
-//! The options are the worker's own (`worker::ping::cli::command()`), with the
-//! descriptions in [`options`].
+//! Adding a tool's documentation is one entry in [`TOOLS`], its option table
+//! and its `.extra` file.
 //!
-//! Usage: `xtask docs OUTDIR` writes `OUTDIR/privsep-ping.8` and
-//! `OUTDIR/completions/{privsep-ping.bash,_privsep-ping,privsep-ping.fish}`.
+//! Usage: `xtask docs OUTDIR [TOOL…]` writes, for each tool (default: every
+//! tool in [`TOOLS`]), `OUTDIR/privsep-<tool>.8` and
+//! `OUTDIR/completions/{privsep-<tool>.bash,_privsep-<tool>,privsep-<tool>.fish}`.
 
 #![forbid(unsafe_code)]
 
@@ -22,51 +26,99 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap_complete::Shell;
+use policy::tools::{self, Tool};
 
-/// The name users type: the launcher's, not the worker's (the launcher
-/// passes argv through untouched, so the worker sees this name too).
-const NAME: &str = "privsep-ping";
+/// What one tool's documentation is made of.
+struct ToolDocs {
+    tool: &'static Tool,
+    /// The worker's clap definition.
+    command: fn() -> clap::Command,
+    /// The descriptions of its options.
+    options: options::Table,
+    /// The NAME section's one line.
+    about: &'static str,
+    /// The hand-written sections, in roff, and their file name for messages.
+    extra: &'static str,
+    extra_name: &'static str,
+}
 
-/// The hand-written man page sections, in roff.
-const EXTRA: &str = include_str!("../../docs/privsep-ping.8.extra");
+/// Every tool with documentation, in install order.
+const TOOLS: &[ToolDocs] = &[
+    ToolDocs {
+        tool: &tools::PING,
+        command: worker::ping::cli::command,
+        options: options::PING,
+        about: "send ICMP ECHO_REQUEST to network hosts, with privilege separation",
+        extra: include_str!("../../docs/privsep-ping.8.extra"),
+        extra_name: "docs/privsep-ping.8.extra",
+    },
+    ToolDocs {
+        tool: &tools::ARPING,
+        command: worker::arping::cli::command,
+        options: options::ARPING,
+        about: "send ARP REQUEST to a neighbour host, with privilege separation",
+        extra: include_str!("../../docs/privsep-arping.8.extra"),
+        extra_name: "docs/privsep-arping.8.extra",
+    },
+    ToolDocs {
+        tool: &tools::CLOCKDIFF,
+        command: worker::clockdiff::cli::command,
+        options: options::CLOCKDIFF,
+        about: "measure the clock difference between hosts, with privilege separation",
+        extra: include_str!("../../docs/privsep-clockdiff.8.extra"),
+        extra_name: "docs/privsep-clockdiff.8.extra",
+    },
+];
 
-/// The worker's command line, as users see it: under the launcher's name,
-/// with argv[0], and with a description for every option.
-fn command() -> clap::Command {
-    let cmd = options::describe(worker::ping::cli::command())
-        .name(NAME)
-        .bin_name(NAME)
-        .no_binary_name(false)
-        .version(env!("CARGO_PKG_VERSION"));
-    // The worker collects the destination into a list so that it can say
-    // what is wrong with none or several; exactly one is required.
-    let cmd = if cmd.get_arguments().any(|a| a.get_id() == "destination") {
-        cmd.mut_arg("destination", |a| {
-            a.required(true).value_hint(clap::ValueHint::Hostname)
-        })
-    } else {
-        cmd
-    };
-    if cmd.get_about().is_some() {
-        cmd
-    } else {
-        // The NAME section (and whatis/apropos) needs a one-line description.
-        cmd.about("send ICMP ECHO_REQUEST to network hosts, with privilege separation")
+impl ToolDocs {
+    fn by_name(name: &str) -> Option<&'static ToolDocs> {
+        TOOLS.iter().find(|d| d.tool.name == name)
+    }
+
+    /// The name users type: the launcher's, not the worker's (the launcher
+    /// passes argv through untouched, so the worker sees this name too).
+    fn name(&self) -> &'static str {
+        self.tool.launcher_name
+    }
+
+    /// The worker's command line, as users see it: under the launcher's
+    /// name, with argv[0], and with a description for every option.
+    fn command(&self) -> clap::Command {
+        let cmd = options::describe((self.command)(), self.options)
+            .name(self.name())
+            .bin_name(self.name())
+            .no_binary_name(false)
+            .version(env!("CARGO_PKG_VERSION"));
+        // The workers collect the destination into a list so that they can
+        // say what is wrong with none or several; exactly one is required.
+        let cmd = if cmd.get_arguments().any(|a| a.get_id() == "destination") {
+            cmd.mut_arg("destination", |a| {
+                a.required(true).value_hint(clap::ValueHint::Hostname)
+            })
+        } else {
+            cmd
+        };
+        if cmd.get_about().is_some() {
+            cmd
+        } else {
+            // The NAME section (and whatis/apropos) needs a one-line description.
+            cmd.about(self.about)
+        }
     }
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let outdir = match args.as_slice() {
-        [verb, outdir] if verb == "docs" => outdir.clone(),
+    let (outdir, names) = match args.as_slice() {
+        [verb, outdir, names @ ..] if verb == "docs" => (outdir.clone(), names.to_vec()),
         _ => {
-            eprintln!("usage: xtask docs OUTDIR");
+            eprintln!("usage: xtask docs OUTDIR [TOOL...]");
             return ExitCode::from(2);
         }
     };
-    match generate(Path::new(&outdir)) {
+    match generate_all(Path::new(&outdir), &names) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: {e:#}");
@@ -75,25 +127,40 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate(outdir: &Path) -> Result<()> {
+fn generate_all(outdir: &Path, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return TOOLS.iter().try_for_each(|d| generate(d, outdir));
+    }
+    for name in names {
+        let Some(docs) = ToolDocs::by_name(name) else {
+            bail!("no documentation for tool {name} (add it to TOOLS in xtask/src/main.rs)");
+        };
+        generate(docs, outdir)?;
+    }
+    Ok(())
+}
+
+fn generate(docs: &ToolDocs, outdir: &Path) -> Result<()> {
     let completions = outdir.join("completions");
     fs::create_dir_all(&completions)
         .with_context(|| format!("creating {}", completions.display()))?;
 
     // Documentation is not worth failing a package build over; the unit
     // test `every_option_is_described` is where this is an error.
-    for id in options::undescribed(&command()) {
+    for id in options::undescribed(&docs.command()) {
         eprintln!(
-            "xtask: warning: option {id} has no description (add it to xtask/src/options.rs)"
+            "xtask: warning: {} option {id} has no description (add it to xtask/src/options.rs)",
+            docs.tool.name
         );
     }
 
-    let page = outdir.join(format!("{NAME}.8"));
-    fs::write(&page, man_page()?).with_context(|| format!("writing {}", page.display()))?;
+    let name = docs.name();
+    let page = outdir.join(format!("{name}.8"));
+    fs::write(&page, man_page(docs)?).with_context(|| format!("writing {}", page.display()))?;
 
     for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-        let mut cmd = command();
-        clap_complete::generate_to(shell, &mut cmd, NAME, &completions).with_context(|| {
+        let mut cmd = docs.command();
+        clap_complete::generate_to(shell, &mut cmd, name, &completions).with_context(|| {
             format!(
                 "writing the {shell} completion to {}",
                 completions.display()
@@ -105,8 +172,8 @@ fn generate(outdir: &Path) -> Result<()> {
 
 /// clap_mangen's sections, with the hand-written ones between OPTIONS and
 /// VERSION.
-fn man_page() -> Result<Vec<u8>> {
-    let mut man = clap_mangen::Man::new(command())
+fn man_page(docs: &ToolDocs) -> Result<Vec<u8>> {
+    let mut man = clap_mangen::Man::new(docs.command())
         .section("8")
         .manual("System Manager's Manual")
         .source(format!("privsep {}", env!("CARGO_PKG_VERSION")));
@@ -114,10 +181,10 @@ fn man_page() -> Result<Vec<u8>> {
         man = man.date(date);
     }
     let extra = policy::render::render(
-        "docs/privsep-ping.8.extra",
-        EXTRA,
+        docs.extra_name,
+        docs.extra,
         policy::render::Flavor::Plain,
-        &policy::render::tool_variables(&policy::tools::PING),
+        &policy::render::tool_variables(docs.tool),
     )?;
 
     let mut out = Vec::new();
@@ -172,34 +239,77 @@ mod tests {
 
     #[test]
     fn every_option_is_described() {
-        assert_eq!(options::undescribed(&command()), Vec::<String>::new());
+        for d in TOOLS {
+            assert_eq!(
+                options::undescribed(&d.command()),
+                Vec::<String>::new(),
+                "{}",
+                d.tool.name
+            );
+        }
     }
 
     #[test]
-    fn man_page_has_the_generated_and_the_handwritten_sections() {
-        let page = String::from_utf8(man_page().unwrap()).unwrap();
-        assert!(
-            page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH "),
-            "no title: {page}"
-        );
-        for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SECURITY"] {
-            assert!(page.contains(section), "missing {section}");
+    fn every_tool_in_the_makefile_is_documented() {
+        let makefile = include_str!("../../Makefile");
+        let tools = makefile
+            .lines()
+            .find_map(|l| l.strip_prefix("TOOLS"))
+            .and_then(|l| l.split_once("?="))
+            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>())
+            .unwrap();
+        assert!(tools.contains(&"arping"));
+        for t in tools {
+            assert!(ToolDocs::by_name(t).is_some(), "{t}");
         }
-        assert!(
-            page.contains(policy::tools::PING.worker_path),
-            "worker path not rendered"
-        );
-        assert!(!page.contains("@WORKER_PATH@"));
+    }
+
+    #[test]
+    fn man_pages_have_the_generated_and_the_handwritten_sections() {
+        for d in TOOLS {
+            let page = String::from_utf8(man_page(d).unwrap()).unwrap();
+            assert!(
+                page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH "),
+                "no title: {page}"
+            );
+            for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SECURITY"] {
+                assert!(page.contains(section), "{}: missing {section}", d.tool.name);
+            }
+            assert!(
+                page.contains(d.tool.worker_path),
+                "{}: worker path not rendered",
+                d.tool.name
+            );
+            assert!(!page.contains("@WORKER_PATH@"));
+            assert!(page.contains(d.name()));
+        }
+        let arping =
+            String::from_utf8(man_page(ToolDocs::by_name("arping").unwrap()).unwrap()).unwrap();
+        assert!(arping.contains(".SH \"NON-ROOT LIMITS\""), "{arping}");
     }
 
     #[test]
     fn every_shell_gets_a_completion_naming_the_launcher() {
         let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
-        generate(&dir).unwrap();
-        for file in ["privsep-ping.bash", "_privsep-ping", "privsep-ping.fish"] {
-            let text = fs::read_to_string(dir.join("completions").join(file)).unwrap();
-            assert!(text.contains(NAME), "{file} does not name {NAME}");
-            assert!(text.contains("-c"), "{file} lacks the -c option");
+        generate_all(&dir, &[]).unwrap();
+        for d in TOOLS {
+            let name = d.name();
+            for file in [
+                format!("{name}.bash"),
+                format!("_{name}"),
+                format!("{name}.fish"),
+            ] {
+                let text = fs::read_to_string(dir.join("completions").join(&file)).unwrap();
+                assert!(text.contains(name), "{file} does not name {name}");
+                // An option of the tool's own (clockdiff has no -c).
+                let probe = if d.tool.name == "clockdiff" {
+                    "-o"
+                } else {
+                    "-c"
+                };
+                assert!(text.contains(probe), "{file} lacks the {probe} option");
+            }
+            assert!(dir.join(format!("{name}.8")).exists());
         }
         fs::remove_dir_all(&dir).unwrap();
     }

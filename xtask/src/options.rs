@@ -1,15 +1,19 @@
-//! What each of the worker's options means, for the man page and the
-//! completions. The worker's clap definition says which options exist (it
-//! parses with iputils' own messages and usage text, so it carries no help
-//! strings); this table says what they do, in the words of iputils' ping(8).
-//! A test fails when the worker gains an option that is not described here.
+//! What each worker's options mean, for the man pages and the completions.
+//! A worker's clap definition says which options exist (it parses with
+//! iputils' own messages and usage text, so it carries no help strings);
+//! one table per tool here says what they do, in the words of the iputils
+//! tool's man page. A test fails when a worker gains an option that is not
+//! described here.
 
 #![forbid(unsafe_code)]
 
 use clap::{Arg, Command};
 
 /// (argument id, value name, description).
-const OPTIONS: &[(&str, Option<&str>, &str)] = &[
+pub type Table = &'static [(&'static str, Option<&'static str>, &'static str)];
+
+/// ping's options, in the words of iputils' ping(8).
+pub const PING: Table = &[
     ("4", None, "Use IPv4 only."),
     ("6", None, "Use IPv6 only."),
     (
@@ -104,15 +108,118 @@ const OPTIONS: &[(&str, Option<&str>, &str)] = &[
     ),
 ];
 
+/// arping's options, in the words of iputils' arping(8).
+pub const ARPING: Table = &[
+    (
+        "A",
+        None,
+        "The same as -U, but ARP REPLY packets are used instead of ARP REQUEST. \
+         Root only (see NON-ROOT LIMITS).",
+    ),
+    (
+        "b",
+        None,
+        "Send only MAC level broadcasts. Normally arping starts by sending broadcasts \
+         and switches to unicast after the first reply.",
+    ),
+    (
+        "c",
+        Some("count"),
+        "Stop after sending count ARP REQUEST packets. With a deadline (-w), wait for \
+         count ARP REPLY packets, or until the deadline expires.",
+    ),
+    (
+        "D",
+        None,
+        "Duplicate address detection mode (DAD, RFC 2131 4.4.1). The exit status is 0 \
+         when DAD succeeded, that is no replies were received.",
+    ),
+    (
+        "f",
+        None,
+        "Finish after the first reply confirming that the target is alive.",
+    ),
+    ("h", None, "Show the usage text and exit."),
+    (
+        "I",
+        Some("interface"),
+        "The network device to send ARP REQUEST packets on. Without it, the outgoing \
+         interface of the route to the destination is used.",
+    ),
+    (
+        "i",
+        Some("interval"),
+        "Seconds (a whole number) between packets; the default is one. With 0, a single \
+         packet is sent.",
+    ),
+    ("q", None, "Quiet output: nothing is displayed."),
+    (
+        "s",
+        Some("source"),
+        "The IP source address to use in ARP packets. Without it, the address is the one \
+         the kernel would send from (in DAD mode 0.0.0.0). Users other than root may only \
+         name an address of the interface.",
+    ),
+    (
+        "U",
+        None,
+        "Unsolicited ARP mode, to update the neighbours' ARP caches. Root only (see \
+         NON-ROOT LIMITS).",
+    ),
+    ("V", None, "Show the version and exit."),
+    (
+        "w",
+        Some("deadline"),
+        "Stop after deadline seconds, however many packets have been sent or received. \
+         With -c, stop as soon as count replies have arrived.",
+    ),
+    (
+        "destination",
+        Some("destination"),
+        "The host to ask about: an IPv4 address or a name.",
+    ),
+];
+
+/// clockdiff's options, in the words of iputils' clockdiff(8).
+pub const CLOCKDIFF: Table = &[
+    (
+        "o",
+        None,
+        "Use the IP timestamp option with four prespecified addresses (this host, the \
+         destination twice, this host) on ICMP echo requests, instead of ICMP timestamp \
+         requests. If the kernel refuses the option, say so and use ICMP timestamps.",
+    ),
+    (
+        "1",
+        None,
+        "With -o, written -o1: three prespecified addresses (this host, the destination, \
+         this host).",
+    ),
+    (
+        "T",
+        Some("ctime|iso"),
+        "The format of the time on the interactive line: ctime (the default) or iso \
+         (ISO 8601).",
+    ),
+    ("I", None, "Alias of --time-format=iso."),
+    ("h", None, "Show the usage text and exit."),
+    ("V", None, "Show the version and exit."),
+    (
+        "destination",
+        Some("destination"),
+        "The host whose clock to compare: a name or an IPv4 address.",
+    ),
+];
+
 /// Fills in the value names and descriptions the worker's arguments lack,
-/// leaving any text the worker does provide.
-pub fn describe(cmd: Command) -> Command {
+/// from `table`, leaving any text the worker does provide.
+pub fn describe(cmd: Command, table: Table) -> Command {
     let ids: Vec<String> = cmd
         .get_arguments()
         .map(|a| a.get_id().to_string())
         .collect();
     ids.iter().fold(cmd, |cmd, id| {
-        let Some(&(_, value, help)) = OPTIONS.iter().find(|(k, _, _)| *k == id) else {
+        let Some(&(_, value, help)) = table.iter().find(|(k, _, _)| *k == id) else {
             return cmd;
         };
         cmd.mut_arg(id, |arg: Arg| {

@@ -250,26 +250,34 @@ const ARPING_OWN: &[Rule] = &[
 ];
 
 /// clockdiff's own entries: timestamp requests on the raw ICMP socket.
+/// What the staged worker calls after lock-down (strace, one run against
+/// 127.0.0.1 with and without `-o`): 50 `sendto`, about 100 `recvmsg`
+/// and 100 `ppoll`, `write` (the result line, the dots on a terminal),
+/// then the runtime's exit path (`munmap`, `sigaltstack`, `exit_group`).
+/// `connect`, `getsockname` and `setsockopt(IP_OPTIONS)` happen before
+/// lock-down; `setpriority` is never allowed (the priority is the
+/// launcher's to set, and a compromised worker must not raise it back or
+/// lower it further).
 const CLOCKDIFF_OWN: &[Rule] = &[
     Rule {
         name: "sendto",
         nr: libc::SYS_sendto,
         args: Args::HandedSocket(0),
-        why: "the measurement loop sends ICMP timestamp (or echo with the IP timestamp option) requests",
+        why: "the measurement sends each ICMP timestamp request (with -o/-o1 an echo request; the IP timestamp option was set before lock-down) on the handed-over raw socket",
         observed: true,
     },
     Rule {
         name: "recvmsg",
         nr: libc::SYS_recvmsg,
         args: Args::HandedSocket(0),
-        why: "the measurement loop receives the replies",
+        why: "the measurement empties the socket's queue first, then receives each reply (with its sender, checked against the peer) on the handed-over raw socket",
         observed: true,
     },
     Rule {
         name: "ppoll",
         nr: libc::SYS_ppoll,
         args: Args::Any,
-        why: "the measurement loop waits for a reply or its timeout",
+        why: "the measurement waits for a reply for rtt + sigma at most (zero while emptying the queue), without a signal mask",
         observed: true,
     },
 ];

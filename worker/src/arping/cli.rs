@@ -1,0 +1,355 @@
+//! arping's command line, iputils-compatible: clap finds the options
+//! (getopt style: clusters like `-fc3`, options after the destination,
+//! iputils' option string `h?bfDUAqc:w:i:s:I:V`), then each value is
+//! checked in command-line order with iputils' own rules and messages
+//! (`strtol_or_err`), producing a plain [`Options`].
+//!
+//! Deliberate differences from iputils, all on bad input: a bad number
+//! exits 2 (iputils' `strtol_or_err` exits 1), as every usage error of the
+//! privsep tools does; an unknown option is one line without the usage text
+//! after it; a numeric value containing a control character is invalid. A
+//! missing or second destination prints the usage text and exits 2, as
+//! iputils does. The non-root limits on `-U`, `-A` and `-s` are not checked
+//! here but in the prepare step, which knows the interface
+//! ([`crate::arping::engine`]).
+//!
+//! Every message that echoes the command line passes it through
+//! [`printable`].
+
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Arg, ArgAction, Command};
+
+use crate::text::printable;
+use crate::WorkerError;
+
+const INT_MAX: i64 = i32::MAX as i64;
+
+/// Everything the command line asked for, with iputils' defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// `-b`: keep broadcasting, never switch to unicast.
+    pub broadcast_only: bool,
+    /// `-D`: duplicate address detection (implies quit on the first reply).
+    pub dad: bool,
+    /// `-U` (and `-A`): unsolicited ARP.
+    pub unsolicited: bool,
+    /// `-A`: ARP reply instead of request.
+    pub advert: bool,
+    /// `-q`.
+    pub quiet: bool,
+    /// `-f` (and `-D`).
+    pub quit_on_reply: bool,
+    /// `-c`: probes to send; -1 for no limit.
+    pub count: i64,
+    /// `-w`: seconds; 0 for none.
+    pub timeout: u32,
+    /// `-i`: whole seconds between probes; 0 sends a single probe (iputils'
+    /// interval timer is then disarmed).
+    pub interval: u32,
+    /// `-I`; `None` also for `-I ''` (iputils then guesses).
+    pub device: Option<String>,
+    /// `-s`, as given (checked once the interface is known).
+    pub source: Option<String>,
+    /// The destination: an IPv4 address in any `inet_aton` form, or a name.
+    pub target: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            broadcast_only: false,
+            dad: false,
+            unsolicited: false,
+            advert: false,
+            quiet: false,
+            quit_on_reply: false,
+            count: -1,
+            timeout: 0,
+            interval: 1,
+            device: None,
+            source: None,
+            target: String::new(),
+        }
+    }
+}
+
+/// What the command line asks the worker to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Run(Options),
+    /// `-h`, `-?`, or not exactly one destination: the usage text on
+    /// stderr, exit 2 (as iputils).
+    Usage,
+    /// `-V`: the version on stdout, exit 0.
+    Version,
+}
+
+const VALUED: &[(char, &str)] = &[('c', "c"), ('w', "w"), ('i', "i"), ('s', "s"), ('I', "I")];
+const FLAGS: &[(char, &str)] = &[
+    ('h', "h"),
+    ('?', "?"),
+    ('b', "b"),
+    ('f', "f"),
+    ('D', "D"),
+    ('U', "U"),
+    ('A', "A"),
+    ('q', "q"),
+    ('V', "V"),
+];
+
+/// The clap definition (options only; values are checked by [`parse`]).
+/// Public so that the man page and completions are generated from it.
+pub fn command() -> Command {
+    let mut cmd = Command::new("arping")
+        .no_binary_name(true)
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .args_override_self(true);
+    for &(c, id) in FLAGS {
+        let arg = Arg::new(id).short(c).action(ArgAction::SetTrue);
+        // `-?` is getopt's error return doubling as help: not worth a
+        // line of its own in the man page.
+        cmd = cmd.arg(if c == '?' { arg.hide(true) } else { arg });
+    }
+    for &(c, id) in VALUED {
+        cmd = cmd.arg(
+            Arg::new(id)
+                .short(c)
+                .num_args(1)
+                .allow_hyphen_values(true)
+                .action(ArgAction::Set),
+        );
+    }
+    cmd.arg(
+        Arg::new("destination")
+            .num_args(0..)
+            .action(ArgAction::Append),
+    )
+}
+
+fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
+    match e.get(kind)? {
+        ContextValue::String(s) => Some(s.clone()),
+        ContextValue::Strings(v) => v.first().cloned(),
+        _ => None,
+    }
+}
+
+/// clap's error → getopt's wording.
+fn clap_message(e: &clap::Error) -> String {
+    let arg = context(e, ContextKind::InvalidArg).unwrap_or_default();
+    let short = arg
+        .strip_prefix('-')
+        .and_then(|s| s.chars().next())
+        .filter(|_| !arg.starts_with("--"));
+    match e.kind() {
+        ErrorKind::UnknownArgument => match short {
+            Some(c) => format!(
+                "invalid option -- '{}'",
+                printable(c.encode_utf8(&mut [0; 4]))
+            ),
+            None => format!("unrecognized option '{}'", printable(&arg)),
+        },
+        ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
+            match short {
+                Some(c) => format!("option requires an argument -- '{c}'"),
+                None => format!("usage error: {}", printable(&arg)),
+            }
+        }
+        ErrorKind::InvalidUtf8 => "usage error: arguments must be valid UTF-8".into(),
+        kind => format!("usage error: {kind}"),
+    }
+}
+
+/// C `strtol(s, &end, 10)` with "the whole string must be a number":
+/// `Err(true)` on overflow (ERANGE), `Err(false)` when it is no number.
+fn strtol(s: &str) -> Result<i64, bool> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(false);
+    }
+    let mut v: i128 = 0;
+    for b in digits.bytes() {
+        v = v * 10 + i128::from(b - b'0');
+        if v > i128::from(i64::MAX) + 1 {
+            return Err(true);
+        }
+    }
+    let v = if neg { -v } else { v };
+    i64::try_from(v).map_err(|_| true)
+}
+
+/// iputils' `strtol_or_err(optarg, "invalid argument", min, max)`.
+fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, String> {
+    let parsed = if s.chars().any(char::is_control) {
+        Err(false)
+    } else {
+        strtol(s)
+    };
+    let s = printable(s);
+    match parsed {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(_) => Err(format!(
+            "invalid argument: '{s}': out of range: {min} <= value <= {max}"
+        )),
+        Err(true) => Err(format!(
+            "invalid argument: '{s}': Numerical result out of range"
+        )),
+        Err(false) => Err(format!("invalid argument: '{s}'")),
+    }
+}
+
+/// Parses the arguments after argv\[0\]. A bad one is the one-line
+/// message (exit 2).
+pub fn parse(args: &[OsString]) -> Result<Parsed, WorkerError> {
+    parse_inner(args).map_err(WorkerError::Usage)
+}
+
+fn parse_inner(args: &[OsString]) -> Result<Parsed, String> {
+    let m = command()
+        .try_get_matches_from(args)
+        .map_err(|e| clap_message(&e))?;
+
+    // Replay the options in command-line order, as getopt sees them: `-V`
+    // and `-h` act where they stand, a bad value before them wins.
+    let mut seen: Vec<(usize, char, Option<String>)> = Vec::new();
+    for &(c, id) in FLAGS {
+        if m.get_flag(id) {
+            seen.push((m.index_of(id).unwrap_or(0), c, None));
+        }
+    }
+    for &(c, id) in VALUED {
+        if let Some(v) = m.get_one::<String>(id) {
+            seen.push((m.index_of(id).unwrap_or(0), c, Some(v.clone())));
+        }
+    }
+    seen.sort_by_key(|(i, _, _)| *i);
+
+    let mut o = Options::default();
+    for (_, c, value) in seen {
+        let v = value.unwrap_or_default();
+        match c {
+            'b' => o.broadcast_only = true,
+            'D' => {
+                o.dad = true;
+                o.quit_on_reply = true;
+            }
+            'U' => o.unsolicited = true,
+            'A' => {
+                o.advert = true;
+                o.unsolicited = true;
+            }
+            'q' => o.quiet = true,
+            'c' => o.count = strtol_or_err(&v, 1, INT_MAX)?,
+            'w' => o.timeout = strtol_or_err(&v, 0, INT_MAX)? as u32,
+            'i' => o.interval = strtol_or_err(&v, 0, INT_MAX)? as u32,
+            'I' => o.device = Some(v).filter(|d| !d.is_empty()),
+            'f' => o.quit_on_reply = true,
+            's' => o.source = Some(v),
+            'V' => return Ok(Parsed::Version),
+            'h' | '?' => return Ok(Parsed::Usage),
+            _ => unreachable!("every declared option is handled"),
+        }
+    }
+    let mut dests = m.get_many::<String>("destination").into_iter().flatten();
+    match (dests.next(), dests.next()) {
+        (Some(d), None) => o.target = d.clone(),
+        _ => return Ok(Parsed::Usage),
+    }
+    Ok(Parsed::Run(o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Parsed, WorkerError> {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        parse(&args)
+    }
+
+    fn run(args: &[&str]) -> Options {
+        match p(args) {
+            Ok(Parsed::Run(o)) => o,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    fn err(args: &[&str]) -> String {
+        match p(args) {
+            Err(e) => e.to_string(),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_iputils() {
+        let o = run(&["198.18.0.2"]);
+        assert_eq!(o.count, -1);
+        assert_eq!(o.interval, 1);
+        assert_eq!(o.timeout, 0);
+        assert_eq!(o.target, "198.18.0.2");
+        assert!(!o.dad && !o.unsolicited && !o.quit_on_reply);
+    }
+
+    #[test]
+    fn flags_and_values_in_any_order_and_clusters() {
+        let o = run(&["-fqc3", "198.18.0.2", "-I", "veth0", "-w", "5", "-i0"]);
+        assert!(o.quit_on_reply && o.quiet);
+        assert_eq!((o.count, o.timeout, o.interval), (3, 5, 0));
+        assert_eq!(o.device.as_deref(), Some("veth0"));
+        let o = run(&["-D", "-s", "0.0.0.0", "x"]);
+        assert!(o.dad && o.quit_on_reply);
+        assert_eq!(o.source.as_deref(), Some("0.0.0.0"));
+        let o = run(&["-A", "x"]);
+        assert!(o.advert && o.unsolicited);
+        assert_eq!(run(&["-I", "", "x"]).device, None);
+        assert!(run(&["-b", "-U", "x"]).broadcast_only);
+    }
+
+    #[test]
+    fn bad_numbers_have_iputils_words() {
+        assert_eq!(err(&["-c", "abc", "x"]), "invalid argument: 'abc'");
+        assert_eq!(
+            err(&["-c", "0", "x"]),
+            "invalid argument: '0': out of range: 1 <= value <= 2147483647"
+        );
+        assert_eq!(
+            err(&["-w", "-1", "x"]),
+            "invalid argument: '-1': out of range: 0 <= value <= 2147483647"
+        );
+        assert_eq!(
+            err(&["-i", "99999999999999999999", "x"]),
+            "invalid argument: '99999999999999999999': Numerical result out of range"
+        );
+        assert_eq!(err(&["-c", "\n3", "x"]), "invalid argument: '\\n3'");
+    }
+
+    #[test]
+    fn getopt_errors_are_one_line() {
+        assert_eq!(err(&["-x", "y"]), "invalid option -- 'x'");
+        assert_eq!(err(&["-c"]), "option requires an argument -- 'c'");
+        assert_eq!(err(&["--long", "y"]), "unrecognized option '--long'");
+        assert_eq!(err(&["-\u{1b}", "y"]), "invalid option -- '\\u{1b}'");
+    }
+
+    #[test]
+    fn usage_and_version_act_where_they_stand() {
+        assert_eq!(p(&[]), Ok(Parsed::Usage));
+        assert_eq!(p(&["a", "b"]), Ok(Parsed::Usage));
+        assert_eq!(p(&["-h", "x"]), Ok(Parsed::Usage));
+        assert_eq!(p(&["-V"]), Ok(Parsed::Version));
+        assert_eq!(p(&["-V", "-h"]), Ok(Parsed::Version));
+        assert_eq!(p(&["-h", "-V"]), Ok(Parsed::Usage));
+        assert!(p(&["-c", "x", "-V"]).is_err());
+    }
+}

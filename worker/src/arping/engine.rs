@@ -1,0 +1,919 @@
+//! arping's engine, split along the sandbox boundary.
+//!
+//! [`prepare`] runs before `policy::sandbox::lock_down`: name resolution,
+//! the interface (`-I`, or the route's outgoing interface as iputils
+//! guesses it), the checks iputils makes on it, the source address (a UDP
+//! probe socket, as iputils), the non-root limits, binding the handed
+//! packet socket to the interface and reading its link-layer address. It is
+//! the only phase that reads files, opens sockets or talks netlink.
+//!
+//! [`Session::run`] runs after it: iputils' event loop (a probe at once,
+//! one every `-i` seconds until `-c`, the `-w` deadline, a signal, or the
+//! reply that ends it), over the small [`ArpIo`] trait so that the loop is
+//! unit-tested against a scripted network and clock. The real
+//! implementation, [`SocketIo`], makes only the calls arping's seccomp
+//! profile lists: `sendto` and `recvmsg` on the handed socket, `ppoll`,
+//! `write` to fds 1 and 2, `clock_gettime`.
+
+#![forbid(unsafe_code)]
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use nix::ifaddrs::{getifaddrs, InterfaceAddress};
+use nix::net::if_::InterfaceFlags;
+
+use crate::arping::arp::{self, Answer, Expect, LinkAddr};
+use crate::arping::cli::Options;
+use crate::arping::output::{self, Counts};
+use crate::arping::route;
+use crate::sys::{self, LinkLayer};
+use crate::text::{os_error_text, printable};
+
+/// Why prepare stopped: what to print and the exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// `prog: message` on stderr, exit 2.
+    Fail(String),
+    /// A line on stdout unless `-q` (iputils' interface complaints), then
+    /// this exit status (0 for some of them under `-D`).
+    Exit { stdout: String, code: i32 },
+}
+
+impl Stop {
+    fn fail(msg: impl Into<String>) -> Self {
+        Stop::Fail(msg.into())
+    }
+}
+
+/// The text of the refusal of unsolicited ARP to users other than root.
+pub fn unsolicited_refusal(flag: char) -> String {
+    format!(
+        "-{flag} is for root only: unsolicited ARP rewrites the neighbours' ARP caches (how ARP caches are poisoned)"
+    )
+}
+
+/// The non-root limits that the command line alone decides: `-U` and `-A`.
+pub fn root_only_flags(o: &Options, is_root: bool) -> Result<(), Stop> {
+    if is_root {
+        return Ok(());
+    }
+    if o.advert {
+        return Err(Stop::Fail(unsolicited_refusal('A')));
+    }
+    if o.unsolicited {
+        return Err(Stop::Fail(unsolicited_refusal('U')));
+    }
+    Ok(())
+}
+
+/// Everything the loop needs, decided before the sandbox.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub opts: Options,
+    /// The target (`gdst`) and our source address (`gsrc`).
+    pub target: Ipv4Addr,
+    pub source: Ipv4Addr,
+    pub device: String,
+    /// The program name for messages.
+    pub prog: String,
+    /// Our link-layer address (the bound socket's) and where probes go.
+    pub me: LinkAddr,
+    pub he: LinkAddr,
+}
+
+fn link_from(l: &LinkLayer) -> LinkAddr {
+    LinkAddr {
+        ifindex: l.ifindex,
+        hatype: l.hatype,
+        pkttype: l.pkttype,
+        halen: l.halen,
+        addr: l.addr,
+    }
+}
+
+fn link_to(l: &LinkAddr) -> LinkLayer {
+    LinkLayer {
+        protocol_be: (libc::ETH_P_ARP as u16).to_be(),
+        ifindex: l.ifindex,
+        hatype: l.hatype,
+        pkttype: l.pkttype,
+        halen: l.halen,
+        addr: l.addr,
+    }
+}
+
+/// The destination: `inet_aton` forms first, then the resolver (IPv4 only).
+pub fn resolve(target: &str) -> Result<Ipv4Addr, Stop> {
+    if let Some(a) = sys::parse_inet_aton(target) {
+        return Ok(a);
+    }
+    sys::getaddrinfo_v4(target)
+        .map_err(|rc| Stop::fail(format!("{}: {}", printable(target), sys::gai_strerror(rc))))
+}
+
+fn is_packet(ifa: &InterfaceAddress) -> bool {
+    ifa.address
+        .as_ref()
+        .and_then(|a| a.as_link_addr())
+        .is_some()
+}
+
+/// The interface iputils' `guess_device` picks: the route's outgoing one.
+fn guess_device(target: Ipv4Addr, ifas: &[InterfaceAddress]) -> Result<Option<String>, Stop> {
+    let oif = route::output_interface(target).map_err(Stop::Fail)?;
+    let Some(oif) = oif else {
+        return Ok(None);
+    };
+    // if_indextoname, from the list we already hold.
+    let name = ifas.iter().find_map(|ifa| {
+        let l = ifa.address.as_ref()?.as_link_addr()?;
+        (l.ifindex() == oif as usize).then(|| ifa.interface_name.clone())
+    });
+    match name {
+        Some(n) => Ok(Some(n)),
+        None => Err(Stop::fail(format!(
+            "if_indextoname failed: {}",
+            os_error_text(&io::Error::from_raw_os_error(libc::ENXIO))
+        ))),
+    }
+}
+
+/// iputils' `check_device` for a named interface: up, ARP-capable, with a
+/// hardware and a broadcast address. Returns its packet entry.
+fn check_device<'a>(
+    o: &Options,
+    name: &str,
+    ifas: &'a [InterfaceAddress],
+) -> Result<&'a InterfaceAddress, Stop> {
+    let quiet_line = |s: String| if o.quiet { String::new() } else { s };
+    for ifa in ifas
+        .iter()
+        .filter(|i| is_packet(i) && i.interface_name == name)
+    {
+        if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
+            return Err(Stop::Exit {
+                stdout: quiet_line(format!("Interface \"{}\" is down\n", printable(name))),
+                code: 2,
+            });
+        }
+        if ifa
+            .flags
+            .intersects(InterfaceFlags::IFF_NOARP | InterfaceFlags::IFF_LOOPBACK)
+        {
+            return Err(Stop::Exit {
+                stdout: quiet_line(format!(
+                    "Interface \"{}\" is not ARPable\n",
+                    printable(name)
+                )),
+                code: if o.dad { 0 } else { 2 },
+            });
+        }
+        let halen = ifa
+            .address
+            .as_ref()
+            .and_then(|a| a.as_link_addr())
+            .map_or(0, |l| l.halen());
+        if halen == 0 || ifa.broadcast.is_none() {
+            continue;
+        }
+        return Ok(ifa);
+    }
+    Err(Stop::fail(format!(
+        "Device {} not available.",
+        printable(name)
+    )))
+}
+
+/// The interface's own IPv4 addresses.
+fn addresses_of(name: &str, ifas: &[InterfaceAddress]) -> Vec<Ipv4Addr> {
+    ifas.iter()
+        .filter(|i| i.interface_name == name)
+        .filter_map(|i| i.address.as_ref()?.as_sockaddr_in().map(|s| s.ip()))
+        .collect()
+}
+
+/// `prog: WARNING: …` on stderr.
+fn warn(prog: &str, msg: &str) {
+    crate::runtime::say(prog, msg);
+}
+
+/// The source address, as iputils finds it: `-s`; under `-U`/`-A` without
+/// `-s`, the target itself; otherwise the address the kernel would send
+/// from (a UDP socket bound to the interface, connected to the target).
+/// Non-root users may only name one of the interface's own addresses.
+fn source_address(
+    o: &Options,
+    target: Ipv4Addr,
+    device: &str,
+    own: &[Ipv4Addr],
+    is_root: bool,
+    prog: &str,
+) -> Result<Ipv4Addr, Stop> {
+    let mut gsrc = Ipv4Addr::UNSPECIFIED;
+    if let Some(s) = &o.source {
+        gsrc = sys::parse_inet_aton(s)
+            .ok_or_else(|| Stop::fail(format!("invalid source {}", printable(s))))?;
+        if !is_root && !gsrc.is_unspecified() && !own.contains(&gsrc) {
+            return Err(Stop::fail(format!(
+                "-s {gsrc} is for root only: it is not an address of {} (ARP with another host's address poisons the neighbours' caches)",
+                printable(device)
+            )));
+        }
+    }
+    if !o.dad && o.unsolicited && o.source.is_none() {
+        gsrc = target;
+    }
+    if o.dad && o.source.is_none() {
+        return Ok(gsrc);
+    }
+    let bound = if o.source.is_some() || !gsrc.is_unspecified() {
+        UdpSocket::bind(SocketAddrV4::new(gsrc, 0))
+            .map_err(|e| Stop::fail(format!("bind: {}", os_error_text(&e))))?
+    } else {
+        UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
+            .map_err(|e| Stop::fail(format!("socket: {}", os_error_text(&e))))?
+    };
+    let fd = bound.as_raw_fd();
+    let mut name = device.as_bytes().to_vec();
+    name.push(0);
+    if let Err(e) = sys::setsockopt_bytes(fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, &name) {
+        warn(
+            prog,
+            &format!("WARNING: interface is ignored: {}", os_error_text(&e)),
+        );
+    }
+    if o.source.is_some() || !gsrc.is_unspecified() || o.dad {
+        return Ok(gsrc);
+    }
+    if !o.unsolicited {
+        if let Err(e) = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DONTROUTE, 1) {
+            warn(
+                prog,
+                &format!("WARNING: setsockopt(SO_DONTROUTE): {}", os_error_text(&e)),
+            );
+        }
+        bound
+            .connect(SocketAddrV4::new(target, 1025))
+            .map_err(|e| Stop::fail(format!("connect: {}", os_error_text(&e))))?;
+        match bound.local_addr() {
+            Ok(SocketAddr::V4(a)) => gsrc = *a.ip(),
+            Ok(_) => {}
+            Err(e) => return Err(Stop::fail(format!("getsockname: {}", os_error_text(&e)))),
+        }
+    }
+    Ok(gsrc)
+}
+
+/// Worker step 3 for arping (see the module documentation). Prints what
+/// iputils prints on the way (warnings on stderr, the `ARPING` line on
+/// stdout) and returns the session for the loop.
+pub fn prepare(o: &Options, fd: RawFd, is_root: bool, prog: &str) -> Result<Session, Stop> {
+    root_only_flags(o, is_root)?;
+    let target = resolve(&o.target)?;
+    let ifas: Vec<InterfaceAddress> = getifaddrs()
+        .map_err(|e| Stop::fail(format!("getifaddrs: {}", e.desc())))?
+        .collect();
+    let device = match &o.device {
+        Some(d) => d.clone(),
+        None => match guess_device(target, &ifas)? {
+            Some(d) => d,
+            None => {
+                return Err(Stop::fail(
+                    "Suitable device could not be determined. Please, use option -I.",
+                ))
+            }
+        },
+    };
+    let ifa = check_device(o, &device, &ifas)?;
+    let ifindex = ifa
+        .address
+        .as_ref()
+        .and_then(|a| a.as_link_addr())
+        .map_or(0, |l| l.ifindex()) as i32;
+    let own = addresses_of(&device, &ifas);
+    let source = source_address(o, target, &device, &own, is_root, prog)?;
+
+    // The handed socket sees this interface's ARP only from here on.
+    sys::packet_bind(fd, ifindex, (libc::ETH_P_ARP as u16).to_be())
+        .map_err(|e| Stop::fail(format!("bind: {}", os_error_text(&e))))?;
+    let me = sys::packet_getsockname(fd)
+        .map_err(|e| Stop::fail(format!("getsockname: {}", os_error_text(&e))))?;
+    if me.halen == 0 {
+        return Err(Stop::Exit {
+            stdout: if o.quiet {
+                String::new()
+            } else {
+                format!(
+                    "Interface \"{}\" is not ARPable (no ll address)\n",
+                    printable(&device)
+                )
+            },
+            code: if o.dad { 0 } else { 2 },
+        });
+    }
+    let me = link_from(&me);
+    let mut he = me;
+    let bcast = ifa
+        .broadcast
+        .as_ref()
+        .and_then(|b| b.as_link_addr())
+        .filter(|b| b.halen() == usize::from(he.halen));
+    match bcast {
+        Some(b) => he.set_hw(&AsRef::<libc::sockaddr_ll>::as_ref(b).sll_addr),
+        None => {
+            if !o.quiet {
+                let _ = sys::write_all(2, b"WARNING: using default broadcast address.\n");
+            }
+            he.set_hw(&[0xff; arp::MAX_HALEN]);
+        }
+    }
+    if !o.quiet {
+        let _ = sys::write_all(1, output::header(target, source, &device).as_bytes());
+    }
+    if o.source.is_none() && source.is_unspecified() && !o.dad {
+        return Err(Stop::fail("no source address in not-DAD mode"));
+    }
+    Ok(Session {
+        opts: o.clone(),
+        target,
+        source,
+        device,
+        prog: prog.to_string(),
+        me,
+        he,
+    })
+}
+
+/// What the loop needs from the world: a clock, the socket, the terminal.
+pub trait ArpIo {
+    /// Monotonic time since an arbitrary origin.
+    fn now(&mut self) -> Duration;
+    /// Sends one frame to `to`; the bytes sent.
+    fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize>;
+    /// Waits until the socket is readable (true) or `until` passes or a
+    /// signal arrives (false). `None`: no deadline.
+    fn wait(&mut self, until: Option<Duration>) -> io::Result<bool>;
+    /// One frame and its sender (`None` for the sender when the kernel gave
+    /// no link-layer address).
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<LinkAddr>)>;
+    /// Whether SIGINT, SIGTERM or SIGQUIT arrived.
+    fn interrupted(&mut self) -> bool;
+    fn stdout(&mut self, s: &str);
+    fn stderr(&mut self, s: &str);
+}
+
+/// What one received frame did to the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Ignored,
+    Counted,
+    Final,
+}
+
+/// The loop's state (iputils' `run_state` counters).
+struct Run<'a> {
+    s: &'a Session,
+    he: LinkAddr,
+    counts: Counts,
+    last: Option<Duration>,
+    unicasting: bool,
+}
+
+impl Run<'_> {
+    fn send(&mut self, io: &mut dyn ArpIo) {
+        let frame = arp::probe(
+            &self.s.me,
+            &self.he,
+            self.s.source,
+            self.s.target,
+            self.s.opts.advert,
+        );
+        let now = io.now();
+        if let Ok(n) = io.send(&frame, &self.he) {
+            if n == frame.len() {
+                self.last = Some(now);
+                self.counts.sent += 1;
+                if !self.unicasting {
+                    self.counts.brd_sent += 1;
+                }
+            }
+        }
+    }
+
+    fn received(&mut self, frame: &[u8], from: &LinkAddr, io: &mut dyn ArpIo) -> Seen {
+        let o = &self.s.opts;
+        let want = Expect {
+            me: &self.s.me,
+            target: self.s.target,
+            source: self.s.source,
+            dad: o.dad,
+        };
+        let Some(a): Option<Answer> = arp::judge(frame, from, &want) else {
+            return Seen::Ignored;
+        };
+        if !o.quiet {
+            let now = io.now();
+            let since = self.last.map(|l| now.saturating_sub(l));
+            io.stdout(&output::answer(&a, self.s.source, self.s.me.hw(), since));
+        }
+        self.counts.received += 1;
+        if o.timeout > 0 && self.counts.received as i64 == o.count {
+            return Seen::Final;
+        }
+        if !a.unicast {
+            self.counts.brd_recv += 1;
+        }
+        if !a.reply {
+            self.counts.req_recv += 1;
+        }
+        if o.quit_on_reply || (o.count == 0 && self.counts.received == self.counts.sent) {
+            return Seen::Final;
+        }
+        if !o.broadcast_only {
+            self.he.set_hw(&a.src_hw);
+            self.unicasting = true;
+        }
+        Seen::Counted
+    }
+}
+
+impl Session {
+    /// iputils' `event_loop` and `finish`: the exit status (upstream's
+    /// rules: `-D` 1 when a duplicate answered and 0 when none did; `-U`/`-A`
+    /// 0; `-w` with `-c` 0 once `-c` answers came; otherwise 0 when
+    /// anything answered; 2 when the interface went down).
+    pub fn run(&self, io: &mut dyn ArpIo) -> i32 {
+        let o = &self.opts;
+        let mut r = Run {
+            s: self,
+            he: self.he,
+            counts: Counts::default(),
+            last: None,
+            unicasting: false,
+        };
+        let start = io.now();
+        let interval = Duration::from_secs(u64::from(o.interval));
+        // timerfd semantics: a zero interval or timeout disarms the timer.
+        let mut next_tick = (o.interval > 0).then(|| start + interval);
+        let deadline = (o.timeout > 0).then(|| start + Duration::from_secs(u64::from(o.timeout)));
+        let mut total_expires: u64 = 1;
+        let mut buf = [0u8; 4096];
+        r.send(io);
+        loop {
+            if o.unsolicited && r.counts.sent as i64 == o.count {
+                break;
+            }
+            let until = match (next_tick, deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let readable = match io.wait(until) {
+                Ok(r) => r,
+                Err(e) => {
+                    io.stderr(&format!(
+                        "{}: poll failed: {}\n",
+                        self.prog,
+                        os_error_text(&e)
+                    ));
+                    break;
+                }
+            };
+            if io.interrupted() {
+                break;
+            }
+            let now = io.now();
+            let mut exit = false;
+            // The timers, then the socket, in iputils' poll order.
+            if let Some(tick) = next_tick {
+                if now >= tick {
+                    let exp = 1 + ((now - tick).as_nanos() / interval.as_nanos()) as u64;
+                    total_expires += exp;
+                    next_tick = Some(tick + interval * exp as u32);
+                    if o.count > 0 && (o.count as u64) < total_expires {
+                        exit = true;
+                    } else {
+                        r.send(io);
+                    }
+                }
+            }
+            if deadline.is_some_and(|d| now >= d) {
+                exit = true;
+            }
+            if readable {
+                match io.recv(&mut buf) {
+                    Ok((n, from)) => {
+                        if let Some(from) = from {
+                            let frame = buf.get(..n).unwrap_or(&buf);
+                            if r.received(frame, &from, io) == Seen::Final {
+                                exit = true;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        io.stderr(&format!("{}: recvfrom: {}\n", self.prog, os_error_text(&e)));
+                        if e.raw_os_error() == Some(libc::ENETDOWN) {
+                            return 2;
+                        }
+                    }
+                }
+            }
+            if exit {
+                break;
+            }
+        }
+        finish(o, &r.counts, io)
+    }
+}
+
+fn finish(o: &Options, c: &Counts, io: &mut dyn ArpIo) -> i32 {
+    if !o.quiet {
+        io.stdout(&output::summary(c));
+    }
+    if o.dad {
+        return i32::from(c.received > 0);
+    }
+    if o.unsolicited {
+        return 0;
+    }
+    if o.timeout > 0 && o.count > 0 && !o.quit_on_reply {
+        return i32::from((o.count as u64) > c.received);
+    }
+    i32::from(c.received == 0)
+}
+
+/// The real [`ArpIo`]: the handed packet socket, the signal mask installed
+/// before lock-down, fds 1 and 2.
+pub struct SocketIo {
+    fd: RawFd,
+    mask: sys::WaitMask,
+    origin: Instant,
+}
+
+impl SocketIo {
+    /// Installs the signal handlers (before lock-down: `rt_sigaction` is
+    /// not in the profile).
+    pub fn new(fd: RawFd) -> io::Result<Self> {
+        Ok(SocketIo {
+            fd,
+            mask: sys::install_signal_handlers()?,
+            origin: Instant::now(),
+        })
+    }
+}
+
+impl ArpIo for SocketIo {
+    fn now(&mut self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize> {
+        sys::packet_sendto(self.fd, frame, &link_to(to))
+    }
+
+    fn wait(&mut self, until: Option<Duration>) -> io::Result<bool> {
+        let timeout = match until {
+            Some(u) => u.saturating_sub(self.now()),
+            None => Duration::from_secs(86_400),
+        };
+        Ok(sys::ppoll(self.fd, timeout, &self.mask)?.readable)
+    }
+
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<LinkAddr>)> {
+        let (n, from) = sys::packet_recvmsg(self.fd, buf)?;
+        Ok((n, from.as_ref().map(link_from)))
+    }
+
+    fn interrupted(&mut self) -> bool {
+        // SIGQUIT ends arping too (iputils treats the three alike).
+        sys::take_status_request() | sys::interrupted()
+    }
+
+    fn stdout(&mut self, s: &str) {
+        let _ = sys::write_all(1, s.as_bytes());
+    }
+
+    fn stderr(&mut self, s: &str) {
+        let _ = sys::write_all(2, s.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arping::arp::{ARPHRD_ETHER, ARPOP_REPLY, PACKET_BROADCAST, PACKET_HOST};
+    use std::collections::VecDeque;
+
+    const MY_HW: [u8; 6] = [2, 0, 0, 0, 0, 1];
+    const HIS_HW: [u8; 6] = [2, 0, 0, 0, 0, 2];
+    const ME: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+    const HIM: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+
+    fn link(hw: &[u8], pkttype: u8) -> LinkAddr {
+        let mut l = LinkAddr {
+            ifindex: 2,
+            hatype: ARPHRD_ETHER,
+            pkttype,
+            halen: 6,
+            addr: [0; 8],
+        };
+        l.set_hw(hw);
+        l
+    }
+
+    fn session(o: Options) -> Session {
+        Session {
+            target: HIM,
+            source: if o.dad { Ipv4Addr::UNSPECIFIED } else { ME },
+            device: "veth0".into(),
+            prog: "privsep-arping".into(),
+            me: link(&MY_HW, 0),
+            he: link(&[0xff; 6], 0),
+            opts: o,
+        }
+    }
+
+    /// How the scripted network answers a probe: a frame and its sender,
+    /// arriving after a delay.
+    type Responder = Box<dyn FnMut(&[u8], &LinkAddr) -> Vec<(Duration, Vec<u8>, LinkAddr)>>;
+
+    struct Fake {
+        now: Duration,
+        inbox: VecDeque<(Duration, Vec<u8>, LinkAddr)>,
+        sent: Vec<(Duration, Vec<u8>, LinkAddr)>,
+        respond: Responder,
+        out: String,
+        err: String,
+        interrupt_at: Option<Duration>,
+    }
+
+    impl Fake {
+        fn new(respond: Responder) -> Self {
+            Fake {
+                now: Duration::from_secs(100),
+                inbox: VecDeque::new(),
+                sent: Vec::new(),
+                respond,
+                out: String::new(),
+                err: String::new(),
+                interrupt_at: None,
+            }
+        }
+    }
+
+    impl ArpIo for Fake {
+        fn now(&mut self) -> Duration {
+            self.now
+        }
+        fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize> {
+            self.sent.push((self.now, frame.to_vec(), *to));
+            for (after, f, from) in (self.respond)(frame, to) {
+                self.inbox.push_back((self.now + after, f, from));
+            }
+            self.inbox.make_contiguous().sort_by_key(|e| e.0);
+            Ok(frame.len())
+        }
+        fn wait(&mut self, until: Option<Duration>) -> io::Result<bool> {
+            let next = self.inbox.front().map(|e| e.0);
+            let stop = match (until, self.interrupt_at) {
+                (Some(u), Some(i)) => Some(u.min(i)),
+                (u, i) => u.or(i),
+            };
+            match (next, stop) {
+                (Some(n), s) if s.map_or(true, |s| n < s) => {
+                    self.now = self.now.max(n);
+                    Ok(true)
+                }
+                (_, Some(s)) => {
+                    self.now = self.now.max(s);
+                    Ok(false)
+                }
+                _ => panic!("the loop would wait forever"),
+            }
+        }
+        fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<LinkAddr>)> {
+            let (_, f, from) = self.inbox.pop_front().expect("readable");
+            let n = f.len().min(buf.len());
+            buf[..n].copy_from_slice(&f[..n]);
+            Ok((n, Some(from)))
+        }
+        fn interrupted(&mut self) -> bool {
+            self.interrupt_at.is_some_and(|i| self.now >= i)
+        }
+        fn stdout(&mut self, s: &str) {
+            self.out.push_str(s);
+        }
+        fn stderr(&mut self, s: &str) {
+            self.err.push_str(s);
+        }
+    }
+
+    /// A host that owns HIM and answers every request for it, 1 ms later,
+    /// like Linux: unicast reply to the asker.
+    fn answering_host() -> Responder {
+        Box::new(|frame, _to| {
+            let Some(src_ip) = frame.get(14..18) else {
+                return vec![];
+            };
+            let asker_ip = Ipv4Addr::new(src_ip[0], src_ip[1], src_ip[2], src_ip[3]);
+            let him = link(&HIS_HW, PACKET_HOST);
+            let mut asker = link(&frame[8..14], PACKET_HOST);
+            asker.halen = 6;
+            let mut reply = arp::probe(&him, &asker, HIM, asker_ip, false);
+            reply[7] = ARPOP_REPLY as u8;
+            vec![(Duration::from_millis(1), reply, him)]
+        })
+    }
+
+    fn silent() -> Responder {
+        Box::new(|_, _| vec![])
+    }
+
+    fn opts(f: impl FnOnce(&mut Options)) -> Options {
+        let mut o = Options {
+            target: HIM.to_string(),
+            ..Options::default()
+        };
+        f(&mut o);
+        o
+    }
+
+    #[test]
+    fn count_3_with_replies_unicasts_after_the_first() {
+        let mut io = Fake::new(answering_host());
+        let code = session(opts(|o| o.count = 3)).run(&mut io);
+        assert_eq!(code, 0, "{}", io.out);
+        let lines: Vec<&str> = io.out.lines().collect();
+        assert_eq!(lines.len(), 5, "{}", io.out);
+        for l in &lines[..3] {
+            assert_eq!(
+                *l,
+                "Unicast reply from 198.18.0.2 [02:00:00:00:00:02]  1.500ms"
+            );
+        }
+        assert_eq!(lines[3], "Sent 3 probes (1 broadcast(s))");
+        assert_eq!(lines[4], "Received 3 response(s)");
+        // One second apart, the first broadcast, the others to him.
+        assert_eq!(io.sent.len(), 3);
+        assert_eq!(io.sent[0].2.hw(), &[0xff; 6]);
+        assert_eq!(io.sent[1].2.hw(), &HIS_HW);
+        assert_eq!(io.sent[2].0 - io.sent[0].0, Duration::from_secs(2));
+        // iputils' loop ends at the tick after the last probe.
+        assert_eq!(io.now - io.sent[0].0, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn broadcast_only_keeps_broadcasting() {
+        let mut io = Fake::new(answering_host());
+        let code = session(opts(|o| {
+            o.count = 2;
+            o.broadcast_only = true;
+        }))
+        .run(&mut io);
+        assert_eq!(code, 0);
+        assert!(io.sent.iter().all(|s| s.2.hw() == [0xff; 6]));
+        assert!(io.out.contains("Sent 2 probes (2 broadcast(s))"));
+    }
+
+    #[test]
+    fn no_answer_exits_1() {
+        let mut io = Fake::new(silent());
+        assert_eq!(session(opts(|o| o.count = 2)).run(&mut io), 1);
+        assert_eq!(
+            io.out,
+            "Sent 2 probes (2 broadcast(s))\nReceived 0 response(s)\n"
+        );
+        let mut io = Fake::new(silent());
+        assert_eq!(session(opts(|o| o.count = 2)).run(&mut io), 1);
+    }
+
+    #[test]
+    fn dad_exit_status_is_inverted() {
+        let dad = |o: &mut Options| {
+            o.dad = true;
+            o.quit_on_reply = true;
+            o.count = 3;
+        };
+        let mut io = Fake::new(answering_host());
+        assert_eq!(session(opts(dad)).run(&mut io), 1, "a duplicate answered");
+        assert_eq!(io.sent.len(), 1, "quits on the first reply");
+        assert!(io
+            .out
+            .starts_with("Unicast reply from 198.18.0.2 [02:00:00:00:00:02]"));
+        assert!(io
+            .out
+            .ends_with("Sent 1 probes (1 broadcast(s))\nReceived 1 response(s)\n"));
+        let mut io = Fake::new(silent());
+        assert_eq!(session(opts(dad)).run(&mut io), 0, "nobody has the address");
+        assert_eq!(io.sent.len(), 3);
+    }
+
+    #[test]
+    fn deadline_with_count_wants_count_answers() {
+        // -w 1 -c 1: the first answer ends it, exit 0.
+        let mut io = Fake::new(answering_host());
+        let code = session(opts(|o| {
+            o.count = 1;
+            o.timeout = 1;
+        }))
+        .run(&mut io);
+        assert_eq!(code, 0, "{}", io.out);
+        assert_eq!(io.sent.len(), 1);
+        // -w 2 -c 5 against silence: the deadline ends it, exit 1.
+        let mut io = Fake::new(silent());
+        let code = session(opts(|o| {
+            o.count = 5;
+            o.timeout = 2;
+        }))
+        .run(&mut io);
+        assert_eq!(code, 1);
+        assert_eq!(io.now - io.sent[0].0, Duration::from_secs(2));
+        // -w 2 -c 5 with answers: 3 answers < 5, exit 1 (upstream's rule).
+        let mut io = Fake::new(answering_host());
+        let code = session(opts(|o| {
+            o.count = 5;
+            o.timeout = 2;
+        }))
+        .run(&mut io);
+        assert_eq!(code, 1, "{}", io.out);
+        // -w 3 alone: any answer is success.
+        let mut io = Fake::new(answering_host());
+        assert_eq!(session(opts(|o| o.timeout = 3)).run(&mut io), 0);
+    }
+
+    #[test]
+    fn unsolicited_stops_right_after_the_last_probe() {
+        let mut io = Fake::new(silent());
+        let code = session(opts(|o| {
+            o.unsolicited = true;
+            o.advert = true;
+            o.count = 2;
+        }))
+        .run(&mut io);
+        assert_eq!(code, 0);
+        assert_eq!(io.sent.len(), 2);
+        assert_eq!(io.now - io.sent[0].0, Duration::from_secs(1));
+        // -A sends replies with our own address as the target's.
+        assert_eq!(&io.sent[0].1[6..8], &[0, 2]);
+    }
+
+    #[test]
+    fn interval_0_sends_one_probe_and_a_signal_ends_it() {
+        let mut io = Fake::new(silent());
+        io.interrupt_at = Some(Duration::from_secs(105));
+        let code = session(opts(|o| o.interval = 0)).run(&mut io);
+        assert_eq!(code, 1);
+        assert_eq!(io.sent.len(), 1);
+        assert!(io.out.contains("Sent 1 probes"));
+    }
+
+    #[test]
+    fn garbage_and_foreign_frames_are_ignored() {
+        let mut io = Fake::new(Box::new(|frame, _| {
+            let other = link(&[2, 0, 0, 0, 0, 9], PACKET_BROADCAST);
+            let mut wrong_sender = frame.to_vec();
+            wrong_sender[14] = 10;
+            vec![
+                (Duration::from_millis(1), vec![], other),
+                (Duration::from_millis(1), vec![0xff; 3], other),
+                (Duration::from_millis(1), vec![0; 4000], other),
+                (Duration::from_millis(2), frame.to_vec(), other),
+                (Duration::from_millis(2), wrong_sender, other),
+            ]
+        }));
+        let code = session(opts(|o| o.count = 2)).run(&mut io);
+        assert_eq!(code, 1);
+        assert!(io.out.starts_with("Sent 2 probes"), "{}", io.out);
+    }
+
+    #[test]
+    fn quiet_prints_nothing() {
+        let mut io = Fake::new(answering_host());
+        let code = session(opts(|o| {
+            o.count = 2;
+            o.quiet = true;
+        }))
+        .run(&mut io);
+        assert_eq!((code, io.out.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn non_root_may_not_send_unsolicited_arp() {
+        let u = opts(|o| o.unsolicited = true);
+        let a = opts(|o| {
+            o.unsolicited = true;
+            o.advert = true;
+        });
+        assert!(root_only_flags(&u, true).is_ok());
+        for (o, flag) in [(u, "-U"), (a, "-A")] {
+            match root_only_flags(&o, false) {
+                Err(Stop::Fail(m)) => {
+                    assert!(m.starts_with(flag) && m.contains("poison"), "{m}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `privsep-arping-worker`: the unprivileged half of privsep-arping, started
+//! by the launcher with an ARP packet socket (ARP-only filter locked on it)
+//! at fd 3. [`run`] is the worker sequence of the design contract, step by
+//! step; the shared runtime does step 1, arping's own modules
+//! (`worker::arping`) the rest.
+
+#![forbid(unsafe_code)]
+
+use std::ffi::OsString;
+
+use policy::tools::ARPING;
+use worker::arping::cli::{self, Parsed};
+use worker::arping::engine::{self, SocketIo, Stop};
+use worker::arping::output;
+use worker::runtime::{self, say};
+use worker::sys;
+
+fn main() {
+    std::process::exit(run());
+}
+
+fn run() -> i32 {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let prog = runtime::program_name(&args, &ARPING);
+    let fail = |msg: &dyn std::fmt::Display| {
+        say(&prog, msg);
+        2
+    };
+
+    // 1. Take the packet socket the launcher handed over (validated against
+    //    arping's descriptor, close-on-exec), become non-dumpable, drop any
+    //    other descriptor, make sure we left the launcher's LSM domain.
+    let sockets = match runtime::start(&ARPING) {
+        Ok(s) => s,
+        Err(msg) => return fail(&msg),
+    };
+    let Some(fd) = sockets.first().map(|s| s.fd) else {
+        return fail(&"no ARP packet socket was handed over");
+    };
+
+    // 2. The command line.
+    let o = match cli::parse(args.get(1..).unwrap_or(&[])) {
+        Ok(Parsed::Run(o)) => o,
+        Ok(Parsed::Usage) => {
+            let _ = sys::write_all(2, output::usage().as_bytes());
+            return 2;
+        }
+        Ok(Parsed::Version) => {
+            let _ = sys::write_all(1, output::version().as_bytes());
+            return 0;
+        }
+        Err(msg) => return fail(&msg),
+    };
+
+    // 3. Prepare: the non-root limits (real uid 0 is root: the worker never
+    //    holds a capability), the target's address, the interface, the
+    //    source address, the socket bound to the interface, the ARPING line,
+    //    the signal handlers. The only phase that reads files or opens
+    //    sockets.
+    let is_root = sys::real_uid() == 0;
+    let session = match engine::prepare(&o, fd, is_root, &prog) {
+        Ok(s) => s,
+        Err(Stop::Fail(msg)) => return fail(&msg),
+        Err(Stop::Exit { stdout, code }) => {
+            let _ = sys::write_all(1, stdout.as_bytes());
+            return code;
+        }
+    };
+    let mut io = match SocketIo::new(fd) {
+        Ok(io) => io,
+        Err(e) => return fail(&format!("sigaction: {}", worker::text::os_error_text(&e))),
+    };
+
+    // 4. Lock down: rlimits, Landlock, seccomp (arping's profile). From
+    //    here on only the system calls of that profile are made.
+    if let Err(e) = policy::sandbox::lock_down(ARPING.sandbox, &sockets) {
+        return fail(&e);
+    }
+
+    // 5. Probe until done; the summary; iputils' exit status.
+    session.run(&mut io)
+}

@@ -1,0 +1,198 @@
+//! Everything clockdiff does before lock-down, in iputils' order: check
+//! the priority the launcher set, decide whether the run is interactive,
+//! resolve the destination (IPv4 only, with its canonical name), connect
+//! the raw socket to it (so the kernel delivers that host's datagrams
+//! only), set the IP timestamp option for `-o`/`-o1` (falling back to ICMP
+//! timestamps with iputils' warning when the kernel refuses it), and load
+//! the time zone. The only phase that reads files or does DNS; after it,
+//! the measurement needs nothing but the socket and the clock.
+
+#![forbid(unsafe_code)]
+
+use std::io::{self, IsTerminal};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::RawFd;
+
+use super::cli::{Method, Options, OPT_LEN_FOUR};
+use super::packet::{IPOPT_TIMESTAMP, IPOPT_TS_PRESPEC};
+use crate::{sys, text};
+
+/// What the measurement starts from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub peer: Ipv4Addr,
+    /// The canonical name iputils prints (`host=…`, `… is down`).
+    pub hisname: String,
+    /// The method after a possible fallback.
+    pub method: Method,
+    pub interactive: bool,
+    pub id: u16,
+}
+
+/// The priority check: iputils stops with `nice: <error>` (status 1) when
+/// `nice(-16)` fails; the worker stops the same way when it did not get the
+/// priority the launcher is there to set.
+pub fn check_priority(got: io::Result<i32>, want: i32) -> Result<(), String> {
+    match got {
+        Ok(p) if p == want => Ok(()),
+        Ok(p) => Err(format!(
+            "nice: priority is {p}, not {want}: start privsep-clockdiff, whose launcher sets it"
+        )),
+        Err(e) => Err(format!("nice: {}", text::os_error_text(&e))),
+    }
+}
+
+/// The IP timestamp option iputils sets: type, length, pointer 5, flag
+/// "prespecified", then the addresses me, him, (him,) me with their
+/// timestamp slots zero.
+pub fn ip_option(method: Method, me: Ipv4Addr, him: Ipv4Addr) -> Vec<u8> {
+    let len = method.opt_len();
+    let mut o = vec![0u8; len];
+    if len == 0 {
+        return o;
+    }
+    o[0] = IPOPT_TIMESTAMP;
+    o[1] = len as u8;
+    o[2] = 5;
+    o[3] = IPOPT_TS_PRESPEC;
+    let addrs: &[Ipv4Addr] = if len == OPT_LEN_FOUR {
+        &[me, him, him, me]
+    } else {
+        &[me, him, me]
+    };
+    for (i, a) in addrs.iter().enumerate() {
+        o[4 + i * 8..8 + i * 8].copy_from_slice(&a.octets());
+    }
+    o
+}
+
+/// iputils' reaction to `setsockopt(IP_OPTIONS)`: on failure a warning
+/// and ICMP timestamps instead.
+pub fn after_ip_options(method: Method, result: io::Result<()>) -> (Method, Option<String>) {
+    match result {
+        Ok(()) => (method, None),
+        Err(e) => (
+            Method::IcmpTimestamp,
+            Some(format!(
+                "IP_OPTIONS (fallback to icmp tstamps): {}",
+                text::os_error_text(&e)
+            )),
+        ),
+    }
+}
+
+/// Runs the preparation on the handed-over raw socket `fd`. Warnings go
+/// to `warn`; an error is iputils' line (the caller exits 1).
+pub fn prepare(
+    o: &Options,
+    fd: RawFd,
+    want_priority: i32,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Prepared, String> {
+    check_priority(sys::own_priority(), want_priority)?;
+    let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
+    // iputils uses its pid; on the wire in host byte order.
+    let id = std::process::id() as u16;
+
+    let found =
+        sys::getaddrinfo_hints(&o.destination, libc::AF_INET, libc::SOCK_RAW, 0).map_err(|rc| {
+            format!(
+                "{}: {}",
+                text::printable(&o.destination),
+                sys::gai_strerror(rc)
+            )
+        })?;
+    let first = found.first().ok_or_else(|| {
+        format!(
+            "{}: {}",
+            text::printable(&o.destination),
+            sys::gai_strerror(libc::EAI_NONAME)
+        )
+    })?;
+    let SocketAddr::V4(addr) = first.addr else {
+        return Err(format!(
+            "{}: {}",
+            text::printable(&o.destination),
+            sys::gai_strerror(sys::EAI_ADDRFAMILY)
+        ));
+    };
+    let peer = *addr.ip();
+    let hisname = first
+        .canonname
+        .clone()
+        .unwrap_or_else(|| o.destination.clone());
+
+    sys::connect_v4(fd, peer).map_err(|e| format!("connect: {}", text::os_error_text(&e)))?;
+    let mut method = o.method;
+    if method != Method::IcmpTimestamp {
+        let me =
+            sys::local_v4(fd).map_err(|e| format!("getsockname: {}", text::os_error_text(&e)))?;
+        let option = ip_option(method, me, peer);
+        let result = sys::setsockopt_bytes(fd, libc::IPPROTO_IP, libc::IP_OPTIONS, &option);
+        let (m, warning) = after_ip_options(method, result);
+        if let Some(w) = warning {
+            warn(&w);
+        }
+        method = m;
+    }
+    sys::load_timezone();
+    Ok(Prepared {
+        peer,
+        hisname,
+        method,
+        interactive,
+        id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_priority_must_be_the_launchers() {
+        assert_eq!(check_priority(Ok(-16), -16), Ok(()));
+        let e = check_priority(Ok(0), -16).unwrap_err();
+        assert!(e.starts_with("nice: priority is 0, not -16"), "{e}");
+        assert_eq!(
+            check_priority(Err(io::Error::from_raw_os_error(libc::EPERM)), -16),
+            Err("nice: Operation not permitted".into())
+        );
+    }
+
+    #[test]
+    fn the_option_lists_me_him_him_me() {
+        let me = Ipv4Addr::new(198, 18, 0, 1);
+        let him = Ipv4Addr::new(198, 18, 0, 2);
+        let o = ip_option(Method::IpOptionFour, me, him);
+        assert_eq!(o.len(), 36);
+        assert_eq!(&o[..4], &[68, 36, 5, 3]);
+        assert_eq!(&o[4..8], &me.octets());
+        assert_eq!(&o[12..16], &him.octets());
+        assert_eq!(&o[20..24], &him.octets());
+        assert_eq!(&o[28..32], &me.octets());
+        assert!(o[8..12].iter().chain(&o[32..36]).all(|&b| b == 0));
+        let o = ip_option(Method::IpOptionThree, me, him);
+        assert_eq!(o.len(), 28);
+        assert_eq!(&o[..4], &[68, 28, 5, 3]);
+        assert_eq!(&o[20..24], &me.octets());
+        assert!(ip_option(Method::IcmpTimestamp, me, him).is_empty());
+    }
+
+    #[test]
+    fn a_refused_option_falls_back_with_iputils_warning() {
+        assert_eq!(
+            after_ip_options(Method::IpOptionFour, Ok(())),
+            (Method::IpOptionFour, None)
+        );
+        let (m, w) = after_ip_options(
+            Method::IpOptionThree,
+            Err(io::Error::from_raw_os_error(libc::EINVAL)),
+        );
+        assert_eq!(m, Method::IcmpTimestamp);
+        assert_eq!(
+            w.as_deref(),
+            Some("IP_OPTIONS (fallback to icmp tstamps): Invalid argument")
+        );
+    }
+}
