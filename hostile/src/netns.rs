@@ -82,3 +82,47 @@ impl Drop for Netns {
             .output();
     }
 }
+
+/// Two network namespaces joined by a veth pair: `veth0` (198.18.0.1/24,
+/// hardware address [`PAIR_MAC_A`]) in `a`, `veth1` (198.18.0.2/24) in `b`,
+/// for arping. Nothing else in them; both deleted on drop.
+#[derive(Debug)]
+pub struct NetnsPair {
+    pub a: Netns,
+    pub b: Netns,
+}
+
+/// `veth0`'s hardware address.
+pub const PAIR_MAC_A: &str = "02:00:5e:12:00:0a";
+
+impl NetnsPair {
+    pub fn new(tag: &str) -> Result<NetnsPair, HostileError> {
+        let pair = NetnsPair {
+            a: Netns::new(&format!("{tag}a"))?,
+            b: Netns::new(&format!("{tag}b"))?,
+        };
+        let (a, b) = (pair.a.name(), pair.b.name());
+        for (what, args) in [
+            (
+                "ip link add veth",
+                vec![
+                    "link", "add", "veth0", "netns", a, "address", PAIR_MAC_A, "type", "veth",
+                    "peer", "name", "veth1", "netns", b,
+                ],
+            ),
+            (
+                "ip addr a",
+                vec!["-n", a, "addr", "add", "198.18.0.1/24", "dev", "veth0"],
+            ),
+            (
+                "ip addr b",
+                vec!["-n", b, "addr", "add", "198.18.0.2/24", "dev", "veth1"],
+            ),
+            ("ip link up a", vec!["-n", a, "link", "set", "veth0", "up"]),
+            ("ip link up b", vec!["-n", b, "link", "set", "veth1", "up"]),
+        ] {
+            run(what, Command::new("ip").args(args))?;
+        }
+        Ok(pair)
+    }
+}

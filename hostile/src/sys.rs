@@ -373,3 +373,104 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
         Ok(ret as i64)
     })
 }
+
+/// `if_nametoindex(name)`: 0 when there is no such interface.
+pub fn if_nametoindex(name: &str) -> u32 {
+    let Ok(c) = std::ffi::CString::new(name) else {
+        return 0;
+    };
+    // SAFETY: `c` is a NUL-terminated string that outlives the call.
+    unsafe { libc::if_nametoindex(c.as_ptr()) }
+}
+
+fn sockaddr_ll(ifindex: i32, protocol_be: u16, dst: &[u8]) -> libc::sockaddr_ll {
+    // SAFETY: sockaddr_ll is plain old data; zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as u16;
+    sll.sll_protocol = protocol_be;
+    sll.sll_ifindex = ifindex;
+    let n = dst.len().min(8);
+    sll.sll_halen = n as u8;
+    sll.sll_addr[..n].copy_from_slice(&dst[..n]);
+    sll
+}
+
+/// `bind(fd, sockaddr_ll{ifindex, protocol})` on a packet socket: what a
+/// compromised arping worker would do to see more than ARP (`ETH_P_ALL`).
+pub fn packet_bind(fd: RawFd, ifindex: i32, protocol_be: u16) -> io::Result<()> {
+    let sll = sockaddr_ll(ifindex, protocol_be, &[]);
+    // SAFETY: `sll` is a live sockaddr_ll of the size passed.
+    cvt(unsafe {
+        libc::bind(
+            fd,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// `sendto(fd, frame, sockaddr_ll{ifindex, protocol, dst})`.
+pub fn packet_sendto(
+    fd: RawFd,
+    frame: &[u8],
+    ifindex: i32,
+    protocol_be: u16,
+    dst: &[u8],
+) -> io::Result<usize> {
+    let sll = sockaddr_ll(ifindex, protocol_be, dst);
+    // SAFETY: `frame` is valid for reads of its length, `sll` for its size.
+    let n = cvt(unsafe {
+        libc::sendto(
+            fd,
+            frame.as_ptr().cast(),
+            frame.len(),
+            0,
+            (&sll as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    })?;
+    Ok(n as usize)
+}
+
+/// `recvmsg` on a packet socket (the call arping's profile allows, unlike
+/// `recvfrom`): the length and the frame's protocol (`sll_protocol`, host
+/// order), 0 when the kernel gave no link-layer address.
+pub fn packet_recvmsg(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, u16)> {
+    // SAFETY: plain old data, zero is valid.
+    let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: plain old data; the fields that matter are set below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: every pointer in `msg` refers to a live, exclusively borrowed
+    // buffer of the length given next to it.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) })?;
+    Ok((n as usize, u16::from_be(from.sll_protocol)))
+}
+
+/// `ppoll` for readability of `fd` (the wait arping's profile allows,
+/// unlike `poll`), `timeout_ms` at most.
+pub fn ppoll_in(fd: RawFd, timeout_ms: u64) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: (timeout_ms / 1000) as libc::time_t,
+        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as libc::c_long,
+    };
+    // SAFETY: `pfd` and `ts` are live locals; a null mask keeps the current one.
+    match cvt(unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) }) {
+        Ok(_) => Ok(pfd.revents & libc::POLLIN != 0),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+        Err(e) => Err(e),
+    }
+}

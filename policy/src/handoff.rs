@@ -130,7 +130,10 @@ pub fn decode(
 }
 
 /// Checks that every descriptor is the socket its name promises
-/// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`) and marks it close-on-exec.
+/// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`; for a packet socket, whose
+/// `SO_PROTOCOL` is always 0, the protocol `getsockname` reports), that a
+/// socket whose descriptor locks a filter on it has a locked filter
+/// (`SO_LOCK_FILTER`), and marks it close-on-exec.
 pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
     for s in sockets {
         let bad = |reason: String| PolicyError::BadSocket {
@@ -144,9 +147,18 @@ pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
         };
         let domain = get(libc::SO_DOMAIN, "SO_DOMAIN")?;
         let ty = get(libc::SO_TYPE, "SO_TYPE")?;
-        let proto = get(libc::SO_PROTOCOL, "SO_PROTOCOL")?;
+        let proto = if domain == libc::AF_PACKET {
+            sys::packet_protocol(s.fd).map_err(|e| bad(format!("getsockname: {e}")))?
+        } else {
+            get(libc::SO_PROTOCOL, "SO_PROTOCOL")?
+        };
         if domain != s.spec.domain || ty != s.spec.ty || proto != s.spec.protocol {
             return Err(bad(format!("domain {domain}, type {ty}, protocol {proto}")));
+        }
+        if matches!(s.spec.setup, crate::tools::SocketSetup::LockedFilter(_))
+            && get(libc::SO_LOCK_FILTER, "SO_LOCK_FILTER")? != 1
+        {
+            return Err(bad("its socket filter is not locked".into()));
         }
         sys::set_cloexec(s.fd).map_err(|e| bad(format!("FD_CLOEXEC: {e}")))?;
     }

@@ -34,6 +34,32 @@ pub fn getsockopt_int(fd: RawFd, level: libc::c_int, opt: libc::c_int) -> io::Re
     Ok(value)
 }
 
+/// The protocol a packet socket was created (or last bound) with, as
+/// `getsockname` reports it in `sll_protocol` (network byte order, as
+/// `socket()` takes it): `SO_PROTOCOL` is always 0 on packet sockets.
+pub fn packet_protocol(fd: RawFd) -> io::Result<libc::c_int> {
+    // SAFETY: plain old data; zero is a valid value.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: `ss` is writable for `len` bytes; the kernel stores at most that.
+    cvt(unsafe {
+        libc::getsockname(
+            fd,
+            (&mut ss as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    // The kernel stores the address up to the hardware address's length:
+    // 12 bytes (up to sll_addr) for an unbound socket.
+    if i32::from(ss.ss_family) != libc::AF_PACKET || (len as usize) < 12 {
+        return Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT));
+    }
+    // SAFETY: the family and length say the storage holds a sockaddr_ll,
+    // which fits and is suitably aligned inside sockaddr_storage.
+    let sll = unsafe { &*(&ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_ll>() };
+    Ok(libc::c_int::from(sll.sll_protocol))
+}
+
 /// `fcntl(fd, F_GETFD)`: fails with EBADF when `fd` is not open.
 pub fn fd_flags(fd: RawFd) -> io::Result<libc::c_int> {
     // SAFETY: F_GETFD takes no pointer argument; any fd value is safe to pass.

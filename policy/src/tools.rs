@@ -92,7 +92,9 @@ pub struct SocketSpec {
     pub what: &'static str,
     /// `socket()`'s domain, type and protocol, exactly as passed (the
     /// protocol of a packet socket is in network byte order). The worker
-    /// checks `SO_DOMAIN`, `SO_TYPE` and `SO_PROTOCOL` against them.
+    /// checks `SO_DOMAIN`, `SO_TYPE` and `SO_PROTOCOL` against them (for a
+    /// packet socket, whose `SO_PROTOCOL` is always 0, `getsockname`'s
+    /// `sll_protocol`).
     pub domain: i32,
     pub ty: i32,
     pub protocol: i32,

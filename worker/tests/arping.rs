@@ -98,7 +98,10 @@ fn dad_exit_status_is_inverted() {
     let lines = normalize(&text(&out.stdout));
     assert_eq!(lines[0], "ARPING 198.18.0.2 from 0.0.0.0 veth0");
     assert_eq!(lines[1], reply_line());
-    assert_eq!(lines[2..], ["Sent 1 probes (1 broadcast(s))", "Received 1 response(s)"]);
+    assert_eq!(
+        lines[2..],
+        ["Sent 1 probes (1 broadcast(s))", "Received 1 response(s)"]
+    );
     // 198.18.0.3 is free: no duplicate, exit 0, every probe sent.
     let out = net.run_in_a(&ours(), &["-D", "-c", "2", "-I", "veth0", "198.18.0.3"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -118,13 +121,22 @@ fn count_and_deadline_end_it() {
     let net = NetnsPair::new("arw");
     // -w with -c: done as soon as -c answers came.
     let start = Instant::now();
-    let out = net.run_in_a(&ours(), &["-w", "10", "-c", "1", "-I", "veth0", "198.18.0.2"]);
+    let out = net.run_in_a(
+        &ours(),
+        &["-w", "10", "-c", "1", "-I", "veth0", "198.18.0.2"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert!(start.elapsed() < Duration::from_secs(10), "waited for the deadline");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "waited for the deadline"
+    );
     let lines = normalize(&text(&out.stdout));
     assert_eq!(lines[1], reply_line());
     // -w alone against silence: the deadline ends it (one probe at -i 5), exit 1.
-    let out = net.run_in_a(&ours(), &["-w", "2", "-i", "5", "-I", "veth0", "198.18.0.9"]);
+    let out = net.run_in_a(
+        &ours(),
+        &["-w", "2", "-i", "5", "-I", "veth0", "198.18.0.9"],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(
         normalize(&text(&out.stdout))[1..],
@@ -133,7 +145,10 @@ fn count_and_deadline_end_it() {
     // -f: the first answer ends it whatever -c says.
     let out = net.run_in_a(&ours(), &["-f", "-c", "5", "-I", "veth0", "198.18.0.2"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert_eq!(normalize(&text(&out.stdout))[2], "Sent 1 probes (1 broadcast(s))");
+    assert_eq!(
+        normalize(&text(&out.stdout))[2],
+        "Sent 1 probes (1 broadcast(s))"
+    );
 }
 
 #[test]
@@ -160,17 +175,32 @@ fn non_root_limits_refuse_unsolicited_arp() {
         &["-U", "-c", "1", "-I", "veth0", "198.18.0.1"][..],
         &["-A", "-c", "1", "-I", "veth0", "198.18.0.1"],
         &["-s", "198.18.0.2", "-c", "1", "-I", "veth0", "198.18.0.2"],
-        &["-D", "-s", "198.18.0.7", "-c", "1", "-I", "veth0", "198.18.0.2"],
+        &[
+            "-D",
+            "-s",
+            "198.18.0.7",
+            "-c",
+            "1",
+            "-I",
+            "veth0",
+            "198.18.0.2",
+        ],
     ] {
         let out = net.run_in_a(&ours(), args);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", show(&out));
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-        assert!(stderr.contains("root only") && stderr.contains("poison"), "{stderr}");
+        assert!(
+            stderr.contains("root only") && stderr.contains("poison"),
+            "{stderr}"
+        );
         assert!(out.stdout.is_empty(), "{args:?}: {}", show(&out));
     }
     // The interface's own address is fine.
-    let out = net.run_in_a(&ours(), &["-s", "198.18.0.1", "-f", "-I", "veth0", "198.18.0.2"]);
+    let out = net.run_in_a(
+        &ours(),
+        &["-s", "198.18.0.1", "-f", "-I", "veth0", "198.18.0.2"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
 
@@ -179,11 +209,20 @@ fn non_root_limits_refuse_unsolicited_arp() {
 fn bad_input_is_one_line_and_exit_2() {
     let net = NetnsPair::new("arb");
     for (args, wanted) in [
-        (&["-c", "1", "-I", "nosuch0", "198.18.0.2"][..], "Device nosuch0 not available."),
+        (
+            &["-c", "1", "-I", "nosuch0", "198.18.0.2"][..],
+            "Device nosuch0 not available.",
+        ),
         (&["-c", "1", "-I", "lo", "198.18.0.2"], ""),
-        (&["-c", "1", "no-such-host.invalid"], "no-such-host.invalid: "),
+        (
+            &["-c", "1", "no-such-host.invalid"],
+            "no-such-host.invalid: ",
+        ),
         (&["-c", "abc", "198.18.0.2"], "invalid argument: 'abc'"),
-        (&["-c", "1", "-s", "banana", "-I", "veth0", "198.18.0.2"], "invalid source banana"),
+        (
+            &["-c", "1", "-s", "banana", "-I", "veth0", "198.18.0.2"],
+            "invalid source banana",
+        ),
         (&["-x", "198.18.0.2"], "invalid option -- 'x'"),
     ] {
         let out = net.run_in_a(&ours(), args);

@@ -79,7 +79,7 @@ impl ToolDocs {
 
     /// The name users type: the launcher's, not the worker's (the launcher
     /// passes argv through untouched, so the worker sees this name too).
-    fn name(&self) -> &'static str {
+    fn launcher_name(&self) -> &'static str {
         self.tool.launcher_name
     }
 
@@ -87,8 +87,8 @@ impl ToolDocs {
     /// name, with argv[0], and with a description for every option.
     fn command(&self) -> clap::Command {
         let cmd = options::describe((self.command)(), self.options)
-            .name(self.name())
-            .bin_name(self.name())
+            .name(self.launcher_name())
+            .bin_name(self.launcher_name())
             .no_binary_name(false)
             .version(env!("CARGO_PKG_VERSION"));
         // The workers collect the destination into a list so that they can
@@ -154,7 +154,7 @@ fn generate(docs: &ToolDocs, outdir: &Path) -> Result<()> {
         );
     }
 
-    let name = docs.name();
+    let name = docs.launcher_name();
     let page = outdir.join(format!("{name}.8"));
     fs::write(&page, man_page(docs)?).with_context(|| format!("writing {}", page.display()))?;
 
@@ -281,7 +281,7 @@ mod tests {
                 d.tool.name
             );
             assert!(!page.contains("@WORKER_PATH@"));
-            assert!(page.contains(d.name()));
+            assert!(page.contains(d.launcher_name()));
         }
         let arping =
             String::from_utf8(man_page(ToolDocs::by_name("arping").unwrap()).unwrap()).unwrap();
@@ -293,7 +293,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
         generate_all(&dir, &[]).unwrap();
         for d in TOOLS {
-            let name = d.name();
+            let name = d.launcher_name();
             for file in [
                 format!("{name}.bash"),
                 format!("_{name}"),

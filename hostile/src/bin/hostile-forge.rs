@@ -7,7 +7,12 @@
 //! KIND: `udp` / `tcp` (connected to TARGET, `127.0.0.1:PORT`), `unix`
 //! (a socketpair), `file` (TARGET, opened for writing), `pipe` (TARGET is
 //! ignored; the read end is dropped), `none` (fd 3 closed), `wrong-pid`
-//! (a UDP socket to TARGET but `LISTEN_PID=1`).
+//! (a UDP socket to TARGET but `LISTEN_PID=1`), `packet` (an ARP packet
+//! socket without the launcher's locked filter: only creatable where the
+//! user holds `CAP_NET_RAW`, as in a user namespace of its own).
+//!
+//! `FORGE_FDNAME` replaces the name in `LISTEN_FDNAMES` (default `icmp4`),
+//! to forge arping's `arp`.
 
 #![forbid(unsafe_code)]
 
@@ -70,6 +75,15 @@ fn main() -> Result<()> {
             std::mem::forget(r);
             std::mem::forget(w);
         }
+        "packet" => {
+            let fd = launcher::sys::socket(
+                libc::AF_PACKET,
+                libc::SOCK_DGRAM,
+                policy::tools::ETH_P_ARP_BE,
+            )
+            .context("packet socket")?;
+            fd3(fd)?;
+        }
         "none" => {}
         other => bail!("unknown KIND {other:?}"),
     }
@@ -78,7 +92,10 @@ fn main() -> Result<()> {
     cmd.args(worker_args)
         .env("LISTEN_FDS", "1")
         .env("LISTEN_PID", &pid)
-        .env("LISTEN_FDNAMES", "icmp4");
+        .env(
+            "LISTEN_FDNAMES",
+            std::env::var("FORGE_FDNAME").unwrap_or_else(|_| "icmp4".into()),
+        );
     if kind != "none" {
         hostile::sys::set_start_state(
             &mut cmd,

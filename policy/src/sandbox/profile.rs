@@ -225,26 +225,32 @@ const PING_OWN: &[Rule] = &[
 ];
 
 /// arping's own entries: sending and receiving ARP on the packet socket.
+/// Everything else arping does (resolving the target, getifaddrs, the
+/// netlink route query, the UDP probe socket for the source address,
+/// `bind` of the handed socket to the interface, `getsockname` for its
+/// hardware address, the signal handlers) happens before lock-down; an
+/// strace of the staged worker after its `seccomp()` call shows these three
+/// plus the base's `write`, `sigaltstack`, `munmap` and `exit_group`.
 const ARPING_OWN: &[Rule] = &[
     Rule {
         name: "sendto",
         nr: libc::SYS_sendto,
         args: Args::HandedSocket(0),
-        why: "the arping loop sends ARP requests/replies on the handed-over packet socket",
+        why: "the arping loop sends each probe (an ARP request, or a reply under -A) on the handed-over packet socket, with a sockaddr_ll naming the broadcast or the answering host's hardware address",
         observed: true,
     },
     Rule {
         name: "recvmsg",
         nr: libc::SYS_recvmsg,
         args: Args::HandedSocket(0),
-        why: "the arping loop receives ARP frames with their link-layer source address",
+        why: "the arping loop receives ARP frames with their sockaddr_ll (packet type: unicast or broadcast reply; hardware type)",
         observed: true,
     },
     Rule {
         name: "ppoll",
         nr: libc::SYS_ppoll,
         args: Args::Any,
-        why: "the arping loop waits for the socket or the next send/deadline, unblocking its signals only while waiting",
+        why: "the arping loop waits for the socket until the next probe or the -w deadline, unblocking SIGINT/SIGTERM/SIGQUIT only while waiting",
         observed: true,
     },
 ];

@@ -329,7 +329,7 @@ mod tests {
                 x ^= x << 5;
                 f.push(x as u8);
             }
-            if f.len() > 5 && x % 3 == 0 {
+            if f.len() > 5 && x & 3 == 0 {
                 f[4] = 6;
                 f[5] = 4;
             }

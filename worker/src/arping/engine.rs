@@ -682,7 +682,7 @@ mod tests {
                 (u, i) => u.or(i),
             };
             match (next, stop) {
-                (Some(n), s) if s.map_or(true, |s| n < s) => {
+                (Some(n), s) if !matches!(s, Some(s) if n >= s) => {
                     self.now = self.now.max(n);
                     Ok(true)
                 }

@@ -1,0 +1,399 @@
+//! The hostile rows for privsep-arping: the compromised worker (through the
+//! real launcher, with the real locked filter), a forged handoff, theft of
+//! the packet socket, the environment, and a remote host answering with
+//! malformed ARP. Every run happens inside a namespace pair of the test's
+//! own (`hostile::netns::NetnsPair`): 198.18.0.1 on `veth0`, 198.18.0.2 on
+//! `veth1`, nothing else reachable.
+
+#![forbid(unsafe_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use hostile::netns::{NetnsPair, PAIR_MAC_A};
+use hostile::{assert_no_panic, procfs, text, User};
+
+fn launcher(stage: &std::path::Path) -> PathBuf {
+    stage.join("bin/privsep-arping")
+}
+
+fn worker(stage: &std::path::Path) -> PathBuf {
+    stage.join("libexec/privsep/arping-worker")
+}
+
+fn probe() -> PathBuf {
+    hostile::public_copy(env!("CARGO_BIN_EXE_hostile-arp-probe"))
+}
+
+/// Traffic from the second namespace to the first while `f` runs: IPv4
+/// echo requests (unicast), UDP broadcasts, IPv6 (the link-local
+/// neighbour discovery of the pair), and a few ARP requests.
+fn with_traffic<T>(net: &NetnsPair, f: impl FnOnce() -> T) -> T {
+    let spawn = |args: &[&str]| -> Child {
+        net.b
+            .command(args[0])
+            .args(&args[1..])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut kids = vec![
+        spawn(&["ping", "-q", "-i", "0.05", "-w", "6", "198.18.0.1"]),
+        spawn(&["ping", "-q", "-b", "-i", "0.1", "-w", "6", "198.18.0.255"]),
+        spawn(&["ping", "-q", "-6", "-i", "0.1", "-w", "6", "ff02::1%veth1"]),
+        spawn(&["arping", "-q", "-c", "5", "-I", "veth1", "198.18.0.1"]),
+    ];
+    let out = f();
+    for k in &mut kids {
+        let _ = k.kill();
+        let _ = k.wait();
+    }
+    out
+}
+
+/// `name=value` from the probe's `received …` line.
+fn counted(report: &str, name: &str) -> u64 {
+    report
+        .lines()
+        .find(|l| l.starts_with("received "))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} count in:\n{report}"))
+}
+
+fn report(out: &Output) -> String {
+    text(&out.stdout) + &text(&out.stderr)
+}
+
+/// Installs the probe as the hostile stage's arping worker; puts the real
+/// one back on drop.
+struct ProbeInstalled {
+    worker: PathBuf,
+    backup: PathBuf,
+}
+
+impl ProbeInstalled {
+    fn new() -> Self {
+        let worker = worker(&hostile::hostile_stage());
+        let backup = hostile::scratch_dir().join("real-arping-worker");
+        std::fs::copy(&worker, &backup).expect("back up the worker");
+        let tmp = worker.with_extension("probe");
+        std::fs::copy(env!("CARGO_BIN_EXE_hostile-arp-probe"), &tmp).unwrap();
+        std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
+        std::fs::rename(&tmp, &worker).unwrap();
+        ProbeInstalled { worker, backup }
+    }
+}
+
+impl Drop for ProbeInstalled {
+    fn drop(&mut self) {
+        let tmp = self.worker.with_extension("restore");
+        std::fs::copy(&self.backup, &tmp).unwrap();
+        std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
+        std::fs::rename(&tmp, &self.worker).unwrap();
+    }
+}
+
+#[test]
+fn a_compromised_arping_worker_sees_nothing_but_arp() {
+    let user = User::from_env();
+    let net = NetnsPair::new("arc").unwrap();
+
+    // Control: the same socket without the filter, rebound to ETH_P_ALL,
+    // does see the IPv4 (and IPv6) the other namespace sends.
+    let out = with_traffic(&net, || {
+        net.a
+            .command(probe())
+            .args(["listen", "veth0", "4", "--open", "--no-filter"])
+            .output()
+            .unwrap()
+    });
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    assert!(counted(&r, "ipv4") > 0, "control saw no IPv4:\n{r}");
+
+    // Opened and filtered with the launcher's own code, as root.
+    let out = with_traffic(&net, || {
+        net.a
+            .command(probe())
+            .args(["listen", "veth0", "4", "--open"])
+            .output()
+            .unwrap()
+    });
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    assert_eq!(counted(&r, "ipv4"), 0, "{r}");
+
+    // The real path: the staged launcher hands the probe its socket.
+    let _installed = ProbeInstalled::new();
+    let out = with_traffic(&net, || {
+        user.command_in(&net.a, launcher(&hostile::hostile_stage()))
+            .args(["listen", "veth0", "4"])
+            .output()
+            .unwrap()
+    });
+    let r = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{r}");
+    // Binding is allowed before lock-down (the worker binds to the
+    // interface itself); it is the locked filter that holds.
+    assert!(r.contains("rebind SUCCEEDED"), "{r}");
+    assert!(
+        r.contains(&format!("detach refused {}", libc::EPERM)),
+        "{r}"
+    );
+    assert!(
+        r.contains(&format!("replace refused {}", libc::EPERM)),
+        "{r}"
+    );
+    assert!(r.contains("locked"), "{r}");
+    assert_eq!(counted(&r, "ipv4"), 0, "IPv4 reached the worker:\n{r}");
+    assert_eq!(counted(&r, "ipv6"), 0, "IPv6 reached the worker:\n{r}");
+    assert_eq!(counted(&r, "other"), 0, "{r}");
+    assert!(counted(&r, "arp") > 0, "not even ARP arrived:\n{r}");
+}
+
+#[test]
+fn a_hand_started_arping_worker_refuses_a_forged_handoff() {
+    let user = User::from_env();
+    let net = NetnsPair::new("arf").unwrap();
+    let stage = hostile::stage();
+    let forge = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-forge"));
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let file = hostile::scratch_dir().join("arping-forged-target");
+    std::fs::write(&file, "").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let worker = worker(&stage);
+    let run = |kind: &str, tgt: &str, userns: bool| -> Output {
+        let mut cmd = if userns {
+            // A user namespace of the user's own, where it holds
+            // CAP_NET_RAW and can open a packet socket: but not the
+            // launcher's, filter locked.
+            let mut c = user.command_in(&net.a, "unshare");
+            c.args(["--user", "--map-root-user", "--net", "--"])
+                .arg(&forge);
+            c
+        } else {
+            user.command_in(&net.a, &forge)
+        };
+        cmd.env("FORGE_FDNAME", "arp")
+            .args([kind, tgt, "--"])
+            .arg(&worker)
+            .args(["-c", "1", "-I", "veth0", "198.18.0.2"])
+            .output()
+            .unwrap()
+    };
+    for (kind, tgt, userns) in [
+        ("udp", target.as_str(), false),
+        ("wrong-pid", target.as_str(), false),
+        ("unix", "", false),
+        ("file", file.to_str().unwrap(), false),
+        ("pipe", "", false),
+        ("none", "", false),
+        ("packet", "", true),
+    ] {
+        let out = run(kind, tgt, userns);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_no_panic("worker", &stderr);
+        assert_eq!(out.status.code(), Some(2), "{kind}: {stdout}{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{kind}: {stderr:?}");
+        assert!(stdout.is_empty(), "{kind}: printed {stdout:?}");
+        if kind == "packet" {
+            assert!(stderr.contains("not locked"), "{stderr}");
+        }
+    }
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.recv(&mut [0u8; 64]).is_err(), "a datagram arrived");
+    assert_eq!(std::fs::read(&file).unwrap(), b"");
+}
+
+/// Starts a long arping as the user in `net.a` and waits for its worker.
+fn spawn_arping(user: &User, net: &NetnsPair, env: &[(&str, &str)]) -> Child {
+    let stage = hostile::stage();
+    let mut cmd = user.command_in(&net.a, launcher(&stage));
+    cmd.args(["-c", "30", "-I", "veth0", "198.18.0.2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let want = worker(&stage);
+    while procfs::exe(child.id() as i32).ok().as_ref() != Some(&want) {
+        assert!(Instant::now() < deadline, "the arping worker never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Past lock-down: the first probe goes out right after it.
+    std::thread::sleep(Duration::from_millis(300));
+    child
+}
+
+fn interrupt(child: Child) -> Output {
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
+    let user = User::from_env();
+    let net = NetnsPair::new("art").unwrap();
+    let thief = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-thief"));
+    let child = spawn_arping(&user, &net, &[]);
+    let pid = child.id() as i32;
+    let status = procfs::status(pid).unwrap();
+    let out = user.command(&thief).arg(pid.to_string()).output().unwrap();
+    let r = report(&out);
+    let still_running = procfs::exe(pid).is_ok();
+    let done = interrupt(child);
+    assert!(still_running, "the worker died under attack:\n{r}");
+    assert!(!procfs::holds_capabilities(&status), "{status:?}");
+    assert_eq!(out.status.code(), Some(0), "an attack succeeded:\n{r}");
+    for attempt in [
+        "ptrace-attach",
+        "pidfd-getfd",
+        "proc-fd-open",
+        "process-vm-readv",
+    ] {
+        assert!(r.contains(&format!("{attempt} refused")), "{attempt}:\n{r}");
+    }
+    // SIGINT ends it with iputils' summary.
+    assert!(
+        text(&done.stdout).contains("Sent "),
+        "{}",
+        text(&done.stdout)
+    );
+}
+
+#[test]
+fn environment_injection_never_reaches_the_arping_worker() {
+    let user = User::from_env();
+    let net = NetnsPair::new("are").unwrap();
+    let hostile_env: &[(&str, &str)] = &[
+        ("LD_PRELOAD", "/tmp/evil.so"),
+        ("LD_LIBRARY_PATH", "/tmp"),
+        ("GCONV_PATH", "/tmp"),
+        ("MALLOC_PERTURB_", "165"),
+        ("LOCPATH", "/tmp"),
+        ("LC_ALL", "../../../tmp/evil"),
+        ("HOSTALIASES", "/etc/shadow"),
+        ("RES_OPTIONS", "debug"),
+        ("LISTEN_FDS", "9"),
+        ("LISTEN_FDNAMES", "arp:arp"),
+        // (PATH is local_user.rs's: here it would reach `ip netns exec`,
+        // which looks setpriv up with it.)
+        ("RUST_BACKTRACE", "full"),
+    ];
+    let child = spawn_arping(&user, &net, hostile_env);
+    let environ = procfs::environ(child.id() as i32).expect("read the worker's environment");
+    let out = interrupt(child);
+    for (name, value) in hostile_env {
+        let entry = format!("{name}={value}");
+        assert!(!environ.contains(&entry), "{entry} reached the worker");
+    }
+    // The handoff is the launcher's own, whatever the user set.
+    assert!(environ.contains(&"LISTEN_FDS=1".to_string()), "{environ:?}");
+    assert!(
+        environ.contains(&"LISTEN_FDNAMES=arp".to_string()),
+        "{environ:?}"
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("ARPING 198.18.0.2 from 198.18.0.1 veth0\n"),
+        "{stdout}"
+    );
+}
+
+/// Times become `Tms`.
+fn normalize(out: &str) -> Vec<String> {
+    out.lines()
+        .map(|l| {
+            l.split(' ')
+                .map(|w| match w.strip_suffix("ms") {
+                    Some(n)
+                        if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '.') =>
+                    {
+                        "Tms"
+                    }
+                    _ => w,
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn a_remote_host_answering_with_malformed_arp_is_ignored_like_iputils() {
+    let user = User::from_env();
+    let net = NetnsPair::new("arm").unwrap();
+    let stage = hostile::stage();
+    let mut sender = net
+        .b
+        .command(probe())
+        .args(["send", "veth1", "20", PAIR_MAC_A])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    // 198.18.0.9 does not exist: the only well-formed answer for it is the
+    // sender's forged one, after every malformed frame of its burst.
+    let args = ["-f", "-I", "veth0", "198.18.0.9"];
+    let ours = user
+        .command_in(&net.a, launcher(&stage))
+        .args(args)
+        .output()
+        .unwrap();
+    let theirs = user
+        .command_in(&net.a, "/usr/bin/arping")
+        .args(args)
+        .output()
+        .unwrap();
+    // A longer run under the flood: nothing but the grammar, no panic.
+    let long = user
+        .command_in(&net.a, launcher(&stage))
+        .args(["-c", "3", "-I", "veth0", "198.18.0.9"])
+        .output()
+        .unwrap();
+    let _ = sender.kill();
+    let _ = sender.wait();
+
+    for (who, out) in [("ours", &ours), ("iputils", &theirs), ("long", &long)] {
+        assert_no_panic(who, &text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{who}: {}", report(out));
+    }
+    assert!(ours.stderr.is_empty(), "{}", text(&ours.stderr));
+    let expected = [
+        "ARPING 198.18.0.9 from 198.18.0.1 veth0",
+        "Broadcast reply from 198.18.0.9 [02:00:00:00:00:99]  Tms",
+        "Sent 1 probes (1 broadcast(s))",
+        "Received 1 response(s) (1 broadcast(s))",
+    ];
+    assert_eq!(normalize(&text(&ours.stdout)), expected);
+    assert_eq!(
+        normalize(&text(&ours.stdout)),
+        normalize(&text(&theirs.stdout))
+    );
+    let lines = normalize(&text(&long.stdout));
+    assert_eq!(lines.first().map(String::as_str), Some(expected[0]));
+    for l in &lines[1..] {
+        assert!(
+            l == expected[1]
+                || l == "Unicast reply from 198.18.0.9 [02:00:00:00:00:99]  Tms"
+                || l.starts_with("Sent 3 probes (")
+                || l.starts_with("Received "),
+            "unexpected line {l:?} in:\n{}",
+            lines.join("\n")
+        );
+    }
+}
