@@ -21,9 +21,18 @@ SELINUX_ROOT    := $(SELINUX_DIR)/root
 SELINUX_POLICY  := $(SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/policy/policy.33
 SELINUX_FILE_CONTEXTS := $(SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
 SELINUX_RENDER  := $(RELEASE)/privsep-render
+# Hand-written: privsep.te (attributes, guarantees on them, tool-specific
+# rules), privsep.if (privsep_tool_template). Rendered once per tool
+# descriptor and appended: tool.te.in (the template line, who may run it),
+# tool.if.in (privsep_<tool>_domtrans, _run, ...), privsep.fc.in.
 SELINUX_SOURCES := selinux/privsep.te selinux/privsep.if
-SELINUX_LAUNCHER := $(BINDIR)/privsep-ping
-SELINUX_WORKER   := $(LIBEXECDIR)/privsep/ping-worker
+SELINUX_TEMPLATES := selinux/tool.te.in selinux/tool.if.in selinux/privsep.fc.in
+SELINUX_BUILT   := $(SELINUX_DIR)/privsep.te $(SELINUX_DIR)/privsep.if $(SELINUX_DIR)/privsep.fc
+# Every descriptor's KEY=value line (`privsep-render tools`): what the
+# policy is rendered from and what selinux-check checks it against. The
+# policy always covers every tool, whatever TOOLS installs (file contexts
+# for files that are not installed are harmless).
+SELINUX_TOOLS   := $(SELINUX_DIR)/tools.txt
 
 TEST_TARGETS += selinux-check selinux-check-selftest
 
@@ -37,23 +46,21 @@ deps-selinux:
 	@scripts/install-deps.sh selinux
 
 # The renderer carries the layout (policy crate, built with this layout's
-# PRIVSEP_* variables): the .fc names exactly the paths the launcher uses.
-# Cargo runs every time (a no-op when up to date); the rendered file only
-# changes, and the module only rebuilds, when its content does.
+# PRIVSEP_* variables): the .fc names exactly the paths the launchers use.
+# Cargo runs every time (a no-op when up to date); the rendered files only
+# change, and the module only rebuilds, when their content does.
 selinux-render-bin:
 	@$(CARGO_LAYOUT) build --release --locked --quiet -p policy --bin privsep-render
 
-$(SELINUX_DIR)/privsep.fc: selinux/privsep.fc.in selinux-render-bin
-	@mkdir -p $(SELINUX_DIR)
-	@$(SELINUX_RENDER) fc --tool ping $< $@.tmp
-	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+# One pass renders the module files and the tools list, replacing each only
+# when its content changed (so an unchanged module is not rebuilt).
+$(SELINUX_BUILT) $(SELINUX_TOOLS) &: selinux-render-bin $(SELINUX_SOURCES) $(SELINUX_TEMPLATES) selinux/render.sh
+	@selinux/render.sh $(SELINUX_RENDER) $(SELINUX_DIR)
 
 # Built in the build directory from copies: the devel Makefile writes tmp/
 # and the products next to its sources. MAKEFLAGS is cleared so that our
 # command-line variables (PREFIX, BINDIR, ...) do not leak into it.
-$(SELINUX_PP): $(SELINUX_SOURCES) $(SELINUX_DIR)/privsep.fc | deps-selinux
-	@mkdir -p $(SELINUX_DIR)
-	cp $(SELINUX_SOURCES) $(SELINUX_DIR)/
+$(SELINUX_PP): $(SELINUX_BUILT) | deps-selinux
 	cd $(SELINUX_DIR) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
 	    make -f $(SELINUX_DEVEL) NAME=$(SELINUX_STORE) privsep.pp
 
@@ -65,10 +72,10 @@ $(SELINUX_POLICY): $(SELINUX_PP) scripts/selinux-merge.sh
 	scripts/selinux-merge.sh -s $(SELINUX_STORE) -e 1 $(SELINUX_ROOT) $(SELINUX_PP)
 
 selinux-check: deps-test selinux-merged
-	scripts/selinux-check.py $(SELINUX_POLICY) $(SELINUX_FILE_CONTEXTS) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
+	scripts/selinux-check.py $(SELINUX_POLICY) $(SELINUX_FILE_CONTEXTS) $(SELINUX_TOOLS)
 
 selinux-check-selftest: deps-test selinux
-	scripts/selinux-selftest.sh $(SELINUX_DIR) $(SELINUX_STORE) $(SELINUX_LAUNCHER) $(SELINUX_WORKER)
+	scripts/selinux-selftest.sh $(SELINUX_DIR) $(SELINUX_STORE) $(SELINUX_TOOLS)
 
 install-selinux: selinux
 	@if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then \
@@ -76,9 +83,9 @@ install-selinux: selinux
 	    if [ -n "$(DESTDIR)" ]; then \
 	        echo "DESTDIR is set: not relabeling; run restorecon -F on the installed files"; \
 	    else \
-	        for f in $(SELINUX_LAUNCHER) $(SELINUX_WORKER); do \
+	        for f in $$(sed -n 's/.* LAUNCHER_PATH=\([^ ]*\) .* WORKER_PATH=\([^ ]*\) .*/\1 \2/p' $(SELINUX_TOOLS)); do \
 	            if [ -e $$f ]; then restorecon -F -v $$f || exit 1; \
-	            else echo "$$f is not installed yet: run make install, then restorecon -F $$f"; fi; \
+	            else echo "$$f is not installed (TOOLS=$(TOOLS)): its context applies once it is"; fi; \
 	        done; \
 	    fi; \
 	else \

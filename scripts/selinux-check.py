@@ -1,17 +1,22 @@
 #!/usr/bin/python3
 """Static checks of the privsep SELinux module on a compiled kernel policy.
 
-    scripts/selinux-check.py POLICY FILE_CONTEXTS LAUNCHER_PATH WORKER_PATH
+    scripts/selinux-check.py POLICY FILE_CONTEXTS TOOLS
 
 POLICY is the binary policy scripts/selinux-merge.sh produced (Debian's
-selinux-policy-default + privsep). Every check prints one PASS or FAIL line
-saying what it asserted and the sesearch command that shows the same rules
-(FAIL is followed by the offending rules); INFO lines are context, not checks.
-Exit: 0 all passed, 1 some check failed, 2 bad usage.
+selinux-policy-default + privsep). TOOLS is `privsep-render tools` output
+(one line of KEY=value per tool descriptor, `make selinux` writes it next to
+the module): every check runs once per tool, against what that tool's
+descriptor says (capabilities, socket classes, priority, name resolution),
+so a new descriptor is checked without editing this file. Every check prints
+one PASS or FAIL line saying what it asserted and the sesearch command that
+shows the same rules (FAIL is followed by the offending rules); INFO lines
+are context, not checks. Exit: 0 all passed, 1 some check failed, 2 bad
+usage.
 
 It uses setools, the library behind sesearch/seinfo, in one process: the
 policy is loaded once and a handful of wide queries are filtered here, which
-takes seconds where ~45 sesearch runs took most of a minute. Rules are
+takes seconds where hundreds of sesearch runs would take minutes. Rules are
 matched through attributes, as sesearch does by default: a rule on `domain`
 counts for the worker. So these are the permissions the kernel would grant,
 not just the rules written in privsep.te.
@@ -26,12 +31,45 @@ except ImportError:
     print("selinux-check: python3-setools is missing (apt-get install setools; make deps-test)", file=sys.stderr)
     sys.exit(2)
 
-L, LX = "privsep_ping_t", "privsep_ping_exec_t"
-W, WX = "privsep_ping_worker_t", "privsep_ping_worker_exec_t"
-BOOLEANS = ("privsep_user_ping", "privsep_ping_worker_resolve", "privsep_ping_worker_namespaces")
+LAUNCHER_ATTR, WORKER_ATTR = "privsep_launcher_domain", "privsep_worker_domain"
+# What the setuid-root fallback needs besides the descriptor's capabilities.
+SETUID_CAPS = {"setuid", "setgid", "setpcap"}
 # What a domain must be able to `execute` (mmap PROT_EXEC) to load at all:
 # Debian's base grants it to every domain.
 LIBS = {"lib_t", "ld_so_t", "textrel_shlib_t"}
+# Every domain in Debian's base may create these (mcstrans): see INFO lines.
+BASE_SOCKETS = {"unix_stream_socket"}
+# Classes name resolution creates (only behind privsep_<tool>_worker_resolve).
+RESOLVER_SOCKETS = {"tcp_socket", "udp_socket", "netlink_route_socket"}
+# Sockets a worker creates outside name resolution, by tool: the
+# hand-written tool-specific rules of privsep.te, each with its reason there
+# (arping lists interfaces and addresses over netlink and finds its source
+# address with a connected UDP socket, as iputils arping does).
+WORKER_OWN_SOCKETS = {"arping": {"netlink_route_socket", "udp_socket"}}
+# Permissions of a raw/packet socket class whose target is a peer, node or
+# port label rather than a socket.
+PEER_PERMS = {"recvfrom", "sendto", "node_bind", "name_bind"}
+
+
+def read_tools(path):
+    """The descriptors from `privsep-render tools` output, as dicts; list
+    values (',' separated there) become sets."""
+    tools = []
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            d = dict(kv.split("=", 1) for kv in line.split())
+            for key in ("SELINUX_CAPS", "SOCKET_CLASSES", "FILTER_CLASSES", "RAW_PROTOCOLS"):
+                d[key] = {x for x in d.get(key, "").split(",") if x}
+            tools.append(d)
+    if not tools:
+        raise ValueError(f"{path}: no tool")
+    for t in tools:
+        for key in ("TOOL", "SELINUX_PREFIX", "LAUNCHER_PATH", "WORKER_PATH", "RESOLVES"):
+            if not t.get(key):
+                raise ValueError(f"{path}: tool line without {key}: {t}")
+    return tools
 
 
 class Checker:
@@ -141,6 +179,8 @@ class Checker:
         for r in rs:
             if field == "perms":
                 got |= {str(x) for x in r.perms}
+            elif field == "tclass":
+                got.add(str(r.tclass))
             else:
                 got.add(str(getattr(r, field)))
         extra = got - set(allowed)
@@ -149,135 +189,211 @@ class Checker:
         self.verdict(ok, f"{desc} [{' '.join(sorted(got))}]", self.how(**q), details)
 
 
+def check_tool(c, policy, fc, tool, sockets):
+    """Every check of one tool's four types against its descriptor."""
+    name, prefix = tool["TOOL"], tool["SELINUX_PREFIX"]
+    L, LX, W, WX = (f"{prefix}_t", f"{prefix}_exec_t", f"{prefix}_worker_t", f"{prefix}_worker_exec_t")
+    caps, classes = tool["SELINUX_CAPS"], tool["SOCKET_CLASSES"]
+    resolves = tool["RESOLVES"] == "yes"
+    nice = tool.get("NICE", "")
+    resolve_bool = f"{prefix}_worker_resolve"
+    print(f"--- {name}: {L} {LX} {W} {WX} (caps {' '.join(sorted(caps))}; sockets {' '.join(sorted(classes))}"
+          f"{'; nice ' + nice if nice else ''}; resolves {tool['RESOLVES']})")
+
+    # --- the types exist, with the defaults users and the VM suite rely on --
+    types = {str(t) for t in policy.types()}
+    missing = [t for t in (L, LX, W, WX) if t not in types]
+    c.verdict(not missing, f"[{name}] types {L} {LX} {W} {WX} exist", "seinfo -t", [f"missing: {' '.join(missing)}"])
+    if missing:
+        return
+    for t, attr in ((L, LAUNCHER_ATTR), (W, WORKER_ATTR)):
+        attrs = {str(a) for a in policy.lookup_type(t).attributes()}
+        c.verdict(attr in attrs, f"[{name}] {t} has attribute {attr}", f"seinfo -t {t} -x", [f"attributes: {sorted(attrs)}"])
+    booleans = {f"privsep_user_{name}": True}
+    if resolves:
+        booleans[resolve_bool] = True
+    for b in booleans:
+        try:
+            state = policy.lookup_boolean(b).state
+        except Exception:
+            state = None
+        c.verdict(state is True, f"[{name}] boolean {b} exists, default true", f"seinfo -b {b} -x", [f"state: {state}"])
+    stale = sorted(str(b) for b in policy.bools() if str(b).startswith(prefix + "_")
+                   and str(b) not in booleans)
+    c.verdict(not stale, f"[{name}] no other {prefix}_* boolean (no namespace tunable: the worker creates none)",
+              "seinfo -b", [f"unexpected: {' '.join(stale)}"])
+
+    for path, want in ((tool["LAUNCHER_PATH"], LX), (tool["WORKER_PATH"], WX)):
+        res = subprocess.run(["matchpathcon", "-f", fc, path], capture_output=True, text=True)
+        got = (res.stdout.split() + ["", ""])[1]
+        ok = res.returncode == 0 and got.split(":")[2:3] == [want]
+        c.verdict(ok, f"[{name}] file_contexts labels {path} {want}", f"matchpathcon -f {fc} {path}",
+                  [f"got: {got or res.stderr.strip()}"])
+
+    # --- launcher ------------------------------------------------------------
+    for cap in sorted(caps):
+        c.some(f"[{name}] launcher has capability {cap} (descriptor)", source=L, target=L,
+               classes={"capability"}, perms={cap})
+    c.subset("perms", caps | SETUID_CAPS,
+             f"[{name}] launcher capabilities are only the descriptor's + setuid setgid setpcap", require=True,
+             source=L, classes={"capability"})
+    c.none(f"[{name}] launcher has no capability2 / cap_userns / cap2_userns permission",
+           source=L, classes={"capability2", "cap_userns", "cap2_userns"})
+    for cls in sorted(classes):
+        c.some(f"[{name}] launcher may create its {cls} (descriptor)", source=L, target=L,
+               classes={cls}, perms={"create"})
+    c.subset("tclass", classes | BASE_SOCKETS,
+             f"[{name}] launcher creates only the socket classes of its descriptor (+ base's unix_stream_socket)",
+             source=L, classes=sockets, perms={"create"})
+    for cls in sorted(tool["FILTER_CLASSES"]):
+        c.some(f"[{name}] launcher may set options on its {cls} (locks its filter)", source=L, target=L,
+               classes={cls}, perms={"setopt"})
+    if nice:
+        c.some(f"[{name}] launcher may set its priority (descriptor: nice {nice})", source=L, target=L,
+               classes={"process"}, perms={"setsched"})
+    else:
+        c.none(f"[{name}] launcher may not set a priority (descriptor sets none)", source=L,
+               classes={"process"}, perms={"setsched"})
+    c.subset("target", {W}, f"[{name}] launcher may transition only to its worker domain", require=True,
+             source=L, classes={"process"}, perms={"transition"})
+    c.none(f"[{name}] launcher cannot dyntransition or setcurrent", source=L, classes={"process"},
+           perms={"dyntransition", "setcurrent"})
+    c.some(f"[{name}] launcher has process2 nnp_transition to its worker (it sets no_new_privs first)",
+           source=L, target=W, classes={"process2"}, perms={"nnp_transition"})
+    tt = [r for r in c.select(source=L, target=WX, classes={"process"}, ruletype="type_transition")
+          if str(r.default) == W and str(r.source) == L and str(r.target) == WX and not c.cond(r)]
+    c.verdict(bool(tt), f"[{name}] type_transition {L} {WX}:process {W} exists",
+              c.how(ruletype="type_transition", source=L, target=WX, classes={"process"}))
+    others = sorted(str(r.target) for r in c.select(source=L, classes={"process"}, ruletype="type_transition")
+                    if str(r.default) != W)
+    c.verdict(not others, f"[{name}] launcher has no automatic transition to anything but {W}",
+              c.how(ruletype="type_transition", source=L, classes={"process"}), others)
+    c.none(f"[{name}] launcher has no execute_no_trans on anything (a failed transition fails the exec)",
+           source=L, classes={"file"}, perms={"execute_no_trans"})
+    c.subset("target", LIBS | {LX, WX},
+             f"[{name}] launcher may execute (map) only shared libraries, itself and its worker",
+             source=L, classes={"file"}, perms={"execute"})
+    c.subset("target", {LX}, f"[{name}] launcher domain is entered only through {LX}", require=True,
+             source=L, classes={"file"}, perms={"entrypoint"})
+
+    # --- worker --------------------------------------------------------------
+    c.none(f"[{name}] worker has no capability in any class or namespace "
+           "(capability, capability2, cap_userns, cap2_userns)",
+           source=W, classes={"capability", "capability2", "cap_userns", "cap2_userns"})
+    c.none(f"[{name}] worker cannot create rawip/icmp/packet sockets", source=W,
+           classes={"rawip_socket", "icmp_socket", "packet_socket"}, perms={"create"})
+    c.none(f"[{name}] worker cannot set scheduling or priority (setsched), nor capabilities (setcap)",
+           source=W, classes={"process"}, perms={"setsched", "setcap"})
+    own = WORKER_OWN_SOCKETS.get(name, set())
+    c.subset("tclass", own | BASE_SOCKETS | (RESOLVER_SOCKETS if resolves else set()),
+             f"[{name}] worker creates only resolver sockets"
+             f"{' and its own ' + ' '.join(sorted(own)) if own else ''} (+ base's unix_stream_socket)",
+             source=W, classes=sockets, perms={"create"})
+    conditional = sockets - own - BASE_SOCKETS
+    if resolves:
+        c.only_if(resolve_bool, f"[{name}] worker creates no other socket unless {resolve_bool} is on",
+                  source=W, classes=conditional, perms={"create"})
+        for t in ("etc_t", "net_conf_t"):
+            c.only_if(resolve_bool,
+                      f"[{name}] worker reads {t} files (resolver configuration) only while {resolve_bool} is on",
+                      source=W, target=t, classes={"file"}, perms={"read"})
+    else:
+        c.none(f"[{name}] worker resolves no names: creates no other socket", source=W,
+               classes=conditional, perms={"create"})
+    c.none(f"[{name}] worker has no execute_no_trans on anything (it execs nothing)",
+           source=W, classes={"file"}, perms={"execute_no_trans"})
+    c.none(f"[{name}] worker cannot transition, dyntransition, setcurrent, setexec", source=W, classes={"process"},
+           perms={"transition", "dyntransition", "setcurrent", "setexec"})
+    c.subset("target", LIBS | {WX}, f"[{name}] worker may execute (map) only shared libraries and itself",
+             source=W, classes={"file"}, perms={"execute"})
+    c.subset("target", {WX}, f"[{name}] worker domain is entered only through {WX}", require=True,
+             source=W, classes={"file"}, perms={"entrypoint"})
+    c.subset("source", {L}, f"[{name}] only its launcher may transition into the worker domain", require=True,
+             target=W, classes={"process"}, perms={"transition", "dyntransition"})
+    for cls in sorted(classes):
+        got = set()
+        for r in c.select(source=W, target=L, classes={cls}):
+            got |= {str(x) for x in r.perms}
+        need = {"read", "write", "getopt", "getattr"}
+        c.verdict(need <= got, f"[{name}] worker may read/write/getopt/getattr its launcher's {cls}",
+                  c.how(source=W, target=L, classes={cls}), [f"missing: {' '.join(sorted(need - got))}"])
+    use = [r for r in c.select(source=W, classes={"rawip_socket", "packet_socket"})
+           if str(r.target) != L and L not in c._members(r.target) and {str(x) for x in r.perms} - PEER_PERMS]
+    c.verdict(not use, f"[{name}] worker uses raw/packet sockets of its own launcher only",
+              c.how(source=W, classes={"rawip_socket", "packet_socket"}), map(str, use))
+    c.some(f"[{name}] worker may use the fds its launcher hands over", source=W, target=L, classes={"fd"},
+           perms={"use"})
+    c.none(f"[{name}] worker cannot ptrace", source=W, classes={"process"}, perms={"ptrace"})
+    c.none(f"[{name}] worker has no access to shadow_t (/etc/shadow)", source=W, target="shadow_t")
+
+    # --- callers ---------------------------------------------------------------
+    user_bool = f"privsep_user_{name}"
+    role_types = {str(t) for t in policy.lookup_role("user_r").types()}
+    c.verdict({L, W} <= role_types, f"[{name}] role user_r may hold {L} and {W}", "seinfo -r user_r -x")
+    c.only_if(user_bool, f"[{name}] user_t may transition to the launcher domain, while {user_bool} is on",
+              source="user_t", target=L, classes={"process"}, perms={"transition"})
+    c.verdict(bool(c.select(source="user_t", target=L, classes={"process"}, perms={"transition"})),
+              f"[{name}] user_t may transition to the launcher domain with the default booleans",
+              c.how(source="user_t", target=L, classes={"process"}, perms={"transition"}), ["(no rule)"])
+    tt = [r for r in c.select(source="user_t", target=LX, classes={"process"}, ruletype="type_transition")
+          if str(r.default) == L]
+    c.verdict(bool(tt), f"[{name}] type_transition user_t {LX}:process {L} exists",
+              c.how(ruletype="type_transition", source="user_t", target=LX, classes={"process"}))
+    c.none(f"[{name}] user_t cannot ptrace the worker or read its /proc entries", source="user_t", target=W,
+           classes={"process", "dir", "file", "lnk_file"}, perms={"ptrace", "read", "search"})
+    for d in (L, W, "user_t", "staff_t"):
+        c.none(f"[{name}] {d} has no execute_no_trans on {WX}", source=d, target=WX, classes={"file"},
+               perms={"execute_no_trans"})
+
+    entering = sorted({str(r.source) + (f"({c.cond(r)[0]})" if c.cond(r) else "")
+                       for r in c.select(target=L, classes={"process"}, perms={"transition"})})
+    print(f"INFO: [{name}] domains that may enter the launcher domain: {' '.join(entering)}")
+    runners = sorted({str(r.source) for r in c.select(target=WX, classes={"file"}, perms={"execute_no_trans"})})
+    print(f"INFO: [{name}] domains that may run the worker file without a transition "
+          f"(base policy's exec_type rules for admin domains): {' '.join(runners)}")
+
+
 def main():
-    if len(sys.argv) != 5:
-        print(f"usage: {sys.argv[0]} POLICY FILE_CONTEXTS LAUNCHER_PATH WORKER_PATH", file=sys.stderr)
+    if len(sys.argv) != 4:
+        print(f"usage: {sys.argv[0]} POLICY FILE_CONTEXTS TOOLS", file=sys.stderr)
         return 2
-    policy_path, fc, launcher_path, worker_path = sys.argv[1:]
+    policy_path, fc, tools_path = sys.argv[1:]
+    try:
+        tools = read_tools(tools_path)
+    except (OSError, ValueError) as e:
+        print(f"selinux-check: {e} (run make selinux)", file=sys.stderr)
+        return 2
     try:
         policy = setools.SELinuxPolicy(policy_path)
     except Exception as e:
         print(f"selinux-check: cannot load {policy_path}: {e} (run make selinux-merged)", file=sys.stderr)
         return 2
-    print(f"selinux-check: {policy_path}")
+    print(f"selinux-check: {policy_path}, tools {' '.join(t['TOOL'] for t in tools)}")
     c = Checker(policy)
+    sockets = {str(x) for x in policy.classes() if str(x).endswith("socket")}
 
-    # --- the module is in, with the defaults users and the VM suite rely on --
-    types = {str(t) for t in policy.types()}
-    missing = [t for t in (L, LX, W, WX) if t not in types]
-    c.verdict(not missing, f"types {L} {LX} {W} {WX} exist", f"seinfo -t", [f"missing: {' '.join(missing)}"])
-    if missing:
+    # --- the attributes hold exactly the tools' domains ----------------------
+    attrs = {str(a) for a in policy.typeattributes()}
+    if not {LAUNCHER_ATTR, WORKER_ATTR} <= attrs:
+        c.fail(f"attributes {LAUNCHER_ATTR} and {WORKER_ATTR} exist", "seinfo -a")
         print("selinux-check: the privsep module is not in this policy; nothing else to check")
         return 1
-    for b in BOOLEANS:
-        try:
-            state = policy.lookup_boolean(b).state
-        except Exception:
-            state = None
-        c.verdict(state is True, f"boolean {b} exists, default true", f"seinfo -b {b} -x", [f"state: {state}"])
+    for attr, suffix in ((LAUNCHER_ATTR, "_t"), (WORKER_ATTR, "_worker_t")):
+        want = {t["SELINUX_PREFIX"] + suffix for t in tools}
+        got = {str(t) for t in policy.lookup_typeattr(attr).expand()}
+        c.verdict(got == want, f"{attr} is exactly {' '.join(sorted(want))}", f"seinfo -a {attr} -x",
+                  [f"extra: {' '.join(sorted(got - want))}", f"missing: {' '.join(sorted(want - got))}"])
 
-    for path, want in ((launcher_path, LX), (worker_path, WX)):
-        res = subprocess.run(["matchpathcon", "-f", fc, path], capture_output=True, text=True)
-        got = (res.stdout.split() + ["", ""])[1]
-        ok = res.returncode == 0 and got.split(":")[2:3] == [want]
-        c.verdict(ok, f"file_contexts labels {path} {want}", f"matchpathcon -f {fc} {path}",
-                  [f"got: {got or res.stderr.strip()}"])
+    for tool in tools:
+        check_tool(c, policy, fc, tool, sockets)
 
-    # --- launcher ------------------------------------------------------------
-    c.some("launcher has capability net_raw", source=L, target=L, classes={"capability"}, perms={"net_raw"})
-    c.subset("perms", {"net_raw", "setuid", "setgid", "setpcap"},
-             "launcher capabilities are only net_raw setuid setgid setpcap", require=True,
-             source=L, classes={"capability"})
-    c.none("launcher has no capability2 / cap_userns / cap2_userns permission",
-           source=L, classes={"capability2", "cap_userns", "cap2_userns"})
-    c.some("launcher may create its raw sockets", source=L, target=L, classes={"rawip_socket"}, perms={"create"})
-    c.subset("target", {W}, "launcher may transition only to the worker domain", require=True,
-             source=L, classes={"process"}, perms={"transition"})
-    c.none("launcher cannot dyntransition or setcurrent", source=L, classes={"process"},
-           perms={"dyntransition", "setcurrent"})
-    c.some("launcher has process2 nnp_transition to the worker (it sets no_new_privs first)",
-           source=L, target=W, classes={"process2"}, perms={"nnp_transition"})
-    tt = [r for r in c.select(source=L, target=WX, classes={"process"}, ruletype="type_transition")
-          if str(r.default) == W and str(r.source) == L and str(r.target) == WX and not c.cond(r)]
-    c.verdict(bool(tt), f"type_transition {L} {WX}:process {W} exists",
-              c.how(ruletype="type_transition", source=L, target=WX, classes={"process"}))
-    c.none("launcher has no execute_no_trans on anything (a failed transition fails the exec)",
-           source=L, classes={"file"}, perms={"execute_no_trans"})
-    c.subset("target", LIBS | {LX, WX}, "launcher may execute (map) only shared libraries, itself and the worker",
-             source=L, classes={"file"}, perms={"execute"})
-    c.subset("target", {LX}, f"launcher domain is entered only through {LX}", require=True,
-             source=L, classes={"file"}, perms={"entrypoint"})
-
-    # --- worker --------------------------------------------------------------
-    c.none("worker has no capability / capability2 / cap2_userns permission",
-           source=W, classes={"capability", "capability2", "cap2_userns"})
-    c.subset("perms", {"sys_admin"}, "worker cap_userns is at most sys_admin (unshare in its own user namespace)",
-             source=W, classes={"cap_userns"})
-    c.only_if("privsep_ping_worker_namespaces", "worker cap_userns only while privsep_ping_worker_namespaces is on",
-              source=W, classes={"cap_userns"})
-    c.none("worker cannot create rawip/icmp/packet sockets", source=W,
-           classes={"rawip_socket", "icmp_socket", "packet_socket"}, perms={"create"})
-    sockets = {str(x) for x in policy.classes() if str(x).endswith("socket")} - {"unix_stream_socket"}
-    c.only_if("privsep_ping_worker_resolve",
-              "worker creates no socket of any class unless privsep_ping_worker_resolve is on "
-              "(unix_stream_socket: see INFO)", source=W, classes=sockets, perms={"create"})
-    print("INFO: unix_stream_socket create comes from Debian's base module, for every domain (mcstrans):")
-    for r in c.select(source=W, classes={"unix_stream_socket"}, perms={"create"}):
-        print(f"      {r}")
-    for t in ("etc_t", "net_conf_t"):
-        c.only_if("privsep_ping_worker_resolve",
-                  f"worker reads {t} files (resolver configuration) only while privsep_ping_worker_resolve is on",
-                  source=W, target=t, classes={"file"}, perms={"read"})
-    c.none("worker has no execute_no_trans on anything (it execs nothing)",
-           source=W, classes={"file"}, perms={"execute_no_trans"})
-    c.none("worker cannot transition, dyntransition, setcurrent, setexec", source=W, classes={"process"},
-           perms={"transition", "dyntransition", "setcurrent", "setexec"})
-    c.subset("target", LIBS | {WX}, "worker may execute (map) only shared libraries and itself",
-             source=W, classes={"file"}, perms={"execute"})
-    c.subset("target", {WX}, f"worker domain is entered only through {WX}", require=True,
-             source=W, classes={"file"}, perms={"entrypoint"})
-    c.subset("source", {L}, "only the launcher may transition into the worker domain", require=True,
-             target=W, classes={"process"}, perms={"transition", "dyntransition"})
-    got = set()
-    for r in c.select(source=W, target=L, classes={"rawip_socket"}):
-        got |= {str(x) for x in r.perms}
-    need = {"read", "write", "getopt", "setopt"}
-    c.verdict(need <= got, "worker may read/write/getopt/setopt the launcher's raw sockets",
-              c.how(source=W, target=L, classes={"rawip_socket"}), [f"missing: {' '.join(sorted(need - got))}"])
-    c.some("worker may use the fds the launcher hands over", source=W, target=L, classes={"fd"}, perms={"use"})
-    c.none("worker cannot ptrace", source=W, classes={"process"}, perms={"ptrace"})
-    c.none("worker has no access to shadow_t (/etc/shadow)", source=W, target="shadow_t")
-
-    # --- no other privsep domain holds net_raw ----------------------------------
+    # --- no other privsep domain holds a capability ----------------------------
+    launchers = {t["SELINUX_PREFIX"] + "_t" for t in tools}
     domains = {str(t) for t in policy.lookup_typeattr("domain").expand()}
-    for t in sorted(d for d in domains if d.startswith("privsep_") and d != L):
-        c.none(f"privsep domain {t} has no net_raw (capability or cap_userns)", source=t,
-               classes={"capability", "cap_userns"}, perms={"net_raw"})
-
-    # --- callers ---------------------------------------------------------------
-    role_types = {str(t) for t in policy.lookup_role("user_r").types()}
-    c.verdict({L, W} <= role_types, f"role user_r may hold {L} and {W}", "seinfo -r user_r -x")
-    c.only_if("privsep_user_ping", "user_t may transition to the launcher domain, while privsep_user_ping is on",
-              source="user_t", target=L, classes={"process"}, perms={"transition"})
-    c.verdict(bool(c.select(source="user_t", target=L, classes={"process"}, perms={"transition"})),
-              "user_t may transition to the launcher domain with the default booleans",
-              c.how(source="user_t", target=L, classes={"process"}, perms={"transition"}), ["(no rule)"])
-    tt = [r for r in c.select(source="user_t", target=LX, classes={"process"}, ruletype="type_transition")
-          if str(r.default) == L]
-    c.verdict(bool(tt), f"type_transition user_t {LX}:process {L} exists",
-              c.how(ruletype="type_transition", source="user_t", target=LX, classes={"process"}))
-    c.none("user_t cannot ptrace the worker or read its /proc entries", source="user_t", target=W,
-           classes={"process", "dir", "file", "lnk_file"}, perms={"ptrace", "read", "search"})
-    for d in (L, W, "user_t", "staff_t"):
-        c.none(f"{d} has no execute_no_trans on {WX}", source=d, target=WX, classes={"file"},
-               perms={"execute_no_trans"})
-
-    entering = sorted({str(r.source) + (f"({c.cond(r)[0]})" if c.cond(r) else "")
-                       for r in c.select(target=L, classes={"process"}, perms={"transition"})})
-    print(f"INFO: domains that may enter the launcher domain: {' '.join(entering)}")
-    runners = sorted({str(r.source) for r in c.select(target=WX, classes={"file"}, perms={"execute_no_trans"})})
-    print(f"INFO: domains that may run the worker file without a transition "
-          f"(base policy's exec_type rules for admin domains): {' '.join(runners)}")
+    print("--- every privsep domain")
+    for t in sorted(d for d in domains if d.startswith("privsep_") and d not in launchers):
+        c.none(f"privsep domain {t} (not a launcher) has no capability in any class or namespace", source=t,
+               classes={"capability", "capability2", "cap_userns", "cap2_userns"})
 
     print()
     if c.failed == 0:

@@ -6,27 +6,35 @@
 #   2. on a policy where neverallows are not checked (expand-check=0, Debian's
 #      default), scripts/selinux-check.py FAILs the matching check.
 #
-#   scripts/selinux-selftest.sh SELINUX_DIR STORE LAUNCHER_PATH WORKER_PATH
+#   scripts/selinux-selftest.sh SELINUX_DIR STORE TOOLS
 #
-# SELINUX_DIR is $(BUILDDIR)/selinux after `make selinux` (privsep.te,
-# privsep.if and the rendered privsep.fc are there); the variants are built
-# under SELINUX_DIR/selftest. Exit: 0 every variant caught, 1 otherwise.
+# SELINUX_DIR is $(BUILDDIR)/selinux after `make selinux` (the rendered
+# privsep.te, privsep.if and privsep.fc of every tool are there); TOOLS is
+# the `privsep-render tools` output selinux-check reads. The variants are
+# built under SELINUX_DIR/selftest, one per kind of guarantee and spread
+# over the tools (the checks run per tool, so a rule broken for arping or
+# clockdiff must be caught as surely as one for ping).
+# Exit: 0 every variant caught, 1 otherwise.
 set -u
 
-if [ $# -ne 4 ]; then
-    echo "usage: $0 SELINUX_DIR STORE LAUNCHER_PATH WORKER_PATH" >&2
+if [ $# -ne 3 ]; then
+    echo "usage: $0 SELINUX_DIR STORE TOOLS" >&2
     exit 2
 fi
-dir=$1 store=$2 launcher_path=$3 worker_path=$4
+dir=$1 store=$2 tools=$3
 here=$(cd "$(dirname "$0")" && pwd)
-for f in privsep.te privsep.if privsep.fc; do
+for f in privsep.te privsep.if privsep.fc $(basename "$tools"); do
     [ -f "$dir/$f" ] || { echo "selinux-selftest: $dir/$f missing (run make selinux)" >&2; exit 2; }
 done
 
 # name | rule appended to privsep.te | the selinux-check line that must FAIL
 variants=(
-    "worker-rawip-create|allow privsep_ping_worker_t self:rawip_socket create;|FAIL: worker cannot create rawip/icmp/packet sockets"
-    "launcher-exec-shell|allow privsep_ping_t shell_exec_t:file { execute execute_no_trans };|FAIL: launcher has no execute_no_trans on anything"
+    "ping-worker-rawip-create|allow privsep_ping_worker_t self:rawip_socket create;|FAIL: [ping] worker cannot create rawip/icmp/packet sockets"
+    "ping-launcher-exec-shell|allow privsep_ping_t shell_exec_t:file { execute execute_no_trans };|FAIL: [ping] launcher has no execute_no_trans on anything"
+    "ping-worker-cap-userns|allow privsep_ping_worker_t self:cap_userns sys_admin;|FAIL: [ping] worker has no capability in any class or namespace"
+    "arping-worker-packet-create|allow privsep_arping_worker_t self:packet_socket create;|FAIL: [arping] worker cannot create rawip/icmp/packet sockets"
+    "arping-launcher-rawip-create|allow privsep_arping_t self:rawip_socket create;|FAIL: [arping] launcher creates only the socket classes of its descriptor"
+    "clockdiff-worker-setsched|allow privsep_clockdiff_worker_t self:process setsched;|FAIL: [clockdiff] worker cannot set scheduling or priority"
 )
 
 failed=0
@@ -60,7 +68,7 @@ for v in "${variants[@]}"; do
         failed=$((failed + 1)); continue
     fi
     out=$("$here/selinux-check.py" "$work/root/etc/selinux/$store/policy/"policy.* \
-        "$work/root/etc/selinux/$store/contexts/files/file_contexts" "$launcher_path" "$worker_path" 2>&1)
+        "$work/root/etc/selinux/$store/contexts/files/file_contexts" "$tools" 2>&1)
     rc=$?
     if [ $rc -eq 1 ] && grep -qF "$expect" <<<"$out"; then
         echo "PASS: [$name] linked without neverallow checking, selinux-check catches it:"

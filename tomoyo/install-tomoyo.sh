@@ -1,13 +1,13 @@
 #!/bin/sh
-# Merges privsep-ping's rendered TOMOYO policy into a running TOMOYO system,
+# Merges privsep's rendered TOMOYO policy (every tool's domains) into a running TOMOYO system,
 # and into /etc/tomoyo so that it survives a reboot; or says that TOMOYO is
 # not active and does nothing. Run by `make install-tomoyo` (as root).
 #
 #   tomoyo/install-tomoyo.sh DIR      DIR = $(BUILDDIR)/tomoyo from `make tomoyo`
 #
 # Only privsep's own lines are added: profile 9 (not profile 0, which the
-# running system already defines), the two privsep domains, the
-# initialize_domain line and the address groups. Running it again replaces
+# running system already defines), the launcher and worker domains of every
+# tool, the initialize_domain lines and the address groups. Running it again replaces
 # privsep's lines instead of duplicating them.
 # TOMOYO_SECURITYFS and TOMOYO_ETC override the two locations (for tests).
 set -eu
@@ -48,10 +48,12 @@ if [ "$(cat "$sfs/self_domain")" = "<kernel>" ]; then
 fi
 command -v tomoyo-loadpolicy >/dev/null 2>&1 || die "tomoyo-loadpolicy not found: install tomoyo-tools"
 
-# Profile N must be free, or already privsep's.
+# Profile N must be free, or already privsep's: this version's comment, or
+# the one of the single-tool version before it (same profile, renamed).
 ours=$(sed -n "s/^$num-COMMENT=//p" "$dir/profile.conf")
+earlier="privsep-ping: file::execute and network enforcing, rest disabled"
 theirs=$(sed -n "s/^$num-COMMENT=//p" "$sfs/profile")
-if [ -n "$theirs" ] && [ "$theirs" != "$ours" ]; then
+if [ -n "$theirs" ] && [ "$theirs" != "$ours" ] && [ "$theirs" != "$earlier" ]; then
     die "profile $num is already in use (\"$theirs\"); privsep's policy needs it. Not changing anything."
 fi
 
@@ -84,7 +86,7 @@ if [ -s "$work/missing-domain-lines" ]; then
     missing=1
 fi
 [ "$missing" = 0 ] || die "the running policy lacks the lines above"
-say "loaded into the running kernel (profile $num, 2 domains, $(wc -l < "$dir/exception_policy.conf") exception lines)"
+say "loaded into the running kernel (profile $num, $(grep -c '^<' "$dir/domain_policy.conf") domains, $(wc -l < "$dir/exception_policy.conf") exception lines)"
 
 # Persist: edit the files tomoyo-init loads at boot (through their symlinks
 # into /etc/tomoyo/policy/current/), replacing earlier privsep lines.

@@ -60,8 +60,13 @@ run() {
     fi
 }
 
-# 1. SELinux mutant.
-cp "$se_src/privsep.te" "$se_src/privsep.if" "$fc" "$work/selinux/"
+# 1. SELinux mutant. The module is rendered per tool descriptor next to its
+# file contexts (selinux/render.sh writes privsep.te, .if and .fc together);
+# SELINUX_SRC holds only the hand-written part and is not enough to build it.
+se_built=$(dirname "$fc")
+[ -f "$se_built/privsep.te" ] && [ -f "$se_built/privsep.if" ] ||
+    { echo "vm-test-mutants: no rendered module next to $fc (make selinux; sources in $se_src)" >&2; exit 2; }
+cp "$se_built/privsep.te" "$se_built/privsep.if" "$fc" "$work/selinux/"
 echo 'allow privsep_ping_worker_t self:rawip_socket create_socket_perms;' >>"$work/selinux/privsep.te"
 (cd "$work/selinux" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
     make -s -f /usr/share/selinux/devel/Makefile NAME=default privsep.pp >/dev/null)

@@ -10,7 +10,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::tools::{Resource, Tool};
+use crate::tools::{Resource, SocketSetup, Tool};
 use crate::{layout, PolicyError};
 
 /// How a value is escaped in the rendered file.
@@ -70,12 +70,31 @@ pub fn variables() -> Vec<(&'static str, String)> {
 /// `LAUNCHER_PATH`, `WORKER_NAME`, `WORKER_PATH`, `SELINUX_PREFIX`
 /// (`privsep_ping`), `SETCAP` (`cap_net_raw=p`), `SELINUX_CAPS`
 /// (`net_raw`), `SOCKET_CLASSES` (`rawip_socket`), `NICE` (the priority,
-/// or empty), `RESOLVES` (`yes`/`no`).
+/// or empty), `RESOLVES` (`yes`/`no`), `RAW_PROTOCOLS` (the IP protocol numbers of its raw
+/// IPv4/IPv6 sockets, `1 58`: what TOMOYO's `network inet raw` rules name),
+/// `FILTER_CLASSES` (the SELinux classes of the sockets the launcher locks a
+/// filter on, so its domain needs `setopt` on them).
 pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     let mut vars = variables();
     let caps: Vec<&str> = tool.file_caps.iter().map(|c| c.selinux_name()).collect();
     let mut classes: Vec<&str> = tool.sockets().map(|s| s.selinux_class).collect();
+    classes.sort_unstable();
     classes.dedup();
+    let mut raw: Vec<String> = tool
+        .sockets()
+        .filter(|s| {
+            s.ty == libc::SOCK_RAW && (s.domain == libc::AF_INET || s.domain == libc::AF_INET6)
+        })
+        .map(|s| s.protocol.to_string())
+        .collect();
+    raw.dedup();
+    let mut filtered: Vec<&str> = tool
+        .sockets()
+        .filter(|s| matches!(s.setup, SocketSetup::LockedFilter(_)))
+        .map(|s| s.selinux_class)
+        .collect();
+    filtered.sort_unstable();
+    filtered.dedup();
     let nice = tool.resources.iter().find_map(|r| match r {
         Resource::Priority { nice, .. } => Some(nice.to_string()),
         Resource::Socket(_) => None,
@@ -95,6 +114,8 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
             "RESOLVES",
             if tool.resolves_names { "yes" } else { "no" }.to_string(),
         ),
+        ("RAW_PROTOCOLS", raw.join(" ")),
+        ("FILTER_CLASSES", filtered.join(" ")),
     ]);
     vars
 }
@@ -161,6 +182,28 @@ mod tests {
             )
         );
         assert!(render("t", "@WORKER_PATH@", Flavor::Plain, &variables()).is_err());
+    }
+
+    #[test]
+    fn descriptor_facts_for_the_policies() {
+        let get = |tool: &Tool, name: &str| {
+            tool_variables(tool)
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v)
+                .unwrap()
+        };
+        let ping = &crate::tools::PING;
+        let arping = &crate::tools::ARPING;
+        let clockdiff = &crate::tools::CLOCKDIFF;
+        assert_eq!(get(ping, "RAW_PROTOCOLS"), "1 58");
+        assert_eq!(get(arping, "RAW_PROTOCOLS"), "");
+        assert_eq!(get(clockdiff, "RAW_PROTOCOLS"), "1");
+        assert_eq!(get(ping, "SOCKET_CLASSES"), "rawip_socket");
+        assert_eq!(get(arping, "SOCKET_CLASSES"), "packet_socket");
+        assert_eq!(get(arping, "FILTER_CLASSES"), "packet_socket");
+        assert_eq!(get(ping, "FILTER_CLASSES"), "");
+        assert_eq!(get(clockdiff, "NICE"), "-16");
     }
 
     #[test]

@@ -43,6 +43,16 @@ run() {
 once() { # FILE LINE: LINE occurs exactly once in FILE
     [ "$(grep -cxF "$2" "$1")" = 1 ]
 }
+# domain_block FILE DOMAIN: the lines of DOMAIN in domain policy FILE.
+domain_block() {
+    awk -v d="$2" '/^</ { in_d = ($0 == d); next } in_d && NF' "$1"
+}
+domains_once() { # FILE RENDERED: every domain of RENDERED occurs once in FILE, with the same lines
+    grep '^<' "$2" | while IFS= read -r d; do
+        once "$1" "$d" || exit 1
+        [ "$(domain_block "$1" "$d")" = "$(domain_block "$2" "$d")" ] || exit 1
+    done
+}
 all_once() { # FILE RENDERED: every line of RENDERED occurs once in FILE
     while IFS= read -r l; do
         case "$l" in "use_profile "* | "use_group "*) continue ;; esac
@@ -61,13 +71,13 @@ else bad "not activated: rc=$rc $(cat "$t/out")"; fi
 
 setup '<kernel> /sbin/init /bin/bash'
 run
-if [ "$rc" = 0 ] && all_once "$t/sfs/domain_policy" "$dir/domain_policy.conf" \
+if [ "$rc" = 0 ] && domains_once "$t/sfs/domain_policy" "$dir/domain_policy.conf" \
     && all_once "$t/sfs/exception_policy" "$dir/exception_policy.conf" \
     && once "$t/sfs/profile" "$(grep '^9-CONFIG::network' "$dir/profile.conf")" \
     && ! grep -q '^0-COMMENT' "$t/sfs/profile"; then
     ok "activated: loads profile 9 (not profile 0), the domains and the exception lines"
 else bad "activated: rc=$rc $(cat "$t/out")"; fi
-if all_once "$t/etc/domain_policy.conf" "$dir/domain_policy.conf" && all_once "$t/etc/exception_policy.conf" "$dir/exception_policy.conf" \
+if domains_once "$t/etc/domain_policy.conf" "$dir/domain_policy.conf" && all_once "$t/etc/exception_policy.conf" "$dir/exception_policy.conf" \
     && once "$t/etc/profile.conf" "3-CONFIG={ mode=enforcing grant_log=no reject_log=yes }" \
     && once "$t/etc/exception_policy.conf" "aggregator proc:/self/exe /proc/self/exe" && once "$t/etc/domain_policy.conf" "<kernel>"; then
     ok "activated: merged into /etc/tomoyo, the system's own lines kept"
@@ -75,7 +85,7 @@ else bad "activated: /etc/tomoyo merge wrong"; fi
 
 cp -r "$t/etc" "$t/etc-after-first"
 run
-if [ "$rc" = 0 ] && all_once "$t/etc/domain_policy.conf" "$dir/domain_policy.conf" \
+if [ "$rc" = 0 ] && domains_once "$t/etc/domain_policy.conf" "$dir/domain_policy.conf" \
     && all_once "$t/etc/exception_policy.conf" "$dir/exception_policy.conf" && diff -r "$t/etc-after-first" "$t/etc" > /dev/null; then
     ok "second run: /etc/tomoyo unchanged (privsep's lines replaced, not duplicated)"
 else bad "second run: rc=$rc, /etc/tomoyo changed: $(diff -r "$t/etc-after-first" "$t/etc")"; fi
@@ -86,6 +96,13 @@ run
 if [ "$rc" = 2 ] && grep -q 'already in use' "$t/out" && ! grep -q privsep "$t/sfs/domain_policy" "$t/etc/profile.conf"; then
     ok "profile 9 taken by another policy: refuses, changes nothing, exit 2"
 else bad "profile 9 taken: rc=$rc $(cat "$t/out")"; fi
+
+setup '<kernel> /sbin/init /bin/bash'
+echo '9-COMMENT=privsep-ping: file::execute and network enforcing, rest disabled' >> "$t/sfs/profile"
+run
+if [ "$rc" = 0 ] && domains_once "$t/sfs/domain_policy" "$dir/domain_policy.conf"; then
+    ok "profile 9 of the earlier single-tool privsep: taken over, exit 0"
+else bad "earlier privsep profile 9: rc=$rc $(cat "$t/out")"; fi
 
 setup '<kernel> /sbin/init /bin/bash'
 export FAKE_DROP='raw send .* 58'

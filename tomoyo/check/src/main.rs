@@ -1,15 +1,23 @@
-//! `tomoyo-policy-check`: parses privsep-ping's rendered TOMOYO 2.6 policy
+//! `tomoyo-policy-check`: parses privsep's rendered TOMOYO 2.6 policy
 //! offline and checks it against the kernel's grammar and against the split
-//! it must enforce. Run by `make tomoyo-check` (part of `make test`).
+//! it must enforce for every tool. Run by `make tomoyo-check` (part of
+//! `make test`).
 //!
 //! ```text
-//! tomoyo-policy-check check --layout LAYOUT DIR
+//! tomoyo-policy-check check --tools TOOLS DIR
 //!     DIR holds profile.conf, exception_policy.conf, domain_policy.conf
-//!     (and optionally manager.conf); LAYOUT is `privsep-render layout`'s
-//!     output. Exit 0: all good; 1: findings, one `FILE:LINE: reason` each.
-//! tomoyo-policy-check expect-reject --layout LAYOUT --good DIR FIXTURE...
-//!     Each FIXTURE replaces one file of the good policy and names, in its
+//!     (and optionally manager.conf); TOOLS is `privsep-render tools`'s
+//!     output: every tool's paths, raw protocols and whether it resolves
+//!     names come from there, none is written in this program.
+//!     Exit 0: all good; 1: findings, one `FILE:LINE: reason` each.
+//! tomoyo-policy-check expect-reject --tools TOOLS --good DIR FIXTURE...
+//!     Each FIXTURE changes one file of the good policy and names, in its
 //!     `#! file:` and `#! expect:` header lines, which file and which reason.
+//!     Without more headers its body replaces the file; with `#! after: LINE`
+//!     its body is inserted after that line of the good file, and each
+//!     `#! drop: LINE` removes that line from it (so that a fixture about
+//!     one tool leaves the others' lines as they are). `#! tool:` (which
+//!     descriptor it was rendered with) is for the Makefile.
 //!     Exit 0 only if every fixture is rejected for its reason.
 //! ```
 //! Bad usage or unreadable input: one line on stderr, exit 2.
@@ -44,9 +52,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &[String]) -> Result<bool, String> {
-    let usage = "usage: tomoyo-policy-check check --layout LAYOUT DIR | expect-reject --layout LAYOUT --good DIR FIXTURE...";
+    let usage = "usage: tomoyo-policy-check check --tools TOOLS DIR | expect-reject --tools TOOLS --good DIR FIXTURE...";
     match args {
-        [cmd, flag, layout, dir] if cmd == "check" && flag == "--layout" => {
+        [cmd, flag, layout, dir] if cmd == "check" && flag == "--tools" => {
             let layout = read_layout(layout)?;
             let files = read_dir(dir)?;
             let diags = check_all(&files, &layout);
@@ -64,15 +72,22 @@ fn run(args: &[String]) -> Result<bool, String> {
                     })
                     .collect();
                 println!("tomoyo-policy-check: OK: {} ({})", dir, counts.join(", "));
-                println!(
-                    "tomoyo-policy-check: launcher {} may execute only worker {}; worker executes nothing, sends raw only as protocol 1 and 58",
-                    layout.launcher, layout.worker
-                );
+                for t in &layout.tools {
+                    let raw: Vec<String> = t.raw_protocols.iter().map(u64::to_string).collect();
+                    println!(
+                        "tomoyo-policy-check: {}: launcher {} may execute only worker {}; the worker executes nothing, sends raw only as protocol(s) [{}], resolver rules: {}",
+                        t.name,
+                        t.launcher,
+                        t.worker,
+                        raw.join(" "),
+                        if t.resolves { "yes" } else { "none" }
+                    );
+                }
             }
             Ok(diags.is_empty())
         }
         [cmd, f1, layout, f2, good, fixtures @ ..]
-            if cmd == "expect-reject" && f1 == "--layout" && f2 == "--good" =>
+            if cmd == "expect-reject" && f1 == "--tools" && f2 == "--good" =>
         {
             if fixtures.is_empty() {
                 return Err("expect-reject needs at least one fixture".into());
@@ -94,23 +109,53 @@ fn run(args: &[String]) -> Result<bool, String> {
     }
 }
 
-/// Reads `privsep-render layout` output (`KEY=value` lines).
+/// Reads `privsep-render tools` output: one line per tool of `KEY=value`
+/// words (lists joined with `,`).
 fn read_layout(path: &str) -> Result<Layout, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let get = |key: &str| -> Result<String, String> {
-        let v = text
-            .lines()
-            .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
-            .ok_or_else(|| format!("{path}: no {key}= line"))?;
-        if !v.starts_with('/') {
-            return Err(format!("{path}: {key} `{v}` is not absolute"));
-        }
-        Ok(rules::tomoyo_escape(v))
-    };
-    Ok(Layout {
-        launcher: get("LAUNCHER_PATH")?,
-        worker: get("WORKER_PATH")?,
-    })
+    let mut tools = Vec::new();
+    for (no, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let get = |key: &str| -> Result<&str, String> {
+            line.split(' ')
+                .find_map(|w| w.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+                .ok_or_else(|| format!("{path}:{}: no {key}=", no + 1))
+        };
+        let abs = |key: &str| -> Result<String, String> {
+            let v = get(key)?;
+            if !v.starts_with('/') {
+                return Err(format!("{path}:{}: {key} `{v}` is not absolute", no + 1));
+            }
+            Ok(rules::tomoyo_escape(v))
+        };
+        let raw_protocols = get("RAW_PROTOCOLS")?
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                p.parse::<u64>()
+                    .map_err(|_| format!("{path}:{}: RAW_PROTOCOLS `{p}` is not a number", no + 1))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let resolves = match get("RESOLVES")? {
+            "yes" => true,
+            "no" => false,
+            v => return Err(format!("{path}:{}: RESOLVES `{v}` is not yes/no", no + 1)),
+        };
+        tools.push(rules::Tool {
+            name: get("TOOL")?.to_string(),
+            launcher: abs("LAUNCHER_PATH")?,
+            worker: abs("WORKER_PATH")?,
+            raw_protocols,
+            resolves,
+        });
+    }
+    if tools.is_empty() {
+        return Err(format!("{path}: no tool"));
+    }
+    Ok(Layout { tools })
 }
 
 fn read_dir(dir: &str) -> Result<Files, String> {
@@ -182,6 +227,8 @@ fn expect_reject(path: &str, good: &Files, layout: &Layout) -> Result<bool, Stri
     let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
     let mut file = None;
     let mut expect = None;
+    let mut after: Option<Vec<u8>> = None;
+    let mut drops: Vec<Vec<u8>> = Vec::new();
     let mut body = Vec::new();
     for line in text.split_inclusive(|&b| b == b'\n') {
         let s = String::from_utf8_lossy(line);
@@ -189,6 +236,11 @@ fn expect_reject(path: &str, good: &Files, layout: &Layout) -> Result<bool, Stri
             file = Some(v.trim().to_string());
         } else if let Some(v) = s.strip_prefix("#! expect: ") {
             expect = Some(v.trim().to_string());
+        } else if let Some(v) = s.strip_prefix("#! after: ") {
+            after = Some(v.trim_end_matches('\n').as_bytes().to_vec());
+        } else if let Some(v) = s.strip_prefix("#! drop: ") {
+            drops.push(v.trim_end_matches('\n').as_bytes().to_vec());
+        } else if s.starts_with("#! tool: ") {
         } else {
             body.extend_from_slice(line);
         }
@@ -203,6 +255,9 @@ fn expect_reject(path: &str, good: &Files, layout: &Layout) -> Result<bool, Stri
         .find(|n| *n == file)
         .ok_or_else(|| format!("{path}: unknown file `{file}`"))?;
     let mut files = good.clone();
+    if after.is_some() || !drops.is_empty() {
+        body = edit(path, &good[name], after.as_deref(), &drops, &body)?;
+    }
     files.insert(name, body);
     let diags = check_all(&files, layout);
     let fixture = Path::new(path)
@@ -226,6 +281,45 @@ fn expect_reject(path: &str, good: &Files, layout: &Layout) -> Result<bool, Stri
             Ok(false)
         }
     }
+}
+
+/// The good file `good` with the lines equal to one of `drops` removed and
+/// `insert` placed after the first line equal to `after`. Each named line
+/// must exist, so that a fixture cannot silently test nothing.
+fn edit(
+    path: &str,
+    good: &[u8],
+    after: Option<&[u8]>,
+    drops: &[Vec<u8>],
+    insert: &[u8],
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut inserted = after.is_none();
+    let mut dropped = vec![false; drops.len()];
+    for line in good.split_inclusive(|&b| b == b'\n') {
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        if let Some(i) = drops.iter().position(|d| d.as_slice() == bare) {
+            dropped[i] = true;
+            continue;
+        }
+        out.extend_from_slice(line);
+        if !inserted && after == Some(bare) {
+            out.extend_from_slice(insert);
+            inserted = true;
+        }
+    }
+    if !inserted {
+        return Err(format!(
+            "{path}: the `#! after:` line is not in the good policy"
+        ));
+    }
+    if let Some(i) = dropped.iter().position(|d| !d) {
+        return Err(format!(
+            "{path}: the `#! drop:` line `{}` is not in the good policy",
+            String::from_utf8_lossy(&drops[i])
+        ));
+    }
+    Ok(out)
 }
 
 /// `FILE:LINE: reason`, or `FILE: reason` for findings about a whole file.

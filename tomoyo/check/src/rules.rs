@@ -1,11 +1,14 @@
 //! Checks that need more than one line: consistency across the three files
 //! (every profile used is defined, every group used has members) and what
-//! privsep requires of its TOMOYO policy (docs: shared design.md, "Kernel
-//! policy intent"): the launcher may execute only the worker, the worker
-//! nothing; the worker sends raw packets only as ICMP (1) or ICMPv6 (58);
-//! both domains run under a profile that enforces `file::execute` and every
-//! `network` function; and every installed path named is the one of this
-//! build's layout.
+//! privsep requires of its TOMOYO policy (docs/design.md, "Kernel policy
+//! intent"), for every tool of the descriptors (`privsep-render tools`):
+//! each launcher is initialized into its own domain and may execute only its
+//! own worker; workers execute nothing; a worker sends raw packets only as
+//! the IP protocols of its descriptor's raw sockets (ping 1 and 58,
+//! clockdiff 1, arping none: a packet socket is not inet); resolver rules
+//! only for a tool that resolves names; every domain runs under a profile
+//! that enforces `file::execute` and every `network` function; and every
+//! installed path named is one of this build's layout.
 
 #![forbid(unsafe_code)]
 
@@ -24,10 +27,65 @@ const RESOLVER_SOCKETS: &[&str] = &[
     "/var/run/nscd/socket",
 ];
 
-/// The install layout, as TOMOYO words.
-pub struct Layout {
+/// Inet rules one tool's worker needs beyond the template
+/// (`tomoyo/worker-<tool>.conf.in`), as (tool, protocol, operation, port):
+/// arping finds its source address as iputils does, with a UDP socket bound
+/// to port 0 and connected (checked as `send`) to port 1025 of the target.
+const TOOL_OWN_INET: &[(&str, &str, &str, u64)] = &[
+    ("arping", "dgram", "bind", 0),
+    ("arping", "dgram", "send", 1025),
+];
+
+/// One tool of the descriptors, as far as TOMOYO is concerned; paths as
+/// TOMOYO words.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    pub name: String,
     pub launcher: String,
     pub worker: String,
+    /// The IP protocol numbers of its raw IPv4/IPv6 sockets.
+    pub raw_protocols: Vec<u64>,
+    /// Whether its worker resolves names.
+    pub resolves: bool,
+}
+
+impl Tool {
+    fn launcher_domain(&self) -> String {
+        format!("<kernel> {}", self.launcher)
+    }
+    fn worker_domain(&self) -> String {
+        format!("<kernel> {} {}", self.launcher, self.worker)
+    }
+    /// "protocol 1 (ICMP) and 58 (ICMPv6)", for messages.
+    fn protocols_text(&self) -> String {
+        let names: Vec<String> = self
+            .raw_protocols
+            .iter()
+            .map(|p| match p {
+                1 => "1 (ICMP)".to_string(),
+                58 => "58 (ICMPv6)".to_string(),
+                n => n.to_string(),
+            })
+            .collect();
+        format!("protocol {}", names.join(" and "))
+    }
+}
+
+/// The install layout: every tool's paths and facts.
+pub struct Layout {
+    pub tools: Vec<Tool>,
+}
+
+impl Layout {
+    fn paths(&self) -> impl Iterator<Item = &String> {
+        self.tools.iter().flat_map(|t| [&t.launcher, &t.worker])
+    }
+    fn names_path(&self, p: &str) -> bool {
+        self.paths().any(|x| x == p)
+    }
+    fn paths_text(&self) -> String {
+        self.paths().cloned().collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// TOMOYO's encoding of a path (realpath.c's `tomoyo_encode`): `\\` for a
@@ -72,17 +130,19 @@ pub fn check(set: &Set, layout: &Layout, diags: &mut Vec<Diag>) {
 }
 
 fn exception_intent(e: &Exception, layout: &Layout, sink: &mut Sink) {
-    let l = &layout.launcher;
-    let mut found = false;
+    let mut found = vec![false; layout.tools.len()];
     for t in &e.transitions {
-        let required =
-            t.keyword == "initialize_domain" && t.program.as_deref() == Some(l) && t.from.is_none();
-        if required {
-            found = true;
+        let required = layout.tools.iter().position(|tool| {
+            t.keyword == "initialize_domain"
+                && t.program.as_deref() == Some(&tool.launcher)
+                && t.from.is_none()
+        });
+        if let Some(i) = required {
+            found[i] = true;
             continue;
         }
         if let Some(p) = &t.program {
-            if p == l || p == &layout.worker {
+            if layout.names_path(p) {
                 sink.err(
                     t.line,
                     format!(
@@ -94,18 +154,20 @@ fn exception_intent(e: &Exception, layout: &Layout, sink: &mut Sink) {
                 sink.err(
                     t.line,
                     format!(
-                        "path `{p}` is not part of the install layout (launcher {l}, worker {})",
-                        layout.worker
+                        "path `{p}` is not part of the install layout ({})",
+                        layout.paths_text()
                     ),
                 );
             }
         }
     }
-    if !found {
-        sink.err(0, format!("missing `initialize_domain {l} from any`: the launcher would run in its caller's domain"));
+    for (tool, found) in layout.tools.iter().zip(found) {
+        if !found {
+            sink.err(0, format!("missing `initialize_domain {} from any`: the {} launcher would run in its caller's domain", tool.launcher, tool.name));
+        }
     }
     for (line, orig, agg) in &e.aggregators {
-        if agg == l || agg == &layout.worker || orig == l || orig == &layout.worker {
+        if layout.names_path(agg) || layout.names_path(orig) {
             sink.err(
                 *line,
                 format!("aggregator {orig} {agg} renames a privsep program"),
@@ -116,7 +178,7 @@ fn exception_intent(e: &Exception, layout: &Layout, sink: &mut Sink) {
         for (line, _) in acls {
             sink.err(
                 *line,
-                format!("acl_group {g}: this policy keeps its rules in its two domains"),
+                format!("acl_group {g}: this policy keeps its rules in its own domains"),
             );
         }
     }
@@ -164,37 +226,39 @@ fn group_defined(e: &Exception, kind: GroupKind, name: &str) -> bool {
 }
 
 fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
-    let (l, w) = (&layout.launcher, &layout.worker);
-    let launcher_name = format!("<kernel> {l}");
-    let worker_name = format!("<kernel> {l} {w}");
-    for want in [&launcher_name, &worker_name] {
-        if !set.domains.iter().any(|d| &d.name == want) {
-            sink.err(0, format!("missing domain `{want}`"));
+    for tool in &layout.tools {
+        for want in [tool.launcher_domain(), tool.worker_domain()] {
+            if !set.domains.iter().any(|d| d.name == want) {
+                sink.err(0, format!("missing domain `{want}`"));
+            }
         }
     }
     for d in set.domains {
         for c in &d.components {
-            if c != l && c != w {
+            if !layout.names_path(c) {
                 sink.err(
                     d.line,
                     format!(
-                        "path `{c}` is not part of the install layout (launcher {l}, worker {w})"
+                        "path `{c}` is not part of the install layout ({})",
+                        layout.paths_text()
                     ),
                 );
             }
         }
-        let is_launcher = d.name == launcher_name;
-        let is_worker = d.name == worker_name;
-        if !is_launcher && !is_worker {
+        let launcher_of = layout.tools.iter().find(|t| d.name == t.launcher_domain());
+        let worker_of = layout.tools.iter().find(|t| d.name == t.worker_domain());
+        let Some(tool) = launcher_of.or(worker_of) else {
             sink.err(
                 d.line,
                 format!(
-                    "unexpected domain `{}` (only the launcher's and the worker's)",
+                    "unexpected domain `{}` (only each tool's launcher and worker domains)",
                     d.name
                 ),
             );
             continue;
-        }
+        };
+        let is_worker = worker_of.is_some();
+        let w = &tool.worker;
         domain_profile(set, d, sink);
         domain_group(set.exception, d, sink);
         let mut executes_worker = 0;
@@ -207,9 +271,11 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
                     if !ops.contains(&"execute") {
                         sink.err(line, format!("`file {}`: only file::execute is enforced, this line has no effect", ops.join("/")));
                     } else if is_worker {
-                        sink.err(line, "the worker may not execute anything (no `file execute` in its domain)");
+                        sink.err(line, format!("the worker may not execute anything (no `file execute` in the {} worker's domain)", tool.name));
                     } else if ops.len() != 1 || names.len() != 1 || &names[0] != w {
-                        if names.iter().all(|n| n != w) {
+                        if let Some(n) = names.iter().find(|n| *n != w && layout.names_path(n)) {
+                            sink.err(line, format!("`file execute {n}`: that is another privsep program; the launcher may execute only the worker {w} (its own)"));
+                        } else if names.iter().all(|n| n != w) {
                             sink.err(line, format!("path `{}` is not part of the install layout; the launcher may execute only the worker {w}", names.join(" ")));
                         } else {
                             sink.err(line, "the launcher may only `file execute` the worker, nothing more");
@@ -218,17 +284,19 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
                         executes_worker += 1;
                     }
                 }
-                Acl::Inet { .. } | Acl::Unix { .. } if is_launcher => {
+                Acl::Inet { .. } | Acl::Unix { .. } if !is_worker => {
                     sink.err(line, "the launcher needs no network permission (it only creates sockets, which TOMOYO does not check)");
                 }
                 Acl::Inet { proto, ops, port, addr } => {
                     if let AddrOp::Range(..) = addr {
-                        sink.err(line, "use one of the address groups (PRIVSEP_PING_TARGETS, PRIVSEP_DNS_SERVERS, PRIVSEP_SOURCES) so that administrators can restrict it in one place");
+                        sink.err(line, "use one of the address groups (PRIVSEP_<TOOL>_TARGETS, PRIVSEP_DNS_SERVERS, PRIVSEP_SOURCES) so that administrators can restrict it in one place");
                     }
-                    worker_inet(proto, ops, port, line, &mut raw_protocols, sink);
+                    worker_inet(tool, proto, ops, port, line, &mut raw_protocols, sink);
                 }
                 Acl::Unix { proto, ops, name } => {
-                    if *proto != "stream" || ops.as_slice() != ["connect"] || !RESOLVER_SOCKETS.contains(&name.as_str()) {
+                    if !tool.resolves {
+                        sink.err(line, format!("the {} worker resolves no names (its descriptor): no resolver rule", tool.name));
+                    } else if *proto != "stream" || ops.as_slice() != ["connect"] || !RESOLVER_SOCKETS.contains(&name.as_str()) {
                         sink.err(line, format!("unix socket rule `{proto} {} {name}`: the worker may only connect to the resolver sockets {}", ops.join("/"), RESOLVER_SOCKETS.join(", ")));
                     }
                 }
@@ -236,13 +304,13 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
                 Acl::Task(to) => sink.err(line, format!("`task manual_domain_transition {to}`: task rules are not used by this policy")),
             }
         }
-        if is_launcher && executes_worker == 0 {
+        if !is_worker && executes_worker == 0 {
             sink.err(d.line, format!("the launcher's domain does not allow `file execute {w}`: the launcher could not start the worker"));
         }
         if is_worker {
-            for (p, name) in [(1, "ICMP"), (58, "ICMPv6")] {
-                if !raw_protocols.contains(&p) {
-                    sink.err(d.line, format!("the worker's domain has no `network inet raw send ... {p}` ({name} pings would be denied)"));
+            for p in &tool.raw_protocols {
+                if !raw_protocols.contains(p) {
+                    sink.err(d.line, format!("the {} worker's domain has no `network inet raw send ... {p}` (its descriptor's raw socket could send nothing)", tool.name));
                 }
             }
         }
@@ -250,6 +318,7 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
 }
 
 fn worker_inet(
+    tool: &Tool,
     proto: &str,
     ops: &[&str],
     port: &NumOp,
@@ -261,15 +330,25 @@ fn worker_inet(
         NumOp::Range(a, b) if a == b => Some(*a),
         _ => None,
     };
+    let own = |op: &str| {
+        TOOL_OWN_INET
+            .iter()
+            .any(|&(t, p, o, n)| t == tool.name && p == proto && o == op && single == Some(n))
+    };
+    if proto != "raw" && !ops.is_empty() && ops.iter().all(|op| own(op)) {
+        return;
+    }
     match proto {
+        "raw" if tool.raw_protocols.is_empty() => sink.err(line, format!("the {} worker has no raw IP socket (its descriptor): no `network inet raw` rule", tool.name)),
         "raw" => match single {
-            Some(p @ (1 | 58)) => {
+            Some(p) if tool.raw_protocols.contains(&p) => {
                 if ops.contains(&"send") {
                     raw.push(p);
                 }
             }
-            _ => sink.err(line, "raw sockets: only protocol 1 (ICMP) and 58 (ICMPv6), one number per line, no group or range"),
+            _ => sink.err(line, format!("raw sockets: the {} worker may use only {} (its descriptor's raw sockets), one number per line, no group or range", tool.name, tool.protocols_text())),
         },
+        _ if !tool.resolves => sink.err(line, format!("the {} worker resolves no names (its descriptor): no resolver rule", tool.name)),
         "dgram" if ops == ["send"] && matches!(single, Some(53 | 0)) => {}
         "dgram" => sink.err(line, "UDP: the worker may only send to port 53 (DNS) and connect to port 0 (getaddrinfo's address sort)"),
         "stream" if ops == ["connect"] && single == Some(53) => {}
@@ -365,6 +444,133 @@ fn group_refs(e: &Exception, acl: &Acl, line: usize, sink: &mut Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grammar;
+
+    const PROFILE_OK: &str = "PROFILE_VERSION=20150505\n0-CONFIG={ mode=disabled grant_log=no reject_log=yes }\n9-COMMENT=privsep\n9-CONFIG={ mode=disabled grant_log=no reject_log=yes }\n9-CONFIG::file::execute={ mode=enforcing grant_log=no reject_log=yes }\n9-CONFIG::network={ mode=enforcing grant_log=no reject_log=yes }\n";
+
+    fn tool(raw: &[u64], resolves: bool) -> Tool {
+        Tool {
+            name: "t".into(),
+            launcher: "/b/privsep-t".into(),
+            worker: "/l/privsep/t-worker".into(),
+            raw_protocols: raw.to_vec(),
+            resolves,
+        }
+    }
+
+    /// The findings for one tool's policy whose worker domain has `acls`.
+    fn findings(t: &Tool, acls: &str) -> Vec<String> {
+        let exception = format!(
+            "initialize_domain {} from any\naddress_group G 0.0.0.0-255.255.255.255\n",
+            t.launcher
+        );
+        let domain = format!(
+            "<kernel> {l}\nuse_profile 9\nuse_group 9\nfile execute {w}\n<kernel> {l} {w}\nuse_profile 9\nuse_group 9\n{acls}",
+            l = t.launcher,
+            w = t.worker
+        );
+        let mut diags = Vec::new();
+        let p = grammar::lines(
+            PROFILE_OK.as_bytes(),
+            &mut Sink {
+                file: PROFILE,
+                diags: &mut diags,
+            },
+        );
+        let e = grammar::lines(
+            exception.as_bytes(),
+            &mut Sink {
+                file: EXCEPTION,
+                diags: &mut diags,
+            },
+        );
+        let d = grammar::lines(
+            domain.as_bytes(),
+            &mut Sink {
+                file: DOMAIN,
+                diags: &mut diags,
+            },
+        );
+        let profiles = grammar::profiles(
+            &p,
+            &mut Sink {
+                file: PROFILE,
+                diags: &mut diags,
+            },
+        );
+        let exception = grammar::exception(
+            &e,
+            &mut Sink {
+                file: EXCEPTION,
+                diags: &mut diags,
+            },
+        );
+        let domains = grammar::domains(
+            &d,
+            &mut Sink {
+                file: DOMAIN,
+                diags: &mut diags,
+            },
+        );
+        let set = Set {
+            exception: &exception,
+            domains: &domains,
+            profiles: &profiles,
+        };
+        check(
+            &set,
+            &Layout {
+                tools: vec![t.clone()],
+            },
+            &mut diags,
+        );
+        diags.into_iter().map(|d| d.msg).collect()
+    }
+
+    #[test]
+    fn raw_protocols_come_from_the_descriptor() {
+        // A descriptor with a raw UDP socket (protocol 17): 17 is required
+        // and allowed, 1 is refused. Nothing about ICMP is built in.
+        let t = tool(&[17], false);
+        assert_eq!(
+            findings(&t, "network inet raw send @G 17\n"),
+            Vec::<String>::new()
+        );
+        let f = findings(
+            &t,
+            "network inet raw send @G 17\nnetwork inet raw send @G 1\n",
+        );
+        assert!(
+            f.iter().any(|m| m.contains("may use only protocol 17")),
+            "{f:?}"
+        );
+        let f = findings(&t, "");
+        assert!(
+            f.iter()
+                .any(|m| m.contains("no `network inet raw send ... 17`")),
+            "{f:?}"
+        );
+        let none = tool(&[], false);
+        assert_eq!(findings(&none, ""), Vec::<String>::new());
+        let f = findings(&none, "network inet raw bind @G 1\n");
+        assert!(
+            f.iter().any(|m| m.contains("has no raw IP socket")),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn resolver_rules_only_for_a_tool_that_resolves() {
+        let lines =
+            "network inet dgram send @G 53\nnetwork unix stream connect /var/run/nscd/socket\n";
+        assert_eq!(findings(&tool(&[], true), lines), Vec::<String>::new());
+        let f = findings(&tool(&[], false), lines);
+        assert_eq!(
+            f.iter().filter(|m| m.contains("resolves no names")).count(),
+            2,
+            "{f:?}"
+        );
+    }
 
     #[test]
     fn escapes_like_the_kernel() {
