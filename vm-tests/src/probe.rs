@@ -51,8 +51,16 @@ pub fn whoami() -> String {
     let mut fds = Vec::new();
     for fd in [3, 4, 5] {
         let ty = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE);
-        let proto = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL);
         let dom = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN);
+        // A packet socket's SO_PROTOCOL is always 0: its protocol is what getsockname reports
+        // (sll_protocol, network byte order as socket() took it), as the worker's check reads it.
+        let proto = if dom.as_ref().is_ok_and(|d| *d == libc::AF_PACKET) {
+            nix::sys::socket::getsockname::<nix::sys::socket::LinkAddr>(fd)
+                .map(|a| i32::from(a.protocol().to_be()))
+                .map_err(std::io::Error::from)
+        } else {
+            sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL)
+        };
         fds.push(match (ty, proto, dom) {
             (Ok(t), Ok(p), Ok(d)) => format!("fd{fd}=domain{d}/type{t}/proto{p}"),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {

@@ -162,16 +162,9 @@ pub fn pipe() -> io::Result<(RawFd, RawFd)> {
     Ok((r.into_raw_fd(), w.into_raw_fd()))
 }
 
-/// `dup2(from, to)` onto stdin, stdout or stderr, through nix (the result has no CLOEXEC).
+/// `dup2(2)`, through nix (the result has no CLOEXEC).
 pub fn dup2(from: RawFd, to: RawFd) -> io::Result<()> {
-    // SAFETY: callers pass a descriptor they hold open for the duration of the call.
-    let from = unsafe { std::os::fd::BorrowedFd::borrow_raw(from) };
-    match to {
-        0 => nix::unistd::dup2_stdin(from)?,
-        1 => nix::unistd::dup2_stdout(from)?,
-        2 => nix::unistd::dup2_stderr(from)?,
-        _ => return Err(io::Error::from_raw_os_error(libc::EINVAL)),
-    }
+    nix::unistd::dup2(from, to)?;
     Ok(())
 }
 

@@ -822,7 +822,10 @@ fn cl_exec_twin_labelled(env: &Env) -> Verdict {
         Expect::Allowed(vec![format!(":{}:", env.tool.selinux_worker_type())])
     };
     let probe = format!("{STOCK}/probe");
-    let label = "system_u:object_r:privsep_ping_worker_exec_t:s0";
+    let label = &format!(
+        "system_u:object_r:{}_worker_exec_t:s0",
+        env.tool.selinux_prefix
+    );
     let run = install(&probe, &twin, policy::layout::WORKER_MODE, 0, Some(label))
         .and_then(|()| {
             install(

@@ -261,10 +261,14 @@ pub fn agent_main() -> ! {
             "evidence": v.evidence,
         });
         let _ = writeln!(results, "{line}");
-        // Cases swap probes in and relabel files: put the stock install back.
-        if let Err(e) = setup::install_stock(&env.tools) {
-            say(&format!("reinstalling after {}: {e}", case.id));
-            exit_qemu(AGENT_SETUP_ERROR);
+        // Cases swap probes in and relabel files, only ever the files of their own tool (and
+        // copies they remove): put that tool's stock install back, if the case installed
+        // anything (every copy costs under TCG; the marker is written by setup::install).
+        if std::fs::remove_file(setup::DIRTY_MARKER).is_ok() {
+            if let Err(e) = setup::install_stock(&[tool]) {
+                say(&format!("reinstalling after {}: {e}", case.id));
+                exit_qemu(AGENT_SETUP_ERROR);
+            }
         }
     }
     let done = json!({

@@ -110,6 +110,9 @@ pub fn file_caps_xattr(mask: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Written by [`install`]: the case changed the install, PID 1 must restore it afterwards.
+pub const DIRTY_MARKER: &str = "/usr/local/.vmtest-installed";
+
 /// Where the host put `tool`'s pristine launcher (`launcher`) or worker (`worker`).
 pub fn stock(tool: &Tool, which: &str) -> String {
     format!("{STOCK}/{}/{which}", tool.name)
@@ -125,6 +128,8 @@ pub fn install(
     filecaps: u64,
     label: Option<&str>,
 ) -> Result<(), VmError> {
+    // First, so that PID 1 restores the stock install even if this one fails half-way.
+    fs::write(DIRTY_MARKER, b"").map_err(io(format!("writing {DIRTY_MARKER}")))?;
     if let Some(dir) = std::path::Path::new(dst).parent() {
         fs::create_dir_all(dir).map_err(io(format!("mkdir {}", dir.display())))?;
     }
