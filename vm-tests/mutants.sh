@@ -80,8 +80,11 @@ expect "$out/selinux" selinux cw-raw-socket6 false
 expect "$out/selinux" selinux ping-v4 true
 
 # 2. TOMOYO mutant.
-cp "$tomoyo_dir"/*.conf "$work/tomoyo/"
-awk -v w="$(grep -m1 '^<kernel> .* .*' "$tomoyo_dir/domain_policy.conf")" \
+cp "$tomoyo_dir"/*.conf "$tomoyo_dir/tools.txt" "$work/tomoyo/"
+# ping's worker domain, by its paths in the rendered descriptor list (the policy holds every tool's).
+ping_worker=$(sed -n 's/^TOOL=ping .*LAUNCHER_PATH=\([^ ]*\) .*WORKER_PATH=\([^ ]*\) .*/<kernel> \1 \2/p' "$tomoyo_dir/tools.txt")
+[ -n "$ping_worker" ] || { echo "vm-test-mutants: no ping in $tomoyo_dir/tools.txt" >&2; exit 2; }
+awk -v w="$ping_worker" \
     '{ print } $0 == w { print "file execute /usr/bin/sh" }' "$tomoyo_dir/domain_policy.conf" >"$work/tomoyo/domain_policy.conf"
 grep -q '^file execute /usr/bin/sh$' "$work/tomoyo/domain_policy.conf" || { echo "vm-test-mutants: could not mutate the TOMOYO policy" >&2; exit 2; }
 mkdir -p "$out/tomoyo"

@@ -55,9 +55,7 @@ pub fn whoami() -> String {
         // A packet socket's SO_PROTOCOL is always 0: its protocol is what getsockname reports
         // (sll_protocol, network byte order as socket() took it), as the worker's check reads it.
         let proto = if dom.as_ref().is_ok_and(|d| *d == libc::AF_PACKET) {
-            nix::sys::socket::getsockname::<nix::sys::socket::LinkAddr>(fd)
-                .map(|a| i32::from(a.protocol().to_be()))
-                .map_err(std::io::Error::from)
+            policy::sys::packet_protocol(fd)
         } else {
             sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL)
         };
