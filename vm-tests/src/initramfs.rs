@@ -1,8 +1,11 @@
 //! What goes into the guest: the agent as `/init` (and as the user's shell
-//! `/usr/bin/vmtest-sh`, and as the TOMOYO activation trigger), the stock
-//! launcher, worker and probe under `/vm/bin` (the agent installs them at
-//! the layout's paths), the probe as `/usr/bin/sh`, the host's shared
-//! libraries they need (found with `ldd`), a tiny `/etc`, the policies, and
+//! `/usr/bin/vmtest-sh`, and as the TOMOYO activation trigger), each listed
+//! tool's stock launcher and worker under `/vm/bin/<tool>/` and the probe
+//! under `/vm/bin` (the agent installs them at the layout's paths), the
+//! probe as `/usr/bin/sh`, the host's shared libraries the dynamically
+//! linked ones need (found with `ldd`; the launchers are static, which
+//! [`is_static`] checks from the ELF headers, so `ldd` is never asked about
+//! them), a tiny `/etc`, the policies, and
 //! under SELinux the label of every file (computed on the host from the
 //! merged file contexts with `matchpathcon`, applied by the agent).
 //! The layout mimics Debian 12's merged /usr: /bin, /lib, /lib64, /sbin are
@@ -19,6 +22,38 @@ use vm_tests::VmError;
 
 use crate::Options;
 
+/// One tool's binaries on the host.
+pub struct ToolBins {
+    /// Its descriptor.
+    pub tool: &'static policy::tools::Tool,
+    /// `privsep-<tool>`, statically linked.
+    pub launcher: PathBuf,
+    /// `privsep-<tool>-worker`.
+    pub worker: PathBuf,
+}
+
+/// Whether `elf` is a statically linked executable: an ELF with no `PT_INTERP` program
+/// header (no dynamic loader named). Read from the file itself, never by running `ldd`.
+pub fn is_static(elf: &[u8]) -> Result<bool, String> {
+    const PT_INTERP: u32 = 3;
+    if elf.len() < 64 || &elf[..4] != b"\x7fELF" || elf[4] != 2 || elf[5] != 1 {
+        return Err("not a little-endian 64-bit ELF".into());
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let phoff = u64::from_le_bytes(elf[32..40].try_into().map_err(|_| "short header")?) as usize;
+    let (phentsize, phnum) = (u16_at(54), u16_at(56));
+    for i in 0..phnum {
+        let at = phoff + i * phentsize;
+        let Some(h) = elf.get(at..at + 4) else {
+            return Err("program headers outside the file".into());
+        };
+        if u32::from_le_bytes([h[0], h[1], h[2], h[3]]) == PT_INTERP {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn infra(what: String) -> impl FnOnce(std::io::Error) -> VmError {
     move |e| VmError::Infra(format!("{what}: {e}"))
 }
@@ -33,7 +68,7 @@ enum Kind {
     Chr,
 }
 
-/// Shared libraries of `bins`, as (path ldd printed, canonical path).
+/// Shared libraries of the dynamically linked `bins`, as (path ldd printed, canonical path).
 fn libraries(bins: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, VmError> {
     let mut libs = BTreeMap::new();
     for bin in bins {
@@ -66,7 +101,7 @@ fn libraries(bins: &[PathBuf]) -> Result<Vec<(String, PathBuf)>, VmError> {
 }
 
 /// Builds the initramfs at `out`.
-pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
+pub fn build(o: &Options, tools: &[ToolBins], out: &Path) -> Result<(), VmError> {
     let bin = |dir: &Path, name: &str| -> Result<PathBuf, VmError> {
         let p = dir.join(name);
         if p.is_file() {
@@ -80,8 +115,6 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
     };
     let agent = bin(&o.agent_dir, "vm-agent")?;
     let probe = bin(&o.agent_dir, "probe")?;
-    let launcher = bin(&o.bin_dir, "privsep-ping")?;
-    let worker = bin(&o.bin_dir, "privsep-ping-worker")?;
     let read = |p: &Path| std::fs::read(p).map_err(infra(format!("reading {}", p.display())));
 
     let mut a = Archive::new();
@@ -126,11 +159,39 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
         // What a compromised process would like to run; it reports that it ran.
         ("/usr/bin/sh", 0o755, &probe_bytes),
         ("/vm/bin/probe", 0o755, &probe_bytes),
-        ("/vm/bin/launcher", 0o755, &read(&launcher)?),
-        ("/vm/bin/worker", 0o755, &read(&worker)?),
     ] {
         a.file(path, mode, 0, 0, data);
         entries.push((path.to_string(), Kind::File));
+    }
+    let mut dynamic = vec![agent.clone(), probe.clone()];
+    for t in tools {
+        let dir = format!("/vm/bin/{}", t.tool.name);
+        a.dir(&dir, 0o755);
+        entries.push((dir.clone(), Kind::Dir));
+        let launcher = read(&t.launcher)?;
+        // The launchers are linked statically (the Makefile's crt-static build): a dynamic one
+        // is a build that went wrong, not something to paper over with its libraries.
+        match is_static(&launcher) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(VmError::Infra(format!(
+                    "{} is dynamically linked; the launchers are built statically (make build)",
+                    t.launcher.display()
+                )))
+            }
+            Err(e) => return Err(VmError::Infra(format!("{}: {e}", t.launcher.display()))),
+        }
+        let worker = read(&t.worker)?;
+        if !is_static(&worker)
+            .map_err(|e| VmError::Infra(format!("{}: {e}", t.worker.display())))?
+        {
+            dynamic.push(t.worker.clone());
+        }
+        for (name, data) in [("launcher", &launcher), ("worker", &worker)] {
+            let path = format!("{dir}/{name}");
+            a.file(&path, 0o755, 0, 0, data);
+            entries.push((path, Kind::File));
+        }
     }
     for (path, mode, text) in [
         (
@@ -159,12 +220,7 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
         a.file(path, mode, 0, 0, text.as_bytes());
         entries.push((path.to_string(), Kind::File));
     }
-    let mut libs = libraries(&[
-        agent.clone(),
-        probe.clone(),
-        launcher.clone(),
-        worker.clone(),
-    ])?;
+    let mut libs = libraries(&dynamic)?;
     libs.sort();
     let mut added = std::collections::BTreeSet::new();
     for (printed, canon) in libs {
@@ -192,7 +248,7 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
             0o600,
             0,
             0,
-            labels(fc, &entries)?.as_bytes(),
+            labels(fc, &entries, tools)?.as_bytes(),
         );
     }
     if let Some(dir) = &o.tomoyo_dir {
@@ -214,16 +270,12 @@ pub fn build(o: &Options, out: &Path) -> Result<(), VmError> {
 
 /// "path context" for every entry, plus the layout paths the agent installs to,
 /// from the merged file contexts. The harness's own files get ordinary labels.
-fn labels(fc: &Path, entries: &[(String, Kind)]) -> Result<String, VmError> {
-    use policy::tools::PING;
-
-/// ping's launcher, until the cases are rows per tool.
-const LAUNCHER_PATH: &str = PING.launcher_path;
-/// ping's worker.
-const WORKER_PATH: &str = PING.worker_path;
+fn labels(fc: &Path, entries: &[(String, Kind)], tools: &[ToolBins]) -> Result<String, VmError> {
     let mut all: Vec<(String, Kind)> = entries.to_vec();
-    for p in [LAUNCHER_PATH, WORKER_PATH] {
-        all.push((p.to_string(), Kind::File));
+    for t in tools {
+        for p in [t.tool.launcher_path, t.tool.worker_path] {
+            all.push((p.to_string(), Kind::File));
+        }
     }
     // The install root is a tmpfs mounted by the agent: its directories get labels too.
     for d in ["/usr/local", "/usr/local/libexec", "/vm"] {
@@ -279,4 +331,31 @@ const WORKER_PATH: &str = PING.worker_path;
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_and_dynamic_executables_are_told_apart_from_their_headers() {
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        // The test binary itself is an ordinary dynamic executable.
+        assert_eq!(is_static(&me), Ok(false));
+        // The same headers without the PT_INTERP entry: static.
+        let mut patched = me.clone();
+        let phoff = u64::from_le_bytes(me[32..40].try_into().unwrap()) as usize;
+        let (ent, num) = (
+            u16::from_le_bytes([me[54], me[55]]) as usize,
+            u16::from_le_bytes([me[56], me[57]]) as usize,
+        );
+        for i in 0..num {
+            let at = phoff + i * ent;
+            if patched[at..at + 4] == 3u32.to_le_bytes() {
+                patched[at..at + 4].copy_from_slice(&1u32.to_le_bytes());
+            }
+        }
+        assert_eq!(is_static(&patched), Ok(true));
+        assert!(is_static(b"#!/bin/sh\n").is_err());
+    }
 }

@@ -1,18 +1,24 @@
-//! Debian 12's own kernel, fetched and unpacked into the cache
+//! The kernels of the matrix, fetched and unpacked into the cache
 //! (`target/vm-tests/cache/`, never committed):
 //!
-//! 1. `apt-cache depends linux-image-amd64` names the image package
-//!    (`linux-image-6.1.0-N-amd64`); `apt-get download` fetches it (after an
-//!    `apt-get update` if the first attempt fails);
-//! 2. `dpkg-deb -x` unpacks it; we keep `boot/vmlinuz-*` and `boot/config-*`;
-//! 3. the uncompressed ELF `vmlinux` is cut out of the bzImage: the boot
-//!    protocol header gives the payload's offset and length
-//!    (`setup_sects`, `payload_offset`, `payload_length`), Debian compresses
-//!    it with xz (`CONFIG_KERNEL_XZ=y`), and `xz -dc` (xz-utils, priority
-//!    standard) unpacks it. Booting the ELF by its PVH note skips the
-//!    in-guest decompression: about 3 s under TCG instead of 6–9 s.
+//! - `bookworm`: Debian 12's kernel (6.1), the image `linux-image-amd64`
+//!   depends on, through the machine's own apt (a Debian 12 host);
+//! - `trixie`: Debian 13's kernel (6.12), through a private apt
+//!   configuration under the cache (its own sources list, state, lists and
+//!   archive directories, passed with `-o Dir::…`): the machine's apt
+//!   sources and lists are never read for it nor changed.
 //!
-//! Any failure here is an infrastructure failure.
+//! For each: `apt-cache depends linux-image-amd64` names the image package,
+//! `apt-get download` fetches it (after an `apt-get update` if the first
+//! attempt fails), `dpkg-deb -x` unpacks it, and the uncompressed ELF
+//! `vmlinux` is cut out of the bzImage: the boot protocol header gives the
+//! payload's offset and length (`setup_sects`, `payload_offset`,
+//! `payload_length`); Debian 12 compresses it with xz, Debian 13 with zstd
+//! (`CONFIG_KERNEL_ZSTD`, the payload followed by its 4-byte uncompressed
+//! size). Booting the ELF by its PVH note skips the in-guest decompression:
+//! about 3 s under TCG instead of 6–9 s.
+//!
+//! Any failure here is an infrastructure failure naming the kernel.
 
 #![forbid(unsafe_code)]
 
@@ -23,10 +29,56 @@ use std::process::{Command, Stdio};
 
 use crate::VmError;
 
+/// Where a kernel package comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Apt {
+    /// The machine's apt configuration (a Debian 12 host: bookworm).
+    Machine,
+    /// A private apt configuration with this one sources line.
+    Private(&'static str),
+}
+
+/// One kernel of the matrix.
+#[derive(Debug)]
+pub struct Source {
+    /// Name on the command line (`VM_KERNELS=`).
+    pub name: &'static str,
+    /// The distribution release it stands for.
+    pub about: &'static str,
+    /// Where its package comes from.
+    pub apt: Apt,
+}
+
+/// The matrix: Debian 12's and Debian 13's default kernels.
+pub const KERNELS: &[Source] = &[
+    Source {
+        name: "bookworm",
+        about: "Debian 12's kernel (6.1): Landlock ABI 2, the release privsep targets",
+        apt: Apt::Machine,
+    },
+    Source {
+        name: "trixie",
+        about: "Debian 13's kernel (6.12): Landlock ABI 6 (signal and abstract-unix-socket scopes)",
+        apt: Apt::Private(
+            "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main",
+        ),
+    },
+];
+
+/// Looks a kernel up by name.
+pub fn find(name: &str) -> Option<&'static Source> {
+    KERNELS.iter().find(|k| k.name == name)
+}
+
 /// The unpacked kernel.
+#[derive(Debug)]
 pub struct Kernel {
+    /// Which kernel of the matrix.
+    pub source: &'static Source,
     /// The image package, e.g. `linux-image-6.1.0-57-amd64`.
     pub package: String,
+    /// Its release (`uname -r` in the guest): the package name without `linux-image-`.
+    pub release: String,
     /// The bzImage, the fallback boot image.
     pub bzimage: PathBuf,
     /// The uncompressed ELF with its PVH entry note.
@@ -49,10 +101,83 @@ fn run(cmd: &mut Command, what: &str) -> Result<String, VmError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The package `linux-image-amd64` depends on.
-pub fn image_package() -> Result<String, VmError> {
+/// The apt options of a private configuration rooted at `root`: its own
+/// sources list (no sources.list.d), preferences, state (lists, status) and
+/// cache; no translations or AppStream metadata (only `Packages` is needed).
+pub fn private_apt_options(root: &Path) -> Vec<String> {
+    let r = |p: &str| root.join(p).display().to_string();
+    [
+        ("Dir::Etc::sourcelist", r("sources.list")),
+        ("Dir::Etc::sourceparts", r("sources.list.d")),
+        ("Dir::Etc::preferences", r("preferences")),
+        ("Dir::Etc::preferencesparts", r("preferences.d")),
+        ("Dir::State", r("state")),
+        ("Dir::State::lists", r("state/lists")),
+        ("Dir::State::status", r("state/status")),
+        ("Dir::Cache", r("cache")),
+        ("Acquire::Languages", "none".into()),
+        (
+            "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled",
+            "false".into(),
+        ),
+        (
+            "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled",
+            "false".into(),
+        ),
+        (
+            "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled",
+            "false".into(),
+        ),
+        (
+            "Acquire::IndexTargets::deb::DEP-11-icons-hidpi::DefaultEnabled",
+            "false".into(),
+        ),
+        (
+            "Acquire::IndexTargets::deb::CNF::DefaultEnabled",
+            "false".into(),
+        ),
+        (
+            "Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled",
+            "false".into(),
+        ),
+        // The downloads land in root-owned directories the _apt user cannot write.
+        ("APT::Sandbox::User", "root".into()),
+    ]
+    .into_iter()
+    .flat_map(|(k, v)| ["-o".to_string(), format!("{k}={v}")])
+    .collect()
+}
+
+/// One apt command (`apt-get` or `apt-cache`) for `source`, its private
+/// configuration (created on first use) under `cache`.
+fn apt(source: &Source, cache: &Path, program: &str) -> Result<Command, VmError> {
+    let mut cmd = Command::new(program);
+    if let Apt::Private(line) = source.apt {
+        let root = cache.join(format!("apt-{}", source.name));
+        for d in [
+            "sources.list.d",
+            "preferences.d",
+            "state/lists/partial",
+            "cache/archives/partial",
+        ] {
+            fs::create_dir_all(root.join(d))
+                .map_err(infra("creating the private apt configuration"))?;
+        }
+        fs::write(root.join("sources.list"), format!("{line}\n"))
+            .map_err(infra("writing the private sources list"))?;
+        if !root.join("state/status").exists() {
+            fs::write(root.join("state/status"), "")
+                .map_err(infra("writing the private dpkg status"))?;
+        }
+        cmd.args(private_apt_options(&root));
+    }
+    Ok(cmd)
+}
+
+/// The package `linux-image-amd64` depends on, as `source`'s apt sees it.
+pub fn image_package(source: &Source, cache: &Path) -> Result<String, VmError> {
     let out = run(
-        Command::new("apt-cache").args(["depends", "linux-image-amd64"]),
+        apt(source, cache, "apt-cache")?.args(["depends", "linux-image-amd64"]),
         "apt-cache depends linux-image-amd64",
     )?;
     out.lines()
@@ -67,41 +192,57 @@ pub fn image_package() -> Result<String, VmError> {
         })
 }
 
-/// Fetches, unpacks and extracts the kernel into `cache`, reusing what is already there.
-/// On a machine whose package lists are missing or stale (a fresh one), the first lookup or
-/// download fails: then `apt-get update` once and try again.
-pub fn prepare(cache: &Path) -> Result<Kernel, VmError> {
-    match prepare_once(cache) {
+/// Fetches, unpacks and extracts `source`'s kernel into `cache`, reusing what is already
+/// there. When the package lists are missing or stale (a fresh machine, a fresh private
+/// configuration), the first lookup or download fails: then `apt-get update` once (of the
+/// private configuration for a private source) and try again.
+pub fn prepare(source: &'static Source, cache: &Path) -> Result<Kernel, VmError> {
+    let named = |e: VmError| match e {
+        VmError::Infra(m) => VmError::Infra(format!("kernel {}: {m}", source.name)),
+        other => other,
+    };
+    match prepare_once(source, cache) {
         Ok(k) => Ok(k),
         Err(first) => {
-            eprintln!("vm-tests: {first}; running apt-get update and trying again");
+            eprintln!(
+                "vm-tests: kernel {}: {first}; running apt-get update and trying again",
+                source.name
+            );
             run(
-                Command::new("apt-get").args(["update", "-q"]),
+                apt(source, cache, "apt-get")?.args(["update", "-q"]),
                 "apt-get update",
-            )?;
-            prepare_once(cache)
+            )
+            .map_err(named)?;
+            prepare_once(source, cache).map_err(named)
         }
     }
 }
 
-fn prepare_once(cache: &Path) -> Result<Kernel, VmError> {
-    let package = image_package()?;
+fn prepare_once(source: &'static Source, cache: &Path) -> Result<Kernel, VmError> {
+    let package = image_package(source, cache)?;
+    let release = package
+        .strip_prefix("linux-image-")
+        .unwrap_or(&package)
+        .to_string();
     let dir = cache.join(&package);
     let vmlinux = dir.join("vmlinux");
     let bzimage = dir.join("vmlinuz");
+    let kernel = Kernel {
+        source,
+        package: package.clone(),
+        release,
+        bzimage: bzimage.clone(),
+        vmlinux: vmlinux.clone(),
+    };
     if vmlinux.is_file() && bzimage.is_file() {
-        return Ok(Kernel {
-            package,
-            bzimage,
-            vmlinux,
-        });
+        return Ok(kernel);
     }
     fs::create_dir_all(&dir).map_err(infra("creating the kernel cache"))?;
     let debs = dir.join("deb");
     fs::create_dir_all(&debs).map_err(infra("creating the kernel cache"))?;
     eprintln!("vm-tests: fetching {package} with apt-get download");
     run(
-        Command::new("apt-get")
+        apt(source, cache, "apt-get")?
             .arg("download")
             .arg(&package)
             .current_dir(&debs),
@@ -142,21 +283,28 @@ fn prepare_once(cache: &Path) -> Result<Kernel, VmError> {
     let elf = extract_vmlinux(&image)?;
     let tmp = dir.join("vmlinux.tmp");
     fs::write(&tmp, &elf).map_err(infra("writing vmlinux"))?;
-    fs::rename(&tmp, &vmlinux).map_err(infra("writing vmlinux"))?;
     fs::write(&bzimage, &image).map_err(infra("writing vmlinuz"))?;
+    fs::rename(&tmp, &vmlinux).map_err(infra("writing vmlinux"))?;
     // The unpacked tree (modules) is 400 MB we never use.
     let _ = fs::remove_dir_all(&unpacked);
     let _ = fs::remove_dir_all(&debs);
-    Ok(Kernel {
-        package,
-        bzimage,
-        vmlinux,
-    })
+    Ok(kernel)
+}
+
+/// How a bzImage's payload is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// xz (Debian 12).
+    Xz,
+    /// zstd (Debian 13); the kernel build appends the uncompressed size.
+    Zstd,
 }
 
 /// The compressed payload of a bzImage, located by the boot protocol header
 /// (Documentation/arch/x86/boot.rst), checked against the compression magic.
-pub fn payload(image: &[u8]) -> Result<&[u8], VmError> {
+/// For zstd the trailing 4-byte size is cut off (zstd would read it as a
+/// second, corrupt frame).
+pub fn payload(image: &[u8]) -> Result<(Compression, &[u8]), VmError> {
     let bad = |why: &str| VmError::Infra(format!("not a bzImage: {why}"));
     if image.len() < 0x250 || &image[0x202..0x206] != b"HdrS" {
         return Err(bad("no HdrS boot header"));
@@ -173,31 +321,44 @@ pub fn payload(image: &[u8]) -> Result<&[u8], VmError> {
     let data = image
         .get(start..end)
         .ok_or_else(|| bad("payload outside the file"))?;
-    if !data.starts_with(b"\xfd7zXZ\0") {
-        return Err(bad(
-            "payload is not xz-compressed (Debian 12 uses CONFIG_KERNEL_XZ)",
-        ));
+    if data.starts_with(b"\xfd7zXZ\0") {
+        Ok((Compression::Xz, data))
+    } else if data.starts_with(b"\x28\xb5\x2f\xfd") && data.len() > 8 {
+        Ok((Compression::Zstd, &data[..data.len() - 4]))
+    } else {
+        Err(bad(
+            "payload is neither xz (Debian 12) nor zstd (Debian 13) compressed",
+        ))
     }
-    Ok(data)
 }
 
-/// Decompresses the payload with `xz -dc` and checks that an ELF came out.
+/// Decompresses the payload with `xz -dc` or `zstd -dc` and checks that an ELF came out.
 pub fn extract_vmlinux(image: &[u8]) -> Result<Vec<u8>, VmError> {
-    let data = payload(image)?.to_vec();
-    let mut child = Command::new("xz")
-        .args(["-dc", "--single-stream"])
+    let (compression, data) = payload(image)?;
+    let data = data.to_vec();
+    let (program, args, package): (&str, &[&str], &str) = match compression {
+        Compression::Xz => ("xz", &["-dc", "--single-stream"], "xz-utils"),
+        Compression::Zstd => ("zstd", &["-dc"], "zstd"),
+    };
+    let mut child = Command::new(program)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(infra("running xz (package xz-utils)"))?;
-    let mut stdin = child.stdin.take().expect("piped stdin");
+        .map_err(|e| VmError::Infra(format!("running {program} (package {package}): {e}")))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| VmError::Infra(format!("{program}: no stdin pipe")))?;
     let writer = std::thread::spawn(move || stdin.write_all(&data));
-    let out = child.wait_with_output().map_err(infra("running xz"))?;
+    let out = child
+        .wait_with_output()
+        .map_err(|e| VmError::Infra(format!("running {program}: {e}")))?;
     let _ = writer.join();
     if !out.status.success() || !out.stdout.starts_with(b"\x7fELF") {
         return Err(VmError::Infra(format!(
-            "xz did not produce an ELF vmlinux ({}): {}",
+            "{program} did not produce an ELF vmlinux ({}): {}",
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         )));
@@ -225,7 +386,7 @@ mod tests {
     #[test]
     fn payload_is_found_by_the_boot_header() {
         let xz = b"\xfd7zXZ\0rest-of-stream";
-        assert_eq!(payload(&image(3, xz)).unwrap(), xz);
+        assert_eq!(payload(&image(3, xz)).unwrap(), (Compression::Xz, &xz[..]));
     }
 
     #[test]
@@ -250,5 +411,46 @@ mod tests {
         child.stdin.take().unwrap().write_all(&elf).unwrap();
         let xz = child.wait_with_output().unwrap().stdout;
         assert_eq!(extract_vmlinux(&image(4, &xz)).unwrap(), elf);
+    }
+
+    #[test]
+    fn zstd_payload_loses_its_size_trailer_and_yields_the_elf() {
+        let elf = b"\x7fELF and the rest of a newer kernel".repeat(100);
+        let mut child = Command::new("zstd")
+            .args(["-c", "-q"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("zstd (package zstd) is needed");
+        child.stdin.take().unwrap().write_all(&elf).unwrap();
+        let mut zst = child.wait_with_output().unwrap().stdout;
+        let frame = zst.clone();
+        zst.extend_from_slice(&(elf.len() as u32).to_le_bytes());
+        let img = image(4, &zst);
+        assert_eq!(payload(&img).unwrap(), (Compression::Zstd, &frame[..]));
+        assert_eq!(extract_vmlinux(&img).unwrap(), elf);
+    }
+
+    #[test]
+    fn the_private_apt_configuration_names_only_its_own_directories() {
+        let root = Path::new("/x/cache/apt-trixie");
+        let opts = private_apt_options(root);
+        for key in [
+            "Dir::Etc::sourcelist=",
+            "Dir::Etc::sourceparts=",
+            "Dir::State=",
+            "Dir::State::lists=",
+            "Dir::State::status=",
+            "Dir::Cache=",
+        ] {
+            let v = opts
+                .iter()
+                .find_map(|o| o.strip_prefix(key))
+                .unwrap_or_else(|| panic!("{key} missing"));
+            assert!(v.starts_with("/x/cache/apt-trixie/"), "{key}{v}");
+        }
+        assert!(find("trixie")
+            .is_some_and(|k| matches!(k.apt, Apt::Private(l) if l.contains(" trixie main"))));
+        assert_eq!(find("bookworm").map(|k| k.apt), Some(Apt::Machine));
     }
 }

@@ -9,15 +9,15 @@
 //!   [`guest::cases`];
 //! - the compromised worker/launcher (`probe`): [`probe`].
 //!
-//! [`json`] is the result format both sides share. Only [`sys`] contains
-//! `unsafe` code.
+//! Results are JSON lines (`serde_json`) on both sides; [`junit`] writes and
+//! checks the JUnit XML for CI services. Only [`sys`] contains `unsafe` code.
 
 #![deny(unsafe_code)]
 
 pub mod configs;
 pub mod cpio;
 pub mod guest;
-pub mod json;
+pub mod junit;
 pub mod kernel;
 pub mod probe;
 pub mod qemu;

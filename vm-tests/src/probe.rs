@@ -1,11 +1,12 @@
 //! The compromised worker / compromised launcher. The agent installs this
 //! binary at the worker's path (and label), or at the launcher's (with its
-//! file capability and label); the real launcher starts it like the worker,
-//! with the raw sockets at fds 3 and 4 and argv passed through. It has no
-//! seccomp of its own — unless the first argument is `--sandbox`, when it
-//! applies the worker's own profile (`policy::sandbox::lock_down`) first,
-//! which is what the `none` configuration tests. Then it tries exactly one
-//! thing and prints one line:
+//! file capability and label), for any tool; the real launcher starts it
+//! like the worker, with the tool's resources (sockets from fd 3 on, the
+//! nice value) and argv passed through. It has no seccomp of its own —
+//! unless the first argument is `--sandbox=TOOL`, when it applies that
+//! tool's own worker profile (`policy::sandbox::lock_down`) first, which is
+//! what the `none` configuration tests. Then it tries exactly one thing and
+//! prints one line:
 //!
 //! `PROBE <op> result=allowed|denied errno=<NAME> …`
 //!
@@ -33,8 +34,8 @@ fn report(op: &str, r: std::io::Result<String>) -> ! {
     std::process::exit(0)
 }
 
-/// The security context and TOMOYO domain of this process, its uid, no_new_privs, and what
-/// sits at fds 3 and 4.
+/// The security context and TOMOYO domain of this process, its uid, no_new_privs, its nice
+/// value, and what sits at fds 3 to 5 (the handed sockets of any tool).
 pub fn whoami() -> String {
     let ctx = std::fs::read_to_string("/proc/self/attr/current").unwrap_or_default();
     let ctx = ctx.trim_end_matches(['\0', '\n']).to_string();
@@ -48,10 +49,16 @@ pub fn whoami() -> String {
             .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
     };
     let mut fds = Vec::new();
-    for fd in [3, 4] {
+    for fd in [3, 4, 5] {
         let ty = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE);
-        let proto = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL);
         let dom = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN);
+        // A packet socket's SO_PROTOCOL is always 0: its protocol is what getsockname reports
+        // (sll_protocol, network byte order as socket() took it), as the worker's check reads it.
+        let proto = if dom.as_ref().is_ok_and(|d| *d == libc::AF_PACKET) {
+            policy::sys::packet_protocol(fd)
+        } else {
+            sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PROTOCOL)
+        };
         fds.push(match (ty, proto, dom) {
             (Ok(t), Ok(p), Ok(d)) => format!("fd{fd}=domain{d}/type{t}/proto{p}"),
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
@@ -60,12 +67,13 @@ pub fn whoami() -> String {
         });
     }
     format!(
-        "context={ctx} tomoyo_domain={} uid={} caps_prm={} caps_eff={} nnp={} {}",
+        "context={ctx} tomoyo_domain={} uid={} caps_prm={} caps_eff={} nnp={} nice={} {}",
         domain.trim().replace(' ', "_"),
         field("Uid:").unwrap_or_default().replace(' ', ","),
         field("CapPrm:").unwrap_or_default(),
         field("CapEff:").unwrap_or_default(),
         field("NoNewPrivs:").unwrap_or_default(),
+        sys::nice_value().map_or_else(|e| e.to_string(), |n| n.to_string()),
         fds.join(" ")
     )
 }
@@ -80,16 +88,20 @@ pub fn main(args: Vec<String>) -> ! {
         std::process::exit(0);
     }
     let mut rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
-    if rest.first() == Some(&"--sandbox") {
+    if let Some(name) = rest.first().and_then(|a| a.strip_prefix("--sandbox=")) {
+        let Some(tool) = policy::tools::Tool::by_name(name) else {
+            println!("PROBE setup-failed: no tool {name:?}");
+            std::process::exit(4);
+        };
         rest.remove(0);
-        let sockets = match policy::handoff::take_from_env(&policy::tools::PING) {
+        let sockets = match policy::handoff::take_from_env(tool) {
             Ok(s) => s,
             Err(e) => {
                 println!("PROBE setup-failed: handoff: {e}");
                 std::process::exit(4);
             }
         };
-        if let Err(e) = policy::sandbox::lock_down(policy::tools::PING.sandbox, &sockets) {
+        if let Err(e) = policy::sandbox::lock_down(tool.sandbox, &sockets) {
             println!("PROBE setup-failed: lock_down: {e}");
             std::process::exit(4);
         }
@@ -115,6 +127,30 @@ pub fn main(args: Vec<String>) -> ! {
             sys::socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_ICMPV6)
                 .map(|fd| format!("fd={fd}")),
         ),
+        // A packet socket of its own that sees every frame (arping's worker only ever holds the
+        // launcher's, filtered to ARP).
+        "packet-socket" => report(
+            op,
+            sys::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW,
+                i32::from((libc::ETH_P_ALL as u16).to_be()),
+            )
+            .map(|fd| format!("fd={fd}")),
+        ),
+        // A higher priority than the one it was handed (clockdiff's worker gets nice -16).
+        "nice-lower" => {
+            let before = sys::nice_value();
+            report(
+                op,
+                before.and_then(|n| {
+                    sys::set_nice_value(n - 1)?;
+                    Ok(format!("nice {n} -> {}", n - 1))
+                }),
+            )
+        }
+        "landlock-scope-signal" => landlock_scope_signal(),
+        "landlock-scope-unix" => landlock_scope_unix(),
         "exec" if rest.len() == 2 => {
             let path = rest[1];
             // A probe at the target reports `whoami`; at /bin/sh it reports that the shell ran.
@@ -149,4 +185,81 @@ pub fn main(args: Vec<String>) -> ! {
             std::process::exit(2);
         }
     }
+}
+
+/// The worker's own Landlock step (`policy::sandbox::apply_landlock`), alone: the scope cases
+/// test Landlock, and the worker's seccomp filter would kill `kill` and `connect` first.
+fn landlock_only() -> String {
+    match policy::sandbox::apply_landlock() {
+        Ok(status) => status,
+        Err(e) => {
+            println!("PROBE setup-failed: landlock: {e}");
+            std::process::exit(4);
+        }
+    }
+}
+
+/// A child forked before Landlock is outside the domain: with the signal scope (ABI 6) the
+/// sandboxed parent may not signal it.
+fn landlock_scope_signal() -> ! {
+    use nix::sys::signal::{kill, Signal};
+    let child = match sys::fork() {
+        Ok(sys::Fork::Child) => {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            std::process::exit(0);
+        }
+        Ok(sys::Fork::Parent(pid)) => nix::unistd::Pid::from_raw(pid),
+        Err(e) => report("landlock-scope-signal", Err(e)),
+    };
+    let status = landlock_only();
+    let r = kill(child, Signal::SIGTERM)
+        .map(|()| format!("SIGTERM sent to pid {child} (landlock: {status})"))
+        .map_err(|e| {
+            println!("landlock: {status}");
+            std::io::Error::from(e)
+        });
+    report("landlock-scope-signal", r)
+}
+
+/// An abstract unix socket bound before Landlock is outside the domain: with the
+/// abstract-unix-socket scope (ABI 6) the sandboxed process may not connect to it.
+fn landlock_scope_unix() -> ! {
+    use nix::sys::socket::{
+        bind, connect, listen, socket, AddressFamily, Backlog, SockFlag, SockType, UnixAddr,
+    };
+    let op = "landlock-scope-unix";
+    let name = format!("privsep-vmtest-{}", std::process::id());
+    let setup = || -> nix::Result<(std::os::fd::OwnedFd, UnixAddr)> {
+        let addr = UnixAddr::new_abstract(name.as_bytes())?;
+        let l = socket(
+            AddressFamily::Unix,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
+        bind(std::os::fd::AsRawFd::as_raw_fd(&l), &addr)?;
+        listen(&l, Backlog::new(1)?)?;
+        Ok((l, addr))
+    };
+    let (_listener, addr) = match setup() {
+        Ok(x) => x,
+        Err(e) => {
+            println!("PROBE setup-failed: abstract listener: {e}");
+            std::process::exit(4);
+        }
+    };
+    let status = landlock_only();
+    let r = socket(
+        AddressFamily::Unix,
+        SockType::Stream,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .and_then(|s| connect(std::os::fd::AsRawFd::as_raw_fd(&s), &addr))
+    .map(|()| format!("connected to @{name} (landlock: {status})"))
+    .map_err(|e| {
+        println!("landlock: {status}");
+        std::io::Error::from(e)
+    });
+    report(op, r)
 }

@@ -1,38 +1,64 @@
-//! The case table. Each [`Case`] has an id, the configurations it applies
-//! to, its expectation in words, and a function that runs in a forked child
-//! of PID 1 (as root, its own process group, killed at the timeout). Cases
+//! The rows: each [`Row`] names the tools it runs for, an id, the
+//! configurations it applies to, its expectation in words, and a function
+//! that runs in a forked child of PID 1 (as root, its own process group,
+//! killed at the timeout) for the tool in [`Env::tool`]. The attack rows
+//! (compromised worker `cw-*`, compromised launcher `cl-*`, launcher copies,
+//! mislabelled workers) are written once against the tool's descriptor
+//! (`policy::tools`: paths, file capabilities, sockets, SELinux types,
+//! TOMOYO domains) and run for every listed tool; rows that need a real
+//! worker's behaviour (ping's echo, its `-v` report) name their tool. Cases
 //! act as the unprivileged user through [`as_user`]; they change the install
 //! (a probe at the worker's path, a relabelled worker…) freely: PID 1
-//! reinstalls the stock launcher and worker after every case.
+//! reinstalls every tool's stock launcher and worker after every case.
 //!
-//! To add a case: write a `fn(&Env) -> Verdict` (usually a call of [`cw`]
+//! To add a row: write a `fn(&Env) -> Verdict` (usually a call of [`cw`]
 //! with the expectation per configuration from [`cw_expect`], or
-//! [`as_user`] followed by [`judge`]) and add a row to [`CASES`].
+//! [`as_user`] followed by [`judge`]) and add it to [`ROWS`].
 
 #![forbid(unsafe_code)]
 
 use std::io::Read;
 
-use policy::tools::PING;
+use policy::tools::{SocketSpec, Tool};
 
-/// ping's launcher, until the cases are rows per tool.
-const LAUNCHER_PATH: &str = PING.launcher_path;
-/// ping's worker.
-const WORKER_PATH: &str = PING.worker_path;
-
-use super::setup::install;
+use super::setup::{install, stock};
 use super::{Env, Verdict, STOCK, USER_CONTEXT, USER_GID, USER_SHELL, USER_UID};
 use crate::sys::{self, Exit, Fork};
 
-/// One case.
-pub struct Case {
+/// Which tools a row runs for.
+#[derive(Debug, Clone, Copy)]
+pub enum Tools {
+    /// Every listed tool: the shared attack rows.
+    Every,
+    /// Once per boot, with the first listed tool: rows about the system (the LSMs, the user,
+    /// Landlock's scopes), not about a tool.
+    Once,
+    /// Only these tools: rows that need that tool's real worker.
+    Only(&'static [&'static str]),
+}
+
+impl Tools {
+    /// Whether the row runs for `tool`, `first` being the first listed tool.
+    pub fn includes(self, tool: &Tool, first: &Tool) -> bool {
+        match self {
+            Tools::Every => true,
+            Tools::Once => tool.name == first.name,
+            Tools::Only(names) => names.contains(&tool.name),
+        }
+    }
+}
+
+/// One row.
+pub struct Row {
+    /// Which tools.
+    pub tools: Tools,
     /// Stable id, used in results and in `VM_CASES=`.
     pub id: &'static str,
     /// Whether the case runs in this configuration.
     pub applies: fn(&Env) -> bool,
     /// The expectation, in words (the function states it per configuration).
     pub expect: &'static str,
-    /// The case itself.
+    /// The case itself, for `env.tool`.
     pub run: fn(&Env) -> Verdict,
 }
 
@@ -48,40 +74,54 @@ fn with_tomoyo(env: &Env) -> bool {
 fn with_lsm(env: &Env) -> bool {
     env.selinux() || env.tomoyo()
 }
+fn without_lsm(env: &Env) -> bool {
+    !env.selinux() && !env.tomoyo()
+}
+
+use Tools::{Every, Once, Only};
+const PING: Tools = Only(&["ping"]);
+const ICMP4_TOOLS: Tools = Only(&["ping", "clockdiff"]);
 
 /// The table.
-pub const CASES: &[Case] = &[
-    Case { id: "lsm-active", applies: all, expect: "exactly the configured major LSMs are active and enforcing", run: lsm_active },
-    Case { id: "user-unprivileged", applies: all, expect: "cases run as uid 1000, no capabilities, in user_t under SELinux", run: user_unprivileged },
-    Case { id: "user-raw-socket", applies: all, expect: "the user cannot open a raw socket without the launcher", run: user_raw_socket },
-    Case { id: "ping-v4", applies: all, expect: "the user pings 127.0.0.1 through the launcher: exit 0, 1 received", run: ping_v4 },
-    Case { id: "ping-v6", applies: all, expect: "the user pings ::1 through the launcher: exit 0, 1 received", run: ping_v6 },
-    Case { id: "launcher-domain", applies: all, expect: "the launcher runs in privsep_ping_t / its TOMOYO domain with cap_net_raw permitted", run: launcher_domain },
-    Case { id: "worker-domain", applies: all, expect: "the worker runs in privsep_ping_worker_t / the TOMOYO domain below the launcher's", run: worker_domain },
-    Case { id: "worker-no-caps", applies: all, expect: "the worker holds no capability and runs as the user", run: worker_no_caps },
-    Case { id: "handoff-fds", applies: all, expect: "fds 3 and 4 of the worker are the raw ICMPv4/ICMPv6 sockets (not revoked at the transition)", run: handoff_fds },
-    Case { id: "nnp-transition", applies: all, expect: "the worker runs with no_new_privs set, in its own domain (nnp_transition)", run: nnp_transition },
-    Case { id: "cw-raw-socket4", applies: all, expect: "compromised worker: socket(AF_INET, SOCK_RAW) denied", run: cw_raw_socket4 },
-    Case { id: "cw-raw-socket6", applies: all, expect: "compromised worker: socket(AF_INET6, SOCK_RAW) denied", run: cw_raw_socket6 },
-    Case { id: "cw-exec-sh", applies: all, expect: "compromised worker: execve of the shell (/usr/bin/sh, where /bin/sh leads) denied", run: cw_exec_sh },
-    Case { id: "cw-exec-launcher", applies: all, expect: "compromised worker: execve of the launcher (to regain the capability) denied", run: cw_exec_launcher },
-    Case { id: "cw-hdrincl", applies: all, expect: "compromised worker: setsockopt(IP_HDRINCL) on the inherited socket", run: cw_hdrincl },
-    Case { id: "cw-ptrace", applies: all, expect: "compromised worker: ptrace(PTRACE_ATTACH) of its parent denied", run: cw_ptrace },
-    Case { id: "cw-read-shadow", applies: all, expect: "compromised worker: open(/etc/shadow) denied (the file is world-readable on purpose)", run: cw_read_shadow },
-    Case { id: "cl-exec-sh", applies: all, expect: "compromised launcher: execve(/bin/sh) denied by the LSM (nothing stops it without one)", run: cl_exec_sh },
-    Case { id: "cl-exec-other", applies: all, expect: "compromised launcher: execve of another program denied by the LSM", run: cl_exec_other },
-    Case { id: "cl-exec-worker", applies: all, expect: "compromised launcher: execve of the worker still works and lands in the worker's domain", run: cl_exec_worker },
-    Case { id: "launcher-copy", applies: with_selinux, expect: "the launcher's file capability at another path (bin_t) cannot open raw sockets", run: launcher_copy },
-    Case { id: "launcher-copy-real", applies: with_selinux, expect: "the real launcher copied elsewhere (bin_t, same file capability) starts no worker", run: launcher_copy_real },
-    Case { id: "worker-mislabeled", applies: with_selinux, expect: "worker labelled bin_t: the launcher's exec fails closed (EACCES, exit 2), never runs it in the launcher's domain", run: worker_mislabeled },
-    Case { id: "user-ptrace-worker", applies: all, expect: "the user cannot ptrace the running worker", run: user_ptrace_worker },
-    Case { id: "user-procfd-worker", applies: all, expect: "the user cannot list /proc/<worker>/fd", run: user_procfd_worker },
-    Case { id: "user-getfd-worker", applies: all, expect: "the user cannot take the worker's socket with pidfd_getfd", run: user_getfd_worker },
-    Case { id: "cl-exec-twin", applies: with_lsm, expect: "compromised launcher: a second copy of the worker under another name is not executable (the rule names the path/label, not the content)", run: cl_exec_twin },
-    Case { id: "cl-exec-twin-labelled", applies: with_lsm, expect: "compromised launcher: a copy of the worker under another name WITH the worker's label: SELinux allows it (the label is the identity), TOMOYO denies it (the path is)", run: cl_exec_twin_labelled },
-    Case { id: "worker-direct", applies: all, expect: "the user runs the worker without the launcher: it refuses (exit 2) or, under SELinux, cannot even be executed; no ping", run: worker_direct },
-    Case { id: "cw-udp-send", applies: all, expect: "compromised worker: a new UDP socket sending to 127.0.0.1:9 (not DNS)", run: cw_udp_send },
-    Case { id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO (network inet raw send), logged", run: tomoyo_address_group },
+#[rustfmt::skip]
+pub const ROWS: &[Row] = &[
+    Row { tools: Once, id: "lsm-active", applies: all, expect: "exactly the configured major LSMs are active and enforcing", run: lsm_active },
+    Row { tools: Once, id: "user-unprivileged", applies: all, expect: "cases run as uid 1000, no capabilities, in user_t under SELinux", run: user_unprivileged },
+    Row { tools: Once, id: "user-raw-socket", applies: all, expect: "the user cannot open a raw socket without the launcher", run: user_raw_socket },
+    Row { tools: Once, id: "landlock-scope-signal", applies: without_lsm, expect: "a Landlock-sandboxed process signals a process outside its domain: denied from ABI 6 (6.12) on, allowed before (known limit; the worker's seccomp filter stops kill there)", run: landlock_scope_signal },
+    Row { tools: Once, id: "landlock-scope-unix", applies: without_lsm, expect: "a Landlock-sandboxed process connects to an abstract unix socket outside its domain: denied from ABI 6 (6.12) on, allowed before (known limit; seccomp stops connect there)", run: landlock_scope_unix },
+    Row { tools: PING, id: "ping-v4", applies: all, expect: "the user pings 127.0.0.1 through the launcher: exit 0, 1 received", run: ping_v4 },
+    Row { tools: PING, id: "ping-v6", applies: all, expect: "the user pings ::1 through the launcher: exit 0, 1 received", run: ping_v6 },
+    Row { tools: PING, id: "landlock-abi", applies: all, expect: "the worker's -v report names the kernel's Landlock ABI (2 on 6.1, 6 on 6.12) and says partially enforced below the profile's ABI", run: landlock_abi },
+    Row { tools: Every, id: "launcher-domain", applies: all, expect: "the launcher runs in its SELinux domain / its TOMOYO domain with exactly its file capabilities permitted", run: launcher_domain },
+    Row { tools: Every, id: "worker-domain", applies: all, expect: "the worker runs in its SELinux domain / the TOMOYO domain below the launcher's", run: worker_domain },
+    Row { tools: Every, id: "worker-no-caps", applies: all, expect: "the worker holds no capability and runs as the user", run: worker_no_caps },
+    Row { tools: Every, id: "handoff-fds", applies: all, expect: "fds 3… of the worker are the tool's sockets, in the descriptor's order (not revoked at the transition)", run: handoff_fds },
+    Row { tools: Every, id: "handoff-priority", applies: all, expect: "the worker runs at the nice value the descriptor gives (clockdiff -16), 0 for tools without one", run: handoff_priority },
+    Row { tools: Every, id: "nnp-transition", applies: all, expect: "the worker runs with no_new_privs set, in its own domain (nnp_transition)", run: nnp_transition },
+    Row { tools: Every, id: "cw-raw-socket4", applies: all, expect: "compromised worker: socket(AF_INET, SOCK_RAW) denied", run: cw_raw_socket4 },
+    Row { tools: Every, id: "cw-raw-socket6", applies: all, expect: "compromised worker: socket(AF_INET6, SOCK_RAW) denied", run: cw_raw_socket6 },
+    Row { tools: Every, id: "cw-packet-socket", applies: all, expect: "compromised worker: socket(AF_PACKET, SOCK_RAW, ETH_P_ALL) denied", run: cw_packet_socket },
+    Row { tools: Every, id: "cw-nice-lower", applies: all, expect: "compromised worker: setpriority below the nice value it was handed denied", run: cw_nice_lower },
+    Row { tools: Every, id: "cw-exec-sh", applies: all, expect: "compromised worker: execve of the shell (/usr/bin/sh, where /bin/sh leads) denied", run: cw_exec_sh },
+    Row { tools: Every, id: "cw-exec-launcher", applies: all, expect: "compromised worker: execve of its launcher (to regain the capability) denied", run: cw_exec_launcher },
+    Row { tools: ICMP4_TOOLS, id: "cw-hdrincl", applies: all, expect: "compromised worker: setsockopt(IP_HDRINCL) on the inherited raw socket", run: cw_hdrincl },
+    Row { tools: Every, id: "cw-ptrace", applies: all, expect: "compromised worker: ptrace(PTRACE_ATTACH) of its parent denied", run: cw_ptrace },
+    Row { tools: Every, id: "cw-read-shadow", applies: all, expect: "compromised worker: open(/etc/shadow) denied (the file is world-readable on purpose)", run: cw_read_shadow },
+    Row { tools: Every, id: "cl-exec-sh", applies: all, expect: "compromised launcher: execve(/bin/sh) denied by the LSM (nothing stops it without one)", run: cl_exec_sh },
+    Row { tools: Every, id: "cl-exec-other", applies: all, expect: "compromised launcher: execve of another program denied by the LSM", run: cl_exec_other },
+    Row { tools: Every, id: "cl-exec-worker", applies: all, expect: "compromised launcher: execve of its worker still works and lands in the worker's domain", run: cl_exec_worker },
+    Row { tools: Every, id: "launcher-copy", applies: with_selinux, expect: "the launcher's file capability at another path (bin_t) cannot open the tool's socket", run: launcher_copy },
+    Row { tools: Every, id: "launcher-copy-real", applies: with_selinux, expect: "the real launcher copied elsewhere (bin_t, same file capability) starts no worker", run: launcher_copy_real },
+    Row { tools: Every, id: "worker-mislabeled", applies: with_selinux, expect: "worker labelled bin_t: the launcher's exec fails closed (EACCES, exit 2), never runs it in the launcher's domain", run: worker_mislabeled },
+    Row { tools: PING, id: "user-ptrace-worker", applies: all, expect: "the user cannot ptrace the running worker", run: user_ptrace_worker },
+    Row { tools: PING, id: "user-procfd-worker", applies: all, expect: "the user cannot list /proc/<worker>/fd", run: user_procfd_worker },
+    Row { tools: PING, id: "user-getfd-worker", applies: all, expect: "the user cannot take the worker's socket with pidfd_getfd", run: user_getfd_worker },
+    Row { tools: Every, id: "cl-exec-twin", applies: with_lsm, expect: "compromised launcher: a second copy of the worker under another name is not executable (the rule names the path/label, not the content)", run: cl_exec_twin },
+    Row { tools: Every, id: "cl-exec-twin-labelled", applies: with_lsm, expect: "compromised launcher: a copy of the worker under another name WITH the worker's label: SELinux allows it (the label is the identity), TOMOYO denies it (the path is)", run: cl_exec_twin_labelled },
+    Row { tools: Every, id: "worker-direct", applies: all, expect: "the user runs the worker without the launcher: it refuses (exit 2) or, under SELinux, cannot even be executed", run: worker_direct },
+    Row { tools: PING, id: "cw-udp-send", applies: all, expect: "compromised worker: a new UDP socket sending to 127.0.0.1:9 (not DNS)", run: cw_udp_send },
+    Row { tools: PING, id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO (network inet raw send), logged", run: tomoyo_address_group },
 ];
 
 /// What a run as the user produced.
@@ -242,9 +282,6 @@ fn avc(domain: &str, perms: &[&str], tclass: &str) -> Vec<String> {
     vec![alts.join("||")]
 }
 
-const WORKER_T: &str = "privsep_ping_worker_t";
-const LAUNCHER_T: &str = "privsep_ping_t";
-
 /// An exec denied to `domain`: either the exec itself, or the lookup of its directory
 /// (the worker's domain may not even search /usr/local/bin).
 fn avc_exec(domain: &str) -> Vec<String> {
@@ -333,13 +370,13 @@ pub fn judge(expect: Expect, run: Result<UserRun, String>) -> Verdict {
 fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
     install(
         &format!("{STOCK}/probe"),
-        WORKER_PATH,
+        env.tool.worker_path,
         policy::layout::WORKER_MODE,
-        false,
+        0,
         None,
     )
     .map_err(|e| e.to_string())?;
-    let mut argv = vec!["run", LAUNCHER_PATH];
+    let mut argv = vec!["run", env.tool.launcher_path];
     argv.extend_from_slice(args);
     as_user(env, &argv)
 }
@@ -347,8 +384,9 @@ fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
 /// A compromised-worker attempt: in `none` the probe first applies the worker's own sandbox.
 pub fn cw(env: &Env, op: &[&str], expect: Expect) -> Verdict {
     let mut args = Vec::new();
+    let sandbox = format!("--sandbox={}", env.tool.name);
     if !env.selinux() && !env.tomoyo() {
-        args.push("--sandbox");
+        args.push(sandbox.as_str());
     }
     args.extend_from_slice(op);
     judge(expect, run_probe(env, &args))
@@ -406,7 +444,7 @@ fn user_raw_socket(env: &Env) -> Verdict {
 }
 
 fn ping(env: &Env, dest: &str) -> Verdict {
-    let run = as_user(env, &["run", LAUNCHER_PATH, "-n", "-c", "1", dest]);
+    let run = as_user(env, &["run", env.tool.launcher_path, "-n", "-c", "1", dest]);
     let mut v = Verdict {
         expect: format!("exit 0 and \"1 received\" pinging {dest}"),
         ..Default::default()
@@ -442,26 +480,27 @@ fn tomoyo_domain(path: &[&str]) -> String {
 }
 
 fn launcher_domain(env: &Env) -> Verdict {
-    // cap_net_raw (bit 13) permitted by the file capability, not effective.
+    // Exactly the file capability's set (ping: cap_net_raw, bit 13) permitted, none effective.
     let mut want = vec![
         "uid=1000,1000,1000,1000".to_string(),
-        "caps_prm=0000000000002000".into(),
+        format!("caps_prm={:016x}", env.tool.file_caps_mask()),
+        "caps_eff=0000000000000000".into(),
     ];
     if env.selinux() {
-        want.push(format!(":{}:", LAUNCHER_T));
+        want.push(format!(":{}:", env.tool.selinux_launcher_type()));
     }
     // The probe at the launcher's path holds still for a moment; PID 1 asks TOMOYO about it.
     let mut status = String::new();
     let run = install(
         &format!("{STOCK}/probe"),
-        LAUNCHER_PATH,
+        env.tool.launcher_path,
         policy::layout::LAUNCHER_MODE,
-        true,
+        env.tool.file_caps_mask(),
         None,
     )
     .map_err(|e| e.to_string())
     .and_then(|()| {
-        as_user_watching(env, &["run", LAUNCHER_PATH, "hold"], |line| {
+        as_user_watching(env, &["run", env.tool.launcher_path, "hold"], |line| {
             if let Some(pid) = line.split_whitespace().find_map(|w| w.strip_prefix("pid=")) {
                 if env.tomoyo() {
                     status = tomoyo_process_status(pid);
@@ -471,7 +510,7 @@ fn launcher_domain(env: &Env) -> Verdict {
     });
     let mut v = judge(Expect::Allowed(want), run);
     if env.tomoyo() {
-        let domain = format!("<kernel> {LAUNCHER_PATH}");
+        let domain = env.tool.tomoyo_launcher_domain();
         let ok = status.trim_end().ends_with(&domain) && status.contains(" 9 ");
         v.evidence
             .push_str(&format!(" | tomoyo .process_status: {}", status.trim()));
@@ -495,10 +534,13 @@ fn worker_whoami(env: &Env, want: Vec<String>) -> Verdict {
 fn worker_domain(env: &Env) -> Verdict {
     let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
     if env.selinux() {
-        want.push(format!(":{}:", WORKER_T));
+        want.push(format!(":{}:", env.tool.selinux_worker_type()));
     }
     if env.tomoyo() {
-        want.push(format!("{} ", tomoyo_domain(&[LAUNCHER_PATH, WORKER_PATH])));
+        want.push(format!(
+            "{} ",
+            tomoyo_domain(&[env.tool.launcher_path, env.tool.worker_path])
+        ));
     }
     worker_whoami(env, want)
 }
@@ -514,26 +556,35 @@ fn worker_no_caps(env: &Env) -> Verdict {
     )
 }
 
+fn socket_text(fd: usize, spec: &SocketSpec) -> String {
+    format!(
+        "fd{fd}=domain{}/type{}/proto{}",
+        spec.domain, spec.ty, spec.protocol
+    )
+}
+
 fn handoff_fds(env: &Env) -> Verdict {
-    let v4 = format!(
-        "fd3=domain{}/type{}/proto{}",
-        libc::AF_INET,
-        libc::SOCK_RAW,
-        libc::IPPROTO_ICMP
-    );
-    let v6 = format!(
-        "fd4=domain{}/type{}/proto{}",
-        libc::AF_INET6,
-        libc::SOCK_RAW,
-        libc::IPPROTO_ICMPV6
-    );
-    worker_whoami(env, vec![v4, v6])
+    // The sockets in the descriptor's order from fd 3 on (ping: raw ICMPv4, raw ICMPv6; arping:
+    // the ARP packet socket, protocol in network byte order as passed; clockdiff: raw ICMPv4).
+    let want = env
+        .tool
+        .sockets()
+        .enumerate()
+        .map(|(i, spec)| socket_text(3 + i, spec))
+        .collect();
+    worker_whoami(env, want)
+}
+
+fn handoff_priority(env: &Env) -> Verdict {
+    // The launcher sets the priority with CAP_SYS_NICE and the exec keeps it.
+    let nice = env.tool.priority().unwrap_or(0);
+    worker_whoami(env, vec![format!("nice={nice} ")])
 }
 
 fn nnp_transition(env: &Env) -> Verdict {
     let mut want = vec!["nnp=1".to_string()];
     if env.selinux() {
-        want.push(format!(":{}:", WORKER_T));
+        want.push(format!(":{}:", env.tool.selinux_worker_type()));
     }
     worker_whoami(env, want)
 }
@@ -552,7 +603,10 @@ pub fn cw_expect(env: &Env, selinux: Expect, tomoyo: Expect) -> Expect {
 fn cw_raw_socket4(env: &Env) -> Verdict {
     let e = cw_expect(
         env,
-        Expect::Denied(EACCES, avc(WORKER_T, &["create"], "rawip_socket")),
+        Expect::Denied(
+            EACCES,
+            avc(&env.tool.selinux_worker_type(), &["create"], "rawip_socket"),
+        ),
         // TOMOYO 2.6 has no socket-create hook: the missing capability denies it (EPERM), unlogged.
         Expect::Denied(EPERM, vec![]),
     );
@@ -562,10 +616,47 @@ fn cw_raw_socket4(env: &Env) -> Verdict {
 fn cw_raw_socket6(env: &Env) -> Verdict {
     let e = cw_expect(
         env,
-        Expect::Denied(EACCES, avc(WORKER_T, &["create"], "rawip_socket")),
+        Expect::Denied(
+            EACCES,
+            avc(&env.tool.selinux_worker_type(), &["create"], "rawip_socket"),
+        ),
         Expect::Denied(EPERM, vec![]),
     );
     cw(env, &["raw-socket6"], e)
+}
+
+fn cw_packet_socket(env: &Env) -> Verdict {
+    let e = cw_expect(
+        env,
+        Expect::Denied(
+            EACCES,
+            avc(
+                &env.tool.selinux_worker_type(),
+                &["create"],
+                "packet_socket",
+            ),
+        ),
+        // TOMOYO cannot see packet sockets: the missing capability denies it (EPERM), unlogged.
+        Expect::Denied(EPERM, vec![]),
+    );
+    cw(env, &["packet-socket"], e)
+}
+
+fn cw_nice_lower(env: &Env) -> Verdict {
+    // Lowering the nice value needs CAP_SYS_NICE, which the worker never holds: the kernel's
+    // capability check fails first (EACCES from setpriority), so no LSM is asked and nothing is
+    // logged; in `none` the worker's seccomp filter has no setpriority at all.
+    let e = cw_expect(
+        env,
+        Expect::Denied(EACCES, vec![]),
+        Expect::Denied(EACCES, vec![]),
+    );
+    let mut v = cw(env, &["nice-lower"], e);
+    if let Some(nice) = env.tool.priority() {
+        v.expect
+            .push_str(&format!(" (the worker was handed nice {nice})"));
+    }
+    v
 }
 
 fn tomoyo_exec_denied(path: &str) -> Expect {
@@ -578,7 +669,7 @@ fn cw_exec_sh(env: &Env) -> Verdict {
     // or the execute; TOMOYO names the path).
     let e = cw_expect(
         env,
-        Expect::Denied(EACCES, avc_exec(WORKER_T)),
+        Expect::Denied(EACCES, avc_exec(&env.tool.selinux_worker_type())),
         tomoyo_exec_denied("/usr/bin/sh"),
     );
     cw(env, &["exec", "/usr/bin/sh"], e)
@@ -587,10 +678,10 @@ fn cw_exec_sh(env: &Env) -> Verdict {
 fn cw_exec_launcher(env: &Env) -> Verdict {
     let e = cw_expect(
         env,
-        Expect::Denied(EACCES, avc_exec(WORKER_T)),
-        tomoyo_exec_denied(LAUNCHER_PATH),
+        Expect::Denied(EACCES, avc_exec(&env.tool.selinux_worker_type())),
+        tomoyo_exec_denied(env.tool.launcher_path),
     );
-    cw(env, &["exec", LAUNCHER_PATH], e)
+    cw(env, &["exec", env.tool.launcher_path], e)
 }
 
 fn cw_hdrincl(env: &Env) -> Verdict {
@@ -607,7 +698,7 @@ fn cw_hdrincl(env: &Env) -> Verdict {
 fn cw_ptrace(env: &Env) -> Verdict {
     let e = cw_expect(
         env,
-        Expect::Denied(EACCES, avc(WORKER_T, &["ptrace"], "process")),
+        Expect::Denied(EACCES, avc(&env.tool.selinux_worker_type(), &["ptrace"], "process")),
         Expect::AllowedLimit("TOMOYO 2.6 has no ptrace hook; Yama is set to 0 here so that only the policy under test counts"),
     );
     cw(env, &["ptrace-parent"], e)
@@ -618,7 +709,10 @@ fn cw_read_shadow(env: &Env) -> Verdict {
         env,
         Expect::Denied(
             EACCES,
-            vec![format!("avc:  denied&&:{WORKER_T}:&&shadow_t")],
+            vec![format!(
+                "avc:  denied&&:{}:&&shadow_t",
+                env.tool.selinux_worker_type()
+            )],
         ),
         Expect::AllowedLimit(
             "the shipped TOMOYO profile enforces only file::execute and network, not file::open",
@@ -629,7 +723,7 @@ fn cw_read_shadow(env: &Env) -> Verdict {
 
 fn cl_expect(env: &Env, path: &str) -> Expect {
     if env.selinux() {
-        Expect::Denied(EACCES, avc_exec(LAUNCHER_T))
+        Expect::Denied(EACCES, avc_exec(&env.tool.selinux_launcher_type()))
     } else if env.tomoyo() {
         tomoyo_exec_denied(path)
     } else {
@@ -673,13 +767,13 @@ fn compromised_launcher_execs(
     let e = cl_expect(env, policy_path);
     let run = install(
         &format!("{STOCK}/probe"),
-        LAUNCHER_PATH,
+        env.tool.launcher_path,
         policy::layout::LAUNCHER_MODE,
-        true,
+        env.tool.file_caps_mask(),
         None,
     )
     .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", exec_path]));
+    .and_then(|()| as_user(env, &["run", env.tool.launcher_path, "exec", exec_path]));
     let mut v = judge(e, run);
     if !env.selinux() && !env.tomoyo() {
         v.pass = v.evidence.contains(ran_marker);
@@ -696,57 +790,54 @@ fn compromised_launcher_execs(
 /// second, differently named copy of the real worker (so the rule is about the
 /// path, not the file's content).
 fn cl_exec_twin(env: &Env) -> Verdict {
-    let twin = format!("{}/privsep/ping-worker-twin", policy::layout::LIBEXECDIR);
+    let twin = format!("{}-twin", env.tool.worker_path);
     let e = cl_expect(env, &twin);
     let run = install(
         &format!("{STOCK}/probe"),
         &twin,
         policy::layout::WORKER_MODE,
-        false,
+        0,
         Some("system_u:object_r:bin_t:s0"),
     )
     .and_then(|()| {
         install(
             &format!("{STOCK}/probe"),
-            LAUNCHER_PATH,
+            env.tool.launcher_path,
             policy::layout::LAUNCHER_MODE,
-            true,
+            env.tool.file_caps_mask(),
             None,
         )
     })
     .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", &twin]));
+    .and_then(|()| as_user(env, &["run", env.tool.launcher_path, "exec", &twin]));
     let _ = std::fs::remove_file(&twin);
     judge(e, run)
 }
 
 fn cl_exec_twin_labelled(env: &Env) -> Verdict {
-    let twin = format!("{}/privsep/ping-worker-twin", policy::layout::LIBEXECDIR);
+    let twin = format!("{}-twin", env.tool.worker_path);
     let e = if env.tomoyo() {
         tomoyo_exec_denied(&twin)
     } else {
-        Expect::Allowed(vec![format!(":{WORKER_T}:")])
+        Expect::Allowed(vec![format!(":{}:", env.tool.selinux_worker_type())])
     };
     let probe = format!("{STOCK}/probe");
-    let label = "system_u:object_r:privsep_ping_worker_exec_t:s0";
-    let run = install(
-        &probe,
-        &twin,
-        policy::layout::WORKER_MODE,
-        false,
-        Some(label),
-    )
-    .and_then(|()| {
-        install(
-            &probe,
-            LAUNCHER_PATH,
-            policy::layout::LAUNCHER_MODE,
-            true,
-            None,
-        )
-    })
-    .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", &twin]));
+    let label = &format!(
+        "system_u:object_r:{}_worker_exec_t:s0",
+        env.tool.selinux_prefix
+    );
+    let run = install(&probe, &twin, policy::layout::WORKER_MODE, 0, Some(label))
+        .and_then(|()| {
+            install(
+                &probe,
+                env.tool.launcher_path,
+                policy::layout::LAUNCHER_MODE,
+                env.tool.file_caps_mask(),
+                None,
+            )
+        })
+        .map_err(|e| e.to_string())
+        .and_then(|()| as_user(env, &["run", env.tool.launcher_path, "exec", &twin]));
     let _ = std::fs::remove_file(&twin);
     let mut v = judge(e, run);
     if !env.tomoyo() {
@@ -758,72 +849,93 @@ fn cl_exec_twin_labelled(env: &Env) -> Verdict {
 fn cl_exec_worker(env: &Env) -> Verdict {
     let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
     if env.selinux() {
-        want.push(format!(":{}:", WORKER_T));
+        want.push(format!(":{}:", env.tool.selinux_worker_type()));
     }
     let probe = format!("{STOCK}/probe");
     let run = install(
         &probe,
-        WORKER_PATH,
+        env.tool.worker_path,
         policy::layout::WORKER_MODE,
-        false,
+        0,
         None,
     )
     .and_then(|()| {
         install(
             &probe,
-            LAUNCHER_PATH,
+            env.tool.launcher_path,
             policy::layout::LAUNCHER_MODE,
-            true,
+            env.tool.file_caps_mask(),
             None,
         )
     })
     .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "exec", WORKER_PATH]));
+    .and_then(|()| {
+        as_user(
+            env,
+            &["run", env.tool.launcher_path, "exec", env.tool.worker_path],
+        )
+    });
     judge(Expect::Allowed(want), run)
 }
 
+/// The probe operation that opens a socket like `spec`, and its SELinux class.
+fn socket_op(spec: &SocketSpec) -> &'static str {
+    match (spec.domain, spec.ty) {
+        (libc::AF_PACKET, _) => "packet-socket",
+        (libc::AF_INET6, _) => "raw-socket6",
+        _ => "raw-socket4",
+    }
+}
+
 fn launcher_copy(env: &Env) -> Verdict {
-    // The launcher's privilege (the file capability) without its label: a program with
-    // cap_net_raw=p at another path, labelled bin_t, run by the user, stays in user_t.
-    let copy = "/usr/local/bin/privsep-ping-copy";
+    // The launcher's privilege (the file capability) without its label: a program with the
+    // tool's file capability at another path, labelled bin_t, run by the user, stays in user_t
+    // and cannot open the tool's first socket.
+    let copy = &format!("{}-copy", env.tool.launcher_path);
+    let Some(spec) = env.tool.sockets().next() else {
+        return Verdict {
+            outcome: format!("tool {} has no socket to try", env.tool.name),
+            ..Default::default()
+        };
+    };
     let run = install(
         &format!("{STOCK}/probe"),
         copy,
         policy::layout::LAUNCHER_MODE,
-        true,
+        env.tool.file_caps_mask(),
         Some("system_u:object_r:bin_t:s0"),
     )
     .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", copy, "raw-socket4"]));
+    .and_then(|()| as_user(env, &["run", copy, socket_op(spec)]));
     let _ = std::fs::remove_file(copy);
-    // user_t has no `capability net_raw` (EPERM) and may lack `rawip_socket create` (EACCES, checked first).
+    // user_t has no `capability net_raw` (EPERM) and may lack `<class> create` (EACCES, checked first).
     let log = format!(
         "{}||{}",
         avc("user_t", &["net_raw"], "capability")[0],
-        avc("user_t", &["create"], "rawip_socket")[0]
+        avc("user_t", &["create"], spec.selinux_class)[0]
     );
     judge(Expect::Denied(EPERM_OR_EACCES, vec![log]), run)
 }
 
 fn launcher_copy_real(env: &Env) -> Verdict {
-    let copy = "/usr/local/bin/privsep-ping-copy";
+    let copy = &format!("{}-copy", env.tool.launcher_path);
     let mut v = Verdict {
         expect: "the real launcher copied elsewhere (bin_t, same file capability) exits 2 and starts no worker".into(),
         ..Default::default()
     };
     let run = install(
         &format!("{STOCK}/probe"),
-        WORKER_PATH,
+        env.tool.worker_path,
         policy::layout::WORKER_MODE,
-        false,
+        0,
         None,
     )
     .and_then(|()| {
         install(
-            &format!("{STOCK}/launcher"),
+            &stock(env.tool, "launcher"),
             copy,
             policy::layout::LAUNCHER_MODE,
-            true,
+            env.tool.file_caps_mask(),
             Some("system_u:object_r:bin_t:s0"),
         )
     })
@@ -856,13 +968,13 @@ fn worker_mislabeled(env: &Env) -> Verdict {
     };
     let run = install(
         &format!("{STOCK}/probe"),
-        WORKER_PATH,
+        env.tool.worker_path,
         policy::layout::WORKER_MODE,
-        false,
+        0,
         Some("system_u:object_r:bin_t:s0"),
     )
     .map_err(|e| e.to_string())
-    .and_then(|()| as_user(env, &["run", LAUNCHER_PATH, "whoami"]));
+    .and_then(|()| as_user(env, &["run", env.tool.launcher_path, "whoami"]));
     match run {
         Ok(r) => {
             v.pass = r.exit == Exit::Code(2)
@@ -878,7 +990,10 @@ fn worker_mislabeled(env: &Env) -> Verdict {
                 }
             );
             v.evidence = r.evidence();
-            v.log_must_contain = vec![format!("avc:  denied&&:{LAUNCHER_T}:&&bin_t")];
+            v.log_must_contain = vec![format!(
+                "avc:  denied&&:{}:&&bin_t",
+                env.tool.selinux_launcher_type()
+            )];
         }
         Err(e) => v.outcome = e,
     }
@@ -931,7 +1046,7 @@ fn tomoyo_address_group(env: &Env) -> Verdict {
         env,
         &[
             "run",
-            LAUNCHER_PATH,
+            env.tool.launcher_path,
             "-n",
             "-c",
             "1",
@@ -972,13 +1087,17 @@ fn worker_direct(env: &Env) -> Verdict {
         expect: if env.selinux() {
             "exec denied (EACCES, vmtest-sh exit 127): user_t has no transition to the worker's domain".into()
         } else {
-            "the worker refuses to run without the launcher's handoff: exit 2, no PING".into()
+            "the worker refuses to run without the launcher's handoff: exit 2, no PING / ARPING / clockdiff output".into()
         },
         ..Default::default()
     };
-    match as_user(env, &["run", WORKER_PATH, "-n", "-c", "1", "127.0.0.1"]) {
+    match as_user(env, &["run", env.tool.worker_path, "127.0.0.1"]) {
         Ok(r) => {
-            let no_ping = !r.out.contains("PING") && !r.out.contains("received");
+            // What each worker prints once it works: ping's and arping's header and summary,
+            // clockdiff's host= line.
+            let no_ping = !["PING", "received", "ARPING", "host=", "delta="]
+                .iter()
+                .any(|w| r.out.contains(w));
             v.pass = no_ping
                 && if env.selinux() {
                     r.exit == Exit::Code(127) && r.out.contains("Permission denied")
@@ -1029,4 +1148,181 @@ fn user_procfd_worker(env: &Env) -> Verdict {
 }
 fn user_getfd_worker(env: &Env) -> Verdict {
     attack(env, "getfd")
+}
+
+/// The Landlock ABI each mainline release introduced (Documentation/userspace-api/landlock.rst):
+/// a kernel offers the highest ABI of a release not newer than its own.
+const LANDLOCK_ABI_BY_RELEASE: &[((u32, u32), i32)] = &[
+    ((5, 13), 1), // filesystem access rights
+    ((5, 19), 2), // LANDLOCK_ACCESS_FS_REFER
+    ((6, 2), 3),  // LANDLOCK_ACCESS_FS_TRUNCATE
+    ((6, 7), 4),  // TCP bind/connect
+    ((6, 10), 5), // LANDLOCK_ACCESS_FS_IOCTL_DEV
+    ((6, 12), 6), // scopes: abstract unix sockets and signals
+    ((6, 15), 7), // audit logging
+];
+
+/// The ABI a kernel of `release` ("6.12.57+deb13-amd64") offers, by the table above.
+pub fn landlock_abi_for(release: &str) -> Option<i32> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major: u32 = parts.next()?.parse().ok()?;
+    let minor: u32 = parts.next()?.parse().ok()?;
+    LANDLOCK_ABI_BY_RELEASE
+        .iter()
+        .rev()
+        .find(|(v, _)| *v <= (major, minor))
+        .map(|(_, abi)| *abi)
+}
+
+/// The report line the worker's `lock_down` writes for a kernel with `abi`.
+pub fn landlock_report_for(abi: i32) -> String {
+    let profile = policy::sandbox::LANDLOCK_ABI as i32;
+    if abi >= profile {
+        format!("landlock: fully enforced (ABI {abi})")
+    } else {
+        format!(
+            "landlock: partially enforced (kernel ABI {abi}, profile written for ABI {profile})"
+        )
+    }
+}
+
+/// Why the Landlock ABI matters here, for the expectation texts.
+fn abi_state(env: &Env) -> (i32, String) {
+    let abi = sys::landlock_abi().unwrap_or(-1);
+    (
+        abi,
+        format!("kernel {} offers Landlock ABI {abi}", env.kernel),
+    )
+}
+
+fn landlock_abi(env: &Env) -> Verdict {
+    // Kernel-dependent: 6.1 offers ABI 2 (filesystem rights only), 6.12 ABI 6 (adds truncate,
+    // TCP, ioctl and the two scopes); the worker handles what the kernel has (best effort) and
+    // must say exactly that under -v.
+    let (abi, why) = abi_state(env);
+    let by_release = landlock_abi_for(&env.kernel);
+    let want = landlock_report_for(abi);
+    let mut v = Verdict {
+        expect: format!(
+            "{why} (by release: {}); the worker reports {want:?}",
+            by_release.map_or("unknown".into(), |a| a.to_string())
+        ),
+        ..Default::default()
+    };
+    let run = as_user(
+        env,
+        &[
+            "run",
+            env.tool.launcher_path,
+            "-v",
+            "-n",
+            "-c",
+            "1",
+            "127.0.0.1",
+        ],
+    );
+    match run {
+        Ok(r) => {
+            let line = r
+                .out
+                .lines()
+                .find_map(|l| l.split_once("sandbox: landlock: ").map(|(_, x)| x))
+                .map(|x| format!("landlock: {x}"));
+            v.pass = by_release == Some(abi) && line.as_deref() == Some(want.as_str());
+            v.outcome = match (&line, by_release == Some(abi)) {
+                (None, _) => format!("no landlock line in the -v output ({})", r.exit),
+                (Some(l), true) => l.clone(),
+                (Some(l), false) => {
+                    format!("{l}; but the kernel's ABI {abi} is not the release's {by_release:?}")
+                }
+            };
+            v.evidence = r.evidence();
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+/// A scope case: denied (EPERM) where the kernel has the scopes (ABI 6, Linux 6.12), allowed
+/// before — a stated limit, since there the worker's seccomp filter is what stops the call.
+fn landlock_scope(env: &Env, op: &str, what: &str) -> Verdict {
+    let (abi, why) = abi_state(env);
+    let e = if abi >= 6 {
+        Expect::Denied(EPERM, vec![])
+    } else {
+        Expect::AllowedLimit(match what {
+            "signal" => "no signal scope before Landlock ABI 6; the worker's seccomp filter has no kill",
+            _ => "no abstract-unix-socket scope before Landlock ABI 6; the worker's seccomp filter has no socket/connect for unix sockets",
+        })
+    };
+    let mut v = judge(e, run_probe(env, &[op]));
+    v.expect = format!("{why}: {}", v.expect);
+    v
+}
+
+fn landlock_scope_signal(env: &Env) -> Verdict {
+    landlock_scope(env, "landlock-scope-signal", "signal")
+}
+
+fn landlock_scope_unix(env: &Env) -> Verdict {
+    landlock_scope(env, "landlock-scope-unix", "unix")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn landlock_abi_follows_the_release() {
+        assert_eq!(landlock_abi_for("6.1.0-40-amd64"), Some(2));
+        assert_eq!(landlock_abi_for("6.12.57+deb13-amd64"), Some(6));
+        assert_eq!(landlock_abi_for("6.11.2"), Some(5));
+        assert_eq!(landlock_abi_for("5.10.0-30-amd64"), None);
+        assert_eq!(landlock_abi_for("garbage"), None);
+    }
+
+    #[test]
+    fn the_expected_report_matches_the_sandbox_s_wording() {
+        let profile = policy::sandbox::LANDLOCK_ABI as i32;
+        assert_eq!(
+            landlock_report_for(2),
+            format!(
+                "landlock: partially enforced (kernel ABI 2, profile written for ABI {profile})"
+            )
+        );
+        assert_eq!(
+            landlock_report_for(profile),
+            format!("landlock: fully enforced (ABI {profile})")
+        );
+    }
+
+    #[test]
+    fn every_tool_gets_the_shared_attack_rows() {
+        for t in policy::tools::ALL {
+            for id in [
+                "cw-raw-socket4",
+                "cw-packet-socket",
+                "cw-exec-sh",
+                "cw-exec-launcher",
+                "cw-nice-lower",
+                "cl-exec-sh",
+                "cl-exec-worker",
+                "launcher-copy",
+            ] {
+                let row = ROWS
+                    .iter()
+                    .find(|r| r.id == id)
+                    .unwrap_or_else(|| panic!("{id}"));
+                assert!(
+                    row.tools.includes(t, &policy::tools::PING),
+                    "{id} for {}",
+                    t.name
+                );
+            }
+        }
+        let mut ids: Vec<&str> = ROWS.iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ROWS.len(), "row ids are unique");
+    }
 }

@@ -2,11 +2,13 @@
 //! the unprivileged user's shell (`/usr/bin/vmtest-sh`, [`user::main`]).
 //!
 //! PID 1 mounts what it needs ([`setup`]), loads the configuration's policy,
-//! installs the binaries like `make install`, then runs every case of
-//! [`cases::CASES`] in a forked child with a timeout, collects the denial
+//! installs the binaries of every listed tool like `make install`, then, for
+//! each tool (`privsep.tools=`), runs every row of [`cases::ROWS`] that
+//! applies to it in a forked child with a timeout, collects the denial
 //! evidence from the kernel log and the TOMOYO audit log ([`evidence`]),
-//! writes one JSON line per case to ttyS1, and exits QEMU through the
-//! `isa-debug-exit` port with its verdict.
+//! writes one JSON line per case to ttyS1 (with `kernel`, `config`, `tool`,
+//! `case`), and exits QEMU through the `isa-debug-exit` port with its
+//! verdict.
 
 #![forbid(unsafe_code)]
 
@@ -19,8 +21,10 @@ use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::time::{Duration, Instant};
 
+use policy::tools::Tool;
+use serde_json::{json, Value};
+
 use crate::configs::{self, Config};
-use crate::json::{self, Value};
 use crate::qemu::{AGENT_FAIL, AGENT_PASS, AGENT_SETUP_ERROR, DEBUG_EXIT_PORT};
 use crate::sys::{self, Exit, Fork};
 
@@ -58,6 +62,12 @@ pub struct Verdict {
 pub struct Env {
     /// The configuration this boot runs.
     pub config: &'static Config,
+    /// The tool whose row runs.
+    pub tool: &'static Tool,
+    /// Every tool of this boot (installed, in order).
+    pub tools: Vec<&'static Tool>,
+    /// The running kernel's release (`uname -r`).
+    pub kernel: String,
 }
 
 impl Env {
@@ -139,7 +149,26 @@ pub fn agent_main() -> ! {
     };
     let only: Option<Vec<String>> = cmdline_param(&cmdline, "privsep.cases=")
         .map(|c| c.split(',').map(str::to_string).collect());
-    let env = Env { config };
+    let tools: Vec<&'static Tool> = cmdline_param(&cmdline, "privsep.tools=")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .filter_map(Tool::by_name)
+        .collect();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let Some(first) = tools.first().copied() else {
+        say("no known tool in privsep.tools= on the command line");
+        exit_qemu(AGENT_SETUP_ERROR);
+    };
+    let mut env = Env {
+        config,
+        tool: first,
+        tools: tools.clone(),
+        kernel: kernel.clone(),
+    };
     let mut results = match std::fs::OpenOptions::new().write(true).open("/dev/ttyS1") {
         Ok(f) => f,
         Err(e) => {
@@ -149,10 +178,7 @@ pub fn agent_main() -> ! {
     };
     if let Err(e) = setup::configure(&env) {
         say(&format!("setting up configuration {}: {e}", config.name));
-        let line = json::encode(&[
-            ("config", Value::Str(config.name.into())),
-            ("setup_error", Value::Str(e.to_string())),
-        ]);
+        let line = json!({"kernel": kernel, "config": config.name, "setup_error": e.to_string()});
         let _ = writeln!(results, "{line}");
         exit_qemu(AGENT_SETUP_ERROR);
     }
@@ -165,7 +191,13 @@ pub fn agent_main() -> ! {
     ));
     let mut log = evidence::Logs::open(&env);
     let (mut ran, mut failed) = (0usize, 0usize);
-    for case in cases::CASES {
+    let work: Vec<(&'static Tool, &'static cases::Row)> = tools
+        .iter()
+        .flat_map(|t| cases::ROWS.iter().map(move |r| (*t, r)))
+        .filter(|(t, r)| r.tools.includes(t, first))
+        .collect();
+    for (tool, case) in work {
+        env.tool = tool;
         if !(case.applies)(&env)
             || only
                 .as_ref()
@@ -211,41 +243,44 @@ pub fn agent_main() -> ! {
             failed += 1;
         }
         say(&format!(
-            "{:<28} {} ({:.1} s) {}",
+            "{:<9} {:<28} {} ({:.1} s) {}",
+            tool.name,
             case.id,
             if v.pass { "PASS" } else { "FAIL" },
             t0.elapsed().as_secs_f64(),
             v.outcome
         ));
-        let line = json::encode(&[
-            ("config", Value::Str(config.name.into())),
-            ("case", Value::Str(case.id.into())),
-            ("expect", Value::Str(v.expect)),
-            ("outcome", Value::Str(v.outcome)),
-            ("pass", Value::Bool(v.pass)),
-            ("evidence", Value::Str(v.evidence)),
-        ]);
+        let line = json!({
+            "kernel": kernel,
+            "config": config.name,
+            "tool": tool.name,
+            "case": case.id,
+            "expect": v.expect,
+            "outcome": v.outcome,
+            "pass": v.pass,
+            "evidence": v.evidence,
+        });
         let _ = writeln!(results, "{line}");
-        // Cases swap probes in and relabel files: put the stock install back.
-        if let Err(e) = setup::install_stock() {
-            say(&format!("reinstalling after {}: {e}", case.id));
-            exit_qemu(AGENT_SETUP_ERROR);
+        // Cases swap probes in and relabel files, only ever the files of their own tool (and
+        // copies they remove): put that tool's stock install back, if the case installed
+        // anything (every copy costs under TCG; the marker is written by setup::install).
+        if std::fs::remove_file(setup::DIRTY_MARKER).is_ok() {
+            if let Err(e) = setup::install_stock(&[tool]) {
+                say(&format!("reinstalling after {}: {e}", case.id));
+                exit_qemu(AGENT_SETUP_ERROR);
+            }
         }
     }
-    let done = json::encode(&[
-        ("config", Value::Str(config.name.into())),
-        ("done", Value::Bool(true)),
-        ("ran", Value::Str(ran.to_string())),
-        ("failed", Value::Str(failed.to_string())),
-        (
-            "lsm",
-            Value::Str(std::fs::read_to_string("/sys/kernel/security/lsm").unwrap_or_default()),
-        ),
-        (
-            "seconds",
-            Value::Str(format!("{:.1}", started.elapsed().as_secs_f64())),
-        ),
-    ]);
+    let done = json!({
+        "kernel": kernel,
+        "config": config.name,
+        "tools": tools.iter().map(|t| t.name).collect::<Vec<_>>(),
+        "done": true,
+        "ran": ran,
+        "failed": failed,
+        "lsm": std::fs::read_to_string("/sys/kernel/security/lsm").unwrap_or_default(),
+        "seconds": started.elapsed().as_secs_f64(),
+    });
     let _ = writeln!(results, "{done}");
     let _ = results.flush();
     say(&format!("{ran} cases, {failed} failed"));
@@ -254,7 +289,7 @@ pub fn agent_main() -> ! {
 
 /// Runs one case in a forked child (its own process group, so a timeout
 /// kills everything it started) and reads its verdict back through a pipe.
-fn run_case(env: &Env, case: &cases::Case) -> Verdict {
+fn run_case(env: &Env, case: &cases::Row) -> Verdict {
     let fail = |why: String| Verdict {
         expect: case.expect.into(),
         outcome: why,
@@ -270,15 +305,15 @@ fn run_case(env: &Env, case: &cases::Case) -> Verdict {
             sys::close(rd);
             let _ = sys::new_process_group();
             let v = (case.run)(env);
-            let line = json::encode(&[
-                ("expect", Value::Str(v.expect)),
-                ("outcome", Value::Str(v.outcome)),
-                ("pass", Value::Bool(v.pass)),
-                ("evidence", Value::Str(v.evidence)),
-                ("log", Value::Str(v.log_must_contain.join("\u{1}"))),
-            ]);
+            let line = json!({
+                "expect": v.expect,
+                "outcome": v.outcome,
+                "pass": v.pass,
+                "evidence": v.evidence,
+                "log": v.log_must_contain,
+            });
             let mut out = file_from(wr);
-            let _ = out.write_all(line.as_bytes());
+            let _ = out.write_all(line.to_string().as_bytes());
             drop(out);
             std::process::exit(0);
         }
@@ -303,20 +338,27 @@ fn run_case(env: &Env, case: &cases::Case) -> Verdict {
             reap_orphans();
             let mut text = String::new();
             let _ = file_from(rd).read_to_string(&mut text);
-            match (exit, json::decode(&text)) {
+            let parsed: Option<Value> = serde_json::from_str(&text).ok();
+            match (exit, parsed) {
                 (None, _) => fail(format!("timeout after {} s", CASE_TIMEOUT.as_secs())),
-                (Some(Exit::Code(0)), Some(f)) => Verdict {
-                    expect: json::get_str(&f, "expect").unwrap_or_default().into(),
-                    outcome: json::get_str(&f, "outcome").unwrap_or_default().into(),
-                    pass: json::get_bool(&f, "pass").unwrap_or(false),
-                    evidence: json::get_str(&f, "evidence").unwrap_or_default().into(),
-                    log_must_contain: json::get_str(&f, "log")
-                        .unwrap_or_default()
-                        .split('\u{1}')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                },
+                (Some(Exit::Code(0)), Some(f)) if f.is_object() => {
+                    let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
+                    Verdict {
+                        expect: s("expect"),
+                        outcome: s("outcome"),
+                        pass: f["pass"].as_bool().unwrap_or(false),
+                        evidence: s("evidence"),
+                        log_must_contain: f["log"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    }
+                }
                 (Some(e), _) => fail(format!("case process ended with {e} without a verdict")),
             }
         }

@@ -1,19 +1,15 @@
 //! Bringing the guest up: file systems, loopback, sysctls, the
 //! configuration's policy (SELinux: load, label, enforce; TOMOYO: write the
 //! policy to securityfs) and the install of the launcher and the worker as
-//! `make install` does it (root:root, 0755 + `cap_net_raw=p`, worker 0711).
+//! `make install` does it, for every listed tool (root:root, launcher 0755
+//! with the descriptor's file capability, worker 0711).
 
 #![forbid(unsafe_code)]
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use policy::tools::PING;
-
-/// ping's launcher, until the cases are rows per tool.
-const LAUNCHER_PATH: &str = PING.launcher_path;
-/// ping's worker.
-const WORKER_PATH: &str = PING.worker_path;
+use policy::tools::Tool;
 
 use super::{say, Env, STOCK};
 use crate::sys;
@@ -84,12 +80,12 @@ pub fn configure(env: &Env) -> Result<(), VmError> {
             )));
         }
     }
-    install_stock()?;
+    install_stock(&env.tools)?;
     if env.selinux() {
         super::setup::selinux_load()?;
     }
     if env.tomoyo() {
-        tomoyo_load()?;
+        tomoyo_load(&env.tools)?;
     }
     if env.selinux() {
         fs::write("/sys/fs/selinux/enforce", "1").map_err(io("setting SELinux enforcing"))?;
@@ -103,26 +99,37 @@ pub fn configure(env: &Env) -> Result<(), VmError> {
     Ok(())
 }
 
-/// The VFS capability xattr (`struct vfs_cap_data`, revision 2) for `cap_net_raw=p`:
-/// magic_etc, then permitted/inheritable for capabilities 0–31 and 32–63, little endian.
-pub fn cap_net_raw_xattr() -> Vec<u8> {
+/// The VFS capability xattr (`struct vfs_cap_data`, revision 2) for the capabilities of
+/// `mask`, permitted only (`=p`): magic_etc, then permitted/inheritable for capabilities
+/// 0–31 and 32–63, little endian.
+pub fn file_caps_xattr(mask: u64) -> Vec<u8> {
     const VFS_CAP_REVISION_2: u32 = 0x0200_0000;
-    const CAP_NET_RAW: u32 = 13;
-    [VFS_CAP_REVISION_2, 1 << CAP_NET_RAW, 0, 0, 0]
+    [VFS_CAP_REVISION_2, mask as u32, 0, (mask >> 32) as u32, 0]
         .iter()
         .flat_map(|w| w.to_le_bytes())
         .collect()
 }
 
-/// Copies `src` to `dst` as root:root with `mode`, with `cap_net_raw=p` when `filecap`, and
-/// (under SELinux) the label the merged file contexts give `dst`, or `label` when given.
+/// Written by [`install`]: the case changed the install, PID 1 must restore it afterwards.
+pub const DIRTY_MARKER: &str = "/usr/local/.vmtest-installed";
+
+/// Where the host put `tool`'s pristine launcher (`launcher`) or worker (`worker`).
+pub fn stock(tool: &Tool, which: &str) -> String {
+    format!("{STOCK}/{}/{which}", tool.name)
+}
+
+/// Copies `src` to `dst` as root:root with `mode`, with the file capabilities of `filecaps`
+/// (a mask, 0 for none), and (under SELinux) the label the merged file contexts give `dst`,
+/// or `label` when given.
 pub fn install(
     src: &str,
     dst: &str,
     mode: u32,
-    filecap: bool,
+    filecaps: u64,
     label: Option<&str>,
 ) -> Result<(), VmError> {
+    // First, so that PID 1 restores the stock install even if this one fails half-way.
+    fs::write(DIRTY_MARKER, b"").map_err(io(format!("writing {DIRTY_MARKER}")))?;
     if let Some(dir) = std::path::Path::new(dst).parent() {
         fs::create_dir_all(dir).map_err(io(format!("mkdir {}", dir.display())))?;
     }
@@ -131,8 +138,8 @@ pub fn install(
     std::os::unix::fs::chown(dst, Some(0), Some(0)).map_err(io(format!("chown {dst}")))?;
     fs::set_permissions(dst, fs::Permissions::from_mode(mode))
         .map_err(io(format!("chmod {dst}")))?;
-    if filecap {
-        sys::lsetxattr(dst, "security.capability", &cap_net_raw_xattr())
+    if filecaps != 0 {
+        sys::lsetxattr(dst, "security.capability", &file_caps_xattr(filecaps))
             .map_err(io(format!("setcap {dst}")))?;
     }
     if selinux_enabled() {
@@ -148,22 +155,25 @@ pub fn install(
     Ok(())
 }
 
-/// The launcher and the worker from `/vm/bin`, at their layout paths.
-pub fn install_stock() -> Result<(), VmError> {
-    install(
-        &format!("{STOCK}/launcher"),
-        LAUNCHER_PATH,
-        policy::layout::LAUNCHER_MODE,
-        true,
-        None,
-    )?;
-    install(
-        &format!("{STOCK}/worker"),
-        WORKER_PATH,
-        policy::layout::WORKER_MODE,
-        false,
-        None,
-    )
+/// The launcher and the worker of every tool from `/vm/bin/<tool>/`, at their layout paths.
+pub fn install_stock(tools: &[&'static Tool]) -> Result<(), VmError> {
+    for t in tools {
+        install(
+            &stock(t, "launcher"),
+            t.launcher_path,
+            policy::layout::LAUNCHER_MODE,
+            t.file_caps_mask(),
+            None,
+        )?;
+        install(
+            &stock(t, "worker"),
+            t.worker_path,
+            policy::layout::WORKER_MODE,
+            0,
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 fn selinux_enabled() -> bool {
@@ -215,7 +225,7 @@ pub fn selinux_load() -> Result<(), VmError> {
 /// Writes the rendered TOMOYO policy (`/vm/tomoyo/`) into securityfs. Each file is
 /// written line by line, because TOMOYO parses one directive per write and a
 /// rejected line must be reported, not lost in a buffer.
-pub fn tomoyo_load() -> Result<(), VmError> {
+pub fn tomoyo_load(tools: &[&'static Tool]) -> Result<(), VmError> {
     let base = "/sys/kernel/security/tomoyo";
     for name in ["profile", "exception_policy", "domain_policy", "manager"] {
         // The harness's own addition: root processes in `<kernel>` (PID 1 and the case children
@@ -267,7 +277,9 @@ pub fn tomoyo_load() -> Result<(), VmError> {
     let domains = fs::read_to_string(format!("{base}/domain_policy"))
         .map_err(io("reading the TOMOYO domains back"))?;
     if !profile.contains("file::execute={ mode=enforcing")
-        || !domains.contains(&format!("<kernel> {LAUNCHER_PATH}"))
+        || tools
+            .iter()
+            .any(|t| !domains.contains(&t.tomoyo_launcher_domain()))
     {
         return Err(VmError::Infra(format!(
             "TOMOYO policy did not load as written:\n{profile}\n{domains}"
