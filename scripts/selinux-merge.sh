@@ -49,7 +49,13 @@ fi
 # A root left over from an earlier layout or a failed run must not survive.
 rm -rf "$root"
 mkdir -p "$root/var/lib/selinux" "$root/etc/selinux"
-cp -a "/var/lib/selinux/$store" "$root/var/lib/selinux/"
+# Everything but `previous`: libsemanage's copy of the store before the
+# last transaction, which nothing here reads and which a semodule run on the
+# live store replaces, racing the copy.
+mkdir -p "$root/var/lib/selinux/$store"
+for e in "/var/lib/selinux/$store"/*; do
+    [ "${e##*/}" = previous ] || cp -a "$e" "$root/var/lib/selinux/$store/"
+done
 cp -a "/etc/selinux/$store" "$root/etc/selinux/"
 rm -f "$root/var/lib/selinux/$store"/semanage.*.LOCK
 # The compiled policy must come from this merge, never from the copy.
