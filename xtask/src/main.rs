@@ -282,7 +282,8 @@ mod tests {
 
     #[test]
     fn every_shell_gets_a_completion_naming_the_launcher() {
-        let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         generate_all(&dir, &[]).unwrap();
         for d in TOOLS {
             let name = d.launcher_name();
@@ -297,6 +298,5 @@ mod tests {
             }
             assert!(dir.join(format!("{name}.8")).exists());
         }
-        fs::remove_dir_all(&dir).unwrap();
     }
 }
