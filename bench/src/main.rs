@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use report::{Goal, Json, Row};
+use report::{obj, string, Goal, Json, JsonExt, Row};
 use run::{As, Tool};
 
 /// How many of everything; the defaults are the issue's.
@@ -59,13 +59,16 @@ impl Counts {
     }
 
     fn to_json(&self) -> Json {
-        let mut o = Json::obj();
+        let mut o = obj();
         o.push("quick", Json::Bool(self.quick));
-        o.push("startup_runs_per_tool", Json::Int(self.startup_runs as i64));
-        o.push("flood_count", Json::Int(self.flood_count as i64));
-        o.push("flood_runs_per_tool", Json::Int(self.flood_runs as i64));
-        o.push("interval_count", Json::Int(self.interval_count as i64));
-        o.push("rtt_count", Json::Int(self.rtt_count as i64));
+        o.push(
+            "startup_runs_per_tool",
+            Json::from(self.startup_runs as i64),
+        );
+        o.push("flood_count", Json::from(self.flood_count as i64));
+        o.push("flood_runs_per_tool", Json::from(self.flood_runs as i64));
+        o.push("interval_count", Json::from(self.interval_count as i64));
+        o.push("rtt_count", Json::from(self.rtt_count as i64));
         o
     }
 }
@@ -138,7 +141,7 @@ fn ensure_iputils_capability(ping: &Path) -> Result<Json, String> {
         .map_err(|e| format!("{}: {e} (install iputils-ping)", ping.display()))?;
     let path = ping.to_string_lossy().to_string();
     let before = capture("getcap", &[&path]);
-    let mut o = Json::obj();
+    let mut o = obj();
     let setuid = meta.permissions().mode() & 0o4000 != 0;
     if !before.contains("cap_net_raw") && !setuid {
         let status = Command::new("setcap")
@@ -152,17 +155,17 @@ fn ensure_iputils_capability(ping: &Path) -> Result<Json, String> {
     } else {
         o.push("set_by_bench", Json::Bool(false));
     }
-    o.push("getcap", Json::str(&capture("getcap", &[&path])));
+    o.push("getcap", string(capture("getcap", &[&path])));
     o.push("setuid", Json::Bool(setuid));
     Ok(o)
 }
 
 fn meta(args: &Args) -> Json {
     let ws = args.workspace.to_string_lossy().to_string();
-    let mut o = Json::obj();
+    let mut o = obj();
     o.push(
         "commit",
-        Json::str(&capture("git", &["-C", &ws, "rev-parse", "HEAD"])),
+        string(capture("git", &["-C", &ws, "rev-parse", "HEAD"])),
     );
     let dirty = capture(
         "git",
@@ -184,17 +187,17 @@ fn meta(args: &Args) -> Json {
     );
     o.push(
         "date_utc",
-        Json::str(&capture("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"])),
+        string(capture("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"])),
     );
-    o.push("kernel", Json::str(&capture("uname", &["-r"])));
+    o.push("kernel", string(capture("uname", &["-r"])));
     o.push(
         "iputils_version",
-        Json::str(&capture(
+        string(capture(
             "dpkg-query",
             &["-W", "-f", "${Version}", "iputils-ping"],
         )),
     );
-    o.push("rustc", Json::str(&capture("rustc", &["-V"])));
+    o.push("rustc", string(capture("rustc", &["-V"])));
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -204,29 +207,29 @@ fn meta(args: &Args) -> Json {
             })
         })
         .unwrap_or_default();
-    o.push("cpu", Json::str(&cpu));
+    o.push("cpu", string(&cpu));
     o.push(
         "cpus",
-        Json::Int(std::thread::available_parallelism().map_or(0, |n| n.get() as i64)),
+        Json::from(std::thread::available_parallelism().map_or(0, |n| n.get() as i64)),
     );
     let read = |p: &str| {
         fs::read_to_string(p)
             .map(|s| s.trim().to_string())
             .unwrap_or_default()
     };
-    o.push("loadavg_at_start", Json::str(&read("/proc/loadavg")));
+    o.push("loadavg_at_start", string(read("/proc/loadavg")));
     // "1 0" means no ICMP datagram sockets for users: both tools use raw ones.
     o.push(
         "ping_group_range",
-        Json::str(&read("/proc/sys/net/ipv4/ping_group_range").replace('\t', " ")),
+        string(read("/proc/sys/net/ipv4/ping_group_range").replace('\t', " ")),
     );
     o.push(
         "LANG_of_runs",
-        run::bench_lang().map_or(Json::Null, |l| Json::str(&l)),
+        run::bench_lang().map_or(Json::Null, |l| string(&l)),
     );
     o.push(
         "launcher_getcap",
-        Json::str(&capture("getcap", &[&args.launcher.to_string_lossy()])),
+        string(capture("getcap", &[&args.launcher.to_string_lossy()])),
     );
     o
 }
@@ -273,14 +276,14 @@ fn real_main() -> Result<(), String> {
         .unwrap_or_else(|| PathBuf::from("."));
     fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
 
-    let mut results = Json::obj();
+    let mut results = obj();
     let mut m = meta(&args);
     m.push("iputils_capability", iputils_cap);
-    m.push("user", Json::str(&args.user));
+    m.push("user", string(&args.user));
     results.push("meta", m);
     results.push("config", counts.to_json());
     let pair = |v: Vec<Json>| -> Json {
-        let mut o = Json::obj();
+        let mut o = obj();
         for (t, j) in tools.iter().zip(v) {
             o.push(t.name, j);
         }
@@ -288,7 +291,7 @@ fn real_main() -> Result<(), String> {
     };
 
     // 5. Binary sizes (cheap, first).
-    let mut sizes = Json::obj();
+    let mut sizes = obj();
     sizes.push("privsep_launcher", surface::binary_json(&args.launcher));
     sizes.push("privsep_worker", surface::binary_json(&args.worker));
     sizes.push("iputils", surface::binary_json(&args.iputils));
@@ -296,13 +299,13 @@ fn real_main() -> Result<(), String> {
 
     // 4. Privileged attack surface.
     progress("privileged system calls (strace -f -u)");
-    let mut surface_json = Json::obj();
+    let mut surface_json = obj();
     for (t, end) in [
         (&tools[0], surface::End::WorkerExec),
         (&tools[1], surface::End::PermittedEmpty),
     ] {
         let log = out_dir.join(format!("strace-{}.log", t.name));
-        let mut o = Json::obj();
+        let mut o = obj();
         match surface::strace(
             &t.path,
             "127.0.0.1",
@@ -311,10 +314,10 @@ fn real_main() -> Result<(), String> {
             &log,
         ) {
             Ok((calls, code)) => {
-                o.push("log", Json::str(&log.display().to_string()));
+                o.push("log", string(log.display().to_string()));
                 o.push(
                     "exit_code",
-                    code.map_or(Json::Null, |c| Json::Int(c as i64)),
+                    code.map_or(Json::Null, |c| Json::from(c as i64)),
                 );
                 o.push(
                     "while_privileged",
@@ -330,7 +333,7 @@ fn real_main() -> Result<(), String> {
                     )),
                 );
             }
-            Err(e) => o.push("error", Json::str(&format!("strace: {e}"))),
+            Err(e) => o.push("error", string(format!("strace: {e}"))),
         }
         surface_json.push(t.name, o);
     }
@@ -349,7 +352,7 @@ fn real_main() -> Result<(), String> {
     );
 
     // 1. Start-up.
-    let mut startup = Json::obj();
+    let mut startup = obj();
     for dest in ["127.0.0.1", "::1"] {
         progress(&format!(
             "start-up -c 1 {dest}: {} runs each, interleaved",
@@ -370,22 +373,27 @@ fn real_main() -> Result<(), String> {
 
     // 3. Memory.
     progress("peak RSS per process image (-c 5 -i 0.2 127.0.0.1)");
-    let mut memory = Json::obj();
+    let mut memory = obj();
     for t in &tools {
-        let mut o = Json::obj();
+        let mut o = obj();
         match measure::peak_rss(t, &["-c", "5", "-i", "0.2", "127.0.0.1"], user) {
             Ok(img) => {
                 let exit = match img.exit {
-                    Some(sys::Wait::Exited(c)) => Json::Int(c as i64),
+                    Some(sys::Wait::Exited(c)) => Json::from(c as i64),
                     _ => Json::Null,
                 };
                 o.push("exit_code", exit);
                 o.push(
                     "image_peaks_kib",
-                    Json::Arr(img.peaks_kib.iter().map(|&k| Json::Int(k as i64)).collect()),
+                    Json::Array(
+                        img.peaks_kib
+                            .iter()
+                            .map(|&k| Json::from(k as i64))
+                            .collect(),
+                    ),
                 );
-                o.push("image_status_kib", Json::Arr(img.status));
-                o.push("wait4_maxrss_kib", Json::Int(img.maxrss_kib as i64));
+                o.push("image_status_kib", Json::Array(img.status));
+                o.push("wait4_maxrss_kib", Json::from(img.maxrss_kib as i64));
                 let named: &[&str] = if t.name == "privsep" {
                     &["launcher", "worker"]
                 } else {
@@ -393,12 +401,12 @@ fn real_main() -> Result<(), String> {
                 };
                 if img.peaks_kib.len() == named.len() {
                     for (n, k) in named.iter().zip(&img.peaks_kib) {
-                        o.push(&format!("{n}_peak_rss_kib"), Json::Int(*k as i64));
+                        o.push(&format!("{n}_peak_rss_kib"), Json::from(*k as i64));
                     }
                 } else {
                     o.push(
                         "error",
-                        Json::str(&format!(
+                        string(format!(
                             "expected {} images, saw {}",
                             named.len(),
                             img.peaks_kib.len()
@@ -406,7 +414,7 @@ fn real_main() -> Result<(), String> {
                     );
                 }
             }
-            Err(e) => o.push("error", Json::str(&format!("ptrace: {e}"))),
+            Err(e) => o.push("error", string(format!("ptrace: {e}"))),
         }
         memory.push(t.name, o);
     }
@@ -425,7 +433,7 @@ fn real_main() -> Result<(), String> {
     );
 
     // 2. Throughput.
-    let mut tp = Json::obj();
+    let mut tp = obj();
     let flood_count = counts.flood_count.to_string();
     for dest in ["127.0.0.1", "::1"] {
         progress(&format!(
@@ -459,15 +467,15 @@ fn real_main() -> Result<(), String> {
 
     let rows = rows(&results, &counts);
     let mut targets = Vec::new();
-    let mut ratios = Json::obj();
+    let mut ratios = obj();
     for r in &rows {
-        ratios.push(&r.label, r.ratio().map_or(Json::Null, Json::Num));
+        ratios.push(&r.label, r.ratio().map_or(Json::Null, Json::from));
         if r.goal.is_some() {
-            let mut t = Json::obj();
-            t.push("figure", Json::str(&r.label));
-            t.push("ratio", r.ratio().map_or(Json::Null, Json::Num));
-            t.push("target", Json::str(&r.target_text()));
-            t.push("verdict", Json::str(r.verdict()));
+            let mut t = obj();
+            t.push("figure", string(&r.label));
+            t.push("ratio", r.ratio().map_or(Json::Null, Json::from));
+            t.push("target", string(r.target_text()));
+            t.push("verdict", Json::from(r.verdict()));
             targets.push(t);
         }
     }
@@ -476,14 +484,12 @@ fn real_main() -> Result<(), String> {
     let load_end = fs::read_to_string("/proc/loadavg")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
-    if let Json::Obj(members) = &mut results {
-        if let Some((_, m)) = members.iter_mut().find(|(k, _)| k == "meta") {
-            m.push("loadavg_at_end", Json::str(&load_end));
-        }
+    if let Some(meta) = results.get_mut("meta") {
+        meta.push("loadavg_at_end", Json::from(load_end.as_str()));
     }
-    results.push("targets", Json::Arr(targets));
+    results.push("targets", Json::Array(targets));
     let table = report::table(&rows);
-    results.push("table_markdown", Json::str(&table));
+    results.push("table_markdown", string(&table));
     fs::write(&args.out, results.to_pretty())
         .map_err(|e| format!("{}: {e}", args.out.display()))?;
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::io;
 use std::time::Duration;
 
-use crate::report::{Json, Stats};
+use crate::report::{obj, string, Json, JsonExt, Stats};
 use crate::run::{self, As, Tool};
 use crate::sys::{self, Wait};
 
@@ -37,14 +37,14 @@ pub fn startup(tools: &[Tool; 2], dest: &str, runs: usize, who: As) -> Vec<Json>
     (0..2)
         .map(|i| {
             let mut obj = Stats::of(&samples[i]).to_json("ms");
-            obj.push("failed_runs", Json::Int(failures[i].len() as i64));
+            obj.push("failed_runs", Json::from(failures[i].len() as i64));
             if let Some(f) = failures[i].first() {
                 // Failed runs (e.g. a worker that exits early) are no
                 // start-up figure, but their time still bounds it from below.
-                obj.push("error", Json::str(f));
+                obj.push("error", string(f));
                 obj.push(
                     "failed_runs_median_ms",
-                    Stats::of(&failed[i]).median.map_or(Json::Null, Json::Num),
+                    Stats::of(&failed[i]).median.map_or(Json::Null, Json::from),
                 );
             }
             obj
@@ -133,26 +133,26 @@ pub fn throughput(
                 Ok(o) => {
                     let s = parse_summary(&o.stdout);
                     let wall = o.elapsed.as_secs_f64();
-                    let mut r = Json::obj();
+                    let mut r = obj();
                     r.push(
                         "exit_code",
-                        o.code.map_or(Json::Null, |c| Json::Int(c as i64)),
+                        o.code.map_or(Json::Null, |c| Json::from(c as i64)),
                     );
-                    r.push("wall_s", Json::Num(wall));
+                    r.push("wall_s", Json::from(wall));
                     r.push(
                         "transmitted",
-                        s.transmitted.map_or(Json::Null, |n| Json::Int(n as i64)),
+                        s.transmitted.map_or(Json::Null, |n| Json::from(n as i64)),
                     );
                     r.push(
                         "received",
-                        s.received.map_or(Json::Null, |n| Json::Int(n as i64)),
+                        s.received.map_or(Json::Null, |n| Json::from(n as i64)),
                     );
-                    r.push("reported_time_ms", s.time_ms.map_or(Json::Null, Json::Num));
+                    r.push("reported_time_ms", s.time_ms.map_or(Json::Null, Json::from));
                     match s.received {
                         // Exit 1 only means some reply was lost: still a figure.
                         Some(n) if matches!(o.code, Some(0 | 1)) && n > 0 => {
                             let v = n as f64 / wall;
-                            r.push("packets_per_s", Json::Num(v));
+                            r.push("packets_per_s", Json::from(v));
                             pps[i].push(v);
                         }
                         _ => failures[i].push(o.failure()),
@@ -166,15 +166,15 @@ pub fn throughput(
     (0..2)
         .map(|i| {
             let st = Stats::of(&pps[i]);
-            let mut obj = Json::obj();
+            let mut obj = obj();
             obj.push(
                 "packets_per_s_median",
-                st.median.map_or(Json::Null, Json::Num),
+                st.median.map_or(Json::Null, Json::from),
             );
-            obj.push("runs", Json::Arr(std::mem::take(&mut raw[i])));
-            obj.push("failed_runs", Json::Int(failures[i].len() as i64));
+            obj.push("runs", Json::Array(std::mem::take(&mut raw[i])));
+            obj.push("failed_runs", Json::from(failures[i].len() as i64));
             if let Some(f) = failures[i].first() {
-                obj.push("error", Json::str(f));
+                obj.push("error", string(f));
             }
             obj
         })
@@ -186,7 +186,7 @@ pub fn rtt(tools: &[Tool; 2], args: &[&str], who: As) -> Vec<Json> {
     tools
         .iter()
         .map(|t| {
-            let mut obj = Json::obj();
+            let mut obj = obj();
             match run::run(
                 run::command(&t.path, args),
                 who,
@@ -196,27 +196,27 @@ pub fn rtt(tools: &[Tool; 2], args: &[&str], who: As) -> Vec<Json> {
                 Ok(o) if matches!(o.code, Some(0 | 1)) => {
                     let times = parse_reply_times(&o.stdout);
                     let st = Stats::of(&times);
-                    obj.push("median_rtt_ms", st.median.map_or(Json::Null, Json::Num));
-                    obj.push("p90_rtt_ms", st.p90.map_or(Json::Null, Json::Num));
-                    obj.push("replies", Json::Int(times.len() as i64));
+                    obj.push("median_rtt_ms", st.median.map_or(Json::Null, Json::from));
+                    obj.push("p90_rtt_ms", st.p90.map_or(Json::Null, Json::from));
+                    obj.push("replies", Json::from(times.len() as i64));
                     let s = parse_summary(&o.stdout);
                     obj.push(
                         "reported_min_avg_max_mdev_ms",
                         s.rtt.map_or(Json::Null, |r| {
-                            Json::Arr(r.iter().map(|&v| Json::Num(v)).collect())
+                            Json::Array(r.iter().map(|&v| Json::from(v)).collect())
                         }),
                     );
                     if times.is_empty() {
-                        obj.push("error", Json::str("no `time=` in the output"));
+                        obj.push("error", Json::from("no `time=` in the output"));
                     }
                 }
                 Ok(o) => {
                     obj.push("median_rtt_ms", Json::Null);
-                    obj.push("error", Json::str(&o.failure()));
+                    obj.push("error", string(o.failure()));
                 }
                 Err(e) => {
                     obj.push("median_rtt_ms", Json::Null);
-                    obj.push("error", Json::str(&format!("cannot run: {e}")));
+                    obj.push("error", string(format!("cannot run: {e}")));
                 }
             }
             obj
@@ -242,7 +242,7 @@ pub struct Images {
 /// VmHWM and the other memory lines of /proc/PID/status, in KiB.
 fn memory_status(pid: u32) -> io::Result<(u64, Json)> {
     let status = fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let mut obj = Json::obj();
+    let mut obj = obj();
     let mut hwm = None;
     for line in status.lines() {
         let Some((key, value)) = line.split_once(':') else {
@@ -257,7 +257,7 @@ fn memory_status(pid: u32) -> io::Result<(u64, Json)> {
             continue;
         }
         if let Ok(kib) = value.trim().trim_end_matches("kB").trim().parse::<u64>() {
-            obj.push(key, Json::Int(kib as i64));
+            obj.push(key, Json::from(kib as i64));
             if key == "VmHWM" {
                 hwm = Some(kib);
             }
@@ -372,18 +372,18 @@ pub fn startup_split(tool: &Tool, dest: &str, runs: usize, who: As) -> Json {
             Err(e) => error = Some(e.to_string()),
         }
     }
-    let mut o = Json::obj();
-    o.push("runs", Json::Int(launcher.len() as i64));
+    let mut o = obj();
+    o.push("runs", Json::from(launcher.len() as i64));
     o.push(
         "launcher_median_ms",
-        Stats::of(&launcher).median.map_or(Json::Null, Json::Num),
+        Stats::of(&launcher).median.map_or(Json::Null, Json::from),
     );
     o.push(
         "worker_median_ms",
-        Stats::of(&worker).median.map_or(Json::Null, Json::Num),
+        Stats::of(&worker).median.map_or(Json::Null, Json::from),
     );
     if let Some(e) = error {
-        o.push("error", Json::str(&e));
+        o.push("error", string(&e));
     }
     o
 }

@@ -1,141 +1,62 @@
-//! The two outputs: `results.json` (a small hand-written JSON value, so the
-//! bench needs no crate) and the side-by-side table on stdout; plus the
-//! summary statistics both are made of.
+//! The two outputs: `results.json` (serde_json values) and the
+//! side-by-side table on stdout; plus the summary statistics both are made
+//! of.
 
 #![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 
-/// A JSON value; objects keep insertion order so the file reads top-down.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Num(f64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
+/// A JSON value: serde_json's, with objects in insertion order (feature
+/// `preserve_order`) so that the file reads top-down.
+pub use serde_json::Value as Json;
+
+/// A new, empty object.
+pub fn obj() -> Json {
+    Json::Object(serde_json::Map::new())
 }
 
-impl Json {
-    pub fn obj() -> Json {
-        Json::Obj(Vec::new())
-    }
+/// A string value from anything string-like.
+pub fn string(s: impl AsRef<str>) -> Json {
+    Json::String(s.as_ref().to_string())
+}
 
-    pub fn str(s: &str) -> Json {
-        Json::Str(s.to_string())
-    }
-
+/// What the bench does with its values beyond serde_json's own API.
+pub trait JsonExt {
     /// Adds a member to an object (replacing one of the same name).
-    pub fn push(&mut self, key: &str, value: Json) {
-        if let Json::Obj(members) = self {
-            match members.iter_mut().find(|(k, _)| k == key) {
-                Some(m) => m.1 = value,
-                None => members.push((key.to_string(), value)),
-            }
-        }
-    }
-
+    fn push(&mut self, key: &str, value: Json);
     /// Member lookup by a `/`-separated path of object keys.
-    pub fn get(&self, path: &str) -> Option<&Json> {
-        path.split('/').try_fold(self, |v, key| match v {
-            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        })
-    }
+    fn at(&self, path: &str) -> Option<&Json>;
+    /// The number at `path`.
+    fn num(&self, path: &str) -> Option<f64>;
+    /// The string at `path`.
+    fn text(&self, path: &str) -> Option<&str>;
+    /// Pretty-printed with a final newline.
+    fn to_pretty(&self) -> String;
+}
 
-    pub fn num(&self, path: &str) -> Option<f64> {
-        match self.get(path)? {
-            Json::Int(i) => Some(*i as f64),
-            Json::Num(n) => Some(*n),
-            _ => None,
+impl JsonExt for Json {
+    fn push(&mut self, key: &str, value: Json) {
+        if let Json::Object(members) = self {
+            members.insert(key.to_string(), value);
         }
     }
 
-    pub fn text(&self, path: &str) -> Option<&str> {
-        match self.get(path)? {
-            Json::Str(s) => Some(s),
-            _ => None,
-        }
+    fn at(&self, path: &str) -> Option<&Json> {
+        path.split('/').try_fold(self, |v, key| v.get(key))
     }
 
-    /// Pretty-printed, two-space indent, with a final newline.
-    pub fn to_pretty(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, 0);
+    fn num(&self, path: &str) -> Option<f64> {
+        self.at(path)?.as_f64()
+    }
+
+    fn text(&self, path: &str) -> Option<&str> {
+        self.at(path)?.as_str()
+    }
+
+    fn to_pretty(&self) -> String {
+        let mut out = serde_json::to_string_pretty(self).unwrap_or_else(|_| "null".into());
         out.push('\n');
         out
-    }
-
-    fn write(&self, out: &mut String, indent: usize) {
-        let pad = |out: &mut String, n: usize| out.push_str(&" ".repeat(n));
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            Json::Num(n) if n.is_finite() => {
-                let _ = write!(out, "{n}");
-            }
-            Json::Num(_) => out.push_str("null"),
-            Json::Str(s) => {
-                out.push('"');
-                for c in s.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\t' => out.push_str("\\t"),
-                        '\r' => out.push_str("\\r"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(out, "\\u{:04x}", c as u32);
-                        }
-                        c => out.push(c),
-                    }
-                }
-                out.push('"');
-            }
-            Json::Arr(items)
-                if items
-                    .iter()
-                    .all(|i| !matches!(i, Json::Arr(_) | Json::Obj(_))) =>
-            {
-                // Scalars on one line: sample arrays stay readable.
-                out.push('[');
-                for (n, item) in items.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str(", ");
-                    }
-                    item.write(out, indent);
-                }
-                out.push(']');
-            }
-            Json::Arr(items) => {
-                out.push_str("[\n");
-                for (n, item) in items.iter().enumerate() {
-                    pad(out, indent + 2);
-                    item.write(out, indent + 2);
-                    out.push_str(if n + 1 < items.len() { ",\n" } else { "\n" });
-                }
-                pad(out, indent);
-                out.push(']');
-            }
-            Json::Obj(members) if members.is_empty() => out.push_str("{}"),
-            Json::Obj(members) => {
-                out.push_str("{\n");
-                for (n, (k, v)) in members.iter().enumerate() {
-                    pad(out, indent + 2);
-                    Json::Str(k.clone()).write(out, indent + 2);
-                    out.push_str(": ");
-                    v.write(out, indent + 2);
-                    out.push_str(if n + 1 < members.len() { ",\n" } else { "\n" });
-                }
-                pad(out, indent);
-                out.push('}');
-            }
-        }
     }
 }
 
@@ -177,9 +98,9 @@ impl Stats {
 
     /// `{runs, median_<unit>, p90_<unit>, …, samples_<unit>}`.
     pub fn to_json(&self, unit: &str) -> Json {
-        let mut o = Json::obj();
-        let opt = |v: Option<f64>| v.map_or(Json::Null, Json::Num);
-        o.push("runs", Json::Int(self.samples.len() as i64));
+        let mut o = obj();
+        let opt = |v: Option<f64>| v.map_or(Json::Null, Json::from);
+        o.push("runs", Json::from(self.samples.len() as i64));
         o.push(&format!("median_{unit}"), opt(self.median));
         o.push(&format!("p90_{unit}"), opt(self.p90));
         o.push(&format!("mean_{unit}"), opt(self.mean));
@@ -187,10 +108,10 @@ impl Stats {
         o.push(&format!("max_{unit}"), opt(self.max));
         o.push(
             &format!("samples_{unit}"),
-            Json::Arr(
+            Json::Array(
                 self.samples
                     .iter()
-                    .map(|&v| Json::Num(round(v, 4)))
+                    .map(|&v| Json::from(round(v, 4)))
                     .collect(),
             ),
         );
@@ -332,12 +253,12 @@ mod tests {
 
     #[test]
     fn json_escapes_and_nests() {
-        let mut o = Json::obj();
-        o.push("a\"b", Json::str("x\ny"));
-        o.push("n", Json::Arr(vec![Json::Int(1), Json::Num(f64::NAN)]));
+        let mut o = obj();
+        o.push("a\"b", Json::from("x\ny"));
+        o.push("n", Json::Array(vec![Json::from(1), Json::from(f64::NAN)]));
         assert_eq!(
             o.to_pretty(),
-            "{\n  \"a\\\"b\": \"x\\ny\",\n  \"n\": [1, null]\n}\n"
+            "{\n  \"a\\\"b\": \"x\\ny\",\n  \"n\": [\n    1,\n    null\n  ]\n}\n"
         );
         assert_eq!(o.text("a\"b"), Some("x\ny"));
     }

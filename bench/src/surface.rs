@@ -10,7 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::report::Json;
+use crate::report::{obj, string, Json, JsonExt};
 
 /// One system call from an strace log.
 #[derive(Debug, Clone)]
@@ -63,21 +63,21 @@ pub fn privileged_window(calls: &[Call], end: End) -> Option<&[Call]> {
 
 /// Count, distinct count and per-name histogram of a window.
 pub fn window_json(window: Option<&[Call]>) -> Json {
-    let mut obj = Json::obj();
+    let mut obj = obj();
     match window {
         Some(w) => {
             let mut hist: BTreeMap<&str, i64> = BTreeMap::new();
             for c in w {
                 *hist.entry(&c.name).or_default() += 1;
             }
-            obj.push("syscalls", Json::Int(w.len() as i64));
-            obj.push("distinct", Json::Int(hist.len() as i64));
+            obj.push("syscalls", Json::from(w.len() as i64));
+            obj.push("distinct", Json::from(hist.len() as i64));
             obj.push(
                 "by_name",
-                Json::Obj(
+                Json::Object(
                     hist.into_iter()
-                        .map(|(k, v)| (k.to_string(), Json::Int(v)))
-                        .collect(),
+                        .map(|(k, v)| (k.to_string(), Json::from(v)))
+                        .collect::<serde_json::Map<_, _>>(),
                 ),
             );
         }
@@ -85,7 +85,7 @@ pub fn window_json(window: Option<&[Call]>) -> Json {
             obj.push("syscalls", Json::Null);
             obj.push(
                 "error",
-                Json::str("the end of the privileged phase was not found in the trace"),
+                Json::from("the end of the privileged phase was not found in the trace"),
             );
         }
     }
@@ -124,32 +124,32 @@ pub fn strace(
 
 /// Size in bytes and the shared libraries `ldd` lists.
 pub fn binary_json(path: &Path) -> Json {
-    let mut obj = Json::obj();
-    obj.push("path", Json::str(&path.display().to_string()));
+    let mut obj = obj();
+    obj.push("path", string(path.display().to_string()));
     match fs::metadata(path) {
-        Ok(m) => obj.push("bytes", Json::Int(m.len() as i64)),
+        Ok(m) => obj.push("bytes", Json::from(m.len() as i64)),
         Err(e) => {
             obj.push("bytes", Json::Null);
-            obj.push("error", Json::str(&e.to_string()));
+            obj.push("error", string(e.to_string()));
             return obj;
         }
     }
     // Distributions ship stripped binaries (iputils is); `make install`
     // does not strip, so the stripped size is the comparable one.
-    let tmp = std::env::temp_dir().join(format!("bench-strip-{}", std::process::id()));
-    let stripped = Command::new("strip")
-        .arg("-o")
-        .arg(&tmp)
-        .arg(path)
-        .status()
-        .ok()
-        .filter(|s| s.success())
-        .and_then(|_| fs::metadata(&tmp).ok())
-        .map(|m| m.len());
-    let _ = fs::remove_file(&tmp);
+    let stripped = tempfile::NamedTempFile::new().ok().and_then(|tmp| {
+        Command::new("strip")
+            .arg("-o")
+            .arg(tmp.path())
+            .arg(path)
+            .status()
+            .ok()
+            .filter(|s| s.success())
+            .and_then(|_| fs::metadata(tmp.path()).ok())
+            .map(|m| m.len())
+    });
     obj.push(
         "stripped_bytes",
-        stripped.map_or(Json::Null, |n| Json::Int(n as i64)),
+        stripped.map_or(Json::Null, |n| Json::from(n as i64)),
     );
     let libs = Command::new("ldd")
         .arg(path)
@@ -159,11 +159,11 @@ pub fn binary_json(path: &Path) -> Json {
                 .lines()
                 .filter_map(|l| l.split_whitespace().next())
                 .filter(|l| !l.starts_with("linux-vdso") && !l.starts_with("statically"))
-                .map(|l| Json::str(l.rsplit('/').next().unwrap_or(l)))
+                .map(|l| Json::from(l.rsplit('/').next().unwrap_or(l)))
                 .collect()
         })
         .unwrap_or_default();
-    obj.push("shared_libraries", Json::Arr(libs));
+    obj.push("shared_libraries", Json::Array(libs));
     obj
 }
 
@@ -419,8 +419,8 @@ pub fn launcher_loc(workspace: &Path, release: &Path) -> Json {
     let crates = match launcher_crates(workspace) {
         Ok(c) => c,
         Err(e) => {
-            let mut o = Json::obj();
-            o.push("error", Json::str(&e.to_string()));
+            let mut o = obj();
+            o.push("error", string(e.to_string()));
             return o;
         }
     };
@@ -450,11 +450,11 @@ pub fn launcher_loc(workspace: &Path, release: &Path) -> Json {
             .filter_map(|(_, _, d)| d.clone())
             .collect::<Vec<_>>(),
     );
-    let mut per_crate = Json::obj();
+    let mut per_crate = obj();
     let (mut total_compiled, mut total_all) = (0usize, 0usize);
     for (name, version, dir) in dirs {
         let Some(dir) = dir else {
-            per_crate.push(&format!("{name} {version}"), Json::str("source not found"));
+            per_crate.push(&format!("{name} {version}"), Json::from("source not found"));
             continue;
         };
         let mut all = Vec::new();
@@ -474,15 +474,15 @@ pub fn launcher_loc(workspace: &Path, release: &Path) -> Json {
         let (c, a) = (count(&mine), count(&all));
         total_compiled += c;
         total_all += a;
-        let mut o = Json::obj();
-        o.push("compiled_files", Json::Int(mine.len() as i64));
-        o.push("compiled_lines", Json::Int(c as i64));
-        o.push("all_src_lines", Json::Int(a as i64));
+        let mut o = obj();
+        o.push("compiled_files", Json::from(mine.len() as i64));
+        o.push("compiled_lines", Json::from(c as i64));
+        o.push("all_src_lines", Json::from(a as i64));
         per_crate.push(&format!("{name} {version}"), o);
     }
-    let mut o = Json::obj();
-    o.push("compiled_lines_total", Json::Int(total_compiled as i64));
-    o.push("all_src_lines_total", Json::Int(total_all as i64));
+    let mut o = obj();
+    o.push("compiled_lines_total", Json::from(total_compiled as i64));
+    o.push("all_src_lines_total", Json::from(total_all as i64));
     o.push("crates", per_crate);
     o
 }

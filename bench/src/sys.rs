@@ -1,94 +1,56 @@
-//! The harness's only `unsafe` code: the few libc calls that `std` does not
-//! wrap (ptrace, wait4 with rusage, a monotonic clock readable in a
-//! pre-exec hook, kill). Declared by hand against glibc so that the bench
-//! needs no crate beyond `std`. Every failure goes through [`cvt`].
+//! The harness's system calls: `nix` for every one it wraps (ptrace, the
+//! identity switch, the pre-exec clock and write, kill, pipes), and the one
+//! it does not, `wait4` with its rusage (`ru_maxrss` of the finished child),
+//! by hand: the crate's only `unsafe` code.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-type CInt = i32;
-type CLong = i64;
+use nix::sys::ptrace;
+use nix::sys::signal::{self, Signal};
+use nix::time::{clock_gettime, ClockId};
+use nix::unistd::{self, Gid, Pid, Uid};
 
-#[repr(C)]
-struct Timespec {
-    tv_sec: CLong,
-    tv_nsec: CLong,
-}
+pub const SIGKILL: i32 = libc::SIGKILL;
+pub const SIGTRAP: i32 = libc::SIGTRAP;
 
-extern "C" {
-    fn clock_gettime(clock: CInt, ts: *mut Timespec) -> CInt;
-    fn pipe2(fds: *mut CInt, flags: CInt) -> CInt;
-    fn write(fd: CInt, buf: *const u8, len: usize) -> isize;
-    fn kill(pid: CInt, sig: CInt) -> CInt;
-    fn wait4(pid: CInt, status: *mut CInt, options: CInt, rusage: *mut CLong) -> CInt;
-    fn ptrace(request: CLong, pid: CInt, addr: *mut u8, data: *mut u8) -> CLong;
-    fn geteuid() -> u32;
-    fn setgroups(n: usize, groups: *const u32) -> CInt;
-    fn setresgid(r: u32, e: u32, s: u32) -> CInt;
-    fn setresuid(r: u32, e: u32, s: u32) -> CInt;
-}
-
-const CLOCK_MONOTONIC: CInt = 1;
-const O_CLOEXEC: CInt = 0o2000000;
-const WALL: CInt = 0x4000_0000;
-pub const SIGKILL: i32 = 9;
-pub const SIGTRAP: i32 = 5;
-
-const PTRACE_TRACEME: CLong = 0;
-const PTRACE_CONT: CLong = 7;
-const PTRACE_SYSCALL: CLong = 24;
-const PTRACE_SETOPTIONS: CLong = 0x4200;
-const PTRACE_GET_SYSCALL_INFO: CLong = 0x420e;
-pub const PTRACE_O_TRACESYSGOOD: usize = 0x1;
-pub const PTRACE_O_TRACEEXEC: usize = 0x10;
-pub const PTRACE_O_TRACEEXIT: usize = 0x40;
-pub const PTRACE_O_EXITKILL: usize = 0x10_0000;
-pub const PTRACE_EVENT_EXEC: i32 = 4;
-pub const PTRACE_EVENT_EXIT: i32 = 6;
-const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
+pub const PTRACE_O_TRACESYSGOOD: usize = libc::PTRACE_O_TRACESYSGOOD as usize;
+pub const PTRACE_O_TRACEEXEC: usize = libc::PTRACE_O_TRACEEXEC as usize;
+pub const PTRACE_O_TRACEEXIT: usize = libc::PTRACE_O_TRACEEXIT as usize;
+pub const PTRACE_O_EXITKILL: usize = libc::PTRACE_O_EXITKILL as usize;
+pub const PTRACE_EVENT_EXEC: i32 = libc::PTRACE_EVENT_EXEC;
+pub const PTRACE_EVENT_EXIT: i32 = libc::PTRACE_EVENT_EXIT;
 
 /// `execve` and `execveat` on this architecture.
-#[cfg(target_arch = "x86_64")]
-pub const EXEC_SYSCALLS: [u64; 2] = [59, 322];
-#[cfg(target_arch = "aarch64")]
-pub const EXEC_SYSCALLS: [u64; 2] = [221, 281];
+pub const EXEC_SYSCALLS: [u64; 2] = [libc::SYS_execve as u64, libc::SYS_execveat as u64];
 
-/// Turns a `-1` return into `errno`.
-fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
-    if ret == T::from(-1) {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
+fn from_nix(e: nix::Error) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
+}
+
+fn pid(p: u32) -> Pid {
+    Pid::from_raw(p as i32)
 }
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock both the parent and a child's
 /// pre-exec hook read, so that "exec to exit" can be measured across fork.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists.
-    unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    // CLOCK_MONOTONIC always exists: a failure is impossible, 0 harmless.
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map(|ts| ts.tv_sec() as u64 * 1_000_000_000 + ts.tv_nsec() as u64)
+        .unwrap_or(0)
 }
 
 /// A close-on-exec pipe: (read end, write end).
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [-1 as CInt; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    cvt(unsafe { pipe2(fds.as_mut_ptr(), O_CLOEXEC) })?;
-    // SAFETY: pipe2 succeeded, so both descriptors are fresh and ours alone.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(from_nix)
 }
 
 /// Whether we run as root (the bench needs to: setcap, strace -u, flood).
 pub fn is_root() -> bool {
-    // SAFETY: geteuid cannot fail and touches no memory.
-    unsafe { geteuid() == 0 }
+    unistd::geteuid().is_root()
 }
 
 /// Installs the child-side hook that runs just before `execve`, in this
@@ -109,29 +71,21 @@ pub fn before_exec(
     let stamp: Option<RawFd> = stamp.map(|fd| fd.as_raw_fd());
     let hook = move || -> io::Result<()> {
         if traceme {
-            // SAFETY: TRACEME takes no pointers; it only marks this process traced.
-            cvt(unsafe {
-                ptrace(
-                    PTRACE_TRACEME,
-                    0,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                )
-            })?;
+            ptrace::traceme().map_err(from_nix)?;
         }
         if let Some((uid, gid)) = ids {
-            // SAFETY: an empty group list is passed as (0, NULL), which the
-            // kernel never dereferences.
-            cvt(unsafe { setgroups(0, std::ptr::null()) })?;
-            // SAFETY: plain integer arguments.
-            cvt(unsafe { setresgid(gid, gid, gid) })?;
-            // SAFETY: plain integer arguments.
-            cvt(unsafe { setresuid(uid, uid, uid) })?;
+            unistd::setgroups(&[]).map_err(from_nix)?;
+            let gid = Gid::from_raw(gid);
+            unistd::setresgid(gid, gid, gid).map_err(from_nix)?;
+            let uid = Uid::from_raw(uid);
+            unistd::setresuid(uid, uid, uid).map_err(from_nix)?;
         }
         if let Some(fd) = stamp {
             let now = monotonic_ns().to_ne_bytes();
-            // SAFETY: `now` is 8 readable bytes; write is async-signal-safe.
-            cvt(unsafe { write(fd, now.as_ptr(), now.len()) })?;
+            // SAFETY: `fd` is the stamp pipe's write end, which the parent
+            // keeps open until the child has exec'd.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            unistd::write(fd.as_fd(), &now).map_err(from_nix)?;
         }
         Ok(())
     };
@@ -140,10 +94,13 @@ pub fn before_exec(
     unsafe { cmd.pre_exec(hook) };
 }
 
-/// Sends `sig` to `pid`.
-pub fn send_signal(pid: u32, sig: i32) -> io::Result<()> {
-    // SAFETY: kill takes plain integers.
-    cvt(unsafe { kill(pid as CInt, sig) }).map(drop)
+/// Sends `sig` to `pid` (0 probes).
+pub fn send_signal(p: u32, sig: i32) -> io::Result<()> {
+    let sig = match sig {
+        0 => None,
+        n => Some(Signal::try_from(n).map_err(from_nix)?),
+    };
+    signal::kill(pid(p), sig).map_err(from_nix)
 }
 
 /// What `wait4` reported.
@@ -160,80 +117,62 @@ pub enum Wait {
 
 /// `wait4(pid, __WALL)`: the status and `ru_maxrss` in KiB (meaningful once
 /// the child has exited: the largest RSS of every image the process ran).
-pub fn wait_pid(pid: u32) -> io::Result<(Wait, u64)> {
-    let mut status: CInt = 0;
-    // struct rusage: two timevals (4 longs), then ru_maxrss, then 13 longs.
-    let mut rusage = [0 as CLong; 18];
+/// By hand: nix's `waitpid` does not return the rusage.
+pub fn wait_pid(p: u32) -> io::Result<(Wait, u64)> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: all-zero is a valid rusage.
+    let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
     loop {
-        // SAFETY: `status` and `rusage` are writable and large enough.
-        let ret = unsafe { wait4(pid as CInt, &mut status, WALL, rusage.as_mut_ptr()) };
-        match cvt(ret) {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+        // SAFETY: `status` and `rusage` are live and writable for the call.
+        let ret = unsafe { libc::wait4(p as libc::pid_t, &mut status, libc::__WALL, &mut rusage) };
+        if ret != -1 {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
         }
     }
-    let wait = if status & 0x7f == 0 {
-        Wait::Exited((status >> 8) & 0xff)
-    } else if status & 0xff == 0x7f {
+    let wait = if libc::WIFEXITED(status) {
+        Wait::Exited(libc::WEXITSTATUS(status))
+    } else if libc::WIFSTOPPED(status) {
         Wait::Stopped {
-            sig: (status >> 8) & 0xff,
+            sig: libc::WSTOPSIG(status),
             event: (status >> 16) & 0xff,
         }
     } else {
-        Wait::Signaled(status & 0x7f)
+        Wait::Signaled(libc::WTERMSIG(status))
     };
-    Ok((wait, rusage[4] as u64))
+    Ok((wait, rusage.ru_maxrss as u64))
 }
 
 /// `PTRACE_SETOPTIONS`.
-pub fn ptrace_options(pid: u32, options: usize) -> io::Result<()> {
-    // SAFETY: SETOPTIONS passes the options as an integer in `data`.
-    cvt(unsafe {
-        ptrace(
-            PTRACE_SETOPTIONS,
-            pid as CInt,
-            std::ptr::null_mut(),
-            options as *mut u8,
-        )
-    })
-    .map(drop)
+pub fn ptrace_options(p: u32, options: usize) -> io::Result<()> {
+    let options = ptrace::Options::from_bits_truncate(options as libc::c_int);
+    ptrace::setoptions(pid(p), options).map_err(from_nix)
 }
 
 /// Resumes a stopped tracee, delivering `sig` (0 for none); with `syscalls`
 /// it stops again at the next system-call entry or exit.
-pub fn ptrace_resume(pid: u32, syscalls: bool, sig: i32) -> io::Result<()> {
-    let req = if syscalls {
-        PTRACE_SYSCALL
-    } else {
-        PTRACE_CONT
+pub fn ptrace_resume(p: u32, syscalls: bool, sig: i32) -> io::Result<()> {
+    let sig = match sig {
+        0 => None,
+        n => Some(Signal::try_from(n).map_err(from_nix)?),
     };
-    // SAFETY: CONT/SYSCALL pass the signal as an integer in `data`.
-    cvt(unsafe {
-        ptrace(
-            req,
-            pid as CInt,
-            std::ptr::null_mut(),
-            sig as usize as *mut u8,
-        )
-    })
-    .map(drop)
+    if syscalls {
+        ptrace::syscall(pid(p), sig)
+    } else {
+        ptrace::cont(pid(p), sig)
+    }
+    .map_err(from_nix)
 }
 
 /// At a system-call stop: `Some(nr)` if it is a syscall *entry*.
-pub fn ptrace_syscall_entry(pid: u32) -> io::Result<Option<u64>> {
-    // struct ptrace_syscall_info: op (u8), pad, arch (u32), ip, sp, then
-    // the entry's nr at byte 24 and six args. 128 bytes is more than enough.
-    let mut info = [0u64; 16];
-    // SAFETY: the kernel writes at most `addr` (= buffer size) bytes into `info`.
-    cvt(unsafe {
-        ptrace(
-            PTRACE_GET_SYSCALL_INFO,
-            pid as CInt,
-            std::mem::size_of_val(&info) as *mut u8,
-            info.as_mut_ptr().cast(),
-        )
-    })?;
-    let op = info[0].to_ne_bytes()[0];
-    Ok((op == PTRACE_SYSCALL_INFO_ENTRY).then_some(info[3]))
+pub fn ptrace_syscall_entry(p: u32) -> io::Result<Option<u64>> {
+    let info = ptrace::syscall_info(pid(p)).map_err(from_nix)?;
+    if info.op != libc::PTRACE_SYSCALL_INFO_ENTRY {
+        return Ok(None);
+    }
+    // SAFETY: `op` says the kernel filled in the `entry` member of the union.
+    Ok(Some(unsafe { info.u.entry.nr }))
 }

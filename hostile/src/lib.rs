@@ -131,30 +131,36 @@ impl User {
 
 /// A world-readable scratch directory under /tmp for this test process:
 /// the attacker (another uid) must be able to reach what we put there.
+/// Created with `tempfile`; the handle lives in a static for the whole test
+/// process, so the directory outlives it: earlier runs' directories older
+/// than an hour are removed first.
 pub fn scratch_dir() -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
-        // Earlier runs' directories, whose test process is gone, go first.
         if let Ok(entries) = std::fs::read_dir("/tmp") {
             for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let pid = name
-                    .strip_prefix("privsep-hostile-")
-                    .and_then(|p| p.parse::<u32>().ok());
-                if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+                let stale = e.file_name().to_string_lossy().starts_with("privsep-hostile-")
+                    && e.metadata()
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age.as_secs() > 3600);
+                if stale {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
         }
-        let dir = PathBuf::from(format!("/tmp/privsep-hostile-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create scratch dir");
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))
+        let dir = tempfile::Builder::new()
+            .prefix("privsep-hostile-")
+            .tempdir_in("/tmp")
+            .expect("create scratch dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
             .expect("chmod scratch dir");
         dir
     })
-    .clone()
+    .path()
+    .to_path_buf()
 }
 
 /// A copy of one of this crate's binaries (from `env!("CARGO_BIN_EXE_…")`)

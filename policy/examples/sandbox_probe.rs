@@ -168,8 +168,8 @@ fn main() {
         // of seccomp.
         let rlimits = sandbox::apply_rlimits(&sockets).unwrap_or_else(|e| setup_fail("rlimits", e));
         say(format!("rlimits: {rlimits}"));
-        let nproc = policy::sys::getrlimit(libc::RLIMIT_NPROC);
-        let fsize = policy::sys::getrlimit(libc::RLIMIT_FSIZE);
+        let nproc = policy::sys::getrlimit(policy::sys::Resource::RLIMIT_NPROC);
+        let fsize = policy::sys::getrlimit(policy::sys::Resource::RLIMIT_FSIZE);
         say(format!("getrlimit nproc={nproc:?} fsize={fsize:?}"));
         say("attempt fork");
         say(returned(probe::fork_and_reap()));

@@ -7,6 +7,9 @@
 use std::io;
 use std::os::fd::RawFd;
 
+#[cfg(feature = "sandbox")]
+pub use nix::sys::resource::Resource;
+
 /// Turns a `-1` return into the calling thread's `errno`.
 pub fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret == -1 {
@@ -66,45 +69,29 @@ pub fn getpid() -> u32 {
 
 /// `setrlimit(resource, {soft, hard})`.
 #[cfg(feature = "sandbox")]
-pub fn setrlimit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> io::Result<()> {
-    let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    // SAFETY: `lim` is a valid, initialised rlimit that the kernel only reads.
-    cvt(unsafe { libc::setrlimit(resource, &lim) })?;
-    Ok(())
+pub fn setrlimit(resource: Resource, soft: u64, hard: u64) -> io::Result<()> {
+    nix::sys::resource::setrlimit(resource, soft, hard).map_err(from_nix)
 }
 
 /// `getrlimit(resource)` as `(soft, hard)`.
 #[cfg(feature = "sandbox")]
-pub fn getrlimit(resource: libc::__rlimit_resource_t) -> io::Result<(u64, u64)> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is valid for writes of one rlimit.
-    cvt(unsafe { libc::getrlimit(resource, &mut lim) })?;
-    Ok((lim.rlim_cur, lim.rlim_max))
+pub fn getrlimit(resource: Resource) -> io::Result<(u64, u64)> {
+    nix::sys::resource::getrlimit(resource).map_err(from_nix)
 }
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: irreversible, needs no privilege.
 #[cfg(feature = "sandbox")]
 pub fn set_no_new_privs() -> io::Result<()> {
-    // SAFETY: PR_SET_NO_NEW_PRIVS takes integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
-    Ok(())
+    nix::sys::prctl::set_no_new_privs().map_err(from_nix)
 }
 
 /// Whether `fd` is a regular file (where `RLIMIT_FSIZE` applies to writes).
 #[cfg(feature = "sandbox")]
 pub fn is_regular_file(fd: RawFd) -> io::Result<bool> {
-    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: `st` is valid for writes of one `struct stat`; the kernel
-    // checks `fd`.
-    cvt(unsafe { libc::fstat(fd, st.as_mut_ptr()) })?;
-    // SAFETY: fstat succeeded, so it filled `st` in.
-    let st = unsafe { st.assume_init() };
+    // SAFETY: only fds 1 and 2 are asked about, which stay open for the
+    // whole call; the borrow does not outlive it.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let st = nix::sys::stat::fstat(fd).map_err(from_nix)?;
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
@@ -112,10 +99,13 @@ pub fn is_regular_file(fd: RawFd) -> io::Result<bool> {
 /// `/proc/self/fd` that was not handed over).
 #[cfg(feature = "sandbox")]
 pub fn close_raw(fd: RawFd) -> io::Result<()> {
-    // SAFETY: closing an fd cannot violate memory safety; the caller makes
-    // sure no Rust object still owns it.
-    cvt(unsafe { libc::close(fd) })?;
-    Ok(())
+    nix::unistd::close(fd).map_err(from_nix)
+}
+
+/// A nix error as the `io::Error` of the same errno.
+#[cfg(feature = "sandbox")]
+fn from_nix(e: nix::Error) -> io::Error {
+    io::Error::from_raw_os_error(e as i32)
 }
 
 /// A socket address in the kernel's `sockaddr_storage` form, with its length:

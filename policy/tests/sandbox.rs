@@ -79,13 +79,11 @@ fn assert_locked(o: &Outcome, action: &str) {
 /// how it ended, from a second run under `strace -f` (root may trace; the
 /// tracer does not change what seccomp does).
 fn traced_after_attempt(action: &str) -> (Vec<String>, String) {
-    let log = std::env::temp_dir().join(format!(
-        "privsep-sandbox-{}-{action}.strace",
-        std::process::id()
-    ));
+    let log = tempfile::NamedTempFile::new().expect("temp file for the strace log");
+    let log = log.path();
     Command::new("strace")
         .args(["-f", "-qq", "-o"])
-        .arg(&log)
+        .arg(log)
         .arg(example("sandbox_probe"))
         .arg(action)
         .stdin(Stdio::null())
@@ -93,8 +91,7 @@ fn traced_after_attempt(action: &str) -> (Vec<String>, String) {
         .stderr(Stdio::null())
         .status()
         .expect("strace (scripts/install-deps.sh test installs it)");
-    let text = std::fs::read_to_string(&log).expect("strace log");
-    let _ = std::fs::remove_file(&log);
+    let text = std::fs::read_to_string(log).expect("strace log");
     let marker = format!("write(1, \"attempt {action}\\n\"");
     let (_, after) = text
         .split_once(&marker)
@@ -262,11 +259,10 @@ fn abort_still_raises_sigabrt() {
 
 #[test]
 fn output_to_a_regular_file_keeps_working() {
-    let path = std::env::temp_dir().join(format!("privsep-sandbox-{}.out", std::process::id()));
-    let file = std::fs::File::create(&path).expect("temp file");
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let file = out.reopen().expect("reopen the temp file");
     let o = run("sandbox_probe", &["exit"], Stdio::from(file));
-    let text = std::fs::read_to_string(&path).expect("read back");
-    let _ = std::fs::remove_file(&path);
+    let text = std::fs::read_to_string(out.path()).expect("read back");
     assert_eq!(o.status.code(), Some(0), "{o:?}\n{text}");
     assert!(
         text.contains("fsize unchanged (output is a regular file)"),

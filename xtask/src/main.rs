@@ -194,13 +194,13 @@ mod tests {
 
     #[test]
     fn every_shell_gets_a_completion_naming_the_launcher() {
-        let dir = std::env::temp_dir().join(format!("xtask-test-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         generate(&dir).unwrap();
         for file in ["privsep-ping.bash", "_privsep-ping", "privsep-ping.fish"] {
             let text = fs::read_to_string(dir.join("completions").join(file)).unwrap();
             assert!(text.contains(NAME), "{file} does not name {NAME}");
             assert!(text.contains("-c"), "{file} lacks the -c option");
         }
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,7 +10,8 @@ use ::landlock::{
 };
 
 use crate::handoff::HandedSocket;
-use crate::{sys, PolicyError};
+use crate::sys::{self, Resource};
+use crate::PolicyError;
 
 pub use super::profile::{Args, Profile, Rule};
 use super::seccomp;
@@ -101,7 +102,7 @@ pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyErr
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .collect(),
         Err(_) => {
-            let soft = sys::getrlimit(libc::RLIMIT_NOFILE)
+            let soft = sys::getrlimit(Resource::RLIMIT_NOFILE)
                 .map(|l| l.0)
                 .unwrap_or(1024);
             (3..soft.clamp(1024, 65536) as RawFd).collect()
@@ -129,22 +130,22 @@ pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyErr
 pub fn apply_rlimits(sockets: &[HandedSocket]) -> Result<String, PolicyError> {
     // Never above the inherited hard limit: raising it would fail, and a
     // user who lowered it (`ulimit -Hn`) gets the limit they chose.
-    let hard = sys::getrlimit(libc::RLIMIT_NOFILE)
+    let hard = sys::getrlimit(Resource::RLIMIT_NOFILE)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE: {e}")))?
         .1;
     let nofile = (highest_fd(sockets) as u64 + 2).min(hard);
     let set = |name: &'static str, res, v: u64| {
         sys::setrlimit(res, v, v).map_err(|e| err("rlimits", format!("RLIMIT_{name}={v}: {e}")))
     };
-    set("NOFILE", libc::RLIMIT_NOFILE, nofile)?;
-    set("NPROC", libc::RLIMIT_NPROC, 0)?;
-    set("CORE", libc::RLIMIT_CORE, 0)?;
+    set("NOFILE", Resource::RLIMIT_NOFILE, nofile)?;
+    set("NPROC", Resource::RLIMIT_NPROC, 0)?;
+    set("CORE", Resource::RLIMIT_CORE, 0)?;
     let redirected = [1, 2]
         .into_iter()
         .filter(|&fd| sys::is_regular_file(fd).unwrap_or(false))
         .count();
     let fsize = if redirected == 0 {
-        set("FSIZE", libc::RLIMIT_FSIZE, 0)?;
+        set("FSIZE", Resource::RLIMIT_FSIZE, 0)?;
         "fsize=0".to_string()
     } else {
         "fsize unchanged (output is a regular file)".to_string()
@@ -157,11 +158,11 @@ pub fn apply_rlimits(sockets: &[HandedSocket]) -> Result<String, PolicyError> {
 
 /// Lowers `RLIMIT_NOFILE` to exactly one above the highest descriptor in use.
 pub fn tighten_nofile(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
-    let hard = sys::getrlimit(libc::RLIMIT_NOFILE)
+    let hard = sys::getrlimit(Resource::RLIMIT_NOFILE)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE: {e}")))?
         .1;
     let v = (highest_fd(sockets) as u64 + 1).min(hard);
-    sys::setrlimit(libc::RLIMIT_NOFILE, v, v)
+    sys::setrlimit(Resource::RLIMIT_NOFILE, v, v)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE={v}: {e}")))
 }
 

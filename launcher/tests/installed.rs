@@ -1,0 +1,192 @@
+//! The staged launcher (`make stage`) where the environment is unusual:
+//! a tiny address-space limit, a user namespace mapped to root, a rootless
+//! container (a user's own namespace and root directory), a user namespace
+//! whose files the launcher cannot trust. Ignored by a plain `cargo test`:
+//! `make test` runs them with the stage and the unprivileged test user.
+
+#![forbid(unsafe_code)]
+
+use std::os::unix::fs::{chown, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const NEEDS: &str = "needs the staged install and the test user: run `make test`";
+
+fn stage() -> PathBuf {
+    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS))
+}
+
+fn user() -> String {
+    std::env::var("PRIVSEP_TEST_USER").expect(NEEDS)
+}
+
+fn launcher() -> PathBuf {
+    stage().join("bin/privsep-ping")
+}
+
+fn worker() -> PathBuf {
+    stage().join("libexec/privsep/ping-worker")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `sh -c script` as the unprivileged test user (no groups, no
+/// inheritable capabilities); `$1…` are `args`.
+fn user_sh(script: &str, args: &[&str]) -> Output {
+    let user = user();
+    Command::new("setpriv")
+        .args([
+            &format!("--reuid={user}"),
+            &format!("--regid={user}"),
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn setpriv")
+}
+
+fn uid_of(user: &str) -> (u32, u32) {
+    let out = Command::new("id").args(["-u", user]).output().expect("id -u");
+    let uid = text(&out.stdout).trim().parse().expect("a uid");
+    let out = Command::new("id").args(["-g", user]).output().expect("id -g");
+    let gid = text(&out.stdout).trim().parse().expect("a gid");
+    (uid, gid)
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_tiny_address_space_limit_is_one_line_and_exit_2() {
+    // Below what the worker's loader needs: the launcher says so itself
+    // (before, the Rust runtime panicked with six lines and SIGABRT, and
+    // later the worker's loader failed with exit 127).
+    let out = user_sh(
+        "exec prlimit --as=3000000 \"$1\" -c 1 127.0.0.1",
+        &[launcher().to_str().unwrap()],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("privsep-ping: refusing to run: the address-space limit (RLIMIT_AS, "),
+        "{stderr}"
+    );
+    // A limit the worker can live with still pings.
+    let out = user_sh(
+        "exec prlimit --as=64000000 \"$1\" -c 1 -q 127.0.0.1",
+        &[launcher().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn in_a_user_namespace_mapped_to_root_the_launcher_pings() {
+    // Root's own user and network namespace: the launcher's capability is
+    // the namespace's, over the namespace's loopback.
+    let out = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--net", "--", "sh", "-ec"])
+        .arg("ip link set lo up; exec \"$0\" -c 1 127.0.0.1")
+        .arg(launcher())
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn unshare");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text(&out.stdout).contains("1 received"), "{out:?}");
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn in_a_users_namespace_the_launcher_trusts_no_worker_it_cannot_see_as_roots() {
+    // The user's own namespace: real root's files show up as the overflow
+    // uid, so the launcher refuses to hand a socket to that worker. The
+    // socket itself it could open, with the namespace's capability the
+    // user already holds there: nothing is gained either way.
+    let out = user_sh(
+        "exec unshare --user --map-root-user --net -- \"$1\" -c 1 127.0.0.1",
+        &[launcher().to_str().unwrap()],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refusing to run worker") && stderr.contains("not root"),
+        "{stderr}"
+    );
+}
+
+/// Copies `from` to `root` + `from` (same absolute path inside), with `mode`.
+fn install_into(root: &Path, from: &Path, mode: u32) {
+    let to = root.join(from.strip_prefix("/").expect("absolute"));
+    std::fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir -p");
+    std::fs::copy(from, &to).expect("copy into the root");
+    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// The shared libraries of `bin` (ldd's absolute paths): the worker is
+/// dynamically linked, the launcher is not.
+fn libraries(bin: &Path) -> Vec<PathBuf> {
+    let out = Command::new("ldd").arg(bin).output().expect("ldd");
+    text(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let path = match l.split_once("=>") {
+                Some((_, rhs)) => rhs.split_whitespace().next(),
+                None => l.split_whitespace().next(),
+            }?;
+            path.starts_with('/').then(|| PathBuf::from(path))
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn in_a_rootless_container_the_launcher_and_worker_run() {
+    // A rootless container: the user's own user, network and mount
+    // namespaces and a root directory of files the user owns, which the
+    // namespace shows as root's. The launcher and worker are copies at
+    // their baked paths inside it; the capability the launcher uses is the
+    // one the user holds over that namespace anyway.
+    let (uid, gid) = uid_of(&user());
+    let dir = tempfile::Builder::new()
+        .prefix("privsep-rootless-")
+        .tempdir()
+        .expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let root = dir.path().join("root");
+    install_into(&root, &launcher(), 0o755);
+    install_into(&root, &worker(), 0o711);
+    for lib in libraries(&worker()) {
+        install_into(&root, &lib, 0o755);
+        let canonical = std::fs::canonicalize(&lib).expect("canonicalize");
+        if canonical != lib {
+            install_into(&root, &canonical, 0o755);
+        }
+    }
+    // Everything the user's, as a container image unpacked by the user is.
+    let walk = Command::new("chown")
+        .args(["-R", &format!("{uid}:{gid}")])
+        .arg(&root)
+        .status()
+        .expect("chown -R");
+    assert!(walk.success());
+    chown(&root, Some(uid), Some(gid)).expect("chown root");
+
+    let out = user_sh(
+        "exec unshare --user --map-root-user --net --mount -- sh -ec \
+         'ip link set lo up; exec unshare --root=\"$1\" \"$2\" -c 1 127.0.0.1' sh \"$1\" \"$2\"",
+        &[root.to_str().unwrap(), launcher().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text(&out.stdout).contains("1 received"), "{out:?}");
+}
