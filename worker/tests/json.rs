@@ -57,154 +57,56 @@ impl V {
     }
 }
 
-/// A strict little JSON parser (RFC 8259 syntax, no duplicate keys).
-struct Parser<'s> {
-    s: &'s [u8],
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while matches!(self.s.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
-        }
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.i).copied()
-    }
-
-    fn lit(&mut self, word: &str, v: V) -> Result<V, String> {
-        if self.s[self.i..].starts_with(word.as_bytes()) {
-            self.i += word.len();
-            Ok(v)
-        } else {
-            Err(format!("bad literal at {}", self.i))
-        }
-    }
-
-    fn value(&mut self) -> Result<V, String> {
-        self.ws();
-        match self.peek().ok_or("unexpected end")? {
-            b'{' => {
-                self.i += 1;
-                let mut m: Vec<(String, V)> = Vec::new();
-                self.ws();
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                    return Ok(V::Obj(m));
-                }
-                loop {
-                    self.ws();
-                    let V::Str(k) = self.value()? else {
-                        return Err(format!("key is not a string at {}", self.i));
-                    };
-                    if m.iter().any(|(x, _)| *x == k) {
-                        return Err(format!("duplicate key {k:?}"));
-                    }
-                    self.ws();
-                    if self.peek() != Some(b':') {
-                        return Err(format!("expected ':' at {}", self.i));
-                    }
-                    self.i += 1;
-                    let v = self.value()?;
-                    m.push((k, v));
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(V::Obj(m));
-                        }
-                        _ => return Err(format!("expected ',' or '}}' at {}", self.i)),
-                    }
-                }
+/// serde_json reads the lines into [`V`], keeping the keys' order and
+/// refusing duplicate keys (which a map would silently merge).
+impl<'de> serde::Deserialize<'de> for V {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<V, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = V;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
             }
-            b'[' => {
-                self.i += 1;
+            fn visit_unit<E>(self) -> Result<V, E> {
+                Ok(V::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<V, E> {
+                Ok(V::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<V, E> {
+                Ok(V::Num(n as f64))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<V, E> {
+                Ok(V::Num(n as f64))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<V, E> {
+                Ok(V::Num(n))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<V, E> {
+                Ok(V::Str(s.to_string()))
+            }
+            fn visit_string<E>(self, s: String) -> Result<V, E> {
+                Ok(V::Str(s))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<V, A::Error> {
                 let mut a = Vec::new();
-                self.ws();
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(V::Arr(a));
+                while let Some(v) = seq.next_element()? {
+                    a.push(v);
                 }
-                loop {
-                    a.push(self.value()?);
-                    self.ws();
-                    match self.peek() {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(V::Arr(a));
-                        }
-                        _ => return Err(format!("expected ',' or ']' at {}", self.i)),
+                Ok(V::Arr(a))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<V, A::Error> {
+                let mut m: Vec<(String, V)> = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, V>()? {
+                    if m.iter().any(|(x, _)| *x == k) {
+                        return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
                     }
+                    m.push((k, v));
                 }
+                Ok(V::Obj(m))
             }
-            b'"' => {
-                self.i += 1;
-                let mut bytes = Vec::new();
-                loop {
-                    let c = self.peek().ok_or("unterminated string")?;
-                    self.i += 1;
-                    match c {
-                        b'"' => {
-                            return String::from_utf8(bytes)
-                                .map(V::Str)
-                                .map_err(|e| e.to_string())
-                        }
-                        b'\\' => {
-                            let e = self.peek().ok_or("bad escape")?;
-                            self.i += 1;
-                            let ch = match e {
-                                b'"' => '"',
-                                b'\\' => '\\',
-                                b'/' => '/',
-                                b'b' => '\u{8}',
-                                b'f' => '\u{c}',
-                                b'n' => '\n',
-                                b'r' => '\r',
-                                b't' => '\t',
-                                b'u' => {
-                                    let h = self.s.get(self.i..self.i + 4).ok_or("short \\u")?;
-                                    self.i += 4;
-                                    let n = u32::from_str_radix(
-                                        std::str::from_utf8(h).map_err(|e| e.to_string())?,
-                                        16,
-                                    )
-                                    .map_err(|e| e.to_string())?;
-                                    char::from_u32(n).ok_or("bad \\u")?
-                                }
-                                _ => return Err(format!("bad escape at {}", self.i)),
-                            };
-                            let mut b = [0u8; 4];
-                            bytes.extend_from_slice(ch.encode_utf8(&mut b).as_bytes());
-                        }
-                        c if c < 0x20 => return Err("control character in string".into()),
-                        c => bytes.push(c),
-                    }
-                }
-            }
-            b't' => self.lit("true", V::Bool(true)),
-            b'f' => self.lit("false", V::Bool(false)),
-            b'n' => self.lit("null", V::Null),
-            b'-' | b'0'..=b'9' => {
-                let start = self.i;
-                self.i += 1;
-                while matches!(
-                    self.peek(),
-                    Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
-                ) {
-                    self.i += 1;
-                }
-                let t = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
-                if t.len() > 1 && t.starts_with('0') && !t.starts_with("0.") {
-                    return Err(format!("leading zero: {t}"));
-                }
-                t.parse().map(V::Num).map_err(|e| format!("{t}: {e}"))
-            }
-            c => Err(format!("unexpected {:?} at {}", c as char, self.i)),
         }
+        d.deserialize_any(Visit)
     }
 }
 
@@ -217,15 +119,9 @@ fn objects(stdout: &str) -> Vec<V> {
     stdout
         .lines()
         .map(|line| {
-            let mut p = Parser {
-                s: line.as_bytes(),
-                i: 0,
-            };
-            let v = p
-                .value()
-                .unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
-            p.ws();
-            assert_eq!(p.i, line.len(), "{line:?}: trailing input");
+            // from_str also refuses trailing input.
+            let v: V =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
             assert!(matches!(v, V::Obj(_)), "{line:?} is not an object");
             v
         })
@@ -424,4 +320,19 @@ fn json_icmp_errors_are_error_objects() {
     assert_eq!(summary.int("received"), 0);
     assert_eq!(summary.int("errors"), objs.len() as i64);
     assert_eq!(summary.str("host"), "10.9.9.2");
+}
+
+#[test]
+fn the_checker_refuses_what_is_not_one_object_per_line() {
+    assert_eq!(objects("{\"a\": 1, \"b\": [true, null]}\n").len(), 1);
+    for bad in [
+        "{\"a\": 1, \"a\": 2}\n",
+        "{\"a\": 1} x\n",
+        "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n",
+        "[1]\n",
+        "{\"a\": 1}",
+    ] {
+        let refused = std::panic::catch_unwind(|| objects(bad)).is_err();
+        assert!(refused, "{bad:?} was accepted");
+    }
 }
