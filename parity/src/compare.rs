@@ -29,6 +29,11 @@ fn rules() -> &'static [(Regex, &'static str)] {
                 "rtt min/avg/max/mdev = <T> ms",
             ),
             (r"ipg/ewma [0-9./]+ ms", "ipg/ewma <T> ms"),
+            // SIGQUIT's status line.
+            (
+                r"min/avg/ewma/max = [0-9./]+ ms",
+                "min/avg/ewma/max = <T> ms",
+            ),
             // -D: the time of day each line was printed.
             (r"^\[[0-9]+\.[0-9]+\]", "[<T>]"),
             // -T: the timestamps (ms since midnight UTC) each hop recorded,
@@ -95,6 +100,7 @@ mod tests {
             "64 bytes from 198.18.2.2: icmp_seq=1 ttl=63 time=0.045 ms\n\
              2 packets transmitted, 2 received, 0% packet loss, time 1001ms\n\
              rtt min/avg/max/mdev = 0.031/0.038/0.045/0.007 ms, ipg/ewma 0.1/0.04 ms\n\
+             2/2 packets, 0% loss, min/avg/ewma/max = 0.047/0.049/0.047/0.051 ms\n\
              [1764625530.123456] 64 bytes from x: icmp_seq=2 ttl=64 time=12 ms\n\
              TS: \t198.18.1.2\t80807824 absolute\n\
              \t198.18.2.1\t-1\n\
@@ -108,6 +114,7 @@ mod tests {
                 "64 bytes from 198.18.2.2: icmp_seq=1 ttl=63 time=<T> ms",
                 "2 packets transmitted, 2 received, 0% packet loss, time <T>ms",
                 "rtt min/avg/max/mdev = <T> ms, ipg/ewma <T> ms",
+                "2/2 packets, 0% loss, min/avg/ewma/max = <T> ms",
                 "[<T>] 64 bytes from x: icmp_seq=2 ttl=64 time=<T> ms",
                 "TS: \t198.18.1.2\t<T> absolute",
                 "\t198.18.2.1\t<T>",

@@ -137,19 +137,27 @@ pub fn run(
             "--",
         ]);
     }
-    cmd.args(["sh", "-c", &format!("exec \"$0\" \"$@\"{redirect}")])
-        .arg(&row.argv0)
-        .args(&row.args)
-        .env_clear()
-        .env(
-            "PATH",
-            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", imp.dir.display()),
-        )
-        .env("LC_ALL", "C")
-        .envs(&row.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    // The program is the link named like argv[0]'s last component, found
+    // through PATH; bash's `exec -a` gives it argv[0] exactly as the row
+    // says (a path such as /usr/bin/ping included).
+    let program = row.argv0.rsplit('/').next().unwrap_or(&row.argv0);
+    cmd.args([
+        "bash",
+        "-c",
+        &format!("exec -a \"$0\" {program} \"$@\"{redirect}"),
+    ])
+    .arg(&row.argv0)
+    .args(&row.args)
+    .env_clear()
+    .env(
+        "PATH",
+        format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", imp.dir.display()),
+    )
+    .env("LC_ALL", "C")
+    .envs(&row.env)
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| ParityError::Command {
         what: format!("run {} {}", imp.name, row.name),
         detail: e.to_string(),

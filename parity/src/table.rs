@@ -99,8 +99,9 @@ pub struct Row {
     pub name: String,
     /// The arguments after argv[0].
     pub args: Vec<String>,
-    /// argv[0]: `ping`, `ping4` or `ping6` (found through PATH, so that
-    /// every implementation sees the same argv[0]).
+    /// argv[0], whose last component is `ping`, `ping4` or `ping6` (the
+    /// link run, found through PATH, so that every implementation sees
+    /// the same argv[0], `/usr/bin/ping` say).
     #[serde(default = "default_argv0")]
     pub argv0: String,
     /// Who runs it (default both).
@@ -156,9 +157,10 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ParityError> {
         if !names.insert(r.name.as_str()) {
             return Err(ParityError::Table(format!("duplicate row {}", r.name)));
         }
-        if !["ping", "ping4", "ping6"].contains(&r.argv0.as_str()) {
+        let last = r.argv0.rsplit('/').next().unwrap_or_default();
+        if !["ping", "ping4", "ping6"].contains(&last) {
             return Err(ParityError::Table(format!(
-                "{}: argv0 {:?} is not ping, ping4 or ping6",
+                "{}: argv0 {:?} does not end in ping, ping4 or ping6",
                 r.name, r.argv0
             )));
         }

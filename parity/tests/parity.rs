@@ -187,8 +187,9 @@ fn privsep_ping_matches_iputils() {
             }
         }
         // Beyond iputils: whatever a row prints, privsep puts no escape
-        // sequence on a terminal (only the tab, -a's bell and -f's
-        // backspace among the control characters).
+        // sequence on a terminal (only the tab, -a's bell, -f's backspace
+        // and the carriage return before SIGQUIT's status line among the
+        // control characters).
         let raw: Vec<&String> = c
             .privsep
             .stdout
@@ -196,7 +197,7 @@ fn privsep_ping_matches_iputils() {
             .chain(&c.privsep.stderr)
             .filter(|l| {
                 l.chars()
-                    .any(|ch| ch.is_control() && !matches!(ch, '\t' | '\x07' | '\x08'))
+                    .any(|ch| ch.is_control() && !matches!(ch, '\t' | '\r' | '\x07' | '\x08'))
             })
             .collect();
         if !raw.is_empty() {
