@@ -241,7 +241,10 @@ pub fn loopback_up() -> io::Result<()> {
 pub fn ptrace_attach(pid: libc::pid_t) -> io::Result<()> {
     let pid = nix::unistd::Pid::from_raw(pid);
     nix::sys::ptrace::attach(pid)?;
-    // We only undo our own attach; the tracee may not have stopped yet, which is fine.
+    // PTRACE_DETACH needs the tracee in its ptrace-stop: wait for the stop the attach's SIGSTOP
+    // causes first. Detaching at once races with it, and a tracee that stops after a failed
+    // detach stays stopped when we exit (a shell waiting on us would then hang the case).
+    let _ = nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::__WALL));
     let _ = nix::sys::ptrace::detach(pid, None);
     Ok(())
 }
