@@ -388,6 +388,23 @@ fn a_failed_stdout_is_write_error_exit_1() {
     assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
 }
 
+/// Root's exec of the launcher is not a secure one, so glibc leaves a
+/// closed stdout closed; the launcher fills it the way glibc would have
+/// (read-only `/dev/null`), and the output fails as iputils' does.
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_closed_stdout_is_write_error_exit_1_for_root_too() {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "exec \"$@\" >&-", "sh"])
+        .arg(launcher())
+        .args(["-c", "1", "-n", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
+}
+
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn ping_0_is_the_local_address_and_hex_intervals_parse() {

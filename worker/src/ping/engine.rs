@@ -553,10 +553,27 @@ impl<I: Io> Engine<I> {
             }
             _ => {}
         }
+        // upstream (20240905) decides whether to name the errno by what
+        // the send failed with: after ENOBUFS/ENOMEM (given up) always;
+        // EMSGSIZE (over the path MTU under -M do) counts an error and is
+        // named without reading the error queue; anything else reads the
+        // error queue and names the errno only when an ICMP error about
+        // our request was there (an empty queue or a local error: silent,
+        // as `-r` to an off-link host's ENETUNREACH).
+        let report = match err.raw_os_error() {
+            Some(libc::ENOBUFS | libc::ENOMEM) => true,
+            Some(libc::EMSGSIZE) => {
+                self.nerrors += 1;
+                true
+            }
+            _ => {
+                let (net, _, _) = self.drain_errqueue();
+                net > 0
+            }
+        };
         // A hard local error: pretend we sent it, like iputils.
-        let (_, local, _) = self.drain_errqueue();
         self.advance_ntransmitted();
-        if local == 0 && !self.o.quiet {
+        if report && !self.o.quiet {
             if self.o.flood {
                 self.flood_mark(b"E");
             } else {
@@ -1182,6 +1199,8 @@ mod tests {
         bad_checksum: bool,
         /// After each request, queue a Time Exceeded from this router.
         router: Option<Ipv4Addr>,
+        /// Fail every send with this errno, queueing nothing.
+        send_errno: Option<i32>,
     }
 
     struct Script {
@@ -1259,6 +1278,9 @@ mod tests {
     impl Io for Script {
         fn send(&mut self, packet: &[u8], _to: &SocketAddr) -> io::Result<usize> {
             self.sent.push(packet.to_vec());
+            if let Some(errno) = self.peer.send_errno {
+                return Err(io::Error::from_raw_os_error(errno));
+            }
             if self.sent.len() == 1 {
                 self.wall0 += self.wall_jump;
             }
@@ -1578,6 +1600,49 @@ mod tests {
         assert!(
             out.contains("1 packets transmitted, 0 received, +1 errors, 100% packet loss"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn send_errors_are_named_as_upstream_names_them() {
+        let failing = |errno| {
+            Script::new(Peer {
+                send_errno: Some(errno),
+                ..Peer::default()
+            })
+        };
+        let o = || {
+            opts(|o| {
+                o.count = 2;
+                o.interval_ms = 10;
+                o.linger_us = 100_000;
+            })
+        };
+        // Over the path MTU (-M do): named, and counted as an error.
+        let (status, out, err, _, _) = run(o(), failing(libc::EMSGSIZE));
+        assert_eq!(status, 1);
+        assert_eq!(
+            err,
+            "ping: sendmsg: Message too long\nping: sendmsg: Message too long\n"
+        );
+        assert!(
+            out.contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss"),
+            "{out}"
+        );
+        // Unreachable with nothing on the error queue (-r off-link): the
+        // error queue is empty, so upstream says nothing.
+        let (status, out, err, _, _) = run(o(), failing(libc::ENETUNREACH));
+        assert_eq!(status, 1);
+        assert_eq!(err, "");
+        assert!(
+            out.contains("2 packets transmitted, 0 received, 100% packet loss"),
+            "{out}"
+        );
+        // Given up after the device queue stayed full: named.
+        let (_, _, err, _, _) = run(o(), failing(libc::ENOBUFS));
+        assert!(
+            err.starts_with("ping: sendmsg: No buffer space available\n"),
+            "{err}"
         );
     }
 
