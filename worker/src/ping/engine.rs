@@ -116,6 +116,9 @@ pub struct Engine<I: Io> {
     packet: Vec<u8>,
     control: Vec<u8>,
     errpacket: Vec<u8>,
+    /// While set, local-origin records on the error queue are dropped
+    /// unreported (the kernel's copy of a send error already named).
+    mute_local: bool,
     out: String,
     rcvd: Vec<u64>,
 
@@ -178,6 +181,7 @@ impl<I: Io> Engine<I> {
             packet: vec![0u8; packet_len],
             control: vec![0u8; 4096],
             errpacket: vec![0u8; 576],
+            mute_local: false,
             out: String::with_capacity(4096 + 4 * o.datalen),
             rcvd: vec![0u64; MAX_DUP_CHK / 64],
             ntransmitted: 0,
@@ -564,6 +568,13 @@ impl<I: Io> Engine<I> {
             Some(libc::ENOBUFS | libc::ENOMEM) => true,
             Some(libc::EMSGSIZE) => {
                 self.nerrors += 1;
+                // The kernel also queues this failure as a local error;
+                // upstream never reads that copy (its blocking receive
+                // ignores the error queue and the count is reached), so
+                // it is dropped here rather than reported a second time.
+                self.mute_local = true;
+                self.drain_errqueue();
+                self.mute_local = false;
                 true
             }
             _ => {
@@ -1066,6 +1077,9 @@ impl<I: Io> Engine<I> {
                 continue;
             };
             if e.origin == icmp::ORIGIN_LOCAL {
+                if self.mute_local {
+                    continue;
+                }
                 local += 1;
                 if self.o.quiet {
                     continue;
@@ -1279,6 +1293,17 @@ mod tests {
         fn send(&mut self, packet: &[u8], _to: &SocketAddr) -> io::Result<usize> {
             self.sent.push(packet.to_vec());
             if let Some(errno) = self.peer.send_errno {
+                if errno == libc::EMSGSIZE {
+                    // As the kernel does under -M do: the failure also
+                    // goes on the error queue, origin local, mtu 1280.
+                    let mut ee = Vec::new();
+                    ee.extend_from_slice(&(libc::EMSGSIZE as u32).to_ne_bytes());
+                    ee.extend_from_slice(&[icmp::ORIGIN_LOCAL, 0, 0, 0]);
+                    ee.extend_from_slice(&1280u32.to_ne_bytes());
+                    ee.extend_from_slice(&[0; 4]);
+                    let control = cmsg(libc::SOL_IP, libc::IP_RECVERR, &ee);
+                    self.errq.push_back((self.t, packet[..8].to_vec(), control));
+                }
                 return Err(io::Error::from_raw_os_error(errno));
             }
             if self.sent.len() == 1 {
@@ -1618,7 +1643,8 @@ mod tests {
                 o.linger_us = 100_000;
             })
         };
-        // Over the path MTU (-M do): named, and counted as an error.
+        // Over the path MTU (-M do): named once (the kernel's queued copy
+        // is not reported again), and counted as an error once.
         let (status, out, err, _, _) = run(o(), failing(libc::EMSGSIZE));
         assert_eq!(status, 1);
         assert_eq!(
