@@ -249,8 +249,8 @@ fn closed_standard_fds_become_dev_null_never_the_socket() {
     let fds = wait_for_worker(&mut child);
     let out = interrupt(child);
     // glibc's secure-mode start-up fills a closed fd 0 with /dev/full and
-    // 1-2 with /dev/null (the launcher's step 1 would use /dev/null): a
-    // device either way, never the socket.
+    // 1-2 with /dev/null (the launcher's step 1 opens the same in a
+    // non-secure exec): a device either way, never the socket.
     for fd in 0..=2 {
         let link = fds.get(&fd).map(String::as_str);
         assert!(

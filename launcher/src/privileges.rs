@@ -125,7 +125,8 @@ impl fmt::Display for LaunchError {
 /// The privileged operations, one method per step of the sequence.
 pub trait Privileges {
     /// Step 1: become non-dumpable and make sure fds 0–2 are open
-    /// (`/dev/null` where closed).
+    /// (where closed: `/dev/full` write-only on 0, `/dev/null` read-only
+    /// on 1 and 2, as glibc does for a secure exec).
     fn sanitize(&mut self) -> io::Result<()>;
     /// Step 2: make `cap` the one effective capability (lowering whatever
     /// was raised before), keeping at most `file_caps` permitted. A no-op
@@ -220,10 +221,11 @@ impl Privileges for System {
         for fd in 0..=2 {
             if !sys::fd_is_open(fd) {
                 // open() returns the lowest free descriptor: exactly `fd`.
-                let got = sys::open_dev_null()?;
+                // glibc's devices and modes, as a secure exec gets them.
+                let got = sys::open_standard_filler(fd)?;
                 if got != fd {
                     return Err(io::Error::other(format!(
-                        "/dev/null opened at fd {got}, not {fd}"
+                        "standard fd filler opened at fd {got}, not {fd}"
                     )));
                 }
             }

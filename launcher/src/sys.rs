@@ -27,10 +27,20 @@ pub fn fd_is_open(fd: RawFd) -> bool {
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
 }
 
-/// Opens `/dev/null` read-write at the lowest free descriptor.
-pub fn open_dev_null() -> io::Result<RawFd> {
+/// Opens what glibc's secure-mode start-up (`__libc_check_standard_fds`)
+/// puts on a closed standard descriptor `fd`, at the lowest free
+/// descriptor: `/dev/full` write-only for fd 0, `/dev/null` read-only for
+/// fds 1 and 2. The same devices and modes whether or not the exec was
+/// secure, so a closed stdout fails to write (iputils' `write error`)
+/// for root as for a user.
+pub fn open_standard_filler(fd: RawFd) -> io::Result<RawFd> {
+    let (path, mode) = if fd == 0 {
+        (c"/dev/full", libc::O_WRONLY)
+    } else {
+        (c"/dev/null", libc::O_RDONLY)
+    };
     // SAFETY: the path is a NUL-terminated literal; flags take no pointer.
-    cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) })
+    cvt(unsafe { libc::open(path.as_ptr(), mode | libc::O_NOFOLLOW) })
 }
 
 /// Closes every descriptor from `first` up.

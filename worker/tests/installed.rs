@@ -388,6 +388,23 @@ fn a_failed_stdout_is_write_error_exit_1() {
     assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
 }
 
+/// Root's exec of the launcher is not a secure one, so glibc leaves a
+/// closed stdout closed; the launcher fills it the way glibc would have
+/// (read-only `/dev/null`), and the output fails as iputils' does.
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_closed_stdout_is_write_error_exit_1_for_root_too() {
+    let out = std::process::Command::new("sh")
+        .args(["-c", "exec \"$@\" >&-", "sh"])
+        .arg(launcher())
+        .args(["-c", "1", "-n", "127.0.0.1"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
+}
+
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn ping_0_is_the_local_address_and_hex_intervals_parse() {
@@ -711,9 +728,16 @@ fn interface_and_path_mtu_options_like_iputils() {
         assert_eq!(ours.status.code(), theirs.status.code(), "{args:?}");
         assert_eq!(normalize(&o), normalize(&t), "{args:?}");
         let strip = |s: &[u8], name: &str| text(s).replace(name, "ping");
+        // A send refused by the path MTU: privsep follows upstream
+        // 20240905's message (the errno of the send); Debian's 20221126
+        // prints the kernel's queued local error instead.
+        let theirs_err = strip(&theirs.stderr, "/usr/bin/ping").replace(
+            "local error: message too long, mtu=1280",
+            "sendmsg: Message too long",
+        );
         assert_eq!(
             strip(&ours.stderr, &launcher().display().to_string()),
-            strip(&theirs.stderr, "/usr/bin/ping"),
+            theirs_err,
             "{args:?}"
         );
     }

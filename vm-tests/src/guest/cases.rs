@@ -6,7 +6,7 @@
 //! mislabelled workers) are written once against the tool's descriptor
 //! (`policy::tools`: paths, file capabilities, sockets, SELinux types,
 //! TOMOYO domains) and run for every listed tool; rows that need a real
-//! worker's behaviour (ping's echo, its `-v` report) name their tool. Cases
+//! worker's behaviour (ping's echo, its `-v -v` report) name their tool. Cases
 //! act as the unprivileged user through [`as_user`]; they change the install
 //! (a probe at the worker's path, a relabelled worker…) freely: PID 1
 //! reinstalls every tool's stock launcher and worker after every case.
@@ -1198,7 +1198,7 @@ fn abi_state(env: &Env) -> (i32, String) {
 fn landlock_abi(env: &Env) -> Verdict {
     // Kernel-dependent: 6.1 offers ABI 2 (filesystem rights only), 6.12 ABI 6 (adds truncate,
     // TCP, ioctl and the two scopes); the worker handles what the kernel has (best effort) and
-    // must say exactly that under -v.
+    // must say exactly that under -v -v.
     let (abi, why) = abi_state(env);
     let by_release = landlock_abi_for(&env.kernel);
     let want = landlock_report_for(abi);
@@ -1214,6 +1214,7 @@ fn landlock_abi(env: &Env) -> Verdict {
         &[
             "run",
             env.tool.launcher_path,
+            "-v",
             "-v",
             "-n",
             "-c",

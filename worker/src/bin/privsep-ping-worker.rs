@@ -159,6 +159,8 @@ fn run() -> i32 {
                 show(fd6)
             ),
         );
+        // upstream's message ends in its own "\n" as well: an empty line.
+        let _ = sys::write_all(2, b"\n");
     }
     let target = match resolve::resolve(&o.destination, family, o.numeric, o.force_lookup) {
         Ok(t) => t,
@@ -170,11 +172,15 @@ fn run() -> i32 {
         } else {
             "AF_INET6"
         };
-        let canon = target.canonname.as_deref().unwrap_or("");
-        say(
-            &prog,
-            format!("ai->ai_family: {fam}, ai->ai_canonname: '{canon}'"),
-        );
+        // upstream prints this one with printf: on stdout, no prefix;
+        // under -j stdout stays JSON, so it goes to stderr as text.
+        let canon = text::printable(target.canonname.as_deref().unwrap_or("")).into_owned();
+        let line = format!("ai->ai_family: {fam}, ai->ai_canonname: '{canon}'");
+        if o.json {
+            say(&prog, line);
+        } else {
+            out(format!("{line}\n").as_bytes());
+        }
     }
     if !cli::hops_allowed(&o, target.family) {
         return refuse(&prog, &CliError::with_usage(None));
@@ -286,7 +292,8 @@ fn run() -> i32 {
             spec: &resolver::CHANNEL,
         });
     }
-    let verbose = prepared.prepared.o.verbose;
+    // -v -v: privsep's own lines (upstream's -v has neither).
+    let verbose = prepared.prepared.o.sandbox_report;
     let ident = prepared.prepared.ident;
     match policy::sandbox::lock_down(PING.sandbox, &keep) {
         Ok(report) => {

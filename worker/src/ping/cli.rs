@@ -99,6 +99,9 @@ pub struct Options {
     /// `-j`: JSON objects on stdout instead of text (see [`crate::ping::json`]).
     pub json: bool,
     pub verbose: bool,
+    /// `-v` given twice: privsep's own report of the ident and the
+    /// sandbox it locked itself into (a second `-v` adds nothing upstream).
+    pub sandbox_report: bool,
     /// `-l`.
     pub preload: u32,
     /// `-p`, parsed (at most 16 bytes).
@@ -168,6 +171,7 @@ impl Default for Options {
             flood: false,
             json: false,
             verbose: false,
+            sandbox_report: false,
             preload: 1,
             pattern: None,
             rtt_precision: false,
@@ -940,7 +944,10 @@ fn parse_inner(
             'S' => o.sndbuf = Some(strtol_or_err(v, 1, INT_MAX)? as i32),
             't' => o.ttl = Some(strtol_or_err(v, 0, 255)? as i32),
             'U' => o.latency = true,
-            'v' => o.verbose = true,
+            'v' => {
+                o.sandbox_report = o.verbose;
+                o.verbose = true;
+            }
             'V' => version = true,
             'w' => o.deadline = strtol_or_err(v, 0, INT_MAX)? as u64,
             'W' => {
@@ -960,7 +967,9 @@ fn parse_inner(
     if version {
         return Ok(Parsed::Version { json: o.json });
     }
-    if ptr_lookup_off && o.numeric && !o.force_lookup && !o.quiet {
+    // upstream warns whenever the variable turned -n on, -H or not: -H
+    // only brings the lookups back, it does not clear -n.
+    if ptr_lookup_off && o.numeric && !o.quiet {
         warnings
             .push("WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H".into());
     }
@@ -1206,7 +1215,18 @@ mod tests {
             out.warnings,
             ["WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H"]
         );
+        // -H forces the lookups but upstream still warns.
         let v: Vec<OsString> = ["-H", "x"].iter().map(OsString::from).collect();
+        let out = parse(&v, false, None, true);
+        assert_eq!(
+            out.warnings,
+            ["WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H"]
+        );
+        let Ok(Parsed::Run(o)) = out.result else {
+            panic!()
+        };
+        assert!(o.force_lookup && o.numeric);
+        let v: Vec<OsString> = ["-q", "-H", "x"].iter().map(OsString::from).collect();
         assert!(parse(&v, false, None, true).warnings.is_empty());
     }
 
@@ -1241,6 +1261,9 @@ mod tests {
             err(&["-l", "4", "x"]).0,
             "cannot set preload to value greater than 3: 4"
         );
+        // -v is upstream's; a second -v adds privsep's sandbox report.
+        assert!(opts(&["-v", "x"]).verbose && !opts(&["-v", "x"]).sandbox_report);
+        assert!(opts(&["-vv", "x"]).sandbox_report && opts(&["-v", "-v", "x"]).sandbox_report);
         let out = run(&["-p", "ab", "x"]);
         assert_eq!(out.pattern_line.as_deref(), Some("PATTERN: 0xab"));
         assert_eq!(run(&["-q", "-p", "ab", "x"]).pattern_line, None);

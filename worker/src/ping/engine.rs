@@ -116,6 +116,9 @@ pub struct Engine<I: Io> {
     packet: Vec<u8>,
     control: Vec<u8>,
     errpacket: Vec<u8>,
+    /// While set, local-origin records on the error queue are dropped
+    /// unreported (the kernel's copy of a send error already named).
+    mute_local: bool,
     out: String,
     rcvd: Vec<u64>,
 
@@ -178,6 +181,7 @@ impl<I: Io> Engine<I> {
             packet: vec![0u8; packet_len],
             control: vec![0u8; 4096],
             errpacket: vec![0u8; 576],
+            mute_local: false,
             out: String::with_capacity(4096 + 4 * o.datalen),
             rcvd: vec![0u64; MAX_DUP_CHK / 64],
             ntransmitted: 0,
@@ -553,10 +557,34 @@ impl<I: Io> Engine<I> {
             }
             _ => {}
         }
+        // upstream (20240905) decides whether to name the errno by what
+        // the send failed with: after ENOBUFS/ENOMEM (given up) always;
+        // EMSGSIZE (over the path MTU under -M do) counts an error and is
+        // named without reading the error queue; anything else reads the
+        // error queue and names the errno only when an ICMP error about
+        // our request was there (an empty queue or a local error: silent,
+        // as `-r` to an off-link host's ENETUNREACH).
+        let report = match err.raw_os_error() {
+            Some(libc::ENOBUFS | libc::ENOMEM) => true,
+            Some(libc::EMSGSIZE) => {
+                self.nerrors += 1;
+                // The kernel also queues this failure as a local error;
+                // upstream never reads that copy (its blocking receive
+                // ignores the error queue and the count is reached), so
+                // it is dropped here rather than reported a second time.
+                self.mute_local = true;
+                self.drain_errqueue();
+                self.mute_local = false;
+                true
+            }
+            _ => {
+                let (net, _, _) = self.drain_errqueue();
+                net > 0
+            }
+        };
         // A hard local error: pretend we sent it, like iputils.
-        let (_, local, _) = self.drain_errqueue();
         self.advance_ntransmitted();
-        if local == 0 && !self.o.quiet {
+        if report && !self.o.quiet {
             if self.o.flood {
                 self.flood_mark(b"E");
             } else {
@@ -1049,6 +1077,9 @@ impl<I: Io> Engine<I> {
                 continue;
             };
             if e.origin == icmp::ORIGIN_LOCAL {
+                if self.mute_local {
+                    continue;
+                }
                 local += 1;
                 if self.o.quiet {
                     continue;
@@ -1182,6 +1213,8 @@ mod tests {
         bad_checksum: bool,
         /// After each request, queue a Time Exceeded from this router.
         router: Option<Ipv4Addr>,
+        /// Fail every send with this errno, queueing nothing.
+        send_errno: Option<i32>,
     }
 
     struct Script {
@@ -1259,6 +1292,20 @@ mod tests {
     impl Io for Script {
         fn send(&mut self, packet: &[u8], _to: &SocketAddr) -> io::Result<usize> {
             self.sent.push(packet.to_vec());
+            if let Some(errno) = self.peer.send_errno {
+                if errno == libc::EMSGSIZE {
+                    // As the kernel does under -M do: the failure also
+                    // goes on the error queue, origin local, mtu 1280.
+                    let mut ee = Vec::new();
+                    ee.extend_from_slice(&(libc::EMSGSIZE as u32).to_ne_bytes());
+                    ee.extend_from_slice(&[icmp::ORIGIN_LOCAL, 0, 0, 0]);
+                    ee.extend_from_slice(&1280u32.to_ne_bytes());
+                    ee.extend_from_slice(&[0; 4]);
+                    let control = cmsg(libc::SOL_IP, libc::IP_RECVERR, &ee);
+                    self.errq.push_back((self.t, packet[..8].to_vec(), control));
+                }
+                return Err(io::Error::from_raw_os_error(errno));
+            }
             if self.sent.len() == 1 {
                 self.wall0 += self.wall_jump;
             }
@@ -1578,6 +1625,50 @@ mod tests {
         assert!(
             out.contains("1 packets transmitted, 0 received, +1 errors, 100% packet loss"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn send_errors_are_named_as_upstream_names_them() {
+        let failing = |errno| {
+            Script::new(Peer {
+                send_errno: Some(errno),
+                ..Peer::default()
+            })
+        };
+        let o = || {
+            opts(|o| {
+                o.count = 2;
+                o.interval_ms = 10;
+                o.linger_us = 100_000;
+            })
+        };
+        // Over the path MTU (-M do): named once (the kernel's queued copy
+        // is not reported again), and counted as an error once.
+        let (status, out, err, _, _) = run(o(), failing(libc::EMSGSIZE));
+        assert_eq!(status, 1);
+        assert_eq!(
+            err,
+            "ping: sendmsg: Message too long\nping: sendmsg: Message too long\n"
+        );
+        assert!(
+            out.contains("2 packets transmitted, 0 received, +2 errors, 100% packet loss"),
+            "{out}"
+        );
+        // Unreachable with nothing on the error queue (-r off-link): the
+        // error queue is empty, so upstream says nothing.
+        let (status, out, err, _, _) = run(o(), failing(libc::ENETUNREACH));
+        assert_eq!(status, 1);
+        assert_eq!(err, "");
+        assert!(
+            out.contains("2 packets transmitted, 0 received, 100% packet loss"),
+            "{out}"
+        );
+        // Given up after the device queue stayed full: named.
+        let (_, _, err, _, _) = run(o(), failing(libc::ENOBUFS));
+        assert!(
+            err.starts_with("ping: sendmsg: No buffer space available\n"),
+            "{err}"
         );
     }
 

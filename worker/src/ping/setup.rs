@@ -519,15 +519,22 @@ pub fn prepare(
                         .map_err(|e| fail_errno("setsockopt(IPV6_TCLASS)", e))?;
                 }
                 set_mark(pfd, &mut o, say);
-                let mut probe_to = dst;
-                probe_to.set_port(1025);
-                nsock::connect(pfd, &SockaddrStorage::from(SocketAddr::V6(probe_to)))
-                    .map_err(|e| fail_errno("connect", e))?;
-                let name: SockaddrStorage =
-                    nsock::getsockname(pfd).map_err(|e| fail_errno("getsockname", e))?;
-                if let Some(SocketAddr::V6(a)) = to_std(&name) {
-                    src = *a.ip();
-                    src_scope = a.scope_id();
+                // upstream (ping6_run) fills in the first hop's family only
+                // when it is not link-local: for a link-local one its
+                // connect() is an AF_UNSPEC disconnect and the source it
+                // reads back is `::` (so the header says `from :: dev:` and
+                // the device warning follows). Same here: no probe then.
+                if !link_local(dst.ip()) {
+                    let mut probe_to = dst;
+                    probe_to.set_port(1025);
+                    nsock::connect(pfd, &SockaddrStorage::from(SocketAddr::V6(probe_to)))
+                        .map_err(|e| fail_errno("connect", e))?;
+                    let name: SockaddrStorage =
+                        nsock::getsockname(pfd).map_err(|e| fail_errno("getsockname", e))?;
+                    if let Some(SocketAddr::V6(a)) = to_std(&name) {
+                        src = *a.ip();
+                        src_scope = a.scope_id();
+                    }
                 }
                 if let Some(dev) = &device {
                     if !device_has(dev, IpAddr::V6(src)) {
@@ -663,7 +670,8 @@ pub fn prepare(
             IpAddr::V4(a) => a.to_string(),
             IpAddr::V6(a) => {
                 let numeric = a.to_string();
-                let name = if o.lookups() {
+                // upstream prints it with -n forced on: a name only with -H.
+                let name = if o.force_lookup {
                     sys::getnameinfo(&SocketAddr::new(IpAddr::V6(a), 0), false)
                 } else {
                     None
