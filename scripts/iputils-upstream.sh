@@ -61,7 +61,7 @@ apt_setup() {
 }
 # apt_opts holds no spaces (the cache path is under target/), so it is split
 # on purpose.
-apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
+private_apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
 
 # Debian 13's binary packages: iputils-ping and everything it depends on,
 # recursively (libc6, libcap2, libidn2-0, libunistring5, ...), unpacked into
@@ -69,10 +69,10 @@ apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
 fetch_binary() {
     rm -rf "$cache/deb"
     mkdir -p "$cache/deb/debs" "$cache/deb/unpack"
-    pkgs=$(apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+    pkgs=$(private_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
         --no-breaks --no-replaces --no-enhances iputils-ping | grep -v '^ ' | grep -v '^<' |
         grep -vx iputils-ping | sort -u)
-    (cd "$cache/deb/debs" && apt apt-get -qq download "iputils-ping=$version" $pkgs)
+    (cd "$cache/deb/debs" && private_apt apt-get -qq download "iputils-ping=$version" $pkgs)
     for deb in "$cache"/deb/debs/*.deb; do
         dpkg-deb -x "$deb" "$cache/deb/unpack"
         dpkg-deb -W "$deb" >>"$cache/deb/versions"
@@ -85,7 +85,7 @@ if [ ! -x "$bin" ] && [ ! -x "$debroot/usr/bin/ping" ]; then
         apt_setup
         rm -rf "$cache/get"
         mkdir -p "$cache/get"
-        (cd "$cache/get" && apt apt-get -qq source "iputils=$version") || true
+        (cd "$cache/get" && private_apt apt-get -qq source "iputils=$version") || true
         src=$(find "$cache/get" -mindepth 1 -maxdepth 1 -type d -name 'iputils-*' | head -n 1)
         if [ -z "$src" ] && [ -n "$git_src" ]; then
             echo "iputils-upstream: no source package; using tag 20240905 of $git_src" >&2
