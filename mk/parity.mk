@@ -1,18 +1,21 @@
 # Side-by-side parity suite: privsep-ping against Debian 12's iputils ping
-# (20221126, /usr/bin/ping) and upstream iputils 20240905 (built from
-# Debian 13's source package), on every invocation of parity/table.json, as
+# (20221126, /usr/bin/ping) and upstream iputils 20240905 (Debian 13's:
+# built from its source package, or its binary packages when the mirror
+# serves no trixie source), on every invocation of parity/table.json, as
 # root and as the test user, in network namespaces of the suite's own.
 #
 #   make test-parity   the suite (root); report in target/parity/report.txt
 #                      (PARITY_ONLY=substring runs the matching rows only)
 #
-# The upstream build is cached under target/iputils-upstream and staged with
+# The upstream ping is cached under target/iputils-upstream and staged with
 # cap_net_raw=ep under PARITY_IPUTILS (root-owned, so the test user can run
-# it). IPUTILS_GIT is the fallback when the mirror lacks the trixie source
-# package: a clone URL or git directory of upstream iputils (tag 20240905).
+# it). Only the Debian package registry is used; a developer may set
+# IPUTILS_GIT (a clone URL or git directory of upstream iputils, tag
+# 20240905) to build that instead of the binary packages when the mirror
+# lacks the trixie source.
 
 PARITY_IPUTILS ?= /tmp/privsep-iputils-upstream
-IPUTILS_GIT    ?= https://github.com/iputils/iputils.git
+IPUTILS_GIT    ?=
 PARITY_ONLY    ?=
 
 .PHONY: iputils-upstream test-parity

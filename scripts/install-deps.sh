@@ -20,13 +20,14 @@ for group in "$@"; do
         # privileged-syscall counts; gcc and libc6-dev for the hostile
         # suite's LD_PRELOAD library; meson, ninja-build, libcap-dev,
         # libidn2-dev, pkg-config and git to build upstream iputils for the
-        # parity suite.
+        # parity suite, patchelf to run Debian 13's binary package of it
+        # instead when the mirror has no trixie source.
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
-              meson ninja-build libcap-dev libidn2-dev pkg-config git" ;;
+              meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).

@@ -1,20 +1,35 @@
 #!/bin/sh
-# Builds upstream iputils ping (Debian 13's source package, 20240905) for the
+# Provides upstream iputils ping 20240905 (Debian 13's, 3:20240905-3) for the
 # parity suite and stages it with cap_net_raw=ep in a root-owned directory
-# under /tmp, where the unprivileged test user can run it.
+# under /tmp, where the unprivileged test user can run it. Everything comes
+# from the Debian package registry:
+#
+#   1. Debian 13's source package, built here with meson (ping only), when
+#      the mirror serves trixie's source files;
+#   2. otherwise Debian 13's binary packages (iputils-ping and the trixie
+#      libraries it needs, down to trixie's libc and dynamic loader),
+#      unpacked with dpkg-deb. That ping needs a newer glibc than Debian 12
+#      has, so the staged copy is pointed at the staged trixie loader and
+#      libraries (patchelf: interpreter and RPATH, nothing else changes) and
+#      is exec'd directly, like /usr/bin/ping: argv[0] reaches it unchanged
+#      and its own file capability applies (the loader run as a program
+#      would be the exec'd file instead, and would need the capability).
 #
 # Usage: scripts/iputils-upstream.sh CACHE STAGE [GIT]
 #   CACHE  a directory under target/: the private apt configuration, the
-#          unpacked source and the meson build (kept, so a second run only
-#          re-stages)
-#   STAGE  where ping goes (STAGE/ping, with ping4 and ping6 links)
-#   GIT    fallback when the mirror has no trixie source package: a clone
-#          (URL or git directory) of upstream iputils, whose tag 20240905 is
-#          the same release without Debian's patches
+#          unpacked source and its build, or the unpacked binary packages
+#          (kept, so a second run only re-stages)
+#   STAGE  where ping goes (STAGE/ping, with ping4 and ping6 links, and
+#          STAGE/lib for the binary packages' libraries)
+#   GIT    only when given: a clone (URL or git directory) of upstream
+#          iputils, whose tag 20240905 is built instead of the binary
+#          packages when the mirror has no source (the same release without
+#          Debian's patches; needs access to that clone)
 #
-# The source comes through an apt configuration of its own (its own
-# sources.list, state and cache directories, no sources.list.d): the
-# machine's apt sources and lists are never read or changed.
+# The packages come through an apt configuration of its own (its own
+# sources.list, state, lists and cache directories, an empty dpkg status, no
+# sources.list.d): the machine's apt sources and lists are never read or
+# changed.
 set -eu
 
 cache=$1
@@ -23,25 +38,54 @@ git_src=${3:-}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 bin=$cache/build/ping/ping
+debroot=$cache/deb/root
+version=3:20240905-3
 
-if [ ! -x "$bin" ]; then
-    apt_dir=$cache/apt
+apt_dir=$cache/apt
+apt_setup() {
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc"
-    echo 'deb-src http://deb.debian.org/debian trixie main' >"$apt_dir/etc/sources.list"
+    printf '%s\n' 'deb http://deb.debian.org/debian trixie main' \
+        'deb-src http://deb.debian.org/debian trixie main' >"$apt_dir/etc/sources.list"
+    : >"$apt_dir/status"
     set -- -o Dir::Etc::SourceList="$apt_dir/etc/sources.list" \
         -o Dir::Etc::SourceParts=- \
         -o Dir::State="$apt_dir" \
         -o Dir::State::Lists="$apt_dir/lists" \
-        -o Dir::State::status=/var/lib/dpkg/status \
+        -o Dir::State::status="$apt_dir/status" \
         -o Dir::Cache="$apt_dir" \
         -o Dir::Cache::Archives="$apt_dir/archives" \
         -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
         -o APT::Sandbox::User=root
+    apt_opts=$*
+    apt-get "$@" -qq update
+}
+# apt_opts holds no spaces (the cache path is under target/), so it is split
+# on purpose.
+private_apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
+
+# Debian 13's binary packages: iputils-ping and everything it depends on,
+# recursively (libc6, libcap2, libidn2-0, libunistring5, ...), unpacked into
+# $debroot.
+fetch_binary() {
+    rm -rf "$cache/deb"
+    mkdir -p "$cache/deb/debs" "$cache/deb/unpack"
+    pkgs=$(private_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+        --no-breaks --no-replaces --no-enhances iputils-ping | grep -v '^ ' | grep -v '^<' |
+        grep -vx iputils-ping | sort -u)
+    (cd "$cache/deb/debs" && private_apt apt-get -qq download "iputils-ping=$version" $pkgs)
+    for deb in "$cache"/deb/debs/*.deb; do
+        dpkg-deb -x "$deb" "$cache/deb/unpack"
+        dpkg-deb -W "$deb" >>"$cache/deb/versions"
+    done
+    mv "$cache/deb/unpack" "$debroot"
+}
+
+if [ ! -x "$bin" ] && [ ! -x "$debroot/usr/bin/ping" ]; then
     if [ ! -d "$cache/src" ]; then
-        apt-get "$@" -qq update
+        apt_setup
         rm -rf "$cache/get"
         mkdir -p "$cache/get"
-        (cd "$cache/get" && apt-get "$@" -qq source iputils=3:20240905-3) || true
+        (cd "$cache/get" && private_apt apt-get -qq source "iputils=$version") || true
         src=$(find "$cache/get" -mindepth 1 -maxdepth 1 -type d -name 'iputils-*' | head -n 1)
         if [ -z "$src" ] && [ -n "$git_src" ]; then
             echo "iputils-upstream: no source package; using tag 20240905 of $git_src" >&2
@@ -54,19 +98,25 @@ if [ ! -x "$bin" ]; then
                 git clone -q --depth 1 --branch 20240905 "$git_src" "$src"
             fi
         fi
-        [ -n "$src" ] || { echo "iputils-upstream: no source unpacked" >&2; exit 2; }
-        mv "$src" "$cache/src"
+        if [ -n "$src" ]; then
+            mv "$src" "$cache/src"
+        else
+            echo "iputils-upstream: no source package; using Debian 13's binary packages" >&2
+            fetch_binary
+        fi
     fi
-    rm -rf "$cache/build"
-    # Only ping; no man pages, translations or IDN (the references compare
-    # output on numeric and hosts-file names).
-    meson setup "$cache/build" "$cache/src" \
-        -DBUILD_ARPING=false -DBUILD_CLOCKDIFF=false -DBUILD_TRACEPATH=false \
-        -DBUILD_MANS=false -DBUILD_HTML_MANS=false -DUSE_IDN=true \
-        -DUSE_GETTEXT=false -DSKIP_TESTS=true -DUSE_CAP=true >"$cache/meson.log" 2>&1 \
-        || { tail -n 30 "$cache/meson.log" >&2; exit 2; }
-    ninja -C "$cache/build" ping/ping >"$cache/ninja.log" 2>&1 \
-        || { tail -n 30 "$cache/ninja.log" >&2; exit 2; }
+    if [ -d "$cache/src" ]; then
+        rm -rf "$cache/build"
+        # Only ping; no man pages, translations or IDN (the references
+        # compare output on numeric and hosts-file names).
+        meson setup "$cache/build" "$cache/src" \
+            -DBUILD_ARPING=false -DBUILD_CLOCKDIFF=false -DBUILD_TRACEPATH=false \
+            -DBUILD_MANS=false -DBUILD_HTML_MANS=false -DUSE_IDN=true \
+            -DUSE_GETTEXT=false -DSKIP_TESTS=true -DUSE_CAP=true >"$cache/meson.log" 2>&1 \
+            || { tail -n 30 "$cache/meson.log" >&2; exit 2; }
+        ninja -C "$cache/build" ping/ping >"$cache/ninja.log" 2>&1 \
+            || { tail -n 30 "$cache/ninja.log" >&2; exit 2; }
+    fi
 fi
 
 # The staged ping gets a file capability: its directory must be root's, not
@@ -76,7 +126,29 @@ if [ -L "$stage" ] || { [ -e "$stage" ] && [ "$(stat -c %u "$stage")" != 0 ]; };
     exit 2
 fi
 install -d -m 0755 -o root -g root "$stage"
-install -m 0755 -o root -g root "$bin" "$stage/ping"
+rm -rf "$stage/lib"
+if [ -x "$bin" ]; then
+    install -m 0755 -o root -g root "$bin" "$stage/ping"
+else
+    # The trixie libraries, loader included, root's and read-only to others
+    # (the capability-carrying ping loads them).
+    install -d -m 0755 -o root -g root "$stage/lib"
+    find "$debroot/usr/lib/x86_64-linux-gnu" -maxdepth 1 -name '*.so*' \( -type f -o -type l \) \
+        -exec cp -P -t "$stage/lib" {} +
+    chown -hR root:root "$stage/lib"
+    chmod -R go-w "$stage/lib"
+    install -m 0755 -o root -g root "$debroot/usr/bin/ping" "$stage/ping"
+    # DT_RPATH (not RUNPATH) so that the libraries' own dependencies
+    # (libunistring for libidn2) come from there too; the loader honours an
+    # absolute RPATH in secure-execution mode (file capabilities).
+    patchelf --set-interpreter "$stage/lib/ld-linux-x86-64.so.2" \
+        --force-rpath --set-rpath "$stage/lib" "$stage/ping"
+    # Every library must be trixie's: one from the machine would mean a
+    # missing package.
+    LD_TRACE_LOADED_OBJECTS=1 "$stage/ping" | awk -v lib="$stage/lib/" '
+        /=>/ && index($3, lib) != 1 { print "iputils-upstream: not staged: " $0; bad = 1 }
+        END { exit bad }' >&2 || exit 2
+fi
 ln -sf ping "$stage/ping4"
 ln -sf ping "$stage/ping6"
 setcap cap_net_raw=ep "$stage/ping"
