@@ -140,7 +140,10 @@ pub fn scratch_dir() -> PathBuf {
     DIR.get_or_init(|| {
         if let Ok(entries) = std::fs::read_dir("/tmp") {
             for e in entries.flatten() {
-                let stale = e.file_name().to_string_lossy().starts_with("privsep-hostile-")
+                let stale = e
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("privsep-hostile-")
                     && e.metadata()
                         .and_then(|m| m.modified())
                         .ok()
