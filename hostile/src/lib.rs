@@ -1,4 +1,4 @@
-//! Support code for the hostile-input suite (issue 6): where the staged
+//! Support code for the hostile-input suite: where the staged
 //! installs are, how to run something as the unprivileged attacker, network
 //! namespaces the tests create and destroy, what the kernel says about a
 //! running process (`/proc`), the iputils output grammar every line of the
