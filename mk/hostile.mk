@@ -1,4 +1,4 @@
-# Hostile-input suite (issue 6): the local user, the remote host and the
+# Hostile-input suite: the local user, the remote host and the
 # compromised worker attacking privsep; see docs/threat-model.md.
 #
 #   make test-hostile   the attack suite against the staged installs (root)

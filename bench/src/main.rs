@@ -1,5 +1,5 @@
 //! `make bench`: privsep-ping against iputils `ping`, side by side, in one
-//! run on one machine (issue 7). Prints a Markdown table of both tools'
+//! run on one machine. Prints a Markdown table of both tools'
 //! figures and their ratio, and writes every raw figure to a JSON file.
 //!
 //! Run by `mk/bench.mk` as root, after installing privsep into its own

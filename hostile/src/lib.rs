@@ -1,4 +1,4 @@
-//! Support code for the hostile-input suite (issue 6): where the staged
+//! Support code for the hostile-input suite: where the staged
 //! installs are, how to run something as the unprivileged attacker, network
 //! namespaces the tests create and destroy, what the kernel says about a
 //! running process (`/proc`), the iputils output grammar every line of the
@@ -140,7 +140,10 @@ pub fn scratch_dir() -> PathBuf {
     DIR.get_or_init(|| {
         if let Ok(entries) = std::fs::read_dir("/tmp") {
             for e in entries.flatten() {
-                let stale = e.file_name().to_string_lossy().starts_with("privsep-hostile-")
+                let stale = e
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("privsep-hostile-")
                     && e.metadata()
                         .and_then(|m| m.modified())
                         .ok()

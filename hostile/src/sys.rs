@@ -83,7 +83,7 @@ pub fn raw_socket(domain: libc::c_int, protocol: libc::c_int) -> io::Result<Owne
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-pub use policy::sys::probe::setsockopt_int;
+pub use testkit::probe::setsockopt_int;
 
 /// Converts a C socket address back (port 0 for raw sockets).
 fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<std::net::IpAddr> {

@@ -10,7 +10,7 @@
 //! the sandbox shows it is the profile, not the kernel's ordinary checks,
 //! that stops it.
 //!
-//! `policy/tests/sandbox.rs` runs the same profile from a root-started probe
+//! `testkit/tests/sandbox.rs` runs the same profile from a root-started probe
 //! (dropping to `nobody` itself); this suite adds the path through the real
 //! launcher and the attempts that list does not cover (`open`, `openat2`,
 //! `execveat`, `socketpair`, `sendmsg`, `pidfd_getfd`, `setuid`,

@@ -87,7 +87,7 @@ fn listen(ifindex: i32, secs: u64, open: bool, filter: bool, sandbox: bool) {
             launcher::sys::attach_filter(fd, ARP_ONLY_FILTER).unwrap_or_else(|e| die("filter", e));
             launcher::sys::lock_filter(fd).unwrap_or_else(|e| die("lock", e));
         }
-        policy::sys::probe::drop_to(NOBODY, NOBODY).unwrap_or_else(|e| die("drop ids", e));
+        testkit::probe::drop_to(NOBODY, NOBODY).unwrap_or_else(|e| die("drop ids", e));
         vec![HandedSocket { fd, spec: &ARP }]
     } else {
         policy::handoff::take_from_env(&ARPING).unwrap_or_else(|e| die("handoff", e))

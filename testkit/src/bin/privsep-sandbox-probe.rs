@@ -20,8 +20,8 @@ use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
 
 use policy::handoff::HandedSocket;
 use policy::sandbox;
-use policy::sys::probe;
 use policy::tools::{Tool, ICMP4, ICMP6, PING};
+use testkit::probe;
 
 const NOBODY: u32 = 65534;
 

@@ -15,7 +15,7 @@ fn main() {
         }
     }
     println!("locked down; now trying socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)");
-    let r = policy::sys::probe::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP);
+    let r = testkit::probe::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP);
     println!("socket() returned {r:?}: the sandbox did not stop it");
     std::process::exit(1);
 }
