@@ -19,7 +19,7 @@ for group in "$@"; do
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils selinux-utils gcc libc6-dev \
               dpkg-dev debhelper fakeroot lintian build-essential" ;;
-        bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
+        bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff iproute2 strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).
         deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin \
