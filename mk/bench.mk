@@ -1,4 +1,5 @@
-# make bench: privsep-ping against iputils ping, side by side (issue 7).
+# make bench: privsep against iputils, side by side: ping in full, arping
+# and clockdiff for start-up, privileged system calls and memory.
 # Never part of `make test` (nothing here is added to TEST_TARGETS): it
 # measures, it does not assert. Needs root. docs/performance.md explains it.
 #
@@ -29,3 +30,14 @@ bench-run: install
 	    --worker $(LIBEXECDIR)/privsep/ping-worker --iputils $(BENCH_PING) \
 	    --user $(TEST_USER) --release-dir $(RELEASE) --workspace $(CURDIR) \
 	    --out $(BENCH_OUT)
+	$(BENCH_BUILD)/release/bench --tool clockdiff --launcher $(BINDIR)/privsep-clockdiff \
+	    --worker $(LIBEXECDIR)/privsep/clockdiff-worker --iputils /usr/bin/clockdiff \
+	    --user $(TEST_USER) --out $(dir $(BENCH_OUT))results-clockdiff.json
+	@# arping inside the first namespace of a veth pair of its own: the
+	@# bench process is started there, so arping is its direct child.
+	@ns=privsep-bench-$$$$; scripts/netns-pair.sh up $$ns || exit 2; \
+	ip netns exec $$ns-a $(BENCH_BUILD)/release/bench --tool arping \
+	    --launcher $(BINDIR)/privsep-arping --worker $(LIBEXECDIR)/privsep/arping-worker \
+	    --iputils /usr/bin/arping --user $(TEST_USER) \
+	    --out $(dir $(BENCH_OUT))results-arping.json; rc=$$?; \
+	scripts/netns-pair.sh down $$ns; exit $$rc

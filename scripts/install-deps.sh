@@ -28,7 +28,7 @@ for group in "$@"; do
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
               meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf" ;;
-        bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping strace" ;;
+        bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff iproute2 strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains).
         deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin iproute2 \

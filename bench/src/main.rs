@@ -10,6 +10,7 @@
 #![deny(unsafe_code)]
 
 mod measure;
+mod other;
 mod report;
 mod run;
 mod surface;
@@ -82,6 +83,8 @@ struct Args {
     release: PathBuf,
     workspace: PathBuf,
     out: PathBuf,
+    /// `ping` (the full bench) or another tool (`bench::other`).
+    tool: String,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -93,6 +96,7 @@ fn parse_args() -> Result<Args, String> {
         release: PathBuf::new(),
         workspace: std::env::current_dir().map_err(|e| e.to_string())?,
         out: PathBuf::from("target/bench/results.json"),
+        tool: "ping".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -105,6 +109,7 @@ fn parse_args() -> Result<Args, String> {
             "--release-dir" => a.release = value()?.into(),
             "--workspace" => a.workspace = value()?.into(),
             "--out" => a.out = value()?.into(),
+            "--tool" => a.tool = value()?,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -258,6 +263,9 @@ fn real_main() -> Result<(), String> {
     }
     let (uid, gid) = user_ids(&args.user)?;
     let user = As::User { uid, gid };
+    if args.tool != "ping" {
+        return other_tool(&args, &counts, user);
+    }
     let iputils_cap = ensure_iputils_capability(&args.iputils)?;
     let tools = [
         Tool {
@@ -525,6 +533,42 @@ fn real_main() -> Result<(), String> {
             ""
         }
     );
+    Ok(())
+}
+
+/// `--tool arping|clockdiff`: start-up, privileged calls and memory of
+/// that tool against iputils' (see `other.rs`).
+fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
+    let plan = other::Plan::for_tool(&args.tool, user)
+        .ok_or_else(|| format!("--tool {}: not a tool the bench knows", args.tool))?;
+    let out_dir = args
+        .out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    progress(&format!(
+        "{}: start-up ({} runs each), privileged system calls, peak RSS",
+        plan.name, counts.startup_runs
+    ));
+    let (mut results, rows) = other::run(
+        &plan,
+        &other::Binaries {
+            launcher: &args.launcher,
+            worker: &args.worker,
+            iputils: &args.iputils,
+        },
+        &args.user,
+        user,
+        counts.startup_runs,
+        &out_dir,
+    );
+    results.push("meta", meta(args));
+    results.push("config", counts.to_json());
+    fs::write(&args.out, results.to_pretty())
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!("{}", report::table(&rows));
+    println!("raw figures: {}", args.out.display());
     Ok(())
 }
 

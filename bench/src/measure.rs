@@ -15,6 +15,12 @@ use crate::sys::{self, Wait};
 /// flips every round so neither tool always runs on a warmer cache).
 /// Returns one JSON object per tool, in `tools` order.
 pub fn startup(tools: &[Tool; 2], dest: &str, runs: usize, who: As) -> Vec<Json> {
+    startup_with(tools, &["-c", "1", dest], runs, [who, who])
+}
+
+/// Start-up of one run of `args`, `runs` times per tool, interleaved, each
+/// tool as its own `who`.
+pub fn startup_with(tools: &[Tool; 2], args: &[&str], runs: usize, who: [As; 2]) -> Vec<Json> {
     let mut samples: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     let mut failures: [Vec<String>; 2] = [Vec::new(), Vec::new()];
     let mut failed: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
@@ -22,8 +28,8 @@ pub fn startup(tools: &[Tool; 2], dest: &str, runs: usize, who: As) -> Vec<Json>
     for round in 0..(warmup + runs) {
         let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
         for i in order {
-            let cmd = run::command(&tools[i].path, &["-c", "1", dest]);
-            match run::run(cmd, who, false, Duration::from_secs(10)) {
+            let cmd = run::command(&tools[i].path, args);
+            match run::run(cmd, who[i], false, Duration::from_secs(10)) {
                 Ok(o) if round < warmup => drop(o),
                 Ok(o) if o.ok() => samples[i].push(o.elapsed.as_secs_f64() * 1e3),
                 Ok(o) => {

@@ -102,6 +102,17 @@ pub fn strace(
     lang: Option<&str>,
     log: &Path,
 ) -> io::Result<(Vec<Call>, Option<i32>)> {
+    strace_args(program, &["-c", "1", dest], Some(user), lang, log)
+}
+
+/// Traces `program args…`, as `user` (`strace -u`) or as root.
+pub fn strace_args(
+    program: &Path,
+    args: &[&str],
+    user: Option<&str>,
+    lang: Option<&str>,
+    log: &Path,
+) -> io::Result<(Vec<Call>, Option<i32>)> {
     let mut cmd = Command::new("strace");
     cmd.env_clear();
     if let Some(lang) = lang {
@@ -110,9 +121,10 @@ pub fn strace(
     let status = cmd
         .args(["-f", "-qq", "-o"])
         .arg(log)
-        .args(["-u", user, "--"])
+        .args(user.map_or(Vec::new(), |u| vec!["-u", u]))
+        .arg("--")
         .arg(program)
-        .args(["-c", "1", dest])
+        .args(args)
         .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
         .current_dir("/")
         .stdin(std::process::Stdio::null())

@@ -54,6 +54,19 @@ pub enum LaunchError {
     },
 }
 
+/// An OS error in C's words (`strerror`), without Rust's " (os error N)".
+struct OsText<'a>(&'a io::Error);
+
+impl fmt::Display for OsText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.to_string();
+        match text.rfind(" (os error ") {
+            Some(i) => f.write_str(&text[..i]),
+            None => f.write_str(&text),
+        }
+    }
+}
+
 fn denied(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES))
 }
@@ -72,14 +85,15 @@ fn install_hint(tool: &Tool, cap: Capability) -> String {
 impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LaunchError::Fds(e) => write!(f, "cannot set up standard descriptors: {e}"),
+            LaunchError::Fds(e) => write!(f, "cannot set up standard descriptors: {}", OsText(e)),
             LaunchError::Socket { tool, failed } => {
                 let what: Vec<&str> = failed.iter().map(|(s, _)| s.what).collect();
                 let what = what.join(" and ");
                 match failed.as_slice() {
                     [(spec, e), ..] if failed.iter().all(|(_, e)| denied(e)) => write!(
                         f,
-                        "cannot open {what} sockets: {e}: {}",
+                        "cannot open {what} sockets: {}: {}",
+                        OsText(e),
                         install_hint(tool, spec.capability)
                     ),
                     _ => {
@@ -93,8 +107,9 @@ impl fmt::Display for LaunchError {
             }
             LaunchError::Setup { spec, source } => write!(
                 f,
-                "cannot lock the socket filter on the {} socket: {source}",
-                spec.what
+                "cannot lock the socket filter on the {} socket: {}",
+                spec.what,
+                OsText(source)
             ),
             LaunchError::Priority {
                 tool,
@@ -102,21 +117,21 @@ impl fmt::Display for LaunchError {
                 capability,
                 source,
             } => {
-                write!(f, "cannot set priority {nice}: {source}")?;
+                write!(f, "cannot set priority {nice}: {}", OsText(source))?;
                 if denied(source) {
                     write!(f, ": {}", install_hint(tool, *capability))?;
                 }
                 Ok(())
             }
             LaunchError::Drop { step, source } => {
-                write!(f, "cannot drop privileges ({step}): {source}")
+                write!(f, "cannot drop privileges ({step}): {}", OsText(source))
             }
             LaunchError::SelfCheck(what) => write!(f, "refusing to run: {what}"),
             LaunchError::UnsafeWorker { path, reason } => {
                 write!(f, "refusing to run worker {path}: {reason}")
             }
             LaunchError::Exec { path, source } => {
-                write!(f, "cannot execute worker {path}: {source}")
+                write!(f, "cannot execute worker {path}: {}", OsText(source))
             }
         }
     }
@@ -276,9 +291,9 @@ impl Privileges for System {
     }
 
     fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
-        let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+        let meta = std::fs::symlink_metadata(path).map_err(|e| OsText(&e).to_string())?;
         let meta = if meta.file_type().is_symlink() {
-            std::fs::metadata(path).map_err(|e| e.to_string())?
+            std::fs::metadata(path).map_err(|e| OsText(&e).to_string())?
         } else {
             meta
         };
@@ -308,8 +323,8 @@ impl Privileges for System {
         let named = std::path::Path::new(path);
         let mut symlink_seen = false;
         for dir in named.ancestors().skip(1) {
-            let d =
-                std::fs::symlink_metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let d = std::fs::symlink_metadata(dir)
+                .map_err(|e| format!("{}: {}", dir.display(), OsText(&e)))?;
             if d.file_type().is_symlink() {
                 symlink_seen = true;
                 continue;
@@ -317,9 +332,10 @@ impl Privileges for System {
             check_dir(dir, &d)?;
         }
         if symlink_seen {
-            let resolved = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+            let resolved = std::fs::canonicalize(path).map_err(|e| OsText(&e).to_string())?;
             for dir in resolved.ancestors().skip(1) {
-                let d = std::fs::metadata(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let d = std::fs::metadata(dir)
+                    .map_err(|e| format!("{}: {}", dir.display(), OsText(&e)))?;
                 check_dir(dir, &d)?;
             }
         }

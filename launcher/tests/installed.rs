@@ -55,9 +55,15 @@ fn user_sh(script: &str, args: &[&str]) -> Output {
 }
 
 fn uid_of(user: &str) -> (u32, u32) {
-    let out = Command::new("id").args(["-u", user]).output().expect("id -u");
+    let out = Command::new("id")
+        .args(["-u", user])
+        .output()
+        .expect("id -u");
     let uid = text(&out.stdout).trim().parse().expect("a uid");
-    let out = Command::new("id").args(["-g", user]).output().expect("id -g");
+    let out = Command::new("id")
+        .args(["-g", user])
+        .output()
+        .expect("id -g");
     let gid = text(&out.stdout).trim().parse().expect("a gid");
     (uid, gid)
 }
