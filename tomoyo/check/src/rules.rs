@@ -29,11 +29,13 @@ const RESOLVER_SOCKETS: &[&str] = &[
 
 /// Inet rules one tool's worker needs beyond the template
 /// (`tomoyo/worker-<tool>.conf.in`), as (tool, protocol, operation, port):
-/// arping finds its source address as iputils does, with a UDP socket bound
-/// to port 0 and connected (checked as `send`) to port 1025 of the target.
+/// arping and ping find their source address as iputils does, with a UDP
+/// socket (arping's bound to port 0) connected (checked as `send`) to port
+/// 1025 of the target.
 const TOOL_OWN_INET: &[(&str, &str, &str, u64)] = &[
     ("arping", "dgram", "bind", 0),
     ("arping", "dgram", "send", 1025),
+    ("ping", "dgram", "send", 1025),
 ];
 
 /// One tool of the descriptors, as far as TOMOYO is concerned; paths as

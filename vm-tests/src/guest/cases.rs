@@ -121,7 +121,7 @@ pub const ROWS: &[Row] = &[
     Row { tools: Every, id: "cl-exec-twin-labelled", applies: with_lsm, expect: "compromised launcher: a copy of the worker under another name WITH the worker's label: SELinux allows it (the label is the identity), TOMOYO denies it (the path is)", run: cl_exec_twin_labelled },
     Row { tools: Every, id: "worker-direct", applies: all, expect: "the user runs the worker without the launcher: it refuses (exit 2) or, under SELinux, cannot even be executed", run: worker_direct },
     Row { tools: PING, id: "cw-udp-send", applies: all, expect: "compromised worker: a new UDP socket sending to 127.0.0.1:9 (not DNS)", run: cw_udp_send },
-    Row { tools: PING, id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO (network inet raw send), logged", run: tomoyo_address_group },
+    Row { tools: PING, id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO at its first network call to the target (the UDP route probe, network inet dgram send … 1025), logged", run: tomoyo_address_group },
 ];
 
 /// What a run as the user produced.
@@ -1031,7 +1031,7 @@ fn tomoyo_address_group(env: &Env) -> Verdict {
     const ANY: &str = "address_group PRIVSEP_PING_TARGETS 0.0.0.0-255.255.255.255";
     const ONLY: &str = "address_group PRIVSEP_PING_TARGETS 127.0.0.2";
     let mut v = Verdict {
-        expect: "ping 127.0.0.1 fails (not exit 0, no reply); TOMOYO logs `network inet raw send 127.0.0.1 1`".into(),
+        expect: "ping 127.0.0.1 fails (not exit 0, no reply); TOMOYO logs `network inet dgram send 127.0.0.1 1025` (upstream's source-address probe, the worker's first network call to the target)".into(),
         ..Default::default()
     };
     if let Err(e) = tomoyo_exception(&[ONLY, &format!("delete {ANY}")]) {
@@ -1075,7 +1075,8 @@ fn tomoyo_address_group(env: &Env) -> Verdict {
                 }
             );
             v.evidence = r.evidence();
-            v.log_must_contain = vec!["tomoyo-audit:&&network inet raw send 127.0.0.1 1".into()];
+            v.log_must_contain =
+                vec!["tomoyo-audit:&&network inet dgram send 127.0.0.1 1025".into()];
         }
         Err(e) => v.outcome = e,
     }
