@@ -165,28 +165,8 @@ fn clap_message(e: &clap::Error) -> String {
     }
 }
 
-/// C `strtol(s, &end, 10)` with "the whole string must be a number":
-/// `Err(true)` on overflow (ERANGE), `Err(false)` when it is no number.
-fn strtol(s: &str) -> Result<i64, bool> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(false);
-    }
-    let mut v: i128 = 0;
-    for b in digits.bytes() {
-        v = v * 10 + i128::from(b - b'0');
-        if v > i128::from(i64::MAX) + 1 {
-            return Err(true);
-        }
-    }
-    let v = if neg { -v } else { v };
-    i64::try_from(v).map_err(|_| true)
-}
+/// C `strtol` on the whole string: the one in ping's command line.
+use crate::ping::cli::strtol;
 
 /// iputils' `strtol_or_err(optarg, "invalid argument", min, max)`.
 fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, String> {

@@ -474,7 +474,8 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
 
 /// C `strtol(s, &end, 10)` with "the whole string must be a number":
 /// `Err(true)` on overflow (ERANGE), `Err(false)` when it is no number.
-fn strtol(s: &str) -> Result<i64, bool> {
+/// Shared by the tools' command lines (arping's too).
+pub fn strtol(s: &str) -> Result<i64, bool> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
