@@ -28,6 +28,10 @@ use crate::ping::resolve::Target;
 use crate::sys::{Ready, Received};
 use crate::text;
 
+/// How many flood rounds may go by without a `ppoll` (the only place the
+/// worker takes its signals): bounds how long a SIGINT waits.
+const FLOOD_ROUNDS_PER_WAIT: u32 = 64;
+
 /// iputils' `MININTERVAL` (ms): the floor of retry and flood waits.
 const MININTERVAL: i64 = 10;
 /// iputils' `MAX_DUP_CHK`: the window of sequence numbers tracked for DUPs.
@@ -141,6 +145,8 @@ pub struct Engine<I: Io> {
     /// When `pinger` last said "not yet": the exact time left until the next
     /// send, finer than its whole milliseconds (see `run`).
     send_wait: Option<Duration>,
+    /// Flood rounds since the last `ppoll` (see `run`).
+    skipped_waits: u32,
     oom_count: i64,
     exit_at: Option<Instant>,
     deadline_at: Option<Instant>,
@@ -200,6 +206,7 @@ impl<I: Io> Engine<I> {
             cur_time: None,
             tokens: 0,
             send_wait: None,
+            skipped_waits: 0,
             oom_count: 0,
             exit_at: None,
             deadline_at: None,
@@ -428,6 +435,21 @@ impl<I: Io> Engine<I> {
                     break next;
                 }
             };
+
+            // A flood reads what is already queued before it waits: on a
+            // fast path (loopback answers inside the send) the reply is
+            // there, and the round needs no `ppoll` at all. The signals are
+            // unblocked only inside `ppoll`, so every FLOOD_ROUNDS_PER_WAIT
+            // rounds one is made anyway: a SIGINT waits for at most that
+            // many replies.
+            if self.o.flood && self.in_flight() > 0 && self.skipped_waits < FLOOD_ROUNDS_PER_WAIT {
+                self.drain(false);
+                if self.in_flight() == 0 {
+                    self.skipped_waits += 1;
+                    continue;
+                }
+            }
+            self.skipped_waits = 0;
 
             let now = self.io.now();
             let mut wait = Duration::from_millis(next as u64);
@@ -1234,6 +1256,10 @@ mod tests {
         interrupted: bool,
         names: Vec<(IpAddr, &'static str)>,
         lookups: Vec<IpAddr>,
+        /// How many times the engine waited (`ppoll`).
+        waits: usize,
+        /// How long a send takes (time otherwise moves only in `wait`).
+        send_cost: Duration,
     }
 
     impl Script {
@@ -1254,6 +1280,8 @@ mod tests {
                 interrupted: false,
                 names: Vec::new(),
                 lookups: Vec::new(),
+                waits: 0,
+                send_cost: Duration::ZERO,
             }
         }
         fn next_event(&self) -> Option<Duration> {
@@ -1291,6 +1319,7 @@ mod tests {
 
     impl Io for Script {
         fn send(&mut self, packet: &[u8], _to: &SocketAddr) -> io::Result<usize> {
+            self.t += self.send_cost;
             self.sent.push(packet.to_vec());
             if let Some(errno) = self.peer.send_errno {
                 if errno == libc::EMSGSIZE {
@@ -1379,6 +1408,7 @@ mod tests {
             Err(wouldblock())
         }
         fn wait(&mut self, timeout: Duration) -> io::Result<Ready> {
+            self.waits += 1;
             let until = self.t + timeout;
             if let Some(i) = self.interrupt_at.filter(|i| *i <= until) {
                 if self.next_event().is_none_or(|e| e > i) {
@@ -1732,5 +1762,64 @@ mod tests {
             assert!(line.starts_with('{') && line.ends_with('}'), "{out:?}");
         }
         assert!(!out.contains('.') || out.contains("\"rtt"), "{out:?}");
+    }
+
+    /// A flood whose replies are queued by the time the request is sent
+    /// (loopback) reads them without waiting, except one `ppoll` every
+    /// FLOOD_ROUNDS_PER_WAIT rounds for the signals; replies that are not
+    /// there yet are waited for every time.
+    #[test]
+    fn a_flood_reads_queued_replies_without_a_wait_per_packet() {
+        let flood = |rtt| {
+            let peer = Peer {
+                rtt: Some(rtt),
+                ..Peer::default()
+            };
+            run(
+                opts(|o| {
+                    o.count = 640;
+                    o.flood = true;
+                    o.quiet = true;
+                }),
+                Script::new(peer),
+            )
+        };
+        let (status, out, _, s, _) = flood(Duration::ZERO);
+        assert_eq!(status, 0, "{out}");
+        assert!(
+            out.contains("640 packets transmitted, 640 received"),
+            "{out}"
+        );
+        assert!(
+            s.waits <= 640 / FLOOD_ROUNDS_PER_WAIT as usize + 2,
+            "{} waits for 640 queued replies",
+            s.waits
+        );
+        let (status, out, _, s, _) = flood(Duration::from_micros(50));
+        assert_eq!(status, 0, "{out}");
+        assert!(out.contains("640 received"), "{out}");
+        assert!(s.waits >= 640, "{} waits for 640 late replies", s.waits);
+    }
+
+    /// The rounds without a wait never starve the signals: an endless
+    /// flood still ends at SIGINT.
+    #[test]
+    fn an_endless_flood_still_takes_its_sigint() {
+        let peer = Peer {
+            rtt: Some(Duration::ZERO),
+            ..Peer::default()
+        };
+        let mut script = Script::new(peer);
+        script.send_cost = Duration::from_micros(5);
+        script.interrupt_at = Some(Duration::from_millis(50));
+        let (_, out, _, s, _) = run(
+            opts(|o| {
+                o.flood = true;
+                o.quiet = true;
+            }),
+            script,
+        );
+        assert!(s.interrupted, "{out}");
+        assert!(out.contains("packets transmitted"), "{out}");
     }
 }
