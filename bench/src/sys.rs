@@ -1,7 +1,8 @@
 //! The harness's system calls: `nix` for every one it wraps (ptrace, the
 //! identity switch, the pre-exec clock and write, kill, pipes), and the one
 //! it does not, `wait4` with its rusage (`ru_maxrss` of the finished child),
-//! by hand: the crate's only `unsafe` code.
+//! and `PTRACE_GET_SYSCALL_INFO` (nix's wrapper passes no buffer size), by
+//! hand: the crate's only `unsafe` code.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -168,8 +169,30 @@ pub fn ptrace_resume(p: u32, syscalls: bool, sig: i32) -> io::Result<()> {
 }
 
 /// At a system-call stop: `Some(nr)` if it is a syscall *entry*.
+///
+/// By hand, not `nix::sys::ptrace::syscall_info`: nix 0.30 passes a null
+/// `addr`, which for `PTRACE_GET_SYSCALL_INFO` is the size of the buffer,
+/// so the kernel copies nothing and `op` is whatever the stack held (the
+/// memory figure then missed every exec stop).
 pub fn ptrace_syscall_entry(p: u32) -> io::Result<Option<u64>> {
-    let info = ptrace::syscall_info(pid(p)).map_err(from_nix)?;
+    let mut info = std::mem::MaybeUninit::<libc::ptrace_syscall_info>::zeroed();
+    let size = std::mem::size_of::<libc::ptrace_syscall_info>();
+    // SAFETY: the kernel writes at most `size` bytes into `info`, which is
+    // that large; `pid` is our stopped tracee.
+    let filled = unsafe {
+        libc::ptrace(
+            libc::PTRACE_GET_SYSCALL_INFO,
+            p as libc::pid_t,
+            size as *mut libc::c_void,
+            info.as_mut_ptr(),
+        )
+    };
+    if filled < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: zero-initialised, then (partly) filled by the kernel: every
+    // bit pattern is a valid `ptrace_syscall_info` of plain integers.
+    let info = unsafe { info.assume_init() };
     if info.op != libc::PTRACE_SYSCALL_INFO_ENTRY {
         return Ok(None);
     }
