@@ -36,15 +36,19 @@ export PRIVSEP_LIBEXECDIR := $(LIBEXECDIR)
 LAYOUT_TARGET := $(CURDIR)/target/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 RELEASE       := $(LAYOUT_TARGET)/release
 CARGO_LAYOUT   = CARGO_TARGET_DIR=$(LAYOUT_TARGET) $(CARGO)
-# The launchers are linked statically (crt-static against glibc's libc.a):
-# no dynamic loader and no shared library runs while they are privileged.
-# Built with an explicit --target so that the flag reaches only the
-# target's code (not build scripts and proc-macros), into a target
-# directory of their own so that the flag never forces a rebuild of the
-# rest; then copied next to the workers in $(RELEASE).
-HOST_TRIPLE     := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-LAUNCHER_TARGET := $(LAYOUT_TARGET)/static
-LAUNCHER_BUILD  := $(LAUNCHER_TARGET)/$(HOST_TRIPLE)/release
+# The launchers and the workers are linked statically (crt-static against
+# glibc's libc.a, static-pie): no dynamic loader and no shared library runs
+# while a launcher is privileged, and a worker starts without the loader's
+# work (about a quarter of ping's start-up, docs/performance.md). Built with
+# an explicit --target so that the flag reaches only the target's code (not
+# build scripts and proc-macros), into a target directory of their own so
+# that the flag never forces a rebuild of the rest; then copied into
+# $(RELEASE), next to privsep-render.
+HOST_TRIPLE  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+STATIC_TARGET := $(LAYOUT_TARGET)/static
+STATIC_BUILD  := $(STATIC_TARGET)/$(HOST_TRIPLE)/release
+STATIC_CARGO   = CARGO_TARGET_DIR=$(STATIC_TARGET) RUSTFLAGS="-C target-feature=+crt-static" \
+    $(CARGO) build --release --locked --target $(HOST_TRIPLE)
 
 BUILDDIR := $(CURDIR)/build/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 
@@ -65,11 +69,12 @@ deps-test:
 # The launchers are built on their own so that the workers' features
 # (seccomp, Landlock) never unify into their dependency tree.
 build:
-	CARGO_TARGET_DIR=$(LAUNCHER_TARGET) RUSTFLAGS="-C target-feature=+crt-static" \
-	    $(CARGO) build --release --locked -p launcher --target $(HOST_TRIPLE)
-	$(CARGO_LAYOUT) build --release --locked -p worker -p policy
+	$(STATIC_CARGO) -p launcher
+	$(STATIC_CARGO) -p worker
+	$(CARGO_LAYOUT) build --release --locked -p policy
 	@for t in $(TOOLS); do \
-	    cp -f $(LAUNCHER_BUILD)/privsep-$$t $(LAUNCHER_BUILD)/privsep-$$t.d $(RELEASE)/ || exit 2; \
+	    cp -f $(STATIC_BUILD)/privsep-$$t $(STATIC_BUILD)/privsep-$$t.d \
+	        $(STATIC_BUILD)/privsep-$$t-worker $(STATIC_BUILD)/privsep-$$t-worker.d $(RELEASE)/ || exit 2; \
 	done
 
 # The man page and completions come from mk/docs.mk.
