@@ -1,22 +1,28 @@
 //! The generic privsep launcher: one sequence for every tool, driven by the
 //! tool's descriptor (`policy::tools::Tool`).
 //!
-//! It does five things, in this order, and nothing else (see
-//! [`sequence`]): sanitize the process (non-dumpable, fds 0–2 valid, every
-//! other fd closed); acquire the descriptor's resources, raising each
-//! capability only around the call that needs it; drop every privilege;
-//! set `no_new_privs` and verify that nothing is left; check the fixed
-//! worker, unprivileged, and exec it with the sockets at fds 3, 4, … and a
-//! rebuilt environment. It never interprets its arguments: they go to the
-//! worker untouched. Any failure is one line on stderr and exit status 2.
+//! It does five things, in this order, and nothing else: sanitize the
+//! process (non-dumpable, fds 0–2 valid, every other fd closed); acquire
+//! the descriptor's resources, raising each capability only around the
+//! call that needs it; drop every privilege; set `no_new_privs` and verify
+//! that nothing is left; check the fixed worker, unprivileged, and exec it
+//! with the sockets at fds 3, 4, … and a rebuilt environment. It never
+//! interprets its arguments: they go to the worker untouched. Any failure
+//! is one line on stderr and exit status 2.
+//!
+//! The first three run in [`privileged`], at the ELF entry point, before
+//! glibc's start-up: the process is privileged for the kernel's `execve`
+//! and six system calls, from a [`plan::Plan`] of integers. The rest is
+//! [`sequence`], in `main`, with nothing privileged but the descriptors.
 //!
 //! Each tool's binary (`src/bin/privsep-<tool>.rs`) is one line:
 //! [`entry_point!`] with its descriptor. The binaries are linked
-//! statically and have no Rust runtime start-up (`#![no_main]`): nothing
-//! runs with a capability in reach that the sequence does not need.
+//! statically and have no Rust runtime start-up (`#![no_main]`).
 
 #![deny(unsafe_code)]
 
+pub mod plan;
+pub mod privileged;
 pub mod privileges;
 pub mod sequence;
 #[allow(unsafe_code)]
@@ -31,7 +37,7 @@ use policy::tools::Tool;
 /// failure, after writing the one-line reason to stderr, with the exit
 /// status (2) the process must end with.
 pub fn launch(tool: &'static Tool) -> i32 {
-    let err = sequence::launch(tool, &mut privileges::System);
+    let err = sequence::launch(tool, sys::PRIVILEGED_PHASE.get(), &mut privileges::System);
     // One write, no formatting machinery beyond what the message needs;
     // a closed stderr is not a reason to do anything else.
     let line = format!("{}: {err}\n", tool.launcher_name);

@@ -1,6 +1,6 @@
-//! Every privileged operation of the launcher, behind one small trait so that
-//! the *order* of the steps can be unit-tested without privilege
-//! (`sequence::tests`), and the real implementation, [`System`].
+//! The steps of the launcher after its privileged phase, behind one small
+//! trait so that their *order* can be unit-tested (`sequence::tests`), the
+//! real implementation, [`System`], and the launcher's error type.
 
 #![forbid(unsafe_code)]
 
@@ -10,15 +10,15 @@ use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 
-use policy::tools::{BpfInsn, Capability, SocketSpec, Tool};
+use policy::tools::{Capability, SocketSpec, Tool};
 
 use crate::sys;
 
 /// What went wrong, with enough context for a one-line message.
 #[derive(Debug)]
 pub enum LaunchError {
-    /// Sanitizing failed: fds 0–2 could not be made valid, the others
-    /// closed, or the process made non-dumpable.
+    /// Sanitizing failed: the process could not be made non-dumpable, fds
+    /// 0–2 made valid or the others closed.
     Fds(io::Error),
     /// No socket could be opened (every one optional and failed), or a
     /// required one failed.
@@ -137,38 +137,23 @@ impl fmt::Display for LaunchError {
     }
 }
 
-/// The privileged operations, one method per step of the sequence.
+/// The operations of the sequence after the privileged phase, one method
+/// per step, so that their order is unit-tested with a recording double.
+/// Nothing here runs with a capability: [`crate::privileged`] has dropped
+/// everything before glibc's start-up.
 pub trait Privileges {
-    /// Step 1: become non-dumpable and make sure fds 0–2 are open
-    /// (where closed: `/dev/full` write-only on 0, `/dev/null` read-only
-    /// on 1 and 2, as glibc does for a secure exec).
-    fn sanitize(&mut self) -> io::Result<()>;
-    /// Step 2: make `cap` the one effective capability (lowering whatever
-    /// was raised before), keeping at most `file_caps` permitted. A no-op
-    /// in setuid-root mode, where everything is effective until the drop.
-    fn raise(&mut self, cap: Capability, file_caps: u64) -> io::Result<()>;
-    /// Step 2: `socket()` for `spec` (its capability raised by the caller).
-    fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd>;
-    /// Step 2: attach `program` to the socket at `fd` and lock it.
-    fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()>;
-    /// Step 2: `setpriority(PRIO_PROCESS, 0, nice)` (its capability raised
-    /// by the caller).
-    fn set_priority(&mut self, nice: i32) -> io::Result<()>;
-    /// Step 2: move a socket to `to` if `socket()` put it elsewhere.
-    fn move_fd(&mut self, from: RawFd, to: RawFd) -> io::Result<()>;
-    /// Whether we run setuid-root (effective uid 0, real uid not).
-    fn setuid_mode(&self) -> bool;
-    /// Step 3a (setuid mode): drop the bounding set while CAP_SETPCAP is
-    /// still effective.
-    fn drop_bounding_set(&mut self) -> io::Result<()>;
-    /// Step 3b (setuid mode): supplementary groups, gids, uids → the real ids.
-    fn drop_ids(&mut self) -> io::Result<()>;
-    /// Step 3c: clear ambient, inheritable, permitted and effective sets.
-    fn clear_capabilities(&mut self) -> io::Result<()>;
+    /// Make sure fds 0–2 are open (where closed: `/dev/full` write-only on
+    /// 0, `/dev/null` read-only on 1 and 2, as glibc's secure-mode start-up
+    /// does; called only when the exec was not secure, for root).
+    fn fill_standard_fds(&mut self) -> io::Result<()>;
     /// Step 4: `PR_SET_NO_NEW_PRIVS`.
     fn set_no_new_privs(&mut self) -> io::Result<()>;
-    /// Step 4 (cont.): refuse to exec if anything privileged is left.
-    fn verify_dropped(&mut self) -> Result<(), String>;
+    /// Step 4 (cont.): refuse to exec if anything privileged is left. The
+    /// ids are asked about only if `ids_may_differ` (setuid or setgid
+    /// exec, or a caller whose real and effective ids differed): otherwise
+    /// the kernel started us with real = effective = saved ids, which no
+    /// step since could change.
+    fn verify_dropped(&mut self, ids_may_differ: bool) -> Result<(), String>;
     /// Step 5, unprivileged: close every inherited fd from `first` up (the
     /// sockets sit below it).
     fn close_from(&mut self, first: RawFd) -> io::Result<()>;
@@ -221,18 +206,7 @@ fn check_dir(dir: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), Stri
 pub struct System;
 
 impl Privileges for System {
-    fn sanitize(&mut self) -> io::Result<()> {
-        // A file-capability exec does not always make the process
-        // non-dumpable (seen on 6.18): without this the caller could list
-        // /proc/PID/fd while the sockets are open here.
-        sys::set_not_dumpable()?;
-        // In a secure-mode exec (file capabilities, setuid) glibc's static
-        // start-up has already opened /dev/null on any closed fd 0–2
-        // (__libc_check_standard_fds): checking again would be three more
-        // calls with the capability in reach.
-        if sys::secure_exec() {
-            return Ok(());
-        }
+    fn fill_standard_fds(&mut self) -> io::Result<()> {
         for fd in 0..=2 {
             if !sys::fd_is_open(fd) {
                 // open() returns the lowest free descriptor: exactly `fd`.
@@ -246,48 +220,6 @@ impl Privileges for System {
             }
         }
         Ok(())
-    }
-
-    fn raise(&mut self, cap: Capability, file_caps: u64) -> io::Result<()> {
-        if self.setuid_mode() {
-            return Ok(());
-        }
-        // One capset: the capability effective, the permitted set cut to
-        // the file capability (anything more an administrator granted is
-        // gone at once). It fails only if something in `file_caps` is not
-        // permitted; then ask which, and keep what is there.
-        let want = sys::CapSets {
-            effective: cap.mask(),
-            permitted: file_caps | cap.mask(),
-            inheritable: 0,
-        };
-        match sys::capset(want) {
-            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
-                let held = sys::capget()?;
-                if held.permitted & cap.mask() == 0 {
-                    return Err(e);
-                }
-                sys::capset(sys::CapSets {
-                    effective: cap.mask(),
-                    permitted: held.permitted & (file_caps | cap.mask()),
-                    inheritable: 0,
-                })
-            }
-            other => other,
-        }
-    }
-
-    fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd> {
-        sys::socket(spec.domain, spec.ty, spec.protocol)
-    }
-
-    fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()> {
-        sys::attach_filter(fd, program)?;
-        sys::lock_filter(fd)
-    }
-
-    fn set_priority(&mut self, nice: i32) -> io::Result<()> {
-        sys::setpriority_self(nice)
     }
 
     fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
@@ -342,57 +274,27 @@ impl Privileges for System {
         Ok(())
     }
 
-    fn move_fd(&mut self, from: RawFd, to: RawFd) -> io::Result<()> {
-        sys::dup2(from, to)?;
-        sys::close(from);
-        Ok(())
-    }
-
-    fn setuid_mode(&self) -> bool {
-        // From the auxiliary vector: no system call while privileged.
-        let (ruid, euid) = sys::exec_uids();
-        euid == 0 && ruid != 0
-    }
-
-    fn drop_bounding_set(&mut self) -> io::Result<()> {
-        sys::drop_bounding_set()
-    }
-
-    fn drop_ids(&mut self) -> io::Result<()> {
-        let (ruid, _, _) = sys::getresuid();
-        let (rgid, _, _) = sys::getresgid();
-        sys::setgroups_to(rgid)?;
-        sys::setresgid(rgid)?;
-        sys::setresuid(ruid)
-    }
-
-    fn clear_capabilities(&mut self) -> io::Result<()> {
-        // Emptying permitted and inheritable empties the ambient set too
-        // (the kernel keeps ambient ⊆ permitted ∩ inheritable), and an exec
-        // with file capabilities starts with it empty anyway.
-        sys::capset(sys::CapSets::default())
-    }
-
     fn set_no_new_privs(&mut self) -> io::Result<()> {
         sys::set_no_new_privs()
     }
 
-    fn verify_dropped(&mut self) -> Result<(), String> {
+    fn verify_dropped(&mut self, ids_may_differ: bool) -> Result<(), String> {
         let held = sys::capget().map_err(|e| e.to_string())?;
         if held != sys::CapSets::default() {
             return Err(format!("capabilities still held: {held:x?}"));
         }
         // Ambient ⊆ permitted ∩ inheritable (a kernel invariant): with
         // permitted empty there is nothing to ask about the ambient set.
-        let (ruid, euid, suid) = sys::getresuid();
-        let (rgid, egid, sgid) = sys::getresgid();
-        if ruid != euid || ruid != suid || rgid != egid || rgid != sgid {
-            return Err(format!(
-                "ids not dropped: uid {ruid}/{euid}/{suid} gid {rgid}/{egid}/{sgid}"
-            ));
-        }
-        if !sys::no_new_privs().map_err(|e| e.to_string())? {
-            return Err("no_new_privs is not set".into());
+        // no_new_privs is not read back: PR_SET_NO_NEW_PRIVS succeeded just
+        // before, and the flag can never be cleared.
+        if ids_may_differ {
+            let (ruid, euid, suid) = sys::getresuid();
+            let (rgid, egid, sgid) = sys::getresgid();
+            if ruid != euid || ruid != suid || rgid != egid || rgid != sgid {
+                return Err(format!(
+                    "ids not dropped: uid {ruid}/{euid}/{suid} gid {rgid}/{egid}/{sgid}"
+                ));
+            }
         }
         Ok(())
     }

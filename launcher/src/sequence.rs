@@ -1,8 +1,10 @@
 //! The launcher's whole job as one linear sequence for every tool:
-//! sanitize → acquire → drop → no_new_privs + verify → check the worker,
-//! unprivileged → exec. Each step is a call on [`Privileges`], so the unit
-//! tests below check the order and the failure paths of any descriptor
-//! without any privilege.
+//! sanitize → acquire → drop (the privileged phase, [`crate::privileged`],
+//! at the entry point) → no_new_privs + verify → check the worker → exec
+//! (here, after glibc's start-up, with nothing privileged but the acquired
+//! descriptors). Each step is a call on [`Privileged`] or [`Privileges`],
+//! so the unit tests below check the order and the failure paths of any
+//! descriptor without any privilege.
 
 #![forbid(unsafe_code)]
 
@@ -10,15 +12,26 @@ use std::ffi::OsString;
 use std::os::fd::RawFd;
 
 use policy::handoff;
-use policy::tools::{Capability, Resource, SocketSetup, SocketSpec, Tool};
+use policy::tools::{Resource, SocketSpec, Tool};
 
+use crate::privileged::{Record, Stop, ACQUIRED, NOT_REACHED};
 use crate::privileges::{LaunchError, Privileges};
 
-/// Runs the sequence for `tool`; returns only if a step fails (on success
-/// the process has become the worker).
-pub fn launch(tool: &'static Tool, p: &mut impl Privileges) -> LaunchError {
+/// Runs the rest of the sequence for `tool` after its privileged phase
+/// left `record` (`None`: the phase never ran); returns only if a step
+/// fails (on success the process has become the worker).
+pub fn launch(tool: &'static Tool, record: Option<Record>, p: &mut impl Privileges) -> LaunchError {
+    let Some(record) = record else {
+        // A launcher linked without its entry stub (build.rs's `-e`)
+        // acquired nothing; running on would hide a broken build.
+        return LaunchError::SelfCheck(
+            "the privileged phase did not run (the launcher was linked without its entry point)"
+                .into(),
+        );
+    };
     match try_launch(
         tool,
+        record,
         p,
         std::env::args_os().collect(),
         std::env::vars_os().collect(),
@@ -31,109 +44,111 @@ pub fn launch(tool: &'static Tool, p: &mut impl Privileges) -> LaunchError {
 /// What a successful sequence returns: nothing, ever (exec replaced us).
 pub enum Never {}
 
-/// The sequence itself; `argv` and `env` are the caller's, passed in so
-/// that the tests can choose them.
+/// The sockets of `tool` that `record` says were acquired, in order: the
+/// ones at fds 3, 4, …
+fn acquired_sockets(tool: &'static Tool, record: &Record) -> Vec<&'static SocketSpec> {
+    tool.resources
+        .iter()
+        .zip(record.results)
+        .filter_map(|(r, result)| match r {
+            Resource::Socket(spec) if result == ACQUIRED => Some(spec),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Why the privileged phase stopped, in the sequence's words.
+fn stopped(tool: &'static Tool, record: &Record) -> Option<LaunchError> {
+    let errno = std::io::Error::from_raw_os_error;
+    let resource = |index: usize| tool.resources.get(index);
+    Some(match record.stop {
+        Stop::Dropped => return None,
+        Stop::NotDumpable(e) => LaunchError::Fds(errno(e)),
+        Stop::NoSocket => LaunchError::Socket {
+            tool,
+            failed: tool
+                .resources
+                .iter()
+                .zip(record.results)
+                .filter_map(|(r, result)| match r {
+                    Resource::Socket(spec) if result != ACQUIRED && result != NOT_REACHED => {
+                        Some((spec, errno(result)))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        },
+        Stop::Resource { index } => {
+            let e = errno(record.results.get(index).copied().unwrap_or(libc::EINVAL));
+            match resource(index) {
+                Some(Resource::Socket(spec)) => LaunchError::Socket {
+                    tool,
+                    failed: vec![(spec, e)],
+                },
+                Some(Resource::Priority { nice, capability }) => LaunchError::Priority {
+                    tool,
+                    nice: *nice,
+                    capability: *capability,
+                    source: e,
+                },
+                None => LaunchError::SelfCheck(format!("privileged phase stopped at step {index}")),
+            }
+        }
+        Stop::Setup { index, errno: e } => match resource(index) {
+            Some(Resource::Socket(spec)) => LaunchError::Setup {
+                spec,
+                source: errno(e),
+            },
+            _ => LaunchError::SelfCheck(format!("privileged phase stopped at step {index}")),
+        },
+        Stop::MoveFd(e) => LaunchError::Drop {
+            step: "dup2",
+            source: errno(e),
+        },
+        Stop::Drop { step, errno: e } => LaunchError::Drop {
+            step: step.name(),
+            source: errno(e),
+        },
+    })
+}
+
+/// The sequence after the privileged phase; `argv` and `env` are the
+/// caller's, passed in so that the tests can choose them.
 pub fn try_launch(
     tool: &'static Tool,
+    record: Record,
     p: &mut impl Privileges,
     argv: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
 ) -> Result<Never, LaunchError> {
     let drop_err = |step: &'static str| move |source| LaunchError::Drop { step, source };
 
-    // 1. Sanitize, before anything else: non-dumpable (no ptrace, no
-    //    /proc/PID/fd for the caller while we hold privileged fds) and fds
-    //    0–2 valid (a closed stdout must never become a socket). Other
-    //    inherited fds are closed in step 5: they are the caller's own, and
-    //    closing them needs no privilege.
-    p.sanitize().map_err(LaunchError::Fds)?;
+    // Steps 1–3 ran at the entry point (non-dumpable, acquire, drop);
+    // whatever stopped them is reported now that messages can be written.
+    if let Some(e) = stopped(tool, &record) {
+        return Err(e);
+    }
+    let opened = acquired_sockets(tool, &record);
 
-    // 2. Acquire the descriptor's resources in its order. Each capability
-    //    is the only effective one around the calls that need it (raising
-    //    the next one lowers the previous one; step 3 lowers the last).
-    //    Sockets land at fds 3, 4, … in the order opened; an optional one
-    //    may fail alone (IPv6 disabled).
-    let mut opened: Vec<&'static SocketSpec> = Vec::with_capacity(tool.resources.len());
-    let mut failed: Vec<(&'static SocketSpec, std::io::Error)> = Vec::new();
-    let mut raised: Option<Capability> = None;
-    // Why the capability raised last could not be raised, if it could not.
-    let mut refused: Option<i32> = None;
-    for resource in tool.resources {
-        let cap = resource.capability();
-        if raised != Some(cap) {
-            refused = p
-                .raise(cap, tool.file_caps_mask())
-                .err()
-                .map(|e| e.raw_os_error().unwrap_or(libc::EPERM));
-            raised = Some(cap);
-        }
-        // A capability that could not be raised fails its calls without
-        // making them.
-        let denied = refused.map(std::io::Error::from_raw_os_error);
-        match resource {
-            Resource::Socket(spec) => {
-                let result = match denied {
-                    Some(e) => Err(e),
-                    None => p.open_socket(spec),
-                };
-                match result {
-                    Ok(fd) => {
-                        let want = handoff::FIRST_FD + opened.len() as RawFd;
-                        if fd != want {
-                            p.move_fd(fd, want).map_err(drop_err("dup2"))?;
-                        }
-                        if let SocketSetup::LockedFilter(program) = spec.setup {
-                            p.lock_filter(want, program)
-                                .map_err(|source| LaunchError::Setup { spec, source })?;
-                        }
-                        opened.push(spec);
-                    }
-                    Err(source) if spec.optional => failed.push((spec, source)),
-                    Err(source) => {
-                        return Err(LaunchError::Socket {
-                            tool,
-                            failed: vec![(spec, source)],
-                        })
-                    }
-                }
-            }
-            Resource::Priority { nice, capability } => {
-                let result = match denied {
-                    Some(e) => Err(e),
-                    None => p.set_priority(*nice),
-                };
-                result.map_err(|source| LaunchError::Priority {
-                    tool,
-                    nice: *nice,
-                    capability: *capability,
-                    source,
-                })?;
-            }
-        }
+    // fds 0–2 valid, so that a closed stdout never becomes something the
+    // worker writes to by mistake. A secure exec (file capabilities,
+    // setuid) had glibc's start-up do it already (__libc_check_standard_fds).
+    if !record.ids.secure {
+        p.fill_standard_fds().map_err(LaunchError::Fds)?;
     }
-    if opened.is_empty() {
-        return Err(LaunchError::Socket { tool, failed });
-    }
-
-    // 3. Drop everything. In setuid-root mode the bounding set goes first,
-    //    while CAP_SETPCAP is still effective, then groups and ids; then
-    //    every capability set (which empties the ambient set too).
-    if p.setuid_mode() {
-        p.drop_bounding_set().map_err(drop_err("bounding set"))?;
-        p.drop_ids().map_err(drop_err("setresuid"))?;
-    }
-    p.clear_capabilities().map_err(drop_err("capabilities"))?;
 
     // 4. No exec from here on may gain privilege (setuid bits, file caps);
     //    then make sure nothing is left.
     p.set_no_new_privs().map_err(drop_err("no_new_privs"))?;
-    p.verify_dropped().map_err(LaunchError::SelfCheck)?;
+    let ids = record.ids;
+    let ids_may_differ = ids.setuid_mode() || ids.uid != ids.euid || ids.gid != ids.egid;
+    p.verify_dropped(ids_may_differ)
+        .map_err(LaunchError::SelfCheck)?;
 
     // 5. With nothing in reach: close what the caller left open above the
     //    sockets, refuse a limit the worker cannot start under, check the
-    //    worker (whatever the path walk does, stat and readlink, it does
-    //    unprivileged), then exec it: argv untouched, environment rebuilt
-    //    from the allowlist.
+    //    worker, then exec it: argv untouched, environment rebuilt from
+    //    the allowlist.
     p.close_from(handoff::FIRST_FD + opened.len() as RawFd)
         .map_err(LaunchError::Fds)?;
     p.check_address_space().map_err(LaunchError::SelfCheck)?;
@@ -158,27 +173,58 @@ pub fn try_launch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use policy::tools::{BpfInsn, Capability, ARPING, CLOCKDIFF, ICMP4, PING};
+    use crate::plan::Plan;
+    use crate::privileged::{self, Errno, ExecIds, Privileged};
+    use policy::tools::{BpfInsn, Capability, SocketSetup, ARPING, CLOCKDIFF, ICMP4, PING};
     use std::io;
 
-    /// Records every call; fails the ones named in `fail`.
-    #[derive(Default)]
+    /// Records every call of both phases; fails the ones named in `fail`.
     struct Recorder {
         calls: Vec<String>,
         fail: Vec<&'static str>,
-        setuid: bool,
+        ids: ExecIds,
         next_fd: RawFd,
         exec_env: Vec<(OsString, OsString)>,
     }
 
+    /// A user running a file-capability launcher.
+    const USER: ExecIds = ExecIds {
+        uid: 1000,
+        euid: 1000,
+        gid: 1000,
+        egid: 1000,
+        secure: true,
+    };
+
+    impl Default for Recorder {
+        fn default() -> Self {
+            Recorder {
+                calls: Vec::new(),
+                fail: Vec::new(),
+                ids: USER,
+                next_fd: 3,
+                exec_env: Vec::new(),
+            }
+        }
+    }
+
     impl Recorder {
-        fn step(&mut self, name: &str) -> io::Result<()> {
+        fn setuid() -> Self {
+            Recorder {
+                ids: ExecIds { euid: 0, ..USER },
+                ..Default::default()
+            }
+        }
+        fn raw_step(&mut self, name: &str) -> Result<(), Errno> {
             self.calls.push(name.to_string());
-            if self.fail.iter().any(|f| *f == name) {
-                Err(io::Error::from_raw_os_error(libc::EPERM))
+            if self.fail.contains(&name) {
+                Err(libc::EPERM)
             } else {
                 Ok(())
             }
+        }
+        fn step(&mut self, name: &str) -> io::Result<()> {
+            self.raw_step(name).map_err(io::Error::from_raw_os_error)
         }
         fn pos(&self, name: &str) -> usize {
             self.calls
@@ -188,45 +234,70 @@ mod tests {
         }
     }
 
-    impl Privileges for Recorder {
-        fn sanitize(&mut self) -> io::Result<()> {
-            self.next_fd = 3;
-            self.step("sanitize")
+    /// A socket's name, from its `socket()` arguments.
+    fn socket_name(domain: i32, ty: i32, protocol: i32) -> &'static str {
+        policy::tools::ALL
+            .iter()
+            .flat_map(|t| t.resources)
+            .find_map(|r| match r {
+                Resource::Socket(s) if (s.domain, s.ty, s.protocol) == (domain, ty, protocol) => {
+                    Some(s.name)
+                }
+                _ => None,
+            })
+            .expect("a socket of a known descriptor")
+    }
+
+    impl Privileged for Recorder {
+        fn set_not_dumpable(&mut self) -> Result<(), Errno> {
+            self.raw_step("not_dumpable")
         }
-        fn raise(&mut self, cap: Capability, _: u64) -> io::Result<()> {
-            self.step(&format!("raise {}", cap.kernel_name()))
+        fn raise(&mut self, cap: u64, _: u64) -> Result<(), Errno> {
+            let name = [Capability::NetRaw, Capability::SysNice]
+                .into_iter()
+                .find(|c| c.mask() == cap)
+                .map_or("?", |c| c.kernel_name());
+            self.raw_step(&format!("raise {name}"))
         }
-        fn open_socket(&mut self, spec: &'static SocketSpec) -> io::Result<RawFd> {
-            self.step(&format!("socket {}", spec.name))?;
+        fn open_socket(&mut self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno> {
+            self.raw_step(&format!("socket {}", socket_name(domain, ty, protocol)))?;
             self.next_fd += 1;
             Ok(self.next_fd - 1)
         }
-        fn lock_filter(&mut self, fd: RawFd, program: &'static [BpfInsn]) -> io::Result<()> {
-            self.step(&format!("lock_filter fd {fd} ({} insns)", program.len()))
+        fn move_fd(&mut self, from: i32, to: i32) -> Result<(), Errno> {
+            self.raw_step(&format!("move_fd {from} {to}"))
         }
-        fn set_priority(&mut self, nice: i32) -> io::Result<()> {
-            self.step(&format!("priority {nice}"))
+        fn lock_filter(&mut self, fd: i32, program: &[BpfInsn]) -> Result<(), Errno> {
+            self.raw_step(&format!("lock_filter fd {fd} ({} insns)", program.len()))
         }
-        fn move_fd(&mut self, _: RawFd, _: RawFd) -> io::Result<()> {
-            self.step("move_fd")
+        fn set_priority(&mut self, nice: i32) -> Result<(), Errno> {
+            self.raw_step(&format!("priority {nice}"))
         }
-        fn setuid_mode(&self) -> bool {
-            self.setuid
+        fn drop_bounding_set(&mut self) -> Result<(), Errno> {
+            self.raw_step("drop_bounding_set")
         }
-        fn drop_bounding_set(&mut self) -> io::Result<()> {
-            self.step("drop_bounding_set")
+        fn drop_ids(&mut self, uid: u32, gid: u32) -> Result<(), Errno> {
+            self.raw_step(&format!("drop_ids {uid} {gid}"))
         }
-        fn drop_ids(&mut self) -> io::Result<()> {
-            self.step("drop_ids")
+        fn clear_capabilities(&mut self) -> Result<(), Errno> {
+            self.raw_step("clear_capabilities")
         }
-        fn clear_capabilities(&mut self) -> io::Result<()> {
-            self.step("clear_capabilities")
+        fn die(&mut self, line: &[u8]) {
+            self.calls
+                .push(format!("die {}", String::from_utf8_lossy(line).trim_end()));
+        }
+    }
+
+    impl Privileges for Recorder {
+        fn fill_standard_fds(&mut self) -> io::Result<()> {
+            self.step("fill_standard_fds")
         }
         fn set_no_new_privs(&mut self) -> io::Result<()> {
             self.step("set_no_new_privs")
         }
-        fn verify_dropped(&mut self) -> Result<(), String> {
-            self.step("verify_dropped").map_err(|e| e.to_string())
+        fn verify_dropped(&mut self, ids_may_differ: bool) -> Result<(), String> {
+            self.step(&format!("verify_dropped ids={ids_may_differ}"))
+                .map_err(|e| e.to_string())
         }
         fn close_from(&mut self, first: RawFd) -> io::Result<()> {
             self.step(&format!("close_from {first}"))
@@ -252,12 +323,20 @@ mod tests {
         }
     }
 
+    /// Both phases, as the entry stub and `main` run them.
     fn run(tool: &'static Tool, r: &mut Recorder) -> LaunchError {
+        let record = privileged::run(&Plan::of(tool), r.ids, r);
         let env = vec![
             ("LD_PRELOAD".into(), "/x.so".into()),
             ("LANG".into(), "C".into()),
         ];
-        match try_launch(tool, r, vec!["ping".into(), "127.0.0.1".into()], env) {
+        match try_launch(
+            tool,
+            record,
+            r,
+            vec!["ping".into(), "127.0.0.1".into()],
+            env,
+        ) {
             Ok(never) => match never {},
             Err(e) => e,
         }
@@ -307,13 +386,13 @@ mod tests {
         assert_eq!(
             r.calls,
             [
-                "sanitize",
+                "not_dumpable",
                 "raise CAP_NET_RAW",
                 "socket icmp4",
                 "socket icmp6",
                 "clear_capabilities",
                 "set_no_new_privs",
-                "verify_dropped",
+                "verify_dropped ids=false",
                 "close_from 5",
                 "check_address_space",
                 "check_worker",
@@ -338,7 +417,7 @@ mod tests {
         assert_eq!(
             r.calls,
             [
-                "sanitize",
+                "not_dumpable",
                 "raise CAP_NET_RAW",
                 "socket icmp4",
                 "lock_filter fd 3 (1 insns)",
@@ -346,7 +425,7 @@ mod tests {
                 "priority 5",
                 "clear_capabilities",
                 "set_no_new_privs",
-                "verify_dropped",
+                "verify_dropped ids=false",
                 "close_from 4",
                 "check_address_space",
                 "check_worker",
@@ -445,16 +524,18 @@ mod tests {
 
     #[test]
     fn setuid_mode_drops_bounding_set_before_ids_before_caps() {
-        let mut r = Recorder {
-            setuid: true,
-            ..Default::default()
-        };
+        let mut r = Recorder::setuid();
         run(&PING, &mut r);
+        assert!(
+            !r.calls.iter().any(|c| c.starts_with("raise")),
+            "{:?}",
+            r.calls
+        );
         assert!(r.pos("socket icmp6") < r.pos("drop_bounding_set"));
-        assert!(r.pos("drop_bounding_set") < r.pos("drop_ids"));
-        assert!(r.pos("drop_ids") < r.pos("clear_capabilities"));
+        assert!(r.pos("drop_bounding_set") < r.pos("drop_ids 1000 1000"));
+        assert!(r.pos("drop_ids 1000 1000") < r.pos("clear_capabilities"));
         assert!(r.pos("clear_capabilities") < r.pos("set_no_new_privs"));
-        assert!(r.pos("verify_dropped") < r.pos("check_worker"));
+        assert!(r.pos("verify_dropped ids=true") < r.pos("check_worker"));
         assert!(r.pos("check_worker") < r.pos("exec"));
     }
 
@@ -481,7 +562,12 @@ mod tests {
         assert!(err.contains("missing CAP_NET_RAW"), "{err}");
         assert!(err.contains("setcap cap_net_raw=p "), "{err}");
         assert!(!r.calls.contains(&"exec".to_string()));
-        assert!(!r.calls.contains(&"clear_capabilities".to_string()));
+        // The drop happens on every path: nothing after the privileged
+        // phase, glibc's start-up included, runs with a capability.
+        assert_eq!(
+            r.calls.last().map(String::as_str),
+            Some("clear_capabilities")
+        );
     }
 
     #[test]
@@ -516,10 +602,10 @@ mod tests {
     fn any_failed_step_stops_before_exec() {
         for tool in [&PING, &SOCKET_THEN_PRIORITY] {
             for step in [
-                "sanitize",
+                "not_dumpable",
                 "clear_capabilities",
                 "set_no_new_privs",
-                "verify_dropped",
+                "verify_dropped ids=false",
                 "check_address_space",
                 "check_worker",
             ] {
@@ -533,11 +619,10 @@ mod tests {
                     "{step} failed but exec ran"
                 );
             }
-            for step in ["drop_bounding_set", "drop_ids"] {
+            for step in ["drop_bounding_set", "drop_ids 1000 1000"] {
                 let mut r = Recorder {
                     fail: vec![step],
-                    setuid: true,
-                    ..Default::default()
+                    ..Recorder::setuid()
                 };
                 run(tool, &mut r);
                 assert!(
@@ -546,5 +631,82 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_failed_drop_ends_the_process_in_the_privileged_phase() {
+        for (step, setuid) in [
+            ("clear_capabilities", false),
+            ("drop_bounding_set", true),
+            ("drop_ids 1000 1000", true),
+        ] {
+            let mut r = Recorder {
+                fail: vec![step],
+                ..if setuid {
+                    Recorder::setuid()
+                } else {
+                    Recorder::default()
+                }
+            };
+            run(&PING, &mut r);
+            let died = r.pos(step) + 1;
+            assert!(
+                r.calls[died].starts_with("die privsep-ping: cannot drop privileges ("),
+                "{:?}",
+                r.calls
+            );
+            assert!(r.calls[died].ends_with("): errno 1"), "{:?}", r.calls);
+        }
+        // Nothing after a failed bounding-set drop but the exit: not even
+        // the ids.
+        let mut r = Recorder {
+            fail: vec!["drop_bounding_set"],
+            ..Recorder::setuid()
+        };
+        run(&PING, &mut r);
+        assert!(
+            !r.calls.iter().any(|c| c.starts_with("drop_ids")),
+            "{:?}",
+            r.calls
+        );
+    }
+
+    #[test]
+    fn a_socket_at_a_closed_standard_fd_is_moved_to_its_place() {
+        // Root with fds 0 and 1 closed: socket() returns 0, then 1.
+        let mut r = Recorder {
+            next_fd: 0,
+            ids: ExecIds {
+                uid: 0,
+                euid: 0,
+                gid: 0,
+                egid: 0,
+                secure: false,
+            },
+            ..Default::default()
+        };
+        run(&PING, &mut r);
+        assert!(r.pos("socket icmp4") < r.pos("move_fd 0 3"));
+        assert!(r.pos("socket icmp6") < r.pos("move_fd 1 4"));
+        // Not a secure exec: glibc filled nothing; the sequence does,
+        // after the drop.
+        assert!(r.pos("clear_capabilities") < r.pos("fill_standard_fds"));
+        assert!(r.pos("fill_standard_fds") < r.pos("set_no_new_privs"));
+        assert!(r.calls.contains(&"exec".to_string()));
+    }
+
+    #[test]
+    fn a_secure_exec_leaves_the_standard_fds_to_glibc() {
+        let mut r = Recorder::default();
+        run(&PING, &mut r);
+        assert!(!r.calls.contains(&"fill_standard_fds".to_string()));
+    }
+
+    #[test]
+    fn without_its_privileged_phase_the_launcher_refuses() {
+        let mut r = Recorder::default();
+        let err = launch(&PING, None, &mut r).to_string();
+        assert!(err.contains("privileged phase did not run"), "{err}");
+        assert!(r.calls.is_empty(), "{:?}", r.calls);
     }
 }

@@ -1,16 +1,32 @@
-//! The launcher's only `unsafe` code: the handful of system calls the
-//! sequence makes, and [`entry_point!`], the C `main` of each launcher
-//! binary. Each failure becomes `io::Error::last_os_error()` through
-//! [`cvt`].
+//! The launcher's only `unsafe` code: the system calls of the sequence,
+//! the raw ones of the privileged phase ([`RawSystem`], made with the
+//! `syscall` instruction because glibc is not yet started when they run),
+//! the auxiliary-vector read at the entry point, the record the phase
+//! leaves for the sequence, and [`entry_point!`], each launcher binary's
+//! ELF entry stub and C `main`. Each failure of a libc call becomes
+//! `io::Error::last_os_error()` through [`cvt`].
 //!
 //! These stay on `libc` rather than `nix`: nix has no `capget`/`capset`,
 //! `close_range` or socket-filter locking, and for the rest it makes the
-//! same system calls; the launcher's dependency tree is kept to `libc` and
+//! same system calls; nothing of nix (or of glibc) can run before glibc's
+//! start-up anyway. The launcher's dependency tree is kept to `libc` and
 //! `policy` so that what runs privileged can be read in one sitting.
 
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!(
+    "the launcher's entry stub and raw system calls are written for x86_64; \
+     port `entry_point!` and `raw_syscall` (and test them) before building elsewhere"
+);
+
+use std::cell::UnsafeCell;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
+
+use policy::tools::BpfInsn;
+
+use crate::plan::{Plan, MAX_FILTER};
+use crate::privileged::{self, Errno, ExecIds, Privileged, Record};
 
 /// Turns a `-1` return into the calling thread's `errno`.
 fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
@@ -76,98 +92,6 @@ pub fn close_from(first: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// `socket(domain, ty, protocol)`, inheritable across exec on purpose.
-pub fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> io::Result<RawFd> {
-    // SAFETY: plain integer arguments.
-    cvt(unsafe { libc::socket(domain, ty, protocol) })
-}
-
-/// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, program)`.
-pub fn attach_filter(fd: RawFd, program: &[policy::tools::BpfInsn]) -> io::Result<()> {
-    let insns: Vec<libc::sock_filter> = program
-        .iter()
-        .map(|i| libc::sock_filter {
-            code: i.code,
-            jt: i.jt,
-            jf: i.jf,
-            k: i.k,
-        })
-        .collect();
-    let len = u16::try_from(insns.len()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    let prog = libc::sock_fprog {
-        len,
-        filter: insns.as_ptr().cast_mut(),
-    };
-    // SAFETY: `prog` points at `insns`, `len` instructions that outlive the
-    // call; the kernel copies the program and only reads both.
-    cvt(unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ATTACH_FILTER,
-            (&prog as *const libc::sock_fprog).cast(),
-            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
-}
-
-/// `setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, 1)`: from now on nobody can
-/// detach or replace the socket's filter.
-pub fn lock_filter(fd: RawFd) -> io::Result<()> {
-    let one: libc::c_int = 1;
-    // SAFETY: `one` is a live c_int of the size passed; the kernel only reads it.
-    cvt(unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_LOCK_FILTER,
-            (&one as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
-}
-
-/// `setpriority(PRIO_PROCESS, 0, nice)`: this process's nice value.
-pub fn setpriority_self(nice: libc::c_int) -> io::Result<()> {
-    // SAFETY: plain integer arguments; `0` is the calling process.
-    cvt(unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) }).map(drop)
-}
-
-/// `dup2(from, to)`; `from` stays open.
-pub fn dup2(from: RawFd, to: RawFd) -> io::Result<()> {
-    // SAFETY: plain integer arguments.
-    cvt(unsafe { libc::dup2(from, to) }).map(drop)
-}
-
-/// `close(fd)`.
-pub fn close(fd: RawFd) {
-    // SAFETY: plain integer argument; the caller owns `fd`.
-    unsafe { libc::close(fd) };
-}
-
-/// Whether the kernel ran us in secure mode (`AT_SECURE`: file
-/// capabilities or setuid), from the auxiliary vector: no system call.
-pub fn secure_exec() -> bool {
-    // SAFETY: getauxval reads the process's own auxiliary vector; any key
-    // is valid (unknown ones give 0).
-    unsafe { libc::getauxval(libc::AT_SECURE) != 0 }
-}
-
-/// The real and effective uid the kernel started us with (`AT_UID`,
-/// `AT_EUID`), from the auxiliary vector: no system call.
-pub fn exec_uids() -> (u32, u32) {
-    // SAFETY: as in `secure_exec`.
-    let (uid, euid) = unsafe {
-        (
-            libc::getauxval(libc::AT_UID),
-            libc::getauxval(libc::AT_EUID),
-        )
-    };
-    (uid as u32, euid as u32)
-}
-
 /// The soft `RLIMIT_AS`.
 pub fn address_space_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit {
@@ -193,25 +117,6 @@ pub fn getresgid() -> (u32, u32, u32) {
     // SAFETY: three valid, writable gid_t; getresgid cannot fail with them.
     unsafe { libc::getresgid(&mut r, &mut e, &mut s) };
     (r, e, s)
-}
-
-/// Replaces the supplementary groups with `gid` alone.
-pub fn setgroups_to(gid: u32) -> io::Result<()> {
-    let list = [gid];
-    // SAFETY: `list` is a valid array of one gid_t.
-    cvt(unsafe { libc::setgroups(1, list.as_ptr()) }).map(drop)
-}
-
-/// `setresgid(gid, gid, gid)`.
-pub fn setresgid(gid: u32) -> io::Result<()> {
-    // SAFETY: plain integer arguments.
-    cvt(unsafe { libc::setresgid(gid, gid, gid) }).map(drop)
-}
-
-/// `setresuid(uid, uid, uid)`.
-pub fn setresuid(uid: u32) -> io::Result<()> {
-    // SAFETY: plain integer arguments.
-    cvt(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
 }
 
 /// The three per-thread capability sets as 64-bit masks (bit N = capability N).
@@ -240,8 +145,13 @@ struct CapData {
 
 const CAP_VERSION_3: u32 = 0x2008_0522;
 
-/// `capget` of this thread.
+/// `capget` of this thread (a raw system call: it is also the privileged
+/// phase's).
 pub fn capget() -> io::Result<CapSets> {
+    raw_capget().map_err(io::Error::from_raw_os_error)
+}
+
+fn raw_capget() -> Result<CapSets, Errno> {
     let mut header = CapHeader {
         version: CAP_VERSION_3,
         pid: 0,
@@ -249,7 +159,18 @@ pub fn capget() -> io::Result<CapSets> {
     let mut data = [CapData::default(); 2];
     // SAFETY: a v3 header and an array of two data structs, both live and laid out as the
     // kernel's; the kernel writes `data` (and `header.version` if it prefers another).
-    cvt(unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) } as libc::c_int)?;
+    unsafe {
+        raw_syscall(
+            libc::SYS_capget,
+            [
+                &mut header as *mut CapHeader as usize,
+                data.as_mut_ptr() as usize,
+                0,
+                0,
+                0,
+            ],
+        )
+    }?;
     let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
     Ok(CapSets {
         effective: join(data[0].effective, data[1].effective),
@@ -258,8 +179,7 @@ pub fn capget() -> io::Result<CapSets> {
     })
 }
 
-/// `capset` of this thread.
-pub fn capset(sets: CapSets) -> io::Result<()> {
+fn raw_capset(sets: CapSets) -> Result<(), Errno> {
     let mut header = CapHeader {
         version: CAP_VERSION_3,
         pid: 0,
@@ -272,40 +192,25 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
     let data = [half(0), half(32)];
     // SAFETY: a v3 header and two data structs laid out as the kernel's, live for the call;
     // the kernel only reads `data`.
-    cvt(unsafe { libc::syscall(libc::SYS_capset, &mut header, data.as_ptr()) } as libc::c_int)
-        .map(drop)
-}
-
-/// `prctl(PR_CAPBSET_DROP, cap)` for every capability the kernel knows (it
-/// answers EINVAL past the last one).
-pub fn drop_bounding_set() -> io::Result<()> {
-    for cap in 0..64 {
-        // SAFETY: integer arguments only.
-        match cvt(unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) }) {
-            Ok(_) => {}
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && cap > 0 => return Ok(()),
-            Err(e) => return Err(e),
-        }
+    unsafe {
+        raw_syscall(
+            libc::SYS_capset,
+            [
+                &mut header as *mut CapHeader as usize,
+                data.as_ptr() as usize,
+                0,
+                0,
+                0,
+            ],
+        )
     }
-    Ok(())
-}
-
-/// `prctl(PR_SET_DUMPABLE, 0)`: no ptrace, no /proc/PID/fd for the caller.
-pub fn set_not_dumpable() -> io::Result<()> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) }).map(drop)
+    .map(drop)
 }
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
 pub fn set_no_new_privs() -> io::Result<()> {
     // SAFETY: integer arguments only.
     cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
-}
-
-/// `prctl(PR_GET_NO_NEW_PRIVS)`.
-pub fn no_new_privs() -> io::Result<bool> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) }).map(|v| v == 1)
 }
 
 /// `execve(path, argv, envp)`; returns only on failure.
@@ -320,15 +225,357 @@ pub fn execve(path: &CString, argv: &[CString], envp: &[CString]) -> io::Error {
     io::Error::last_os_error()
 }
 
-/// Defines the C `main` of a launcher binary (which is `#![no_main]`): it
-/// runs [`crate::launch`] for the descriptor given and exits with its
-/// status. No Rust runtime start-up runs before it (no `poll` of fds 0–2,
-/// no signal-stack set-up, no `SIGPIPE` change): glibc's start-up, then the
-/// sequence. `std::env::args_os` still works: glibc hands `argv` to Rust's
-/// standard library through `.init_array`.
+/// One system call with the `syscall` instruction: no libc, no `errno`
+/// (thread-local storage does not exist before glibc's start-up). Returns
+/// the result, or the errno the kernel answered.
+///
+/// # Safety
+///
+/// `args` must be valid arguments for system call `nr`: every pointer
+/// among them live and as large as the call reads or writes.
+#[inline(always)]
+unsafe fn raw_syscall(nr: libc::c_long, args: [usize; 5]) -> Result<usize, Errno> {
+    let ret: isize;
+    // SAFETY: the x86_64 system-call convention: number in rax, arguments
+    // in rdi, rsi, rdx, r10, r8; the kernel clobbers rcx and r11 and
+    // returns in rax. What the call does with memory is the caller's
+    // contract (so no `nomem`/`readonly` option).
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            in("r8") args[4],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    if (-4095..0).contains(&ret) {
+        Err(-ret as Errno)
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// A system call whose arguments are integers only.
+fn raw_int_syscall(nr: libc::c_long, args: [usize; 5]) -> Result<usize, Errno> {
+    // SAFETY: every caller passes plain integers, which the kernel reads as
+    // integers (descriptors, flags, ids): no memory of ours is touched.
+    unsafe { raw_syscall(nr, args) }
+}
+
+/// The privileged phase's system calls (see [`crate::privileged`]).
+pub struct RawSystem;
+
+impl Privileged for RawSystem {
+    fn set_not_dumpable(&mut self) -> Result<(), Errno> {
+        raw_int_syscall(
+            libc::SYS_prctl,
+            [libc::PR_SET_DUMPABLE as usize, 0, 0, 0, 0],
+        )
+        .map(drop)
+    }
+
+    fn raise(&mut self, cap: u64, file_caps: u64) -> Result<(), Errno> {
+        // One capset: the capability effective, the permitted set cut to
+        // the file capability (anything more an administrator granted is
+        // gone at once). It fails only if something in `file_caps` is not
+        // permitted; then ask which, and keep what is there.
+        let want = CapSets {
+            effective: cap,
+            permitted: file_caps | cap,
+            inheritable: 0,
+        };
+        match raw_capset(want) {
+            Err(libc::EPERM) => {
+                let held = raw_capget()?;
+                if held.permitted & cap == 0 {
+                    return Err(libc::EPERM);
+                }
+                raw_capset(CapSets {
+                    effective: cap,
+                    permitted: held.permitted & (file_caps | cap),
+                    inheritable: 0,
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn open_socket(&mut self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno> {
+        // Inheritable across exec on purpose: the worker receives it.
+        raw_int_syscall(
+            libc::SYS_socket,
+            [domain as usize, ty as usize, protocol as usize, 0, 0],
+        )
+        .map(|fd| fd as i32)
+    }
+
+    fn move_fd(&mut self, from: i32, to: i32) -> Result<(), Errno> {
+        raw_int_syscall(libc::SYS_dup2, [from as usize, to as usize, 0, 0, 0])?;
+        // The descriptor is ours and now duplicated: a failed close leaves
+        // nothing worse than one more descriptor, which step 5 closes.
+        let _ = raw_int_syscall(libc::SYS_close, [from as usize, 0, 0, 0, 0]);
+        Ok(())
+    }
+
+    fn lock_filter(&mut self, fd: i32, program: &[BpfInsn]) -> Result<(), Errno> {
+        raw_attach_filter(fd, program)?;
+        raw_lock_filter(fd)
+    }
+
+    fn set_priority(&mut self, nice: i32) -> Result<(), Errno> {
+        // `0` is the calling process; nice values are passed as int.
+        raw_int_syscall(
+            libc::SYS_setpriority,
+            [libc::PRIO_PROCESS as usize, 0, nice as isize as usize, 0, 0],
+        )
+        .map(drop)
+    }
+
+    fn drop_bounding_set(&mut self) -> Result<(), Errno> {
+        // Every capability the kernel knows: it answers EINVAL past the last one.
+        for cap in 0..64usize {
+            match raw_int_syscall(
+                libc::SYS_prctl,
+                [libc::PR_CAPBSET_DROP as usize, cap, 0, 0, 0],
+            ) {
+                Ok(_) => {}
+                Err(libc::EINVAL) if cap > 0 => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_ids(&mut self, uid: u32, gid: u32) -> Result<(), Errno> {
+        let groups = [gid];
+        // SAFETY: `groups` is a live array of one gid_t, which the kernel only reads.
+        unsafe { raw_syscall(libc::SYS_setgroups, [1, groups.as_ptr() as usize, 0, 0, 0]) }?;
+        let (g, u) = (gid as usize, uid as usize);
+        raw_int_syscall(libc::SYS_setresgid, [g, g, g, 0, 0])?;
+        raw_int_syscall(libc::SYS_setresuid, [u, u, u, 0, 0]).map(drop)
+    }
+
+    fn clear_capabilities(&mut self) -> Result<(), Errno> {
+        raw_capset(CapSets::default())
+    }
+
+    fn die(&mut self, line: &[u8]) {
+        // SAFETY: `line` is live for the call and the kernel only reads it.
+        let _ = unsafe {
+            raw_syscall(
+                libc::SYS_write,
+                [2, line.as_ptr() as usize, line.len(), 0, 0],
+            )
+        };
+        let _ = raw_int_syscall(libc::SYS_exit_group, [2, 0, 0, 0, 0]);
+        // exit_group does not return; if it ever did, no privileged code
+        // may run after a failed drop.
+        loop {
+            let _ = raw_int_syscall(libc::SYS_exit, [2, 0, 0, 0, 0]);
+        }
+    }
+}
+
+/// `setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, program)`; at most
+/// [`MAX_FILTER`] instructions (EINVAL beyond).
+fn raw_attach_filter(fd: i32, program: &[BpfInsn]) -> Result<(), Errno> {
+    if program.len() > MAX_FILTER {
+        return Err(libc::EINVAL);
+    }
+    let mut insns = [libc::sock_filter {
+        code: 0,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }; MAX_FILTER];
+    let mut len: u16 = 0;
+    for (slot, i) in insns.iter_mut().zip(program) {
+        *slot = libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        };
+        len += 1;
+    }
+    let prog = libc::sock_fprog {
+        len,
+        filter: insns.as_mut_ptr(),
+    };
+    // SAFETY: `prog` points at `insns`, `len` instructions that outlive
+    // the call; the kernel copies the program and only reads both.
+    unsafe {
+        raw_syscall(
+            libc::SYS_setsockopt,
+            [
+                fd as usize,
+                libc::SOL_SOCKET as usize,
+                libc::SO_ATTACH_FILTER as usize,
+                &prog as *const libc::sock_fprog as usize,
+                std::mem::size_of::<libc::sock_fprog>(),
+            ],
+        )
+    }
+    .map(drop)
+}
+
+/// `setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, 1)`: from now on nobody can
+/// detach or replace the socket's filter.
+fn raw_lock_filter(fd: i32) -> Result<(), Errno> {
+    let one: libc::c_int = 1;
+    // SAFETY: `one` is a live c_int of the size passed; the kernel only reads it.
+    unsafe {
+        raw_syscall(
+            libc::SYS_setsockopt,
+            [
+                fd as usize,
+                libc::SOL_SOCKET as usize,
+                libc::SO_LOCK_FILTER as usize,
+                &one as *const libc::c_int as usize,
+                std::mem::size_of::<libc::c_int>(),
+            ],
+        )
+    }
+    .map(drop)
+}
+
+/// The privileged phase's `socket()`, for the hostile tests' probes (which
+/// must create exactly what the launcher creates).
+pub fn socket(domain: i32, ty: i32, protocol: i32) -> io::Result<RawFd> {
+    RawSystem
+        .open_socket(domain, ty, protocol)
+        .map_err(io::Error::from_raw_os_error)
+}
+
+/// The privileged phase's filter attach, for the hostile tests' probes.
+pub fn attach_filter(fd: RawFd, program: &[BpfInsn]) -> io::Result<()> {
+    raw_attach_filter(fd, program).map_err(io::Error::from_raw_os_error)
+}
+
+/// The privileged phase's filter lock, for the hostile tests' probes.
+pub fn lock_filter(fd: RawFd) -> io::Result<()> {
+    raw_lock_filter(fd).map_err(io::Error::from_raw_os_error)
+}
+
+/// The ids and secure-mode flag the kernel started us with, from the
+/// auxiliary vector on the initial stack (glibc's `getauxval` is not
+/// ready before its start-up).
+///
+/// # Safety
+///
+/// `stack` must be the process's initial stack pointer as the kernel set
+/// it: `argc`, the `argv` pointers and a null, the `envp` pointers and a
+/// null, then the auxiliary vector's (key, value) pairs up to `AT_NULL`.
+pub unsafe fn exec_ids(stack: *const usize) -> ExecIds {
+    let mut ids = ExecIds::default();
+    // SAFETY: the layout above, which the kernel guarantees: every read is
+    // inside it, and the walks end at the nulls it puts there.
+    unsafe {
+        let argc = *stack;
+        let mut p = stack.add(1 + argc + 1);
+        while *p != 0 {
+            p = p.add(1);
+        }
+        p = p.add(1);
+        loop {
+            let (key, value) = (*p, *p.add(1));
+            match key as libc::c_ulong {
+                libc::AT_NULL => break,
+                libc::AT_UID => ids.uid = value as u32,
+                libc::AT_EUID => ids.euid = value as u32,
+                libc::AT_GID => ids.gid = value as u32,
+                libc::AT_EGID => ids.egid = value as u32,
+                libc::AT_SECURE => ids.secure = value != 0,
+                _ => {}
+            }
+            p = p.add(2);
+        }
+    }
+    ids
+}
+
+/// Where the privileged phase leaves its [`Record`] for the sequence.
+pub struct RecordSlot(UnsafeCell<Option<Record>>);
+
+// SAFETY: written once, by the entry point, before glibc's start-up and
+// before any thread exists; read afterwards by `main` on the same thread.
+unsafe impl Sync for RecordSlot {}
+
+/// The one record of this process.
+pub static PRIVILEGED_PHASE: RecordSlot = RecordSlot(UnsafeCell::new(None));
+
+impl RecordSlot {
+    /// What the privileged phase recorded; `None` if it never ran (a
+    /// launcher linked without its entry stub).
+    pub fn get(&self) -> Option<Record> {
+        // SAFETY: see `Sync` above: no write can race with this read.
+        unsafe { *self.0.get() }
+    }
+}
+
+/// The privileged phase, called by the entry stub of [`entry_point!`]:
+/// runs `plan` with the raw system calls and leaves the record in
+/// [`PRIVILEGED_PHASE`].
+///
+/// # Safety
+///
+/// As for [`exec_ids`]; and it must run at the entry point, once, on the
+/// only thread.
+pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) {
+    // SAFETY: the caller's contract.
+    let ids = unsafe { exec_ids(stack) };
+    let record = privileged::run(plan, ids, &mut RawSystem);
+    // SAFETY: the only write, on the only thread, before any read.
+    unsafe { *PRIVILEGED_PHASE.0.get() = Some(record) };
+}
+
+/// Defines a launcher binary's entry: an ELF entry stub,
+/// `privsep_launcher_entry` (the linker's `-e`, set by `build.rs`), that
+/// runs the privileged phase of the descriptor's [`Plan`] on the initial
+/// stack and then jumps to glibc's `_start`; and the C `main` (the crate is
+/// `#![no_main]`) that runs [`crate::launch`], unprivileged, and exits with
+/// its status. No Rust runtime start-up runs (no `poll` of fds 0–2, no
+/// signal-stack set-up, no `SIGPIPE` change), and no glibc start-up runs
+/// before the drop. `std::env::args_os` still works: glibc hands `argv` to
+/// Rust's standard library through `.init_array`.
 #[macro_export]
 macro_rules! entry_point {
     ($tool:expr) => {
+        // Integers only, evaluated at compile time: valid before relocation.
+        static PRIVSEP_PLAN: $crate::plan::Plan = $crate::plan::Plan::of(&$tool);
+
+        extern "C" fn privsep_privileged_phase(stack: *const usize) {
+            // SAFETY: the entry stub passes the initial stack pointer as
+            // the kernel set it, once, on the only thread.
+            #[allow(unsafe_code)]
+            unsafe {
+                $crate::sys::privileged_phase(&PRIVSEP_PLAN, stack)
+            }
+        }
+
+        // The kernel enters here with rsp 16-byte aligned at argc and rdx
+        // the loader's finalizer (0 in a static binary). The call keeps the
+        // ABI's alignment; r12 is callee-saved, so it carries rdx across;
+        // rsp is back at argc for `_start`.
+        ::std::arch::global_asm!(
+            ".globl privsep_launcher_entry",
+            ".type privsep_launcher_entry,@function",
+            "privsep_launcher_entry:",
+            "mov r12, rdx",
+            "mov rdi, rsp",
+            "call {phase}",
+            "mov rdx, r12",
+            "jmp _start",
+            ".size privsep_launcher_entry, . - privsep_launcher_entry",
+            phase = sym privsep_privileged_phase,
+        );
+
         // SAFETY: `main` is the one symbol of this name in the binary (the
         // crate is `#![no_main]`), with the C signature glibc calls; it
         // touches neither argument.

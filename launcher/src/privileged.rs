@@ -1,0 +1,309 @@
+//! The privileged phase: everything the launcher does while a capability
+//! is in reach, run at the ELF entry point before glibc's start-up.
+//!
+//! Order: non-dumpable → each resource of the [`Plan`] under its own
+//! capability → drop (setuid mode: bounding set, then ids) → every
+//! capability set cleared. Then the entry point jumps to glibc's `_start`,
+//! and everything else — glibc's and the sequence's own checks, the
+//! messages — runs with nothing but the acquired descriptors
+//! ([`crate::sequence`]).
+//!
+//! Why at the entry point: glibc's static start-up makes 17 system calls
+//! (TLS, `AT_SECURE` descriptor checks, the first malloc arena, RELRO)
+//! that need no privilege; run first, they ran with `CAP_NET_RAW` in
+//! reach. Here the window is the kernel's `execve` and six calls.
+//!
+//! What that costs the code: no allocation, no `std`, no thread-local
+//! `errno`, no relocated pointer (the plan is integers), no panic (a panic
+//! would need all three). Each call returns the raw errno; the result is a
+//! [`Record`] of integers that the sequence turns into a message later.
+//! [`Privileged`] is the one trait between this logic and the system calls
+//! (`sys::RawSystem`), so that the order is unit-tested with a recording
+//! double, as the rest of the sequence is.
+
+#![forbid(unsafe_code)]
+
+use policy::handoff;
+use policy::tools::BpfInsn;
+
+use crate::plan::{Plan, Step, MAX_RESOURCES};
+
+/// An errno value.
+pub type Errno = i32;
+
+/// The system calls of the privileged phase, as raw errno results.
+pub trait Privileged {
+    /// `prctl(PR_SET_DUMPABLE, 0)`.
+    fn set_not_dumpable(&mut self) -> Result<(), Errno>;
+    /// Make `cap` the one effective capability (lowering whatever was
+    /// raised before), keeping at most `file_caps` permitted.
+    fn raise(&mut self, cap: u64, file_caps: u64) -> Result<(), Errno>;
+    /// `socket(domain, ty, protocol)`.
+    fn open_socket(&mut self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno>;
+    /// Move a descriptor: `dup2(from, to)`, then `close(from)`.
+    fn move_fd(&mut self, from: i32, to: i32) -> Result<(), Errno>;
+    /// Attach `program` to the socket at `fd` and lock it.
+    fn lock_filter(&mut self, fd: i32, program: &[BpfInsn]) -> Result<(), Errno>;
+    /// `setpriority(PRIO_PROCESS, 0, nice)`.
+    fn set_priority(&mut self, nice: i32) -> Result<(), Errno>;
+    /// Setuid mode: drop the bounding set while CAP_SETPCAP is effective.
+    fn drop_bounding_set(&mut self) -> Result<(), Errno>;
+    /// Setuid mode: supplementary groups, gids, uids → the real ids.
+    fn drop_ids(&mut self, uid: u32, gid: u32) -> Result<(), Errno>;
+    /// Clear the effective, permitted and inheritable sets (which empties
+    /// the ambient set too: ambient ⊆ permitted ∩ inheritable).
+    fn clear_capabilities(&mut self) -> Result<(), Errno>;
+    /// Write `line` to stderr and end the process with status 2 (the real
+    /// one never returns; a test double records it and returns).
+    fn die(&mut self, line: &[u8]);
+}
+
+/// How the kernel started us, from the auxiliary vector (no system call).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecIds {
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+    /// `AT_SECURE`: file capabilities, setuid or setgid.
+    pub secure: bool,
+}
+
+impl ExecIds {
+    /// Setuid root: effective uid 0, real uid not. Everything is effective
+    /// until the drop, and the ids must be dropped too.
+    pub fn setuid_mode(&self) -> bool {
+        self.euid == 0 && self.uid != 0
+    }
+}
+
+/// Per-resource state in a [`Record`].
+pub const NOT_REACHED: i32 = -1;
+/// Acquired.
+pub const ACQUIRED: i32 = 0;
+
+/// Where the phase stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Everything acquired that could be, every privilege dropped.
+    Dropped,
+    /// `PR_SET_DUMPABLE` failed: nothing was acquired.
+    NotDumpable(Errno),
+    /// A required resource (or its capability) failed: `results[index]`.
+    Resource { index: usize },
+    /// The locked filter of socket `index` could not be set up.
+    Setup { index: usize, errno: Errno },
+    /// Every socket was optional and none could be opened.
+    NoSocket,
+    /// Moving a socket to its place failed.
+    MoveFd(Errno),
+    /// A drop step failed; nothing runs after it but the error path.
+    Drop { step: DropStep, errno: Errno },
+}
+
+/// The drop steps, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropStep {
+    BoundingSet,
+    Ids,
+    Capabilities,
+}
+
+impl DropStep {
+    pub fn name(self) -> &'static str {
+        match self {
+            DropStep::BoundingSet => "bounding set",
+            DropStep::Ids => "setresuid",
+            DropStep::Capabilities => "capabilities",
+        }
+    }
+}
+
+/// What the privileged phase did: integers only (it is written before
+/// relocation and read after).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// Per plan step: [`ACQUIRED`], [`NOT_REACHED`] or the errno of the
+    /// step (or of raising its capability).
+    pub results: [i32; MAX_RESOURCES],
+    /// Sockets acquired, at fds `FIRST_FD ..`.
+    pub sockets: usize,
+    pub stop: Stop,
+    pub ids: ExecIds,
+}
+
+/// Runs the privileged phase of `plan`.
+///
+/// In file-capability mode every capability stays permitted-only until its
+/// own step raises it alone; in setuid-root mode everything is effective
+/// until the drop (`raise` is a no-op there, see `sys::RawSystem`).
+pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
+    let mut record = Record {
+        results: [NOT_REACHED; MAX_RESOURCES],
+        sockets: 0,
+        stop: Stop::Dropped,
+        ids,
+    };
+    // 1. Non-dumpable before anything is acquired: no ptrace, no
+    //    /proc/PID/fd for the caller while we hold privileged fds (a
+    //    file-capability exec does not always do it, seen on 6.18).
+    if let Err(e) = p.set_not_dumpable() {
+        record.stop = Stop::NotDumpable(e);
+        return record;
+    }
+    // 2. Acquire, in descriptor order. Each capability is the only
+    //    effective one around the calls that need it (raising the next one
+    //    lowers the previous one; step 3 lowers the last). Sockets land at
+    //    fds 3, 4, … in the order opened; an optional one may fail alone.
+    let setuid = ids.setuid_mode();
+    let mut raised: u64 = 0;
+    let mut refused: Option<Errno> = None;
+    let mut stopped = false;
+    for (index, step) in plan.steps().iter().enumerate() {
+        let cap = match step {
+            Step::Socket { capability, .. } | Step::Priority { capability, .. } => *capability,
+        };
+        if raised != cap {
+            refused = if setuid {
+                None
+            } else {
+                p.raise(cap, plan.file_caps).err()
+            };
+            raised = cap;
+        }
+        let result = match (step, refused) {
+            (_, Some(e)) => Err(e),
+            (
+                Step::Socket {
+                    domain,
+                    ty,
+                    protocol,
+                    filter,
+                    filter_len,
+                    ..
+                },
+                None,
+            ) => match p.open_socket(*domain, *ty, *protocol) {
+                Ok(fd) => {
+                    let want = handoff::FIRST_FD + record.sockets as i32;
+                    if fd != want {
+                        if let Err(e) = p.move_fd(fd, want) {
+                            record.stop = Stop::MoveFd(e);
+                            stopped = true;
+                            break;
+                        }
+                    }
+                    record.sockets += 1;
+                    if let Some(program) = filter.get(..*filter_len).filter(|p| !p.is_empty()) {
+                        if let Err(errno) = p.lock_filter(want, program) {
+                            record.stop = Stop::Setup { index, errno };
+                            stopped = true;
+                            break;
+                        }
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            (Step::Priority { nice, .. }, None) => p.set_priority(*nice),
+        };
+        if let Some(slot) = record.results.get_mut(index) {
+            *slot = match result {
+                Ok(()) => ACQUIRED,
+                Err(e) => e,
+            };
+        }
+        let optional = matches!(step, Step::Socket { optional: true, .. });
+        if result.is_err() && !optional {
+            record.stop = Stop::Resource { index };
+            stopped = true;
+            break;
+        }
+    }
+    if !stopped && record.sockets == 0 {
+        record.stop = Stop::NoSocket;
+    }
+    // 3. Drop everything, on every path (a failure above still leaves
+    //    nothing behind). In setuid-root mode the bounding set goes first,
+    //    while CAP_SETPCAP is still effective, then groups and ids; then
+    //    every capability set. A drop that fails ends the process here:
+    //    glibc's start-up must never run with a privilege left.
+    let drops: [(bool, DropStep); 3] = [
+        (setuid, DropStep::BoundingSet),
+        (setuid, DropStep::Ids),
+        (true, DropStep::Capabilities),
+    ];
+    for (wanted, step) in drops {
+        if !wanted {
+            continue;
+        }
+        let result = match step {
+            DropStep::BoundingSet => p.drop_bounding_set(),
+            DropStep::Ids => p.drop_ids(ids.uid, ids.gid),
+            DropStep::Capabilities => p.clear_capabilities(),
+        };
+        if let Err(errno) = result {
+            record.stop = Stop::Drop { step, errno };
+            let mut line = Line::new();
+            line.push(plan.name());
+            line.push(b": cannot drop privileges (");
+            line.push(step.name().as_bytes());
+            line.push(b"): errno ");
+            line.push_number(errno);
+            line.push(b"\n");
+            p.die(line.bytes());
+            return record;
+        }
+    }
+    record
+}
+
+/// A message built without allocation or formatting machinery (neither
+/// works before glibc's start-up): bytes appended to a stack buffer, cut
+/// at its end.
+struct Line {
+    buf: [u8; 160],
+    len: usize,
+}
+
+impl Line {
+    fn new() -> Line {
+        Line {
+            buf: [0; 160],
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn push_number(&mut self, n: i32) {
+        let mut digits = [0u8; 11];
+        let mut i = digits.len();
+        let mut v = n.unsigned_abs();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+            if v == 0 || i == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            self.push(b"-");
+        }
+        self.push(digits.get(i..).unwrap_or(&[]));
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
