@@ -40,7 +40,7 @@ pub trait Privileged {
     fn raise(&mut self, cap: u64, file_caps: u64) -> Result<(), Errno>;
     /// `socket(domain, ty, protocol)`.
     fn open_socket(&mut self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno>;
-    /// Move a descriptor: `dup2(from, to)`, then `close(from)`.
+    /// Move a descriptor: `dup2(from, to)`; `from` is closed either way.
     fn move_fd(&mut self, from: i32, to: i32) -> Result<(), Errno>;
     /// Attach `program` to the socket at `fd` and lock it.
     fn lock_filter(&mut self, fd: i32, program: &[BpfInsn]) -> Result<(), Errno>;
@@ -95,8 +95,6 @@ pub enum Stop {
     Setup { index: usize, errno: Errno },
     /// Every socket was optional and none could be opened.
     NoSocket,
-    /// Moving a socket to its place failed.
-    MoveFd(Errno),
     /// A drop step failed; nothing runs after it but the error path.
     Drop { step: DropStep, errno: Errno },
 }
@@ -183,16 +181,16 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
                     ..
                 },
                 None,
-            ) => match p.open_socket(*domain, *ty, *protocol) {
-                Ok(fd) => {
-                    let want = handoff::FIRST_FD + record.sockets as i32;
-                    if fd != want {
-                        if let Err(e) = p.move_fd(fd, want) {
-                            record.stop = Stop::MoveFd(e);
-                            stopped = true;
-                            break;
-                        }
-                    }
+            ) => match p.open_socket(*domain, *ty, *protocol).and_then(|fd| {
+                // A socket that cannot be moved to its place (a tiny
+                // RLIMIT_NOFILE) is closed and counts as not opened.
+                let want = handoff::FIRST_FD + record.sockets as i32;
+                if fd != want {
+                    p.move_fd(fd, want)?;
+                }
+                Ok(want)
+            }) {
+                Ok(want) => {
                     record.sockets += 1;
                     if let Some(program) = filter.get(..*filter_len).filter(|p| !p.is_empty()) {
                         if let Err(errno) = p.lock_filter(want, program) {

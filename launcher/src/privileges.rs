@@ -175,8 +175,10 @@ pub trait Privileges {
 }
 
 /// The smallest `RLIMIT_AS` the launcher lets a worker start with. The
-/// dynamically linked workers need about 3 MB to load; below this the
-/// loader fails with "failed to map segment" and exit 127.
+/// statically linked workers start in about 3 MB, then allocate; a limit
+/// below this one makes them fail somewhere in the middle (a dynamically
+/// linked one failed in the loader, "failed to map segment", exit 127):
+/// one clear line from the launcher instead, with margin.
 pub const MIN_ADDRESS_SPACE: u64 = 16 << 20;
 
 /// Mode bits that let someone other than the owner replace a file or a

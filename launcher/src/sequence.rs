@@ -101,10 +101,6 @@ fn stopped(tool: &'static Tool, record: &Record) -> Option<LaunchError> {
             },
             _ => LaunchError::SelfCheck(format!("privileged phase stopped at step {index}")),
         },
-        Stop::MoveFd(e) => LaunchError::Drop {
-            step: "dup2",
-            source: errno(e),
-        },
         Stop::Drop { step, errno: e } => LaunchError::Drop {
             step: step.name(),
             source: errno(e),
@@ -693,6 +689,33 @@ mod tests {
         assert!(r.pos("clear_capabilities") < r.pos("fill_standard_fds"));
         assert!(r.pos("fill_standard_fds") < r.pos("set_no_new_privs"));
         assert!(r.calls.contains(&"exec".to_string()));
+    }
+
+    #[test]
+    fn a_socket_that_cannot_be_moved_counts_as_not_opened() {
+        // fds 0–2 closed: the double's sockets land on 0, then 1. icmp6
+        // cannot move to 4 (a tiny RLIMIT_NOFILE): it is optional, so ping
+        // runs with icmp4 alone.
+        let mut r = Recorder {
+            next_fd: 0,
+            fail: vec!["move_fd 1 4"],
+            ..Default::default()
+        };
+        run(&PING, &mut r);
+        assert!(r.calls.contains(&"exec".to_string()), "{:?}", r.calls);
+        assert!(env_of(&r).contains(&"LISTEN_FDNAMES=icmp4".to_string()));
+        // Neither can move (the second then wants fd 3): no socket at all.
+        let mut r = Recorder {
+            next_fd: 0,
+            fail: vec!["move_fd 0 3", "move_fd 1 3"],
+            ..Default::default()
+        };
+        let err = run(&PING, &mut r).to_string();
+        assert!(
+            err.starts_with("cannot open raw ICMPv4 and raw ICMPv6 sockets"),
+            "{err}"
+        );
+        assert!(!r.calls.contains(&"exec".to_string()));
     }
 
     #[test]

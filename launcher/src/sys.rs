@@ -316,11 +316,11 @@ impl Privileged for RawSystem {
     }
 
     fn move_fd(&mut self, from: i32, to: i32) -> Result<(), Errno> {
-        raw_int_syscall(libc::SYS_dup2, [from as usize, to as usize, 0, 0, 0])?;
-        // The descriptor is ours and now duplicated: a failed close leaves
-        // nothing worse than one more descriptor, which step 5 closes.
+        let moved = raw_int_syscall(libc::SYS_dup2, [from as usize, to as usize, 0, 0, 0]);
+        // Ours, and duplicated or not wanted: a failed close leaves nothing
+        // worse than one more descriptor, which step 5 closes.
         let _ = raw_int_syscall(libc::SYS_close, [from as usize, 0, 0, 0, 0]);
-        Ok(())
+        moved.map(drop)
     }
 
     fn lock_filter(&mut self, fd: i32, program: &[BpfInsn]) -> Result<(), Errno> {

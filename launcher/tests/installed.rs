@@ -139,8 +139,9 @@ fn install_into(root: &Path, from: &Path, mode: u32) {
     std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
-/// The shared libraries of `bin` (ldd's absolute paths): the worker is
-/// dynamically linked, the launcher is not.
+/// The shared libraries of `bin` (ldd's absolute paths): none for the
+/// statically linked launcher and worker, but the root directory below is
+/// built for whatever a build links.
 fn libraries(bin: &Path) -> Vec<PathBuf> {
     let out = Command::new("ldd").arg(bin).output().expect("ldd");
     text(&out.stdout)
