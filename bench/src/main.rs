@@ -25,7 +25,7 @@ use std::time::Duration;
 use report::{obj, string, Goal, Json, JsonExt, Row};
 use run::{As, Tool};
 
-/// How many of everything; the defaults are the issue's.
+/// How many of everything; the defaults are the full run's (docs/performance.md).
 #[derive(Debug)]
 struct Counts {
     quick: bool,
@@ -440,13 +440,28 @@ fn real_main() -> Result<(), String> {
         )),
     );
 
-    // 2. Throughput.
+    // 2. Throughput. The flood is CPU-bound and loopback delivers in the
+    //    sender's context: left to the scheduler, a run lands either on one
+    //    CPU or split across two, and the same tool measures 0.62 s or
+    //    0.85 s for 100000 packets. Both tools' floods run pinned to the
+    //    same CPU (BENCH_FLOOD_CPU, default the last one; empty: unpinned).
     let mut tp = obj();
     let flood_count = counts.flood_count.to_string();
+    let flood_cpu = sys::flood_cpu(std::env::var("BENCH_FLOOD_CPU").ok().as_deref())
+        .map_err(|e| e.to_string())?;
+    let unpinned = match flood_cpu {
+        Some(cpu) => Some(sys::pin_to_cpu(cpu).map_err(|e| format!("pin to CPU {cpu}: {e}"))?),
+        None => None,
+    };
+    tp.push(
+        "flood_cpu",
+        flood_cpu.map_or(Json::Null, |c| Json::from(c as i64)),
+    );
     for dest in ["127.0.0.1", "::1"] {
         progress(&format!(
-            "flood -f -c {flood_count} {dest} as root, {} runs each",
-            counts.flood_runs
+            "flood -f -c {flood_count} {dest} as root, {} runs each{}",
+            counts.flood_runs,
+            flood_cpu.map_or(String::new(), |c| format!(", both on CPU {c}"))
         ));
         let v = measure::throughput(
             &tools,
@@ -456,6 +471,9 @@ fn real_main() -> Result<(), String> {
             Duration::from_secs(300),
         );
         tp.push(&format!("flood {dest}"), pair(v));
+    }
+    if let Some(mask) = unpinned {
+        sys::restore_affinity(&mask).map_err(|e| format!("restore the CPU mask: {e}"))?;
     }
     let interval_count = counts.interval_count.to_string();
     progress(&format!(

@@ -1,5 +1,5 @@
 //! The harness's system calls: `nix` for every one it wraps (ptrace, the
-//! identity switch, the pre-exec clock and write, kill, pipes), and the one
+//! identity switch, the pre-exec clock and write, kill, pipes, CPU affinity), and the one
 //! it does not, `wait4` with its rusage (`ru_maxrss` of the finished child),
 //! and `PTRACE_GET_SYSCALL_INFO` (nix's wrapper passes no buffer size), by
 //! hand: the crate's only `unsafe` code.
@@ -9,6 +9,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
+use nix::sched::{self, CpuSet};
 use nix::sys::ptrace;
 use nix::sys::signal::{self, Signal};
 use nix::time::{clock_gettime, ClockId};
@@ -93,6 +94,45 @@ pub fn before_exec(
     // SAFETY: the hook only makes async-signal-safe calls (ptrace, setgroups, setres[ug]id,
     // clock_gettime, write) and allocates nothing, as required between fork and exec.
     unsafe { cmd.pre_exec(hook) };
+}
+
+/// The CPU the floods are pinned to: `BENCH_FLOOD_CPU`'s value (empty:
+/// none), or by default the last CPU this process may run on (none if it
+/// may run on one only: nothing to pin).
+pub fn flood_cpu(setting: Option<&str>) -> io::Result<Option<usize>> {
+    match setting {
+        Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| io::Error::other(format!("BENCH_FLOOD_CPU={v:?}: not a CPU number"))),
+        None => {
+            let set = sched::sched_getaffinity(Pid::from_raw(0)).map_err(from_nix)?;
+            let usable: Vec<usize> = (0..CpuSet::count())
+                .filter(|&c| set.is_set(c).unwrap_or(false))
+                .collect();
+            Ok(if usable.len() > 1 {
+                usable.last().copied()
+            } else {
+                None
+            })
+        }
+    }
+}
+
+/// Pins this process (and so every child it starts) to `cpu`; returns the
+/// mask it had.
+pub fn pin_to_cpu(cpu: usize) -> io::Result<CpuSet> {
+    let before = sched::sched_getaffinity(Pid::from_raw(0)).map_err(from_nix)?;
+    let mut only = CpuSet::new();
+    only.set(cpu).map_err(from_nix)?;
+    sched::sched_setaffinity(Pid::from_raw(0), &only).map_err(from_nix)?;
+    Ok(before)
+}
+
+/// Gives this process back the mask [`pin_to_cpu`] returned.
+pub fn restore_affinity(mask: &CpuSet) -> io::Result<()> {
+    sched::sched_setaffinity(Pid::from_raw(0), mask).map_err(from_nix)
 }
 
 /// Sends `sig` to `pid` (0 probes).
