@@ -1,6 +1,7 @@
 //! The worker library's one error type. Every variant carries the exact
 //! one-line text iputils prints (without the `ping:` prefix, which the
-//! binary adds with its own name); each ends the worker with status 2.
+//! binary adds with its own name); each ends the worker with status 2 but
+//! [`WorkerError::BadValue`], iputils' exit 1.
 
 #![forbid(unsafe_code)]
 
@@ -10,6 +11,9 @@ pub enum WorkerError {
     /// A bad or conflicting command line, or a limit for non-root users.
     #[error("{0}")]
     Usage(String),
+    /// A value iputils' `strtol_or_err` rejects: its words, its exit 1.
+    #[error("{0}")]
+    BadValue(String),
     /// The destination could not be resolved (`host: reason`), or its
     /// family has no handed-over socket.
     #[error("{0}")]
@@ -20,4 +24,14 @@ pub enum WorkerError {
     /// The LSM self-check found the worker in the launcher's domain.
     #[error("{0}")]
     Refused(String),
+}
+
+impl WorkerError {
+    /// The exit status iputils ends with for this error.
+    pub fn status(&self) -> i32 {
+        match self {
+            WorkerError::BadValue(_) => 1,
+            _ => 2,
+        }
+    }
 }

@@ -23,6 +23,16 @@ pub fn program_name(args: &[OsString], tool: &Tool) -> String {
         .unwrap_or_else(|| tool.launcher_name.to_string())
 }
 
+/// argv\[0\] exactly as invoked (`/usr/bin/arping`), as iputils'
+/// `error()` names the program (`program_invocation_name`); the launcher's
+/// name if argv is empty.
+pub fn invocation_name(args: &[OsString], tool: &Tool) -> String {
+    match args.first().map(|a| a.as_bytes()) {
+        Some(b) if !b.is_empty() => String::from_utf8_lossy(b).into_owned(),
+        _ => tool.launcher_name.to_string(),
+    }
+}
+
 /// `prog: message` on stderr, as one line of printable text whatever the
 /// user put in argv or the network sent (the message may quote either).
 pub fn say(prog: &str, msg: impl std::fmt::Display) {

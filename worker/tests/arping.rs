@@ -206,28 +206,32 @@ fn non_root_limits_refuse_unsolicited_arp() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
-fn bad_input_is_one_line_and_exit_2() {
+fn bad_input_is_one_line_with_iputils_status() {
     let net = NetnsPair::new("arb");
-    for (args, wanted) in [
+    for (args, wanted, status) in [
         (
             &["-c", "1", "-I", "nosuch0", "198.18.0.2"][..],
             "Device nosuch0 not available.",
+            2,
         ),
-        (&["-c", "1", "-I", "lo", "198.18.0.2"], ""),
+        (&["-c", "1", "-I", "lo", "198.18.0.2"], "", 2),
         (
             &["-c", "1", "no-such-host.invalid"],
             "no-such-host.invalid: ",
+            2,
         ),
-        (&["-c", "abc", "198.18.0.2"], "invalid argument: 'abc'"),
+        // strtol_or_err's status, as iputils.
+        (&["-c", "abc", "198.18.0.2"], "invalid argument: 'abc'", 1),
         (
             &["-c", "1", "-s", "banana", "-I", "veth0", "198.18.0.2"],
             "invalid source banana",
+            2,
         ),
-        (&["-x", "198.18.0.2"], "invalid option -- 'x'"),
+        (&["-x", "198.18.0.2"], "invalid option -- 'x'", 2),
     ] {
         let out = net.run_in_a(&ours(), args);
         let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", show(&out));
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {}", show(&out));
         assert!(!stderr.contains("panicked"), "{stderr}");
         if wanted.is_empty() {
             // iputils' words, on stdout.
@@ -328,6 +332,36 @@ fn output_and_status_match_iputils() {
         assert_eq!(
             normalize(&text(&mine.stdout)),
             normalize(&text(&theirs.stdout)),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn bad_input_is_iputils_message_and_status() {
+    let net = NetnsPair::new("arb");
+    for args in [
+        &["-c", "abc", "198.18.0.2"][..],
+        &["-c", "0", "198.18.0.2"],
+        &["-w", "x", "198.18.0.2"],
+        &["-i", "99999999999", "198.18.0.2"],
+    ] {
+        let theirs = net.run_in_a(Path::new(IPUTILS), args);
+        let mine = net.run_in_a(&ours(), args);
+        assert_eq!(
+            mine.status.code(),
+            theirs.status.code(),
+            "{args:?}\nours: {}\niputils: {}",
+            show(&mine),
+            show(&theirs)
+        );
+        // Both name the program as invoked (argv[0] whole).
+        let ours_path = ours();
+        let ours_name = ours_path.to_str().unwrap();
+        assert_eq!(
+            text(&mine.stderr).replace(ours_name, "ARPING"),
+            text(&theirs.stderr).replace(IPUTILS, "ARPING"),
             "{args:?}"
         );
     }

@@ -4,12 +4,11 @@
 //! checked in command-line order with iputils' own rules and messages
 //! (`strtol_or_err`), producing a plain [`Options`].
 //!
-//! Deliberate differences from iputils, all on bad input: a bad number
-//! exits 2 (iputils' `strtol_or_err` exits 1), as every usage error of the
-//! privsep tools does; an unknown option is one line without the usage text
-//! after it; a numeric value containing a control character is invalid. A
-//! missing or second destination prints the usage text and exits 2, as
-//! iputils does. The non-root limits on `-U`, `-A` and `-s` are not checked
+//! A bad number is `strtol_or_err`'s message and exit 1, as in iputils; an
+//! unknown option exits 2. Deliberate differences from iputils, all on bad
+//! input: an unknown option is one line without the usage text after it; a
+//! numeric value containing a control character is invalid. A missing or
+//! second destination prints the usage text and exits 2, as iputils does. The non-root limits on `-U`, `-A` and `-s` are not checked
 //! here but in the prepare step, which knows the interface
 //! ([`crate::arping::engine`]).
 //!
@@ -169,7 +168,7 @@ fn clap_message(e: &clap::Error) -> String {
 use crate::ping::cli::strtol;
 
 /// iputils' `strtol_or_err(optarg, "invalid argument", min, max)`.
-fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, String> {
+fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, WorkerError> {
     let parsed = if s.chars().any(char::is_control) {
         Err(false)
     } else {
@@ -186,18 +185,15 @@ fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, String> {
         )),
         Err(false) => Err(format!("invalid argument: '{s}'")),
     }
+    .map_err(WorkerError::BadValue)
 }
 
 /// Parses the arguments after argv\[0\]. A bad one is the one-line
-/// message (exit 2).
+/// message ([`WorkerError::status`]: 1 for a bad number, 2 otherwise).
 pub fn parse(args: &[OsString]) -> Result<Parsed, WorkerError> {
-    parse_inner(args).map_err(WorkerError::Usage)
-}
-
-fn parse_inner(args: &[OsString]) -> Result<Parsed, String> {
     let m = command()
         .try_get_matches_from(args)
-        .map_err(|e| clap_message(&e))?;
+        .map_err(|e| WorkerError::Usage(clap_message(&e)))?;
 
     // Replay the options in command-line order, as getopt sees them: `-V`
     // and `-h` act where they stand, a bad value before them wins.
@@ -312,6 +308,15 @@ mod tests {
             "invalid argument: '99999999999999999999': Numerical result out of range"
         );
         assert_eq!(err(&["-c", "\n3", "x"]), "invalid argument: '\\n3'");
+        // strtol_or_err's exit status, not a usage error's.
+        for args in [
+            &["-c", "abc", "x"][..],
+            &["-w", "-1", "x"],
+            &["-i", "1x", "x"],
+        ] {
+            assert_eq!(p(args).unwrap_err().status(), 1, "{args:?}");
+        }
+        assert_eq!(p(&["-x", "y"]).unwrap_err().status(), 2);
     }
 
     #[test]

@@ -21,7 +21,8 @@ fn main() {
 
 fn run() -> i32 {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let prog = runtime::program_name(&args, &ARPING);
+    // iputils' error() names the program as invoked (argv[0] whole).
+    let prog = runtime::invocation_name(&args, &ARPING);
     let fail = |msg: &dyn std::fmt::Display| {
         say(&prog, msg);
         2
@@ -49,7 +50,10 @@ fn run() -> i32 {
             let _ = sys::write_all(1, output::version().as_bytes());
             return 0;
         }
-        Err(msg) => return fail(&msg),
+        Err(e) => {
+            say(&prog, &e);
+            return e.status();
+        }
     };
 
     // 3. Prepare: the non-root limits (real uid 0 is root: the worker never

@@ -24,12 +24,9 @@ fn main() {
 }
 
 /// upstream's messages start with `program_invocation_name`: argv\[0\]
-/// exactly as invoked (`/usr/bin/ping: …`).
+/// exactly as invoked (`/usr/bin/ping: …`), printable.
 fn invocation_name(args: &[OsString]) -> String {
-    match args.first().map(|a| a.as_bytes()) {
-        Some(b) if !b.is_empty() => text::printable(&String::from_utf8_lossy(b)).into_owned(),
-        _ => PING.launcher_name.to_string(),
-    }
+    text::printable(&runtime::invocation_name(args, &PING)).into_owned()
 }
 
 /// `ping4` / `ping6`: upstream picks the family from argv\[0\]'s last character.
