@@ -92,6 +92,7 @@ pub const ROWS: &[Row] = &[
     Row { tools: Once, id: "landlock-scope-unix", applies: without_lsm, expect: "a Landlock-sandboxed process connects to an abstract unix socket outside its domain: denied from ABI 6 (6.12) on, allowed before (known limit; seccomp stops connect there)", run: landlock_scope_unix },
     Row { tools: PING, id: "ping-v4", applies: all, expect: "the user pings 127.0.0.1 through the launcher: exit 0, 1 received", run: ping_v4 },
     Row { tools: PING, id: "ping-v6", applies: all, expect: "the user pings ::1 through the launcher: exit 0, 1 received", run: ping_v6 },
+    Row { tools: PING, id: "ping-name", applies: all, expect: "the user pings localhost (a name, from /etc/hosts): exit 0, 1 received, the reply named, the resolver co-process started (nothing on stderr)", run: ping_name },
     Row { tools: PING, id: "landlock-abi", applies: all, expect: "the worker's -v report names the kernel's Landlock ABI (2 on 6.1, 6 on 6.12) and says partially enforced below the profile's ABI", run: landlock_abi },
     Row { tools: Every, id: "launcher-domain", applies: all, expect: "the launcher runs in its SELinux domain / its TOMOYO domain with exactly its file capabilities permitted", run: launcher_domain },
     Row { tools: Every, id: "worker-domain", applies: all, expect: "the worker runs in its SELinux domain / the TOMOYO domain below the launcher's", run: worker_domain },
@@ -461,6 +462,51 @@ fn ping(env: &Env, dest: &str) -> Verdict {
                     ", no reply line"
                 }
             );
+            v.evidence = r.evidence();
+        }
+        Err(e) => v.outcome = e,
+    }
+    v
+}
+
+/// Without `-n` the worker forks its resolver co-process before lock-down
+/// (reverse lookups of addresses seen only later); a policy that forbids
+/// the fork or the socketpair shows as a `resolver:` line.
+fn ping_name(env: &Env) -> Verdict {
+    let run = as_user(
+        env,
+        &["run", env.tool.launcher_path, "-c", "1", "localhost"],
+    );
+    let mut v = Verdict {
+        expect: "exit 0, \"64 bytes from localhost (127.0.0.1)\", \" 1 received\", no other line"
+            .into(),
+        ..Default::default()
+    };
+    match run {
+        Ok(r) => {
+            let named = r.out.contains("64 bytes from localhost (127.0.0.1)");
+            let received = r.out.contains(" 1 received");
+            let complaint = r.out.lines().find(|l| {
+                l.contains("resolver") || l.contains("denied") || l.contains("ermission")
+            });
+            v.pass = r.exit == Exit::Code(0) && named && received && complaint.is_none();
+            v.outcome = match complaint {
+                Some(l) => format!("{}, complained: {l}", r.exit),
+                None => format!(
+                    "{}{}{}",
+                    r.exit,
+                    if named {
+                        ", reply named"
+                    } else {
+                        ", reply not named"
+                    },
+                    if received {
+                        ", 1 received"
+                    } else {
+                        ", no summary"
+                    }
+                ),
+            };
             v.evidence = r.evidence();
         }
         Err(e) => v.outcome = e,
