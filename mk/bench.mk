@@ -5,6 +5,8 @@
 #
 #   make bench                  the full run (a few minutes)
 #   BENCH_QUICK=1 make bench    reduced counts, for development
+#   make bench-noise            iputils against itself, same harness and
+#                               counts: its ratios are the method's noise
 #
 # privsep is installed into its own prefix so that the bench never disturbs
 # (or is disturbed by) the tests' staged install.
@@ -14,7 +16,7 @@ BENCH_PING   ?= /usr/bin/ping
 BENCH_OUT    ?= $(CURDIR)/target/bench/results.json
 BENCH_BUILD  := $(CURDIR)/target/bench-harness
 
-.PHONY: bench bench-run
+.PHONY: bench bench-run bench-noise
 bench:
 	@[ "$$(id -u)" = 0 ] || { echo "make bench: run as root (setcap, strace -u, flood ping)" >&2; exit 2; }
 	@scripts/install-deps.sh bench
@@ -41,3 +43,15 @@ bench-run: install
 	    --iputils /usr/bin/arping --user $(TEST_USER) \
 	    --out $(dir $(BENCH_OUT))results-arping.json; rc=$$?; \
 	scripts/netns-pair.sh down $$ns; exit $$rc
+
+# The same harness with iputils' ping on both sides (the privsep-only rows,
+# the split, memory and the launcher's lines, stay empty): how far apart
+# two identical programs measure on this machine now.
+bench-noise:
+	@[ "$$(id -u)" = 0 ] || { echo "make bench-noise: run as root" >&2; exit 2; }
+	@scripts/install-deps.sh bench
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+	CARGO_TARGET_DIR=$(BENCH_BUILD) $(CARGO) build --release --locked -p bench
+	$(BENCH_BUILD)/release/bench --launcher $(BENCH_PING) --worker $(BENCH_PING) \
+	    --iputils $(BENCH_PING) --user $(TEST_USER) --release-dir $(CURDIR)/target/none \
+	    --workspace $(CURDIR) --out $(dir $(BENCH_OUT))noise.json
