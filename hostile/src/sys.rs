@@ -1,13 +1,39 @@
 //! The crate's only `unsafe` code: the system calls an attacker makes
 //! (ptrace, pidfd_getfd, process_vm_readv), the raw sockets the responder
 //! answers with, and the pre-exec set-up that puts the launcher in a hostile
-//! starting state (closed or extra fds, tiny rlimits, dropped ids). Each
-//! failure becomes `io::Error::last_os_error()` through [`cvt`].
+//! starting state (closed or extra fds, tiny rlimits, dropped ids).
+//!
+//! `nix` makes every call it wraps. These stay on `libc`, each failure
+//! becoming `io::Error::last_os_error()` through [`cvt`]:
+//! - `pidfd_open`, `pidfd_getfd`: nix has no pidfd calls.
+//! - `setsockopt` with raw bytes: nix takes only its typed options, and
+//!   `ICMP_FILTER`/`ICMP6_FILTER` are not among them.
+//! - `dup2` onto an arbitrary number: nix's `dup2` wants the target as an
+//!   `OwnedFd`, and `dup2_raw` wraps a failed call's -1 in an `OwnedFd`.
+//! - [`compromised_attempt`]: the probe must make each raw call by name or
+//!   number (openat2, io_uring_setup, the x32 write…), whatever nix wraps.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::{self, FcntlArg, FdFlag};
+use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sched::{self, CloneFlags};
+use nix::sys::resource::{self, Resource};
+use nix::sys::signal::{self, Signal};
+use nix::sys::socket::{
+    self, AddressFamily, LinkAddr, MsgFlags, SockFlag, SockProtocol, SockType, SockaddrLike,
+    SockaddrStorage,
+};
+use nix::sys::time::TimeSpec;
+use nix::sys::uio::{self, RemoteIoVec};
+use nix::sys::{ptrace, wait};
+use nix::unistd::{self, Gid, Pid, Uid};
 
 /// Turns a `-1` return into the calling thread's `errno`.
 pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
@@ -20,18 +46,15 @@ pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
 
 /// `ptrace(PTRACE_ATTACH, pid)`; on success the caller must [`ptrace_detach`].
 pub fn ptrace_attach(pid: i32) -> io::Result<()> {
-    // SAFETY: PTRACE_ATTACH takes no pointer arguments (addr and data are ignored).
-    cvt(unsafe { libc::ptrace(libc::PTRACE_ATTACH, pid, 0usize, 0usize) }).map(drop)
+    Ok(ptrace::attach(Pid::from_raw(pid))?)
 }
 
 /// `ptrace(PTRACE_DETACH, pid)`, after waiting for the attach stop.
 pub fn ptrace_detach(pid: i32) {
-    let mut status = 0;
-    // SAFETY: `status` is a valid, writable int; __WALL lets us wait for a
-    // traced process that is not our child.
-    unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
-    // SAFETY: PTRACE_DETACH with a zero signal takes no pointer.
-    unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0usize, 0usize) };
+    let pid = Pid::from_raw(pid);
+    // __WALL: the tracee is not our child.
+    let _ = wait::waitpid(pid, Some(wait::WaitPidFlag::__WALL));
+    let _ = ptrace::detach(pid, None);
 }
 
 /// `pidfd_open(pid, 0)`.
@@ -53,124 +76,97 @@ pub fn pidfd_getfd(pidfd: &OwnedFd, target_fd: RawFd) -> io::Result<OwnedFd> {
 /// `process_vm_readv` of `len` bytes at `addr` in `pid`.
 pub fn process_vm_read(pid: i32, addr: usize, len: usize) -> io::Result<usize> {
     let mut buf = vec![0u8; len];
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: len,
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: len,
-    };
-    // SAFETY: `local` describes `buf`, valid for `len` writable bytes; `remote` is only
-    // read by the kernel, which checks the other process's address space itself.
-    let n = cvt(unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) })?;
-    Ok(n as usize)
+    let mut local = [io::IoSliceMut::new(&mut buf)];
+    let remote = [RemoteIoVec { base: addr, len }];
+    Ok(uio::process_vm_readv(
+        Pid::from_raw(pid),
+        &mut local,
+        &remote,
+    )?)
 }
 
 pub use policy::sys::getsockopt_int;
 
-/// `kill(pid, sig)`.
+/// `kill(pid, sig)` (0 probes).
 pub fn kill(pid: i32, sig: libc::c_int) -> io::Result<()> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::kill(pid, sig) }).map(drop)
+    let sig = match sig {
+        0 => None,
+        n => Some(Signal::try_from(n)?),
+    };
+    Ok(signal::kill(Pid::from_raw(pid), sig)?)
 }
 
-/// `socket(domain, SOCK_RAW, protocol)`, close-on-exec.
+/// `socket(domain, SOCK_RAW, protocol)`, close-on-exec. nix names only some
+/// protocols: ICMP, ICMPv6 and `IPPROTO_RAW` are the ones the attacks use.
 pub fn raw_socket(domain: libc::c_int, protocol: libc::c_int) -> io::Result<OwnedFd> {
-    // SAFETY: integer arguments only.
-    let fd = cvt(unsafe { libc::socket(domain, libc::SOCK_RAW | libc::SOCK_CLOEXEC, protocol) })?;
-    // SAFETY: the kernel just returned this descriptor to us; we own it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let family = AddressFamily::from_i32(domain).ok_or(Errno::EAFNOSUPPORT)?;
+    let protocol = match protocol {
+        libc::IPPROTO_ICMP => SockProtocol::Icmp,
+        libc::IPPROTO_ICMPV6 => SockProtocol::IcmpV6,
+        libc::IPPROTO_RAW => SockProtocol::Raw,
+        _ => return Err(Errno::EPROTONOSUPPORT.into()),
+    };
+    Ok(socket::socket(
+        family,
+        SockType::Raw,
+        SockFlag::SOCK_CLOEXEC,
+        protocol,
+    )?)
 }
 
 pub use testkit::probe::setsockopt_int;
 
-/// Converts a C socket address back (port 0 for raw sockets).
-fn from_sockaddr(storage: &libc::sockaddr_storage) -> Option<std::net::IpAddr> {
-    match storage.ss_family as libc::c_int {
-        libc::AF_INET => {
-            // SAFETY: the family says the storage holds a sockaddr_in.
-            let sin: libc::sockaddr_in =
-                unsafe { std::ptr::read((storage as *const libc::sockaddr_storage).cast()) };
-            Some(std::net::Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes()).into())
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says the storage holds a sockaddr_in6.
-            let sin6: libc::sockaddr_in6 =
-                unsafe { std::ptr::read((storage as *const libc::sockaddr_storage).cast()) };
-            Some(std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr).into())
-        }
-        _ => None,
+/// The address an IP socket address holds (port 0 for raw sockets).
+fn ip_of(addr: &SockaddrStorage) -> Option<IpAddr> {
+    if let Some(sin) = addr.as_sockaddr_in() {
+        Some(sin.ip().into())
+    } else {
+        addr.as_sockaddr_in6().map(|sin6| sin6.ip().into())
     }
 }
 
 /// `bind(fd, addr)`.
-pub fn bind(fd: RawFd, addr: std::net::IpAddr) -> io::Result<()> {
-    let (storage, len) = policy::sys::sockaddr_to_raw(&std::net::SocketAddr::new(addr, 0));
-    // SAFETY: `storage` holds a valid address of `len` bytes.
-    cvt(unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) })
-        .map(drop)
+pub fn bind(fd: RawFd, addr: IpAddr) -> io::Result<()> {
+    Ok(socket::bind(
+        fd,
+        &SockaddrStorage::from(SocketAddr::new(addr, 0)),
+    )?)
 }
 
 /// `connect(fd, addr)`.
-pub fn connect(fd: RawFd, addr: std::net::SocketAddr) -> io::Result<()> {
-    let (storage, len) = policy::sys::sockaddr_to_raw(&addr);
-    // SAFETY: `storage` holds a valid address of `len` bytes.
-    cvt(unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) })
-        .map(drop)
+pub fn connect(fd: RawFd, addr: SocketAddr) -> io::Result<()> {
+    Ok(socket::connect(fd, &SockaddrStorage::from(addr))?)
 }
 
 /// `sendto(fd, buf, 0, addr)`.
-pub fn sendto(fd: RawFd, buf: &[u8], addr: std::net::IpAddr) -> io::Result<usize> {
-    let (storage, len) = policy::sys::sockaddr_to_raw(&std::net::SocketAddr::new(addr, 0));
-    // SAFETY: `buf` is valid for reads of its length; `storage` holds a
-    // valid address of `len` bytes.
-    let n = cvt(unsafe {
-        libc::sendto(
-            fd,
-            buf.as_ptr().cast(),
-            buf.len(),
-            0,
-            (&storage as *const libc::sockaddr_storage).cast(),
-            len,
-        )
-    })?;
-    Ok(n as usize)
+pub fn sendto(fd: RawFd, buf: &[u8], addr: IpAddr) -> io::Result<usize> {
+    let to = SockaddrStorage::from(SocketAddr::new(addr, 0));
+    Ok(socket::sendto(fd, buf, &to, MsgFlags::empty())?)
 }
 
 /// `recvfrom(fd, buf, 0)`: the byte count and the sender.
-pub fn recvfrom(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<std::net::IpAddr>)> {
-    // SAFETY: all zeroes is a valid sockaddr_storage.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    // SAFETY: `buf` is valid for writes of its length; `storage` and `len`
-    // are valid for writes of the sizes passed.
-    let n = cvt(unsafe {
-        libc::recvfrom(
-            fd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            0,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut len,
-        )
-    })?;
-    Ok((n as usize, from_sockaddr(&storage)))
+pub fn recvfrom(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<IpAddr>)> {
+    let (n, from) = socket::recvfrom::<SockaddrStorage>(fd, buf)?;
+    Ok((n, from.as_ref().and_then(ip_of)))
 }
 
 /// `poll` for readability of `fds`, `timeout_ms` at most: which are readable.
 pub fn poll_in(fds: &[RawFd], timeout_ms: i32) -> io::Result<Vec<bool>> {
-    let mut pfds: Vec<libc::pollfd> = fds
+    let timeout = PollTimeout::try_from(timeout_ms).map_err(|_| Errno::EINVAL)?;
+    let mut pfds: Vec<PollFd> = fds
         .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
+        .map(|&fd| {
+            // SAFETY: poll only looks at the number; a closed one comes back
+            // as POLLNVAL, as with a raw pollfd.
+            PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, PollFlags::POLLIN)
         })
         .collect();
-    // SAFETY: `pfds` is a valid, writable array of `pfds.len()` pollfds.
-    cvt(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, timeout_ms) })?;
-    Ok(pfds.iter().map(|p| p.revents & libc::POLLIN != 0).collect())
+    nix::poll::poll(&mut pfds, timeout)?;
+    Ok(pfds.iter().map(readable).collect())
+}
+
+fn readable(pfd: &PollFd) -> bool {
+    pfd.revents().is_some_and(|r| r.contains(PollFlags::POLLIN))
 }
 
 /// `setsockopt(fd, level, opt, bytes)` for an option passed as raw bytes
@@ -215,52 +211,53 @@ pub struct StartState {
 /// Arranges for `cmd` to start in `state`. The work happens in the child
 /// between fork and exec, with async-signal-safe calls only.
 pub fn set_start_state(cmd: &mut Command, state: StartState) {
-    // SAFETY: the closure only makes async-signal-safe calls (setns, setgroups, setres[ug]id,
-    // dup2, fcntl, setrlimit, close) on data moved into it, and allocates nothing.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some(fd) = state.netns {
-                cvt(libc::setns(fd, libc::CLONE_NEWNET))?;
+    let hook = move || -> io::Result<()> {
+        if let Some(fd) = state.netns {
+            // SAFETY: the caller keeps the namespace file open until the
+            // child has exec'd, and the child inherited it.
+            let ns = unsafe { BorrowedFd::borrow_raw(fd) };
+            sched::setns(ns, CloneFlags::CLONE_NEWNET)?;
+        }
+        for &(from, to) in &state.extra_fds {
+            if from == to {
+                // SAFETY: as for the namespace file: the caller's descriptor,
+                // open in the child until exec.
+                let fd = unsafe { BorrowedFd::borrow_raw(from) };
+                let flags = FdFlag::from_bits_retain(fcntl::fcntl(fd, FcntlArg::F_GETFD)?);
+                fcntl::fcntl(fd, FcntlArg::F_SETFD(flags - FdFlag::FD_CLOEXEC))?;
+            } else {
+                // SAFETY: integer arguments only; whatever `to` was in the
+                // child is replaced on purpose, and no Rust object owns it there.
+                cvt(unsafe { libc::dup2(from, to) })?;
             }
-            for &(from, to) in &state.extra_fds {
-                if from == to {
-                    let flags = cvt(libc::fcntl(from, libc::F_GETFD))?;
-                    cvt(libc::fcntl(from, libc::F_SETFD, flags & !libc::FD_CLOEXEC))?;
-                } else {
-                    cvt(libc::dup2(from, to))?;
-                }
-            }
-            if let Some(n) = state.nofile {
-                let lim = libc::rlimit {
-                    rlim_cur: n,
-                    rlim_max: n,
-                };
-                cvt(libc::setrlimit(libc::RLIMIT_NOFILE, &lim))?;
-            }
-            if let Some(n) = state.stack {
-                let mut lim = libc::rlimit {
-                    rlim_cur: 0,
-                    rlim_max: 0,
-                };
-                cvt(libc::getrlimit(libc::RLIMIT_STACK, &mut lim))?;
-                lim.rlim_cur = n;
-                cvt(libc::setrlimit(libc::RLIMIT_STACK, &lim))?;
-            }
-            if let Some((uid, gid)) = state.user {
-                cvt(libc::setgroups(0, std::ptr::null()))?;
-                cvt(libc::setresgid(gid, gid, gid))?;
-                cvt(libc::setresuid(uid, uid, uid))?;
-            }
-            if state.close_std {
-                // From here on a failure cannot be reported on stderr, and
-                // std's error pipe to the parent is separate (CLOEXEC, fd > 2).
-                libc::close(0);
-                libc::close(1);
-                libc::close(2);
-            }
-            Ok(())
-        });
-    }
+        }
+        if let Some(n) = state.nofile {
+            resource::setrlimit(Resource::RLIMIT_NOFILE, n, n)?;
+        }
+        if let Some(n) = state.stack {
+            let (_, hard) = resource::getrlimit(Resource::RLIMIT_STACK)?;
+            resource::setrlimit(Resource::RLIMIT_STACK, n, hard)?;
+        }
+        if let Some((uid, gid)) = state.user {
+            unistd::setgroups(&[])?;
+            let gid = Gid::from_raw(gid);
+            unistd::setresgid(gid, gid, gid)?;
+            let uid = Uid::from_raw(uid);
+            unistd::setresuid(uid, uid, uid)?;
+        }
+        if state.close_std {
+            // From here on a failure cannot be reported on stderr, and
+            // std's error pipe to the parent is separate (CLOEXEC, fd > 2).
+            let _ = unistd::close(0);
+            let _ = unistd::close(1);
+            let _ = unistd::close(2);
+        }
+        Ok(())
+    };
+    // SAFETY: the hook only makes async-signal-safe calls (setns, fcntl, dup2,
+    // setrlimit, getrlimit, setgroups, setres[ug]id, close) on data moved into
+    // it, and allocates nothing.
+    unsafe { cmd.pre_exec(hook) };
 }
 
 /// The system calls a compromised worker tries, one per name (see
@@ -376,38 +373,34 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
 
 /// `if_nametoindex(name)`: 0 when there is no such interface.
 pub fn if_nametoindex(name: &str) -> u32 {
-    let Ok(c) = std::ffi::CString::new(name) else {
-        return 0;
-    };
-    // SAFETY: `c` is a NUL-terminated string that outlives the call.
-    unsafe { libc::if_nametoindex(c.as_ptr()) }
+    nix::net::if_::if_nametoindex(name).unwrap_or(0)
 }
 
-fn sockaddr_ll(ifindex: i32, protocol_be: u16, dst: &[u8]) -> libc::sockaddr_ll {
-    // SAFETY: sockaddr_ll is plain old data; zero is a valid value.
-    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    sll.sll_family = libc::AF_PACKET as u16;
-    sll.sll_protocol = protocol_be;
-    sll.sll_ifindex = ifindex;
+/// A `sockaddr_ll{ifindex, protocol, dst}` as nix's address type.
+fn link_addr(ifindex: i32, protocol_be: u16, dst: &[u8]) -> LinkAddr {
     let n = dst.len().min(8);
-    sll.sll_halen = n as u8;
-    sll.sll_addr[..n].copy_from_slice(&dst[..n]);
-    sll
+    let mut sll_addr = [0u8; 8];
+    sll_addr[..n].copy_from_slice(&dst[..n]);
+    let sll = libc::sockaddr_ll {
+        sll_family: libc::AF_PACKET as u16,
+        sll_protocol: protocol_be,
+        sll_ifindex: ifindex,
+        sll_hatype: 0,
+        sll_pkttype: 0,
+        sll_halen: n as u8,
+        sll_addr,
+    };
+    let len = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
+    // SAFETY: `sll` is a live sockaddr_ll of `len` bytes; LinkAddr has no
+    // other constructor.
+    unsafe { LinkAddr::from_raw((&sll as *const libc::sockaddr_ll).cast(), Some(len)) }
+        .expect("an AF_PACKET address of sockaddr_ll's size")
 }
 
 /// `bind(fd, sockaddr_ll{ifindex, protocol})` on a packet socket: what a
 /// compromised arping worker would do to see more than ARP (`ETH_P_ALL`).
 pub fn packet_bind(fd: RawFd, ifindex: i32, protocol_be: u16) -> io::Result<()> {
-    let sll = sockaddr_ll(ifindex, protocol_be, &[]);
-    // SAFETY: `sll` is a live sockaddr_ll of the size passed.
-    cvt(unsafe {
-        libc::bind(
-            fd,
-            (&sll as *const libc::sockaddr_ll).cast(),
-            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    })
-    .map(drop)
+    Ok(socket::bind(fd, &link_addr(ifindex, protocol_be, &[]))?)
 }
 
 /// `sendto(fd, frame, sockaddr_ll{ifindex, protocol, dst})`.
@@ -418,59 +411,34 @@ pub fn packet_sendto(
     protocol_be: u16,
     dst: &[u8],
 ) -> io::Result<usize> {
-    let sll = sockaddr_ll(ifindex, protocol_be, dst);
-    // SAFETY: `frame` is valid for reads of its length, `sll` for its size.
-    let n = cvt(unsafe {
-        libc::sendto(
-            fd,
-            frame.as_ptr().cast(),
-            frame.len(),
-            0,
-            (&sll as *const libc::sockaddr_ll).cast(),
-            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
-        )
-    })?;
-    Ok(n as usize)
+    let to = link_addr(ifindex, protocol_be, dst);
+    Ok(socket::sendto(fd, frame, &to, MsgFlags::empty())?)
 }
 
 /// `recvmsg` on a packet socket (the call arping's profile allows, unlike
 /// `recvfrom`): the length and the frame's protocol (`sll_protocol`, host
 /// order), 0 when the kernel gave no link-layer address.
 pub fn packet_recvmsg(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, u16)> {
-    // SAFETY: plain old data, zero is valid.
-    let mut from: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // SAFETY: plain old data; the fields that matter are set below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_name = (&mut from as *mut libc::sockaddr_ll).cast();
-    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t;
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    // SAFETY: every pointer in `msg` refers to a live, exclusively borrowed
-    // buffer of the length given next to it.
-    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) })?;
-    Ok((n as usize, u16::from_be(from.sll_protocol)))
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let msg = socket::recvmsg::<LinkAddr>(fd, &mut iov, None, MsgFlags::empty())?;
+    let protocol = msg.address.map_or(0, |a| u16::from_be(a.protocol()));
+    Ok((msg.bytes, protocol))
 }
 
 /// `ppoll` for readability of `fd` (the wait arping's profile allows,
 /// unlike `poll`), `timeout_ms` at most.
 pub fn ppoll_in(fd: RawFd, timeout_ms: u64) -> io::Result<bool> {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let ts = libc::timespec {
-        tv_sec: (timeout_ms / 1000) as libc::time_t,
-        tv_nsec: ((timeout_ms % 1000) * 1_000_000) as libc::c_long,
-    };
-    // SAFETY: `pfd` and `ts` are live locals; a null mask keeps the current one.
-    match cvt(unsafe { libc::ppoll(&mut pfd, 1, &ts, std::ptr::null()) }) {
-        Ok(_) => Ok(pfd.revents & libc::POLLIN != 0),
-        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
-        Err(e) => Err(e),
+    // SAFETY: ppoll only looks at the number; a closed one comes back as
+    // POLLNVAL, as with a raw pollfd.
+    let mut pfd = [PollFd::new(
+        unsafe { BorrowedFd::borrow_raw(fd) },
+        PollFlags::POLLIN,
+    )];
+    let timeout = TimeSpec::from_duration(Duration::from_millis(timeout_ms));
+    // No mask: the current one stays.
+    match nix::poll::ppoll(&mut pfd, Some(timeout), None) {
+        Ok(_) => Ok(readable(&pfd[0])),
+        Err(Errno::EINTR) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
