@@ -330,17 +330,9 @@ fn tiny_nofile_limit_is_a_clear_error_or_a_normal_run() {
                 out.status
             );
             assert_no_panic("launcher", &stderr);
+            // Launcher and worker are static: no loader that could fail
+            // (exit 127) is left, so that outcome is not accepted any more.
             match (out.status.code(), out.status.signal()) {
-                // ld.so cannot open the launcher's libraries (EMFILE): one line.
-                (Some(127), _) if !close_std => {
-                    assert_eq!(stderr.lines().count(), 1, "{case}: {stderr:?}");
-                    assert!(
-                        stderr.contains("error while loading shared libraries")
-                            && stderr.contains("Error 24"),
-                        "{case}: {stderr}"
-                    );
-                }
-                (Some(127), _) => assert!(stderr.is_empty() && stdout.is_empty(), "{case}"),
                 // The launcher's own clear error.
                 (Some(2), _) if !close_std => {
                     assert_eq!(stderr.lines().count(), 1, "{case}: {stderr:?}")
