@@ -52,8 +52,8 @@ impl Counts {
         Ok(Counts {
             quick,
             startup_runs: get("BENCH_STARTUP_RUNS", 200, 20)?,
-            flood_count: get("BENCH_FLOOD_COUNT", 100_000, 2_000)?,
-            flood_runs: get("BENCH_FLOOD_RUNS", 5, 1)?,
+            flood_count: get("BENCH_FLOOD_COUNT", 100_000, 20_000)?,
+            flood_runs: get("BENCH_FLOOD_RUNS", 5, 3)?,
             interval_count: get("BENCH_INTERVAL_COUNT", 5_000, 100)?,
             rtt_count: get("BENCH_RTT_COUNT", 200, 50)?,
         })
