@@ -16,7 +16,9 @@ pub struct Netns {
     name: String,
 }
 
-fn run(what: &str, cmd: &mut Command) -> Result<(), HostileError> {
+/// Runs `cmd` to completion; a failure to start or a non-zero status is
+/// [`HostileError::Command`] naming `what` (with the command's stderr).
+pub fn run(what: &str, cmd: &mut Command) -> Result<(), HostileError> {
     let out = cmd.output().map_err(|e| HostileError::Command {
         what: what.into(),
         detail: e.to_string(),

@@ -430,10 +430,8 @@ pub fn packet_recvmsg(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, u16)> {
 pub fn ppoll_in(fd: RawFd, timeout_ms: u64) -> io::Result<bool> {
     // SAFETY: ppoll only looks at the number; a closed one comes back as
     // POLLNVAL, as with a raw pollfd.
-    let mut pfd = [PollFd::new(
-        unsafe { BorrowedFd::borrow_raw(fd) },
-        PollFlags::POLLIN,
-    )];
+    let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut pfd = [PollFd::new(borrowed, PollFlags::POLLIN)];
     let timeout = TimeSpec::from_duration(Duration::from_millis(timeout_ms));
     // No mask: the current one stays.
     match nix::poll::ppoll(&mut pfd, Some(timeout), None) {

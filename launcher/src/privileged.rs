@@ -124,8 +124,6 @@ pub struct Record {
     /// Per plan step: [`ACQUIRED`], [`NOT_REACHED`] or the errno of the
     /// step (or of raising its capability).
     pub results: [i32; MAX_RESOURCES],
-    /// Sockets acquired, at fds `FIRST_FD ..`.
-    pub sockets: usize,
     pub stop: Stop,
     pub ids: ExecIds,
 }
@@ -138,7 +136,6 @@ pub struct Record {
 pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     let mut record = Record {
         results: [NOT_REACHED; MAX_RESOURCES],
-        sockets: 0,
         stop: Stop::Dropped,
         ids,
     };
@@ -156,7 +153,8 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     let setuid = ids.setuid_mode();
     let mut raised: u64 = 0;
     let mut refused: Option<Errno> = None;
-    let mut stopped = false;
+    // Sockets placed so far, at fds FIRST_FD ..
+    let mut sockets: i32 = 0;
     for (index, step) in plan.steps().iter().enumerate() {
         let cap = match step {
             Step::Socket { capability, .. } | Step::Priority { capability, .. } => *capability,
@@ -184,18 +182,17 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
             ) => match p.open_socket(*domain, *ty, *protocol).and_then(|fd| {
                 // A socket that cannot be moved to its place (a tiny
                 // RLIMIT_NOFILE) is closed and counts as not opened.
-                let want = handoff::FIRST_FD + record.sockets as i32;
+                let want = handoff::FIRST_FD + sockets;
                 if fd != want {
                     p.move_fd(fd, want)?;
                 }
                 Ok(want)
             }) {
                 Ok(want) => {
-                    record.sockets += 1;
+                    sockets += 1;
                     if let Some(program) = filter.get(..*filter_len).filter(|p| !p.is_empty()) {
                         if let Err(errno) = p.lock_filter(want, program) {
                             record.stop = Stop::Setup { index, errno };
-                            stopped = true;
                             break;
                         }
                     }
@@ -214,11 +211,10 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
         let optional = matches!(step, Step::Socket { optional: true, .. });
         if result.is_err() && !optional {
             record.stop = Stop::Resource { index };
-            stopped = true;
             break;
         }
     }
-    if !stopped && record.sockets == 0 {
+    if record.stop == Stop::Dropped && sockets == 0 {
         record.stop = Stop::NoSocket;
     }
     // 3. Drop everything, on every path (a failure above still leaves

@@ -551,9 +551,9 @@ macro_rules! entry_point {
         static PRIVSEP_PLAN: $crate::plan::Plan = $crate::plan::Plan::of(&$tool);
 
         extern "C" fn privsep_privileged_phase(stack: *const usize) {
+            #[allow(unsafe_code)]
             // SAFETY: the entry stub passes the initial stack pointer as
             // the kernel set it, once, on the only thread.
-            #[allow(unsafe_code)]
             unsafe {
                 $crate::sys::privileged_phase(&PRIVSEP_PLAN, stack)
             }

@@ -38,9 +38,15 @@ pub enum ParityError {
 
 impl From<hostile::HostileError> for ParityError {
     fn from(e: hostile::HostileError) -> Self {
-        ParityError::Command {
-            what: "hostile".into(),
-            detail: e.to_string(),
+        match e {
+            // A command hostile ran for us keeps its own words.
+            hostile::HostileError::Command { what, detail } => {
+                ParityError::Command { what, detail }
+            }
+            e => ParityError::Command {
+                what: "hostile".into(),
+                detail: e.to_string(),
+            },
         }
     }
 }

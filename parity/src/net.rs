@@ -66,21 +66,7 @@ fn hosts() -> String {
 }
 
 fn run(what: &str, cmd: &mut Command) -> Result<(), ParityError> {
-    let out = cmd.output().map_err(|e| ParityError::Command {
-        what: what.into(),
-        detail: e.to_string(),
-    })?;
-    if !out.status.success() {
-        return Err(ParityError::Command {
-            what: what.into(),
-            detail: format!(
-                "{}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        });
-    }
-    Ok(())
+    Ok(hostile::netns::run(what, cmd)?)
 }
 
 fn ip(ns: &Netns, args: &str) -> Result<(), ParityError> {

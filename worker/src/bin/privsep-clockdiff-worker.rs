@@ -28,11 +28,7 @@ fn run() -> i32 {
     // iputils' error() names the program as invoked (argv[0] whole),
     // getopt's "Try" line by its last component.
     let short = runtime::program_name(&args, &CLOCKDIFF);
-    let prog = args
-        .first()
-        .map(|a| a.to_string_lossy().into_owned())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| short.clone());
+    let prog = runtime::invocation_name(&args, &CLOCKDIFF);
     let out = |s: &str| {
         let _ = sys::write_all(1, s.as_bytes());
     };
