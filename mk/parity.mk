@@ -7,14 +7,17 @@
 #   make test-parity   the suite (root); report in target/parity/report.txt
 #                      (PARITY_ONLY=substring runs the matching rows only)
 #
-# The upstream ping is cached under target/iputils-upstream and staged with
-# cap_net_raw=ep under PARITY_IPUTILS (root-owned, so the test user can run
-# it). Only the Debian package registry is used; a developer may set
+# The upstream tools are cached under target/iputils-upstream and staged
+# under PARITY_IPUTILS (root-owned, so the test user can run them, with the
+# capabilities Debian gives them): 20240905's ping as PARITY_IPUTILS/ping,
+# upstream's latest release (20250605: ping, arping, clockdiff, built from
+# Debian's forky/sid source package) in PARITY_LATEST. Only the Debian package registry is used; a developer may set
 # IPUTILS_GIT (a clone URL or git directory of upstream iputils, tag
 # 20240905) to build that instead of the binary packages when the mirror
 # lacks the trixie source.
 
 PARITY_IPUTILS ?= /tmp/privsep-iputils-upstream
+PARITY_LATEST   = $(PARITY_IPUTILS)/20250605
 IPUTILS_GIT    ?=
 PARITY_ONLY    ?=
 

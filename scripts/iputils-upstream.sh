@@ -1,8 +1,10 @@
 #!/bin/sh
-# Provides upstream iputils ping 20240905 (Debian 13's, 3:20240905-3) for the
-# parity suite and stages it with cap_net_raw=ep in a root-owned directory
-# under /tmp, where the unprivileged test user can run it. Everything comes
-# from the Debian package registry:
+# Provides upstream iputils for the parity suites and stages it with file
+# capabilities in a root-owned directory under /tmp, where the unprivileged
+# test user can run it. Two releases, everything from the Debian package
+# registry:
+#
+# 20240905's ping (Debian 13's, 3:20240905-3), as STAGE/ping:
 #
 #   1. Debian 13's source package, built here with meson (ping only), when
 #      the mirror serves trixie's source files;
@@ -15,12 +17,25 @@
 #      and its own file capability applies (the loader run as a program
 #      would be the exec'd file instead, and would need the capability).
 #
+# 20250605, upstream's latest release: ping, arping and clockdiff, as
+# STAGE/20250605/{ping,arping,clockdiff}, built here with meson from Debian's
+# source package of that release (3:20250605-N, in forky and sid). When the
+# mirror serves the package's upstream tarball but not its .dsc or Debian
+# part, the tarball alone is built, after checking it against the SHA-256
+# of the signed Sources index (Debian's changelog for 3:20250605-1 lists
+# the new upstream release and nothing else). Debian 12's glibc builds it,
+# so no library is staged. Capabilities as Debian installs them: arping
+# cap_net_raw, clockdiff cap_net_raw and cap_sys_nice; ping cap_net_raw
+# (Debian gives it none and relies on ping_group_range; the suite gives it
+# raw sockets like the other references, see parity/README.md).
+#
 # Usage: scripts/iputils-upstream.sh CACHE STAGE [GIT]
 #   CACHE  a directory under target/: the private apt configuration, the
 #          unpacked source and its build, or the unpacked binary packages
 #          (kept, so a second run only re-stages)
-#   STAGE  where ping goes (STAGE/ping, with ping4 and ping6 links, and
-#          STAGE/lib for the binary packages' libraries)
+#   STAGE  where the tools go (STAGE/ping, with ping4 and ping6 links, and
+#          STAGE/lib for the binary packages' libraries; STAGE/20250605/ for
+#          the latest release's ping, ping4, ping6, arping and clockdiff)
 #   GIT    only when given: a clone (URL or git directory) of upstream
 #          iputils, whose tag 20240905 is built instead of the binary
 #          packages when the mirror has no source (the same release without
@@ -153,3 +168,105 @@ ln -sf ping "$stage/ping4"
 ln -sf ping "$stage/ping6"
 setcap cap_net_raw=ep "$stage/ping"
 "$stage/ping" -V | head -n 1
+
+# ---- 20250605 ----------------------------------------------------------
+latest=20250605
+latest_dir=$cache/$latest
+latest_tools="ping/ping arping clockdiff"
+
+# Debian's source suites that carry the latest release, added to the
+# private sources list next to its own entries (deb-src only: the binary
+# fallback above must keep resolving trixie's packages).
+latest_suites="forky sid"
+apt_add_source_suites() {
+    awk -v suites="$latest_suites" '
+        { print }
+        $1 == "deb-src" && !done[$2] {
+            done[$2] = 1
+            n = split(suites, s, " ")
+            for (i = 1; i <= n; i++) {
+                line = $0
+                sub(/^deb-src +[^ ]+ +[^ ]+/, "deb-src " $2 " " s[i], line)
+                print line
+            }
+        }' "$apt_dir/etc/sources.list" >"$apt_dir/etc/sources.list.new"
+    mv "$apt_dir/etc/sources.list.new" "$apt_dir/etc/sources.list"
+    private_apt apt-get -qq update
+}
+
+# The newest 3:20250605-N source package the private lists know, and the
+# SHA-256 of its upstream tarball from the signed Sources index.
+latest_version() {
+    private_apt apt-cache showsrc iputils | sed -n "s/^Version: \(3:$latest-[0-9.]*\)\$/\1/p" |
+        sort -V | tail -n 1
+}
+latest_orig_sha256() {
+    private_apt apt-cache showsrc iputils | awk -v v="$1" -v f="iputils_$latest.orig.tar.xz" '
+        /^$/ { this = 0 }
+        /^Version: / { this = ($2 == v) }
+        /^Checksums-Sha256:/ { on = this; next }
+        /^[^ ]/ { on = 0 }
+        on && $3 == f { print $1; exit }'
+}
+
+latest_built() {
+    for tool in $latest_tools; do
+        [ -x "$latest_dir/build/$tool" ] || return 1
+    done
+}
+
+if ! latest_built; then
+    if [ ! -d "$latest_dir/src" ]; then
+        apt_setup
+        apt_add_source_suites
+        v=$(latest_version)
+        if [ -z "$v" ]; then
+            echo "iputils-upstream: no iputils 3:$latest-* source package in $latest_suites" >&2
+            exit 2
+        fi
+        rm -rf "$latest_dir/get"
+        mkdir -p "$latest_dir/get"
+        # apt-get fails when the mirror lacks the .dsc; what it did fetch is
+        # checked below.
+        (cd "$latest_dir/get" && private_apt apt-get -qq source "iputils=$v") || true
+        src=$(find "$latest_dir/get" -mindepth 1 -maxdepth 1 -type d -name "iputils-$latest" | head -n 1)
+        orig=$latest_dir/get/iputils_$latest.orig.tar.xz
+        if [ -z "$src" ] && [ -f "$orig" ]; then
+            want=$(latest_orig_sha256 "$v")
+            got=$(sha256sum "$orig" | cut -d ' ' -f 1)
+            if [ -z "$want" ] || [ "$want" != "$got" ]; then
+                echo "iputils-upstream: $orig: SHA-256 $got, the Sources index says '$want'" >&2
+                exit 2
+            fi
+            echo "iputils-upstream: no .dsc for iputils $v; building its upstream tarball" >&2
+            tar -xf "$orig" -C "$latest_dir/get"
+            src=$latest_dir/get/iputils-$latest
+        fi
+        if [ -z "$src" ] || [ ! -f "$src/meson.build" ]; then
+            echo "iputils-upstream: iputils $v: neither its source package nor its tarball" >&2
+            exit 2
+        fi
+        mv "$src" "$latest_dir/src"
+    fi
+    rm -rf "$latest_dir/build"
+    # No man pages, translations or tracepath; IDN as Debian builds it.
+    meson setup "$latest_dir/build" "$latest_dir/src" \
+        -DBUILD_TRACEPATH=false -DBUILD_MANS=false -DBUILD_HTML_MANS=false \
+        -DUSE_IDN=true -DUSE_GETTEXT=false -DSKIP_TESTS=true -DUSE_CAP=true \
+        >"$latest_dir/meson.log" 2>&1 \
+        || { tail -n 30 "$latest_dir/meson.log" >&2; exit 2; }
+    # shellcheck disable=SC2086 # the tool list is split on purpose
+    ninja -C "$latest_dir/build" $latest_tools >"$latest_dir/ninja.log" 2>&1 \
+        || { tail -n 30 "$latest_dir/ninja.log" >&2; exit 2; }
+fi
+
+install -d -m 0755 -o root -g root "$stage/$latest"
+for tool in $latest_tools; do
+    install -m 0755 -o root -g root "$latest_dir/build/$tool" "$stage/$latest/${tool##*/}"
+done
+ln -sf ping "$stage/$latest/ping4"
+ln -sf ping "$stage/$latest/ping6"
+setcap cap_net_raw=ep "$stage/$latest/ping"
+setcap cap_net_raw=ep "$stage/$latest/arping"
+setcap cap_net_raw,cap_sys_nice=ep "$stage/$latest/clockdiff"
+"$stage/$latest/arping" -V | head -n 1
