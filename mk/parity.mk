@@ -11,7 +11,9 @@
 # under PARITY_IPUTILS (root-owned, so the test user can run them, with the
 # capabilities Debian gives them): 20240905's ping as PARITY_IPUTILS/ping,
 # upstream's latest release (20250605: ping, arping, clockdiff, built from
-# Debian's forky/sid source package) in PARITY_LATEST. Only the Debian package registry is used; a developer may set
+# Debian's forky/sid source package) in PARITY_LATEST. Only the Debian
+# package registry is used, through the machine's own mirror
+# (scripts/debian-mirror.sh reads its apt sources); a developer may set
 # IPUTILS_GIT (a clone URL or git directory of upstream iputils, tag
 # 20240905) to build that instead of the binary packages when the mirror
 # lacks the trixie source.

@@ -43,13 +43,15 @@
 #
 # The packages come through an apt configuration of its own (its own
 # sources.list, state, lists and cache directories, an empty dpkg status, no
-# sources.list.d): the machine's apt sources and lists are never read or
+# sources.list.d): the machine's apt lists are never read, its apt sources
+# only for the mirror's URI (scripts/debian-mirror.sh), and neither is
 # changed.
 set -eu
 
 cache=$1
 stage=$2
 git_src=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 bin=$cache/build/ping/ping
@@ -59,8 +61,9 @@ version=3:20240905-3
 apt_dir=$cache/apt
 apt_setup() {
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc"
-    printf '%s\n' 'deb http://deb.debian.org/debian trixie main' \
-        'deb-src http://deb.debian.org/debian trixie main' >"$apt_dir/etc/sources.list"
+    # The machine's own Debian mirror (or proxy), from its apt sources.
+    mirror=$("$here/debian-mirror.sh") || exit 2
+    printf '%s\n' "deb $mirror trixie main" "deb-src $mirror trixie main" >"$apt_dir/etc/sources.list"
     : >"$apt_dir/status"
     set -- -o Dir::Etc::SourceList="$apt_dir/etc/sources.list" \
         -o Dir::Etc::SourceParts=- \

@@ -5,8 +5,10 @@
 //!   depends on, through the machine's own apt (a Debian 12 host);
 //! - `trixie`: Debian 13's kernel (6.12), through a private apt
 //!   configuration under the cache (its own sources list, state, lists and
-//!   archive directories, passed with `-o Dir::…`): the machine's apt
-//!   sources and lists are never read for it nor changed.
+//!   archive directories, passed with `-o Dir::…`): the machine's apt lists
+//!   are never read for it, its apt sources only for the Debian mirror's URI
+//!   (`scripts/debian-mirror.sh`, so that a local mirror or proxy serves it
+//!   too and no host name is written here), and neither is changed.
 //!
 //! For each: `apt-cache depends linux-image-amd64` names the image package,
 //! `apt-get download` fetches it (after an `apt-get update` if the first
@@ -34,8 +36,12 @@ use crate::VmError;
 pub enum Apt {
     /// The machine's apt configuration (a Debian 12 host: bookworm).
     Machine,
-    /// A private apt configuration with this one sources line.
-    Private(&'static str),
+    /// A private apt configuration with one sources line: this suite's
+    /// `main` from the machine's own Debian mirror.
+    Private {
+        /// The Debian suite, e.g. `trixie`.
+        suite: &'static str,
+    },
 }
 
 /// One kernel of the matrix.
@@ -59,9 +65,7 @@ pub const KERNELS: &[Source] = &[
     Source {
         name: "trixie",
         about: "Debian 13's kernel (6.12): Landlock ABI 6 (signal and abstract-unix-socket scopes)",
-        apt: Apt::Private(
-            "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main",
-        ),
+        apt: Apt::Private { suite: "trixie" },
     },
 ];
 
@@ -152,7 +156,7 @@ pub fn private_apt_options(root: &Path) -> Vec<String> {
 /// configuration (created on first use) under `cache`.
 fn apt(source: &Source, cache: &Path, program: &str) -> Result<Command, VmError> {
     let mut cmd = Command::new(program);
-    if let Apt::Private(line) = source.apt {
+    if let Apt::Private { suite } = source.apt {
         let root = cache.join(format!("apt-{}", source.name));
         for d in [
             "sources.list.d",
@@ -163,7 +167,7 @@ fn apt(source: &Source, cache: &Path, program: &str) -> Result<Command, VmError>
             fs::create_dir_all(root.join(d))
                 .map_err(infra("creating the private apt configuration"))?;
         }
-        fs::write(root.join("sources.list"), format!("{line}\n"))
+        fs::write(root.join("sources.list"), sources_line(suite)? + "\n")
             .map_err(infra("writing the private sources list"))?;
         if !root.join("state/status").exists() {
             fs::write(root.join("state/status"), "")
@@ -172,6 +176,29 @@ fn apt(source: &Source, cache: &Path, program: &str) -> Result<Command, VmError>
         cmd.args(private_apt_options(&root));
     }
     Ok(cmd)
+}
+
+/// The helper that reads the machine's apt sources for its Debian mirror:
+/// one implementation for the shell scripts and this suite.
+const DEBIAN_MIRROR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/debian-mirror.sh");
+
+/// The sources line of a private configuration for `suite`: the machine's
+/// Debian mirror, signed by the Debian archive keyring.
+fn sources_line(suite: &str) -> Result<String, VmError> {
+    let out = Command::new(DEBIAN_MIRROR)
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| VmError::Infra(format!("running {DEBIAN_MIRROR}: {e}")))?;
+    if !out.status.success() {
+        // The helper's own one line says what is missing.
+        return Err(VmError::Infra(
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ));
+    }
+    let mirror = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    Ok(format!(
+        "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {suite} main"
+    ))
 }
 
 /// The package `linux-image-amd64` depends on, as `source`'s apt sees it.
@@ -449,8 +476,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("{key} missing"));
             assert!(v.starts_with("/x/cache/apt-trixie/"), "{key}{v}");
         }
-        assert!(find("trixie")
-            .is_some_and(|k| matches!(k.apt, Apt::Private(l) if l.contains(" trixie main"))));
+        assert_eq!(
+            find("trixie").map(|k| k.apt),
+            Some(Apt::Private { suite: "trixie" })
+        );
         assert_eq!(find("bookworm").map(|k| k.apt), Some(Apt::Machine));
     }
 }
