@@ -87,7 +87,8 @@ pub const ACQUIRED: i32 = 0;
 pub enum Stop {
     /// Everything acquired that could be, every privilege dropped.
     Dropped,
-    /// `PR_SET_DUMPABLE` failed: nothing was acquired.
+    /// `PR_SET_DUMPABLE` failed: nothing was acquired and the process
+    /// died in place (only a test double returns from that).
     NotDumpable(Errno),
     /// A required resource (or its capability) failed: `results[index]`.
     Resource { index: usize },
@@ -142,8 +143,17 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     // 1. Non-dumpable before anything is acquired: no ptrace, no
     //    /proc/PID/fd for the caller while we hold privileged fds (a
     //    file-capability exec does not always do it, seen on 6.18).
+    //    If it fails, nothing has been acquired, but the capabilities are
+    //    still permitted (and, setuid, the ids are root's): die here, as a
+    //    failed drop does, so that glibc's start-up never runs with them.
     if let Err(e) = p.set_not_dumpable() {
         record.stop = Stop::NotDumpable(e);
+        let mut line = Line::new();
+        line.push(plan.name());
+        line.push(b": cannot make the process non-dumpable: errno ");
+        line.push_number(e);
+        line.push(b"\n");
+        p.die(line.bytes());
         return record;
     }
     // 2. Acquire, in descriptor order. Each capability is the only

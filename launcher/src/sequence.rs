@@ -668,6 +668,31 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_non_dumpable_ends_the_process_before_anything_else() {
+        for r in [Recorder::default(), Recorder::setuid()] {
+            let mut r = Recorder {
+                fail: vec!["not_dumpable"],
+                ..r
+            };
+            run(&ARPING, &mut r);
+            // Nothing between the failure and the death: no acquisition,
+            // and above all no return to glibc's start-up with the
+            // capabilities (or root's ids) still permitted.
+            assert_eq!(
+                r.calls[..2],
+                [
+                    "not_dumpable".to_string(),
+                    "die privsep-arping: cannot make the process non-dumpable: errno 1"
+                        .to_string()
+                ],
+                "{:?}",
+                r.calls
+            );
+            assert!(!r.calls.contains(&"exec".to_string()), "{:?}", r.calls);
+        }
+    }
+
+    #[test]
     fn a_socket_at_a_closed_standard_fd_is_moved_to_its_place() {
         // Root with fds 0 and 1 closed: socket() returns 0, then 1.
         let mut r = Recorder {
