@@ -17,6 +17,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use hostile::{assert_no_panic, stage, text, User};
 
@@ -121,6 +122,37 @@ fn ours_in(pair: &Pair, args: &[&str]) -> Output {
         .expect("run privsep-clockdiff");
     assert_no_panic("privsep-clockdiff", &text(&ours.stderr));
     ours
+}
+
+/// privsep-clockdiff as the test user on the client side, killed if it
+/// is still running after `limit` (then `None`): a hang detector, not a
+/// measurement of speed.
+fn ours_or_hung(pair: &Pair, args: &[&str], limit: Duration) -> Option<Output> {
+    let user = User::from_env();
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &pair.a, "setpriv"])
+        .arg(format!("--reuid={}", user.uid))
+        .arg(format!("--regid={}", user.gid))
+        .args(["--clear-groups", "--inh-caps=-all", "--"])
+        .arg(stage().join("bin/privsep-clockdiff"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run privsep-clockdiff");
+    let start = Instant::now();
+    while child.try_wait().expect("try_wait").is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_no_panic("privsep-clockdiff", &text(&out.stderr));
+    Some(out)
 }
 
 /// privsep-clockdiff against the peer running `scenario`.
@@ -265,4 +297,30 @@ fn a_wrong_option_flag_is_reported_as_iputils_does() {
     assert_eq!(ours.status.code(), theirs.status.code(), "{case}");
     assert_eq!(words(&ours), words(&theirs), "{case}");
     assert!(words(&ours).starts_with("Wrong timestamp 1\n"), "{case}");
+}
+
+/// clockdiff's own total time (`measure::TOTAL` in the worker): 61 waits
+/// of at most a second each, and 50 replies.
+const TOTAL: Duration = Duration::from_secs(111);
+
+#[test]
+fn a_reply_with_originate_zero_cannot_hold_the_worker() {
+    // iputils takes the reply's round trip (about the time of day) as its
+    // estimate and waits that long for the next reply: hours. privsep
+    // waits at most a second at a time and calls the silent peer down
+    // after eleven unanswered requests, as iputils would have at the
+    // start. The limit below only catches a hang: it is far above both.
+    for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"]] {
+        let pair = Pair::new("origin0");
+        let _responder = Responder::start(&pair, "originate-zero");
+        let out = ours_or_hung(&pair, args, TOTAL * 2).unwrap_or_else(|| {
+            panic!("{args:?}: privsep-clockdiff still waiting after twice its total time")
+        });
+        let case = describe("ours", &out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {case}");
+        assert!(
+            words(&out).ends_with("clockdiff: 198.18.0.2 is down"),
+            "{args:?}: {case}"
+        );
+    }
 }

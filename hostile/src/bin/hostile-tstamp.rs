@@ -36,6 +36,10 @@ const SCENARIOS: &[(&str, &str)] = &[
         "with -o: an option whose flag is not 'prespecified addresses'",
     ),
     ("silent", "no answer at all"),
+    (
+        "originate-zero",
+        "the first reply claims originate 0 (with -o: a first stamp of 1, 0 being refused), then silence: a round trip of about the time of day, which makes iputils wait that long",
+    ),
 ];
 
 /// A request as received: ICMP type, its identifier and sequence bytes
@@ -188,10 +192,12 @@ fn main() -> Result<()> {
             his |= 0x8000_0000;
         }
         let (me, him) = (req.to, req.from);
+        let zero = scenario == "originate-zero";
         let genuine = match req.option_terms {
             Some(terms) => {
                 let flag = if scenario == "bad-flag" { 1 } else { 3 };
-                let opt = option(terms, flag, me, him, ms_of_day(0), his);
+                let sent = if zero { 1 } else { ms_of_day(0) };
+                let opt = option(terms, flag, me, him, sent, his);
                 ipv4(
                     me,
                     him,
@@ -203,11 +209,12 @@ fn main() -> Result<()> {
                 me,
                 him,
                 &[],
-                &icmp_reply(false, req.id_seq, req.originate, his),
+                &icmp_reply(false, req.id_seq, if zero { 0 } else { req.originate }, his),
             ),
         };
         match scenario.as_str() {
             "silent" => continue,
+            "originate-zero" if n_req > 1 => continue,
             "noise" => {
                 let mut rng = XorShift::new(u64::from(n_req));
                 let ihl = usize::from(genuine[0] & 0x0f) * 4;

@@ -46,6 +46,11 @@ impl Link for RawLink {
             .unwrap_or(Duration::ZERO)
     }
 
+    fn monotonic(&mut self) -> Duration {
+        nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+            .map_or(Duration::ZERO, Duration::from)
+    }
+
     fn dot(&mut self) {
         let _ = sys::write_all(1, b".");
     }

@@ -12,6 +12,14 @@
 //! timestamp option count; and "wrong timestamps" means "one of the four is zero" (iputils
 //! ANDs them bitwise, which also refuses good timestamps whose bits happen
 //! not to overlap); the reply timeout has upstream's 1 ms floor.
+//!
+//! One departure on any input: every wait is bounded. iputils waits for
+//! the round-trip estimate, which a reply sets: one reply with originate
+//! 0 (or a timestamp option from far away) makes it about the time of
+//! day, and iputils then sleeps in `poll` for hours; a peer that keeps
+//! sending replies it ignores keeps it waiting for ever. Here one wait
+//! lasts at most [`MAX_WAIT`] (the estimate's starting value) and the
+//! whole measurement at most [`TOTAL`], clockdiff's own total time.
 
 #![forbid(unsafe_code)]
 
@@ -31,6 +39,19 @@ const BIASP: i64 = 43_199_999;
 const BIASN: i64 = -43_200_000;
 const MODULO: i64 = 86_400_000;
 
+/// The longest any one wait lasts: iputils' starting estimate of the
+/// round trip. Only a peer whose replies claim longer round trips (or a
+/// path too slow to compare clocks over) reaches it.
+pub const MAX_WAIT: Duration = Duration::from_millis(1000);
+
+/// clockdiff's own total time: the longest a measurement takes against an
+/// honest peer whose round trip stays under [`MAX_WAIT`] — each of the
+/// [`MSGS`] answers costs at most two waits (its own, then one for a
+/// better one), and [`TRIALS`] + 1 unanswered requests more end it as
+/// "down". No reply, however odd, holds the measurement past it: then it
+/// ends with what it has (down if it has nothing).
+pub const TOTAL: Duration = MAX_WAIT.saturating_mul(2 * MSGS + TRIALS as u32 + 1);
+
 /// What the measurement needs from the world.
 pub trait Link {
     /// Sends one request to the peer.
@@ -41,6 +62,8 @@ pub trait Link {
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<Ipv4Addr>)>;
     /// `CLOCK_REALTIME`, since the epoch.
     fn now(&mut self) -> Duration;
+    /// `CLOCK_MONOTONIC`, since an arbitrary origin: the deadlines.
+    fn monotonic(&mut self) -> Duration;
     /// The interactive progress dot.
     fn dot(&mut self);
     /// A diagnostic line (without the program name, as iputils prints it).
@@ -86,6 +109,8 @@ struct State {
     min1: i64,
     min2: i64,
     interactive: bool,
+    /// When [`TOTAL`] has passed (monotonic).
+    deadline: Duration,
 }
 
 enum Step {
@@ -127,17 +152,25 @@ pub fn measure(
         min1: HOSTDOWN,
         min2: HOSTDOWN,
         interactive,
+        deadline: link.monotonic().saturating_add(TOTAL),
     };
     let mut buf = [0u8; PACKET_IN];
 
-    // Empty the input queue first (iputils polls with a zero timeout).
+    // Empty the input queue first (iputils polls with a zero timeout);
+    // a flood that never lets it empty ends at the deadline too.
     while let Ok(true) = link.wait(Duration::ZERO) {
         if let Err(e) = link.recv(&mut buf) {
             return Outcome::Failed(Some(e));
         }
+        if link.monotonic() >= s.deadline {
+            return out_of_time(&s);
+        }
     }
 
     while s.msgcount < MSGS {
+        if link.monotonic() >= s.deadline {
+            return out_of_time(&s);
+        }
         // No answer to TRIALS requests in a row: the host is down.
         if i32::from(s.seqno) - i32::from(s.acked) > TRIALS {
             return Outcome::HostDown;
@@ -155,19 +188,37 @@ pub fn measure(
             }
         }
     }
-    Outcome::Good(Measurement {
+    Outcome::Good(measured(&s))
+}
+
+fn measured(s: &State) -> Measurement {
+    Measurement {
         rtt: s.rtt,
         rtt_sigma: s.rtt_sigma,
         min_rtt: s.min_rtt,
         delta: (s.min1 - s.min2) / 2,
         delta1: s.delta1_best,
-    })
+    }
+}
+
+/// [`TOTAL`] has passed: what was measured so far, or "down" if nothing.
+fn out_of_time(s: &State) -> Outcome {
+    if s.msgcount == 0 {
+        Outcome::HostDown
+    } else {
+        Outcome::Good(measured(s))
+    }
 }
 
 /// iputils' `measure_inner_loop`: wait for one datagram and account for it.
 fn inner(s: &mut State, link: &mut impl Link, buf: &mut [u8]) -> Step {
+    let left = s.deadline.saturating_sub(link.monotonic());
+    if left.is_zero() {
+        return Step::End(out_of_time(s));
+    }
     let tmo = (s.rtt + s.rtt_sigma).max(1);
-    match link.wait(Duration::from_millis(tmo as u64)) {
+    let tmo = Duration::from_millis(tmo as u64).min(MAX_WAIT).min(left);
+    match link.wait(tmo) {
         Ok(true) => {}
         Ok(false) | Err(_) => return Step::Break,
     }
@@ -293,6 +344,13 @@ mod tests {
         send_error: bool,
         /// Milliseconds each wait that times out costs.
         waited: Vec<Duration>,
+        /// The monotonic clock: advanced by every wait that times out, and
+        /// by `arrival` for every datagram.
+        mono: Duration,
+        arrival: Duration,
+        /// Whether `respond` is asked again at every wait that finds the
+        /// queue empty (a peer that sends on its own), not only per request.
+        unprompted: bool,
     }
 
     impl Fake {
@@ -306,6 +364,9 @@ mod tests {
                 notes: Vec::new(),
                 send_error: false,
                 waited: Vec::new(),
+                mono: Duration::from_secs(5),
+                arrival: Duration::ZERO,
+                unprompted: false,
             }
         }
     }
@@ -322,13 +383,26 @@ mod tests {
             Ok(())
         }
         fn wait(&mut self, t: Duration) -> io::Result<bool> {
+            if self.queue.is_empty() && self.unprompted && !t.is_zero() {
+                let last = self.sent.last().cloned().unwrap_or_default();
+                let now = packet::ms_of_day(self.clock);
+                let answers = (self.respond)(&last, now);
+                self.queue.extend(answers);
+            }
             if self.queue.is_empty() {
                 self.waited.push(t);
                 self.clock += t;
+                self.mono += t;
                 Ok(false)
             } else {
+                let a = self.arrival.min(t);
+                self.clock += a;
+                self.mono += a;
                 Ok(true)
             }
+        }
+        fn monotonic(&mut self) -> Duration {
+            self.mono
         }
         fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<Ipv4Addr>)> {
             let (p, from) = self.queue.pop_front().expect("wait said readable");
@@ -565,6 +639,110 @@ mod tests {
             Outcome::Failed(None)
         ));
         assert_eq!(f.notes, ["wrong timestamps"]);
+    }
+
+    /// A timestamp reply to `req` claiming `originate`.
+    fn with_originate(req: &[u8], now: u32, originate: u32) -> Vec<u8> {
+        let mut p = ts_answer(req, now, 0);
+        p[28..32].copy_from_slice(&originate.to_be_bytes());
+        p
+    }
+
+    #[test]
+    fn one_reply_with_originate_0_does_not_stretch_the_wait() {
+        // iputils: the estimate becomes about the time of day and the next
+        // wait lasts hours. Here: at most MAX_WAIT each, then "down".
+        let mut first = true;
+        let mut f = Fake::new(Box::new(move |req, now| {
+            if std::mem::take(&mut first) {
+                vec![(with_originate(req, now, 0), PEER)]
+            } else {
+                vec![]
+            }
+        }));
+        // 20:00 UT: the reply claims a round trip of 20 hours.
+        f.clock = Duration::new(86_400 * 20_000 + 72_000, 0);
+        let start = f.mono;
+        let o = measure(&mut f, Method::IcmpTimestamp, PEER, ID, false);
+        // No wait longer than MAX_WAIT, and down (iputils' verdict) after
+        // the first request and eleven unanswered ones.
+        assert!(matches!(o, Outcome::HostDown), "{o:?}");
+        assert!(f.waited.iter().all(|w| *w <= MAX_WAIT), "{:?}", f.waited);
+        assert_eq!(f.sent.len(), 12);
+        assert!(f.mono - start <= TOTAL);
+    }
+
+    #[test]
+    fn replies_that_are_all_ignored_cannot_hold_it_past_the_total_time() {
+        // A peer that answers every 100 ms with replies from the future
+        // (negative round trip: ignored, and the wait starts again): iputils
+        // never sends its second request. Here the total time ends it.
+        let mut f = Fake::new(Box::new(|req, now| {
+            vec![(with_originate(req, now, now.wrapping_add(3_600_000)), PEER)]
+        }));
+        f.unprompted = true;
+        f.arrival = Duration::from_millis(100);
+        let start = f.mono;
+        let o = measure(&mut f, Method::IcmpTimestamp, PEER, ID, false);
+        assert!(matches!(o, Outcome::HostDown), "{o:?}");
+        let took = f.mono - start;
+        assert!(took >= TOTAL && took <= TOTAL + MAX_WAIT, "{took:?}");
+    }
+
+    #[test]
+    fn every_reply_claiming_a_huge_round_trip_still_ends_in_total_time() {
+        // Every reply with originate 0, one per request: each counted,
+        // each followed by a wait for a better one that never comes.
+        let mut f = Fake::new(Box::new(|req, now| {
+            vec![(with_originate(req, now, 1), PEER)]
+        }));
+        f.clock = Duration::new(86_400 * 20_000 + 72_000, 0);
+        let start = f.mono;
+        let m = good(measure(&mut f, Method::IcmpTimestamp, PEER, ID, false));
+        assert_eq!(f.sent.len(), 50);
+        assert!(m.rtt > 10_000_000, "{m:?}");
+        assert!(f.waited.iter().all(|w| *w <= MAX_WAIT));
+        assert!(f.mono - start <= TOTAL);
+    }
+
+    #[test]
+    fn a_flood_before_the_start_cannot_hold_the_drain_for_ever() {
+        let mut f = Fake::new(Box::new(|_, _| vec![]));
+        f.arrival = Duration::from_millis(500);
+        for _ in 0..1000 {
+            f.queue.push_back((vec![0x45; 3], PEER));
+        }
+        // Zero-timeout polls cost nothing in the fake; make each datagram
+        // cost time through recv instead.
+        f.unprompted = false;
+        let o = measure(&mut Slow(&mut f), Method::IcmpTimestamp, PEER, ID, false);
+        assert!(matches!(o, Outcome::HostDown), "{o:?}");
+        assert!(f.sent.is_empty(), "no request while draining");
+        assert!(!f.queue.is_empty(), "ended before the flood did");
+    }
+
+    /// A link where every received datagram costs 500 ms.
+    struct Slow<'a>(&'a mut Fake);
+
+    impl Link for Slow<'_> {
+        fn send(&mut self, p: &[u8]) -> io::Result<()> {
+            self.0.send(p)
+        }
+        fn wait(&mut self, t: Duration) -> io::Result<bool> {
+            self.0.wait(t)
+        }
+        fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<Ipv4Addr>)> {
+            self.0.mono += Duration::from_millis(500);
+            self.0.recv(buf)
+        }
+        fn now(&mut self) -> Duration {
+            self.0.now()
+        }
+        fn monotonic(&mut self) -> Duration {
+            self.0.monotonic()
+        }
+        fn dot(&mut self) {}
+        fn note(&mut self, _: &str) {}
     }
 
     #[test]
