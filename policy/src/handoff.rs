@@ -195,6 +195,9 @@ pub const ENV_ALLOWLIST: &[&str] = &[
     "NO_COLOR",
     // ping: `0` turns reverse lookups off by default (upstream's switch).
     "IPUTILS_PING_PTR_LOOKUP",
+    // glibc getopt's switch, which arping and clockdiff follow: options end
+    // at the first operand. Names no file.
+    "POSIXLY_CORRECT",
 ];
 
 /// Longest value the launcher passes on.

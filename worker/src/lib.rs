@@ -5,6 +5,7 @@
 //!   descriptor, non-dumpable, stray fds, LSM self-check) and messages;
 //! - [`lsm`]: the check that SELinux/TOMOYO moved us out of the launcher's domain;
 //! - [`text`]: printable-text escaping for everything that came from outside;
+//! - [`getopt`]: glibc's getopt, for the tools whose command lines need its order;
 //! - [`sys`]: the only `unsafe` code (system call wrappers).
 //!
 //! One module per tool, each with its own bin under `src/bin/`:
@@ -19,6 +20,7 @@
 pub mod arping;
 pub mod clockdiff;
 mod error;
+pub mod getopt;
 pub mod lsm;
 pub mod ping;
 pub mod runtime;

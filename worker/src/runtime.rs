@@ -40,6 +40,21 @@ pub fn say(prog: &str, msg: impl std::fmt::Display) {
     let _ = sys::write_all(2, format!("{}\n", text::printable(&line)).as_bytes());
 }
 
+/// iputils' `close_stdout`, run at exit: a failed write to stdout is
+/// `prog: write error` and status 1 (stdio reports no errno for it, the
+/// buffer having been dropped with the failed flush); a failed write to
+/// stderr is status 1 without a word. Otherwise `status`.
+pub fn exit_status(prog: &str, status: i32) -> i32 {
+    match sys::stdio_failed() {
+        (true, _) => {
+            say(prog, "write error");
+            1
+        }
+        (false, true) => 1,
+        (false, false) => status,
+    }
+}
+
 /// Worker step 1 for `tool`: the handed-over sockets, validated and
 /// close-on-exec; the process non-dumpable, holding fds 0–2 and those
 /// sockets only, outside the launcher's LSM domain. A refusal is the

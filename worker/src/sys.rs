@@ -66,7 +66,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
-/// Whether SIGINT (or SIGALRM) arrived.
+/// Whether SIGINT (or SIGALRM, or SIGTERM where it is handled) arrived.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
@@ -86,24 +86,37 @@ pub struct WaitMask(nix::sys::signal::SigSet);
 /// default action), blocks those signals, and returns the mask for
 /// [`ppoll`].
 pub fn install_signal_handlers() -> io::Result<WaitMask> {
+    use nix::sys::signal::Signal;
+    install_handlers(&[Signal::SIGINT, Signal::SIGALRM, Signal::SIGQUIT])
+}
+
+/// arping's signals, as upstream's signalfd takes them: SIGINT, SIGQUIT
+/// and SIGTERM all end the run with the summary ([`interrupted`] for INT
+/// and TERM, [`take_status_request`] for QUIT); SIGALRM keeps its default
+/// action. Blocks them and returns the mask for [`ppoll`].
+pub fn install_arping_handlers() -> io::Result<WaitMask> {
+    use nix::sys::signal::Signal;
+    install_handlers(&[Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTERM])
+}
+
+fn install_handlers(signals: &[nix::sys::signal::Signal]) -> io::Result<WaitMask> {
     use nix::sys::signal::{
-        sigaction, sigprocmask, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal,
+        sigaction, sigprocmask, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow,
     };
-    const SIGNALS: [Signal; 3] = [Signal::SIGINT, Signal::SIGALRM, Signal::SIGQUIT];
     let sa = SigAction::new(
         SigHandler::Handler(on_signal),
         SaFlags::empty(),
         SigSet::empty(),
     );
     let mut block = SigSet::empty();
-    for sig in SIGNALS {
+    for &sig in signals {
         // SAFETY: the handler only stores to atomics (async-signal-safe).
         unsafe { sigaction(sig, &sa) }.map_err(io::Error::from)?;
         block.add(sig);
     }
     let mut old = SigSet::empty();
     sigprocmask(SigmaskHow::SIG_BLOCK, Some(&block), Some(&mut old)).map_err(io::Error::from)?;
-    for sig in SIGNALS {
+    for &sig in signals {
         old.remove(sig);
     }
     Ok(WaitMask(old))
@@ -277,10 +290,37 @@ pub fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
         match nix::unistd::write(borrowed(fd), bytes) {
             Ok(n) => bytes = &bytes[n.min(bytes.len())..],
             Err(nix::errno::Errno::EINTR) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                note_stdio_failure(fd, e);
+                return Err(e.into());
+            }
         }
     }
     Ok(())
+}
+
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Remembers a failed write to stdout or stderr, as stdio's error flag
+/// does (a broken pipe aside, which iputils' `close_stdout` forgives).
+fn note_stdio_failure(fd: RawFd, e: nix::errno::Errno) {
+    if e == nix::errno::Errno::EPIPE {
+        return;
+    }
+    match fd {
+        1 => STDOUT_FAILED.store(true, Ordering::Relaxed),
+        2 => STDERR_FAILED.store(true, Ordering::Relaxed),
+        _ => {}
+    }
+}
+
+/// Whether a write to stdout, and one to stderr, failed so far.
+pub fn stdio_failed() -> (bool, bool) {
+    (
+        STDOUT_FAILED.load(Ordering::Relaxed),
+        STDERR_FAILED.load(Ordering::Relaxed),
+    )
 }
 
 /// Two random bytes from getrandom(2), for the echo identifier.

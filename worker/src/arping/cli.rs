@@ -1,27 +1,29 @@
-//! arping's command line, iputils-compatible: clap finds the options
-//! (getopt style: clusters like `-fc3`, options after the destination,
-//! iputils' option string `h?bfDUAqc:w:i:s:I:V`), then each value is
-//! checked in command-line order with iputils' own rules and messages
-//! (`strtol_or_err`), producing a plain [`Options`].
+//! arping's command line, iputils-compatible: glibc's getopt over iputils'
+//! option string `h?bfDUAqc:w:i:s:I:V` ([`crate::getopt`]: clusters like
+//! `-fc3`, options after the destination unless `POSIXLY_CORRECT` is set),
+//! each option acted on where getopt delivers it, with iputils' own rules
+//! and messages (`strtol_or_err`), producing a plain [`Options`].
 //!
-//! A bad number is `strtol_or_err`'s message and exit 1, as in iputils; an
-//! unknown option exits 2. Deliberate differences from iputils, all on bad
-//! input: an unknown option is one line without the usage text after it; a
-//! numeric value containing a control character is invalid. A missing or
-//! second destination prints the usage text and exits 2, as iputils does. The non-root limits on `-U`, `-A` and `-s` are not checked
-//! here but in the prepare step, which knows the interface
-//! ([`crate::arping::engine`]).
+//! As in iputils: a bad number is `strtol_or_err`'s message and exit 1; an
+//! unknown option or a missing value is getopt's line, then the usage text,
+//! exit 2; `-V` and `-h` act where they stand (before a bad option that
+//! follows them); a missing or second destination prints the usage text and
+//! exits 2. One deliberate difference, on bad input: a numeric value
+//! containing a control character is invalid. The non-root limits on `-U`,
+//! `-A` and `-s` are not checked here but in the prepare step, which knows
+//! the interface ([`crate::arping::engine`]).
 //!
-//! Every message that echoes the command line passes it through
-//! [`printable`].
+//! [`command`] describes the same options to clap for the man page and the
+//! completions (a unit test keeps the two equal). Every message that echoes
+//! the command line passes it through [`printable`].
 
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
 
-use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
+use crate::getopt::{self, Getopt};
 use crate::text::printable;
 use crate::WorkerError;
 
@@ -85,7 +87,13 @@ pub enum Parsed {
     Usage,
     /// `-V`: the version on stdout, exit 0.
     Version,
+    /// getopt's complaint (an unknown option, a missing value), then the
+    /// usage text on stderr, exit 2 (as iputils).
+    BadOption(String),
 }
+
+/// iputils' getopt string.
+pub const OPTSTRING: &str = "h?bfDUAqc:w:i:s:I:V";
 
 const VALUED: &[(char, &str)] = &[('c', "c"), ('w', "w"), ('i', "i"), ('s', "s"), ('I', "I")];
 const FLAGS: &[(char, &str)] = &[
@@ -130,40 +138,6 @@ pub fn command() -> Command {
     )
 }
 
-fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
-    match e.get(kind)? {
-        ContextValue::String(s) => Some(s.clone()),
-        ContextValue::Strings(v) => v.first().cloned(),
-        _ => None,
-    }
-}
-
-/// clap's error → getopt's wording.
-fn clap_message(e: &clap::Error) -> String {
-    let arg = context(e, ContextKind::InvalidArg).unwrap_or_default();
-    let short = arg
-        .strip_prefix('-')
-        .and_then(|s| s.chars().next())
-        .filter(|_| !arg.starts_with("--"));
-    match e.kind() {
-        ErrorKind::UnknownArgument => match short {
-            Some(c) => format!(
-                "invalid option -- '{}'",
-                printable(c.encode_utf8(&mut [0; 4]))
-            ),
-            None => format!("unrecognized option '{}'", printable(&arg)),
-        },
-        ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
-            match short {
-                Some(c) => format!("option requires an argument -- '{c}'"),
-                None => format!("usage error: {}", printable(&arg)),
-            }
-        }
-        ErrorKind::InvalidUtf8 => "usage error: arguments must be valid UTF-8".into(),
-        kind => format!("usage error: {kind}"),
-    }
-}
-
 /// C `strtol` on the whole string: the one in ping's command line.
 use crate::ping::cli::strtol;
 
@@ -188,30 +162,28 @@ fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, WorkerError> {
     .map_err(WorkerError::BadValue)
 }
 
-/// Parses the arguments after argv\[0\]. A bad one is the one-line
-/// message ([`WorkerError::status`]: 1 for a bad number, 2 otherwise).
+/// Parses the arguments after argv\[0\], with `POSIXLY_CORRECT` from the
+/// environment. A bad value is the one-line message
+/// ([`WorkerError::status`]: 1, as `strtol_or_err`).
 pub fn parse(args: &[OsString]) -> Result<Parsed, WorkerError> {
-    let m = command()
-        .try_get_matches_from(args)
-        .map_err(|e| WorkerError::Usage(clap_message(&e)))?;
+    parse_with(args, getopt::posixly_correct())
+}
 
-    // Replay the options in command-line order, as getopt sees them: `-V`
-    // and `-h` act where they stand, a bad value before them wins.
-    let mut seen: Vec<(usize, char, Option<String>)> = Vec::new();
-    for &(c, id) in FLAGS {
-        if m.get_flag(id) {
-            seen.push((m.index_of(id).unwrap_or(0), c, None));
-        }
-    }
-    for &(c, id) in VALUED {
-        if let Some(v) = m.get_one::<String>(id) {
-            seen.push((m.index_of(id).unwrap_or(0), c, Some(v.clone())));
-        }
-    }
-    seen.sort_by_key(|(i, _, _)| *i);
-
+/// [`parse`] with `POSIXLY_CORRECT` given (`posix`: set).
+pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, WorkerError> {
+    // getopt sees bytes; a name that is not UTF-8 reaches the resolver
+    // with its invalid bytes replaced (it cannot resolve either way).
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut scan = Getopt::new(&args, OPTSTRING, &[], posix);
     let mut o = Options::default();
-    for (_, c, value) in seen {
+    for found in scan.by_ref() {
+        let (c, value) = match found {
+            Ok(found) => found,
+            Err(complaint) => return Ok(Parsed::BadOption(complaint)),
+        };
         let v = value.unwrap_or_default();
         match c {
             'b' => o.broadcast_only = true,
@@ -232,13 +204,12 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, WorkerError> {
             'f' => o.quit_on_reply = true,
             's' => o.source = Some(v),
             'V' => return Ok(Parsed::Version),
-            'h' | '?' => return Ok(Parsed::Usage),
-            _ => unreachable!("every declared option is handled"),
+            // iputils: `case 'h': case '?': default: usage();`
+            _ => return Ok(Parsed::Usage),
         }
     }
-    let mut dests = m.get_many::<String>("destination").into_iter().flatten();
-    match (dests.next(), dests.next()) {
-        (Some(d), None) => o.target = d.clone(),
+    match scan.operands().as_slice() {
+        [d] => o.target = d.clone(),
         _ => return Ok(Parsed::Usage),
     }
     Ok(Parsed::Run(o))
@@ -316,15 +287,42 @@ mod tests {
         ] {
             assert_eq!(p(args).unwrap_err().status(), 1, "{args:?}");
         }
-        assert_eq!(p(&["-x", "y"]).unwrap_err().status(), 2);
     }
 
     #[test]
-    fn getopt_errors_are_one_line() {
-        assert_eq!(err(&["-x", "y"]), "invalid option -- 'x'");
-        assert_eq!(err(&["-c"]), "option requires an argument -- 'c'");
-        assert_eq!(err(&["--long", "y"]), "unrecognized option '--long'");
-        assert_eq!(err(&["-\u{1b}", "y"]), "invalid option -- '\\u{1b}'");
+    fn getopt_errors_come_with_the_usage_text() {
+        let bad = |m: &str| Ok(Parsed::BadOption(m.to_string()));
+        assert_eq!(p(&["-x", "y"]), bad("invalid option -- 'x'"));
+        assert_eq!(p(&["-c"]), bad("option requires an argument -- 'c'"));
+        // No long options: `--long` is the option character '-'.
+        assert_eq!(p(&["--long", "y"]), bad("invalid option -- '-'"));
+        assert_eq!(p(&["-\u{1b}", "y"]), bad("invalid option -- '\\u{1b}'"));
+    }
+
+    #[test]
+    fn posixly_correct_stops_at_the_destination() {
+        let args: Vec<OsString> = ["x", "-c", "1"].iter().map(OsString::from).collect();
+        assert_eq!(parse_with(&args, true), Ok(Parsed::Usage));
+        match parse_with(&args, false) {
+            Ok(Parsed::Run(o)) => assert_eq!((o.count, o.target.as_str()), (1, "x")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn clap_declares_the_getopt_string() {
+        let mut declared: Vec<(char, bool)> = command()
+            .get_arguments()
+            .filter_map(|a| Some((a.get_short()?, a.get_action().takes_values())))
+            .collect();
+        declared.sort_unstable();
+        let mut wanted: Vec<(char, bool)> = OPTSTRING
+            .char_indices()
+            .filter(|&(_, c)| c != ':')
+            .map(|(i, c)| (c, OPTSTRING[i + 1..].starts_with(':')))
+            .collect();
+        wanted.sort_unstable();
+        assert_eq!(declared, wanted);
     }
 
     #[test]
@@ -336,5 +334,8 @@ mod tests {
         assert_eq!(p(&["-V", "-h"]), Ok(Parsed::Version));
         assert_eq!(p(&["-h", "-V"]), Ok(Parsed::Usage));
         assert!(p(&["-c", "x", "-V"]).is_err());
+        assert_eq!(p(&["-V", "-x"]), Ok(Parsed::Version));
+        assert_eq!(p(&["-h", "-x"]), Ok(Parsed::Usage));
+        assert_eq!(p(&["-Vx"]), Ok(Parsed::Version));
     }
 }

@@ -37,6 +37,9 @@ use crate::text::{os_error_text, printable};
 pub enum Stop {
     /// `prog: message` on stderr, exit 2.
     Fail(String),
+    /// `prog: message` on stderr, then this exit status (iputils' exit 1
+    /// when the route lookup that guesses the interface fails).
+    FailWith { message: String, code: i32 },
     /// A line on stdout unless `-q` (iputils' interface complaints), then
     /// this exit status (0 for some of them under `-D`).
     Exit { stdout: String, code: i32 },
@@ -122,8 +125,10 @@ fn is_packet(ifa: &InterfaceAddress) -> bool {
 }
 
 /// The interface iputils' `guess_device` picks: the route's outgoing one.
+/// A failed lookup exits 1, as iputils' `netlink_query` does.
 fn guess_device(target: Ipv4Addr, ifas: &[InterfaceAddress]) -> Result<Option<String>, Stop> {
-    let oif = route::output_interface(target).map_err(Stop::Fail)?;
+    let lookup_failed = |message: String| Stop::FailWith { message, code: 1 };
+    let oif = route::output_interface(target).map_err(lookup_failed)?;
     let Some(oif) = oif else {
         return Ok(None);
     };
@@ -134,7 +139,7 @@ fn guess_device(target: Ipv4Addr, ifas: &[InterfaceAddress]) -> Result<Option<St
     });
     match name {
         Some(n) => Ok(Some(n)),
-        None => Err(Stop::fail(format!(
+        None => Err(lookup_failed(format!(
             "if_indextoname failed: {}",
             os_error_text(&io::Error::from_raw_os_error(libc::ENXIO))
         ))),
@@ -558,7 +563,7 @@ impl SocketIo {
     pub fn new(fd: RawFd) -> io::Result<Self> {
         Ok(SocketIo {
             fd,
-            mask: sys::install_signal_handlers()?,
+            mask: sys::install_arping_handlers()?,
             origin: Instant::now(),
         })
     }
@@ -587,7 +592,8 @@ impl ArpIo for SocketIo {
     }
 
     fn interrupted(&mut self) -> bool {
-        // SIGQUIT ends arping too (iputils treats the three alike).
+        // SIGQUIT and SIGTERM end arping too (iputils treats the three
+        // alike).
         sys::take_status_request() | sys::interrupted()
     }
 

@@ -16,13 +16,17 @@ use worker::runtime::{self, say};
 use worker::sys;
 
 fn main() {
-    std::process::exit(run());
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let status = run(&args);
+    // iputils' atexit(close_stdout): a failed write to stdout or stderr
+    // changes the status.
+    let prog = runtime::invocation_name(&args, &ARPING);
+    std::process::exit(runtime::exit_status(&prog, status));
 }
 
-fn run() -> i32 {
-    let args: Vec<OsString> = std::env::args_os().collect();
+fn run(args: &[OsString]) -> i32 {
     // iputils' error() names the program as invoked (argv[0] whole).
-    let prog = runtime::invocation_name(&args, &ARPING);
+    let prog = runtime::invocation_name(args, &ARPING);
     let fail = |msg: &dyn std::fmt::Display| {
         say(&prog, msg);
         2
@@ -50,6 +54,11 @@ fn run() -> i32 {
             let _ = sys::write_all(1, output::version().as_bytes());
             return 0;
         }
+        Ok(Parsed::BadOption(complaint)) => {
+            say(&prog, &complaint);
+            let _ = sys::write_all(2, output::usage().as_bytes());
+            return 2;
+        }
         Err(e) => {
             say(&prog, &e);
             return e.status();
@@ -65,6 +74,10 @@ fn run() -> i32 {
     let session = match engine::prepare(&o, fd, is_root, &prog) {
         Ok(s) => s,
         Err(Stop::Fail(msg)) => return fail(&msg),
+        Err(Stop::FailWith { message, code }) => {
+            say(&prog, &message);
+            return code;
+        }
         Err(Stop::Exit { stdout, code }) => {
             let _ = sys::write_all(1, stdout.as_bytes());
             return code;

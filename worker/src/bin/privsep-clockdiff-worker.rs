@@ -20,15 +20,19 @@ use worker::runtime::{self, say};
 use worker::{sys, text};
 
 fn main() {
-    std::process::exit(run());
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let status = run(&args);
+    // iputils' atexit(close_stdout): a failed write to stdout or stderr
+    // changes the status.
+    let prog = runtime::invocation_name(&args, &CLOCKDIFF);
+    std::process::exit(runtime::exit_status(&prog, status));
 }
 
-fn run() -> i32 {
-    let args: Vec<OsString> = std::env::args_os().collect();
+fn run(args: &[OsString]) -> i32 {
     // iputils' error() names the program as invoked (argv[0] whole),
     // getopt's "Try" line by its last component.
-    let short = runtime::program_name(&args, &CLOCKDIFF);
-    let prog = runtime::invocation_name(&args, &CLOCKDIFF);
+    let short = runtime::program_name(args, &CLOCKDIFF);
+    let prog = runtime::invocation_name(args, &CLOCKDIFF);
     let out = |s: &str| {
         let _ = sys::write_all(1, s.as_bytes());
     };
@@ -59,7 +63,7 @@ fn run() -> i32 {
     let o = match cli::parse(args.get(1..).unwrap_or(&[])) {
         Ok(Parsed::Run(o)) => o,
         Ok(Parsed::Help) => {
-            err(&output::usage(&short));
+            err(output::usage());
             return 0;
         }
         Ok(Parsed::Version) => {
@@ -76,7 +80,7 @@ fn run() -> i32 {
             return 1;
         }
         Err(Refusal::Usage) => {
-            err(&output::usage(&short));
+            err(output::usage());
             return 1;
         }
     };

@@ -1,20 +1,45 @@
 //! clockdiff's command line, as iputils' `getopt_long(argc, argv,
-//! "o1T:IVh", …)` sees it: clap finds the options (clusters such as `-o1`,
-//! `-Tiso`, abbreviated long options, options after the destination), then
-//! they are replayed in command-line order so that the last of `-o`/`-1`
-//! and of `-T`/`-I` wins and `-h`, `-V` or a bad `-T` act where they stand,
-//! as with getopt. Messages and exit codes are iputils': getopt's line on
-//! stderr plus `Try '… --help'` on stdout and status 1; a wrong number of
-//! destinations prints the usage on stderr, status 1.
+//! "o1T:IVh", …)` sees it ([`crate::getopt`]: clusters such as `-o1`,
+//! `-Tiso`, abbreviated long options, options after the destination unless
+//! `POSIXLY_CORRECT` is set), each option acted on where getopt delivers
+//! it: the last of `-o`/`-1` and of `-T`/`-I` wins, and `-h`, `-V` or a bad
+//! `-T` act where they stand, before a bad option that follows. Messages
+//! and exit codes are iputils': getopt's line on stderr plus `Try '…
+//! --help'` on stdout and status 1; a wrong number of destinations prints
+//! the usage on stderr, status 1. [`command`] describes the same options
+//! to clap for the man page and the completions (a unit test keeps the two
+//! equal).
 
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
 
-use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Arg, ArgAction, Command};
 
+use crate::getopt::{self, Getopt, HasArg, LongOpt};
 use crate::text::printable;
+
+/// iputils' getopt string.
+pub const OPTSTRING: &str = "o1T:IVh";
+
+/// iputils' long options.
+pub const LONG_OPTIONS: &[LongOpt] = &[
+    LongOpt {
+        name: "time-format",
+        has_arg: HasArg::Required,
+        val: 'T',
+    },
+    LongOpt {
+        name: "version",
+        has_arg: HasArg::No,
+        val: 'V',
+    },
+    LongOpt {
+        name: "help",
+        has_arg: HasArg::No,
+        val: 'h',
+    },
+];
 
 /// iputils' `ip_opt_len` for `-o`: the option header and four
 /// (address, timestamp) pairs.
@@ -126,114 +151,49 @@ pub fn command() -> Command {
         )
 }
 
-fn context(e: &clap::Error, kind: ContextKind) -> Option<String> {
-    match e.get(kind)? {
-        ContextValue::String(s) => Some(s.clone()),
-        ContextValue::Strings(v) => v.first().cloned(),
-        _ => None,
-    }
-}
-
-/// The long option an abbreviation stands for (getopt names the whole one).
-fn long_name(arg: &str) -> &'static str {
-    let name = arg.trim_start_matches('-');
-    let name = name.split('=').next().unwrap_or("");
-    ["time-format", "version", "help"]
-        .into_iter()
-        .find(|l| !name.is_empty() && l.starts_with(name))
-        .unwrap_or("")
-}
-
-/// clap's error → glibc getopt's line.
-fn getopt_message(e: &clap::Error, args: &[OsString]) -> String {
-    let arg = context(e, ContextKind::InvalidArg).unwrap_or_default();
-    match e.kind() {
-        ErrorKind::UnknownArgument => {
-            if arg.starts_with("--") {
-                // getopt quotes the argument as given, `=value` included.
-                let full = args
-                    .iter()
-                    .map(|a| a.to_string_lossy())
-                    .find(|a| a.starts_with(&*arg))
-                    .map_or(arg.clone(), |a| a.into_owned());
-                let long = long_name(&full);
-                if !long.is_empty() && full.contains('=') {
-                    return format!("option '--{long}' doesn't allow an argument");
-                }
-                format!("unrecognized option '{}'", printable(&full))
-            } else {
-                let c = arg.trim_start_matches('-').chars().next().unwrap_or('?');
-                format!(
-                    "invalid option -- '{}'",
-                    printable(c.encode_utf8(&mut [0; 4]))
-                )
-            }
-        }
-        ErrorKind::InvalidValue | ErrorKind::NoEquals | ErrorKind::WrongNumberOfValues => {
-            // A missing value can only be the last argument's.
-            let last = args.last().map(|a| a.to_string_lossy().into_owned());
-            let last = last.unwrap_or_default();
-            if last.starts_with("--") {
-                format!("option '--{}' requires an argument", long_name(&last))
-            } else {
-                "option requires an argument -- 'T'".to_string()
-            }
-        }
-        ErrorKind::TooManyValues | ErrorKind::ArgumentConflict => {
-            format!("option '--{}' doesn't allow an argument", long_name(&arg))
-        }
-        ErrorKind::InvalidUtf8 => "invalid option: arguments must be valid UTF-8".to_string(),
-        kind => format!("invalid option: {kind}"),
-    }
-}
-
-/// Parses `args` (without argv\[0\]).
+/// Parses `args` (without argv\[0\]), with `POSIXLY_CORRECT` from the
+/// environment.
 pub fn parse(args: &[OsString]) -> Result<Parsed, Refusal> {
-    let m = command()
-        .try_get_matches_from(args)
-        .map_err(|e| Refusal::Getopt(getopt_message(&e, args)))?;
+    parse_with(args, getopt::posixly_correct())
+}
 
-    // Replay in command-line order, as getopt delivers them.
-    let mut seen: Vec<(usize, char)> = Vec::new();
-    for c in ['o', '1', 'I', 'V', 'h'] {
-        let id = c.encode_utf8(&mut [0; 4]).to_string();
-        if m.get_flag(&id) {
-            seen.push((m.index_of(&id).unwrap_or(0), c));
-        }
-    }
-    if m.contains_id("T") {
-        seen.push((m.index_of("T").unwrap_or(0), 'T'));
-    }
-    seen.sort_by_key(|&(i, _)| i);
-
+/// [`parse`] with `POSIXLY_CORRECT` given (`posix`: set).
+pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, Refusal> {
+    // getopt sees bytes; a name that is not UTF-8 reaches the resolver
+    // with its invalid bytes replaced (it cannot resolve either way).
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut scan = Getopt::new(&args, OPTSTRING, LONG_OPTIONS, posix);
     let mut method = Method::IcmpTimestamp;
     let mut time_format = TimeFormat::Ctime;
-    for (_, c) in seen {
+    for found in scan.by_ref() {
+        let (c, value) = found.map_err(Refusal::Getopt)?;
         match c {
             'o' => method = Method::IpOptionFour,
             '1' => method = Method::IpOptionThree,
             'I' => time_format = TimeFormat::Iso,
             'T' => {
-                let v = m.get_one::<String>("T").map_or("", String::as_str);
-                time_format = match v {
+                let v = value.unwrap_or_default();
+                time_format = match v.as_str() {
                     "iso" => TimeFormat::Iso,
                     "ctime" => TimeFormat::Ctime,
                     _ => {
                         return Err(Refusal::Error(format!(
                             "invalid time-format argument: {}",
-                            printable(v)
+                            printable(&v)
                         )))
                     }
                 };
             }
             'V' => return Ok(Parsed::Version),
-            'h' => return Ok(Parsed::Help),
-            _ => unreachable!("every declared option is handled"),
+            // iputils: `case 'h': usage(0);` and nothing else is returned.
+            _ => return Ok(Parsed::Help),
         }
     }
-    let mut dests = m.get_many::<String>("destination").into_iter().flatten();
-    match (dests.next(), dests.next()) {
-        (Some(d), None) => Ok(Parsed::Run(Options {
+    match scan.operands().as_slice() {
+        [d] => Ok(Parsed::Run(Options {
             method,
             time_format,
             destination: d.clone(),
@@ -319,6 +279,45 @@ mod tests {
         assert_eq!(run(&["-h", "-T", "foo"]), Ok(Parsed::Help));
         assert!(matches!(run(&["-T", "foo", "-h"]), Err(Refusal::Error(_))));
         assert_eq!(run(&["a", "b", "-V"]), Ok(Parsed::Version));
+        assert_eq!(run(&["-V", "-x"]), Ok(Parsed::Version));
+        assert_eq!(run(&["-h", "--foo"]), Ok(Parsed::Help));
+    }
+
+    #[test]
+    fn posixly_correct_stops_at_the_destination() {
+        let args: Vec<OsString> = ["h", "-o"].iter().map(OsString::from).collect();
+        assert_eq!(parse_with(&args, true), Err(Refusal::Usage));
+        assert!(matches!(parse_with(&args, false), Ok(Parsed::Run(_))));
+    }
+
+    #[test]
+    fn clap_declares_the_getopt_options() {
+        let cmd = command();
+        let mut declared: Vec<(char, Option<String>, bool)> = cmd
+            .get_arguments()
+            .filter_map(|a| {
+                Some((
+                    a.get_short()?,
+                    a.get_long().map(str::to_string),
+                    a.get_action().takes_values(),
+                ))
+            })
+            .collect();
+        declared.sort_unstable();
+        let mut wanted: Vec<(char, Option<String>, bool)> = OPTSTRING
+            .char_indices()
+            .filter(|&(_, c)| c != ':')
+            .map(|(i, c)| {
+                let long = LONG_OPTIONS.iter().find(|l| l.val == c);
+                (
+                    c,
+                    long.map(|l| l.name.to_string()),
+                    OPTSTRING[i + 1..].starts_with(':'),
+                )
+            })
+            .collect();
+        wanted.sort_unstable();
+        assert_eq!(declared, wanted);
     }
 
     #[test]

@@ -227,8 +227,10 @@ fn inner(s: &mut State, link: &mut impl Link, buf: &mut [u8]) -> Step {
         Ok(r) => r,
         Err(e) => return Step::End(Outcome::Failed(Some(e))),
     };
-    // The socket is connected to the peer; anything else is not ours.
-    if from.is_some_and(|a| a != s.peer) {
+    // The socket is connected to the peer; anything else is not ours. A
+    // socket connected to 0.0.0.0 (which the kernel sends over loopback)
+    // filters nothing, and iputils then takes the replies of 127.0.0.1.
+    if from.is_some_and(|a| !s.peer.is_unspecified() && a != s.peer) {
         return Step::Continue;
     }
     let Some(reply) = packet::parse(&buf[..len.min(buf.len())], s.id, s.opt_len != 0) else {

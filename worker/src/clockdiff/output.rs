@@ -12,27 +12,26 @@ use super::cli::TimeFormat;
 use super::measure::Measurement;
 use crate::text::printable;
 
-/// `-h` (on stderr): iputils' usage text with this program's name.
-pub fn usage(short_prog: &str) -> String {
-    format!(
-        "
+/// `-h`, and not exactly one destination (on stderr): iputils 20250605's
+/// usage text, which names `clockdiff` whatever argv\[0\] is.
+pub fn usage() -> &'static str {
+    "
 Usage:
-  {short_prog} [options] <destination>
+  clockdiff [options] <destination>
 
 Options:
                 without -o, use icmp timestamp only (see RFC0792, page 16)
-  -o            use ip timestamp and icmp echo
-  -o1           use three-term ip timestamp and icmp echo
+  -o            use IP timestamp and icmp echo
+  -o1           use three-term IP timestamp and icmp echo
   -T, --time-format <ctime|iso>
                   specify display time format, ctime is the default
   -I            alias of --time-format=iso
   -h, --help    display this help
   -V, --version print version and exit
-  <destination> dns name or ip address
+  <destination> DNS name or IP address
 
-For more details see privsep-clockdiff(8).
+For more details see clockdiff(8).
 "
-    )
 }
 
 /// `-V` (on stdout).
@@ -114,10 +113,10 @@ mod tests {
     }
 
     #[test]
-    fn usage_names_the_program() {
-        let u = usage("privsep-clockdiff");
-        assert!(u.starts_with("\nUsage:\n  privsep-clockdiff [options] <destination>\n"));
-        assert!(u.contains("  -o1           use three-term ip timestamp and icmp echo\n"));
+    fn usage_is_upstreams() {
+        let u = usage();
+        assert!(u.starts_with("\nUsage:\n  clockdiff [options] <destination>\n"));
+        assert!(u.contains("  -o1           use three-term IP timestamp and icmp echo\n"));
         assert_eq!(try_help("x"), "Try 'x --help' for more information.\n");
     }
 }
