@@ -1,4 +1,4 @@
-# Side-by-side parity suite: privsep-ping against Debian 12's iputils ping
+# Side-by-side parity suites: privsep-ping against Debian 12's iputils ping
 # (20221126, /usr/bin/ping) and upstream iputils 20240905 (Debian 13's:
 # built from its source package, or its binary packages when the mirror
 # serves no trixie source), on every invocation of parity/table.json, as
@@ -23,9 +23,9 @@ PARITY_LATEST   = $(PARITY_IPUTILS)/20250605
 IPUTILS_GIT    ?=
 PARITY_ONLY    ?=
 
-.PHONY: iputils-upstream test-parity
+.PHONY: iputils-upstream test-parity test-parity-tools
 
-TEST_TARGETS += test-parity
+TEST_TARGETS += test-parity test-parity-tools
 
 iputils-upstream: deps-test
 	scripts/iputils-upstream.sh $(CURDIR)/target/iputils-upstream $(PARITY_IPUTILS) $(IPUTILS_GIT)
@@ -36,3 +36,12 @@ test-parity: deps-test stage iputils-upstream
 	    PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_DEBIAN_PING=/usr/bin/ping \
 	    PARITY_REPORT=$(CURDIR)/target/parity/report.txt PARITY_ONLY=$(PARITY_ONLY) \
 	    $(CARGO) test -p parity --features suite --locked --test parity -- --include-ignored --nocapture
+
+# arping and clockdiff: privsep's against Debian 12's (/usr/bin) and
+# upstream 20250605's, rows in parity/arping.json and parity/clockdiff.json;
+# report in target/parity/tools-report.txt (PARITY_ONLY works here too).
+test-parity-tools: deps-test stage iputils-upstream
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_LATEST=$(PARITY_LATEST) \
+	    PARITY_TOOLS_REPORT=$(CURDIR)/target/parity/tools-report.txt PARITY_ONLY=$(PARITY_ONLY) \
+	    $(CARGO) test -p parity --features suite --locked --test tools -- --include-ignored --nocapture

@@ -8,13 +8,21 @@
 //! normalisation of times and the comparison ([`compare`]), and the report.
 //! The suite itself is `tests/parity.rs` (feature `suite`, run by
 //! `make test-parity`); the responder is `src/bin/parity-responder.rs`.
+//!
+//! arping and clockdiff have a suite of their own, `tests/tools.rs`, against
+//! Debian 12's tools and upstream 20250605: their tables and runner
+//! ([`tools`]) and their network ([`lan`]: several hosts on a bridge, a
+//! duplicate address, down, NOARP and address-less interfaces, unreachable
+//! routes).
 
 #![deny(unsafe_code)]
 
 pub mod compare;
+pub mod lan;
 pub mod net;
 pub mod run;
 pub mod table;
+pub mod tools;
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,365 @@
+//! arping's and clockdiff's tables (`parity/arping.json`,
+//! `parity/clockdiff.json`), running one row of one implementation in the
+//! [`crate::lan`] client namespace, and their normalisation.
+//!
+//! A row is like ping's ([`crate::table`]): arguments, who runs it, where
+//! stdout goes, extra environment, a signal, and `"match"` or
+//! `{"deliberate": "reason"}` against Debian 12's tool and against upstream
+//! 20250605; besides, `terminal` runs it under `script(1)` (stdin and
+//! stdout a terminal, both streams on it) and `unordered` sorts the lines
+//! of each stream (replies from two hosts to one broadcast come in either
+//! order). Every implementation is exec'd by the tool's own name through
+//! a `PATH` directory of links, so argv\[0\] is the same for all three.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use hostile::netns::Netns;
+use hostile::User;
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::compare::Outcome;
+use crate::table::{As, Expect, Signal, Stdout};
+use crate::ParityError;
+
+/// How long one run may take before it is killed and reported as `timeout`
+/// (clockdiff gives a silent host 11 s).
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn both() -> Vec<As> {
+    vec![As::Root, As::User]
+}
+
+/// One invocation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolRow {
+    /// Unique, for the report.
+    pub name: String,
+    /// The arguments after argv\[0\].
+    pub args: Vec<String>,
+    /// Who runs it (default both).
+    #[serde(default = "both", rename = "as")]
+    pub run_as: Vec<As>,
+    /// Where stdout goes.
+    #[serde(default)]
+    pub stdout: Stdout,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A signal to send.
+    #[serde(default)]
+    pub signal: Option<Signal>,
+    /// Run under `script(1)`: a terminal on stdin, stdout and stderr.
+    #[serde(default)]
+    pub terminal: bool,
+    /// Compare each stream's lines sorted.
+    #[serde(default)]
+    pub unordered: bool,
+    /// Against Debian 12's tool (20221126).
+    pub debian: Expect,
+    /// Against upstream iputils 20250605.
+    pub upstream: Expect,
+}
+
+/// Reads a table; names must be unique.
+pub fn load(path: &Path) -> Result<Vec<ToolRow>, ParityError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ParityError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let rows: Vec<ToolRow> = serde_json::from_str(&text)
+        .map_err(|e| ParityError::Table(format!("{}: {e}", path.display())))?;
+    let mut names = std::collections::BTreeSet::new();
+    for r in &rows {
+        if !names.insert(r.name.as_str()) {
+            return Err(ParityError::Table(format!("duplicate row {}", r.name)));
+        }
+        if r.run_as.is_empty() {
+            return Err(ParityError::Table(format!("{}: runs as nobody", r.name)));
+        }
+    }
+    Ok(rows)
+}
+
+/// The arping targets on the LAN (198.18.10.0/24) each row names: rows run
+/// concurrently, so two rows must not probe the same address (a reply to
+/// one arping matches another's filter). Returns the addresses used twice.
+pub fn shared_targets(rows: &[ToolRow]) -> Vec<String> {
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut twice = Vec::new();
+    for r in rows {
+        // `-s` names a source, not a target.
+        let after_s = r
+            .args
+            .iter()
+            .zip(r.args.iter().skip(1))
+            .filter(|(o, _)| *o == "-s");
+        let sources: Vec<&String> = after_s.map(|(_, v)| v).collect();
+        let targets = r.args.iter().filter(|a| !sources.contains(a));
+        for a in targets.filter(|a| a.starts_with("198.18.10.")) {
+            if let Some(other) = seen.insert(a, &r.name) {
+                if other != r.name {
+                    twice.push(format!("{a}: {other} and {}", r.name));
+                }
+            }
+        }
+    }
+    twice
+}
+
+fn rules() -> &'static [(Regex, &'static str)] {
+    static RULES: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        [
+            // arping: a reply's time since the last probe.
+            (r" [0-9]+\.[0-9]{3}ms$", " <T>ms"),
+            // clockdiff's batch line: time, delta, delta1.
+            (r"^[0-9]+ -?[0-9]+ -?[0-9]+$", "<T> <D> <D>"),
+            // clockdiff's interactive line.
+            (
+                r" rtt=[0-9]+\([0-9]+\)ms/[0-9]+ms delta=-?[0-9]+ms/-?[0-9]+ms .*$",
+                " rtt=<T> delta=<D> <date>",
+            ),
+        ]
+        .into_iter()
+        .map(|(re, to)| (Regex::new(re).expect("normalisation rule"), to))
+        .collect()
+    })
+}
+
+/// `text` with times replaced, carriage returns dropped, split into lines.
+pub fn normalise(text: &str, unordered: bool) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .replace('\r', "")
+        .lines()
+        .map(|line| {
+            rules().iter().fold(line.to_string(), |l, (re, to)| {
+                re.replace_all(&l, *to).into_owned()
+            })
+        })
+        .collect();
+    if unordered {
+        lines.sort();
+    }
+    lines
+}
+
+/// One implementation of a tool: a name and the directory of its link.
+#[derive(Debug, Clone)]
+pub struct Implementation {
+    /// `privsep`, `debian` or `upstream`.
+    pub name: &'static str,
+    dir: PathBuf,
+}
+
+/// A root-owned directory under /tmp (reachable by the test user) holding
+/// `NAME/TOOL` links to each implementation; removed on drop.
+#[derive(Debug)]
+pub struct ToolLinks {
+    root: PathBuf,
+    /// The tool's name (argv\[0\]).
+    pub tool: &'static str,
+    /// The implementations, privsep first.
+    pub implementations: Vec<Implementation>,
+}
+
+impl ToolLinks {
+    /// Links named `tool` for `(name, binary)` each.
+    pub fn new(
+        tool: &'static str,
+        binaries: &[(&'static str, PathBuf)],
+    ) -> Result<ToolLinks, ParityError> {
+        use std::os::unix::fs::PermissionsExt;
+        let root = PathBuf::from(format!("/tmp/privsep-parity-{tool}-{}", std::process::id()));
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| ParityError::Io { path, source }
+        };
+        let _ = std::fs::remove_dir_all(&root);
+        let mut links = ToolLinks {
+            root: root.clone(),
+            tool,
+            implementations: Vec::new(),
+        };
+        for (name, binary) in binaries {
+            if !binary.is_file() {
+                return Err(ParityError::Setup(format!(
+                    "{name}: no {}: {}",
+                    binary.display(),
+                    crate::NEEDS
+                )));
+            }
+            let dir = root.join(name);
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            std::os::unix::fs::symlink(binary, dir.join(tool)).map_err(io(&dir))?;
+            links.implementations.push(Implementation { name, dir });
+        }
+        for d in std::iter::once(&root).chain(links.implementations.iter().map(|i| &i.dir)) {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io(d))?;
+        }
+        Ok(links)
+    }
+}
+
+impl Drop for ToolLinks {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn signal_number(name: &str) -> Result<i32, ParityError> {
+    Ok(match name {
+        "INT" => libc::SIGINT,
+        "TERM" => libc::SIGTERM,
+        "QUIT" => libc::SIGQUIT,
+        "HUP" => libc::SIGHUP,
+        "ALRM" => libc::SIGALRM,
+        other => return Err(ParityError::Table(format!("unknown signal {other}"))),
+    })
+}
+
+/// A word for a POSIX shell, single-quoted.
+fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+/// Runs `row` of `tool` by `imp` as `who` in `ns`.
+pub fn run(
+    ns: &Netns,
+    tool: &str,
+    imp: &Implementation,
+    row: &ToolRow,
+    who: As,
+    user: &User,
+) -> Result<Outcome, ParityError> {
+    let redirect = match row.stdout {
+        Stdout::Pipe => "",
+        Stdout::Full => " >/dev/full",
+        Stdout::Closed => " >&-",
+    };
+    let words: Vec<String> = row.args.iter().map(|a| quote(a)).collect();
+    let line = format!("exec {tool} {}{redirect}", words.join(" "));
+    let mut cmd = Command::new("ip");
+    // Default actions for every signal: the suite may have inherited
+    // ignored ones (SIGINT, SIGQUIT), which exec keeps and a shell cannot
+    // reset, and the signal rows test the tools' own handling.
+    cmd.args(["netns", "exec", ns.name(), "env", "--default-signal"]);
+    if who == As::User {
+        cmd.arg("setpriv").args([
+            &format!("--reuid={}", user.uid),
+            &format!("--regid={}", user.gid),
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+        ]);
+    }
+    if row.terminal {
+        // script(1) forks the shell on a new terminal; a signal goes to
+        // script, which passes it on to the terminal's foreground process.
+        cmd.args(["script", "-qefc", &line, "/dev/null"]);
+    } else {
+        // `ip netns exec`, `setpriv` and `exec` replace themselves: the pid
+        // spawned is the tool's, for signals.
+        cmd.args(["bash", "-c", &line]);
+    }
+    cmd.env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", imp.dir.display()),
+        )
+        .env("SHELL", "/bin/bash")
+        .env("LC_ALL", "C")
+        .env("TZ", "UTC")
+        .envs(&row.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let what = |verb: &str, e: std::io::Error| ParityError::Command {
+        what: format!("{verb} {} {} {}", imp.name, tool, row.name),
+        detail: e.to_string(),
+    };
+    let mut child = cmd.spawn().map_err(|e| what("run", e))?;
+    let reader = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("piped")));
+    let err = reader(Box::new(child.stderr.take().expect("piped")));
+    let start = Instant::now();
+    let mut signal = match &row.signal {
+        Some(s) => Some((signal_number(&s.name)?, Duration::from_millis(s.after_ms))),
+        None => None,
+    };
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| what("wait", e))? {
+            break match st.code() {
+                Some(code) => format!("exit {code}"),
+                None => format!("signal {}", st.signal().unwrap_or(0)),
+            };
+        }
+        if let Some((sig, after)) = signal {
+            if start.elapsed() >= after {
+                let _ = hostile::sys::kill(child.id() as i32, sig);
+                signal = None;
+            }
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break "timeout".into();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let text = |h: std::thread::JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+    };
+    Ok(Outcome {
+        stdout: normalise(&text(out), row.unordered),
+        stderr: normalise(&text(err), row.unordered),
+        status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_normalised_and_nothing_else() {
+        assert_eq!(
+            normalise(
+                "Unicast reply from 198.18.10.2 [02:00:00:00:0A:02]  0.558ms\r\n",
+                false
+            ),
+            ["Unicast reply from 198.18.10.2 [02:00:00:00:0A:02]  <T>ms"]
+        );
+        assert_eq!(normalise("1796588352 0 -3\n", false), ["<T> <D> <D>"]);
+        assert_eq!(
+            normalise(
+                "host=h1 rtt=1(0)ms/0ms delta=0ms/-1ms Sun Dec  6 20:06:01 2026",
+                false
+            ),
+            ["host=h1 rtt=<T> delta=<D> <date>"]
+        );
+        assert_eq!(
+            normalise("Sent 2 probes (1 broadcast(s))", false),
+            ["Sent 2 probes (1 broadcast(s))"]
+        );
+        assert_eq!(normalise("b\na\n", true), ["a", "b"]);
+    }
+
+    #[test]
+    fn quoting_survives_the_shell() {
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}
