@@ -52,6 +52,9 @@ fn render(o: &Outcome) -> String {
     s
 }
 
+/// A finished run: table, row, user, and the three outcomes.
+type Finished = (usize, usize, As, Vec<Outcome>);
+
 /// One row of one tool as one user: privsep's outcome, then the references'.
 struct Case<'a> {
     tool: &'static str,
@@ -107,34 +110,33 @@ fn privsep_arping_and_clockdiff_match_iputils() {
         .flat_map(|(t, (_, rows, _))| (0..rows.len()).map(move |r| (t, r)))
         .collect();
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, usize, As, Vec<Outcome>)>> = Mutex::new(Vec::new());
+    let done: Mutex<Vec<Finished>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..JOBS {
-            s.spawn(|| loop {
-                let Some(&(t, r)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
-                };
-                let (tool, rows, links) = &tables[t];
-                let row = &rows[r];
-                for &who in &row.run_as {
-                    let outcomes: Vec<Outcome> = links
-                        .implementations
-                        .iter()
-                        .map(|imp| {
-                            tools::run(&lan.client, tool, imp, row, who, &user).expect("run")
-                        })
-                        .collect();
-                    eprintln!(
-                        "parity: {tool} {} as {}: {}",
-                        row.name,
-                        who.name(),
-                        outcomes
+            s.spawn(|| {
+                while let Some(&(t, r)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (tool, rows, links) = &tables[t];
+                    let row = &rows[r];
+                    for &who in &row.run_as {
+                        let outcomes: Vec<Outcome> = links
+                            .implementations
                             .iter()
-                            .map(|o| o.status.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" / ")
-                    );
-                    done.lock().expect("results").push((t, r, who, outcomes));
+                            .map(|imp| {
+                                tools::run(&lan.client, tool, imp, row, who, &user).expect("run")
+                            })
+                            .collect();
+                        eprintln!(
+                            "parity: {tool} {} as {}: {}",
+                            row.name,
+                            who.name(),
+                            outcomes
+                                .iter()
+                                .map(|o| o.status.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" / ")
+                        );
+                        done.lock().expect("results").push((t, r, who, outcomes));
+                    }
                 }
             });
         }

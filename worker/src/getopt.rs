@@ -233,12 +233,14 @@ mod tests {
         },
     ];
 
+    type Scanned = (Vec<Result<(char, Option<String>), String>>, Vec<String>);
+
     fn scan(
         args: &[&str],
         shorts: &'static str,
         longs: &'static [LongOpt],
         posix: bool,
-    ) -> (Vec<Result<(char, Option<String>), String>>, Vec<String>) {
+    ) -> Scanned {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let mut g = Getopt::new(&args, shorts, longs, posix);
         let mut seen = Vec::new();
