@@ -56,6 +56,9 @@ pub struct ToolRow {
     /// A signal to send.
     #[serde(default)]
     pub signal: Option<Signal>,
+    /// Standard error on `/dev/full`.
+    #[serde(default)]
+    pub stderr_full: bool,
     /// Run under `script(1)`: a terminal on stdin, stdout and stderr.
     #[serde(default)]
     pub terminal: bool,
@@ -245,7 +248,8 @@ pub fn run(
         Stdout::Closed => " >&-",
     };
     let words: Vec<String> = row.args.iter().map(|a| quote(a)).collect();
-    let line = format!("exec {tool} {}{redirect}", words.join(" "));
+    let err_redirect = if row.stderr_full { " 2>/dev/full" } else { "" };
+    let line = format!("exec {tool} {}{redirect}{err_redirect}", words.join(" "));
     let mut cmd = Command::new("ip");
     // Default actions for every signal: the suite may have inherited
     // ignored ones (SIGINT, SIGQUIT), which exec keeps and a shell cannot
