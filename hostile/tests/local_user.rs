@@ -630,7 +630,11 @@ fn with_damaged_worker(user: &User, what: &str, damage: impl FnOnce(&Path)) {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
     assert!(
-        stderr.starts_with("privsep-ping: refusing to run worker"),
+        // Named by argv[0] as invoked, as iputils names itself.
+        stderr.starts_with(&format!(
+            "{}: refusing to run worker",
+            launcher_in(&stage).display()
+        )),
         "{what}: {stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{what}: {stderr:?}");
@@ -846,7 +850,11 @@ fn a_worker_directory_writable_by_the_user_is_refused() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.starts_with("privsep-ping: refusing to run worker"),
+        // Named by argv[0] as invoked, as iputils names itself.
+        stderr.starts_with(&format!(
+            "{}: refusing to run worker",
+            launcher_in(&stage).display()
+        )),
         "{stderr}"
     );
 }

@@ -40,7 +40,13 @@ pub fn launch(tool: &'static Tool) -> i32 {
     let err = sequence::launch(tool, sys::PRIVILEGED_PHASE.get(), &mut privileges::System);
     // One write, no formatting machinery beyond what the message needs;
     // a closed stderr is not a reason to do anything else.
-    let line = format!("{}: {err}\n", tool.launcher_name);
+    // Named as the worker and iputils name themselves (argv[0] as invoked),
+    // so that `ping: …` stays `ping: …` when ping is privsep's.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().take(1).collect();
+    let line = format!(
+        "{}: {err}\n",
+        policy::text::invocation_name(&args, tool.launcher_name)
+    );
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
     2
 }

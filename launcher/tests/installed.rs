@@ -83,7 +83,11 @@ fn a_tiny_address_space_limit_is_one_line_and_exit_2() {
     assert!(out.stdout.is_empty(), "{out:?}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with("privsep-ping: refusing to run: the address-space limit (RLIMIT_AS, "),
+        // Named by argv[0] as invoked, as iputils names itself.
+        stderr.starts_with(&format!(
+            "{}: refusing to run: the address-space limit (RLIMIT_AS, ",
+            launcher().display()
+        )),
         "{stderr}"
     );
     // A limit the worker can live with still pings.
@@ -92,6 +96,34 @@ fn a_tiny_address_space_limit_is_one_line_and_exit_2() {
         &[launcher().to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn invoked_as_ping_the_launcher_and_the_worker_say_ping() {
+    // Where privsep's launcher is the system's ping (a link named ping),
+    // callers that parse stderr must see iputils' `ping: …`, from the
+    // launcher's own failures as from the worker's messages.
+    let ping_in_path = "d=$(mktemp -d) && ln -s \"$1\" \"$d/ping\" && PATH=\"$d:$PATH\" && export PATH";
+    let out = user_sh(
+        &format!("{ping_in_path} && exec prlimit --as=3000000 ping -c 1 127.0.0.1"),
+        &[launcher().to_str().unwrap()],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        stderr.starts_with("ping: refusing to run: the address-space limit"),
+        "{stderr}"
+    );
+    let out = user_sh(
+        &format!("{ping_in_path} && exec ping"),
+        &[launcher().to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).starts_with("ping: usage error: Destination address required"),
+        "{out:?}"
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@
 //! - [`sandbox`]: the workers' sandbox profiles as reviewed data, and (feature
 //!   `sandbox`) their enforcement — rlimits, Landlock, the seccomp allowlist;
 //! - [`render`]: the SELinux and TOMOYO policy files, rendered from their
-//!   templates with the layout's paths.
+//!   templates with the layout's paths;
+//! - [`text`]: the program name in messages (argv\[0\]) and printable text,
+//!   the same for launcher and worker.
 //!
 //! Only [`sys`] contains `unsafe` code.
 
@@ -20,6 +22,7 @@ pub mod render;
 pub mod sandbox;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod text;
 pub mod tools;
 
 mod error;

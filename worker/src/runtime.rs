@@ -25,12 +25,9 @@ pub fn program_name(args: &[OsString], tool: &Tool) -> String {
 
 /// argv\[0\] exactly as invoked (`/usr/bin/arping`), as iputils'
 /// `error()` names the program (`program_invocation_name`); the launcher's
-/// name if argv is empty.
+/// name if argv is empty. The launcher names itself the same way.
 pub fn invocation_name(args: &[OsString], tool: &Tool) -> String {
-    match args.first().map(|a| a.as_bytes()) {
-        Some(b) if !b.is_empty() => String::from_utf8_lossy(b).into_owned(),
-        _ => tool.launcher_name.to_string(),
-    }
+    policy::text::invocation_name(args, tool.launcher_name)
 }
 
 /// `prog: message` on stderr, as one line of printable text whatever the

@@ -26,7 +26,7 @@ fn main() {
 /// upstream's messages start with `program_invocation_name`: argv\[0\]
 /// exactly as invoked (`/usr/bin/ping: …`), printable.
 fn invocation_name(args: &[OsString]) -> String {
-    text::printable(&runtime::invocation_name(args, &PING)).into_owned()
+    runtime::invocation_name(args, &PING)
 }
 
 /// `ping4` / `ping6`: upstream picks the family from argv\[0\]'s last character.
