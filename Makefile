@@ -3,6 +3,7 @@
 #   make demo      build, stage with the file capabilities, run each tool once as an unprivileged user
 #   make test      every test: unit, installed-binary, policy checks, VM suite
 #   make install   PREFIX=/usr/local BINDIR=$(PREFIX)/bin LIBEXECDIR=$(PREFIX)/libexec DESTDIR=
+#                  IPUTILS_NAMES=1 also installs ping, arping, clockdiff as links (mk/iputils.mk)
 #
 # The install layout is baked into the launchers at build time (each worker's
 # absolute path) and rendered into the SELinux and TOMOYO policies, all from
@@ -59,7 +60,7 @@ TEST_TARGETS :=
 all: build
 
 help:
-	@sed -n '2,7p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
 
 deps-demo:
 	@scripts/install-deps.sh demo
@@ -97,8 +98,11 @@ install: build install-docs
 	        chmod 4755 $$launcher; \
 	    fi; \
 	done
+	@if [ "$(IPUTILS_NAMES)" = 1 ]; then $(MAKE) --no-print-directory install-iputils-names; fi
 
-uninstall: uninstall-docs
+# Also removes the iputils names' links (mk/iputils.mk) where they point to
+# privsep's launchers.
+uninstall: uninstall-docs uninstall-iputils-names
 	@for t in $(TOOLS); do \
 	    rm -f $(DESTDIR)$(BINDIR)/privsep-$$t $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker; \
 	done

@@ -1,0 +1,81 @@
+# The iputils names as privsep's: links named like the iputils programs
+# (ping, ping4, ping6, arping, clockdiff) to privsep's launchers, and man
+# page links to privsep's pages, so that callers that run the iputils names
+# (scripts, monitoring plugins) get privsep. For systems without Debian's
+# packaging (where the privsep-iputils package does this with diversions).
+#
+#   make install IPUTILS_NAMES=1   also install the links under $(BINDIR)
+#                                  and $(MANDIR)/man8
+#   make uninstall                 removes them again (only links that point
+#                                  to privsep's launchers and pages)
+#
+# make install never overwrites another program: where $(BINDIR)/ping is
+# already something else (PREFIX=/usr on a system with iputils), it stops
+# with one line; move that program aside (or use a package) first. A link
+# keeps argv[0]: the launcher and the worker name themselves `ping`, and
+# ping4/ping6 pick the address family by that name, as iputils does.
+
+IPUTILS_NAMES ?=
+# name:tool, for every tool of $(TOOLS) (names of other tools are skipped).
+IPUTILS_LINKS := ping:ping ping4:ping ping6:ping arping:arping clockdiff:clockdiff
+
+.PHONY: install-iputils-names uninstall-iputils-names
+
+# Each link: $(BINDIR)/NAME -> privsep-TOOL and $(MANDIR)/man8/NAME.8 ->
+# privsep-TOOL.8 (relative, so that DESTDIR staging keeps them right).
+install-iputils-names:
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	@for l in $(IPUTILS_LINKS); do name=$${l%%:*}; tool=$${l#*:}; \
+	    case " $(TOOLS) " in *" $$tool "*) ;; *) continue ;; esac; \
+	    for pair in "$(DESTDIR)$(BINDIR)/$$name privsep-$$tool" "$(DESTDIR)$(MANDIR)/man8/$$name.8 privsep-$$tool.8"; do \
+	        set -- $$pair; \
+	        if [ -e "$$1" ] || [ -L "$$1" ]; then \
+	            [ "$$(readlink "$$1")" = "$$2" ] || { \
+	                echo "install: $$1 exists and is not a link to $$2: not overwriting another program's file (move it aside first)" >&2; exit 2; }; \
+	        fi; \
+	        ln -sfn "$$2" "$$1" || exit 2; \
+	        echo "install: $$1 -> $$2"; \
+	    done; \
+	done
+
+uninstall-iputils-names:
+	@for l in $(IPUTILS_LINKS); do name=$${l%%:*}; tool=$${l#*:}; \
+	    for pair in "$(DESTDIR)$(BINDIR)/$$name privsep-$$tool" "$(DESTDIR)$(MANDIR)/man8/$$name.8 privsep-$$tool.8"; do \
+	        set -- $$pair; \
+	        if [ -L "$$1" ] && [ "$$(readlink "$$1")" = "$$2" ]; then rm -f "$$1"; fi; \
+	    done; \
+	done
+
+# The names of the tools in $(TOOLS), for the privsep-iputils package's
+# maintainer scripts (debian/privsep-iputils.*.in, @NAMES@), rendered by
+# debian/rules after the build.
+IPUTILS_NAMES_OF_TOOLS = $(foreach l,$(IPUTILS_LINKS),$(if $(filter $(lastword $(subst :, ,$(l))),$(TOOLS)),$(firstword $(subst :, ,$(l)))))
+
+.PHONY: deb-iputils-scripts
+deb-iputils-scripts:
+	@for s in preinst postinst postrm; do \
+	    sed 's/@NAMES@/$(IPUTILS_NAMES_OF_TOOLS)/' debian/privsep-iputils.$$s.in >debian/privsep-iputils.$$s || exit 2; \
+	done
+
+# Real clients on the iputils names (scripts/iputils-names-test.sh): in a
+# mount namespace where /usr/bin/ping, arping and clockdiff are the staged
+# launchers, as the test user: check_ping (IPv4, IPv6), upstream iputils'
+# own tests (test/ of its latest release, from mk/parity.mk's
+# iputils-upstream), arping -D as ifupdown-style scripts use it, clockdiff
+# by name, and the messages' program name.
+IPUTILS_TESTS = $(CURDIR)/target/iputils-upstream/20250605/src/test
+
+.PHONY: test-iputils-names
+TEST_TARGETS += test-iputils-names
+
+test-iputils-names: deps-test stage iputils-upstream
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+	scripts/iputils-names-test.sh --bind $(STAGE)/bin $(TEST_USER) $(IPUTILS_TESTS)
+
+# make install IPUTILS_NAMES=1 and make uninstall into a scratch DESTDIR,
+# with the staged layout (nothing rebuilt).
+.PHONY: test-install-names
+TEST_TARGETS += test-install-names
+
+test-install-names: stage
+	scripts/install-names-test.sh $(STAGE)
