@@ -21,18 +21,23 @@ for group in "$@"; do
         # suite's LD_PRELOAD library; meson, ninja-build, libcap-dev,
         # libidn2-dev, pkg-config and git to build upstream iputils for the
         # parity suite, patchelf to run Debian 13's binary package of it
-        # instead when the mirror has no trixie source.
+        # instead when the mirror has no trixie source; monitoring-plugins-basic
+        # for check_ping, a real client of the iputils names.
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
-              meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf" ;;
+              meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf \
+              monitoring-plugins-basic" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff iproute2 strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
-        # the build dependencies in debian/control (the policy toolchains).
+        # the build dependencies in debian/control (the policy toolchains);
+        # iputils for privsep-iputils to divert and restore, and the real
+        # clients run on its names (check_ping, upstream's meson tests).
         deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin iproute2 \
-              util-linux passwd selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
+              util-linux passwd selinux-policy-dev checkpolicy semodule-utils policycoreutils \
+              iputils-ping iputils-arping iputils-clockdiff monitoring-plugins-basic meson ninja-build" ;;
         # make selinux: the refpolicy devel Makefile and the module toolchain.
         selinux) pkgs="$pkgs selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
         *) echo "install-deps: unknown group '$group' (demo, test, bench, deb, selinux)" >&2; exit 2 ;;
