@@ -1,11 +1,14 @@
 # Debian packages (debian/): privsep-<tool> for each tool in debian/rules'
-# TOOLS, privsep-selinux, privsep-tomoyo.
+# TOOLS, privsep-iputils (the iputils names as privsep's), privsep-selinux,
+# privsep-tomoyo.
 #
 #   make deb         build them into $(DEB_OUT) (dpkg-buildpackage -b -us -uc,
 #                    run in a copy under /tmp; DEB_OPTS adds options, e.g.
 #                    DEB_OPTS=-Pnoselinux,notomoyo)
 #   make test-deb    build, install on this machine, check capabilities, modes
-#                    and an unprivileged run of each tool, purge, check nothing is left
+#                    and an unprivileged run of each tool, the iputils names
+#                    (real clients), purge, check nothing is left and iputils
+#                    is restored exactly
 
 DEB_OUT  ?= $(CURDIR)/build/deb
 DEB_OPTS ?=
@@ -33,6 +36,8 @@ deps-deb:
 deb: deps-deb
 	PRIVSEP_DEB_TARGET=$(CURDIR)/target/deb scripts/deb-build.sh $(DEB_OUT) $(DEB_OPTS)
 
-test-deb: deb
+# privsep-iputils' checks run upstream iputils' own tests (their test/
+# directory, from mk/parity.mk's iputils-upstream) on the plain names.
+test-deb: deb iputils-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	scripts/deb-test.sh $(DEB_OUT) $(TEST_USER)
+	PRIVSEP_IPUTILS_TESTS=$(IPUTILS_TESTS) scripts/deb-test.sh $(DEB_OUT) $(TEST_USER)

@@ -47,15 +47,19 @@ uninstall-iputils-names:
 	done
 
 # The names of the tools in $(TOOLS), for the privsep-iputils package's
-# maintainer scripts (debian/privsep-iputils.*.in, @NAMES@), rendered by
-# debian/rules after the build.
+# preinst and postrm (debian/privsep-iputils.*.in) and its strip-diverted
+# script (debian/iputils/strip-diverted.in): @NAMES@, rendered by
+# debian/rules into debian/ and $(BUILDDIR)/iputils.
 IPUTILS_NAMES_OF_TOOLS = $(foreach l,$(IPUTILS_LINKS),$(if $(filter $(lastword $(subst :, ,$(l))),$(TOOLS)),$(firstword $(subst :, ,$(l)))))
 
 .PHONY: deb-iputils-scripts
 deb-iputils-scripts:
-	@for s in preinst postinst postrm; do \
+	@for s in preinst postrm; do \
 	    sed 's/@NAMES@/$(IPUTILS_NAMES_OF_TOOLS)/' debian/privsep-iputils.$$s.in >debian/privsep-iputils.$$s || exit 2; \
 	done
+	install -d $(BUILDDIR)/iputils
+	sed 's/@NAMES@/$(IPUTILS_NAMES_OF_TOOLS)/' debian/iputils/strip-diverted.in >$(BUILDDIR)/iputils/strip-diverted
+	chmod 0755 $(BUILDDIR)/iputils/strip-diverted
 
 # Real clients on the iputils names (scripts/iputils-names-test.sh): in a
 # mount namespace where /usr/bin/ping, arping and clockdiff are the staged

@@ -19,11 +19,11 @@ user=$2
 
 # PRIVSEP_DEB_PKGS narrows the set, for packages built with
 # DEB_OPTS=-Pnoselinux,notomoyo during development.
-PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-selinux privsep-tomoyo}
+PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-iputils privsep-selinux privsep-tomoyo}
 # The tool packages among them: privsep-<tool>, each checked the same way.
 TOOLS=""
 for p in $PKGS; do
-    case $p in privsep-selinux | privsep-tomoyo) ;; privsep-*) TOOLS="$TOOLS ${p#privsep-}" ;; esac
+    case $p in privsep-selinux | privsep-tomoyo | privsep-iputils) ;; privsep-*) TOOLS="$TOOLS ${p#privsep-}" ;; esac
 done
 
 # One install test at a time on this machine: they share /usr and dpkg.
@@ -90,6 +90,30 @@ case " $PKGS " in *" privsep-selinux "*)
         echo "deb-test: SELinux is disabled: running the maintainer scripts with a selinuxenabled that says yes"
     fi ;;
 esac
+# --- iputils as it is before privsep-iputils (compared after the purge) ---------
+# Every file of the iputils packages: type, mode, owner, checksum or link
+# target, file capabilities; and every diversion on the system.
+IPUTILS_PKGS="iputils-ping iputils-arping iputils-clockdiff"
+iputils_state() {
+    for p in $IPUTILS_PKGS; do dpkg-query -L "$p" 2>/dev/null; done | sort -u | while IFS= read -r f; do
+        if [ -L "$f" ]; then
+            echo "$f link $(readlink "$f")"
+        elif [ -f "$f" ]; then
+            echo "$f $(stat -c '%a %U:%G' "$f") $(sha256sum <"$f" | cut -d ' ' -f 1) caps=$(getcap "$f" | sed 's/^[^ ]* //')"
+        fi
+    done
+    echo "--- diversions"
+    dpkg-divert --list | sort
+}
+with_iputils=""
+case " $PKGS " in *" privsep-iputils "*)
+    with_iputils=1
+    iputils_state >"$tmp/iputils.before"
+    echo "\$ iputils before privsep-iputils"; sed 's/^/     | /' "$tmp/iputils.before"
+    check "iputils' ping has its capability before (as iputils' postinst sets it)" \
+        sh -c "getcap \"\$(dpkg-divert --truename /bin/ping)\" | grep -q 'cap_net_raw[=+]ep'" ;;
+esac
+
 # apt-get, not dpkg -i, so that missing dependencies are pulled in.
 # shellcheck disable=SC2086
 check "install:$debs" apt-get install $apt_opts -y -q --no-install-recommends $debs
@@ -158,6 +182,55 @@ for t in $TOOLS; do
     sed 's/^/     | /' "$tmp/run"
 done
 
+# --- privsep-iputils: the iputils names are privsep's ---------------------------
+if [ -n "$with_iputils" ]; then
+    DIVERTED=/usr/lib/privsep-iputils/diverted
+    for n in ping ping4 ping6 arping clockdiff; do
+        case $n in ping*) t=ping ;; *) t=$n ;; esac
+        check "$n: /usr/bin/$n is a link to privsep-$t" test "$(readlink /usr/bin/$n)" = "privsep-$t"
+        check "$n: man $n is privsep-$t(8)" test "$(readlink -f "$(man -w 8 $n)")" = "/usr/share/man/man8/privsep-$t.8.gz"
+        for path in /bin/$n /usr/bin/$n /usr/share/man/man8/$n.8.gz; do
+            check "$path is diverted by privsep-iputils" \
+                sh -c "dpkg-divert --listpackage $path | grep -qx privsep-iputils && test \"\$(dpkg-divert --truename $path)\" = $DIVERTED$path"
+        done
+    done
+    check "/bin/ping is privsep's too" test "$(readlink -f /bin/ping)" = /usr/bin/privsep-ping
+    check "the diverted iputils are under a 700 root:root directory" test "$(stat -c '%a %U:%G' $DIVERTED)" = "700 root:root"
+    # Through sh: setpriv itself execs with root's capabilities still in
+    # effect (it keeps them until the exec), which would walk the 0700
+    # directory.
+    check "$user cannot run the diverted ping" \
+        sh -c "! setpriv --reuid=$user --regid=$user --clear-groups --inh-caps=-all sh -c 'exec \$0 -V' $(dpkg-divert --truename /bin/ping) >/dev/null 2>&1"
+    for n in /bin/ping /usr/bin/arping /usr/bin/clockdiff; do
+        f=$(dpkg-divert --truename $n)
+        check "$f: no file capability, no setuid (was iputils')" \
+            sh -c "test -f $f && test -z \"\$(getcap $f)\" && test \"\$(stat -c '%a' $f)\" = 755"
+    done
+    check "the original capabilities are recorded for the restore" \
+        sh -c "grep -q '^/bin/ping 755 cap_net_raw[=+]ep\$' /var/lib/privsep-iputils/records && grep -q '^/usr/bin/arping 755 cap_net_raw[=+]ep\$' /var/lib/privsep-iputils/records"
+    echo "\$ scripts/iputils-names-test.sh $user …    # real clients on the plain names"
+    if [ -d "${PRIVSEP_IPUTILS_TESTS:-}" ]; then
+        if "$here"/iputils-names-test.sh "$user" "$PRIVSEP_IPUTILS_TESTS" >"$tmp/names" 2>&1; then
+            pass "real clients on the iputils names (check_ping, upstream's tests, arping -D, clockdiff)"
+        else
+            fail "real clients on the iputils names"
+        fi
+        sed 's/^/     | /' "$tmp/names"
+    else
+        fail "real clients on the iputils names: PRIVSEP_IPUTILS_TESTS (upstream iputils' test/) not given"
+    fi
+    # An iputils upgrade (here: reinstall) unpacks its ping into the
+    # diverted place and its postinst gives it the capability again; the
+    # dpkg post-invoke hook strips it and the names stay privsep's.
+    # shellcheck disable=SC2086
+    check "reinstalling iputils-ping" apt-get install $apt_opts -y -q --reinstall iputils-ping
+    check "after iputils' postinst: /usr/bin/ping is still privsep's" test "$(readlink -f /usr/bin/ping)" = /usr/bin/privsep-ping
+    check "after iputils' postinst: the diverted ping has no capability again (post-invoke hook)" \
+        sh -c "test -f $DIVERTED/bin/ping && test -z \"\$(getcap $DIVERTED/bin/ping)\""
+    check "after iputils' postinst: one diverted ping, none at the other alias" \
+        sh -c "! test -e $DIVERTED/usr/bin/ping"
+fi
+
 # --- the setuid fallback, per tool ---------------------------------------------
 # Where the file system keeps no extended attributes setcap fails, and the
 # postinst must make the launcher setuid root instead. Simulated by running
@@ -189,6 +262,12 @@ left=""
 for p in $PKGS; do
     while IFS= read -r path; do
         [ -n "$path" ] && [ "$path" != /. ] || continue
+        # privsep-iputils' names are iputils' files again (compared below):
+        # only a link to privsep's would be left behind.
+        if [ "$p" = privsep-iputils ]; then
+            case $(readlink "$path" 2>/dev/null) in privsep-*) left="$left $path" ;; esac
+            continue
+        fi
         if [ -e "$path" ] || [ -L "$path" ]; then
             # A directory another package still owns (/usr/bin) stays.
             [ -d "$path" ] && dpkg -S "$path" >/dev/null 2>&1 && continue
@@ -197,6 +276,19 @@ for p in $PKGS; do
     done <"$tmp/files.$p"
 done
 check "every installed file is gone${left:+ (left:$left)}" test -z "$left"
+if [ -n "$with_iputils" ]; then
+    iputils_state >"$tmp/iputils.after"
+    if cmp -s "$tmp/iputils.before" "$tmp/iputils.after"; then
+        pass "iputils restored exactly: files, modes, checksums, capabilities, diversions ($(grep -c caps= "$tmp/iputils.after") files)"
+    else
+        fail "iputils not restored exactly"
+        diff "$tmp/iputils.before" "$tmp/iputils.after" | sed 's/^/     | /'
+    fi
+    check "no diversion by privsep-iputils left" sh -c "! dpkg-divert --list | grep -q privsep-iputils"
+    check "/usr/lib/privsep-iputils and /var/lib/privsep-iputils are gone" \
+        sh -c "! test -e /usr/lib/privsep-iputils && ! test -e /var/lib/privsep-iputils"
+    check "ping is iputils' again" sh -c "/usr/bin/ping -V | grep -q '^ping from iputils'"
+fi
 check "no dpkg-statoverride left" sh -c "! dpkg-statoverride --list | grep -q privsep"
 check "no maintainer scripts left" sh -c '! ls /var/lib/dpkg/info/privsep-* 2>/dev/null | grep -q .'
 if command -v semodule >/dev/null; then
