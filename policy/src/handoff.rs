@@ -399,4 +399,88 @@ mod tests {
             OsStr::new(&"x".repeat(ENV_MAX_VALUE + 1))
         ));
     }
+
+    /// The names glibc, its dynamic loader, malloc, iconv, the locale and
+    /// message-catalogue code and the resolver read (glibc's own list of
+    /// "unsecure" variables and more), written out here rather than taken
+    /// from the allowlist: whatever the allowlist becomes, none passes.
+    const DANGEROUS: &[&str] = &[
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "LD_DEBUG",
+        "LD_DEBUG_OUTPUT",
+        "LD_PROFILE",
+        "LD_BIND_NOW",
+        "LD_ORIGIN_PATH",
+        "LD_SHOW_AUXV",
+        "LD_DYNAMIC_WEAK",
+        "MALLOC_CHECK_",
+        "MALLOC_PERTURB_",
+        "MALLOC_ARENA_MAX",
+        "MALLOC_TRACE",
+        "MALLOC_TOP_PAD_",
+        "GLIBC_TUNABLES",
+        "GCONV_PATH",
+        "LOCPATH",
+        "NLSPATH",
+        "HOSTALIASES",
+        "RES_OPTIONS",
+        "LOCALDOMAIN",
+        "TMPDIR",
+        "TZDIR",
+        "PATH",
+        "IFS",
+        "ENV",
+        "BASH_ENV",
+        "RUST_BACKTRACE",
+        "RUST_LOG",
+        "LISTEN_FDS",
+        "LISTEN_PID",
+        "LISTEN_FDNAMES",
+    ];
+
+    /// The families, by prefix: any name in them is refused.
+    const DANGEROUS_PREFIXES: &[&str] = &["LD_", "MALLOC_", "GLIBC_", "GCONV_", "RES_", "LISTEN_"];
+
+    #[test]
+    fn no_dangerous_name_passes_whatever_its_value() {
+        for name in DANGEROUS {
+            for value in ["", "1", "C", "/tmp/x", "debug"] {
+                assert!(
+                    !env_allowed(OsStr::new(name), OsStr::new(value)),
+                    "{name}={value} passes the filter"
+                );
+            }
+        }
+        for name in ENV_ALLOWLIST {
+            for prefix in DANGEROUS_PREFIXES {
+                assert!(
+                    !name.starts_with(prefix),
+                    "{name} is allowlisted, but the {prefix}* family reaches glibc or the handoff"
+                );
+            }
+        }
+        // What does pass, also written out: adding a name to the allowlist
+        // is a decision this test makes visible.
+        assert_eq!(
+            ENV_ALLOWLIST,
+            [
+                "LANG",
+                "LANGUAGE",
+                "LC_ALL",
+                "LC_CTYPE",
+                "LC_MESSAGES",
+                "LC_NUMERIC",
+                "LC_TIME",
+                "TZ",
+                "TERM",
+                "COLUMNS",
+                "LINES",
+                "NO_COLOR",
+                "IPUTILS_PING_PTR_LOOKUP",
+                "POSIXLY_CORRECT",
+            ]
+        );
+    }
 }

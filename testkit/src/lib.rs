@@ -1,7 +1,11 @@
-//! Test-only helpers shared by the sandbox tests, the hostile suite and
-//! their probes: [`probe`], the bare system calls a compromised worker (or
-//! a test playing the launcher) makes. Kept out of the `policy` library so
-//! that nothing a production binary links carries them.
+//! Test-only helpers shared by the sandbox tests, the installed-binary
+//! tests, the hostile suite and their probes: [`probe`], the bare system
+//! calls a compromised worker (or a test playing the launcher) makes;
+//! [`deadline`], the one way those tests run a program, so that a hang is a
+//! failure naming it; [`trace`], a program stopped under ptrace at an
+//! `execve` (the launcher between its drop and its worker). Kept out of
+//! the `policy` library so that nothing a production binary links carries
+//! them.
 //!
 //! The bins `privsep-sandbox-probe` and `privsep-sandbox-malicious` apply a
 //! worker's exact profile (`policy::sandbox::lock_down`) and then make one
@@ -9,5 +13,8 @@
 
 #![deny(unsafe_code)]
 
+pub mod deadline;
 #[allow(unsafe_code)]
 pub mod probe;
+#[allow(unsafe_code)]
+pub mod trace;

@@ -1233,6 +1233,9 @@ mod tests {
         source: Option<Ipv4Addr>,
         /// Spoil the answers' checksum.
         bad_checksum: bool,
+        /// Answer every request twice (a duplicating network, or two
+        /// hosts behind one address): the second copy 1 ms after the first.
+        duplicate: bool,
         /// After each request, queue a Time Exceeded from this router.
         router: Option<Ipv4Addr>,
         /// Fail every send with this errno, queueing nothing.
@@ -1353,6 +1356,13 @@ mod tests {
                     ipv4(src, &icmp),
                     SocketAddr::new(IpAddr::V4(src), 0),
                 ));
+                if self.peer.duplicate {
+                    self.replies.push_back((
+                        self.t + rtt + Duration::from_millis(1),
+                        ipv4(src, &icmp),
+                        SocketAddr::new(IpAddr::V4(src), 0),
+                    ));
+                }
             }
             if let Some(router) = self.peer.router {
                 // sock_extended_err: errno, origin ICMP, type 11, code 0.
@@ -1586,6 +1596,27 @@ mod tests {
         );
         assert!(
             out.contains("2 packets transmitted, 0 received, +2 corrupted, 100% packet loss"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn duplicate_replies_are_counted_as_duplicates_not_received() {
+        // Every request answered twice: each second copy is a duplicate
+        // (marked, counted in "+N duplicates"), never a second reception.
+        // The run ends at the third first copy (-c counts receptions), so
+        // the third request's copy never arrives: two duplicates.
+        let peer = Peer {
+            rtt: Some(Duration::from_millis(2)),
+            duplicate: true,
+            ..Peer::default()
+        };
+        let (status, out, _, _, _) = run(opts(|o| o.count = 3), Script::new(peer));
+        assert_eq!(status, 0, "{out}");
+        let dups = out.lines().filter(|l| l.ends_with(" (DUP!)")).count();
+        assert_eq!(dups, 2, "{out}");
+        assert!(
+            out.contains("3 packets transmitted, 3 received, +2 duplicates, 0% packet loss"),
             "{out}"
         );
     }
