@@ -82,10 +82,7 @@ impl User {
     /// The test user named by `PRIVSEP_TEST_USER`, looked up with `getent`.
     pub fn from_env() -> User {
         let name = std::env::var("PRIVSEP_TEST_USER").unwrap_or_else(|_| panic!("{NEEDS}"));
-        let out = Command::new("getent")
-            .args(["passwd", &name])
-            .output()
-            .expect("run getent");
+        let out = testkit::deadline::output(Command::new("getent").args(["passwd", &name]));
         let line = String::from_utf8_lossy(&out.stdout).into_owned();
         let fields: Vec<&str> = line.trim().split(':').collect();
         assert!(fields.len() >= 4, "no passwd entry for {name}: {NEEDS}");
@@ -177,12 +174,12 @@ pub fn public_copy(built: &str) -> PathBuf {
     let src = Path::new(built);
     let dst = scratch_dir().join(src.file_name().expect("binary name"));
     if !dst.exists() {
-        let out = Command::new("install")
-            .args(["-m", "0755"])
-            .arg(src)
-            .arg(&dst)
-            .output()
-            .expect("run install");
+        let out = testkit::deadline::output(
+            Command::new("install")
+                .args(["-m", "0755"])
+                .arg(src)
+                .arg(&dst),
+        );
         assert!(
             out.status.success(),
             "install {built}: {}",

@@ -79,9 +79,7 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
+        let _ = testkit::deadline::output(Command::new("ip").args(["netns", "del", &self.name]));
     }
 }
 

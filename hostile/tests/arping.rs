@@ -110,11 +110,13 @@ fn a_compromised_arping_worker_sees_nothing_but_arp() {
     // Control: the same socket without the filter, rebound to ETH_P_ALL,
     // does see the IPv4 (and IPv6) the other namespace sends.
     let out = with_traffic(&net, || {
-        net.a
-            .command(probe())
-            .args(["listen", "veth0", "4", "--open", "--no-filter"])
-            .output()
-            .unwrap()
+        testkit::deadline::output(net.a.command(probe()).args([
+            "listen",
+            "veth0",
+            "4",
+            "--open",
+            "--no-filter",
+        ]))
     });
     let r = report(&out);
     assert_eq!(out.status.code(), Some(0), "{r}");
@@ -122,11 +124,11 @@ fn a_compromised_arping_worker_sees_nothing_but_arp() {
 
     // Opened and filtered with the launcher's own code, as root.
     let out = with_traffic(&net, || {
-        net.a
-            .command(probe())
-            .args(["listen", "veth0", "4", "--open"])
-            .output()
-            .unwrap()
+        testkit::deadline::output(
+            net.a
+                .command(probe())
+                .args(["listen", "veth0", "4", "--open"]),
+        )
     });
     let r = report(&out);
     assert_eq!(out.status.code(), Some(0), "{r}");
@@ -135,10 +137,10 @@ fn a_compromised_arping_worker_sees_nothing_but_arp() {
     // The real path: the staged launcher hands the probe its socket.
     let _installed = ProbeInstalled::new();
     let out = with_traffic(&net, || {
-        user.command_in(&net.a, launcher(&hostile::hostile_stage()))
-            .args(["listen", "veth0", "4"])
-            .output()
-            .unwrap()
+        testkit::deadline::output(
+            user.command_in(&net.a, launcher(&hostile::hostile_stage()))
+                .args(["listen", "veth0", "4"]),
+        )
     });
     let r = report(&out);
     assert_eq!(out.status.code(), Some(0), "{r}");
@@ -184,12 +186,12 @@ fn a_hand_started_arping_worker_refuses_a_forged_handoff() {
         } else {
             user.command_in(&net.a, &forge)
         };
-        cmd.env("FORGE_FDNAME", "arp")
-            .args([kind, tgt, "--"])
-            .arg(&worker)
-            .args(["-c", "1", "-I", "veth0", "198.18.0.2"])
-            .output()
-            .unwrap()
+        testkit::deadline::output(
+            cmd.env("FORGE_FDNAME", "arp")
+                .args([kind, tgt, "--"])
+                .arg(&worker)
+                .args(["-c", "1", "-I", "veth0", "198.18.0.2"]),
+        )
     };
     for (kind, tgt, userns) in [
         ("udp", target.as_str(), false),
@@ -238,10 +240,8 @@ fn spawn_arping(user: &User, net: &NetnsPair, env: &[(&str, &str)]) -> Child {
 }
 
 fn interrupt(child: Child) -> Output {
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
-    child.wait_with_output().unwrap()
+    let _ = testkit::deadline::status(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    testkit::deadline::wait_with_output(child, &"privsep-arping, after SIGINT")
 }
 
 #[test]
@@ -252,7 +252,7 @@ fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
     let child = spawn_arping(&user, &net, &[]);
     let pid = child.id() as i32;
     let status = procfs::status(pid).unwrap();
-    let out = user.command(&thief).arg(pid.to_string()).output().unwrap();
+    let out = testkit::deadline::output(user.command(&thief).arg(pid.to_string()));
     let r = report(&out);
     let still_running = procfs::exe(pid).is_ok();
     let done = interrupt(child);
@@ -349,22 +349,16 @@ fn a_remote_host_answering_with_malformed_arp_is_ignored_like_iputils() {
     // 198.18.0.9 does not exist: the only well-formed answer for it is the
     // sender's forged one, after every malformed frame of its burst.
     let args = ["-f", "-I", "veth0", "198.18.0.9"];
-    let ours = user
-        .command_in(&net.a, launcher(&stage))
-        .args(args)
-        .output()
-        .unwrap();
-    let theirs = user
-        .command_in(&net.a, "/usr/bin/arping")
-        .args(args)
-        .output()
-        .unwrap();
+    let ours = testkit::deadline::output(user.command_in(&net.a, launcher(&stage)).args(args));
+    let theirs = testkit::deadline::output(user.command_in(&net.a, "/usr/bin/arping").args(args));
     // A longer run under the flood: nothing but the grammar, no panic.
-    let long = user
-        .command_in(&net.a, launcher(&stage))
-        .args(["-c", "3", "-I", "veth0", "198.18.0.9"])
-        .output()
-        .unwrap();
+    let long = testkit::deadline::output(user.command_in(&net.a, launcher(&stage)).args([
+        "-c",
+        "3",
+        "-I",
+        "veth0",
+        "198.18.0.9",
+    ]));
     let _ = sender.kill();
     let _ = sender.wait();
 

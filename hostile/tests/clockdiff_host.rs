@@ -17,7 +17,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hostile::{assert_no_panic, stage, text, User};
 
@@ -31,10 +31,7 @@ struct Pair {
 }
 
 fn sh(what: &str, script: &str) {
-    let o = Command::new("sh")
-        .args(["-ec", script])
-        .output()
-        .expect("spawn sh");
+    let o = testkit::deadline::output(Command::new("sh").args(["-ec", script]));
     assert!(o.status.success(), "{what}: {}", text(&o.stderr));
 }
 
@@ -70,7 +67,7 @@ impl Pair {
 impl Drop for Pair {
     fn drop(&mut self) {
         for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+            let _ = testkit::deadline::output(Command::new("ip").args(["netns", "del", ns]));
         }
     }
 }
@@ -110,49 +107,38 @@ impl Drop for Responder {
 /// privsep-clockdiff as the test user on the client side.
 fn ours_in(pair: &Pair, args: &[&str]) -> Output {
     let user = User::from_env();
-    let ours = Command::new("ip")
-        .args(["netns", "exec", &pair.a, "setpriv"])
-        .arg(format!("--reuid={}", user.uid))
-        .arg(format!("--regid={}", user.gid))
-        .args(["--clear-groups", "--inh-caps=-all", "--"])
-        .arg(stage().join("bin/privsep-clockdiff"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run privsep-clockdiff");
+    let ours = testkit::deadline::output(
+        Command::new("ip")
+            .args(["netns", "exec", &pair.a, "setpriv"])
+            .arg(format!("--reuid={}", user.uid))
+            .arg(format!("--regid={}", user.gid))
+            .args(["--clear-groups", "--inh-caps=-all", "--"])
+            .arg(stage().join("bin/privsep-clockdiff"))
+            .args(args)
+            .stdin(Stdio::null()),
+    );
     assert_no_panic("privsep-clockdiff", &text(&ours.stderr));
     ours
 }
 
-/// privsep-clockdiff as the test user on the client side, killed if it
-/// is still running after `limit` (then `None`): a hang detector, not a
-/// measurement of speed.
-fn ours_or_hung(pair: &Pair, args: &[&str], limit: Duration) -> Option<Output> {
+/// privsep-clockdiff as the test user on the client side, under a deadline
+/// of `limit` instead of testkit's default: past it the run is killed and
+/// the test fails naming the command (a hang detector, not a measurement
+/// of speed).
+fn ours_within(pair: &Pair, args: &[&str], limit: Duration) -> Output {
     let user = User::from_env();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &pair.a, "setpriv"])
-        .arg(format!("--reuid={}", user.uid))
-        .arg(format!("--regid={}", user.gid))
-        .args(["--clear-groups", "--inh-caps=-all", "--"])
-        .arg(stage().join("bin/privsep-clockdiff"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run privsep-clockdiff");
-    let start = Instant::now();
-    while child.try_wait().expect("try_wait").is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let out = child.wait_with_output().expect("output");
+    let out = testkit::deadline::output_within(
+        Command::new("ip")
+            .args(["netns", "exec", &pair.a, "setpriv"])
+            .arg(format!("--reuid={}", user.uid))
+            .arg(format!("--regid={}", user.gid))
+            .args(["--clear-groups", "--inh-caps=-all", "--"])
+            .arg(stage().join("bin/privsep-clockdiff"))
+            .args(args),
+        limit,
+    );
     assert_no_panic("privsep-clockdiff", &text(&out.stderr));
-    Some(out)
+    out
 }
 
 /// privsep-clockdiff against the peer running `scenario`.
@@ -168,12 +154,12 @@ fn both(scenario: &str, args: &[&str]) -> (Output, Output) {
     let pair = Pair::new(scenario);
     let _responder = Responder::start(&pair, scenario);
     let ours = ours_in(&pair, args);
-    let theirs = Command::new("ip")
-        .args(["netns", "exec", &pair.a, IPUTILS])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run iputils clockdiff");
+    let theirs = testkit::deadline::output(
+        Command::new("ip")
+            .args(["netns", "exec", &pair.a, IPUTILS])
+            .args(args)
+            .stdin(Stdio::null()),
+    );
     (ours, theirs)
 }
 
@@ -313,9 +299,8 @@ fn a_reply_with_originate_zero_cannot_hold_the_worker() {
     for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"]] {
         let pair = Pair::new("origin0");
         let _responder = Responder::start(&pair, "originate-zero");
-        let out = ours_or_hung(&pair, args, TOTAL * 2).unwrap_or_else(|| {
-            panic!("{args:?}: privsep-clockdiff still waiting after twice its total time")
-        });
+        // Twice its total time: still running then is a hang.
+        let out = ours_within(&pair, args, TOTAL * 2);
         let case = describe("ours", &out);
         assert_eq!(out.status.code(), Some(1), "{args:?}: {case}");
         assert!(

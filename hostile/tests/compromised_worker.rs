@@ -114,7 +114,7 @@ fn through_launcher(user: &User, action: &str, victim: u32, sandbox: bool) -> Ru
     if !sandbox {
         cmd.arg("--no-sandbox");
     }
-    let out = cmd.output().expect("run launcher");
+    let out = testkit::deadline::output(&mut cmd);
     Run {
         status: out.status,
         stdout: text(&out.stdout),
@@ -200,7 +200,8 @@ fn without_the_sandbox_the_same_calls_reach_the_kernel() {
     // The same-user kill works without the sandbox: the victim dies.
     let run = through_launcher(&user, "kill", victim.id(), false);
     assert!(run.stdout.contains("returned: Ok(0)"), "{}", run.stdout);
-    let status = victim.wait().unwrap();
+    let status =
+        testkit::deadline::wait(&mut victim, &"the victim, which the probe killed").unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL));
     eprintln!("{}", outcomes.join("\n"));
 }

@@ -89,21 +89,15 @@ fn compare(scenario: &str, addrs: &[&str]) {
     let ns = Netns::new(scenario).expect("create network namespace");
     let _responder = Responder::start(&ns, scenario);
     for addr in addrs {
-        let reference = ns
-            .command("ping")
-            .args(OPTS)
-            .arg(addr)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run iputils ping");
+        let reference =
+            testkit::deadline::output(ns.command("ping").args(OPTS).arg(addr).stdin(Stdio::null()));
         let want = summary_of("iputils ping", &reference);
 
-        let out = user
-            .command_in(&ns, launcher_in(&stage()))
-            .args(OPTS)
-            .arg(addr)
-            .output()
-            .expect("run privsep-ping");
+        let out = testkit::deadline::output(
+            user.command_in(&ns, launcher_in(&stage()))
+                .args(OPTS)
+                .arg(addr),
+        );
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         let case = format!(
             "{scenario} {addr}\n--- iputils\n{}--- privsep-ping ({})\n{stdout}{stderr}",

@@ -315,7 +315,7 @@ fn running_worker_is_sandboxed_and_holds_only_its_socket() {
     assert!(!field("Uid").split_whitespace().any(|u| u == "0"));
     fds.sort();
     assert_eq!(fds, ["0", "1", "2", "3"], "unexpected descriptors");
-    let out = child.wait_with_output().unwrap();
+    let out = testkit::deadline::wait_with_output(child, &"the arping launcher");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 

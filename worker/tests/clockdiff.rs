@@ -54,7 +54,7 @@ fn mask(s: &str) -> String {
 }
 
 fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null()).output().expect("spawn")
+    testkit::deadline::output(cmd)
 }
 
 fn describe(o: &Output) -> String {
@@ -83,10 +83,7 @@ fn assert_batch_line(o: &Output) -> (i64, i64, i64) {
 }
 
 fn sh(what: &str, script: &str) {
-    let o = Command::new("sh")
-        .args(["-ec", script])
-        .output()
-        .expect("sh");
+    let o = run(Command::new("sh").args(["-ec", script]));
     assert!(o.status.success(), "{what}: {}", describe(&o));
 }
 
@@ -174,11 +171,7 @@ fn a_host_in_a_namespace_as_user_and_side_by_side_with_iputils() {
 /// Runs `command` under `script` (a terminal on stdin and stdout), and
 /// returns what the terminal showed.
 fn on_a_terminal(command: &str) -> String {
-    let o = Command::new("script")
-        .args(["-qec", command, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn script");
+    let o = run(Command::new("script").args(["-qec", command, "/dev/null"]));
     text(&o.stdout)
 }
 
@@ -278,7 +271,7 @@ fn the_measuring_worker_is_locked_down_at_nice_minus_16_with_no_capability() {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
     let _ = child.kill();
-    let _ = child.wait();
+    let _ = testkit::deadline::wait(&mut child, &"the clockdiff launcher");
     assert_eq!(exe.ok(), Some(worker_of("clockdiff")), "{status}");
     let field = |k: &str| {
         status

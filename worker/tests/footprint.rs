@@ -119,11 +119,15 @@ fn traced(setup: &str, args: &[&str], signals: &[(u64, &str)]) -> BTreeSet<Strin
     for (delay, sig) in signals {
         std::thread::sleep(Duration::from_millis(*delay));
         // The worker is the traced process running the worker binary.
-        let _ = Command::new("pkill")
-            .args([&format!("-{sig}"), "-u", &user(), "-x", "ping-worker"])
-            .status();
+        let _ = testkit::deadline::status(Command::new("pkill").args([
+            &format!("-{sig}"),
+            "-u",
+            &user(),
+            "-x",
+            "ping-worker",
+        ]));
     }
-    let out = child.wait_with_output().unwrap();
+    let out = testkit::deadline::wait_with_output(child, &"strace of the ping launcher");
     let trace = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!trace.is_empty(), "no trace: {}", text(&out.stderr));
     after_lockdown(&trace)

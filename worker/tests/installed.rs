@@ -180,7 +180,7 @@ fn running_worker_is_sandboxed_and_holds_only_its_sockets() {
         ["0", "1", "2", "3", "4"],
         "the worker holds unexpected descriptors"
     );
-    let out = child.wait_with_output().unwrap();
+    let out = testkit::deadline::wait_with_output(child, &"privsep-ping -c 6 -i 0.3 127.0.0.1");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }
 
@@ -215,7 +215,7 @@ fn worker_started_by_hand_refuses_and_sends_nothing() {
         for (k, v) in forged {
             cmd.env(k, v);
         }
-        let out = cmd.output().unwrap();
+        let out = testkit::deadline::output(&mut cmd);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -328,38 +328,38 @@ fn usage_and_exit_statuses_match_iputils() {
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn messages_start_with_argv0_and_ping6_selects_ipv6() {
     // argv[0] exactly as invoked; a name ending in 6 means -6.
-    let out = std::process::Command::new("setpriv")
-        .args([
-            &format!("--reuid={}", support::user()),
-            &format!("--regid={}", support::user()),
-            "--clear-groups",
-            "--",
-            "bash",
-            "-c",
-            "exec -a /some/where/ping6 \"$0\" -c 1 127.0.0.1",
-        ])
-        .arg(launcher())
-        .output()
-        .unwrap();
+    let out = testkit::deadline::output(
+        std::process::Command::new("setpriv")
+            .args([
+                &format!("--reuid={}", support::user()),
+                &format!("--regid={}", support::user()),
+                "--clear-groups",
+                "--",
+                "bash",
+                "-c",
+                "exec -a /some/where/ping6 \"$0\" -c 1 127.0.0.1",
+            ])
+            .arg(launcher()),
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.starts_with("/some/where/ping6: 127.0.0.1: "),
         "{stderr}"
     );
-    let out = std::process::Command::new("setpriv")
-        .args([
-            &format!("--reuid={}", support::user()),
-            &format!("--regid={}", support::user()),
-            "--clear-groups",
-            "--",
-            "bash",
-            "-c",
-            "exec -a ping4 \"$0\" -c 1 -i 0.2 localhost",
-        ])
-        .arg(launcher())
-        .output()
-        .unwrap();
+    let out = testkit::deadline::output(
+        std::process::Command::new("setpriv")
+            .args([
+                &format!("--reuid={}", support::user()),
+                &format!("--regid={}", support::user()),
+                "--clear-groups",
+                "--",
+                "bash",
+                "-c",
+                "exec -a ping4 \"$0\" -c 1 -i 0.2 localhost",
+            ])
+            .arg(launcher()),
+    );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
@@ -371,18 +371,18 @@ fn messages_start_with_argv0_and_ping6_selects_ipv6() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn a_failed_stdout_is_write_error_exit_1() {
-    let out = std::process::Command::new("sh")
-        .args(["-c", "exec \"$@\" > /dev/full", "sh", "setpriv"])
-        .args([
-            &format!("--reuid={}", support::user()),
-            &format!("--regid={}", support::user()),
-            "--clear-groups",
-            "--",
-        ])
-        .arg(launcher())
-        .args(["-c", "1", "127.0.0.1"])
-        .output()
-        .unwrap();
+    let out = testkit::deadline::output(
+        std::process::Command::new("sh")
+            .args(["-c", "exec \"$@\" > /dev/full", "sh", "setpriv"])
+            .args([
+                &format!("--reuid={}", support::user()),
+                &format!("--regid={}", support::user()),
+                "--clear-groups",
+                "--",
+            ])
+            .arg(launcher())
+            .args(["-c", "1", "127.0.0.1"]),
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
@@ -394,12 +394,12 @@ fn a_failed_stdout_is_write_error_exit_1() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn a_closed_stdout_is_write_error_exit_1_for_root_too() {
-    let out = std::process::Command::new("sh")
-        .args(["-c", "exec \"$@\" >&-", "sh"])
-        .arg(launcher())
-        .args(["-c", "1", "-n", "127.0.0.1"])
-        .output()
-        .unwrap();
+    let out = testkit::deadline::output(
+        std::process::Command::new("sh")
+            .args(["-c", "exec \"$@\" >&-", "sh"])
+            .arg(launcher())
+            .args(["-c", "1", "-n", "127.0.0.1"]),
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr, format!("{}: write error\n", launcher().display()));
@@ -502,7 +502,7 @@ fn behind_a_router(program: &std::path::Path, args: &[&str], env: &[(&str, &str)
         .arg(program)
         .args(args)
         .stdin(Stdio::null());
-    cmd.output().expect("spawn unshare")
+    testkit::deadline::output(&mut cmd)
 }
 
 #[test]
@@ -594,11 +594,8 @@ fn linger_zero_waits_until_sigalrm_ends_it_with_the_summary() {
     std::thread::sleep(Duration::from_secs(3));
     assert!(child.try_wait().unwrap().is_none(), "-W 0 gave up");
     let pid = child.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-ALRM", &pid])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    testkit::deadline::status(std::process::Command::new("kill").args(["-ALRM", &pid]));
+    let out = testkit::deadline::wait_with_output(child, &"privsep-ping -W 0, after SIGALRM");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(
@@ -613,11 +610,8 @@ fn linger_zero_waits_until_sigalrm_ends_it_with_the_summary() {
         .unwrap();
     worker_status(child.id());
     let pid = child.id().to_string();
-    std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    testkit::deadline::status(std::process::Command::new("kill").args(["-TERM", &pid]));
+    let out = testkit::deadline::wait_with_output(child, &"privsep-ping, after SIGTERM");
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(
         out.status.signal(),
@@ -641,7 +635,7 @@ fn libc_sigterm() -> i32 {
 fn link_local_replies_keep_their_scope_like_iputils() {
     // A veth pair to a peer namespace, link-local addresses only.
     let run = |program: &std::path::Path| {
-        std::process::Command::new("unshare")
+        testkit::deadline::output(std::process::Command::new("unshare")
             .args(["-n", "--", "sh", "-ec"])
             .arg(
                 "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
@@ -654,9 +648,7 @@ fn link_local_replies_keep_their_scope_like_iputils() {
             .arg(support::user())
             .arg(program)
             .args(["-c", "1", "fe80::2%v0"])
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .stdin(Stdio::null()))
     };
     let ours = run(&launcher());
     let theirs = run(std::path::Path::new("/usr/bin/ping"));
@@ -672,7 +664,7 @@ fn link_local_replies_keep_their_scope_like_iputils() {
 fn interface_and_path_mtu_options_like_iputils() {
     // A peer namespace behind a 1280-byte veth link.
     let run = |program: &std::path::Path, args: &[&str]| {
-        std::process::Command::new("unshare")
+        testkit::deadline::output(std::process::Command::new("unshare")
             .args(["-n", "--", "sh", "-ec"])
             .arg(
                 "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
@@ -685,9 +677,7 @@ fn interface_and_path_mtu_options_like_iputils() {
             .arg(support::user())
             .arg(program)
             .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+            .stdin(Stdio::null()))
     };
     for (args, want) in [
         (

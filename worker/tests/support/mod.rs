@@ -44,23 +44,26 @@ pub fn as_user(program: &Path, args: &[&str]) -> Command {
 }
 
 pub fn run_as_user(program: &Path, args: &[&str]) -> Output {
-    as_user(program, args).output().expect("spawn setpriv")
+    run(&mut as_user(program, args))
+}
+
+/// Runs `cmd` to its end, its output collected, under the deadline that
+/// turns a hang into a failure naming the command (`testkit::deadline`).
+pub fn run(cmd: &mut Command) -> Output {
+    testkit::deadline::output(cmd)
 }
 
 /// As the test user inside a fresh network namespace prepared by `setup`
 /// (shell commands run as root first).
 pub fn in_netns(setup: &str, program: &Path, args: &[&str]) -> Output {
-    Command::new("unshare")
+    run(Command::new("unshare")
         .args(["-n", "--", "sh", "-ec"])
         .arg(format!(
             "{setup}; exec setpriv --reuid=\"$0\" --regid=\"$0\" --clear-groups -- \"$@\""
         ))
         .arg(user())
         .arg(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn unshare")
+        .args(args))
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -93,10 +96,7 @@ pub const VETH0_MAC: &str = "02:00:5e:12:00:01";
 pub const VETH1_MAC: &str = "02:00:5e:12:00:02";
 
 fn sh(cmd: &str) {
-    let out = Command::new("sh")
-        .args(["-ec", cmd])
-        .output()
-        .expect("spawn sh");
+    let out = run(Command::new("sh").args(["-ec", cmd]));
     assert!(
         out.status.success(),
         "{cmd}: {}",
@@ -147,9 +147,7 @@ impl NetnsPair {
     }
 
     pub fn run_in_a(&self, program: &Path, args: &[&str]) -> Output {
-        self.as_user_in_a(program, args)
-            .output()
-            .expect("spawn ip netns exec")
+        run(&mut self.as_user_in_a(program, args))
     }
 
     /// A root shell command inside the second namespace.
@@ -161,7 +159,7 @@ impl NetnsPair {
 impl Drop for NetnsPair {
     fn drop(&mut self) {
         for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+            let _ = run(Command::new("ip").args(["netns", "del", ns]));
         }
         let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.a));
     }
