@@ -28,7 +28,7 @@ for group in "$@"; do
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
-              meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf \
+              meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf patch \
               monitoring-plugins-basic" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff iproute2 strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
