@@ -119,11 +119,13 @@ expect "arping's launcher failure, named arping" 2 '^arping: refusing to run: ' 
 # --- monitoring-plugins' check_ping -------------------------------------------------
 check_ping=/usr/lib/nagios/plugins/check_ping
 # Generous thresholds: the check is that the plugin understands ping's
-# output and exit status, not how fast loopback is.
+# output and exit status, not how fast loopback is. -v -v -v shows the
+# command, ping's output and, when the plugin warns about it, what ping
+# wrote to stderr ("Got stderr: ...").
 expect "check_ping -4 127.0.0.1: PING OK" 0 '^PING OK - Packet loss = 0%' \
-    "$check_ping" -4 -H 127.0.0.1 -w 5000,80% -c 10000,100% -p 3 -t 120
+    "$check_ping" -v -v -v -4 -H 127.0.0.1 -w 5000,80% -c 10000,100% -p 3 -t 120
 expect "check_ping -6 ::1: PING OK" 0 '^PING OK - Packet loss = 0%' \
-    "$check_ping" -6 -H ::1 -w 5000,80% -c 10000,100% -p 3 -t 120
+    "$check_ping" -v -v -v -6 -H ::1 -w 5000,80% -c 10000,100% -p 3 -t 120
 
 # --- upstream iputils' own tests, against the plain names -----------------------------
 # Upstream's test/ meson files, under a top-level project that finds the
