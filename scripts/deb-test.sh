@@ -2,10 +2,13 @@
 # The install test for the Debian packages: installs the .debs in DEBDIR on
 # this machine, checks each tool package's launcher capability, the modes,
 # the man page and completions, runs each tool once as the unprivileged USER
-# (ping and clockdiff 127.0.0.1; arping its peer in a namespace pair),
-# checks the setuid
-# fallback of each postinst, then purges and checks that every file the
-# packages installed is gone.
+# (ping and clockdiff 127.0.0.1; arping its peer in a namespace pair);
+# with privsep-iputils, that the iputils names are privsep's (links,
+# diversions, iputils' programs unreachable and without capabilities), the
+# real clients on them (scripts/iputils-names-test.sh, upstream iputils'
+# tests from PRIVSEP_IPUTILS_TESTS) and an iputils reinstall; checks the
+# setuid fallback of each postinst, then purges and checks that every file
+# the packages installed is gone and iputils is exactly as before.
 # Usage: scripts/deb-test.sh DEBDIR USER        (as root)
 #
 # Every check runs even when an earlier one failed, the purge always runs,
