@@ -30,6 +30,8 @@ done
 # name | rule appended to privsep.te | the selinux-check line that must FAIL
 variants=(
     "ping-worker-rawip-create|allow privsep_ping_worker_t self:rawip_socket create;|FAIL: [ping] worker cannot create rawip/icmp/packet sockets"
+    "ping-worker-icmp-create|allow privsep_ping_worker_t self:icmp_socket create;|FAIL: [ping] worker cannot create rawip/icmp/packet sockets"
+    "clockdiff-launcher-icmp-create|allow privsep_clockdiff_t self:icmp_socket create;|FAIL: [clockdiff] launcher creates only the socket classes of its descriptor"
     "ping-launcher-exec-shell|allow privsep_ping_t shell_exec_t:file { execute execute_no_trans };|FAIL: [ping] launcher has no execute_no_trans on anything"
     "ping-worker-cap-userns|allow privsep_ping_worker_t self:cap_userns sys_admin;|FAIL: [ping] worker has no capability in any class or namespace"
     "arping-worker-packet-create|allow privsep_arping_worker_t self:packet_socket create;|FAIL: [arping] worker cannot create rawip/icmp/packet sockets"

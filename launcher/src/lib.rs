@@ -38,15 +38,18 @@ use policy::tools::Tool;
 /// status (2) the process must end with.
 pub fn launch(tool: &'static Tool) -> i32 {
     let err = sequence::launch(tool, sys::PRIVILEGED_PHASE.get(), &mut privileges::System);
+    // Named as the worker and iputils name themselves (argv[0] as invoked),
+    // so that `ping: …` stays `ping: …` when ping is privsep's; every line
+    // of the message so (iputils' create_socket words take several).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().take(1).collect();
+    let name = policy::text::invocation_name(&args, tool.launcher_name);
     // One write, no formatting machinery beyond what the message needs;
     // a closed stderr is not a reason to do anything else.
-    // Named as the worker and iputils name themselves (argv[0] as invoked),
-    // so that `ping: …` stays `ping: …` when ping is privsep's.
-    let args: Vec<std::ffi::OsString> = std::env::args_os().take(1).collect();
-    let line = format!(
-        "{}: {err}\n",
-        policy::text::invocation_name(&args, tool.launcher_name)
-    );
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let text: String = err
+        .to_string()
+        .lines()
+        .map(|line| format!("{name}: {line}\n"))
+        .collect();
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
     2
 }

@@ -1,6 +1,7 @@
 //! What the privileged phase does for one tool, as plain integers: the
-//! descriptor's resources (socket arguments, capability masks, the locked
-//! filter's instructions, the nice value) copied out at compile time.
+//! descriptor's resources (socket arguments and their alternatives, the
+//! errnos that fall back, capability masks, the locked filter's
+//! instructions, the nice value) copied out at compile time.
 //!
 //! The privileged phase runs at the ELF entry point, before glibc's
 //! start-up has relocated the (static-pie) image: every pointer stored in
@@ -17,18 +18,33 @@ use policy::tools::{BpfInsn, Resource, SocketSetup, Tool};
 pub const MAX_RESOURCES: usize = 4;
 /// The longest locked socket filter (arping's has four instructions).
 pub const MAX_FILTER: usize = 8;
+/// The most kinds a socket may list (ping: datagram, raw).
+pub const MAX_KINDS: usize = 2;
+/// The most errnos a socket may fall back on (ping's IPv4 has three).
+pub const MAX_FALL_BACK: usize = 4;
+
+/// One way of opening a socket: `socket()`'s type under `capability` (a
+/// mask; 0: every capability lowered).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    pub ty: i32,
+    pub capability: u64,
+}
 
 /// One resource, in descriptor order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// `socket(domain, ty, protocol)` under `capability` (a mask), then,
-    /// if `filter_len > 0`, the filter attached and locked.
+    /// `socket(domain, kinds[k].ty, protocol)` under `kinds[k].capability`
+    /// for k = 0, 1, …, the next only after an errno in `fall_back_on`;
+    /// then, if `filter_len > 0`, the filter attached and locked.
     Socket {
         domain: i32,
-        ty: i32,
         protocol: i32,
+        kinds: [Kind; MAX_KINDS],
+        kinds_len: usize,
+        fall_back_on: [i32; MAX_FALL_BACK],
+        fall_back_len: usize,
         optional: bool,
-        capability: u64,
         filter: [BpfInsn; MAX_FILTER],
         filter_len: usize,
     },
@@ -93,12 +109,43 @@ impl Plan {
                             filter_len += 1;
                         }
                     }
+                    assert!(
+                        !spec.kinds.is_empty() && spec.kinds.len() <= MAX_KINDS,
+                        "a socket lists no kind or more than launcher::plan::MAX_KINDS"
+                    );
+                    let mut kinds = [Kind {
+                        ty: 0,
+                        capability: 0,
+                    }; MAX_KINDS];
+                    let mut k = 0;
+                    while k < spec.kinds.len() {
+                        kinds[k] = Kind {
+                            ty: spec.kinds[k].ty,
+                            capability: match spec.kinds[k].capability {
+                                Some(c) => c.mask(),
+                                None => 0,
+                            },
+                        };
+                        k += 1;
+                    }
+                    assert!(
+                        spec.fall_back_on.len() <= MAX_FALL_BACK,
+                        "a socket falls back on more than launcher::plan::MAX_FALL_BACK errnos"
+                    );
+                    let mut fall_back_on = [0; MAX_FALL_BACK];
+                    let mut e = 0;
+                    while e < spec.fall_back_on.len() {
+                        fall_back_on[e] = spec.fall_back_on[e];
+                        e += 1;
+                    }
                     Step::Socket {
                         domain: spec.domain,
-                        ty: spec.ty,
                         protocol: spec.protocol,
+                        kinds,
+                        kinds_len: spec.kinds.len(),
+                        fall_back_on,
+                        fall_back_len: spec.fall_back_on.len(),
                         optional: spec.optional,
-                        capability: spec.capability.mask(),
                         filter,
                         filter_len,
                     }
@@ -158,25 +205,31 @@ mod tests {
                     (
                         Step::Socket {
                             domain,
-                            ty,
                             protocol,
+                            kinds,
+                            kinds_len,
+                            fall_back_on,
+                            fall_back_len,
                             optional,
-                            capability,
                             filter,
                             filter_len,
                         },
                         Resource::Socket(spec),
                     ) => {
                         assert_eq!(
-                            (*domain, *ty, *protocol, *optional, *capability),
-                            (
-                                spec.domain,
-                                spec.ty,
-                                spec.protocol,
-                                spec.optional,
-                                spec.capability.mask()
-                            )
+                            (*domain, *protocol, *optional),
+                            (spec.domain, spec.protocol, spec.optional)
                         );
+                        let want: Vec<Kind> = spec
+                            .kinds
+                            .iter()
+                            .map(|k| Kind {
+                                ty: k.ty,
+                                capability: k.capability.map_or(0, |c| c.mask()),
+                            })
+                            .collect();
+                        assert_eq!(&kinds[..*kinds_len], want.as_slice());
+                        assert_eq!(&fall_back_on[..*fall_back_len], spec.fall_back_on);
                         let want: &[BpfInsn] = match spec.setup {
                             SocketSetup::LockedFilter(p) => p,
                             SocketSetup::None => &[],
@@ -194,8 +247,26 @@ mod tests {
                 }
             }
         }
-        // The real ones, spelled out.
+        // The real ones, spelled out: ping's datagram kind raises nothing.
         assert_eq!(Plan::of(&PING).len, 2);
+        assert!(matches!(
+            Plan::of(&PING).steps()[0],
+            Step::Socket {
+                kinds: [
+                    Kind {
+                        ty: libc::SOCK_DGRAM,
+                        capability: 0
+                    },
+                    Kind {
+                        ty: libc::SOCK_RAW,
+                        capability: 0x2000
+                    }
+                ],
+                kinds_len: 2,
+                fall_back_len: 3,
+                ..
+            }
+        ));
         assert!(matches!(
             Plan::of(&ARPING).steps()[0],
             Step::Socket { filter_len: 4, .. }

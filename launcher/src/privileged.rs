@@ -2,7 +2,9 @@
 //! is in reach, run at the ELF entry point before glibc's start-up.
 //!
 //! Order: non-dumpable → each resource of the [`Plan`] under its own
-//! capability → drop (setuid mode: bounding set, then ids) → every
+//! capability (a socket with alternatives: each kind in turn, a datagram
+//! kind with every capability lowered, the next only after an errno the
+//! descriptor falls back on) → drop (setuid mode: bounding set, then ids) → every
 //! capability set cleared. Then the entry point jumps to glibc's `_start`,
 //! and everything else — glibc's and the sequence's own checks, the
 //! messages — runs with nothing but the acquired descriptors
@@ -26,7 +28,7 @@
 use policy::handoff;
 use policy::tools::BpfInsn;
 
-use crate::plan::{Plan, Step, MAX_RESOURCES};
+use crate::plan::{Kind, Plan, Step, MAX_RESOURCES};
 
 /// An errno value.
 pub type Errno = i32;
@@ -36,7 +38,9 @@ pub trait Privileged {
     /// `prctl(PR_SET_DUMPABLE, 0)`.
     fn set_not_dumpable(&mut self) -> Result<(), Errno>;
     /// Make `cap` the one effective capability (lowering whatever was
-    /// raised before), keeping at most `file_caps` permitted.
+    /// raised before), keeping at most `file_caps` permitted. `cap` 0:
+    /// none effective (lowering cannot be refused: it never fails for
+    /// want of a capability).
     fn raise(&mut self, cap: u64, file_caps: u64) -> Result<(), Errno>;
     /// `socket(domain, ty, protocol)`.
     fn open_socket(&mut self, domain: i32, ty: i32, protocol: i32) -> Result<i32, Errno>;
@@ -125,6 +129,9 @@ pub struct Record {
     /// Per plan step: [`ACQUIRED`], [`NOT_REACHED`] or the errno of the
     /// step (or of raising its capability).
     pub results: [i32; MAX_RESOURCES],
+    /// Per socket step: the index of the kind that was opened, or whose
+    /// errno `results` holds (the last one tried).
+    pub kinds: [usize; MAX_RESOURCES],
     pub stop: Stop,
     pub ids: ExecIds,
 }
@@ -137,6 +144,7 @@ pub struct Record {
 pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     let mut record = Record {
         results: [NOT_REACHED; MAX_RESOURCES],
+        kinds: [0; MAX_RESOURCES],
         stop: Stop::Dropped,
         ids,
     };
@@ -160,57 +168,62 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     //    effective one around the calls that need it (raising the next one
     //    lowers the previous one; step 3 lowers the last). Sockets land at
     //    fds 3, 4, … in the order opened; an optional one may fail alone.
+    //    A datagram kind (capability 0) runs with every capability
+    //    lowered (setuid-root mode: everything stays effective until the
+    //    drop, as for every step there).
     let setuid = ids.setuid_mode();
-    let mut raised: u64 = 0;
-    let mut refused: Option<Errno> = None;
+    let mut raised = Raised {
+        setuid,
+        file_caps: plan.file_caps,
+        cap: None,
+        refused: None,
+    };
     // Sockets placed so far, at fds FIRST_FD ..
     let mut sockets: i32 = 0;
     for (index, step) in plan.steps().iter().enumerate() {
-        let cap = match step {
-            Step::Socket { capability, .. } | Step::Priority { capability, .. } => *capability,
-        };
-        if raised != cap {
-            refused = if setuid {
-                None
-            } else {
-                p.raise(cap, plan.file_caps).err()
-            };
-            raised = cap;
-        }
-        let result = match (step, refused) {
-            (_, Some(e)) => Err(e),
-            (
-                Step::Socket {
-                    domain,
-                    ty,
-                    protocol,
-                    filter,
-                    filter_len,
-                    ..
-                },
-                None,
-            ) => match p.open_socket(*domain, *ty, *protocol).and_then(|fd| {
-                // A socket that cannot be moved to its place (a tiny
-                // RLIMIT_NOFILE) is closed and counts as not opened.
-                let want = handoff::FIRST_FD + sockets;
-                if fd != want {
-                    p.move_fd(fd, want)?;
-                }
-                Ok(want)
-            }) {
-                Ok(want) => {
-                    sockets += 1;
-                    if let Some(program) = filter.get(..*filter_len).filter(|p| !p.is_empty()) {
-                        if let Err(errno) = p.lock_filter(want, program) {
-                            record.stop = Stop::Setup { index, errno };
-                            break;
-                        }
+        let result = match step {
+            Step::Socket {
+                domain,
+                protocol,
+                kinds,
+                kinds_len,
+                fall_back_on,
+                fall_back_len,
+                filter,
+                filter_len,
+                ..
+            } => {
+                let fall_back_on = fall_back_on.get(..*fall_back_len).unwrap_or(&[]);
+                let mut result = Err(libc::EINVAL);
+                for (k, kind) in kinds.get(..*kinds_len).unwrap_or(&[]).iter().enumerate() {
+                    if let Some(slot) = record.kinds.get_mut(index) {
+                        *slot = k;
                     }
-                    Ok(())
+                    let want = handoff::FIRST_FD + sockets;
+                    result = open_kind(p, &mut raised, *kind, *domain, *protocol, want);
+                    match result {
+                        Err(e) if fall_back_on.contains(&e) => continue,
+                        _ => break,
+                    }
                 }
-                Err(e) => Err(e),
+                match result {
+                    Ok(want) => {
+                        sockets += 1;
+                        if let Some(program) = filter.get(..*filter_len).filter(|p| !p.is_empty()) {
+                            if let Err(errno) = p.lock_filter(want, program) {
+                                record.stop = Stop::Setup { index, errno };
+                                break;
+                            }
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Step::Priority { nice, capability } => match raised.raise(p, *capability) {
+                Some(e) => Err(e),
+                None => p.set_priority(*nice),
             },
-            (Step::Priority { nice, .. }, None) => p.set_priority(*nice),
         };
         if let Some(slot) = record.results.get_mut(index) {
             *slot = match result {
@@ -260,6 +273,56 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
         }
     }
     record
+}
+
+/// Which capability is effective now, and whether raising it failed.
+struct Raised {
+    /// Setuid-root mode: `raise` is never called (everything is effective
+    /// until the drop).
+    setuid: bool,
+    file_caps: u64,
+    /// The capability made the effective one last (`None`: none yet; the
+    /// process may still hold what `execve` gave it).
+    cap: Option<u64>,
+    /// Why raising `cap` failed.
+    refused: Option<Errno>,
+}
+
+impl Raised {
+    /// Makes `cap` the effective one unless it is already; the errno if
+    /// that was refused.
+    fn raise<P: Privileged>(&mut self, p: &mut P, cap: u64) -> Option<Errno> {
+        if self.cap != Some(cap) {
+            self.refused = if self.setuid {
+                None
+            } else {
+                p.raise(cap, self.file_caps).err()
+            };
+            self.cap = Some(cap);
+        }
+        self.refused
+    }
+}
+
+/// Opens one kind of a socket under its capability and moves it to `want`.
+fn open_kind<P: Privileged>(
+    p: &mut P,
+    raised: &mut Raised,
+    kind: Kind,
+    domain: i32,
+    protocol: i32,
+    want: i32,
+) -> Result<i32, Errno> {
+    if let Some(e) = raised.raise(p, kind.capability) {
+        return Err(e);
+    }
+    let fd = p.open_socket(domain, kind.ty, protocol)?;
+    // A socket that cannot be moved to its place (a tiny RLIMIT_NOFILE)
+    // is closed and counts as not opened.
+    if fd != want {
+        p.move_fd(fd, want)?;
+    }
+    Ok(want)
 }
 
 /// A message built without allocation or formatting machinery (neither

@@ -10,7 +10,7 @@ use std::io;
 use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 
-use policy::tools::{Capability, SocketSpec, Tool};
+use policy::tools::{Capability, SocketKind, SocketSpec, Tool};
 
 use crate::sys;
 
@@ -21,10 +21,12 @@ pub enum LaunchError {
     /// 0–2 made valid or the others closed.
     Fds(io::Error),
     /// No socket could be opened (every one optional and failed), or a
-    /// required one failed.
+    /// required one failed: each with the kind tried last and its error.
     Socket {
         tool: &'static Tool,
-        failed: Vec<(&'static SocketSpec, io::Error)>,
+        failed: Vec<(&'static SocketSpec, &'static SocketKind, io::Error)>,
+        /// The effective uid (iputils adds its capability hint for users).
+        euid: u32,
     },
     /// The launcher-side setup of a socket (its locked filter) failed.
     Setup {
@@ -52,6 +54,16 @@ pub enum LaunchError {
         path: &'static str,
         source: io::Error,
     },
+}
+
+impl LaunchError {
+    /// Whether the message is the iputils tool's own (several lines, each
+    /// to be prefixed with argv\[0\] as the tool names itself): a tool
+    /// whose sockets have alternatives (ping) could open none of them.
+    pub fn in_upstream_words(&self) -> bool {
+        matches!(self, LaunchError::Socket { failed, .. }
+            if failed.iter().any(|(s, _, _)| s.kinds.len() > 1))
+    }
 }
 
 /// An OS error in C's words (`strerror`), without Rust's " (os error N)".
@@ -86,20 +98,38 @@ impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LaunchError::Fds(e) => write!(f, "cannot set up standard descriptors: {}", OsText(e)),
-            LaunchError::Socket { tool, failed } => {
-                let what: Vec<&str> = failed.iter().map(|(s, _)| s.what).collect();
+            LaunchError::Socket { failed, euid, .. } if self.in_upstream_words() => {
+                // iputils' create_socket for the socket it could not do
+                // without (the last one): the type tried last, the error,
+                // and for a user refused a raw socket its hint.
+                let Some((_, kind, e)) = failed.last() else {
+                    return Ok(());
+                };
+                write!(f, "socktype: {}\nsocket: {}", kind.type_name, OsText(e))?;
+                if kind.ty == libc::SOCK_RAW && *euid != 0 {
+                    write!(f, "\n=> missing cap_net_raw+p capability or setuid?")?;
+                }
+                Ok(())
+            }
+            LaunchError::Socket { tool, failed, .. } => {
+                let what: Vec<&str> = failed.iter().map(|(s, _, _)| s.what).collect();
                 let what = what.join(" and ");
-                match failed.as_slice() {
-                    [(spec, e), ..] if failed.iter().all(|(_, e)| denied(e)) => write!(
+                let refused_cap = failed
+                    .iter()
+                    .all(|(_, _, e)| denied(e))
+                    .then(|| failed.iter().find_map(|(_, k, _)| k.capability))
+                    .flatten();
+                match (failed.as_slice(), refused_cap) {
+                    ([(_, _, e), ..], Some(cap)) => write!(
                         f,
                         "cannot open {what} sockets: {}: {}",
                         OsText(e),
-                        install_hint(tool, spec.capability)
+                        install_hint(tool, cap)
                     ),
                     _ => {
                         let errors: Vec<String> = failed
                             .iter()
-                            .map(|(s, e)| format!("{}: {e}", s.what))
+                            .map(|(s, _, e)| format!("{}: {}", s.what, OsText(e)))
                             .collect();
                         write!(f, "cannot open {what} sockets: {}", errors.join("; "))
                     }

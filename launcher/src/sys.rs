@@ -281,6 +281,22 @@ impl Privileged for RawSystem {
     }
 
     fn raise(&mut self, cap: u64, file_caps: u64) -> Result<(), Errno> {
+        // Lowering everything (a datagram socket's turn): nothing to do
+        // when nothing is effective and the permitted set is already
+        // within the file capability (a file-capability exec: `=p`; a
+        // launcher without its capability: nothing at all), one capset
+        // otherwise (root: everything was effective).
+        if cap == 0 {
+            let held = raw_capget()?;
+            if held.effective == 0 && held.permitted & !file_caps == 0 {
+                return Ok(());
+            }
+            return raw_capset(CapSets {
+                effective: 0,
+                permitted: held.permitted & file_caps,
+                inheritable: 0,
+            });
+        }
         // One capset: the capability effective, the permitted set cut to
         // the file capability (anything more an administrator granted is
         // gone at once). It fails only if something in `file_caps` is not

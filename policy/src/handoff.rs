@@ -16,7 +16,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 
-use crate::tools::{SocketSpec, Tool};
+use crate::tools::{SocketKind, SocketSpec, Tool};
 use crate::{sys, PolicyError};
 
 /// The first handed-over descriptor (systemd's `SD_LISTEN_FDS_START`).
@@ -36,12 +36,21 @@ pub struct HandedSocket {
     /// What it claims to be, from the tool's descriptor (checked by
     /// [`validate`]).
     pub spec: &'static SocketSpec,
+    /// Which of the spec's kinds it is: `None` until [`validate`] has read
+    /// its `SO_TYPE` (the kernel's word on what the launcher opened).
+    pub kind: Option<&'static SocketKind>,
 }
 
 impl HandedSocket {
     /// Its name in `LISTEN_FDNAMES`.
     pub fn name(&self) -> &'static str {
         self.spec.name
+    }
+
+    /// Whether it is a datagram socket of a spec that also admits a raw
+    /// one (ping's ICMP datagram socket), as [`validate`] found it.
+    pub fn is_datagram(&self) -> bool {
+        self.spec.kinds.len() > 1 && self.kind.is_some_and(|k| k.ty == libc::SOCK_DGRAM)
     }
 }
 
@@ -125,17 +134,19 @@ pub fn decode(
         .map(|(i, spec)| HandedSocket {
             fd: FIRST_FD + i as RawFd,
             spec,
+            kind: None,
         })
         .collect())
 }
 
 /// Checks that every descriptor is the socket its name promises
-/// (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`; for a packet socket, whose
-/// `SO_PROTOCOL` is always 0, the protocol `getsockname` reports), that a
-/// socket whose descriptor locks a filter on it has a locked filter
-/// (`SO_LOCK_FILTER`), and marks it close-on-exec.
-pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
-    for s in sockets {
+/// (`SO_DOMAIN`, `SO_PROTOCOL`; for a packet socket, whose `SO_PROTOCOL`
+/// is always 0, the protocol `getsockname` reports; `SO_TYPE` one of the
+/// spec's kinds, recorded in [`HandedSocket::kind`]), that a socket whose
+/// descriptor locks a filter on it has a locked filter (`SO_LOCK_FILTER`),
+/// and marks it close-on-exec.
+pub fn validate(sockets: &mut [HandedSocket]) -> Result<(), PolicyError> {
+    for s in sockets.iter_mut() {
         let bad = |reason: String| PolicyError::BadSocket {
             fd: s.fd,
             name: s.spec.name,
@@ -152,9 +163,11 @@ pub fn validate(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
         } else {
             get(libc::SO_PROTOCOL, "SO_PROTOCOL")?
         };
-        if domain != s.spec.domain || ty != s.spec.ty || proto != s.spec.protocol {
+        let kind = s.spec.kind_of_type(ty);
+        if domain != s.spec.domain || kind.is_none() || proto != s.spec.protocol {
             return Err(bad(format!("domain {domain}, type {ty}, protocol {proto}")));
         }
+        s.kind = kind;
         if matches!(s.spec.setup, crate::tools::SocketSetup::LockedFilter(_))
             && get(libc::SO_LOCK_FILTER, "SO_LOCK_FILTER")? != 1
         {
@@ -172,8 +185,8 @@ pub fn take_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyError> {
     for name in [VAR_FDS, VAR_PID, VAR_NAMES] {
         std::env::remove_var(name);
     }
-    let sockets = decoded?;
-    validate(&sockets)?;
+    let mut sockets = decoded?;
+    validate(&mut sockets)?;
     Ok(sockets)
 }
 
@@ -343,19 +356,21 @@ mod tests {
         use std::os::fd::AsRawFd;
         let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let fd = udp.as_raw_fd();
-        let err = validate(&[HandedSocket { fd, spec: &ICMP4 }]).unwrap_err();
+        let handed = |fd, spec| HandedSocket {
+            fd,
+            spec,
+            kind: None,
+        };
+        let err = validate(&mut [handed(fd, &ICMP4)]).unwrap_err();
         assert!(matches!(err, PolicyError::BadSocket { .. }), "{err}");
         let file = std::fs::File::open("/dev/null").unwrap();
-        assert!(validate(&[HandedSocket {
-            fd: file.as_raw_fd(),
-            spec: &ICMP6
-        }])
-        .is_err());
-        assert!(validate(&[HandedSocket {
-            fd: 999_999,
-            spec: &ICMP4
-        }])
-        .is_err());
+        assert!(validate(&mut [handed(file.as_raw_fd(), &ICMP6)]).is_err());
+        assert!(validate(&mut [handed(999_999, &ICMP4)]).is_err());
+        // A UDP socket has the datagram type of ping's first kind, but not
+        // its protocol: the type alone admits nothing.
+        let mut udp_as_icmp = [handed(fd, &ICMP4)];
+        assert!(validate(&mut udp_as_icmp).is_err());
+        assert_eq!(udp_as_icmp[0].kind, None);
     }
 
     #[test]

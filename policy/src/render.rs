@@ -69,21 +69,30 @@ pub fn variables() -> Vec<(&'static str, String)> {
 /// The layout's variables and `tool`'s: `TOOL` (`ping`), `LAUNCHER_NAME`,
 /// `LAUNCHER_PATH`, `WORKER_NAME`, `WORKER_PATH`, `SELINUX_PREFIX`
 /// (`privsep_ping`), `SETCAP` (`cap_net_raw=p`), `SELINUX_CAPS`
-/// (`net_raw`), `SOCKET_CLASSES` (`rawip_socket`), `NICE` (the priority,
+/// (`net_raw`), `SOCKET_CLASSES` (`icmp_socket rawip_socket`), `NICE` (the priority,
 /// or empty), `RESOLVES` (`yes`/`no`), `RAW_PROTOCOLS` (the IP protocol numbers of its raw
 /// IPv4/IPv6 sockets, `1 58`: what TOMOYO's `network inet raw` rules name),
 /// `FILTER_CLASSES` (the SELinux classes of the sockets the launcher locks a
-/// filter on, so its domain needs `setopt` on them).
+/// filter on, so its domain needs `setopt` on them), `DATAGRAM_FIRST`
+/// (`yes` when every socket is tried first without any capability, so that
+/// where the kernel admits every group to ping sockets the launcher needs
+/// no file capability at all; `make install` and the postinst decide).
 pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     let mut vars = variables();
     let caps: Vec<&str> = tool.file_caps.iter().map(|c| c.selinux_name()).collect();
-    let mut classes: Vec<&str> = tool.sockets().map(|s| s.selinux_class).collect();
+    // Every kind's class: the launcher may create each of them (ping: an
+    // ICMP datagram socket, and a raw one where that is refused).
+    let mut classes: Vec<&str> = tool
+        .sockets()
+        .flat_map(|s| s.kinds.iter().map(|k| k.selinux_class))
+        .collect();
     classes.sort_unstable();
     classes.dedup();
     let mut raw: Vec<String> = tool
         .sockets()
         .filter(|s| {
-            s.ty == libc::SOCK_RAW && (s.domain == libc::AF_INET || s.domain == libc::AF_INET6)
+            s.kinds.iter().any(|k| k.ty == libc::SOCK_RAW)
+                && (s.domain == libc::AF_INET || s.domain == libc::AF_INET6)
         })
         .map(|s| s.protocol.to_string())
         .collect();
@@ -91,7 +100,7 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     let mut filtered: Vec<&str> = tool
         .sockets()
         .filter(|s| matches!(s.setup, SocketSetup::LockedFilter(_)))
-        .map(|s| s.selinux_class)
+        .flat_map(|s| s.kinds.iter().map(|k| k.selinux_class))
         .collect();
     filtered.sort_unstable();
     filtered.dedup();
@@ -116,6 +125,10 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
         ),
         ("RAW_PROTOCOLS", raw.join(" ")),
         ("FILTER_CLASSES", filtered.join(" ")),
+        (
+            "DATAGRAM_FIRST",
+            if tool.datagram_first() { "yes" } else { "no" }.to_string(),
+        ),
     ]);
     vars
 }
@@ -199,7 +212,7 @@ mod tests {
         assert_eq!(get(ping, "RAW_PROTOCOLS"), "1 58");
         assert_eq!(get(arping, "RAW_PROTOCOLS"), "");
         assert_eq!(get(clockdiff, "RAW_PROTOCOLS"), "1");
-        assert_eq!(get(ping, "SOCKET_CLASSES"), "rawip_socket");
+        assert_eq!(get(ping, "SOCKET_CLASSES"), "icmp_socket rawip_socket");
         assert_eq!(get(arping, "SOCKET_CLASSES"), "packet_socket");
         assert_eq!(get(arping, "FILTER_CLASSES"), "packet_socket");
         assert_eq!(get(ping, "FILTER_CLASSES"), "");

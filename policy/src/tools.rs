@@ -83,31 +83,83 @@ pub enum SocketSetup {
     LockedFilter(&'static [BpfInsn]),
 }
 
+/// One way of opening a socket: its `socket()` type and what it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketKind {
+    /// `socket()`'s type (`SOCK_DGRAM`, `SOCK_RAW`).
+    pub ty: i32,
+    /// The capability raised around `socket()`; `None`: none at all (every
+    /// capability is lowered for the call), the kernel decides by other
+    /// means (an ICMP datagram socket: `net.ipv4.ping_group_range`).
+    pub capability: Option<Capability>,
+    /// What it is, for messages: "raw ICMPv4", "ICMPv4 datagram".
+    pub what: &'static str,
+    /// Its name in upstream's messages (`SOCK_RAW`, `SOCK_DGRAM`).
+    pub type_name: &'static str,
+    /// The SELinux class of the socket (the launcher domain creates it,
+    /// the worker domain only uses it).
+    pub selinux_class: &'static str,
+}
+
 /// A socket the launcher creates and hands over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SocketSpec {
     /// Its name in `LISTEN_FDNAMES`.
     pub name: &'static str,
-    /// What it is, for messages: "raw ICMPv4".
+    /// What it is, for messages: "raw ICMPv4", "ICMPv4".
     pub what: &'static str,
-    /// `socket()`'s domain, type and protocol, exactly as passed (the
-    /// protocol of a packet socket is in network byte order). The worker
-    /// checks `SO_DOMAIN`, `SO_TYPE` and `SO_PROTOCOL` against them (for a
-    /// packet socket, whose `SO_PROTOCOL` is always 0, `getsockname`'s
-    /// `sll_protocol`).
+    /// `socket()`'s domain and protocol, exactly as passed (the protocol
+    /// of a packet socket is in network byte order). The worker checks
+    /// `SO_DOMAIN`, `SO_PROTOCOL` (for a packet socket, whose
+    /// `SO_PROTOCOL` is always 0, `getsockname`'s `sll_protocol`) against
+    /// them and `SO_TYPE` against the kinds.
     pub domain: i32,
-    pub ty: i32,
     pub protocol: i32,
+    /// The ways to open it, tried in this order (upstream's): the next is
+    /// tried only when the previous one failed with an errno of
+    /// `fall_back_on`. The handed-over descriptor's `SO_TYPE` says which
+    /// one was opened.
+    pub kinds: &'static [SocketKind],
+    /// The errnos after which the next kind is tried.
+    pub fall_back_on: &'static [i32],
     /// Whether the tool can run without it (ping without IPv6, say).
     pub optional: bool,
-    /// The capability raised around `socket()`.
-    pub capability: Capability,
     /// Launcher-side setup before the drop.
     pub setup: SocketSetup,
-    /// The SELinux class of the socket (the launcher domain creates it,
-    /// the worker domain only uses it).
-    pub selinux_class: &'static str,
 }
+
+impl SocketSpec {
+    /// The kind whose `socket()` type is `ty`.
+    pub fn kind_of_type(&self, ty: i32) -> Option<&'static SocketKind> {
+        let kinds: &'static [SocketKind] = self.kinds;
+        kinds.iter().find(|k| k.ty == ty)
+    }
+
+    /// The capabilities any of its kinds raises.
+    pub fn capabilities(&self) -> impl Iterator<Item = Capability> + '_ {
+        self.kinds.iter().filter_map(|k| k.capability)
+    }
+
+    /// The last kind: the one tried when every other failed, and the one
+    /// whose refusal a message explains.
+    pub fn last_kind(&self) -> &'static SocketKind {
+        let kinds: &'static [SocketKind] = self.kinds;
+        match kinds.last() {
+            Some(k) => k,
+            None => &NO_KIND,
+        }
+    }
+}
+
+/// What [`SocketSpec::last_kind`] answers for a spec without kinds (the
+/// descriptor tests refuse one).
+const NO_KIND: SocketKind = SocketKind {
+    ty: 0,
+    capability: None,
+    what: "no socket",
+    type_name: "0",
+    selinux_class: "socket",
+};
 
 /// Something the launcher acquires with privilege, in the order listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,11 +172,12 @@ pub enum Resource {
 }
 
 impl Resource {
-    /// The capability raised around acquiring it.
-    pub const fn capability(&self) -> Capability {
+    /// The capability raised around acquiring it (a socket: around its
+    /// last kind, the one that needs the most).
+    pub fn capability(&self) -> Option<Capability> {
         match self {
-            Resource::Socket(spec) => spec.capability,
-            Resource::Priority { capability, .. } => *capability,
+            Resource::Socket(spec) => spec.last_kind().capability,
+            Resource::Priority { capability, .. } => Some(*capability),
         }
     }
 }
@@ -165,31 +218,90 @@ macro_rules! baked {
     };
 }
 
-/// `socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)`, the `icmp4` socket of ping
-/// and clockdiff.
-pub const ICMP4: SocketSpec = SocketSpec {
-    name: "icmp4",
-    what: "raw ICMPv4",
-    domain: libc::AF_INET,
+/// A raw ICMPv4 socket: `CAP_NET_RAW`.
+pub const RAW_ICMP4: SocketKind = SocketKind {
     ty: libc::SOCK_RAW,
-    protocol: libc::IPPROTO_ICMP,
-    optional: true,
-    capability: Capability::NetRaw,
-    setup: SocketSetup::None,
+    capability: Some(Capability::NetRaw),
+    what: "raw ICMPv4",
+    type_name: "SOCK_RAW",
     selinux_class: "rawip_socket",
 };
 
-/// `socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)`.
+/// An ICMPv4 datagram socket ("ping socket"): no capability; the kernel
+/// admits the groups of `net.ipv4.ping_group_range` only.
+pub const DGRAM_ICMP4: SocketKind = SocketKind {
+    ty: libc::SOCK_DGRAM,
+    capability: None,
+    what: "ICMPv4 datagram",
+    type_name: "SOCK_DGRAM",
+    selinux_class: "icmp_socket",
+};
+
+/// A raw ICMPv6 socket: `CAP_NET_RAW`.
+pub const RAW_ICMP6: SocketKind = SocketKind {
+    ty: libc::SOCK_RAW,
+    capability: Some(Capability::NetRaw),
+    what: "raw ICMPv6",
+    type_name: "SOCK_RAW",
+    selinux_class: "rawip_socket",
+};
+
+/// An ICMPv6 datagram socket: no capability, `ping_group_range` (the
+/// IPv4 setting admits both families).
+pub const DGRAM_ICMP6: SocketKind = SocketKind {
+    ty: libc::SOCK_DGRAM,
+    capability: None,
+    what: "ICMPv6 datagram",
+    type_name: "SOCK_DGRAM",
+    selinux_class: "icmp_socket",
+};
+
+/// iputils' `create_socket` falls back from a datagram to a raw ICMPv4
+/// socket on `EACCES` (the caller's groups are outside
+/// `ping_group_range`), `EAFNOSUPPORT` (kernels without ping sockets) and
+/// `EPROTONOSUPPORT` (the same, in some containers).
+pub const ICMP4_FALL_BACK: &[i32] = &[libc::EACCES, libc::EAFNOSUPPORT, libc::EPROTONOSUPPORT];
+
+/// For IPv6 not on `EAFNOSUPPORT`: there it means IPv6 is off
+/// (`ipv6.disable=1`), and a raw socket fails alike.
+pub const ICMP6_FALL_BACK: &[i32] = &[libc::EACCES, libc::EPROTONOSUPPORT];
+
+/// `icmp4` of clockdiff: `socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)` only
+/// (it sends timestamp requests, which a datagram socket refuses).
+pub const ICMP4_RAW: SocketSpec = SocketSpec {
+    name: "icmp4",
+    what: "raw ICMPv4",
+    domain: libc::AF_INET,
+    protocol: libc::IPPROTO_ICMP,
+    kinds: &[RAW_ICMP4],
+    fall_back_on: &[],
+    optional: false,
+    setup: SocketSetup::None,
+};
+
+/// `icmp4` of ping: an ICMPv4 datagram socket where the kernel admits the
+/// caller, else a raw one with `CAP_NET_RAW` (iputils' order and rules).
+pub const ICMP4: SocketSpec = SocketSpec {
+    name: "icmp4",
+    what: "ICMPv4",
+    domain: libc::AF_INET,
+    protocol: libc::IPPROTO_ICMP,
+    kinds: &[DGRAM_ICMP4, RAW_ICMP4],
+    fall_back_on: ICMP4_FALL_BACK,
+    optional: true,
+    setup: SocketSetup::None,
+};
+
+/// `icmp6` of ping: the same for ICMPv6.
 pub const ICMP6: SocketSpec = SocketSpec {
     name: "icmp6",
-    what: "raw ICMPv6",
+    what: "ICMPv6",
     domain: libc::AF_INET6,
-    ty: libc::SOCK_RAW,
     protocol: libc::IPPROTO_ICMPV6,
+    kinds: &[DGRAM_ICMP6, RAW_ICMP6],
+    fall_back_on: ICMP6_FALL_BACK,
     optional: true,
-    capability: Capability::NetRaw,
     setup: SocketSetup::None,
-    selinux_class: "rawip_socket",
 };
 
 /// `ETH_P_ARP` in network byte order, as `socket()` takes it.
@@ -241,18 +353,24 @@ pub const ARP: SocketSpec = SocketSpec {
     name: "arp",
     what: "ARP packet",
     domain: libc::AF_PACKET,
-    ty: libc::SOCK_DGRAM,
     protocol: ETH_P_ARP_BE,
+    kinds: &[SocketKind {
+        ty: libc::SOCK_DGRAM,
+        capability: Some(Capability::NetRaw),
+        what: "ARP packet",
+        type_name: "SOCK_DGRAM",
+        selinux_class: "packet_socket",
+    }],
+    fall_back_on: &[],
     optional: false,
-    capability: Capability::NetRaw,
     setup: SocketSetup::LockedFilter(ARP_ONLY_FILTER),
-    selinux_class: "packet_socket",
 };
 
 /// The nice value iputils clockdiff sets for itself (`nice(-16)`).
 pub const CLOCKDIFF_NICE: i32 = -16;
 
-/// `ping`: raw ICMPv4 and ICMPv6 sockets, each optional.
+/// `ping`: ICMPv4 and ICMPv6 sockets, each optional, each a datagram
+/// socket where the kernel admits the caller and raw otherwise.
 pub const PING: Tool = Tool {
     name: "ping",
     launcher_name: "privsep-ping",
@@ -293,10 +411,7 @@ pub const CLOCKDIFF: Tool = Tool {
             nice: CLOCKDIFF_NICE,
             capability: Capability::SysNice,
         },
-        Resource::Socket(SocketSpec {
-            optional: false,
-            ..ICMP4
-        }),
+        Resource::Socket(ICMP4_RAW),
     ],
     sandbox: &sandbox_profile::CLOCKDIFF,
     selinux_prefix: "privsep_clockdiff",
@@ -331,6 +446,17 @@ impl Tool {
         self.resources.iter().find_map(|r| match r {
             Resource::Priority { nice, .. } => Some(*nice),
             Resource::Socket(_) => None,
+        })
+    }
+
+    /// Whether every socket is tried first without any capability (ping:
+    /// ICMP datagram sockets), and nothing else needs one: where the
+    /// kernel admits every group to such sockets, the launcher can be
+    /// installed without a file capability.
+    pub fn datagram_first(&self) -> bool {
+        self.resources.iter().all(|r| match r {
+            Resource::Socket(s) => s.kinds.first().is_some_and(|k| k.capability.is_none()),
+            Resource::Priority { .. } => false,
         })
     }
 
@@ -374,15 +500,17 @@ mod tests {
     fn every_resource_capability_is_in_the_file_capability() {
         for tool in ALL {
             for r in tool.resources {
-                let cap = match r {
-                    Resource::Socket(s) => s.capability,
-                    Resource::Priority { capability, .. } => *capability,
+                let caps: Vec<Capability> = match r {
+                    Resource::Socket(s) => s.capabilities().collect(),
+                    Resource::Priority { capability, .. } => vec![*capability],
                 };
-                assert!(tool.file_caps.contains(&cap), "{}: {cap:?}", tool.name);
+                for cap in caps {
+                    assert!(tool.file_caps.contains(&cap), "{}: {cap:?}", tool.name);
+                }
             }
             for cap in tool.file_caps {
                 let used = tool.resources.iter().any(|r| match r {
-                    Resource::Socket(s) => s.capability == *cap,
+                    Resource::Socket(s) => s.capabilities().any(|c| c == *cap),
                     Resource::Priority { capability, .. } => capability == cap,
                 });
                 assert!(used, "{}: {cap:?} is never raised", tool.name);
@@ -419,6 +547,47 @@ mod tests {
         assert_eq!(CLOCKDIFF.file_caps_mask(), (1 << 13) | (1 << 23));
         assert_eq!(CLOCKDIFF.priority(), Some(-16));
         assert_eq!(PING.priority(), None);
+    }
+
+    #[test]
+    fn every_socket_has_kinds_that_differ_and_fall_back_only_between_them() {
+        for tool in ALL {
+            for s in tool.sockets() {
+                assert!(!s.kinds.is_empty(), "{}: {}", tool.name, s.name);
+                let mut types: Vec<i32> = s.kinds.iter().map(|k| k.ty).collect();
+                types.dedup();
+                assert_eq!(types.len(), s.kinds.len(), "{}: {}", tool.name, s.name);
+                assert_eq!(s.kind_of_type(s.kinds[0].ty), Some(&s.kinds[0]));
+                // A fall-back rule without a second kind would be dead data.
+                assert_eq!(s.kinds.len() > 1, !s.fall_back_on.is_empty(), "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn ping_tries_a_datagram_socket_first_without_a_capability() {
+        for s in PING.sockets() {
+            let [first, then] = s.kinds else {
+                panic!("{}: {:?}", s.name, s.kinds)
+            };
+            assert_eq!((first.ty, first.capability), (libc::SOCK_DGRAM, None));
+            assert_eq!(first.selinux_class, "icmp_socket");
+            assert_eq!(
+                (then.ty, then.capability),
+                (libc::SOCK_RAW, Some(Capability::NetRaw))
+            );
+            assert!(s.fall_back_on.contains(&libc::EACCES));
+            assert!(s.fall_back_on.contains(&libc::EPROTONOSUPPORT));
+        }
+        // iputils: EAFNOSUPPORT falls back for IPv4 only (for IPv6 it
+        // means IPv6 is disabled).
+        assert!(ICMP4.fall_back_on.contains(&libc::EAFNOSUPPORT));
+        assert!(!ICMP6.fall_back_on.contains(&libc::EAFNOSUPPORT));
+        // clockdiff's timestamp requests need raw.
+        let icmp = CLOCKDIFF.socket_named("icmp4").unwrap();
+        assert_eq!(icmp.kinds, &[RAW_ICMP4]);
+        assert!(PING.datagram_first());
+        assert!(!CLOCKDIFF.datagram_first() && !ARPING.datagram_first());
     }
 
     #[test]

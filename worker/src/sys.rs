@@ -46,6 +46,11 @@ pub fn real_uid() -> u32 {
     nix::unistd::getuid().as_raw()
 }
 
+/// The effective user id (iputils' `geteuid() != 0` for its capability hint).
+pub fn effective_uid() -> u32 {
+    nix::unistd::geteuid().as_raw()
+}
+
 /// Restores the default `SIGPIPE` action, which the Rust runtime sets to
 /// "ignore": `privsep-ping … | head -1` must end the ping, as with iputils.
 pub fn default_sigpipe() {

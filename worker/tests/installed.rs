@@ -186,24 +186,6 @@ fn running_worker_is_sandboxed_and_holds_only_its_sockets() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
-fn launcher_without_the_capability_names_setcap_and_exits_2() {
-    let dir = std::env::temp_dir().join(format!("privsep-nocap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let copy = dir.join("privsep-ping");
-    // std::fs::copy does not carry the security.capability xattr.
-    std::fs::copy(launcher(), &copy).unwrap();
-    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let out = run_as_user(&copy, &["-c", "1", "127.0.0.1"]);
-    std::fs::remove_dir_all(&dir).unwrap();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("setcap cap_net_raw=p"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(out.stdout.is_empty());
-}
-
-#[test]
-#[ignore = "needs the staged install and the test user: run `make test`"]
 fn worker_started_by_hand_refuses_and_sends_nothing() {
     // Directly, with no handoff at all, and with a forged one pointing at
     // descriptors that are not raw ICMP sockets (3 is not open here).

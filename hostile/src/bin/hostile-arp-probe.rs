@@ -88,7 +88,11 @@ fn listen(ifindex: i32, secs: u64, open: bool, filter: bool, sandbox: bool) {
             launcher::sys::lock_filter(fd).unwrap_or_else(|e| die("lock", e));
         }
         testkit::probe::drop_to(NOBODY, NOBODY).unwrap_or_else(|e| die("drop ids", e));
-        vec![HandedSocket { fd, spec: &ARP }]
+        vec![HandedSocket {
+            fd,
+            spec: &ARP,
+            kind: ARP.kinds.first(),
+        }]
     } else {
         policy::handoff::take_from_env(&ARPING).unwrap_or_else(|e| die("handoff", e))
     };

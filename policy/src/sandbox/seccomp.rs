@@ -100,6 +100,7 @@ mod tests {
         let one = [HandedSocket {
             fd: 3,
             spec: &ICMP4,
+            kind: None,
         }];
         let some: Vec<_> = allowed_here(PING.sandbox, &one).map(|r| r.name).collect();
         assert!(some.contains(&"sendto") && some.contains(&"recvmsg"));
@@ -119,6 +120,7 @@ mod tests {
                 .map(|(i, spec)| HandedSocket {
                     fd: 3 + i as i32,
                     spec,
+                    kind: None,
                 })
                 .collect();
             seccomp_program(tool.sandbox, &all).unwrap();

@@ -68,10 +68,14 @@ fn setup_fail(what: &str, e: impl std::fmt::Display) -> ! {
 fn open_sockets(tool: &'static Tool) -> Vec<HandedSocket> {
     let mut out = Vec::new();
     for spec in tool.sockets() {
-        match probe::socket(spec.domain, spec.ty, spec.protocol) {
+        // The last kind: the raw one where there are alternatives (the
+        // probe runs as root, and raw is what the sandbox must contain).
+        let kind = spec.last_kind();
+        match probe::socket(spec.domain, kind.ty, spec.protocol) {
             Ok(fd) => out.push(HandedSocket {
                 fd: fd.into_raw_fd(),
                 spec,
+                kind: Some(kind),
             }),
             Err(e) if spec == &ICMP6 => say(format!("no icmp6 socket: {e}")),
             Err(e) => setup_fail("raw ICMPv4 socket (run as root)", e),

@@ -605,7 +605,9 @@ fn worker_no_caps(env: &Env) -> Verdict {
 fn socket_text(fd: usize, spec: &SocketSpec) -> String {
     format!(
         "fd{fd}=domain{}/type{}/proto{}",
-        spec.domain, spec.ty, spec.protocol
+        spec.domain,
+        spec.last_kind().ty,
+        spec.protocol
     )
 }
 
@@ -926,7 +928,7 @@ fn cl_exec_worker(env: &Env) -> Verdict {
 
 /// The probe operation that opens a socket like `spec`, and its SELinux class.
 fn socket_op(spec: &SocketSpec) -> &'static str {
-    match (spec.domain, spec.ty) {
+    match (spec.domain, spec.last_kind().ty) {
         (libc::AF_PACKET, _) => "packet-socket",
         (libc::AF_INET6, _) => "raw-socket6",
         _ => "raw-socket4",
@@ -958,7 +960,7 @@ fn launcher_copy(env: &Env) -> Verdict {
     let log = format!(
         "{}||{}",
         avc("user_t", &["net_raw"], "capability")[0],
-        avc("user_t", &["create"], spec.selinux_class)[0]
+        avc("user_t", &["create"], spec.last_kind().selinux_class)[0]
     );
     judge(Expect::Denied(EPERM_OR_EACCES, vec![log]), run)
 }

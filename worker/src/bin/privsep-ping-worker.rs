@@ -1,5 +1,5 @@
 //! `privsep-ping-worker`: the unprivileged half of privsep-ping, started by
-//! the launcher with raw ICMP sockets at fds 3 and 4. [`run`] is the worker
+//! the launcher with ICMP sockets (datagram or raw) at fds 3 and 4. [`run`] is the worker
 //! sequence of the design contract, step by step; the shared runtime does
 //! step 1, ping's own modules (`worker::ping`) the rest.
 
@@ -52,6 +52,36 @@ fn refuse(prog: &str, e: &CliError) -> i32 {
         let _ = sys::write_all(2, output::usage().as_bytes());
     }
     e.status
+}
+
+/// upstream's `create_socket` failing for a socket it wanted raw (`-N`,
+/// `-e 0`) and could not open: the launcher opened a datagram socket,
+/// which is what it can do without `CAP_NET_RAW`; a raw one would have
+/// been refused (`EPERM`). `requisite`: the message and exit 2; otherwise
+/// only with `-v`, and the family goes unused.
+fn raw_refused(prog: &str, requisite: bool, verbose: bool) -> Option<i32> {
+    if requisite || verbose {
+        say(prog, "socktype: SOCK_RAW");
+        say(
+            prog,
+            format!(
+                "socket: {}",
+                text::os_error_text(&std::io::Error::from_raw_os_error(libc::EPERM))
+            ),
+        );
+    }
+    if !requisite {
+        return None;
+    }
+    if sys::effective_uid() != 0 {
+        say(prog, "=> missing cap_net_raw+p capability or setuid?");
+    }
+    Some(2)
+}
+
+/// The socket type upstream's `-v` names: `SOCK_DGRAM`, `SOCK_RAW`.
+fn type_name(s: Option<&HandedSocket>) -> &'static str {
+    s.and_then(|s| s.kind).map_or("0", |k| k.type_name)
 }
 
 fn run() -> i32 {
@@ -117,8 +147,32 @@ fn run() -> i32 {
     // 3. Resolve the destination (and its reverse name unless -n): the
     //    only phase that reads files or does DNS. Names of other
     //    addresses come later from the resolver co-process.
-    let fd_of = |spec| sockets.iter().find(|s| s.spec == spec).map(|s| s.fd);
-    let (fd4, fd6) = (fd_of(&ICMP4), fd_of(&ICMP6));
+    let socket_of = |spec| sockets.iter().find(|s| s.spec == spec);
+    let (mut sock4, mut sock6) = (socket_of(&ICMP4), socket_of(&ICMP6));
+    // -N and -e 0 need raw sockets (iputils: node information queries
+    // and identifier 0 are not for datagram sockets). The launcher never
+    // reads the options: it opened a datagram socket because the kernel
+    // admits the caller to one, and without CAP_NET_RAW (the install
+    // where ping sockets are open to all) a raw one would be refused.
+    // upstream's create_socket fails then, in its words.
+    if o.nodeinfo.is_some() || o.ident == Some(0) {
+        if o.verbose && o.ident == Some(0) {
+            say(&prog, "WARNING: ident 0 => forcing raw socket");
+        }
+        if o.family != Some(Family::V6) && sock4.is_some_and(HandedSocket::is_datagram) {
+            sock4 = None;
+            if let Some(status) = raw_refused(&prog, o.family == Some(Family::V4), o.verbose) {
+                return status;
+            }
+        }
+        if o.family != Some(Family::V4) && sock6.is_some_and(HandedSocket::is_datagram) {
+            sock6 = None;
+            if let Some(status) = raw_refused(&prog, sock4.is_none(), o.verbose) {
+                return status;
+            }
+        }
+    }
+    let (fd4, fd6) = (sock4.map(|s| s.fd), sock6.map(|s| s.fd));
     let family = match resolve::wanted_family(o.family, fd4.is_some(), fd6.is_some()) {
         Ok(f) => f,
         Err(msg) => return fail(&msg),
@@ -134,30 +188,39 @@ fn run() -> i32 {
     if let Some(e) = cli::size_error(o.datalen, max_size) {
         return refuse(&prog, &e);
     }
-    if o.verbose && o.ident == Some(0) {
-        say(&prog, "WARNING: ident 0 => forcing raw socket");
-    }
     if o.verbose {
         let fam = match family {
             None => "AF_UNSPEC",
             Some(Family::V4) => "AF_INET",
             Some(Family::V6) => "AF_INET6",
         };
-        let show = |fd: Option<i32>| {
-            fd.map_or("-1 (socktype: 0)".to_string(), |f| {
-                format!("{f} (socktype: SOCK_RAW)")
-            })
+        let show = |s: Option<&HandedSocket>| match s {
+            Some(h) => format!("{} (socktype: {})", h.fd, type_name(s)),
+            None => "-1 (socktype: 0)".to_string(),
         };
         say(
             &prog,
             format!(
                 "sock4.fd: {}, sock6.fd: {}, hints.ai_family: {fam}",
-                show(fd4),
-                show(fd6)
+                show(sock4),
+                show(sock6)
             ),
         );
         // upstream's message ends in its own "\n" as well: an empty line.
         let _ = sys::write_all(2, b"\n");
+    }
+    // upstream warns before resolving: on a datagram socket a link-local
+    // destination needs its interface (`fe80::1%eth0`).
+    if sock6.is_some_and(HandedSocket::is_datagram) && !o.destination.contains('%') {
+        if let Ok(a) = o.destination.parse::<std::net::Ipv6Addr>() {
+            let s = a.segments()[0];
+            if (s & 0xffc0) == 0xfe80 || (s & 0xff0f) == 0xff02 {
+                say(
+                    &prog,
+                    "Warning: IPv6 link-local address on ICMP datagram socket may require ifname or scope-id => use: address%<ifname|scope-id>",
+                );
+            }
+        }
     }
     let target = match resolve::resolve(&o.destination, family, o.numeric, o.force_lookup) {
         Ok(t) => t,
@@ -187,13 +250,14 @@ fn run() -> i32 {
     if target.numeric_dest && lone {
         o.numeric = true;
     }
-    let (fd, other) = match target.family {
-        Family::V4 => (fd4, fd6),
-        Family::V6 => (fd6, fd4),
+    let (sock, other) = match target.family {
+        Family::V4 => (sock4, fd6),
+        Family::V6 => (sock6, fd4),
     };
-    let Some(fd) = fd else {
-        return fail(&"no raw socket for the destination's address family");
+    let Some(sock) = sock else {
+        return fail(&"no socket for the destination's address family");
     };
+    let (fd, datagram) = (sock.fd, sock.is_datagram());
     let route = if target.family == Family::V4 {
         match setup::resolve_hops(&o) {
             Ok(r) => r,
@@ -241,7 +305,7 @@ fn run() -> i32 {
     let lookups = o.lookups();
     let mut warn = |m: String| say(&prog, m);
     let mut prepared = match setup::prepare(
-        o, target, fd, other, is_root, &prog, route, nodeinfo, &mut warn,
+        o, target, fd, datagram, other, is_root, &prog, route, nodeinfo, &mut warn,
     ) {
         Ok(p) => p,
         Err(e) if e.usage => return refuse(&prog, &CliError::with_usage(None)),
@@ -287,6 +351,7 @@ fn run() -> i32 {
         keep.push(HandedSocket {
             fd: r.fd(),
             spec: &resolver::CHANNEL,
+            kind: None,
         });
     }
     // -v -v: privsep's own lines (upstream's -v has neither).

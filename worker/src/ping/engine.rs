@@ -76,6 +76,10 @@ pub struct Prepared {
     pub o: Options,
     pub target: Target,
     pub ident: u16,
+    /// The socket is an ICMP datagram socket: no IPv4 header on receive
+    /// (the TTL and IP options come as control messages), and the kernel's
+    /// identifier on everything it delivers.
+    pub datagram: bool,
     pub is_root: bool,
     /// The program name for messages (argv\[0\] as invoked).
     pub prog: String,
@@ -100,6 +104,7 @@ pub struct Engine<I: Io> {
     target: Target,
     family: Family,
     ident: u16,
+    datagram: bool,
     is_root: bool,
     prog: String,
     interval: i64,
@@ -173,6 +178,7 @@ impl<I: Io> Engine<I> {
             target: p.target,
             family,
             ident: p.ident,
+            datagram: p.datagram,
             is_root: p.is_root,
             prog: p.prog,
             interval: p.interval,
@@ -246,6 +252,22 @@ impl<I: Io> Engine<I> {
     /// The echo identifier (for `-v`).
     pub fn ident(&self) -> u16 {
         self.ident
+    }
+
+    /// Which replies are ours: on a datagram socket, all it delivers.
+    fn ours(&self) -> icmp::Ident {
+        if self.datagram {
+            icmp::Ident::Datagram
+        } else {
+            icmp::Ident::Raw(self.ident)
+        }
+    }
+
+    /// The identifier `-v` prints: on a datagram socket only one given
+    /// with `-e` (the kernel chose it otherwise; iputils' `ident` is -1).
+    fn shown_ident(&self) -> Option<u16> {
+        let known = !self.datagram || self.o.ident.is_some();
+        (self.o.verbose && known).then_some(self.ident)
     }
 
     fn emit(&mut self) {
@@ -721,6 +743,10 @@ impl<I: Io> Engine<I> {
     fn handle(&mut self, packet: &[u8], control: &[u8], from: Option<SocketAddr>, cut: bool) {
         let mut recv_time = None;
         let mut hops: Option<i32> = None;
+        // A datagram socket's IPv4 TTL and IP options (IP_RECVTTL,
+        // IP_RETOPTS): the header itself is not in the packet.
+        let mut ttl4: Option<i32> = None;
+        let mut options4: &[u8] = &[];
         for (level, ty, data) in icmp::cmsgs(control) {
             if level == libc::SOL_SOCKET && ty == libc::SO_TIMESTAMPNS {
                 if let (Some(s), Some(ns)) = (data.get(0..8), data.get(8..16)) {
@@ -732,6 +758,12 @@ impl<I: Io> Engine<I> {
                 if let Some(h) = data.get(0..4) {
                     hops = Some(i32::from_ne_bytes(h.try_into().unwrap_or_default()));
                 }
+            } else if level == libc::SOL_IP && ty == libc::IP_TTL && self.datagram {
+                if let Some(h) = data.get(0..4) {
+                    ttl4 = Some(i32::from_ne_bytes(h.try_into().unwrap_or_default()));
+                }
+            } else if level == libc::SOL_IP && ty == libc::IP_RETOPTS && self.datagram {
+                options4 = data;
             }
         }
         let recv_time = match recv_time {
@@ -746,14 +778,14 @@ impl<I: Io> Engine<I> {
             }
             return;
         }
-        match icmp::parse_reply(packet, self.family, self.ident, target_ip) {
+        match icmp::parse_reply(packet, self.family, self.ours(), target_ip) {
             Ok(Reply::Echo {
                 seq,
                 ttl,
                 icmp,
                 checksum_ok,
             }) => {
-                let ttl = ttl.map(i32::from).or(hops);
+                let ttl = ttl.map(i32::from).or(ttl4).or(hops);
                 // As upstream since 20240905: a reply whose ICMP checksum
                 // fails is `(BAD CHECKSUM!)` and counted as corrupted, not
                 // received (IPv4 only: the kernel verifies ICMPv6). A reply
@@ -766,6 +798,7 @@ impl<I: Io> Engine<I> {
                         Family::V6 => !self.multicast && !self.subnet_router_anycast,
                     };
                 let options = match self.family {
+                    Family::V4 if self.datagram => options4,
                     Family::V4 => {
                         let hlen = usize::from(packet.first().copied().unwrap_or(0) & 0x0f) * 4;
                         packet.get(20..hlen).unwrap_or(&[])
@@ -956,7 +989,7 @@ impl<I: Io> Engine<I> {
             bytes: cc,
             from: &from,
             seq,
-            ident: self.o.verbose.then_some(self.ident),
+            ident: self.shown_ident(),
             ttl,
             truncated,
             time_us: self.timing.then_some(triptime),
@@ -1050,8 +1083,8 @@ impl<I: Io> Engine<I> {
         }
         let text = text::printable(&crate::ping::nodeinfo::reply_text(packet, seq)).into_owned();
         let _ = write!(self.out, "{} bytes from {from}:{text}", packet.len());
-        if self.o.verbose {
-            let _ = write!(self.out, " ident={}", self.ident);
+        if let Some(ident) = self.shown_ident() {
+            let _ = write!(self.out, " ident={ident}");
         }
         if let Some(h) = hops {
             let _ = write!(self.out, " ttl={h}");
@@ -1129,7 +1162,7 @@ impl<I: Io> Engine<I> {
                 let ours = echo.len() == icmp::HEADER_LEN
                     && r.from.map(|a| a.ip()) == Some(self.target.addr.ip())
                     && echo[0] == request
-                    && u16::from_be_bytes([echo[4], echo[5]]) == self.ident;
+                    && (self.datagram || u16::from_be_bytes([echo[4], echo[5]]) == self.ident);
                 if !ours {
                     continue;
                 }
@@ -1486,6 +1519,7 @@ mod tests {
                 numeric_dest: true,
             },
             ident: 0x4242,
+            datagram: false,
             is_root: false,
             prog: "ping".into(),
             interval: o.effective_interval_ms(),

@@ -192,23 +192,45 @@ fn too_short(len: usize) -> ParseError {
     ParseError::TooShort { len }
 }
 
-/// Parses one packet as read from a raw ICMP socket of `family` (IPv4: the
-/// IP header included; IPv6: the ICMPv6 message only) for a ping with
-/// identifier `ident` towards `target`. Pure and total: any byte string
-/// gives a value, never a panic.
-pub fn parse_reply(
-    packet: &[u8],
-    family: Family,
-    ident: u16,
-    target: IpAddr,
-) -> Result<Reply<'_>, ParseError> {
-    match family {
-        Family::V4 => parse_v4(packet, ident, target),
-        Family::V6 => parse_v6(packet, ident, target),
+/// Which echo identifier is ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ident {
+    /// A raw socket sees everyone's ICMP: ours carry this identifier.
+    Raw(u16),
+    /// An ICMP datagram socket: the kernel chose the identifier (the
+    /// socket's "port"), rewrote our requests with it and delivers only
+    /// what carries it, so everything that arrives is ours (iputils'
+    /// `is_ours`). The IPv4 header is not in the packet either.
+    Datagram,
+}
+
+impl Ident {
+    fn matches(self, id: Option<u16>) -> bool {
+        match self {
+            Ident::Raw(ours) => id == Some(ours),
+            Ident::Datagram => id.is_some(),
+        }
     }
 }
 
-fn parse_v4(packet: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, ParseError> {
+/// Parses one packet as read from an ICMP socket of `family` (raw IPv4:
+/// the IP header included; otherwise the ICMP message only) for a ping
+/// with identifier `ident` towards `target`. Pure and total: any byte
+/// string gives a value, never a panic.
+pub fn parse_reply(
+    packet: &[u8],
+    family: Family,
+    ident: Ident,
+    target: IpAddr,
+) -> Result<Reply<'_>, ParseError> {
+    match (family, ident) {
+        (Family::V4, Ident::Raw(_)) => parse_v4(packet, ident, target),
+        (Family::V4, Ident::Datagram) => parse_v4_icmp(packet, None, false, ident, target),
+        (Family::V6, _) => parse_v6(packet, ident, target),
+    }
+}
+
+fn parse_v4(packet: &[u8], ident: Ident, target: IpAddr) -> Result<Reply<'_>, ParseError> {
     let len = packet.len();
     let first = *packet.first().ok_or(too_short(len))?;
     let ihl = usize::from(first & 0x0f);
@@ -222,18 +244,38 @@ fn parse_v4(packet: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, Pars
     // says more than was read): a checksum over the part read would call
     // a valid reply corrupted, so it is not checked.
     let cut = be16(packet, 2).is_some_and(|total| usize::from(total) > len);
+    parse_v4_icmp(icmp, Some(ttl), cut, ident, target).map_err(|e| match e {
+        // Lengths are the whole packet's, as iputils reports them.
+        ParseError::TooShort { .. } => too_short(len),
+        other => other,
+    })
+}
+
+/// The ICMPv4 message itself (`ttl`: from the IP header when there was
+/// one; a datagram socket's comes in a control message).
+fn parse_v4_icmp(
+    icmp: &[u8],
+    ttl: Option<u8>,
+    cut: bool,
+    ident: Ident,
+    target: IpAddr,
+) -> Result<Reply<'_>, ParseError> {
+    let len = icmp.len();
+    if len < HEADER_LEN {
+        return Err(too_short(len));
+    }
     let checksum_ok = cut || checksum(icmp) == 0;
     let (icmp_type, code) = (icmp[0], icmp[1]);
     let info = be32(icmp, 4).ok_or(too_short(len))?;
     match icmp_type {
         v4::ECHOREPLY => {
-            if be16(icmp, 4) != Some(ident) {
+            if !ident.matches(be16(icmp, 4)) {
                 return Err(ParseError::NotOurs);
             }
             let seq = be16(icmp, 6).ok_or(too_short(len))?;
             Ok(Reply::Echo {
                 seq,
-                ttl: Some(ttl),
+                ttl,
                 icmp,
                 checksum_ok,
             })
@@ -253,7 +295,7 @@ fn parse_v4(packet: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, Pars
             }
             let dst = Ipv4Addr::from(be32(inner, 16).ok_or(too_short(len))?);
             let echo = &inner[inner_hlen..];
-            if echo[0] != v4::ECHO || IpAddr::V4(dst) != target || be16(echo, 4) != Some(ident) {
+            if echo[0] != v4::ECHO || IpAddr::V4(dst) != target || !ident.matches(be16(echo, 4)) {
                 return Err(ParseError::NotOurs);
             }
             let seq = be16(echo, 6).ok_or(too_short(len))?;
@@ -279,7 +321,7 @@ const NEXTHDR_FRAGMENT: u8 = 44;
 const NEXTHDR_ICMPV6: u8 = 58;
 const IPV6_HEADER_LEN: usize = 40;
 
-fn parse_v6(icmp: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, ParseError> {
+fn parse_v6(icmp: &[u8], ident: Ident, target: IpAddr) -> Result<Reply<'_>, ParseError> {
     let len = icmp.len();
     if len < HEADER_LEN {
         return Err(too_short(len));
@@ -288,7 +330,7 @@ fn parse_v6(icmp: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, ParseE
     let info = be32(icmp, 4).ok_or(too_short(len))?;
     match icmp_type {
         v6::ECHO_REPLY => {
-            if be16(icmp, 4) != Some(ident) {
+            if !ident.matches(be16(icmp, 4)) {
                 return Err(ParseError::NotOurs);
             }
             let seq = be16(icmp, 6).ok_or(too_short(len))?;
@@ -324,7 +366,7 @@ fn parse_v6(icmp: &[u8], ident: u16, target: IpAddr) -> Result<Reply<'_>, ParseE
                 });
             }
             let echo = icmp.get(at..at + HEADER_LEN).ok_or(too_short(len))?;
-            if echo[0] != v6::ECHO_REQUEST || be16(echo, 4) != Some(ident) {
+            if echo[0] != v6::ECHO_REQUEST || !ident.matches(be16(echo, 4)) {
                 return Err(ParseError::NotOurs);
             }
             let seq = be16(echo, 6).ok_or(too_short(len))?;
@@ -495,7 +537,7 @@ mod tests {
     #[test]
     fn v4_reply_is_ours_with_ttl_and_checksum() {
         let pkt = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &echo(0, ID, 7, 56));
-        match parse_reply(&pkt, Family::V4, ID, LO4).unwrap() {
+        match parse_reply(&pkt, Family::V4, Ident::Raw(ID), LO4).unwrap() {
             Reply::Echo {
                 seq,
                 ttl,
@@ -509,14 +551,14 @@ mod tests {
         let mut bad = pkt.clone();
         bad[40] ^= 0xff;
         assert!(matches!(
-            parse_reply(&bad, Family::V4, ID, LO4),
+            parse_reply(&bad, Family::V4, Ident::Raw(ID), LO4),
             Ok(Reply::Echo {
                 checksum_ok: false,
                 ..
             })
         ));
         assert_eq!(
-            parse_reply(&pkt, Family::V4, ID ^ 1, LO4),
+            parse_reply(&pkt, Family::V4, Ident::Raw(ID ^ 1), LO4),
             Err(ParseError::NotOurs)
         );
     }
@@ -534,7 +576,7 @@ mod tests {
         reply[2..4].copy_from_slice(&c.to_be_bytes());
         let pkt = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &reply);
         assert!(matches!(
-            parse_reply(&pkt, Family::V4, ID, LO4),
+            parse_reply(&pkt, Family::V4, Ident::Raw(ID), LO4),
             Ok(Reply::Echo {
                 checksum_ok: true,
                 ..
@@ -542,7 +584,7 @@ mod tests {
         ));
         let cut = &pkt[..192];
         assert_ne!(checksum(&cut[20..]), 0, "the part read does not verify");
-        match parse_reply(cut, Family::V4, ID, LO4) {
+        match parse_reply(cut, Family::V4, Ident::Raw(ID), LO4) {
             Ok(Reply::Echo {
                 seq,
                 icmp,
@@ -555,7 +597,7 @@ mod tests {
         let mut whole = cut.to_vec();
         whole[2..4].copy_from_slice(&192u16.to_be_bytes());
         assert!(matches!(
-            parse_reply(&whole, Family::V4, ID, LO4),
+            parse_reply(&whole, Family::V4, Ident::Raw(ID), LO4),
             Ok(Reply::Echo {
                 checksum_ok: false,
                 ..
@@ -574,7 +616,7 @@ mod tests {
         let pkt = ipv4(64, [10, 0, 0, 1], [127, 0, 0, 1], &err);
         let target = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
         assert_eq!(
-            parse_reply(&pkt, Family::V4, ID, target),
+            parse_reply(&pkt, Family::V4, Ident::Raw(ID), target),
             Ok(Reply::Error {
                 icmp_type: 11,
                 code: 0,
@@ -584,15 +626,50 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_reply(&pkt, Family::V4, ID, LO4),
+            parse_reply(&pkt, Family::V4, Ident::Raw(ID), LO4),
             Err(ParseError::NotOurs),
             "another target"
         );
         assert_eq!(
-            parse_reply(&pkt, Family::V4, 1, target),
+            parse_reply(&pkt, Family::V4, Ident::Raw(1), target),
             Err(ParseError::NotOurs),
             "another id"
         );
+    }
+
+    #[test]
+    fn v4_datagram_reply_has_no_ip_header_and_any_identifier_is_ours() {
+        // What a datagram socket reads: the ICMP message alone, with the
+        // identifier the kernel chose (not the one we wrote).
+        let reply = echo(0, 0x7777, 5, 56);
+        match parse_reply(&reply, Family::V4, Ident::Datagram, LO4).unwrap() {
+            Reply::Echo {
+                seq,
+                ttl,
+                icmp,
+                checksum_ok,
+            } => {
+                assert_eq!((seq, ttl, checksum_ok), (5, None, true));
+                assert_eq!(icmp.len(), 64);
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same bytes read as a raw packet are a bad IP header.
+        assert!(parse_reply(&reply, Family::V4, Ident::Raw(0x7777), LO4).is_err());
+        assert_eq!(
+            parse_reply(&reply[..7], Family::V4, Ident::Datagram, LO4),
+            Err(ParseError::TooShort { len: 7 })
+        );
+        assert_eq!(
+            parse_reply(&echo(8, 1, 1, 8), Family::V4, Ident::Datagram, LO4),
+            Err(ParseError::EchoRequest)
+        );
+        let mut r6 = vec![129, 0, 0, 0, 0x12, 0x34, 0, 9];
+        r6.extend_from_slice(&[0; 8]);
+        assert!(matches!(
+            parse_reply(&r6, Family::V6, Ident::Datagram, LO6),
+            Ok(Reply::Echo { seq: 9, .. })
+        ));
     }
 
     #[test]
@@ -600,7 +677,7 @@ mod tests {
         let mut r = vec![129, 0, 0, 0, 0xbe, 0xef, 0, 9];
         r.extend_from_slice(&[0; 56]);
         assert!(matches!(
-            parse_reply(&r, Family::V6, ID, LO6),
+            parse_reply(&r, Family::V6, Ident::Raw(ID), LO6),
             Ok(Reply::Echo {
                 seq: 9,
                 ttl: None,
@@ -608,12 +685,12 @@ mod tests {
             })
         ));
         assert_eq!(
-            parse_reply(&r[..7], Family::V6, ID, LO6),
+            parse_reply(&r[..7], Family::V6, Ident::Raw(ID), LO6),
             Err(ParseError::TooShort { len: 7 })
         );
         let ns = [135, 0, 0, 0, 0, 0, 0, 0];
         assert!(matches!(
-            parse_reply(&ns, Family::V6, ID, LO6),
+            parse_reply(&ns, Family::V6, Ident::Raw(ID), LO6),
             Err(ParseError::OtherType { icmp_type: 135, .. })
         ));
     }
@@ -628,7 +705,7 @@ mod tests {
         e.extend_from_slice(&[NEXTHDR_ICMPV6, 0, 0, 0, 0, 0, 0, 0]);
         e.extend_from_slice(&[128, 0, 0, 0, 0xbe, 0xef, 0, 4]);
         assert_eq!(
-            parse_reply(&e, Family::V6, ID, LO6),
+            parse_reply(&e, Family::V6, Ident::Raw(ID), LO6),
             Ok(Reply::Error {
                 icmp_type: 1,
                 code: 3,
@@ -649,8 +726,8 @@ mod tests {
         let v4err = ipv4(64, [127, 0, 0, 1], [127, 0, 0, 1], &err);
         for pkt in [&v4, &v4err] {
             for n in 0..=pkt.len() {
-                let _ = parse_reply(&pkt[..n], Family::V4, ID, LO4);
-                let _ = parse_reply(&pkt[..n], Family::V6, ID, LO6);
+                let _ = parse_reply(&pkt[..n], Family::V4, Ident::Raw(ID), LO4);
+                let _ = parse_reply(&pkt[..n], Family::V6, Ident::Raw(ID), LO6);
                 let _ = parse_extended_err(&pkt[..n]);
                 let _ = cmsgs(&pkt[..n]).count();
             }
@@ -658,7 +735,7 @@ mod tests {
                 for v in [0u8, 0x0f, 0x4f, 0xff] {
                     let mut m = pkt.to_vec();
                     m[i] = v;
-                    let _ = parse_reply(&m, Family::V4, ID, LO4);
+                    let _ = parse_reply(&m, Family::V4, Ident::Raw(ID), LO4);
                 }
             }
         }
@@ -687,7 +764,9 @@ mod tests {
             }
             let pkt = &buf[..len];
             for (family, target) in [(Family::V4, LO4), (Family::V6, LO6)] {
-                if let Ok(Reply::Echo { icmp, .. }) = parse_reply(pkt, family, ID, target) {
+                if let Ok(Reply::Echo { icmp, .. }) =
+                    parse_reply(pkt, family, Ident::Raw(ID), target)
+                {
                     assert_eq!(&icmp[4..6], &ID.to_be_bytes());
                 }
             }

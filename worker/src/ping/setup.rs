@@ -327,6 +327,7 @@ pub fn prepare(
     mut o: Options,
     mut target: Target,
     fd: RawFd,
+    datagram: bool,
     other: Option<RawFd>,
     is_root: bool,
     prog: &str,
@@ -339,6 +340,14 @@ pub fn prepare(
         .ident
         .unwrap_or_else(|| sys::random_u16().unwrap_or(std::process::id() as u16));
     let device = o.interface.device.clone();
+    // upstream (`set_ident`): on a datagram socket an identifier given
+    // with -e is the socket's port, so the socket is bound to it;
+    // otherwise the kernel picks one at the first send.
+    let bind_port = if datagram {
+        o.ident.filter(|i| *i != 0).unwrap_or(0)
+    } else {
+        0
+    };
     let mut multicast = false;
     let mut subnet_router_anycast = false;
     let mut pmtudisc = o.pmtudisc.map(|p| p as i32);
@@ -434,19 +443,39 @@ pub fn prepare(
                 setsockopt_int(fd, libc::SOL_IP, libc::IP_MTU_DISCOVER, p)
                     .map_err(|e| fail_errno("IP_MTU_DISCOVER", e))?;
             }
-            if o.strict_source {
-                let a = SockaddrStorage::from(SocketAddr::V4(SocketAddrV4::new(src, 0)));
+            if o.strict_source || bind_port != 0 {
+                let a = SockaddrStorage::from(SocketAddr::V4(SocketAddrV4::new(src, bind_port)));
                 nsock::bind(fd, &a).map_err(|e| fail_errno("bind", e))?;
             }
-            let pass: u32 = V4_PASSED.iter().fold(0, |m, t| m | (1 << t));
-            if let Err(e) = sys::setsockopt_bytes(fd, libc::SOL_RAW, 1, &(!pass).to_ne_bytes()) {
-                say(format!(
-                    "WARNING: setsockopt(ICMP_FILTER): {}",
-                    text::os_error_text(&e)
-                ));
+            // A raw socket sees every ICMP message: keep the kinds ping
+            // reports. A datagram socket gets only echo replies to it.
+            if !datagram {
+                let pass: u32 = V4_PASSED.iter().fold(0, |m, t| m | (1 << t));
+                if let Err(e) = sys::setsockopt_bytes(fd, libc::SOL_RAW, 1, &(!pass).to_ne_bytes())
+                {
+                    say(format!(
+                        "WARNING: setsockopt(ICMP_FILTER): {}",
+                        text::os_error_text(&e)
+                    ));
+                }
             }
             if setsockopt_int(fd, libc::SOL_IP, libc::IP_RECVERR, 1).is_err() {
                 say("WARNING: your kernel is veeery old. No problems.".into());
+            }
+            // Without the IP header, the TTL and the IP options (-R, -T)
+            // come as control messages.
+            if datagram {
+                for (opt, name) in [
+                    (libc::IP_RECVTTL, "IP_RECVTTL"),
+                    (libc::IP_RETOPTS, "IP_RETOPTS"),
+                ] {
+                    if let Err(e) = setsockopt_int(fd, libc::SOL_IP, opt, 1) {
+                        say(format!(
+                            "WARNING: setsockopt({name}): {}",
+                            text::os_error_text(&e)
+                        ));
+                    }
+                }
             }
             set_ip_options(fd, &o, route)?;
             let optlen = o.ipv4_optlen() as i64;
@@ -575,9 +604,10 @@ pub fn prepare(
                 setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, p)
                     .map_err(|e| fail_errno("IPV6_MTU_DISCOVER", e))?;
             }
-            if o.strict_source {
-                let a =
-                    SockaddrStorage::from(SocketAddr::V6(SocketAddrV6::new(src, 0, 0, src_scope)));
+            if o.strict_source || bind_port != 0 {
+                let a = SockaddrStorage::from(SocketAddr::V6(SocketAddrV6::new(
+                    src, bind_port, 0, src_scope,
+                )));
                 nsock::bind(fd, &a).map_err(|e| fail_errno("bind icmp socket", e))?;
             }
             setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)
@@ -589,24 +619,28 @@ pub fn prepare(
                 hold + ((hold + 511) / 512) * (40 + 16 + 64 + 160),
                 say,
             );
-            if let Err(e) = setsockopt_int(fd, libc::SOL_RAW, libc::IPV6_CHECKSUM, 2) {
-                say(format!(
-                    "setsockopt(RAW_CHECKSUM) failed - try to continue: {}",
-                    text::os_error_text(&e)
-                ));
+            // Raw only (upstream on Linux): a datagram socket computes its
+            // checksums and receives nothing but echo replies to it.
+            if !datagram {
+                if let Err(e) = setsockopt_int(fd, libc::SOL_RAW, libc::IPV6_CHECKSUM, 2) {
+                    say(format!(
+                        "setsockopt(RAW_CHECKSUM) failed - try to continue: {}",
+                        text::os_error_text(&e)
+                    ));
+                }
+                // Echo replies (-N: node information replies) only: errors
+                // come through the error queue.
+                let mut filter = [u32::MAX; 8];
+                let t = usize::from(if nodeinfo.is_some() {
+                    crate::ping::nodeinfo::REPLY
+                } else {
+                    icmp::v6::ECHO_REPLY
+                });
+                filter[t >> 5] &= !(1 << (t & 31));
+                let bytes: Vec<u8> = filter.iter().flat_map(|w| w.to_ne_bytes()).collect();
+                sys::setsockopt_bytes(fd, libc::IPPROTO_ICMPV6, 1, &bytes)
+                    .map_err(|e| fail_errno("setsockopt(ICMP6_FILTER)", e))?;
             }
-            // Echo replies (-N: node information replies) only: errors
-            // come through the error queue.
-            let mut filter = [u32::MAX; 8];
-            let t = usize::from(if nodeinfo.is_some() {
-                crate::ping::nodeinfo::REPLY
-            } else {
-                icmp::v6::ECHO_REPLY
-            });
-            filter[t >> 5] &= !(1 << (t & 31));
-            let bytes: Vec<u8> = filter.iter().flat_map(|w| w.to_ne_bytes()).collect();
-            sys::setsockopt_bytes(fd, libc::IPPROTO_ICMPV6, 1, &bytes)
-                .map_err(|e| fail_errno("setsockopt(ICMP6_FILTER)", e))?;
             if o.noloop {
                 setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MULTICAST_LOOP, 0)
                     .map_err(|e| fail_errno("can't disable multicast loopback", e))?;
@@ -644,15 +678,20 @@ pub fn prepare(
         }
     }
 
+    // A raw socket's filter keeps others' traffic out; a datagram socket
+    // receives only what carries its own identifier already.
     let program = match (&nodeinfo, family) {
+        _ if datagram => Vec::new(),
         (Some(_), Family::V6) => nodeinfo_filter(),
         _ => socket_filter(family, ident),
     };
-    if let Err(e) = sys::attach_filter(fd, &program) {
-        say(format!(
-            "WARNING: failed to install socket filter: {}",
-            text::os_error_text(&e)
-        ));
+    if !program.is_empty() {
+        if let Err(e) = sys::attach_filter(fd, &program) {
+            say(format!(
+                "WARNING: failed to install socket filter: {}",
+                text::os_error_text(&e)
+            ));
+        }
     }
     // The other family's socket stays open (it was handed over) but
     // accepts nothing, so it cannot fill with traffic.
@@ -697,6 +736,7 @@ pub fn prepare(
             o,
             target,
             ident,
+            datagram,
             is_root,
             prog: prog.to_string(),
             interval,
