@@ -19,6 +19,12 @@ DESTDIR    ?=
 # cap_net_raw=p, clockdiff cap_net_raw,cap_sys_nice=p); setuid: mode 4755
 # (fallback, for filesystems without extended attributes).
 CAPMODE    ?= caps
+# A launcher whose sockets are tried first as ICMP datagram sockets (ping):
+# auto: no capability at all where the kernel admits every group to ping
+# sockets (net.ipv4.ping_group_range 0 2147483647, as Debian 13's
+# iputils-ping relies on), its file capability otherwise; none: never;
+# caps: always. See scripts/ping-sockets-open.sh and docs/packaging.md.
+DATAGRAM_CAPS ?= auto
 CARGO      ?= cargo
 # The tools installed: each has a descriptor in policy/src/tools.rs, a
 # launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
@@ -87,9 +93,15 @@ install: build install-docs
 	    launcher=$(DESTDIR)$(BINDIR)/privsep-$$t; \
 	    caps=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^SETCAP=//p'); \
 	    [ -n "$$caps" ] || { echo "install: no descriptor for tool $$t" >&2; exit 2; }; \
+	    dgram=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^DATAGRAM_FIRST=//p'); \
+	    if [ "$$dgram" = yes ]; then \
+	        scripts/ping-sockets-open.sh "$(DATAGRAM_CAPS)"; case $$? in 0) caps=none;; 1) ;; *) exit 2;; esac; \
+	    fi; \
 	    install -m 0711 -o root -g root $(RELEASE)/privsep-$$t-worker $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker || exit 2; \
 	    install -m 0755 -o root -g root $(RELEASE)/privsep-$$t $$launcher || exit 2; \
-	    if [ "$(CAPMODE)" = setuid ]; then \
+	    if [ "$$caps" = none ]; then \
+	        echo "install: $$launcher without a capability (ICMP datagram sockets, DATAGRAM_CAPS=$(DATAGRAM_CAPS))"; \
+	    elif [ "$(CAPMODE)" = setuid ]; then \
 	        chmod 4755 $$launcher; \
 	    elif setcap "$$caps" $$launcher; then \
 	        echo "install: $$launcher $$caps"; \
@@ -109,9 +121,11 @@ uninstall: uninstall-docs uninstall-iputils-names
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/privsep 2>/dev/null
 
 # An install under $(STAGE), done by a recursive make so that the launcher is
-# built with the staged worker path.
+# built with the staged worker path. Always with the file capabilities
+# (DATAGRAM_CAPS=caps), whatever this machine's ping_group_range: the tests
+# copy the launcher without it for the datagram mode, and need the raw one.
 stage:
-	$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= CAPMODE=$(CAPMODE)
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= CAPMODE=$(CAPMODE) DATAGRAM_CAPS=caps
 
 demo: deps-demo stage
 	@user=$$(PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh); \

@@ -268,6 +268,18 @@ for t in $TOOLS; do
     fi
     check "$t: postinst with setcap restores $(caps_of "$t") and 755" \
         sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q '$(caps_re "$t")' && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
+    # Where the kernel admits every group to ping sockets (a network
+    # namespace of the test's own: /proc/sys/net is the reader's), ping's
+    # launcher gets no capability at all; the others keep theirs.
+    if [ "$t" = ping ]; then
+        check "$t: postinst where ping sockets admit every group: no capability, 755" \
+            unshare -n sh -c "echo '0 2147483647' >/proc/sys/net/ipv4/ping_group_range && sh $postinst configure && test -z \"\$(getcap $LAUNCHER)\" && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
+    else
+        check "$t: postinst where ping sockets admit every group keeps $(caps_of "$t")" \
+            unshare -n sh -c "echo '0 2147483647' >/proc/sys/net/ipv4/ping_group_range && sh $postinst configure && getcap $LAUNCHER | grep -q '$(caps_re "$t")'"
+    fi
+    check "$t: postinst again restores $(caps_of "$t")" \
+        sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q '$(caps_re "$t")'"
 done
 "$here"/netns-pair.sh down "$netns"
 
