@@ -16,7 +16,7 @@ FUZZ_SECONDS  ?= 30
 TEST_TARGETS += test-hostile
 
 hostile-stage:
-	$(MAKE) --no-print-directory install PREFIX=$(HOSTILE_STAGE) DESTDIR= CAPMODE=caps
+	$(MAKE) --no-print-directory install PREFIX=$(HOSTILE_STAGE) DESTDIR= CAPMODE=caps DATAGRAM_CAPS=caps
 
 test-hostile: deps-test stage hostile-stage
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null

@@ -276,6 +276,25 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
     };
     let sin_ptr = (&sin as *const libc::sockaddr_in).cast::<libc::sockaddr>();
     let sin_len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // ICMP messages other than echo requests, sent through the handed-over
+    // socket with the one call the profile allows on it (`sendto`): a raw
+    // socket sends them, an ICMP datagram socket refuses all but echo.
+    let redirect = {
+        // Host redirect to 127.0.0.2 about a datagram 127.0.0.1 → 127.0.0.1.
+        let mut inner = vec![0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0];
+        inner.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+        inner.extend_from_slice(&[8, 0, 0, 0, 0, 1, 0, 1]);
+        crate::icmp::message(5, 1, [127, 0, 0, 2], &inner)
+    };
+    // Timestamp request: identifier, sequence, then three 32-bit stamps.
+    let timestamp = crate::icmp::message(13, 0, [0, 1, 0, 1], &[0; 12]);
+    let send = |packet: &[u8]| {
+        // SAFETY: `packet` and `sin` are live for the call, with the lengths given.
+        let sent = unsafe {
+            libc::sendto(sock, packet.as_ptr().cast(), packet.len(), 0, sin_ptr, sin_len)
+        };
+        sent as libc::c_long
+    };
     // What the calls below do to the *process* (exec, exit, a signal) is the point of the probe.
     // SAFETY: every pointer passed is to a live local valid for the size given, or null where
     // the kernel accepts null; the calls touch no other memory of ours.
@@ -318,6 +337,8 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
                 )
             }
             "connect" => libc::connect(sock, sin_ptr, sin_len) as _,
+            "send-redirect" => send(&redirect),
+            "send-timestamp" => send(&timestamp),
             "bind" => libc::bind(sock, sin_ptr, sin_len) as _,
             "sendmsg" => {
                 let msg: libc::msghdr = std::mem::zeroed();

@@ -25,6 +25,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use hostile::sys::{self, StartState};
+use hostile::netns::Netns;
 use hostile::{launcher_in, text, worker_in, User};
 
 /// Each attempt and the system call it makes first (the one the profile judges).
@@ -204,4 +205,47 @@ fn without_the_sandbox_the_same_calls_reach_the_kernel() {
         testkit::deadline::wait(&mut victim, &"the victim, which the probe killed").unwrap();
     assert_eq!(status.signal(), Some(libc::SIGKILL));
     eprintln!("{}", outcomes.join("\n"));
+}
+
+#[test]
+fn a_datagram_socket_sends_neither_a_redirect_nor_a_timestamp_request() {
+    // The same compromised worker in two namespaces: where ping_group_range
+    // admits the user the launcher hands over ICMP datagram sockets, and
+    // the kernel refuses every ICMP message but an echo request (EINVAL);
+    // where it does not, raw sockets, which send both (the control).
+    let user = User::from_env();
+    let _one_at_a_time = STAGE.lock().unwrap_or_else(|e| e.into_inner());
+    let _probe = ProbeInstalled::new();
+    for (range, socket, refused) in [
+        ("0 2147483647", "SOCK_DGRAM", true),
+        ("1 0", "SOCK_RAW", false),
+    ] {
+        let ns = Netns::new("dgram").expect("network namespace");
+        let set = ns
+            .command("sysctl")
+            .args(["-q", "-w", &format!("net.ipv4.ping_group_range={range}")])
+            .status()
+            .unwrap();
+        assert!(set.success());
+        for action in ["send-redirect", "send-timestamp"] {
+            let out = user
+                .command_in(&ns, launcher_in(&hostile::hostile_stage()))
+                .args([action, "1"])
+                .output()
+                .expect("run launcher");
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            let what = format!("{range} {action}: {:?}\n{stdout}{stderr}", out.status);
+            assert!(stdout.contains(&format!("socket {socket}\n")), "{what}");
+            assert!(stdout.contains("\nlocked\n"), "{what}");
+            let returned = stdout
+                .lines()
+                .find_map(|l| l.strip_prefix("returned: "))
+                .unwrap_or_else(|| panic!("the call did not return: {what}"));
+            if refused {
+                assert!(returned.starts_with("Err(Os { code: 22,"), "{what}");
+            } else {
+                assert!(returned.starts_with("Ok("), "{what}");
+            }
+        }
+    }
 }

@@ -136,7 +136,9 @@ fn traced(setup: &str, args: &[&str], signals: &[(u64, &str)]) -> BTreeSet<Strin
 /// The representative runs: replies on both families, JSON, quiet, flood,
 /// record route, names through the resolver co-process (ICMP errors from a
 /// router named in a private hosts file), no reply, the status line and
-/// SIGINT, a failing stdout.
+/// SIGINT, a failing stdout; then the same kinds of runs on ICMP datagram
+/// sockets (`ping_group_range` open in the run's namespace: the launcher
+/// opens datagram sockets first even where it holds its capability).
 fn record() -> BTreeSet<String> {
     let router = "printf '127.0.0.1 localhost\\n198.18.0.2 router\\n198.19.0.5 far\\n' > /tmp/fp-hosts-$$; \
          mount --bind /tmp/fp-hosts-$$ /etc/hosts; rm /tmp/fp-hosts-$$; \
@@ -147,6 +149,8 @@ fn record() -> BTreeSet<String> {
          nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 up; \
              sysctl -qw net.ipv4.ip_forward=1; ip route add unreachable 198.19.0.0/24'";
     let silent = "sysctl -qw net.ipv4.icmp_echo_ignore_all=1";
+    let open = "sysctl -qw net.ipv4.ping_group_range='0 2147483647'";
+    let open_router = format!("{open}; {router}");
     let mut all = BTreeSet::new();
     for (setup, args, signals) in [
         ("true", &["-c", "3", "-i", "0.2", "127.0.0.1"][..], &[][..]),
@@ -180,6 +184,11 @@ fn record() -> BTreeSet<String> {
             &["-i", "0.2", "127.0.0.1"],
             &[(1500, "QUIT"), (500, "INT")],
         ),
+        (open, &["-c", "3", "-i", "0.2", "127.0.0.1"], &[]),
+        (open, &["-c", "2", "-i", "0.2", "::1"], &[]),
+        (open, &["-q", "-c", "2", "-i", "0.2", "-R", "localhost"], &[]),
+        (open, &["-f", "-i", "0.002", "-c", "50", "127.0.0.1"], &[]),
+        (&open_router, &["-c", "2", "-i", "0.2", "far"], &[]),
     ] {
         all.extend(traced(setup, args, signals));
     }

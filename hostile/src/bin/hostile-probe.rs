@@ -2,7 +2,8 @@
 //!
 //! The suite installs it *as the worker* of its own stage, so the real
 //! file-capability launcher starts it exactly as it starts the worker: as the
-//! test user, privileges dropped, `no_new_privs`, raw sockets at fds 3 and 4,
+//! test user, privileges dropped, `no_new_privs`, ICMP sockets at fds 3 and 4
+//! (raw, or datagram where `ping_group_range` admits the user),
 //! environment rebuilt, argv passed through. Like the worker it takes the
 //! handoff (`policy::handoff::take_from_env`) and locks itself down with
 //! the worker's exact profile (`policy::sandbox::lock_down`); then, as an
@@ -43,6 +44,10 @@ fn main() {
         }
     };
     let sock: RawFd = sockets.first().map_or(-1, |s| s.fd);
+    // Which kind the launcher opened (SO_TYPE, as the worker validated it).
+    if let Some(kind) = sockets.first().and_then(|s| s.kind) {
+        say(format!("socket {}", kind.type_name));
+    }
     if sandbox {
         match policy::sandbox::lock_down(policy::tools::PING.sandbox, &sockets) {
             Ok(report) => say(report.to_string()),

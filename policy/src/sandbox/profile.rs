@@ -199,20 +199,25 @@ pub const BASE: &[Rule] = &[
     },
 ];
 
-/// ping's own entries: the echo loop on the handed-over raw sockets.
+/// ping's own entries: the echo loop on the handed-over ICMP sockets, raw
+/// or datagram. A datagram socket needs no entry of its own: the loop makes
+/// the same calls on it (the TTL and IP options arrive as cmsgs of the same
+/// `recvmsg`, errors through the same error queue), and everything that
+/// differs (`IP_RECVTTL`, `IP_RETOPTS`, `bind` for `-e`) happens before
+/// lock-down.
 const PING_OWN: &[Rule] = &[
     Rule {
         name: "sendto",
         nr: libc::SYS_sendto,
         args: Args::HandedSocket(0),
-        why: "the ping loop sends echo requests on the handed-over raw sockets",
+        why: "the ping loop sends echo requests on the handed-over ICMP sockets (raw, or datagram: the kernel then sends echo requests only)",
         observed: true,
     },
     Rule {
         name: "recvmsg",
         nr: libc::SYS_recvmsg,
         args: Args::HandedSocket(0),
-        why: "the ping loop receives replies with their cmsgs (kernel timestamps, TTL/hop limit) and the error queue (MSG_ERRQUEUE)",
+        why: "the ping loop receives replies with their cmsgs (kernel timestamps, TTL/hop limit; on a datagram socket also IP_TTL and IP_RETOPTS, its IPv4 header being stripped) and the error queue (MSG_ERRQUEUE)",
         observed: true,
     },
     Rule {
