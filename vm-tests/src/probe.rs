@@ -122,6 +122,12 @@ pub fn main(args: Vec<String>) -> ! {
             sys::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_ICMP)
                 .map(|fd| format!("fd={fd}")),
         ),
+        // An ICMP datagram socket of its own (ping_group_range decides, no capability).
+        "icmp-socket4" => report(
+            op,
+            sys::socket(libc::AF_INET, libc::SOCK_DGRAM, libc::IPPROTO_ICMP)
+                .map(|fd| format!("fd={fd}")),
+        ),
         "raw-socket6" => report(
             op,
             sys::socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_ICMPV6)

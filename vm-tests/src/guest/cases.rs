@@ -122,6 +122,9 @@ pub const ROWS: &[Row] = &[
     Row { tools: Every, id: "cl-exec-twin-labelled", applies: with_lsm, expect: "compromised launcher: a copy of the worker under another name WITH the worker's label: SELinux allows it (the label is the identity), TOMOYO denies it (the path is)", run: cl_exec_twin_labelled },
     Row { tools: Every, id: "worker-direct", applies: all, expect: "the user runs the worker without the launcher: it refuses (exit 2) or, under SELinux, cannot even be executed", run: worker_direct },
     Row { tools: PING, id: "cw-udp-send", applies: all, expect: "compromised worker: a new UDP socket sending to 127.0.0.1:9 (not DNS)", run: cw_udp_send },
+    Row { tools: PING, id: "ping-dgram", applies: all, expect: "no file capability, ping_group_range open: the user pings 127.0.0.1 and ::1 over ICMP datagram sockets, exit 0", run: super::datagram::ping_dgram },
+    Row { tools: PING, id: "ping-nocap-closed", applies: all, expect: "no file capability, ping_group_range closed: iputils' message, exit 2", run: super::datagram::ping_nocap_closed },
+    Row { tools: Every, id: "cw-icmp-socket", applies: all, expect: "compromised worker, ping_group_range open: socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) denied (TOMOYO alone: a documented limit)", run: super::datagram::cw_icmp_socket },
     Row { tools: PING, id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO at its first network call to the target (the UDP route probe, network inet dgram send … 1025), logged", run: tomoyo_address_group },
 ];
 
@@ -270,12 +273,12 @@ impl Expect {
     }
 }
 
-const EACCES: &[i32] = &[libc::EACCES];
+pub const EACCES: &[i32] = &[libc::EACCES];
 const EPERM: &[i32] = &[libc::EPERM];
 const EPERM_OR_EACCES: &[i32] = &[libc::EPERM, libc::EACCES];
 
 /// An AVC denial of one of `perms` on `tclass` for a process in `domain`, on one log line.
-fn avc(domain: &str, perms: &[&str], tclass: &str) -> Vec<String> {
+pub fn avc(domain: &str, perms: &[&str], tclass: &str) -> Vec<String> {
     let alts: Vec<String> = perms
         .iter()
         .map(|p| format!("avc:  denied  {{ {p} }}&&:{domain}:&&tclass={tclass}"))

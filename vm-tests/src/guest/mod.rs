@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cases;
+pub mod datagram;
 pub mod evidence;
 pub mod setup;
 pub mod user;

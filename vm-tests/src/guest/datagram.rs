@@ -1,0 +1,141 @@
+//! The rows of ping without a capability: the stock launcher installed
+//! with no file capability (as `make install` does where the kernel admits
+//! every group to ICMP datagram sockets), the guest's own
+//! `net.ipv4.ping_group_range` opened for the case (the guest is its own
+//! network namespace) and put back after it.
+
+#![forbid(unsafe_code)]
+
+use super::cases::{as_user, avc, cw, cw_expect, Expect, EACCES};
+use super::setup::{install, stock};
+use super::{Env, Verdict};
+use crate::sys::Exit;
+
+const RANGE: &str = "/proc/sys/net/ipv4/ping_group_range";
+/// Every group, as systemd and Debian 13 set it.
+const OPEN: &str = "0 2147483647";
+
+/// Runs `case` with `ping_group_range` set to `range`, then restores it.
+fn with_range(range: &str, case: impl FnOnce() -> Verdict) -> Verdict {
+    let before = match std::fs::read_to_string(RANGE) {
+        Ok(b) => b,
+        Err(e) => {
+            return Verdict {
+                outcome: format!("reading {RANGE}: {e}"),
+                ..Default::default()
+            }
+        }
+    };
+    if let Err(e) = std::fs::write(RANGE, range) {
+        return Verdict {
+            outcome: format!("writing {RANGE}: {e}"),
+            ..Default::default()
+        };
+    }
+    let mut v = case();
+    if let Err(e) = std::fs::write(RANGE, before.trim()) {
+        v.pass = false;
+        v.outcome = format!("{}; restoring {RANGE}: {e}", v.outcome);
+    }
+    v
+}
+
+/// The stock launcher at its path and label, without any file capability
+/// (PID 1 reinstalls the stock one after the case).
+fn install_without_capability(env: &Env) -> Result<(), String> {
+    install(
+        &stock(env.tool, "launcher"),
+        env.tool.launcher_path,
+        policy::layout::LAUNCHER_MODE,
+        0,
+        None,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// ping-dgram: with the range open, the capability-less launcher pings
+/// both loopbacks over ICMP datagram sockets (`-v` names the socket type).
+pub fn ping_dgram(env: &Env) -> Verdict {
+    with_range(OPEN, || {
+        let mut v = Verdict {
+            expect: "exit 0, \" 1 received\" and \"socktype: SOCK_DGRAM\" for 127.0.0.1 and ::1"
+                .into(),
+            ..Default::default()
+        };
+        if let Err(e) = install_without_capability(env) {
+            v.outcome = e;
+            return v;
+        }
+        let mut outcomes = Vec::new();
+        let mut evidence = Vec::new();
+        v.pass = true;
+        for dest in ["127.0.0.1", "::1"] {
+            match as_user(
+                env,
+                &["run", env.tool.launcher_path, "-n", "-v", "-c", "1", dest],
+            ) {
+                Ok(r) => {
+                    let ok = r.exit == Exit::Code(0)
+                        && r.out.contains(" 1 received")
+                        && r.out.contains("(socktype: SOCK_DGRAM)");
+                    v.pass &= ok;
+                    outcomes.push(format!("{dest}: {}{}", r.exit, if ok { ", ok" } else { "" }));
+                    evidence.push(r.out.trim().replace('\n', " / "));
+                }
+                Err(e) => {
+                    v.pass = false;
+                    outcomes.push(format!("{dest}: {e}"));
+                }
+            }
+        }
+        v.outcome = outcomes.join("; ");
+        v.evidence = evidence.join(" || ");
+        v
+    })
+}
+
+/// ping-nocap-closed: the range closed (the kernel's default) and no
+/// capability: iputils' message and exit status 2, no worker.
+pub fn ping_nocap_closed(env: &Env) -> Verdict {
+    with_range("1 0", || {
+        let mut v = Verdict {
+            expect: "exit 2 and \"=> missing cap_net_raw+p capability or setuid?\"".into(),
+            ..Default::default()
+        };
+        if let Err(e) = install_without_capability(env) {
+            v.outcome = e;
+            return v;
+        }
+        match as_user(env, &["run", env.tool.launcher_path, "-n", "-c", "1", "127.0.0.1"]) {
+            Ok(r) => {
+                v.pass = r.exit == Exit::Code(2)
+                    && r.out.contains("socket: Operation not permitted")
+                    && r.out.contains("=> missing cap_net_raw+p capability or setuid?");
+                v.outcome = r.exit.to_string();
+                v.evidence = r.out.trim().replace('\n', " / ");
+            }
+            Err(e) => v.outcome = e,
+        }
+        v
+    })
+}
+
+/// cw-icmp-socket: with the range open, the compromised worker asks for an
+/// ICMP datagram socket of its own (which the kernel would give the user).
+pub fn cw_icmp_socket(env: &Env) -> Verdict {
+    with_range(OPEN, || {
+        let e = cw_expect(
+            env,
+            Expect::Denied(
+                EACCES,
+                avc(&env.tool.selinux_worker_type(), &["create"], "icmp_socket"),
+            ),
+            // The probe runs without the seccomp filter under an LSM.
+            Expect::AllowedLimit(
+                "TOMOYO 2.6 has no socket-create hook and the range admits the user: only the \
+                 worker's seccomp filter (configuration none) stops socket()",
+            ),
+        );
+        cw(env, &["icmp-socket4"], e)
+    })
+}
