@@ -291,7 +291,14 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
     let send = |packet: &[u8]| {
         // SAFETY: `packet` and `sin` are live for the call, with the lengths given.
         let sent = unsafe {
-            libc::sendto(sock, packet.as_ptr().cast(), packet.len(), 0, sin_ptr, sin_len)
+            libc::sendto(
+                sock,
+                packet.as_ptr().cast(),
+                packet.len(),
+                0,
+                sin_ptr,
+                sin_len,
+            )
         };
         sent as libc::c_long
     };

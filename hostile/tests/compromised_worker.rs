@@ -24,8 +24,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use hostile::sys::{self, StartState};
 use hostile::netns::Netns;
+use hostile::sys::{self, StartState};
 use hostile::{launcher_in, text, worker_in, User};
 
 /// Each attempt and the system call it makes first (the one the profile judges).

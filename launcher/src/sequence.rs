@@ -883,8 +883,7 @@ mod tests {
                 r.calls[..2],
                 [
                     "not_dumpable".to_string(),
-                    "die privsep-arping: cannot make the process non-dumpable: errno 1"
-                        .to_string()
+                    "die privsep-arping: cannot make the process non-dumpable: errno 1".to_string()
                 ],
                 "{:?}",
                 r.calls

@@ -79,7 +79,11 @@ pub fn ping_dgram(env: &Env) -> Verdict {
                         && r.out.contains(" 1 received")
                         && r.out.contains("(socktype: SOCK_DGRAM)");
                     v.pass &= ok;
-                    outcomes.push(format!("{dest}: {}{}", r.exit, if ok { ", ok" } else { "" }));
+                    outcomes.push(format!(
+                        "{dest}: {}{}",
+                        r.exit,
+                        if ok { ", ok" } else { "" }
+                    ));
                     evidence.push(r.out.trim().replace('\n', " / "));
                 }
                 Err(e) => {
@@ -106,11 +110,15 @@ pub fn ping_nocap_closed(env: &Env) -> Verdict {
             v.outcome = e;
             return v;
         }
-        match as_user(env, &["run", env.tool.launcher_path, "-n", "-c", "1", "127.0.0.1"]) {
+        match as_user(
+            env,
+            &["run", env.tool.launcher_path, "-n", "-c", "1", "127.0.0.1"],
+        ) {
             Ok(r) => {
                 v.pass = r.exit == Exit::Code(2)
                     && r.out.contains("socket: Operation not permitted")
-                    && r.out.contains("=> missing cap_net_raw+p capability or setuid?");
+                    && r.out
+                        .contains("=> missing cap_net_raw+p capability or setuid?");
                 v.outcome = r.exit.to_string();
                 v.evidence = r.out.trim().replace('\n', " / ");
             }
