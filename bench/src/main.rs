@@ -9,6 +9,7 @@
 
 #![deny(unsafe_code)]
 
+mod datagram;
 mod measure;
 mod other;
 mod report;
@@ -491,6 +492,27 @@ fn real_main() -> Result<(), String> {
     tp.push("interval 127.0.0.1", pair(v));
     results.push("throughput", tp);
 
+    // 7. Datagram mode, last: it moves this process into a network
+    //    namespace of its own (ping_group_range open there).
+    progress(&format!(
+        "datagram mode, no capability: start-up -c 1 127.0.0.1 ({} runs each), flood -f -c {flood_count} 127.0.0.1 ({} runs each)",
+        counts.startup_runs, counts.flood_runs
+    ));
+    let dgram = datagram::measure(
+        &args.launcher,
+        &args.iputils,
+        counts.startup_runs,
+        counts.flood_count,
+        counts.flood_runs,
+        user,
+    )
+    .unwrap_or_else(|e| {
+        let mut o = obj();
+        o.push("error", string(e));
+        o
+    });
+    results.push("datagram", dgram);
+
     let rows = rows(&results, &counts);
     let mut targets = Vec::new();
     let mut ratios = obj();
@@ -527,6 +549,8 @@ fn real_main() -> Result<(), String> {
         "throughput/flood 127.0.0.1",
         "throughput/flood ::1",
         "throughput/interval 127.0.0.1",
+        "datagram/startup 127.0.0.1",
+        "datagram/flood 127.0.0.1",
         "memory",
         "rtt",
         "privileged_syscalls",
@@ -541,6 +565,9 @@ fn real_main() -> Result<(), String> {
                 println!("note: {tool} {section}: {e}{lower_bound}");
             }
         }
+    }
+    if let Some(e) = results.text("datagram/error") {
+        println!("note: datagram mode: {e}");
     }
     println!(
         "raw figures: {}{}",
@@ -651,6 +678,25 @@ fn rows(r: &Json, c: &Counts) -> Vec<Row> {
             Some(Goal::AtLeast(1.0)),
         ));
     }
+    let (p, i) = both("datagram/startup 127.0.0.1/TOOL/median_ms");
+    rows.push(row(
+        "datagram, no capability: start-up -c 1 127.0.0.1, median (ms)".into(),
+        p,
+        i,
+        3,
+        None,
+    ));
+    let (p, i) = both("datagram/flood 127.0.0.1/TOOL/packets_per_s_median");
+    rows.push(row(
+        format!(
+            "datagram, no capability: flood -f -c {} 127.0.0.1, root (pkt/s)",
+            c.flood_count
+        ),
+        p,
+        i,
+        0,
+        None,
+    ));
     let (p, i) = both("throughput/interval 127.0.0.1/TOOL/packets_per_s_median");
     rows.push(row(
         format!("-i 0.002 -c {} 127.0.0.1, user (pkt/s)", c.interval_count),

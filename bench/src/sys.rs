@@ -51,6 +51,12 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Whether we run as root (the bench needs to: setcap, strace -u, flood).
+/// Moves this process into a network namespace of its own (the children
+/// it starts afterwards run there too).
+pub fn enter_new_netns() -> io::Result<()> {
+    sched::unshare(sched::CloneFlags::CLONE_NEWNET).map_err(from_nix)
+}
+
 pub fn is_root() -> bool {
     unistd::geteuid().is_root()
 }
