@@ -29,8 +29,13 @@ esac
 
 # "LOW HIGH" (tab-separated in /proc). Every group: LOW 0 and HIGH at
 # least 2147483647 (the largest value systemd and Debian set; the kernel
-# caps the range at 4294967294).
-read -r low high <"$range_file" 2>/dev/null || exit 1
+# caps the range at 4294967294). Read whole with cat: a sysctl file read a
+# byte at a time (the shell's `read`) ends after its first byte.
+range=$(cat "$range_file" 2>/dev/null) || exit 1
+# shellcheck disable=SC2086 # split "LOW HIGH" into $1 and $2
+set -- $range
+[ $# -eq 2 ] || exit 1
+low=$1 high=$2
 case "$low$high" in
     *[!0-9]*|'') exit 1 ;;
 esac
