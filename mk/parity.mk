@@ -4,8 +4,10 @@
 # serves no trixie source), on every invocation of parity/table.json, as
 # root and as the test user, in network namespaces of the suite's own.
 #
-#   make test-parity   the suite (root); report in target/parity/report.txt
-#                      (PARITY_ONLY=substring runs the matching rows only)
+#   make test-parity   the suite (root), ping's in raw and datagram mode at
+#                      once; reports in target/parity/report.txt and
+#                      report-datagram.txt (PARITY_ONLY=substring runs the
+#                      matching rows only)
 #
 # The upstream tools are cached under target/iputils-upstream and staged
 # under PARITY_IPUTILS (root-owned, so the test user can run them, with the
@@ -30,12 +32,28 @@ TEST_TARGETS += test-parity test-parity-tools
 iputils-upstream: deps-test
 	scripts/iputils-upstream.sh $(CURDIR)/target/iputils-upstream $(PARITY_IPUTILS) $(IPUTILS_GIT)
 
+# ping's suite runs in two modes at once, each with its own network
+# namespaces and report: raw (the implementations with their file
+# capabilities, the client's ping_group_range closed: raw sockets) and
+# datagram (copies without any capability, the range open in the client
+# namespace: ICMP datagram sockets; PARITY_MODE=datagram). Together they
+# take little longer than one: the runs mostly wait on the network.
+PARITY_PING = PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
+    PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_DEBIAN_PING=/usr/bin/ping \
+    PARITY_ONLY=$(PARITY_ONLY) \
+    $(CARGO) test -p parity --features suite --locked --test parity -- --include-ignored --nocapture
+
 test-parity: deps-test stage iputils-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
-	    PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_DEBIAN_PING=/usr/bin/ping \
-	    PARITY_REPORT=$(CURDIR)/target/parity/report.txt PARITY_ONLY=$(PARITY_ONLY) \
-	    $(CARGO) test -p parity --features suite --locked --test parity -- --include-ignored --nocapture
+	$(CARGO) test -p parity --features suite --locked --test parity --no-run
+	@mkdir -p $(CURDIR)/target/parity; \
+	PARITY_MODE=raw PARITY_REPORT=$(CURDIR)/target/parity/report.txt $(PARITY_PING) \
+	    >$(CURDIR)/target/parity/raw.log 2>&1 & raw=$$!; \
+	PARITY_MODE=datagram PARITY_REPORT=$(CURDIR)/target/parity/report-datagram.txt $(PARITY_PING) \
+	    >$(CURDIR)/target/parity/datagram.log 2>&1 & datagram=$$!; \
+	wait $$raw; r=$$?; wait $$datagram; d=$$?; \
+	cat $(CURDIR)/target/parity/raw.log $(CURDIR)/target/parity/datagram.log; \
+	[ $$r = 0 ] && [ $$d = 0 ]
 
 # arping and clockdiff: privsep's against Debian 12's (/usr/bin) and
 # upstream 20250605's, rows in parity/arping.json and parity/clockdiff.json;

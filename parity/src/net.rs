@@ -182,6 +182,13 @@ pub struct Network {
 impl Network {
     /// Builds it and starts `responder_bin` for each scenario.
     pub fn new(responder_bin: &str) -> Result<Network, ParityError> {
+        Network::with_ping_sockets(responder_bin, false)
+    }
+
+    /// [`Network::new`]; `open`: the client's `net.ipv4.ping_group_range`
+    /// admits every group (the datagram mode), instead of the kernel's
+    /// default that admits none.
+    pub fn with_ping_sockets(responder_bin: &str, open: bool) -> Result<Network, ParityError> {
         sweep_stale();
         let [client, router, server, responder] = [
             Netns::new(TAGS[0])?,
@@ -202,6 +209,9 @@ impl Network {
                     "net.ipv6.conf.default.accept_ra=0",
                 ],
             )?;
+        }
+        if open {
+            sysctl(&client, &["net.ipv4.ping_group_range=0 2147483647"])?;
         }
         // The kernel answers pings everywhere but in the responder.
         for ns in [&client, &router, &server] {

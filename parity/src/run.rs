@@ -42,8 +42,14 @@ pub struct Links {
 }
 
 impl Links {
-    /// Links for `(name, binary)` each.
-    pub fn new(binaries: &[(&'static str, PathBuf)]) -> Result<Links, ParityError> {
+    /// Links for `(name, binary)` each. `without_capabilities`: the links
+    /// point to copies of the binaries, which carry no file capability (a
+    /// copy does not keep the `security.capability` xattr): the datagram
+    /// mode, where every implementation pings over ICMP datagram sockets.
+    pub fn new(
+        binaries: &[(&'static str, PathBuf)],
+        without_capabilities: bool,
+    ) -> Result<Links, ParityError> {
         use std::os::unix::fs::PermissionsExt;
         let root = PathBuf::from(format!("/tmp/privsep-parity-{}", std::process::id()));
         let io = |path: &Path| {
@@ -78,8 +84,17 @@ impl Links {
             }
             let dir = root.join(name);
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let target = if without_capabilities {
+                let copy = root.join(format!("{name}.bin"));
+                std::fs::copy(binary, &copy).map_err(io(&copy))?;
+                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+                    .map_err(io(&copy))?;
+                copy
+            } else {
+                binary.clone()
+            };
             for argv0 in ["ping", "ping4", "ping6"] {
-                std::os::unix::fs::symlink(binary, dir.join(argv0)).map_err(io(&dir))?;
+                std::os::unix::fs::symlink(&target, dir.join(argv0)).map_err(io(&dir))?;
             }
             links.implementations.push(Implementation {
                 name,

@@ -138,6 +138,38 @@ pub struct Row {
     pub debian: Expect,
     /// Against upstream iputils 20240905.
     pub upstream: Expect,
+    /// What changes in the datagram mode (every implementation without a
+    /// capability, ICMP datagram sockets), for one runner or both.
+    #[serde(default)]
+    pub datagram: Vec<ModeExpect>,
+}
+
+/// A row's expectations in the datagram mode, replacing `debian` and/or
+/// `upstream` for `run_as` (both runners when absent), with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeExpect {
+    #[serde(default, rename = "as")]
+    pub run_as: Option<As>,
+    pub debian: Option<Expect>,
+    pub upstream: Option<Expect>,
+    /// Why the mode changes the expectation.
+    pub why: String,
+}
+
+impl Row {
+    /// The expectations against (Debian, upstream) for `who`, in the
+    /// datagram mode or not.
+    pub fn expectations(&self, datagram: bool, who: As) -> (&Expect, &Expect) {
+        let (mut debian, mut upstream) = (&self.debian, &self.upstream);
+        if datagram {
+            for m in self.datagram.iter().filter(|m| m.run_as.is_none_or(|a| a == who)) {
+                debian = m.debian.as_ref().unwrap_or(debian);
+                upstream = m.upstream.as_ref().unwrap_or(upstream);
+            }
+        }
+        (debian, upstream)
+    }
 }
 
 fn default_argv0() -> String {
