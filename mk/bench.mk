@@ -9,7 +9,9 @@
 #                               counts: its ratios are the method's noise
 #
 # privsep is installed into its own prefix so that the bench never disturbs
-# (or is disturbed by) the tests' staged install.
+# (or is disturbed by) the tests' staged install. Always with its file
+# capability (DATAGRAM_CAPS=caps), as iputils' ping gets one: the datagram
+# mode is measured with copies of both without any (bench/src/datagram.rs).
 
 BENCH_PREFIX ?= /tmp/privsep-bench
 BENCH_PING   ?= /usr/bin/ping
@@ -21,7 +23,7 @@ bench:
 	@[ "$$(id -u)" = 0 ] || { echo "make bench: run as root (setcap, strace -u, flood ping)" >&2; exit 2; }
 	@scripts/install-deps.sh bench
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	@$(MAKE) --no-print-directory bench-run PREFIX=$(BENCH_PREFIX) DESTDIR= CAPMODE=caps
+	@$(MAKE) --no-print-directory bench-run PREFIX=$(BENCH_PREFIX) DESTDIR= CAPMODE=caps DATAGRAM_CAPS=caps
 
 # Internal: runs in a recursive make whose PREFIX is the bench's, so that
 # BINDIR, LIBEXECDIR and RELEASE (the build whose dep-info gives the
