@@ -206,8 +206,8 @@ fn run() -> i32 {
                 show(sock6)
             ),
         );
-        // upstream's message ends in its own "\n" as well: an empty line.
-        let _ = sys::write_all(2, b"\n");
+        // As upstream's latest release (20250605): one line (20240905's
+        // message ended in a "\n" of its own, an empty line after it).
     }
     // upstream warns before resolving: on a datagram socket a link-local
     // destination needs its interface (`fe80::1%eth0`).
@@ -232,15 +232,13 @@ fn run() -> i32 {
         } else {
             "AF_INET6"
         };
-        // upstream prints this one with printf: on stdout, no prefix;
-        // under -j stdout stays JSON, so it goes to stderr as text.
+        // As upstream's latest release (20250605): on stderr, named
+        // (20240905 printed it on stdout, without the program's name).
         let canon = text::printable(target.canonname.as_deref().unwrap_or("")).into_owned();
-        let line = format!("ai->ai_family: {fam}, ai->ai_canonname: '{canon}'");
-        if o.json {
-            say(&prog, line);
-        } else {
-            out(format!("{line}\n").as_bytes());
-        }
+        say(
+            &prog,
+            format!("ai->ai_family: {fam}, ai->ai_canonname: '{canon}'"),
+        );
     }
     if !cli::hops_allowed(&o, target.family) {
         return refuse(&prog, &CliError::with_usage(None));
