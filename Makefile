@@ -6,7 +6,7 @@
 #                  IPUTILS_NAMES=1 also installs ping, arping, clockdiff as links (mk/iputils.mk)
 #
 # The install layout is baked into the launchers at build time (each worker's
-# absolute path) and rendered into the SELinux and TOMOYO policies, all from
+# absolute path) and rendered into the SELinux, TOMOYO and AppArmor policies, all from
 # the variables below and the tool descriptors (policy/src/tools.rs): one
 # source of truth.
 
@@ -87,7 +87,7 @@ build:
 # The man page and completions come from mk/docs.mk.
 # Each launcher gets the file capability its descriptor names
 # (`privsep-render layout --tool T` prints it as SETCAP=...).
-install: build install-docs
+install: build install-docs install-apparmor
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/privsep
 	@for t in $(TOOLS); do \
 	    launcher=$(DESTDIR)$(BINDIR)/privsep-$$t; \
@@ -114,7 +114,7 @@ install: build install-docs
 
 # Also removes the iputils names' links (mk/iputils.mk) where they point to
 # privsep's launchers.
-uninstall: uninstall-docs uninstall-iputils-names
+uninstall: uninstall-docs uninstall-iputils-names uninstall-apparmor
 	@for t in $(TOOLS); do \
 	    rm -f $(DESTDIR)$(BINDIR)/privsep-$$t $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker; \
 	done

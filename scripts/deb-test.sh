@@ -22,11 +22,11 @@ user=$2
 
 # PRIVSEP_DEB_PKGS narrows the set, for packages built with
 # DEB_OPTS=-Pnoselinux,notomoyo during development.
-PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-iputils privsep-selinux privsep-tomoyo}
+PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-iputils privsep-selinux privsep-tomoyo privsep-apparmor}
 # The tool packages among them: privsep-<tool>, each checked the same way.
 TOOLS=""
 for p in $PKGS; do
-    case $p in privsep-selinux | privsep-tomoyo | privsep-iputils) ;; privsep-*) TOOLS="$TOOLS ${p#privsep-}" ;; esac
+    case $p in privsep-selinux | privsep-tomoyo | privsep-iputils | privsep-apparmor) ;; privsep-*) TOOLS="$TOOLS ${p#privsep-}" ;; esac
 done
 
 # One install test at a time on this machine: they share /usr and dpkg.
@@ -157,6 +157,23 @@ case " $PKGS " in *" privsep-selinux "*)
 esac
 case " $PKGS " in *" privsep-tomoyo "*)
     check "TOMOYO policy shipped" sh -c 'ls /usr/share/privsep/tomoyo/*.conf >/dev/null' ;;
+esac
+# Every tool's profile file, attached to the installed paths and compiling
+# with the machine's apparmor_parser (-Q: not loaded; against the feature
+# file Debian's apparmor package ships where this kernel has no AppArmor).
+case " $PKGS " in *" privsep-apparmor "*)
+    aa_features=""
+    [ -d /sys/kernel/security/apparmor ] || aa_features="--features-file /usr/share/apparmor-features/features"
+    for t in ping arping clockdiff; do
+        f=/etc/apparmor.d/privsep-$t
+        check "AppArmor profile $f shipped, attached to /usr/bin/privsep-$t" \
+            grep -q "^profile privsep-$t /usr/bin/privsep-$t {" "$f"
+        check "AppArmor profile $f names the worker /usr/libexec/privsep/$t-worker" \
+            grep -q "^profile privsep-$t-worker /usr/libexec/privsep/$t-worker {" "$f"
+        if command -v apparmor_parser >/dev/null; then
+            check "AppArmor profile $f compiles" apparmor_parser -Q -K $aa_features "$f"
+        fi
+    done ;;
 esac
 
 # --- each tool once, unprivileged, through the installed launcher and worker --

@@ -29,7 +29,7 @@ for group in "$@"; do
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
               meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf patch \
-              monitoring-plugins-basic" ;;
+              monitoring-plugins-basic apparmor" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff iproute2 strace" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains);
@@ -37,7 +37,7 @@ for group in "$@"; do
         # clients run on its names (check_ping, upstream's meson tests).
         deb) pkgs="$pkgs dpkg-dev debhelper fakeroot lintian build-essential libcap2-bin iproute2 \
               util-linux passwd selinux-policy-dev checkpolicy semodule-utils policycoreutils \
-              iputils-ping iputils-arping iputils-clockdiff monitoring-plugins-basic meson ninja-build" ;;
+              iputils-ping iputils-arping iputils-clockdiff monitoring-plugins-basic meson ninja-build apparmor" ;;
         # make selinux: the refpolicy devel Makefile and the module toolchain.
         selinux) pkgs="$pkgs selinux-policy-dev checkpolicy semodule-utils policycoreutils" ;;
         *) echo "install-deps: unknown group '$group' (demo, test, bench, deb, selinux)" >&2; exit 2 ;;

@@ -76,7 +76,11 @@ pub fn variables() -> Vec<(&'static str, String)> {
 /// filter on, so its domain needs `setopt` on them), `DATAGRAM_FIRST`
 /// (`yes` when every socket is tried first without any capability, so that
 /// where the kernel admits every group to ping sockets the launcher needs
-/// no file capability at all; `make install` and the postinst decide).
+/// no file capability at all; `make install` and the postinst decide),
+/// `APPARMOR_CAPS` (the file capability in AppArmor's `capability` rule
+/// names, `net_raw`) and `APPARMOR_SOCKETS` (`family/type` of each socket
+/// kind, every alternative included, `inet/dgram inet/raw …`: AppArmor
+/// mediates sockets by family and type only).
 pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     let mut vars = variables();
     let caps: Vec<&str> = tool.file_caps.iter().map(|c| c.selinux_name()).collect();
@@ -104,6 +108,16 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
         .collect();
     filtered.sort_unstable();
     filtered.dedup();
+    let mut apparmor_sockets: Vec<String> = tool
+        .sockets()
+        .flat_map(|s| {
+            s.kinds
+                .iter()
+                .filter_map(|k| apparmor_socket(s.domain, k.ty))
+        })
+        .collect();
+    apparmor_sockets.sort_unstable();
+    apparmor_sockets.dedup();
     let nice = tool.resources.iter().find_map(|r| match r {
         Resource::Priority { nice, .. } => Some(nice.to_string()),
         Resource::Socket(_) => None,
@@ -129,8 +143,34 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
             "DATAGRAM_FIRST",
             if tool.datagram_first() { "yes" } else { "no" }.to_string(),
         ),
+        // AppArmor's capability names are the kernel's, lower case, as SELinux spells them.
+        ("APPARMOR_CAPS", caps.join(" ")),
+        ("APPARMOR_SOCKETS", apparmor_sockets.join(" ")),
     ]);
     vars
+}
+
+/// A socket of `domain` and `ty` as an AppArmor `network` rule names it,
+/// `family/type` (`inet/raw`, `packet/dgram`); `None` for a family or type
+/// the rule syntax has no name for here (a descriptor that adds one must
+/// add it).
+pub fn apparmor_socket(domain: i32, ty: i32) -> Option<String> {
+    let family = match domain {
+        libc::AF_INET => "inet",
+        libc::AF_INET6 => "inet6",
+        libc::AF_PACKET => "packet",
+        libc::AF_UNIX => "unix",
+        libc::AF_NETLINK => "netlink",
+        _ => return None,
+    };
+    let ty = match ty {
+        libc::SOCK_RAW => "raw",
+        libc::SOCK_DGRAM => "dgram",
+        libc::SOCK_STREAM => "stream",
+        libc::SOCK_SEQPACKET => "seqpacket",
+        _ => return None,
+    };
+    Some(format!("{family}/{ty}"))
 }
 
 /// Replaces every `@VAR@` in `template` (named `name` in errors) with its
@@ -217,6 +257,31 @@ mod tests {
         assert_eq!(get(arping, "FILTER_CLASSES"), "packet_socket");
         assert_eq!(get(ping, "FILTER_CLASSES"), "");
         assert_eq!(get(clockdiff, "NICE"), "-16");
+        // ping: an ICMP datagram socket first, a raw one where that is refused.
+        assert_eq!(
+            get(ping, "APPARMOR_SOCKETS"),
+            "inet/dgram inet/raw inet6/dgram inet6/raw"
+        );
+        assert_eq!(get(arping, "APPARMOR_SOCKETS"), "packet/dgram");
+        assert_eq!(get(clockdiff, "APPARMOR_SOCKETS"), "inet/raw");
+        assert_eq!(get(clockdiff, "APPARMOR_CAPS"), "net_raw sys_nice");
+    }
+
+    #[test]
+    fn every_socket_has_an_apparmor_name() {
+        // A kind without a name would be missing from the launcher's profile.
+        for tool in crate::tools::ALL {
+            for spec in tool.sockets() {
+                for kind in spec.kinds {
+                    assert!(
+                        apparmor_socket(spec.domain, kind.ty).is_some(),
+                        "{}: {}",
+                        tool.name,
+                        kind.what
+                    );
+                }
+            }
+        }
     }
 
     #[test]
