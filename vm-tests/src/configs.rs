@@ -11,6 +11,8 @@ pub struct Lsms {
     pub selinux: bool,
     /// TOMOYO: policy written to securityfs, profile enforcing.
     pub tomoyo: bool,
+    /// AppArmor: privsep's profiles loaded with apparmor_parser, enforcing.
+    pub apparmor: bool,
 }
 
 /// One configuration.
@@ -54,12 +56,17 @@ const TOMOYO_LOADER: (&str, &str) = (
     "the loader the kernel runs at activation: a no-op, the agent already wrote the policy",
 );
 
+/// Where Debian's apparmor package has its parser (merged /usr), on the host and in the guest.
+pub const APPARMOR_PARSER: &str = "/usr/sbin/apparmor_parser";
+/// Where the guest has the profiles to load (one `privsep-<tool>` per tool) and what they include.
+pub const APPARMOR_PROFILES: &str = "/etc/apparmor.d";
+
 /// The table of configurations.
 pub const CONFIGS: &[Config] = &[
     Config {
         name: "none",
         about: "no major LSM: capabilities, seccomp, Landlock and namespaces alone",
-        lsms: Lsms { selinux: false, tomoyo: false },
+        lsms: Lsms { selinux: false, tomoyo: false, apparmor: false },
         cmdline: &[(
             "lsm=capability,landlock,yama",
             "no major LSM at all (Debian's default would be AppArmor); landlock must be listed to be active",
@@ -69,7 +76,7 @@ pub const CONFIGS: &[Config] = &[
     Config {
         name: "tomoyo",
         about: "the shipped TOMOYO policy, enforcing",
-        lsms: Lsms { selinux: false, tomoyo: true },
+        lsms: Lsms { selinux: false, tomoyo: true, apparmor: false },
         cmdline: &[
             ("lsm=capability,landlock,yama,tomoyo", "TOMOYO as the only major LSM; landlock kept for the worker's own sandbox"),
             TOMOYO_TRIGGER,
@@ -80,7 +87,7 @@ pub const CONFIGS: &[Config] = &[
     Config {
         name: "selinux",
         about: "Debian's selinux-policy-default with the privsep module merged in, enforcing",
-        lsms: Lsms { selinux: true, tomoyo: false },
+        lsms: Lsms { selinux: true, tomoyo: false, apparmor: false },
         cmdline: &[
             ("lsm=capability,landlock,yama,selinux", "SELinux as the only major LSM (Debian's kernel has no selinux= boot parameter: the list decides)"),
             ("enforcing=0", "boot permissive; the agent switches to enforcing after loading the policy and labelling the files"),
@@ -90,10 +97,32 @@ pub const CONFIGS: &[Config] = &[
     Config {
         name: "stacked",
         about: "SELinux and TOMOYO both enforcing at once",
-        lsms: Lsms { selinux: true, tomoyo: true },
+        lsms: Lsms { selinux: true, tomoyo: true, apparmor: false },
         cmdline: &[
             ("lsm=capability,landlock,yama,selinux,tomoyo", "both: since 5.1 TOMOYO is not an exclusive LSM (6.1 and 6.12 alike), so it stacks with SELinux"),
             ("enforcing=0", "as in `selinux`: enforcing only once the policy is loaded"),
+            TOMOYO_TRIGGER,
+            TOMOYO_LOADER,
+        ],
+        min_cases: 20,
+    },
+    Config {
+        name: "apparmor",
+        about: "privsep's AppArmor profiles, loaded by Debian 12's apparmor_parser in the guest, enforcing",
+        lsms: Lsms { selinux: false, tomoyo: false, apparmor: true },
+        cmdline: &[
+            ("lsm=capability,landlock,yama,apparmor", "AppArmor as the only major LSM (Debian's default list, without the others)"),
+            ("apparmor=1", "enabled whatever the kernel's build-time default (Debian's is on)"),
+        ],
+        min_cases: 20,
+    },
+    Config {
+        name: "apparmor-tomoyo",
+        about: "AppArmor and TOMOYO both enforcing at once",
+        lsms: Lsms { selinux: false, tomoyo: true, apparmor: true },
+        cmdline: &[
+            ("lsm=capability,landlock,yama,apparmor,tomoyo", "both: TOMOYO is not an exclusive LSM (6.1 and 6.12 alike), so it stacks with AppArmor; AppArmor and SELinux are both exclusive there and never stack"),
+            ("apparmor=1", "as in `apparmor`"),
             TOMOYO_TRIGGER,
             TOMOYO_LOADER,
         ],
@@ -142,6 +171,9 @@ mod tests {
             assert!(lsm.0.contains("landlock"), "{}", c.name);
             assert_eq!(lsm.0.contains("selinux"), c.lsms.selinux);
             assert_eq!(lsm.0.contains("tomoyo"), c.lsms.tomoyo);
+            assert_eq!(lsm.0.contains("apparmor"), c.lsms.apparmor);
+            // SELinux and AppArmor are both exclusive LSMs on 6.1 and 6.12: never both.
+            assert!(!(c.lsms.selinux && c.lsms.apparmor), "{}", c.name);
         }
     }
 }

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use vm_tests::configs::{APPARMOR_PARSER, APPARMOR_PROFILES};
 use vm_tests::cpio::Archive;
 use vm_tests::VmError;
 
@@ -164,6 +165,19 @@ pub fn build(o: &Options, tools: &[ToolBins], out: &Path) -> Result<(), VmError>
         entries.push((path.to_string(), Kind::File));
     }
     let mut dynamic = vec![agent.clone(), probe.clone()];
+    if o.apparmor_dir.is_some() {
+        // Debian's apparmor_parser compiles and loads the profiles in the guest, against the
+        // guest kernel's own feature set.
+        let parser = PathBuf::from(APPARMOR_PARSER);
+        if !parser.is_file() {
+            return Err(VmError::Infra(format!(
+                "{APPARMOR_PARSER} is missing: install the apparmor package (make deps-test)"
+            )));
+        }
+        a.file(APPARMOR_PARSER, 0o755, 0, 0, &read(&parser)?);
+        entries.push((APPARMOR_PARSER.to_string(), Kind::File));
+        dynamic.push(parser);
+    }
     for t in tools {
         let dir = format!("/vm/bin/{}", t.tool.name);
         a.dir(&dir, 0o755);
@@ -251,6 +265,9 @@ pub fn build(o: &Options, tools: &[ToolBins], out: &Path) -> Result<(), VmError>
             labels(fc, &entries, tools)?.as_bytes(),
         );
     }
+    if let Some(dir) = &o.apparmor_dir {
+        apparmor(&mut a, dir, tools)?;
+    }
     if let Some(dir) = &o.tomoyo_dir {
         a.dir("/vm/tomoyo", 0o755);
         for name in ["profile", "exception_policy", "domain_policy"] {
@@ -266,6 +283,81 @@ pub fn build(o: &Options, tools: &[ToolBins], out: &Path) -> Result<(), VmError>
     let mut f = std::fs::File::create(out).map_err(infra(format!("creating {}", out.display())))?;
     a.finish(&mut f)
         .map_err(infra(format!("writing {}", out.display())))
+}
+
+/// What the harness adds to each shipped profile through its `local/` include (Debian's
+/// convention for site additions): the probe that stands in for a launcher or a worker is
+/// a dynamically linked program that reads its own status; the shipped programs are
+/// static and need neither. Nothing here grants a capability, an exec, a socket or a file
+/// outside the libraries and the process's own /proc entry.
+const APPARMOR_HARNESS_LOCAL: &str = "\
+# vm-tests: the probe (dynamically linked) maps its libraries and reads its own status and
+# maps (not owner: a process started with file capabilities is not dumpable, its /proc files
+# are root's).
+/usr/lib/** mr,
+/usr/lib64/** mr,
+/etc/ld.so.cache r,
+@{PROC}/@{pid}/{status,maps} r,
+";
+
+/// Debian's abi and tunables directories (what the profiles include) from the host's
+/// apparmor package, the rendered profiles, and the harness's local additions.
+fn apparmor(a: &mut Archive, dir: &Path, tools: &[ToolBins]) -> Result<(), VmError> {
+    let read = |p: &Path| std::fs::read(p).map_err(infra(format!("reading {}", p.display())));
+    a.dir(APPARMOR_PROFILES, 0o755);
+    for sub in [
+        "abi",
+        "tunables",
+        "tunables/home.d",
+        "tunables/multiarch.d",
+        "tunables/xdg-user-dirs.d",
+        "local",
+    ] {
+        a.dir(&format!("{APPARMOR_PROFILES}/{sub}"), 0o755);
+    }
+    for sub in [
+        "abi",
+        "tunables",
+        "tunables/home.d",
+        "tunables/multiarch.d",
+        "tunables/xdg-user-dirs.d",
+    ] {
+        let host = Path::new("/etc/apparmor.d").join(sub);
+        let list = std::fs::read_dir(&host).map_err(infra(format!(
+            "listing {} (package apparmor)",
+            host.display()
+        )))?;
+        for e in list.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_file() {
+                let name = format!(
+                    "{APPARMOR_PROFILES}/{sub}/{}",
+                    e.file_name().to_string_lossy()
+                );
+                a.file(&name, 0o644, 0, 0, &read(&p)?);
+            }
+        }
+    }
+    for t in tools {
+        let name = format!("privsep-{}", t.tool.name);
+        a.file(
+            &format!("{APPARMOR_PROFILES}/{name}"),
+            0o644,
+            0,
+            0,
+            &read(&dir.join(&name))?,
+        );
+        for local in [name.clone(), format!("{name}-worker")] {
+            a.file(
+                &format!("{APPARMOR_PROFILES}/local/{local}"),
+                0o644,
+                0,
+                0,
+                APPARMOR_HARNESS_LOCAL.as_bytes(),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// "path context" for every entry, plus the layout paths the agent installs to,

@@ -28,7 +28,7 @@ use vm_tests::qemu::{Boot, AGENT_PASS};
 use vm_tests::VmError;
 
 const USAGE: &str = "usage: vm-tests --bin-dir DIR --agent-dir DIR [--selinux-policy FILE --selinux-fc FILE] \
-[--tomoyo-dir DIR] [--tools ping,arping,…] [--kernels bookworm,trixie] [--configs a,b] [--cases x,y] \
+[--tomoyo-dir DIR] [--apparmor-dir DIR] [--tools ping,arping,…] [--kernels bookworm,trixie] [--configs a,b] [--cases x,y] \
 [--out DIR] [--cache DIR] [--kvm] [--bzimage] [--jobs N] [--timeout SECS]";
 
 /// Command-line options.
@@ -45,6 +45,8 @@ pub struct Options {
     pub tools: Vec<&'static policy::tools::Tool>,
     /// The rendered TOMOYO policy directory.
     pub tomoyo_dir: Option<PathBuf>,
+    /// The rendered AppArmor profiles (`privsep-<tool>` files).
+    pub apparmor_dir: Option<PathBuf>,
     /// Kernels to boot.
     pub kernels: Vec<&'static Source>,
     /// Configurations to boot.
@@ -85,6 +87,7 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
         selinux_fc: None,
         tools: vec![&policy::tools::PING],
         tomoyo_dir: None,
+        apparmor_dir: None,
         kernels: kernel::KERNELS.iter().collect(),
         configs: configs::CONFIGS.iter().collect(),
         cases: None,
@@ -104,6 +107,7 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
             "--selinux-policy" => o.selinux_policy = Some(val()?.into()),
             "--selinux-fc" => o.selinux_fc = Some(val()?.into()),
             "--tomoyo-dir" => o.tomoyo_dir = Some(val()?.into()),
+            "--apparmor-dir" => o.apparmor_dir = Some(val()?.into()),
             "--out" => o.out = val()?.into(),
             "--cache" => o.cache = Some(val()?.into()),
             "--tools" => {

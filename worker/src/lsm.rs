@@ -1,7 +1,7 @@
 //! The worker's check that the kernel really moved it out of the
-//! launcher's LSM domain: if SELinux or TOMOYO left it in the domain that
-//! may hold `net_raw`, the policy's split did not happen and it refuses to
-//! run. A file that cannot be read means "no such LSM here".
+//! launcher's LSM domain: if SELinux, TOMOYO or AppArmor left it in the
+//! domain that may hold `net_raw`, the policy's split did not happen and it
+//! refuses to run. A file that cannot be read means "no such LSM here".
 
 #![forbid(unsafe_code)]
 
@@ -22,8 +22,21 @@ pub fn tomoyo_leaf(domain: &str) -> Option<&str> {
     domain.split_whitespace().last()
 }
 
+/// An AppArmor label without its mode (`privsep-ping (enforce)` →
+/// `privsep-ping`; a stack keeps its `//&`).
+pub fn apparmor_label(context: &str) -> &str {
+    let context = context.trim_end_matches(['\0', '\n']);
+    match context.rsplit_once(" (") {
+        Some((label, mode)) if mode.ends_with(')') => label,
+        _ => context,
+    }
+}
+
 /// The refusal, if `selinux_context` / `tomoyo_domain` (the contents of
-/// the two files, when readable) show `tool`'s launcher domain.
+/// the two files, when readable) show `tool`'s launcher domain. Under
+/// AppArmor the first file holds the label: the launcher's profile alone
+/// (`privsep-<tool>`, apparmor/privsep-tool.in) means the exec rule did not
+/// stack the worker's profile onto it.
 pub fn refusal(
     tool: &Tool,
     selinux_context: Option<&str>,
@@ -33,6 +46,12 @@ pub fn refusal(
     if selinux_context.and_then(selinux_type) == Some(launcher_type.as_str()) {
         return Some(format!(
             "refusing to run in the launcher's SELinux domain {launcher_type} (no transition to the worker domain)"
+        ));
+    }
+    let launcher_profile = format!("privsep-{}", tool.name);
+    if selinux_context.map(apparmor_label) == Some(launcher_profile.as_str()) {
+        return Some(format!(
+            "refusing to run in the launcher's AppArmor profile {launcher_profile} (the worker's profile was not stacked onto it)"
         ));
     }
     if tomoyo_domain.and_then(tomoyo_leaf) == Some(tool.launcher_path) {
@@ -83,6 +102,29 @@ mod tests {
         let worker = format!("system_u:system_r:{}:s0", PING.selinux_worker_type());
         assert!(refusal(&PING, Some(&worker), None).is_none());
         assert!(refusal(&PING, None, None).is_none());
+    }
+
+    #[test]
+    fn apparmor_labels() {
+        assert_eq!(apparmor_label("privsep-ping (enforce)\n"), "privsep-ping");
+        assert_eq!(
+            apparmor_label("privsep-ping//&privsep-ping-worker (enforce)\n"),
+            "privsep-ping//&privsep-ping-worker"
+        );
+        assert_eq!(apparmor_label("unconfined\n"), "unconfined");
+        assert!(refusal(&PING, Some("privsep-ping (enforce)\n"), None).is_some());
+        assert!(refusal(&PING, Some("privsep-ping (complain)\n"), None).is_some());
+        assert!(refusal(
+            &PING,
+            Some("privsep-ping//&privsep-ping-worker (enforce)\n"),
+            None
+        )
+        .is_none());
+        assert!(refusal(&PING, Some("unconfined\n"), None).is_none());
+        assert!(
+            refusal(&ARPING, Some("privsep-ping (enforce)\n"), None).is_none(),
+            "another tool's launcher profile is not ours"
+        );
     }
 
     #[test]

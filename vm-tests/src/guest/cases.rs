@@ -21,6 +21,7 @@ use std::io::Read;
 
 use policy::tools::{SocketSpec, Tool};
 
+use super::apparmor as aa;
 use super::setup::{install, stock};
 use super::{Env, Verdict, STOCK, USER_CONTEXT, USER_GID, USER_SHELL, USER_UID};
 use crate::sys::{self, Exit, Fork};
@@ -72,10 +73,13 @@ fn with_tomoyo(env: &Env) -> bool {
     env.tomoyo()
 }
 fn with_lsm(env: &Env) -> bool {
-    env.selinux() || env.tomoyo()
+    env.selinux() || env.tomoyo() || env.apparmor()
 }
 fn without_lsm(env: &Env) -> bool {
-    !env.selinux() && !env.tomoyo()
+    !env.selinux() && !env.tomoyo() && !env.apparmor()
+}
+fn with_apparmor(env: &Env) -> bool {
+    env.apparmor()
 }
 
 use Tools::{Every, Once, Only};
@@ -125,6 +129,9 @@ pub const ROWS: &[Row] = &[
     Row { tools: PING, id: "ping-dgram", applies: all, expect: "no file capability, ping_group_range open: the user pings 127.0.0.1 and ::1 over ICMP datagram sockets, exit 0", run: super::datagram::ping_dgram },
     Row { tools: PING, id: "ping-nocap-closed", applies: all, expect: "no file capability, ping_group_range closed: iputils' message, exit 2", run: super::datagram::ping_nocap_closed },
     Row { tools: Every, id: "cw-icmp-socket", applies: all, expect: "compromised worker, ping_group_range open: socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) denied (TOMOYO alone: a documented limit)", run: super::datagram::cw_icmp_socket },
+    Row { tools: Every, id: "aa-launcher-copy-real", applies: with_apparmor, expect: "the real launcher copied elsewhere by root (same file capability) runs unconfined and so does the worker it starts: AppArmor confines by path (known limit; SELinux's label stays bin_t there)", run: aa::launcher_copy_real },
+    Row { tools: Every, id: "aa-inherit-revalidated", applies: with_apparmor, expect: "with the handed socket kinds taken out of the worker's profile, AppArmor replaces the inherited sockets at the exec (file_inherit): what the worker's network rules are for", run: aa::inherit_revalidated },
+    Row { tools: Every, id: "aa-nnp-plain-px", applies: with_apparmor, expect: "with the launcher's transition not stacked (Px -> worker), no_new_privs makes the exec fail: the launcher exits 2, the worker never runs", run: aa::nnp_plain_px },
     Row { tools: PING, id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO at its first network call to the target (the UDP route probe, network inet dgram send … 1025), logged", run: tomoyo_address_group },
 ];
 
@@ -274,7 +281,7 @@ impl Expect {
 }
 
 pub const EACCES: &[i32] = &[libc::EACCES];
-const EPERM: &[i32] = &[libc::EPERM];
+pub(crate) const EPERM: &[i32] = &[libc::EPERM];
 const EPERM_OR_EACCES: &[i32] = &[libc::EPERM, libc::EACCES];
 
 /// An AVC denial of one of `perms` on `tclass` for a process in `domain`, on one log line.
@@ -371,7 +378,7 @@ pub fn judge(expect: Expect, run: Result<UserRun, String>) -> Verdict {
 
 /// Installs the probe at the worker's path and label (PID 1 restores the worker after the
 /// case) and runs it through the real launcher as the user.
-fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
+pub(crate) fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
     install(
         &format!("{STOCK}/probe"),
         env.tool.worker_path,
@@ -389,7 +396,7 @@ fn run_probe(env: &Env, args: &[&str]) -> Result<UserRun, String> {
 pub fn cw(env: &Env, op: &[&str], expect: Expect) -> Verdict {
     let mut args = Vec::new();
     let sandbox = format!("--sandbox={}", env.tool.name);
-    if !env.selinux() && !env.tomoyo() {
+    if !env.selinux() && !env.tomoyo() && !env.apparmor() {
         args.push(sandbox.as_str());
     }
     args.extend_from_slice(op);
@@ -405,20 +412,24 @@ fn lsm_active(env: &Env) -> Verdict {
     let tomoyo_enforcing = profile
         .lines()
         .any(|l| l.contains("CONFIG") && l.contains("mode=enforcing"));
+    let (aa_ok, aa_profiles) = aa::profiles_enforcing(env);
     let mut v = Verdict {
         expect: format!(
-            "selinux {} tomoyo {} landlock on",
+            "selinux {} tomoyo {} apparmor {} landlock on",
             env.selinux(),
-            env.tomoyo()
+            env.tomoyo(),
+            env.apparmor()
         ),
         evidence: format!(
-            "lsm={lsm} selinux_enforce={} tomoyo_enforcing_profile={tomoyo_enforcing}",
+            "lsm={lsm} selinux_enforce={} tomoyo_enforcing_profile={tomoyo_enforcing} apparmor_profiles={aa_profiles}",
             enforce.trim()
         ),
         ..Default::default()
     };
     v.pass = active("selinux") == env.selinux()
         && active("tomoyo") == env.tomoyo()
+        && active("apparmor") == env.apparmor()
+        && (!env.apparmor() || aa_ok)
         && active("landlock")
         && (!env.selinux() || enforce.trim() == "1")
         && (!env.tomoyo() || tomoyo_enforcing);
@@ -538,6 +549,9 @@ fn launcher_domain(env: &Env) -> Verdict {
     if env.selinux() {
         want.push(format!(":{}:", env.tool.selinux_launcher_type()));
     }
+    if env.apparmor() {
+        want.push(format!("context={} ", aa::launcher_label(env.tool)));
+    }
     // The probe at the launcher's path holds still for a moment; PID 1 asks TOMOYO about it.
     let mut status = String::new();
     let run = install(
@@ -591,6 +605,9 @@ fn worker_domain(env: &Env) -> Verdict {
             tomoyo_domain(&[env.tool.launcher_path, env.tool.worker_path])
         ));
     }
+    if env.apparmor() {
+        want.push(format!("context={} ", aa::worker_label(env.tool)));
+    }
     worker_whoami(env, want)
 }
 
@@ -637,13 +654,20 @@ fn nnp_transition(env: &Env) -> Verdict {
     if env.selinux() {
         want.push(format!(":{}:", env.tool.selinux_worker_type()));
     }
+    if env.apparmor() {
+        want.push(format!("context={} ", aa::worker_label(env.tool)));
+    }
     worker_whoami(env, want)
 }
 
 /// The expectation for a compromised-worker attempt in this configuration.
-pub fn cw_expect(env: &Env, selinux: Expect, tomoyo: Expect) -> Expect {
+/// AppArmor with TOMOYO: AppArmor's hooks run first (the `lsm=` order), so
+/// its denial is the one seen; what it allows, TOMOYO decides.
+pub fn cw_expect(env: &Env, selinux: Expect, tomoyo: Expect, apparmor: Expect) -> Expect {
     if env.selinux() {
         selinux
+    } else if env.apparmor() && (!env.tomoyo() || matches!(apparmor, Expect::Denied(..))) {
+        apparmor
     } else if env.tomoyo() {
         tomoyo
     } else {
@@ -660,6 +684,7 @@ fn cw_raw_socket4(env: &Env) -> Verdict {
         ),
         // TOMOYO 2.6 has no socket-create hook: the missing capability denies it (EPERM), unlogged.
         Expect::Denied(EPERM, vec![]),
+        aa::socket_expect(env, libc::AF_INET, libc::SOCK_RAW),
     );
     cw(env, &["raw-socket4"], e)
 }
@@ -672,6 +697,7 @@ fn cw_raw_socket6(env: &Env) -> Verdict {
             avc(&env.tool.selinux_worker_type(), &["create"], "rawip_socket"),
         ),
         Expect::Denied(EPERM, vec![]),
+        aa::socket_expect(env, libc::AF_INET6, libc::SOCK_RAW),
     );
     cw(env, &["raw-socket6"], e)
 }
@@ -689,6 +715,7 @@ fn cw_packet_socket(env: &Env) -> Verdict {
         ),
         // TOMOYO cannot see packet sockets: the missing capability denies it (EPERM), unlogged.
         Expect::Denied(EPERM, vec![]),
+        aa::socket_expect(env, libc::AF_PACKET, libc::SOCK_RAW),
     );
     cw(env, &["packet-socket"], e)
 }
@@ -699,6 +726,7 @@ fn cw_nice_lower(env: &Env) -> Verdict {
     // logged; in `none` the worker's seccomp filter has no setpriority at all.
     let e = cw_expect(
         env,
+        Expect::Denied(EACCES, vec![]),
         Expect::Denied(EACCES, vec![]),
         Expect::Denied(EACCES, vec![]),
     );
@@ -722,6 +750,7 @@ fn cw_exec_sh(env: &Env) -> Verdict {
         env,
         Expect::Denied(EACCES, avc_exec(&env.tool.selinux_worker_type())),
         tomoyo_exec_denied("/usr/bin/sh"),
+        aa::exec_denied(env, "/usr/bin/sh"),
     );
     cw(env, &["exec", "/usr/bin/sh"], e)
 }
@@ -731,6 +760,7 @@ fn cw_exec_launcher(env: &Env) -> Verdict {
         env,
         Expect::Denied(EACCES, avc_exec(&env.tool.selinux_worker_type())),
         tomoyo_exec_denied(env.tool.launcher_path),
+        aa::exec_denied(env, env.tool.launcher_path),
     );
     cw(env, &["exec", env.tool.launcher_path], e)
 }
@@ -742,6 +772,7 @@ fn cw_hdrincl(env: &Env) -> Verdict {
         env,
         Expect::AllowedLimit(limit),
         Expect::AllowedLimit(limit),
+        Expect::AllowedLimit(limit),
     );
     cw(env, &["hdrincl"], e)
 }
@@ -751,6 +782,7 @@ fn cw_ptrace(env: &Env) -> Verdict {
         env,
         Expect::Denied(EACCES, avc(&env.tool.selinux_worker_type(), &["ptrace"], "process")),
         Expect::AllowedLimit("TOMOYO 2.6 has no ptrace hook; Yama is set to 0 here so that only the policy under test counts"),
+        aa::ptrace_denied(env),
     );
     cw(env, &["ptrace-parent"], e)
 }
@@ -768,6 +800,7 @@ fn cw_read_shadow(env: &Env) -> Verdict {
         Expect::AllowedLimit(
             "the shipped TOMOYO profile enforces only file::execute and network, not file::open",
         ),
+        aa::open_denied(env, "/etc/shadow"),
     );
     cw(env, &["read-shadow"], e)
 }
@@ -775,6 +808,9 @@ fn cw_read_shadow(env: &Env) -> Verdict {
 fn cl_expect(env: &Env, path: &str) -> Expect {
     if env.selinux() {
         Expect::Denied(EACCES, avc_exec(&env.tool.selinux_launcher_type()))
+    } else if env.apparmor() {
+        // AppArmor's bprm hook runs before TOMOYO's where both are stacked.
+        aa::exec_denied(env, path)
     } else if env.tomoyo() {
         tomoyo_exec_denied(path)
     } else {
@@ -826,7 +862,7 @@ fn compromised_launcher_execs(
     .map_err(|e| e.to_string())
     .and_then(|()| as_user(env, &["run", env.tool.launcher_path, "exec", exec_path]));
     let mut v = judge(e, run);
-    if !env.selinux() && !env.tomoyo() {
+    if !env.selinux() && !env.tomoyo() && !env.apparmor() {
         v.pass = v.evidence.contains(ran_marker);
         v.outcome = if v.pass {
             "allowed (as documented)".into()
@@ -867,7 +903,9 @@ fn cl_exec_twin(env: &Env) -> Verdict {
 
 fn cl_exec_twin_labelled(env: &Env) -> Verdict {
     let twin = format!("{}-twin", env.tool.worker_path);
-    let e = if env.tomoyo() {
+    let e = if env.apparmor() {
+        aa::exec_denied(env, &twin)
+    } else if env.tomoyo() {
         tomoyo_exec_denied(&twin)
     } else {
         Expect::Allowed(vec![format!(":{}:", env.tool.selinux_worker_type())])
@@ -891,7 +929,7 @@ fn cl_exec_twin_labelled(env: &Env) -> Verdict {
         .and_then(|()| as_user(env, &["run", env.tool.launcher_path, "exec", &twin]));
     let _ = std::fs::remove_file(&twin);
     let mut v = judge(e, run);
-    if !env.tomoyo() {
+    if env.selinux() {
         v.expect = "allowed: known limit — SELinux identifies the worker by its label, and this copy carries it".into();
     }
     v
@@ -901,6 +939,9 @@ fn cl_exec_worker(env: &Env) -> Verdict {
     let mut want = vec!["uid=1000,1000,1000,1000".to_string()];
     if env.selinux() {
         want.push(format!(":{}:", env.tool.selinux_worker_type()));
+    }
+    if env.apparmor() {
+        want.push(format!("context={} ", aa::worker_label(env.tool)));
     }
     let probe = format!("{STOCK}/probe");
     let run = install(
@@ -1053,8 +1094,14 @@ fn worker_mislabeled(env: &Env) -> Verdict {
 
 fn cw_udp_send(env: &Env) -> Verdict {
     let e = if env.tomoyo() {
-        // The worker's domain may send UDP only to port 53 (and port 0, getaddrinfo's sort).
+        // The worker's domain may send UDP only to port 53 (and port 0, getaddrinfo's sort);
+        // AppArmor, stacked, allows the socket (below) and TOMOYO decides.
         Expect::Denied(EPERM, vec!["network inet dgram send 127.0.0.1 9".into()])
+    } else if env.apparmor() {
+        Expect::AllowedLimit(
+            "the worker may create UDP sockets for DNS, and AppArmor on 6.1/6.12 mediates socket family and type, \
+             not addresses or ports",
+        )
     } else if env.selinux() {
         Expect::AllowedLimit(
             "with privsep_ping_worker_resolve on (the default) the worker may create UDP sockets for DNS, \

@@ -143,6 +143,11 @@ pub fn cw_icmp_socket(env: &Env) -> Verdict {
                 "TOMOYO 2.6 has no socket-create hook and the range admits the user: only the \
                  worker's seccomp filter (configuration none) stops socket()",
             ),
+            Expect::AllowedLimit(
+                "AppArmor mediates family and type only: the worker's `network inet dgram` (its \
+                 handed datagram socket, and DNS) covers an ICMP datagram socket too, and the range \
+                 admits the user: only the worker's seccomp filter (configuration none) stops socket()",
+            ),
         );
         cw(env, &["icmp-socket4"], e)
     })

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod apparmor;
 pub mod cases;
 pub mod datagram;
 pub mod evidence;
@@ -80,6 +81,10 @@ impl Env {
     pub fn tomoyo(&self) -> bool {
         self.config.lsms.tomoyo
     }
+    /// privsep's AppArmor profiles are loaded and enforcing.
+    pub fn apparmor(&self) -> bool {
+        self.config.lsms.apparmor
+    }
 }
 
 /// Progress on the console (ttyS0).
@@ -100,7 +105,11 @@ fn exit_qemu(code: u8) -> ! {
             let mut buf = vec![0u8; 8192];
             while let Ok(n) = f.read(&mut buf) {
                 let line = String::from_utf8_lossy(&buf[..n]);
-                if line.contains("avc:") || line.contains("TOMOYO") || line.contains("audit") {
+                if line.contains("avc:")
+                    || line.contains("TOMOYO")
+                    || line.contains("audit")
+                    || line.contains("apparmor")
+                {
                     say(&format!("kmsg: {}", line.trim()));
                 }
             }
@@ -226,7 +235,10 @@ pub fn agent_main() -> ! {
             .iter()
             // AVCs, seccomp kills (type=1326) and TOMOYO entries; not the SYSCALL/PATH records around them.
             .filter(|l| {
-                l.contains("avc:") || l.contains("type=1326") || l.starts_with("tomoyo-audit")
+                l.contains("avc:")
+                    || l.contains("type=1326")
+                    || l.starts_with("tomoyo-audit")
+                    || l.contains("apparmor=\"DENIED\"")
             })
             .collect();
         if !relevant.is_empty() {

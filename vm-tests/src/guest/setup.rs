@@ -67,7 +67,11 @@ pub fn configure(env: &Env) -> Result<(), VmError> {
     let lsm = fs::read_to_string("/sys/kernel/security/lsm")
         .map_err(io("reading /sys/kernel/security/lsm"))?;
     say(&format!("active LSMs: {lsm}"));
-    for (name, wanted) in [("selinux", env.selinux()), ("tomoyo", env.tomoyo())] {
+    for (name, wanted) in [
+        ("selinux", env.selinux()),
+        ("tomoyo", env.tomoyo()),
+        ("apparmor", env.apparmor()),
+    ] {
         let active = lsm.split(',').any(|l| l == name);
         if active != wanted {
             return Err(VmError::Infra(format!(
@@ -83,6 +87,9 @@ pub fn configure(env: &Env) -> Result<(), VmError> {
     install_stock(&env.tools)?;
     if env.selinux() {
         super::setup::selinux_load()?;
+    }
+    if env.apparmor() {
+        apparmor_load(&env.tools)?;
     }
     if env.tomoyo() {
         tomoyo_load(&env.tools)?;
@@ -218,6 +225,46 @@ pub fn selinux_load() -> Result<(), VmError> {
     say(&format!(
         "SELinux policy loaded ({} bytes), {n} files labelled",
         policy.len()
+    ));
+    Ok(())
+}
+
+/// Loads every listed tool's profiles with Debian's apparmor_parser (`-r`: add or replace,
+/// `-T`: no cache; compiled for this kernel's features), then checks that the kernel lists
+/// each launcher and worker profile in enforce mode.
+pub fn apparmor_load(tools: &[&'static Tool]) -> Result<(), VmError> {
+    use crate::configs::{APPARMOR_PARSER, APPARMOR_PROFILES};
+    for t in tools {
+        let file = format!("{APPARMOR_PROFILES}/privsep-{}", t.name);
+        let out = std::process::Command::new(APPARMOR_PARSER)
+            .args(["-r", "-T", &file])
+            .output()
+            .map_err(io(format!("running {APPARMOR_PARSER}")))?;
+        if !out.status.success() {
+            return Err(VmError::Infra(format!(
+                "apparmor_parser -r {file}: {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+    }
+    let loaded = fs::read_to_string("/sys/kernel/security/apparmor/profiles")
+        .map_err(io("reading /sys/kernel/security/apparmor/profiles"))?;
+    for t in tools {
+        for name in [
+            format!("privsep-{}", t.name),
+            format!("privsep-{}-worker", t.name),
+        ] {
+            if !loaded.lines().any(|l| l == format!("{name} (enforce)")) {
+                return Err(VmError::Infra(format!(
+                    "AppArmor profile {name} is not loaded in enforce mode:\n{loaded}"
+                )));
+            }
+        }
+    }
+    say(&format!(
+        "AppArmor profiles loaded: {}",
+        loaded.lines().collect::<Vec<_>>().join(", ")
     ));
     Ok(())
 }
