@@ -168,8 +168,9 @@ case " $PKGS " in *" privsep-apparmor "*)
         f=/etc/apparmor.d/privsep-$t
         check "AppArmor profile $f shipped, attached to /usr/bin/privsep-$t" \
             grep -q "^profile privsep-$t /usr/bin/privsep-$t {" "$f"
-        check "AppArmor profile $f names the worker /usr/libexec/privsep/$t-worker" \
-            grep -q "^profile privsep-$t-worker /usr/libexec/privsep/$t-worker {" "$f"
+        check "AppArmor profile $f stacks privsep-$t-worker on /usr/libexec/privsep/$t-worker" \
+            sh -c "grep -q '^profile privsep-$t-worker {' '$f' &&
+                grep -qF '  /usr/libexec/privsep/$t-worker Pix -> &privsep-$t-worker,' '$f'"
         if command -v apparmor_parser >/dev/null; then
             check "AppArmor profile $f compiles" apparmor_parser -Q -K $aa_features "$f"
         fi
