@@ -13,7 +13,10 @@
 # privsep-tool.in) are expanded from the tool's line of `privsep-render
 # tools`: APPARMOR_CAPS, APPARMOR_SOCKETS, RESOLVES, WORKER_PATH and, where a
 # descriptor has one, BROKER_PATH (its broker program, confined like the
-# worker). Each file is replaced only when its content changed. Exit 2 on
+# worker, from broker.in). Where a tool has a broker, APPARMOR_WORKER_SOCKETS
+# and APPARMOR_BROKER_SOCKETS (when the renderer gives them) split the kinds
+# between the worker's and the broker's profiles; the launcher's names all
+# of APPARMOR_SOCKETS. Each file is replaced only when its content changed. Exit 2 on
 # failure.
 set -eu
 
@@ -126,22 +129,35 @@ while IFS= read -r line; do
     # profile, so that is the label signals between them carry.
     execs="$worker=privsep-$tool-worker"
     children="privsep-$tool//&privsep-$tool-worker"
+    worker_sockets=$sockets
+    broker_sockets=$sockets
     if [ -n "$broker" ]; then
         execs="$execs,$broker=privsep-$tool-broker"
         children="$children,privsep-$tool//&privsep-$tool-broker"
+        if printf '%s\n' "$line" | tr ' ' '\n' | grep -q '^APPARMOR_WORKER_SOCKETS='; then
+            worker_sockets=$(value APPARMOR_WORKER_SOCKETS "$line")
+            broker_sockets=$(value APPARMOR_BROKER_SOCKETS "$line")
+        fi
     fi
     "$render" plain --tool "$tool" "$src/privsep-tool.in" "$work/part" ||
         die "rendering privsep-tool.in for $tool"
     "$render" plain --tool "$tool" "$src/worker-needs.in" "$work/needs" ||
         die "rendering worker-needs.in for $tool"
+    # The launcher's block takes every kind; the worker's block (after the
+    # line that opens it) only the worker's.
+    awk -v w="profile privsep-$tool-worker " 'index($0, w) == 1 { part = 1 }
+        { print > (part ? "'"$work"'/part.worker" : "'"$work"'/part.launcher") }' "$work/part"
     expand "$tool" "$(value APPARMOR_CAPS "$line")" "$sockets" "$resolves" \
-        "$execs" "$children" "$work/needs" < "$work/part" > "$work/privsep-$tool" ||
+        "$execs" "$children" "$work/needs" < "$work/part.launcher" > "$work/privsep-$tool" ||
         die "expanding privsep-tool.in for $tool"
+    expand "$tool" "" "$worker_sockets" "$resolves" \
+        "$execs" "$children" "$work/needs" < "$work/part.worker" >> "$work/privsep-$tool" ||
+        die "expanding privsep-tool.in's worker profile for $tool"
     if [ -n "$broker" ]; then
         [ -f "$src/broker.in" ] || die "$tool has a broker but apparmor/broker.in is missing"
         "$render" plain --tool "$tool" "$src/broker.in" "$work/part" ||
             die "rendering broker.in for $tool"
-        expand "$tool" "" "" "$resolves" "" "$children" "$work/needs" < "$work/part" \
+        expand "$tool" "" "$broker_sockets" "$resolves" "" "$children" "$work/needs" < "$work/part" \
             >> "$work/privsep-$tool" || die "expanding broker.in for $tool"
     fi
     echo "$tool" >> "$work/rendered"

@@ -157,7 +157,14 @@ def network_kinds(words):
 def check_tool(tool, profs, errors):
     t = tool["TOOL"]
     caps = {c for c in tool.get("APPARMOR_CAPS", "").split(",") if c}
-    handed = {tuple(k.split("/", 1)) for k in tool.get("APPARMOR_SOCKETS", "").split(",") if k}
+    def kinds(key, default=None):
+        if key not in tool and default is not None:
+            return default
+        return {tuple(k.split("/", 1)) for k in tool.get(key, "").split(",") if k}
+    handed = kinds("APPARMOR_SOCKETS")
+    # With a broker the kinds may be split between worker and broker.
+    to_worker = kinds("APPARMOR_WORKER_SOCKETS", handed)
+    to_broker = kinds("APPARMOR_BROKER_SOCKETS", handed)
     resolves = tool.get("RESOLVES") == "yes"
     starts = {tool["WORKER_PATH"]: f"privsep-{t}-worker"}
     if tool.get("BROKER_PATH"):
@@ -246,7 +253,7 @@ def check_tool(tool, profs, errors):
                 err(name, f"capability rule: capability {' '.join(words)}")
             if kind == "path" and exec_perm(words[1]):
                 err(name, f"exec permission: {words[0]} {words[1]}")
-        sockets(name, rules, handed if name.endswith("-worker") else set())
+        sockets(name, rules, to_worker if name.endswith("-worker") else to_broker)
         no_escape(name, rules)
         # The guarantees stated as deny rules, so that no allow (a local
         # addition's included) can undo them.
