@@ -5,8 +5,11 @@
 //! privilege drop and its worker's exec — the only moment its own sets
 //! can be read, since the exec recomputes them.
 //!
-//! A root tracer keeps a file-capability or setuid exec privileged (it
-//! holds `CAP_SYS_PTRACE`), and may read a non-dumpable tracee's memory.
+//! The tracee asks to be traced while still root, before it takes the
+//! caller's ids: the kernel records the tracer's credentials of a
+//! `PTRACE_TRACEME` as the tracee's own at that call, and lets a traced
+//! file-capability or setuid exec keep its privilege only if they include
+//! `CAP_SYS_PTRACE`. Root may also read a non-dumpable tracee's memory.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
