@@ -6,8 +6,9 @@
 #   make mutants MUTANTS="a b"   those named (file names without .patch)
 #
 # Not part of `make test`: each mutant rebuilds a crate (the launcher and
-# the worker statically, with LTO) and a full run takes longer than the
-# rest of `make test` together (docs/threat-model.md has a recorded run).
+# the worker statically, with LTO) and restages; a full run takes about 13
+# minutes with its dependencies built (30 cold), which would take
+# `make test` (about 16) past 25 (docs/threat-model.md has a recorded run).
 
 MUTANTS       ?=
 MUTANTS_STAGE ?= /tmp/privsep-mutants-stage
