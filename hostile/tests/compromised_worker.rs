@@ -221,18 +221,17 @@ fn a_datagram_socket_sends_neither_a_redirect_nor_a_timestamp_request() {
         ("1 0", "SOCK_RAW", false),
     ] {
         let ns = Netns::new("dgram").expect("network namespace");
-        let set = ns
-            .command("sysctl")
-            .args(["-q", "-w", &format!("net.ipv4.ping_group_range={range}")])
-            .status()
-            .unwrap();
+        let set = testkit::deadline::status(ns.command("sysctl").args([
+            "-q",
+            "-w",
+            &format!("net.ipv4.ping_group_range={range}"),
+        ]));
         assert!(set.success());
         for action in ["send-redirect", "send-timestamp"] {
-            let out = user
-                .command_in(&ns, launcher_in(&hostile::hostile_stage()))
-                .args([action, "1"])
-                .output()
-                .expect("run launcher");
+            let out = testkit::deadline::output(
+                user.command_in(&ns, launcher_in(&hostile::hostile_stage()))
+                    .args([action, "1"]),
+            );
             let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
             let what = format!("{range} {action}: {:?}\n{stdout}{stderr}", out.status);
             assert!(stdout.contains(&format!("socket {socket}\n")), "{what}");

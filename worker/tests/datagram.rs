@@ -32,10 +32,8 @@ impl NoCapLauncher {
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
         std::fs::copy(launcher(), dir.join("ping")).unwrap();
-        let caps = std::process::Command::new("getcap")
-            .arg(dir.join("ping"))
-            .output()
-            .unwrap();
+        let caps =
+            testkit::deadline::output(std::process::Command::new("getcap").arg(dir.join("ping")));
         assert!(
             text(&caps.stdout).trim().is_empty(),
             "the copy kept a capability: {}",
