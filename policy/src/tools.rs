@@ -366,6 +366,45 @@ pub const ARP: SocketSpec = SocketSpec {
     setup: SocketSetup::LockedFilter(ARP_ONLY_FILTER),
 };
 
+/// A classic BPF program that accepts nothing: locked on a socket that
+/// only ever sends, so that whoever holds it receives nothing through it.
+///
+/// ```text
+/// ret #0
+/// ```
+pub const DROP_ALL_FILTER: &[BpfInsn] = &[BpfInsn {
+    code: 0x06,
+    jt: 0,
+    jf: 0,
+    k: 0,
+}];
+
+/// `socket(AF_INET, SOCK_RAW, IPPROTO_UDP)`, send only: mtr-packet's UDP
+/// probes. A raw UDP socket receives a copy of every UDP datagram the host
+/// receives; the locked drop-all filter makes it deaf. (Upstream sends
+/// IPv4 probes on an `IPPROTO_RAW` socket, which sends any IP packet with
+/// any source address: that one is not handed to a worker.)
+pub const UDP4_SEND: SocketSpec = SocketSpec {
+    name: "udp4",
+    what: "raw UDPv4 (send only)",
+    domain: libc::AF_INET,
+    ty: libc::SOCK_RAW,
+    protocol: libc::IPPROTO_UDP,
+    optional: true,
+    capability: Capability::NetRaw,
+    setup: SocketSetup::LockedFilter(DROP_ALL_FILTER),
+    selinux_class: "rawip_socket",
+};
+
+/// `socket(AF_INET6, SOCK_RAW, IPPROTO_UDP)`, send only, as [`UDP4_SEND`]
+/// (upstream's own `udp6_send_socket`).
+pub const UDP6_SEND: SocketSpec = SocketSpec {
+    name: "udp6",
+    what: "raw UDPv6 (send only)",
+    domain: libc::AF_INET6,
+    ..UDP4_SEND
+};
+
 /// The nice value iputils clockdiff sets for itself (`nice(-16)`).
 pub const CLOCKDIFF_NICE: i32 = -16;
 
@@ -418,8 +457,29 @@ pub const CLOCKDIFF: Tool = Tool {
     resolves_names: true,
 };
 
+/// `mtr-packet`, mtr's probe engine: raw ICMP (send and receive) and raw
+/// UDP (send only) per family, each optional as upstream's are (a family
+/// without its sockets answers `check-support feature ip-N` with `no`).
+pub const MTR_PACKET: Tool = Tool {
+    name: "mtr-packet",
+    launcher_name: "privsep-mtr-packet",
+    launcher_path: baked!(bin "privsep-mtr-packet"),
+    worker_name: "mtr-packet-worker",
+    worker_path: baked!(libexec "mtr-packet-worker"),
+    file_caps: &[Capability::NetRaw],
+    resources: &[
+        Resource::Socket(ICMP4),
+        Resource::Socket(ICMP6),
+        Resource::Socket(UDP4_SEND),
+        Resource::Socket(UDP6_SEND),
+    ],
+    sandbox: &sandbox_profile::MTR_PACKET,
+    selinux_prefix: "privsep_mtr_packet",
+    resolves_names: false,
+};
+
 /// Every tool, in the order they are installed and documented.
-pub const ALL: &[&Tool] = &[&PING, &ARPING, &CLOCKDIFF];
+pub const ALL: &[&Tool] = &[&PING, &ARPING, &CLOCKDIFF, &MTR_PACKET];
 
 impl Tool {
     /// The descriptor named `name`.
@@ -531,7 +591,10 @@ mod tests {
                 .ends_with(&format!("/privsep/{}", tool.worker_name)));
             assert!(tool.launcher_path.starts_with(crate::layout::BINDIR));
             assert!(tool.worker_path.starts_with(crate::layout::LIBEXECDIR));
-            assert_eq!(tool.selinux_prefix, format!("privsep_{}", tool.name));
+            assert_eq!(
+                tool.selinux_prefix,
+                format!("privsep_{}", tool.name.replace('-', "_"))
+            );
             assert!(tool.sockets().count() >= 1, "{}", tool.name);
             let mut names: Vec<_> = tool.sockets().map(|s| s.name).collect();
             names.dedup();

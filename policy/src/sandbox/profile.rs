@@ -8,7 +8,8 @@
 //! (feature `sandbox`).
 //!
 //! Deliberately absent from every profile, so that a compromised worker is
-//! killed when it tries: `socket`, `socketpair`, `connect`, `bind`,
+//! killed when it tries: `socket`, `socketpair`, `connect` (but mtr-packet's
+//! source-address lookup on its handed-over sockets), `bind`,
 //! `listen`, `accept*` (no new sockets, no re-aiming the handed ones);
 //! `setsockopt`, `getsockopt` (no `IP_HDRINCL`, no new filters: every
 //! option is set before lock-down); `ioctl`, `fcntl`; `open*`, `creat`,
@@ -293,6 +294,58 @@ const CLOCKDIFF_OWN: &[Rule] = &[
     },
 ];
 
+/// mtr-packet's own entries: commands on stdin, probes out and replies in
+/// on the handed-over raw sockets. Everything else happens before
+/// lock-down: the checksum offload of the raw UDPv6 socket
+/// (`setsockopt(IPV6_CHECKSUM)`), the SCTP support check, the pid that
+/// becomes the ICMP identifier. Per-probe TTL, traffic class and source
+/// address travel as control messages of `sendmsg`, so no socket option
+/// is ever set after lock-down.
+const MTR_PACKET_OWN: &[Rule] = &[
+    Rule {
+        name: "read",
+        nr: libc::SYS_read,
+        args: Args::OneOf(0, &[0]),
+        why: "the command loop reads requests from stdin (fd 0 only), once each time ppoll reports it readable",
+        observed: true,
+    },
+    Rule {
+        name: "sendmsg",
+        nr: libc::SYS_sendmsg,
+        args: Args::HandedSocket(0),
+        why: "each send-probe sends one ICMP or UDP probe on a handed-over raw socket, with its TTL/hop limit, TOS/traffic class and source address as control messages",
+        observed: true,
+    },
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "the reply loop receives ICMP replies and errors (time exceeded, unreachable) on the handed-over raw ICMP sockets, non-blocking (MSG_DONTWAIT)",
+        observed: true,
+    },
+    Rule {
+        name: "connect",
+        nr: libc::SYS_connect,
+        args: Args::HandedSocket(0),
+        why: "upstream's find_source_addr: a send-probe without local-ip asks the kernel's routing for the source address by connecting a handed-over send-only raw UDP socket to the destination, then dissolves the association (AF_UNSPEC); a raw socket gains nothing from being connected",
+        observed: true,
+    },
+    Rule {
+        name: "getsockname",
+        nr: libc::SYS_getsockname,
+        args: Args::HandedSocket(0),
+        why: "reads the source address the routing chose for the connected send-only socket (find_source_addr)",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "the command loop waits for stdin, the raw ICMP sockets or the next probe's time-out",
+        observed: true,
+    },
+];
+
 /// ping's profile.
 pub const PING: Profile = Profile {
     seccomp: PING_OWN,
@@ -302,6 +355,12 @@ pub const PING: Profile = Profile {
 /// arping's profile.
 pub const ARPING: Profile = Profile {
     seccomp: ARPING_OWN,
+    landlock_read: &[],
+};
+
+/// mtr-packet's profile.
+pub const MTR_PACKET: Profile = Profile {
+    seccomp: MTR_PACKET_OWN,
     landlock_read: &[],
 };
 
@@ -337,7 +396,6 @@ mod tests {
     fn dangerous_calls_are_absent_from_every_profile() {
         let forbidden = [
             libc::SYS_socket,
-            libc::SYS_connect,
             libc::SYS_bind,
             libc::SYS_setsockopt,
             libc::SYS_ioctl,
@@ -366,6 +424,12 @@ mod tests {
                     "{}: syscall {nr} must not be allowed",
                     tool.name
                 );
+            }
+            // connect re-aims a socket: only mtr-packet's source-address
+            // lookup has it, and only on the handed-over sockets.
+            for r in tool.sandbox.rules().filter(|r| r.nr == libc::SYS_connect) {
+                assert_eq!(tool.name, "mtr-packet");
+                assert_eq!(r.args, Args::HandedSocket(0));
             }
         }
     }
