@@ -11,7 +11,8 @@
 //! One module per tool, each with its own bin under `src/bin/`:
 //! - [`ping`];
 //! - [`arping`];
-//! - [`clockdiff`].
+//! - [`clockdiff`];
+//! - [`mtr_packet`].
 //!
 //! Errors are [`WorkerError`], one line each in the iputils tool's words.
 
@@ -22,6 +23,7 @@ pub mod clockdiff;
 mod error;
 pub mod getopt;
 pub mod lsm;
+pub mod mtr_packet;
 pub mod ping;
 pub mod runtime;
 #[allow(unsafe_code)]

@@ -757,3 +757,90 @@ pub fn ignore_terminal_signals() {
         let _ = unsafe { signal(sig, SigHandler::SigIgn) };
     }
 }
+
+/// `ppoll` on several descriptors at once, without a signal mask: each
+/// one's `revents`. `None` waits without a time limit. EINTR is nothing
+/// ready.
+pub fn poll_many(
+    fds: &[(RawFd, libc::c_short)],
+    timeout: Option<Duration>,
+) -> io::Result<Vec<libc::c_short>> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&(fd, events)| libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        })
+        .collect();
+    let ts = timeout.map(|t| libc::timespec {
+        tv_sec: t.as_secs().min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: t.subsec_nanos() as libc::c_long,
+    });
+    let tsp = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: `pfds` is a live array of `pfds.len()` pollfds, `tsp` null or
+    // a live timespec; no signal mask is passed.
+    let r = unsafe {
+        libc::ppoll(
+            pfds.as_mut_ptr(),
+            pfds.len() as libc::nfds_t,
+            tsp,
+            std::ptr::null(),
+        )
+    };
+    if r < 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EINTR) {
+            return Ok(vec![0; fds.len()]);
+        }
+        return Err(e);
+    }
+    Ok(pfds.iter().map(|p| p.revents).collect())
+}
+
+/// `connect(fd, AF_UNSPEC)`: dissolves a datagram or raw socket's
+/// association (and the source address the connect chose).
+pub fn disconnect(fd: RawFd) -> io::Result<()> {
+    // SAFETY: plain old data, zero is valid.
+    let mut sa: libc::sockaddr = unsafe { zeroed() };
+    sa.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+    // SAFETY: `sa` is a live sockaddr of the size given.
+    cvt(unsafe { libc::connect(fd, &sa, size_of::<libc::sockaddr>() as libc::socklen_t) })?;
+    Ok(())
+}
+
+/// `connect(fd, addr)` for either family (nix).
+pub fn connect_to(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
+    let sa = nix::sys::socket::SockaddrStorage::from(*addr);
+    nix::sys::socket::connect(fd, &sa).map_err(io::Error::from)
+}
+
+/// `getsockname(fd)` for either family (nix).
+pub fn local_address(fd: RawFd) -> io::Result<SocketAddr> {
+    let sa: nix::sys::socket::SockaddrStorage =
+        nix::sys::socket::getsockname(fd).map_err(io::Error::from)?;
+    if let Some(v4) = sa.as_sockaddr_in() {
+        return Ok(SocketAddr::V4(SocketAddrV4::new(v4.ip(), v4.port())));
+    }
+    if let Some(v6) = sa.as_sockaddr_in6() {
+        return Ok(SocketAddr::V6(SocketAddrV6::new(
+            v6.ip(),
+            v6.port(),
+            v6.flowinfo(),
+            v6.scope_id(),
+        )));
+    }
+    Err(io::Error::from_raw_os_error(libc::EAFNOSUPPORT))
+}
+
+/// `read(fd, buf)` once (stdin, after ppoll said it is readable): EINTR
+/// is zero bytes read but not the end.
+pub fn read_once(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    match nix::unistd::read(borrowed(fd), buf) {
+        Ok(n) => Ok(Some(n)),
+        Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}

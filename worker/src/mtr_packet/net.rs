@@ -1,0 +1,259 @@
+//! The system side of the mtr-packet worker: the handed-over raw sockets,
+//! the source-address lookup, sending a probe with its TTL/TOS/source as
+//! control messages, and the command loop (upstream's `main` and
+//! `wait_for_activity`): wait on stdin and the ICMP sockets until the
+//! next time-out, take replies, read requests, time out, dispatch, write.
+//! Runs locked down: only the calls of mtr-packet's sandbox profile.
+
+#![forbid(unsafe_code)]
+
+use std::io::IoSlice;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrStorage};
+
+use super::command::Protocol;
+use super::engine::{Engine, Net, Outgoing};
+use super::packet;
+use crate::sys;
+
+/// The raw sockets handed over, by role (each optional, as upstream's).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sockets {
+    pub icmp4: Option<RawFd>,
+    pub icmp6: Option<RawFd>,
+    pub udp4: Option<RawFd>,
+    pub udp6: Option<RawFd>,
+}
+
+impl Sockets {
+    /// A family is usable with both of its sockets, as upstream's
+    /// `ip4_present`/`ip6_present` are set only when every socket of the
+    /// family opened.
+    pub fn ip4(&self) -> bool {
+        self.icmp4.is_some() && self.udp4.is_some()
+    }
+
+    pub fn ip6(&self) -> bool {
+        self.icmp6.is_some() && self.udp6.is_some()
+    }
+}
+
+/// At most this many packets are taken from one socket per turn of the
+/// loop, so that a flood cannot keep requests and time-outs waiting
+/// (upstream reads until the socket is empty).
+const RECEIVE_BURST: usize = 64;
+
+/// [`Net`] over the handed-over sockets.
+pub struct SysNet {
+    pub sockets: Sockets,
+    epoch: Instant,
+}
+
+impl SysNet {
+    pub fn new(sockets: Sockets) -> SysNet {
+        SysNet {
+            sockets,
+            epoch: Instant::now(),
+        }
+    }
+}
+
+fn errno_of(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(libc::EIO)
+}
+
+impl Net for SysNet {
+    fn source_for(&mut self, dst: IpAddr) -> Result<IpAddr, i32> {
+        // Connect a send-only socket of the family (the drop-all filter
+        // makes its association harmless), read the source, dissolve.
+        let s = &self.sockets;
+        let fd = match dst {
+            IpAddr::V4(_) => s.udp4.or(s.icmp4),
+            IpAddr::V6(_) => s.udp6.or(s.icmp6),
+        }
+        .ok_or(libc::EAFNOSUPPORT)?;
+        let unspecified = match dst {
+            IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+        };
+        let result = match sys::connect_to(fd, &SocketAddr::new(dst, 1)) {
+            Ok(()) => sys::local_address(fd)
+                .map(|a| a.ip())
+                .map_err(|e| errno_of(&e)),
+            // Linux sends without a source address: the route may come.
+            Err(e) if errno_of(&e) == libc::EHOSTUNREACH => Ok(unspecified),
+            Err(e) => Err(errno_of(&e)),
+        };
+        let _ = sys::disconnect(fd);
+        result
+    }
+
+    fn send(&mut self, probe: &Outgoing, _sequence: u16) -> Result<Option<u32>, i32> {
+        let s = &self.sockets;
+        let v6 = probe.dst.is_ipv6();
+        let fd = match (v6, probe.protocol) {
+            (false, Protocol::Icmp) => s.icmp4,
+            (false, Protocol::Udp) => s.udp4,
+            (true, Protocol::Icmp) => s.icmp6,
+            (true, Protocol::Udp) => s.udp6,
+            // Stream probes are not sent on the raw sockets.
+            (_, Protocol::Tcp | Protocol::Sctp) => None,
+        }
+        .ok_or(libc::EINVAL)?;
+        let iov = [IoSlice::new(&probe.payload)];
+        // Raw IPv6 sockets read the port as a protocol number: 0.
+        let to = SockaddrStorage::from(SocketAddr::new(probe.dst, 0));
+        let r = if v6 {
+            // Upstream sets these as socket options first: out of range
+            // is EINVAL before anything else.
+            if !(-1..=255).contains(&probe.tos) || !(-1..=255).contains(&probe.ttl) {
+                return Err(libc::EINVAL);
+            }
+            if probe.mark != 0 {
+                return Err(mark_refused());
+            }
+            let info = libc::in6_pktinfo {
+                ipi6_addr: libc::in6_addr {
+                    s6_addr: match probe.src {
+                        IpAddr::V6(a) => a.octets(),
+                        IpAddr::V4(_) => [0; 16],
+                    },
+                },
+                ipi6_ifindex: 0,
+            };
+            let (ttl, tclass) = (probe.ttl, probe.tos);
+            let mut cmsgs = vec![
+                ControlMessage::Ipv6HopLimit(&ttl),
+                ControlMessage::Ipv6TClass(&tclass),
+            ];
+            if probe.src_given {
+                cmsgs.push(ControlMessage::Ipv6PacketInfo(&info));
+            }
+            sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&to))
+        } else {
+            if probe.mark != 0 {
+                return Err(mark_refused());
+            }
+            // Upstream writes both into its own IP header's bytes.
+            let ttl = libc::c_int::from(probe.ttl as u8);
+            let tos = probe.tos as u8;
+            let info = libc::in_pktinfo {
+                ipi_ifindex: 0,
+                ipi_spec_dst: libc::in_addr {
+                    s_addr: match probe.src {
+                        IpAddr::V4(a) => u32::from_ne_bytes(a.octets()),
+                        IpAddr::V6(_) => 0,
+                    },
+                },
+                ipi_addr: libc::in_addr { s_addr: 0 },
+            };
+            let mut cmsgs = vec![ControlMessage::Ipv4Ttl(&ttl), ControlMessage::Ipv4Tos(&tos)];
+            if probe.src_given {
+                cmsgs.push(ControlMessage::Ipv4PacketInfo(&info));
+            }
+            sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&to))
+        };
+        r.map(|_| None).map_err(|e| e as i32)
+    }
+
+    fn abandon(&mut self, _handle: u32) {}
+
+    fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+}
+
+/// `SO_MARK` needs `CAP_NET_RAW` or `CAP_NET_ADMIN`, and upstream sets it
+/// after dropping every capability: the kernel refuses it (`EPERM`,
+/// `permission-denied`). The worker holds no capability either, so the
+/// answer is the same without asking.
+fn mark_refused() -> i32 {
+    libc::EPERM
+}
+
+/// Takes what waits on one ICMP socket (at most [`RECEIVE_BURST`]).
+fn receive(engine: &mut Engine, net: &mut SysNet, fd: RawFd, v6: bool) -> Result<(), String> {
+    let mut buf = vec![0u8; packet::PACKET_BUFFER_SIZE];
+    let mut control = [0u8; 0];
+    for _ in 0..RECEIVE_BURST {
+        match sys::recvmsg(fd, &mut buf, &mut control, libc::MSG_DONTWAIT) {
+            Ok(got) => {
+                let at = net.now_us();
+                let bytes = &buf[..got.len];
+                let message = if v6 {
+                    packet::parse_v6(bytes)
+                } else {
+                    packet::parse_v4(bytes)
+                };
+                if let (Some(m), Some(from)) = (message, got.from) {
+                    engine.received(&m, from.ip(), at, net);
+                }
+            }
+            Err(e) if matches!(errno_of(&e), libc::EAGAIN | libc::EINTR) => return Ok(()),
+            Err(e) => {
+                return Err(format!(
+                    "Failure receiving replies: {}",
+                    crate::text::os_error_text(&e)
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Upstream's main loop, until stdin is closed and every probe has
+/// answered or timed out. `Err` is a fatal one-line message (exit 1).
+pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
+    let mut stdin_open = true;
+    let mut chunk = vec![0u8; super::command::COMMAND_BUFFER_SIZE];
+    loop {
+        let out = engine.take_output();
+        if !out.is_empty() {
+            // A reader that went away ends us with SIGPIPE, as upstream.
+            sys::write_all(1, out.as_bytes()).map_err(|e| format!("write: {e}"))?;
+        }
+        if !stdin_open && engine.outstanding() == 0 {
+            return Ok(());
+        }
+        let wait = engine
+            .next_deadline_in(net.now_us())
+            .map(Duration::from_micros);
+        let mut fds: Vec<(RawFd, libc::c_short)> = Vec::with_capacity(3);
+        if stdin_open {
+            fds.push((0, libc::POLLIN));
+        }
+        let icmp: Vec<(RawFd, bool)> = [(net.sockets.icmp4, false), (net.sockets.icmp6, true)]
+            .into_iter()
+            .filter_map(|(fd, v6)| fd.map(|f| (f, v6)))
+            .collect();
+        fds.extend(icmp.iter().map(|&(fd, _)| (fd, libc::POLLIN)));
+        let ready = sys::poll_many(&fds, wait).map_err(|e| format!("ppoll: {e}"))?;
+        // Replies first, so that their times are as close to their arrival
+        // as possible.
+        let offset = usize::from(stdin_open);
+        for (i, &(fd, v6)) in icmp.iter().enumerate() {
+            if ready[offset + i] & (libc::POLLIN | libc::POLLERR) != 0 {
+                receive(engine, net, fd, v6)?;
+            }
+        }
+        if stdin_open && ready[0] & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
+            let room = engine.room();
+            match sys::read_once(0, &mut chunk[..room.max(1)]) {
+                Ok(Some(0)) => stdin_open = false,
+                Ok(Some(n)) => engine.feed(&chunk[..n]),
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(format!(
+                        "Unexpected command buffer read error: {}",
+                        crate::text::os_error_text(&e)
+                    ))
+                }
+            }
+        }
+        engine.expire(net.now_us(), net);
+        engine.dispatch(net);
+    }
+}
