@@ -70,6 +70,14 @@ const TOOLS: &[ToolDocs] = &[
         extra: include_str!("../../docs/privsep-clockdiff.8.extra"),
         extra_name: "docs/privsep-clockdiff.8.extra",
     },
+    ToolDocs {
+        tool: &tools::MTR_PACKET,
+        command: worker::mtr_packet::command,
+        options: options::MTR_PACKET,
+        about: "send and receive network probes for mtr, with privilege separation",
+        extra: include_str!("../../docs/privsep-mtr-packet.8.extra"),
+        extra_name: "docs/privsep-mtr-packet.8.extra",
+    },
 ];
 
 impl ToolDocs {
@@ -166,6 +174,16 @@ fn generate(docs: &ToolDocs, outdir: &Path) -> Result<()> {
                 completions.display()
             )
         })?;
+    }
+    // clap_complete writes nothing for fish when there is no option
+    // (mtr-packet): say there is nothing to complete, files included.
+    let fish = completions.join(format!("{name}.fish"));
+    if fs::metadata(&fish).map(|m| m.len() == 0).unwrap_or(false) {
+        fs::write(
+            &fish,
+            format!("# {name} takes no argument.\ncomplete -c {name} -f\n"),
+        )
+        .with_context(|| format!("writing {}", fish.display()))?;
     }
     Ok(())
 }
@@ -272,9 +290,12 @@ mod tests {
                 page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH "),
                 "no title: {page}"
             );
-            for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SECURITY"] {
+            for section in [".SH NAME", ".SH SYNOPSIS", ".SH SECURITY"] {
                 assert!(page.contains(section), "{}: missing {section}", d.tool.name);
             }
+            // mtr-packet, like upstream's, takes no option at all.
+            let has_options = d.command().get_arguments().next().is_some();
+            assert_eq!(page.contains(".SH OPTIONS"), has_options, "{}", d.tool.name);
             assert!(
                 page.contains(d.tool.worker_path),
                 "{}: worker path not rendered",
@@ -286,6 +307,9 @@ mod tests {
         let arping =
             String::from_utf8(man_page(ToolDocs::by_name("arping").unwrap()).unwrap()).unwrap();
         assert!(arping.contains(".SH \"NON-ROOT LIMITS\""), "{arping}");
+        let mtr =
+            String::from_utf8(man_page(ToolDocs::by_name("mtr-packet").unwrap()).unwrap()).unwrap();
+        assert!(mtr.contains(".SH REQUESTS"), "{mtr}");
     }
 
     #[test]
@@ -302,13 +326,17 @@ mod tests {
             ] {
                 let text = fs::read_to_string(dir.join("completions").join(&file)).unwrap();
                 assert!(text.contains(name), "{file} does not name {name}");
-                // An option of the tool's own (clockdiff has no -c).
-                let probe = if d.tool.name == "clockdiff" {
-                    "-o"
-                } else {
-                    "-c"
+                // An option of the tool's own (clockdiff has no -c,
+                // mtr-packet none at all).
+                let probe = match d.tool.name {
+                    "clockdiff" => Some("-o"),
+                    "mtr-packet" => None,
+                    _ => Some("-c"),
                 };
-                assert!(text.contains(probe), "{file} lacks the {probe} option");
+                match probe {
+                    Some(p) => assert!(text.contains(p), "{file} lacks the {p} option"),
+                    None => assert!(!text.contains("--help"), "{file} offers an option"),
+                }
             }
             assert!(dir.join(format!("{name}.8")).exists());
         }

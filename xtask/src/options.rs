@@ -211,6 +211,9 @@ pub const CLOCKDIFF: Table = &[
     ),
 ];
 
+/// mtr-packet has no option: its requests come on stdin.
+pub const MTR_PACKET: Table = &[];
+
 /// Fills in the value names and descriptions the worker's arguments lack,
 /// from `table`, leaving any text the worker does provide.
 pub fn describe(cmd: Command, table: Table) -> Command {
