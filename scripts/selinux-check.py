@@ -209,7 +209,9 @@ def check_tool(c, policy, fc, tool, sockets):
     for t, attr in ((L, LAUNCHER_ATTR), (W, WORKER_ATTR)):
         attrs = {str(a) for a in policy.lookup_type(t).attributes()}
         c.verdict(attr in attrs, f"[{name}] {t} has attribute {attr}", f"seinfo -t {t} -x", [f"attributes: {sorted(attrs)}"])
-    booleans = {f"privsep_user_{name}": True}
+    # The user boolean is named by the tool as an identifier (mtr-packet:
+    # privsep_user_mtr_packet), as its types are.
+    booleans = {f"privsep_user_{prefix.removeprefix('privsep_')}": True}
     if resolves:
         booleans[resolve_bool] = True
     for b in booleans:
@@ -327,7 +329,7 @@ def check_tool(c, policy, fc, tool, sockets):
     c.none(f"[{name}] worker has no access to shadow_t (/etc/shadow)", source=W, target="shadow_t")
 
     # --- callers ---------------------------------------------------------------
-    user_bool = f"privsep_user_{name}"
+    user_bool = f"privsep_user_{prefix.removeprefix('privsep_')}"
     role_types = {str(t) for t in policy.lookup_role("user_r").types()}
     c.verdict({L, W} <= role_types, f"[{name}] role user_r may hold {L} and {W}", "seinfo -r user_r -x")
     c.only_if(user_bool, f"[{name}] user_t may transition to the launcher domain, while {user_bool} is on",

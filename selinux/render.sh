@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 die() { echo "selinux/render.sh: $*" >&2; exit 2; }
 
 "$render" tools > "$work/tools.txt" || die "privsep-render tools failed"
-tools=$(sed -n 's/^TOOL=\([a-z0-9_]*\) .*/\1/p' "$work/tools.txt")
+tools=$(sed -n 's/^TOOL=\([a-z0-9_-]*\) .*/\1/p' "$work/tools.txt")
 [ -n "$tools" ] || die "privsep-render tools listed no tool"
 
 cp "$src/privsep.te" "$work/privsep.te"

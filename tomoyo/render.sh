@@ -11,7 +11,8 @@
 #
 # The @...@ variables are the renderer's (`privsep-render tomoyo --tool T`,
 # TOMOYO-escaped paths); then the per-tool directives of the templates:
-#   %TARGETS%        PRIVSEP_<TOOL>_TARGETS, the tool's address group
+#   %TARGETS%        PRIVSEP_<TOOL>_TARGETS, the tool's address group (a - in the
+#                    tool's name becomes _: mtr-packet's is PRIVSEP_MTR_PACKET_TARGETS)
 #   %each-raw% LINE  LINE once per number in RAW_PROTOCOLS, as %PROTOCOL%
 #   %resolves% LINE  LINE only when RESOLVES=yes
 # Comment and blank lines are removed first (the templates' comments are for
@@ -38,7 +39,7 @@ value() {
 # directives TOOL RAW_PROTOCOLS RESOLVES < rendered > expanded
 directives() {
     awk -v tool="$1" -v raw="$2" -v resolves="$3" '
-        BEGIN { targets = "PRIVSEP_" toupper(tool) "_TARGETS"; n = split(raw, protos, ",") }
+        BEGIN { name = toupper(tool); gsub(/-/, "_", name); targets = "PRIVSEP_" name "_TARGETS"; n = split(raw, protos, ",") }
         { gsub(/%TARGETS%/, targets) }
         /^%each-raw% / {
             line = substr($0, 12)

@@ -66,7 +66,8 @@ pub fn variables() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The layout's variables and `tool`'s: `TOOL` (`ping`), `LAUNCHER_NAME`,
+/// The layout's variables and `tool`'s: `TOOL` (`ping`), `TOOL_ID` (the
+/// name as an identifier, `-` as `_`: `mtr_packet`), `LAUNCHER_NAME`,
 /// `LAUNCHER_PATH`, `WORKER_NAME`, `WORKER_PATH`, `SELINUX_PREFIX`
 /// (`privsep_ping`), `SETCAP` (`cap_net_raw=p`), `SELINUX_CAPS`
 /// (`net_raw`), `SOCKET_CLASSES` (`icmp_socket rawip_socket`), `NICE` (the priority,
@@ -124,6 +125,7 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     });
     vars.extend([
         ("TOOL", tool.name.to_string()),
+        ("TOOL_ID", tool.name.replace('-', "_")),
         ("LAUNCHER_NAME", tool.launcher_name.to_string()),
         ("LAUNCHER_PATH", tool.launcher_path.to_string()),
         ("WORKER_NAME", tool.worker_name.to_string()),
