@@ -844,3 +844,32 @@ pub fn read_once(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
         Err(e) => Err(e.into()),
     }
 }
+
+/// `socket(domain, ty, protocol)`, owned.
+pub fn socket(
+    domain: libc::c_int,
+    ty: libc::c_int,
+    protocol: libc::c_int,
+) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: integer arguments only.
+    let fd = cvt(unsafe { libc::socket(domain, ty, protocol) })?;
+    // SAFETY: `fd` was just returned by socket(2) and is owned by nobody else.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// Makes `fd` a descriptor of `/dev/null` (read and write), so that it can
+/// never come to name a socket opened later.
+pub fn replace_with_null(fd: RawFd) -> io::Result<()> {
+    // SAFETY: a NUL-terminated literal path; integer flags.
+    let null = cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
+    if null != fd {
+        // SAFETY: integer arguments; dup2 closes `fd` atomically, and no
+        // Rust object owns fds 0-2 of this process.
+        let r = cvt(unsafe { libc::dup2(null, fd) });
+        // SAFETY: `null` is ours, just opened.
+        unsafe { libc::close(null) };
+        r?;
+    }
+    Ok(())
+}

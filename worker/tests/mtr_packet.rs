@@ -6,7 +6,7 @@
 //!
 //! - Debian's unmodified `mtr -r`, with `MTR_PACKET` naming the staged
 //!   launcher and then with its own engine, shows the same hops (ICMP,
-//!   UDP; IPv4, IPv6), and they are the chain's;
+//!   UDP, TCP; IPv4, IPv6), and they are the chain's;
 //! - protocol rows: the same requests on stdin to both, the replies
 //!   compared after the round-trip times are blanked; the rows where
 //!   privsep answers differently on purpose assert both answers;
@@ -162,7 +162,7 @@ fn mtr_shows_the_same_hops_as_with_debians_mtr_packet() {
     let chain = Chain::new("h");
     let ours = ours();
     let ours_env = [("MTR_PACKET", ours.to_str().unwrap())];
-    let cases: [(&[&str], [&str; 3]); 4] = [
+    let cases: [(&[&str], [&str; 3]); 6] = [
         (&["198.18.2.2"], ["198.18.0.2", "198.18.1.2", "198.18.2.2"]),
         (
             &["-u", "198.18.2.2"],
@@ -174,6 +174,14 @@ fn mtr_shows_the_same_hops_as_with_debians_mtr_packet() {
         ),
         (
             &["-u", "-6", "2001:db8:2::2"],
+            ["2001:db8::2", "2001:db8:1::2", "2001:db8:2::2"],
+        ),
+        (
+            &["-T", "198.18.2.2"],
+            ["198.18.0.2", "198.18.1.2", "198.18.2.2"],
+        ),
+        (
+            &["-T", "-6", "2001:db8:2::2"],
             ["2001:db8::2", "2001:db8:1::2", "2001:db8:2::2"],
         ),
     ];
@@ -262,6 +270,15 @@ const ROWS: &[(&str, &str)] = &[
          6 send-probe ip-6 2001:db8:2::2 protocol udp\n7 send-probe ip-6 2001:db8:2::2 protocol udp ttl 1\n\
          8 send-probe ip-6 2001:db8:2::2 protocol udp port 53\n\
          9 send-probe ip-6 2001:db8:2::2 protocol udp local-port 5002 ttl 2\n",
+    ),
+    (
+        "TCP replies and expiries",
+        "1 check-support feature tcp\n2 send-probe ip-4 198.18.2.2 protocol tcp\n\
+         3 send-probe ip-4 198.18.2.2 protocol tcp ttl 1\n4 send-probe ip-4 198.18.2.2 protocol tcp ttl 2 port 22\n\
+         5 send-probe ip-6 2001:db8:2::2 protocol tcp\n6 send-probe ip-6 2001:db8:2::2 protocol tcp ttl 1\n\
+         7 send-probe ip-6 2001:db8:2::2 protocol tcp ttl 2 port 443\n8 send-probe ip-4 127.0.0.1 protocol tcp port 1\n\
+         9 send-probe ip-4 198.18.8.1 protocol tcp timeout 1\n10 send-probe ip-4 198.18.2.2 protocol tcp ttl 300\n\
+         11 send-probe ip-4 198.18.2.2 protocol tcp tos 16 local-ip-4 198.18.0.1\n",
     ),
     (
         "probe parameters",
@@ -434,13 +451,53 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(fds.len(), 7, "fds 0-2 and the four sockets: {fds:?}");
+    assert_eq!(
+        fds.len(),
+        8,
+        "fds 0-2, the four sockets, the broker's channel: {fds:?}"
+    );
+    // The stream broker: no capability, locked down, holding fds 0-2 (0
+    // and 1 made /dev/null) and its channel only, none of the raw sockets.
+    let broker = child_of(pid);
+    let bstatus = std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
+    let bfield = |name: &str| {
+        bstatus
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(bfield("CapEff:"), "0000000000000000", "{bstatus}");
+    assert_eq!(bfield("CapPrm:"), "0000000000000000", "{bstatus}");
+    assert_eq!(bfield("Seccomp:"), "2", "{bstatus}");
+    assert_eq!(bfield("NoNewPrivs:"), "1", "{bstatus}");
+    let bfds: Vec<String> = std::fs::read_dir(format!("/proc/{broker}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(bfds.len(), 4, "fds 0-2 and the channel: {bfds:?}");
+    for fd in ["0", "1"] {
+        let target = std::fs::read_link(format!("/proc/{broker}/fd/{fd}")).unwrap();
+        assert_eq!(target, Path::new("/dev/null"), "broker fd {fd}");
+    }
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
 
+/// The one child of `pid` (the worker's: its stream broker).
+fn child_of(pid: u32) -> u32 {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let list: Vec<u32> = children
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    assert_eq!(list.len(), 1, "children of the worker: {list:?}");
+    list[0]
+}
+
 /// The worker under `ip netns exec … timeout … setpriv … env …`: the
-/// process below `root` whose command is the worker.
+/// first process below `root` whose command is the worker (its broker,
+/// below it, has the same name).
 fn worker_pid(root: u32) -> u32 {
     let mut pids = vec![root];
     while let Some(pid) = pids.pop() {

@@ -41,6 +41,9 @@ pub enum Args {
     OneOf(u8, &'static [u64]),
     /// Argument `n` (an int) has none of the bits of the mask set.
     NoBits(u8, u64),
+    /// Every listed argument is one of its values (the calls allowed are
+    /// the cross product): `socket` of given domains, type and protocols.
+    AllOf(&'static [(u8, &'static [u64])]),
     /// Argument `n` is the calling process's own pid (taken when the filter
     /// is built: the worker never forks, and lock-down keeps the pid
     /// namespace).
@@ -358,6 +361,88 @@ pub const ARPING: Profile = Profile {
     landlock_read: &[],
 };
 
+/// The stream-probe broker of mtr-packet (a child the worker forks before
+/// its own lock-down, `worker::mtr_packet::stream`): for each TCP or SCTP
+/// probe it opens a socket, sets TTL/TOS, binds the probe's local port,
+/// starts the connection and reports how it ended, then closes it. It
+/// never reads or writes a byte on those sockets: `sendmsg`/`recvmsg` are
+/// allowed on its channel to the worker only (the handed socket of its
+/// lock-down), so a compromised broker can start connections but not talk
+/// over them, and a compromised worker, which has no `socket` at all, can
+/// only ask it for connection attempts.
+const MTR_PACKET_BROKER_OWN: &[Rule] = &[
+    Rule {
+        name: "socket",
+        nr: libc::SYS_socket,
+        args: Args::AllOf(&[
+            (0, &[libc::AF_INET as u64, libc::AF_INET6 as u64]),
+            (
+                1,
+                &[(libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) as u64],
+            ),
+            (2, &[libc::IPPROTO_TCP as u64, libc::IPPROTO_SCTP as u64]),
+        ]),
+        why: "one non-blocking TCP or SCTP socket per stream probe (upstream's open_stream_socket); no other family, type or protocol",
+        observed: true,
+    },
+    Rule {
+        name: "setsockopt",
+        nr: libc::SYS_setsockopt,
+        args: Args::Any,
+        why: "SO_REUSEADDR/SO_REUSEPORT, IP_TTL/IPV6_UNICAST_HOPS and IP_TOS/IPV6_TCLASS of the probe, SO_MARK (refused by the kernel: no capability); the broker holds no raw socket, so IP_HDRINCL has nothing to act on",
+        observed: true,
+    },
+    Rule {
+        name: "bind",
+        nr: libc::SYS_bind,
+        args: Args::Any,
+        why: "the probe's local port is its sequence number (33000-65535), so that an ICMP error quoting it names the probe",
+        observed: true,
+    },
+    Rule {
+        name: "connect",
+        nr: libc::SYS_connect,
+        args: Args::Any,
+        why: "the probe itself: a non-blocking connection attempt to the destination port",
+        observed: true,
+    },
+    Rule {
+        name: "getsockopt",
+        nr: libc::SYS_getsockopt,
+        args: Args::Any,
+        why: "SO_ERROR once the attempt ends: connected or refused is a reply, anything else an error",
+        observed: true,
+    },
+    Rule {
+        name: "sendmsg",
+        nr: libc::SYS_sendmsg,
+        args: Args::HandedSocket(0),
+        why: "answers to the worker, on the channel only",
+        observed: true,
+    },
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "requests from the worker, on the channel only",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "waits for a request or for a connection attempt to end",
+        observed: true,
+    },
+];
+
+/// The mtr-packet stream broker's profile (not a tool's: no launcher
+/// starts it; its parent worker applies it in the child).
+pub const MTR_PACKET_BROKER: Profile = Profile {
+    seccomp: MTR_PACKET_BROKER_OWN,
+    landlock_read: &[],
+};
+
 /// mtr-packet's profile.
 pub const MTR_PACKET: Profile = Profile {
     seccomp: MTR_PACKET_OWN,
@@ -432,6 +517,38 @@ mod tests {
                 assert_eq!(r.args, Args::HandedSocket(0));
             }
         }
+    }
+
+    #[test]
+    fn the_broker_opens_only_stream_sockets_and_talks_only_to_its_worker() {
+        let rules: Vec<&Rule> = MTR_PACKET_BROKER.rules().collect();
+        for (i, a) in rules.iter().enumerate() {
+            assert!(a.why.len() > 10, "{} needs a reason", a.name);
+            assert!(rules[i + 1..].iter().all(|b| b.nr != a.nr), "{}", a.name);
+        }
+        for nr in [
+            libc::SYS_execve,
+            libc::SYS_clone,
+            libc::SYS_openat,
+            libc::SYS_sendto,
+            libc::SYS_read,
+            libc::SYS_recvfrom,
+        ] {
+            assert!(rules.iter().all(|r| r.nr != nr), "syscall {nr}");
+        }
+        for r in rules
+            .iter()
+            .filter(|r| matches!(r.nr, libc::SYS_sendmsg | libc::SYS_recvmsg))
+        {
+            assert_eq!(r.args, Args::HandedSocket(0), "{}", r.name);
+        }
+        let socket = rules.iter().find(|r| r.nr == libc::SYS_socket).unwrap();
+        let Args::AllOf(args) = socket.args else {
+            panic!("socket must be argument-checked")
+        };
+        assert!(!args
+            .iter()
+            .any(|(_, v)| v.contains(&(libc::SOCK_RAW as u64))));
     }
 
     #[test]

@@ -55,6 +55,26 @@ fn rules_for(rule: &Rule, sockets: &[HandedSocket]) -> Result<Vec<SeccompRule>, 
         Args::HandedSocket(n) => one_cond_each(n, sockets.iter().map(|s| s.fd as u32 as u64))?,
         Args::OneOf(n, values) => one_cond_each(n, values.iter().copied())?,
         Args::OwnPid(n) => one_cond_each(n, [std::process::id() as u64])?,
+        Args::AllOf(args) => {
+            // One seccomp rule (an AND of conditions) per combination.
+            let mut combos: Vec<Vec<SeccompCondition>> = vec![Vec::new()];
+            for &(n, values) in args {
+                let mut next = Vec::new();
+                for combo in &combos {
+                    for &v in values {
+                        let mut c = combo.clone();
+                        c.push(cond(n, SeccompCmpOp::Eq, v)?);
+                        next.push(c);
+                    }
+                }
+                combos = next;
+            }
+            combos
+                .into_iter()
+                .filter(|c| !c.is_empty())
+                .map(|c| SeccompRule::new(c).map_err(err))
+                .collect::<Result<Vec<_>, _>>()?
+        }
         Args::NoBits(n, mask) => {
             vec![SeccompRule::new(vec![cond(n, SeccompCmpOp::MaskedEq(mask), 0)?]).map_err(err)?]
         }
@@ -109,6 +129,18 @@ mod tests {
             seccomp_program(PING.sandbox, &[]).unwrap().len()
                 < seccomp_program(PING.sandbox, &one).unwrap().len()
         );
+    }
+
+    #[test]
+    fn the_mtr_packet_broker_profile_compiles() {
+        use crate::sandbox::profile::MTR_PACKET_BROKER;
+        let channel = [HandedSocket {
+            fd: 3,
+            spec: &crate::tools::UDP4_SEND,
+        }];
+        assert!(!seccomp_program(&MTR_PACKET_BROKER, &channel)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -11,10 +11,12 @@
 
 use std::ffi::OsString;
 
+use policy::handoff::HandedSocket;
 use policy::tools::{ICMP4, ICMP6, MTR_PACKET, UDP4_SEND, UDP6_SEND};
 use worker::mtr_packet::command::Support;
 use worker::mtr_packet::engine::Engine;
 use worker::mtr_packet::net::{self, Sockets, SysNet};
+use worker::mtr_packet::stream::{self, Broker};
 use worker::runtime::{self, say};
 use worker::{sys, text};
 
@@ -77,22 +79,44 @@ fn run() -> i32 {
             return 1;
         }
     }
+    // Upstream's SCTP check: can an SCTP socket be made at all.
+    let sctp = stream::sctp_supported();
+    // TCP and SCTP probes go through the stream broker, forked now: after
+    // lock-down the worker can neither fork nor open a socket.
+    let broker = match Broker::spawn() {
+        Ok(b) => Some(b),
+        Err(e) => {
+            say(
+                &prog,
+                format!("stream probe broker: {}", text::os_error_text(&e)),
+            );
+            None
+        }
+    };
     let support = Support {
         ip4: sockets.ip4(),
         ip6: sockets.ip6(),
-        tcp: false,
-        sctp: false,
+        tcp: broker.is_some(),
+        sctp: sctp && broker.is_some(),
     };
 
-    // 4. Lock down: rlimits, Landlock, seccomp (mtr-packet's profile).
-    if let Err(e) = policy::sandbox::lock_down(MTR_PACKET.sandbox, &handed) {
+    // 4. Lock down: rlimits, Landlock, seccomp (mtr-packet's profile). The
+    //    broker's channel is kept like a handed-over socket.
+    let mut keep = handed.clone();
+    if let Some(b) = &broker {
+        keep.push(HandedSocket {
+            fd: b.fd(),
+            spec: &stream::CHANNEL,
+        });
+    }
+    if let Err(e) = policy::sandbox::lock_down(MTR_PACKET.sandbox, &keep) {
         say(&prog, e);
         return 2;
     }
 
     // 5. Requests until stdin closes and every probe has answered.
     let mut engine = Engine::new(support, std::process::id());
-    let mut net = SysNet::new(sockets);
+    let mut net = SysNet::new(sockets, broker);
     match net::run(&mut engine, &mut net) {
         Ok(()) => 0,
         Err(msg) => {

@@ -8,12 +8,15 @@
 //! - [`engine`]: requests → probes, ICMP messages → replies, time-outs,
 //!   over a small [`engine::Net`] trait;
 //! - [`net`]: that trait over the handed-over raw sockets, and the
-//!   command loop.
+//!   command loop;
+//! - [`stream`]: TCP and SCTP probes, through a broker process that holds
+//!   their sockets (the worker holds none).
 
 pub mod command;
 pub mod engine;
 pub mod net;
 pub mod packet;
+pub mod stream;
 
 /// The command line, for the man page and the completions: there is none.
 /// Like upstream's mtr-packet the worker reads no argument (and has no

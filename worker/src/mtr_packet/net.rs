@@ -17,6 +17,7 @@ use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrStorage};
 use super::command::Protocol;
 use super::engine::{Engine, Net, Outgoing};
 use super::packet;
+use super::stream::{self, Broker, Request};
 use crate::sys;
 
 /// The raw sockets handed over, by role (each optional, as upstream's).
@@ -46,16 +47,19 @@ impl Sockets {
 /// (upstream reads until the socket is empty).
 const RECEIVE_BURST: usize = 64;
 
-/// [`Net`] over the handed-over sockets.
+/// [`Net`] over the handed-over sockets and the stream broker.
 pub struct SysNet {
     pub sockets: Sockets,
+    /// TCP and SCTP probes; `None` when the broker could not be started.
+    pub broker: Option<Broker>,
     epoch: Instant,
 }
 
 impl SysNet {
-    pub fn new(sockets: Sockets) -> SysNet {
+    pub fn new(sockets: Sockets, broker: Option<Broker>) -> SysNet {
         SysNet {
             sockets,
+            broker,
             epoch: Instant::now(),
         }
     }
@@ -91,7 +95,26 @@ impl Net for SysNet {
         result
     }
 
-    fn send(&mut self, probe: &Outgoing, _sequence: u16) -> Result<Option<u32>, i32> {
+    fn send(&mut self, probe: &Outgoing, sequence: u16) -> Result<Option<u32>, i32> {
+        if probe.protocol.is_stream() {
+            let broker = self.broker.as_mut().ok_or(libc::EINVAL)?;
+            let src = if probe.src.is_unspecified() {
+                stream::unspecified(probe.dst, probe.src_port)
+            } else {
+                SocketAddr::new(probe.src, probe.src_port)
+            };
+            let handle = u32::from(sequence);
+            broker.open(&Request::Open {
+                handle,
+                protocol: probe.protocol.number(),
+                src,
+                dst: SocketAddr::new(probe.dst, probe.dst_port),
+                ttl: probe.ttl,
+                tos: probe.tos,
+                mark: probe.mark,
+            })?;
+            return Ok(Some(handle));
+        }
         let s = &self.sockets;
         let v6 = probe.dst.is_ipv6();
         let fd = match (v6, probe.protocol) {
@@ -159,7 +182,11 @@ impl Net for SysNet {
         r.map(|_| None).map_err(|e| e as i32)
     }
 
-    fn abandon(&mut self, _handle: u32) {}
+    fn abandon(&mut self, handle: u32) {
+        if let Some(b) = self.broker.as_mut() {
+            b.abandon(handle);
+        }
+    }
 
     fn now_us(&self) -> u64 {
         self.epoch.elapsed().as_micros() as u64
@@ -230,6 +257,14 @@ pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
             .filter_map(|(fd, v6)| fd.map(|f| (f, v6)))
             .collect();
         fds.extend(icmp.iter().map(|&(fd, _)| (fd, libc::POLLIN)));
+        if let Some(b) = &net.broker {
+            fds.push((b.fd(), libc::POLLIN));
+        }
+        let wait = match &net.broker {
+            // Answers that came while a request waited: no sleeping.
+            Some(b) if b.has_early() => Some(Duration::ZERO),
+            _ => wait,
+        };
         let ready = sys::poll_many(&fds, wait).map_err(|e| format!("ppoll: {e}"))?;
         // Replies first, so that their times are as close to their arrival
         // as possible.
@@ -237,6 +272,19 @@ pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
         for (i, &(fd, v6)) in icmp.iter().enumerate() {
             if ready[offset + i] & (libc::POLLIN | libc::POLLERR) != 0 {
                 receive(engine, net, fd, v6)?;
+            }
+        }
+        if let Some(b) = net.broker.as_mut() {
+            let ended = b.ended().map_err(|e| {
+                format!(
+                    "stream probe broker: {}",
+                    crate::text::os_error_text(&std::io::Error::from_raw_os_error(e))
+                )
+            })?;
+            let at = net.now_us();
+            for (handle, errno) in ended {
+                let result = if errno == 0 { Ok(()) } else { Err(errno) };
+                engine.stream_done(handle, result, at, net);
             }
         }
         if stdin_open && ready[0] & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0 {
