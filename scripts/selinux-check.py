@@ -45,7 +45,9 @@ RESOLVER_SOCKETS = {"tcp_socket", "udp_socket", "netlink_route_socket"}
 # hand-written tool-specific rules of privsep.te, each with its reason there
 # (arping lists interfaces and addresses over netlink and finds its source
 # address with a connected UDP socket, as iputils arping does).
-WORKER_OWN_SOCKETS = {"arping": {"netlink_route_socket", "udp_socket"}}
+WORKER_OWN_SOCKETS = {"arping": {"netlink_route_socket", "udp_socket"},
+                      # its TCP probes (the stream broker forked from the worker)
+                      "mtr-packet": {"tcp_socket"}}
 # Permissions of a raw/packet socket class whose target is a peer, node or
 # port label rather than a socket.
 PEER_PERMS = {"recvfrom", "sendto", "node_bind", "name_bind"}

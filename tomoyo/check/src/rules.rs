@@ -28,14 +28,19 @@ const RESOLVER_SOCKETS: &[&str] = &[
 ];
 
 /// Inet rules one tool's worker needs beyond the template
-/// (`tomoyo/worker-<tool>.conf.in`), as (tool, protocol, operation, port):
+/// (`tomoyo/worker-<tool>.conf.in`), as (tool, protocol, operation, ports
+/// from, to):
 /// arping and ping find their source address as iputils does, with a UDP
 /// socket (arping's bound to port 0) connected (checked as `send`) to port
 /// 1025 of the target.
-const TOOL_OWN_INET: &[(&str, &str, &str, u64)] = &[
-    ("arping", "dgram", "bind", 0),
-    ("arping", "dgram", "send", 1025),
-    ("ping", "dgram", "send", 1025),
+const TOOL_OWN_INET: &[(&str, &str, &str, u64, u64)] = &[
+    ("arping", "dgram", "bind", 0, 0),
+    ("arping", "dgram", "send", 1025, 1025),
+    ("ping", "dgram", "send", 1025, 1025),
+    // mtr-packet's TCP probes: from the probe's sequence number as local
+    // port, to any port of the destination.
+    ("mtr-packet", "stream", "bind", 33000, 65535),
+    ("mtr-packet", "stream", "connect", 0, 65535),
 ];
 
 /// One tool of the descriptors, as far as TOMOYO is concerned; paths as
@@ -332,10 +337,14 @@ fn worker_inet(
         NumOp::Range(a, b) if a == b => Some(*a),
         _ => None,
     };
+    let range = match port {
+        NumOp::Range(a, b) => Some((*a, *b)),
+        _ => None,
+    };
     let own = |op: &str| {
-        TOOL_OWN_INET
-            .iter()
-            .any(|&(t, p, o, n)| t == tool.name && p == proto && o == op && single == Some(n))
+        TOOL_OWN_INET.iter().any(|&(t, p, o, lo, hi)| {
+            t == tool.name && p == proto && o == op && range == Some((lo, hi))
+        })
     };
     if proto != "raw" && !ops.is_empty() && ops.iter().all(|op| own(op)) {
         return;
