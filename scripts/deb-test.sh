@@ -195,6 +195,10 @@ run_tool() {
         ip netns exec "$netns-a" setpriv --reuid="$user" --regid="$user" --clear-groups \
             --inh-caps=-all /usr/bin/privsep-arping -c 1 -I veth0 198.18.0.2 >"$tmp/run" 2>&1 &&
             grep -q '^Received 1 response(s)$' "$tmp/run" ;;
+    mtr-packet)
+        echo "\$ echo '1 send-probe ip-4 127.0.0.1' | privsep-mtr-packet    # as $user"
+        echo '1 send-probe ip-4 127.0.0.1' | asuser /usr/bin/privsep-mtr-packet >"$tmp/run" 2>&1 &&
+            grep -Eq '^1 reply ip-4 127\.0\.0\.1 round-trip-time [0-9]+$' "$tmp/run" ;;
     *)
         echo "deb-test: no run for tool $1" >"$tmp/run"; false ;;
     esac
