@@ -1,5 +1,6 @@
 # make bench: privsep against iputils, side by side: ping in full, arping
-# and clockdiff for start-up, privileged system calls and memory.
+# and clockdiff for start-up, privileged system calls and memory;
+# mtr-packet against Debian's mtr-packet for those and probe throughput.
 # Never part of `make test` (nothing here is added to TEST_TARGETS): it
 # measures, it does not assert. Needs root. docs/performance.md explains it.
 #
@@ -37,6 +38,9 @@ bench-run: install
 	$(BENCH_BUILD)/release/bench --tool clockdiff --launcher $(BINDIR)/privsep-clockdiff \
 	    --worker $(LIBEXECDIR)/privsep/clockdiff-worker --iputils /usr/bin/clockdiff \
 	    --user $(TEST_USER) --out $(dir $(BENCH_OUT))results-clockdiff.json
+	$(BENCH_BUILD)/release/bench --tool mtr-packet --launcher $(BINDIR)/privsep-mtr-packet \
+	    --worker $(LIBEXECDIR)/privsep/mtr-packet-worker --iputils /usr/bin/mtr-packet \
+	    --user $(TEST_USER) --out $(dir $(BENCH_OUT))results-mtr-packet.json
 	@# arping inside the first namespace of a veth pair of its own: the
 	@# bench process is started there, so arping is its direct child.
 	@ns=privsep-bench-$$$$; scripts/netns-pair.sh up $$ns || exit 2; \

@@ -11,6 +11,7 @@
 
 mod datagram;
 mod measure;
+mod mtr;
 mod other;
 mod report;
 mod run;
@@ -581,7 +582,7 @@ fn real_main() -> Result<(), String> {
     Ok(())
 }
 
-/// `--tool arping|clockdiff`: start-up, privileged calls and memory of
+/// `--tool arping|clockdiff|mtr-packet`: start-up, privileged calls and memory of
 /// that tool against iputils' (see `other.rs`).
 fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
     let plan = other::Plan::for_tool(&args.tool, user)

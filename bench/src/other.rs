@@ -1,6 +1,8 @@
-//! `bench --tool arping|clockdiff`: the same figures as for ping where they
-//! apply — start-up, system calls while privileged, the worker's peak RSS —
-//! for privsep's other tools against iputils' own.
+//! `bench --tool arping|clockdiff|mtr-packet`: the same figures as for ping
+//! where they apply — start-up, system calls while privileged, the worker's
+//! peak RSS — for privsep's other tools against iputils' own (for
+//! mtr-packet: Debian's mtr-packet 0.95, in the "iputils" column), and for
+//! mtr-packet its probe throughput (`mtr`).
 //!
 //! arping runs inside the first namespace of a veth pair that
 //! `mk/bench.mk` creates (`scripts/netns-pair.sh`): the bench process itself
@@ -45,6 +47,15 @@ impl Plan {
                 args: vec!["127.0.0.1".to_string()],
                 iputils_as: As::Root,
                 iputils_caps: None,
+            },
+            // No arguments: requests come on stdin (null here: start-up is
+            // the time to start, find stdin closed and exit). Debian's
+            // mtr-packet runs as the user with its own cap_net_raw=ep.
+            "mtr-packet" => Plan {
+                name: "mtr-packet",
+                args: Vec::new(),
+                iputils_as: user,
+                iputils_caps: Some("cap_net_raw+ep"),
             },
             _ => return None,
         })
@@ -157,6 +168,18 @@ pub fn run(
         mem.push(t.name, o);
     }
     results.push("memory", mem);
+
+    // mtr-packet: probes per second, 2000 ICMP probes to 127.0.0.1.
+    if plan.name == "mtr-packet" {
+        let mut tp = obj();
+        for (t, j) in tools
+            .iter()
+            .zip(crate::mtr::probe_throughput(&tools, who, 2000, out_dir))
+        {
+            tp.push(t.name, j);
+        }
+        results.push("probe_throughput", tp);
+    }
     results.push("worker", string(worker.display().to_string()));
 
     let rows = rows(plan.name, &results);
@@ -193,7 +216,7 @@ fn rows(name: &str, r: &Json) -> Vec<Row> {
     let iputils_priv = r
         .num("privileged_syscalls/iputils/until_permitted_empty/syscalls")
         .or_else(|| r.num("privileged_syscalls/iputils/whole_run_syscalls"));
-    vec![
+    let mut rows = vec![
         row(
             format!("{name} start-up, median (ms)"),
             r.num("startup/privsep/median_ms"),
@@ -218,5 +241,14 @@ fn rows(name: &str, r: &Json) -> Vec<Row> {
             r.num("memory/iputils/last_image_peak_rss_kib"),
             0,
         ),
-    ]
+    ];
+    if r.num("probe_throughput/privsep/probes").is_some() {
+        rows.push(row(
+            format!("{name} probes per second to 127.0.0.1, median"),
+            r.num("probe_throughput/privsep/median_probes_per_s"),
+            r.num("probe_throughput/iputils/median_probes_per_s"),
+            0,
+        ));
+    }
+    rows
 }
