@@ -44,8 +44,12 @@ impl Sockets {
 
 /// At most this many packets are taken from one socket per turn of the
 /// loop, so that a flood cannot keep requests and time-outs waiting
-/// (upstream reads until the socket is empty).
-const RECEIVE_BURST: usize = 64;
+/// (upstream reads until the socket is empty). Large enough that a turn
+/// empties the socket's receive queue at any rate the probes themselves
+/// cause (a raw ICMP socket also sees every echo request sent to the host
+/// itself): a smaller bound lost replies to the queue's overflow when
+/// hundreds of probes to 127.0.0.1 were in flight.
+const RECEIVE_BURST: usize = 1024;
 
 /// [`Net`] over the handed-over sockets and the stream broker.
 pub struct SysNet {
