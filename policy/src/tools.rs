@@ -379,6 +379,35 @@ pub const DROP_ALL_FILTER: &[BpfInsn] = &[BpfInsn {
     k: 0,
 }];
 
+/// A raw UDPv4 socket: `CAP_NET_RAW`.
+pub const RAW_UDP4: SocketKind = SocketKind {
+    ty: libc::SOCK_RAW,
+    capability: Some(Capability::NetRaw),
+    what: "raw UDPv4",
+    type_name: "SOCK_RAW",
+    selinux_class: "rawip_socket",
+};
+
+/// A raw UDPv6 socket: `CAP_NET_RAW`.
+pub const RAW_UDP6: SocketKind = SocketKind {
+    what: "raw UDPv6",
+    ..RAW_UDP4
+};
+
+/// `icmp6` of mtr-packet: `socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)`
+/// only (its worker speaks the raw sockets' protocol; upstream's datagram
+/// fallback is not built).
+pub const ICMP6_RAW: SocketSpec = SocketSpec {
+    name: "icmp6",
+    what: "raw ICMPv6",
+    domain: libc::AF_INET6,
+    protocol: libc::IPPROTO_ICMPV6,
+    kinds: &[RAW_ICMP6],
+    fall_back_on: &[],
+    optional: true,
+    setup: SocketSetup::None,
+};
+
 /// `socket(AF_INET, SOCK_RAW, IPPROTO_UDP)`, send only: mtr-packet's UDP
 /// probes. A raw UDP socket receives a copy of every UDP datagram the host
 /// receives; the locked drop-all filter makes it deaf. (Upstream sends
@@ -388,12 +417,11 @@ pub const UDP4_SEND: SocketSpec = SocketSpec {
     name: "udp4",
     what: "raw UDPv4 (send only)",
     domain: libc::AF_INET,
-    ty: libc::SOCK_RAW,
     protocol: libc::IPPROTO_UDP,
+    kinds: &[RAW_UDP4],
+    fall_back_on: &[],
     optional: true,
-    capability: Capability::NetRaw,
     setup: SocketSetup::LockedFilter(DROP_ALL_FILTER),
-    selinux_class: "rawip_socket",
 };
 
 /// `socket(AF_INET6, SOCK_RAW, IPPROTO_UDP)`, send only, as [`UDP4_SEND`]
@@ -402,6 +430,7 @@ pub const UDP6_SEND: SocketSpec = SocketSpec {
     name: "udp6",
     what: "raw UDPv6 (send only)",
     domain: libc::AF_INET6,
+    kinds: &[RAW_UDP6],
     ..UDP4_SEND
 };
 
@@ -468,8 +497,11 @@ pub const MTR_PACKET: Tool = Tool {
     worker_path: baked!(libexec "mtr-packet-worker"),
     file_caps: &[Capability::NetRaw],
     resources: &[
-        Resource::Socket(ICMP4),
-        Resource::Socket(ICMP6),
+        Resource::Socket(SocketSpec {
+            optional: true,
+            ..ICMP4_RAW
+        }),
+        Resource::Socket(ICMP6_RAW),
         Resource::Socket(UDP4_SEND),
         Resource::Socket(UDP6_SEND),
     ],

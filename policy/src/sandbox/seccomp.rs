@@ -137,6 +137,7 @@ mod tests {
         let channel = [HandedSocket {
             fd: 3,
             spec: &crate::tools::UDP4_SEND,
+            kind: None,
         }];
         assert!(!seccomp_program(&MTR_PACKET_BROKER, &channel)
             .unwrap()

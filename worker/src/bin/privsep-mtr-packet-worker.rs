@@ -107,6 +107,7 @@ fn run() -> i32 {
         keep.push(HandedSocket {
             fd: b.fd(),
             spec: &stream::CHANNEL,
+            kind: None,
         });
     }
     if let Err(e) = policy::sandbox::lock_down(MTR_PACKET.sandbox, &keep) {

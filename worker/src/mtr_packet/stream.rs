@@ -36,12 +36,17 @@ pub static CHANNEL: policy::tools::SocketSpec = policy::tools::SocketSpec {
     name: "stream-broker",
     what: "stream probe broker channel (socketpair)",
     domain: libc::AF_UNIX,
-    ty: libc::SOCK_SEQPACKET,
     protocol: 0,
+    kinds: &[policy::tools::SocketKind {
+        ty: libc::SOCK_SEQPACKET,
+        capability: None,
+        what: "stream probe broker channel (socketpair)",
+        type_name: "SOCK_SEQPACKET",
+        selinux_class: "unix_stream_socket",
+    }],
+    fall_back_on: &[],
     optional: true,
-    capability: policy::tools::Capability::NetRaw,
     setup: policy::tools::SocketSetup::None,
-    selinux_class: "unix_stream_socket",
 };
 
 pub const REQUEST_LEN: usize = 56;
@@ -334,6 +339,7 @@ fn lock_down(chan: RawFd) -> Result<(), policy::PolicyError> {
     let kept = [policy::handoff::HandedSocket {
         fd: chan,
         spec: &CHANNEL,
+        kind: None,
     }];
     sys::close_all_but(chan).map_err(|e| policy::PolicyError::Sandbox {
         step: "close",
