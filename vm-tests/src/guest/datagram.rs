@@ -143,11 +143,21 @@ pub fn cw_icmp_socket(env: &Env) -> Verdict {
                 "TOMOYO 2.6 has no socket-create hook and the range admits the user: only the \
                  worker's seccomp filter (configuration none) stops socket()",
             ),
-            Expect::AllowedLimit(
-                "AppArmor mediates family and type only: the worker's `network inet dgram` (its \
-                 handed datagram socket, and DNS) covers an ICMP datagram socket too, and the range \
-                 admits the user: only the worker's seccomp filter (configuration none) stops socket()",
-            ),
+            // A worker profile without `network inet dgram` (no handed
+            // datagram socket, no name resolution: mtr-packet's) denies it.
+            if env.tool.resolves_names
+                || env.tool.sockets().any(|s| {
+                    s.domain == libc::AF_INET && s.kinds.iter().any(|k| k.ty == libc::SOCK_DGRAM)
+                })
+            {
+                Expect::AllowedLimit(
+                    "AppArmor mediates family and type only: the worker's `network inet dgram` (its \
+                     handed datagram socket, and DNS) covers an ICMP datagram socket too, and the range \
+                     admits the user: only the worker's seccomp filter (configuration none) stops socket()",
+                )
+            } else {
+                super::apparmor::socket_expect(env, libc::AF_INET, libc::SOCK_DGRAM)
+            },
         );
         cw(env, &["icmp-socket4"], e)
     })
