@@ -22,7 +22,7 @@ user=$2
 
 # PRIVSEP_DEB_PKGS narrows the set, for packages built with
 # DEB_OPTS=-Pnoselinux,notomoyo during development.
-PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-iputils privsep-selinux privsep-tomoyo privsep-apparmor}
+PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-mtr-packet privsep-iputils privsep-selinux privsep-tomoyo privsep-apparmor}
 # The tool packages among them: privsep-<tool>, each checked the same way.
 TOOLS=""
 for p in $PKGS; do
