@@ -12,6 +12,15 @@
 //!   privsep answers differently on purpose assert both answers;
 //! - the running worker holds no capability and is locked down.
 //!
+//! Upstream's own mtr-packet tests (`test/*.py` of the mtr source package)
+//! could not be run: this machine's Debian mirror serves `mtr_0.95-1.dsc`
+//! but answers 404 for its tarballs (bookworm and trixie alike). Their
+//! checks are rows here: `cmdparse.py` (unknown and malformed commands,
+//! invalid arguments, versioning, the buffer overflow, the end on a closed
+//! stdin), `param.py` (size, bit pattern, TOS: the replies, not the bytes
+//! on the wire), `probe.py` (local and remote probes, time-outs, probe
+//! exhaustion, TTL expiry, parallel probes, UDP and TCP, both families).
+//!
 //! They need root, the staged install and the test user, so a plain `cargo
 //! test` skips them as ignored; `make test` runs them with
 //! `--include-ignored` and sets `PRIVSEP_STAGE` and `PRIVSEP_TEST_USER`.
