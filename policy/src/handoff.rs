@@ -4,7 +4,11 @@
 //! it: the sockets sit at fds 3, 4, …; `LISTEN_FDS=<n>`, `LISTEN_PID=<pid>`
 //! (the same pid after exec) and `LISTEN_FDNAMES` naming each one with the
 //! name of its [`SocketSpec`] in the tool's descriptor (`icmp4`, `icmp6`,
-//! `arp`; only the ones that were opened). The launcher [`encode`]s, the
+//! `arp`; only the ones that were opened; `broker` for the channel to a
+//! broker, last). A tool with a broker has two handoffs: the worker's
+//! ([`Tool::worker_handoff`]: its own sockets and the channel) and the
+//! broker's ([`Tool::broker_handoff`]: the held sockets and the channel).
+//! The launcher [`encode`]s, the
 //! worker [`decode`]s and [`validate`]s against its own descriptor: one
 //! implementation on both sides. The environment is rebuilt from an
 //! allowlist ([`rebuild_env`]) because the worker holds a privileged
@@ -73,21 +77,40 @@ fn no_handoff(tool: &Tool, reason: impl Into<String>) -> PolicyError {
 }
 
 /// Parses the three variables (as looked up by `var`) into the list of
-/// sockets handed over for `tool`. Pure: it checks the protocol, not the
-/// descriptors. Accepted: between one and all of the tool's sockets, each
-/// at most once, in the descriptor's order (the order the launcher opens
-/// them), every socket that is not optional among them.
+/// sockets handed over to `tool`'s worker. Pure: it checks the protocol,
+/// not the descriptors. Accepted: between one and all of the worker's
+/// sockets ([`Tool::worker_handoff`]), each at most once, in the
+/// descriptor's order (the order the launcher opens them), every socket
+/// that is not optional among them.
 pub fn decode(
     var: impl Fn(&str) -> Option<String>,
     own_pid: u32,
     tool: &Tool,
+) -> Result<Vec<HandedSocket>, PolicyError> {
+    decode_for(var, own_pid, tool, &tool.worker_handoff())
+}
+
+/// [`decode`] for the broker of `tool` ([`Tool::broker_handoff`]).
+pub fn decode_broker(
+    var: impl Fn(&str) -> Option<String>,
+    own_pid: u32,
+    tool: &Tool,
+) -> Result<Vec<HandedSocket>, PolicyError> {
+    decode_for(var, own_pid, tool, &tool.broker_handoff())
+}
+
+fn decode_for(
+    var: impl Fn(&str) -> Option<String>,
+    own_pid: u32,
+    tool: &Tool,
+    expected: &[&'static SocketSpec],
 ) -> Result<Vec<HandedSocket>, PolicyError> {
     let fail = |reason: String| no_handoff(tool, reason);
     let fds = var(VAR_FDS).ok_or_else(|| fail(format!("{VAR_FDS} is not set")))?;
     let pid = var(VAR_PID).ok_or_else(|| fail(format!("{VAR_PID} is not set")))?;
     let names = var(VAR_NAMES).ok_or_else(|| fail(format!("{VAR_NAMES} is not set")))?;
 
-    let most = tool.sockets().count();
+    let most = expected.len();
     let count: usize = match fds.parse() {
         Ok(n) if (1..=most).contains(&n) && !fds.starts_with('+') => n,
         _ => {
@@ -104,7 +127,10 @@ pub fn decode(
     let specs: Vec<&'static SocketSpec> = names
         .split(':')
         .map(|n| {
-            tool.socket_named(n)
+            expected
+                .iter()
+                .copied()
+                .find(|s| s.name == n)
                 .ok_or_else(|| fail(format!("unknown socket name {n:?}")))
         })
         .collect::<Result<_, _>>()?;
@@ -116,14 +142,14 @@ pub fn decode(
     }
     // In descriptor order and each once: the position in the descriptor
     // must strictly increase.
-    let position = |s: &SocketSpec| tool.sockets().position(|t| t.name == s.name);
+    let position = |s: &SocketSpec| expected.iter().position(|t| t.name == s.name);
     if specs.windows(2).any(|w| position(w[0]) >= position(w[1])) {
         return Err(fail(format!(
             "{VAR_NAMES}={names:?} repeats a socket or is out of order"
         )));
     }
-    if let Some(missing) = tool
-        .sockets()
+    if let Some(missing) = expected
+        .iter()
         .find(|t| !t.optional && !specs.iter().any(|s| s.name == t.name))
     {
         return Err(fail(format!("{VAR_NAMES} lacks {:?}", missing.name)));
@@ -181,7 +207,19 @@ pub fn validate(sockets: &mut [HandedSocket]) -> Result<(), PolicyError> {
 /// Takes the handoff from this process's environment: decodes, removes the
 /// three variables (so nothing the worker might start sees them), validates.
 pub fn take_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyError> {
-    let decoded = decode(|name| std::env::var(name).ok(), sys::getpid(), tool);
+    take(decode(|name| std::env::var(name).ok(), sys::getpid(), tool))
+}
+
+/// [`take_from_env`] for the broker of `tool`.
+pub fn take_broker_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyError> {
+    take(decode_broker(
+        |name| std::env::var(name).ok(),
+        sys::getpid(),
+        tool,
+    ))
+}
+
+fn take(decoded: Result<Vec<HandedSocket>, PolicyError>) -> Result<Vec<HandedSocket>, PolicyError> {
     for name in [VAR_FDS, VAR_PID, VAR_NAMES] {
         std::env::remove_var(name);
     }
@@ -290,11 +328,30 @@ mod tests {
     #[test]
     fn every_tool_round_trips_all_its_sockets() {
         for tool in crate::tools::ALL {
-            let all: Vec<&SocketSpec> = tool.sockets().collect();
+            let all = tool.worker_handoff();
             let vars = encode(&all, 9);
             let got = decode(lookup(&vars), 9, tool).unwrap();
             assert_eq!(got.len(), all.len(), "{}", tool.name);
+            let held = tool.broker_handoff();
+            if !held.is_empty() {
+                let vars = encode(&held, 9);
+                let got = decode_broker(lookup(&vars), 9, tool).unwrap();
+                assert_eq!(got.len(), held.len(), "{}", tool.name);
+                // Each side refuses the other's handoff.
+                assert!(decode(lookup(&vars), 9, tool).is_err());
+                assert!(decode_broker(lookup(&encode(&all, 9)), 9, tool).is_err());
+            }
         }
+    }
+
+    #[test]
+    fn the_arping_worker_is_never_handed_the_packet_socket() {
+        use crate::tools::{ARP, BROKER_CHANNEL};
+        for names in [&[&ARP][..], &[&ARP, &BROKER_CHANNEL]] {
+            assert!(decode(lookup(&encode(names, 9)), 9, &ARPING).is_err());
+        }
+        // The broker must get its channel too.
+        assert!(decode_broker(lookup(&encode(&[&ARP], 9)), 9, &ARPING).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::tools::{Resource, SocketSetup, Tool};
+use crate::tools::{Resource, SocketSetup, SocketSpec, Tool};
 use crate::{layout, PolicyError};
 
 /// How a value is escaped in the rendered file.
@@ -81,7 +81,16 @@ pub fn variables() -> Vec<(&'static str, String)> {
 /// `APPARMOR_CAPS` (the file capability in AppArmor's `capability` rule
 /// names, `net_raw`) and `APPARMOR_SOCKETS` (`family/type` of each socket
 /// kind, every alternative included, `inet/dgram inet/raw …`: AppArmor
-/// mediates sockets by family and type only).
+/// mediates sockets by family and type only),
+/// `BROKER_NAME` and
+/// `BROKER_PATH` (the broker program's, empty for a tool without one),
+/// `BROKER_CLASSES` (the SELinux classes of the sockets the broker holds),
+/// `WORKER_CLASSES` (those the worker itself receives), `SELINUX_DOMAINS`
+/// (the tool's SELinux domains, space-separated: launcher, worker, broker),
+/// `APPARMOR_WORKER_SOCKETS` and `APPARMOR_BROKER_SOCKETS` (the kinds the
+/// worker and the broker receive)
+/// and `SELINUX_DOMAINS_REQ` (the same, comma-separated, for
+/// `gen_require`).
 pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     let mut vars = variables();
     let caps: Vec<&str> = tool.file_caps.iter().map(|c| c.selinux_name()).collect();
@@ -119,6 +128,10 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
         .collect();
     apparmor_sockets.sort_unstable();
     apparmor_sockets.dedup();
+    let mut domains = vec![tool.selinux_launcher_type(), tool.selinux_worker_type()];
+    if tool.broker.is_some() {
+        domains.push(tool.selinux_broker_type());
+    }
     let nice = tool.resources.iter().find_map(|r| match r {
         Resource::Priority { nice, .. } => Some(nice.to_string()),
         Resource::Socket(_) => None,
@@ -148,6 +161,46 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
         // AppArmor's capability names are the kernel's, lower case, as SELinux spells them.
         ("APPARMOR_CAPS", caps.join(" ")),
         ("APPARMOR_SOCKETS", apparmor_sockets.join(" ")),
+        (
+            "BROKER_NAME",
+            tool.broker.map_or("", |b| b.name).to_string(),
+        ),
+        (
+            "BROKER_PATH",
+            tool.broker.map_or("", |b| b.path).to_string(),
+        ),
+        ("BROKER_CLASSES", {
+            let mut held: Vec<&str> = tool
+                .sockets()
+                .filter(|s| tool.brokered(s.name))
+                .flat_map(|s| s.kinds.iter().map(|k| k.selinux_class))
+                .collect();
+            held.sort_unstable();
+            held.dedup();
+            held.join(" ")
+        }),
+        ("WORKER_CLASSES", {
+            let mut own: Vec<&str> = tool
+                .sockets()
+                .filter(|s| !tool.brokered(s.name))
+                .flat_map(|s| s.kinds.iter().map(|k| k.selinux_class))
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            own.join(" ")
+        }),
+        // Where a broker holds sockets: the kinds each side gets (the
+        // worker's include its channel; the broker's template names its own).
+        (
+            "APPARMOR_WORKER_SOCKETS",
+            apparmor_kinds(tool.worker_handoff().into_iter()),
+        ),
+        (
+            "APPARMOR_BROKER_SOCKETS",
+            apparmor_kinds(tool.sockets().filter(|s| tool.brokered(s.name))),
+        ),
+        ("SELINUX_DOMAINS", domains.join(" ")),
+        ("SELINUX_DOMAINS_REQ", domains.join(", ")),
     ]);
     vars
 }
@@ -156,6 +209,20 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
 /// `family/type` (`inet/raw`, `packet/dgram`); `None` for a family or type
 /// the rule syntax has no name for here (a descriptor that adds one must
 /// add it).
+/// The AppArmor `family/type` of every kind of `specs`, sorted, once each./
+fn apparmor_kinds<'a>(specs: impl Iterator<Item = &'a SocketSpec>) -> String {
+    let mut kinds: Vec<String> = specs
+        .flat_map(|s| {
+            s.kinds
+                .iter()
+                .filter_map(|k| apparmor_socket(s.domain, k.ty))
+        })
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds.join(" ")
+}
+
 pub fn apparmor_socket(domain: i32, ty: i32) -> Option<String> {
     let family = match domain {
         libc::AF_INET => "inet",

@@ -161,6 +161,52 @@ const NO_KIND: SocketKind = SocketKind {
     selinux_class: "socket",
 };
 
+
+/// The channel between a worker and its broker: one end each of an
+/// `AF_UNIX` `SOCK_SEQPACKET` socketpair that the launcher makes after its
+/// drop, handed over under this name last in both handoffs. It is not a
+/// [`Resource`]: nothing privileged makes it (no capability), and the
+/// privileged phase only walks `Tool::resources`.
+pub const BROKER_CHANNEL: SocketSpec = SocketSpec {
+    name: "broker",
+    what: "broker channel",
+    domain: libc::AF_UNIX,
+    protocol: 0,
+    kinds: &[SocketKind {
+        ty: libc::SOCK_SEQPACKET,
+        capability: None,
+        what: "broker channel",
+        type_name: "SOCK_SEQPACKET",
+        // SELinux files an AF_UNIX SOCK_SEQPACKET socket under this class.
+        selinux_class: "unix_stream_socket",
+    }],
+    fall_back_on: &[],
+    optional: false,
+    setup: SocketSetup::None,
+};
+
+/// A brokered resource: a socket the launcher acquires but the worker
+/// never holds. A separate unprivileged program, the broker, receives it
+/// (with its end of [`BROKER_CHANNEL`]), locks itself down like a worker
+/// and performs on it only the operations the tool's protocol allows, on
+/// the worker's fixed-size requests. The launcher forks after its drop:
+/// the child execs the broker, the parent the worker; so nothing with a
+/// capability ever talks to the worker, and the broker's own program gives
+/// it its own SELinux and TOMOYO domain by exec transition.
+#[derive(Debug)]
+pub struct Broker {
+    /// The broker's file name under `LIBEXECDIR/privsep`: `arping-broker`.
+    pub name: &'static str,
+    /// Its absolute path, fixed at build time: the only program the
+    /// launcher's child execs.
+    pub path: &'static str,
+    /// The sockets (by handoff name) that go to the broker instead of the
+    /// worker, in acquisition order.
+    pub holds: &'static [&'static str],
+    /// The broker's sandbox profile.
+    pub sandbox: &'static Profile,
+}
+
 /// Something the launcher acquires with privilege, in the order listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -207,6 +253,8 @@ pub struct Tool {
     /// Whether the worker resolves names (TOMOYO and SELinux grant the
     /// resolver's files and DNS only then).
     pub resolves_names: bool,
+    /// The broker that holds the resources the worker must not, if any.
+    pub broker: Option<&'static Broker>,
 }
 
 macro_rules! baked {
@@ -348,7 +396,9 @@ pub const ARP_ONLY_FILTER: &[BpfInsn] = &[
 ];
 
 /// `socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ARP))` with the ARP-only
-/// filter locked on it.
+/// filter locked on it. Brokered: a packet socket sends any frame to any
+/// interface whatever filter it receives through, so arping's broker holds
+/// it and sends only the ARP frames of the worker's mode.
 pub const ARP: SocketSpec = SocketSpec {
     name: "arp",
     what: "ARP packet",
@@ -450,9 +500,20 @@ pub const PING: Tool = Tool {
     sandbox: &sandbox_profile::PING,
     selinux_prefix: "privsep_ping",
     resolves_names: true,
+    broker: None,
 };
 
-/// `arping`: one packet socket that only ever sees ARP.
+/// arping's broker: holds the packet socket, sends only ARP requests (and,
+/// for root, replies) from the interface's own hardware address, and passes
+/// the received ARP frames back.
+pub const ARPING_BROKER: Broker = Broker {
+    name: "arping-broker",
+    path: baked!(libexec "arping-broker"),
+    holds: &["arp"],
+    sandbox: &sandbox_profile::ARPING_BROKER,
+};
+
+/// `arping`: one packet socket that only ever sees ARP, held by its broker.
 pub const ARPING: Tool = Tool {
     name: "arping",
     launcher_name: "privsep-arping",
@@ -464,6 +525,7 @@ pub const ARPING: Tool = Tool {
     sandbox: &sandbox_profile::ARPING,
     selinux_prefix: "privsep_arping",
     resolves_names: true,
+    broker: Some(&ARPING_BROKER),
 };
 
 /// `clockdiff`: a raw ICMPv4 socket and nice -16.
@@ -484,6 +546,7 @@ pub const CLOCKDIFF: Tool = Tool {
     sandbox: &sandbox_profile::CLOCKDIFF,
     selinux_prefix: "privsep_clockdiff",
     resolves_names: true,
+    broker: None,
 };
 
 /// `mtr-packet`, mtr's probe engine: raw ICMP (send and receive) and raw
@@ -508,6 +571,7 @@ pub const MTR_PACKET: Tool = Tool {
     sandbox: &sandbox_profile::MTR_PACKET,
     selinux_prefix: "privsep_mtr_packet",
     resolves_names: false,
+    broker: None,
 };
 
 /// Every tool, in the order they are installed and documented.
@@ -531,6 +595,33 @@ impl Tool {
     /// The socket named `name` in `LISTEN_FDNAMES`.
     pub fn socket_named(&self, name: &str) -> Option<&'static SocketSpec> {
         self.sockets().find(|s| s.name == name)
+    }
+
+    /// Whether the socket named `name` goes to the broker.
+    pub fn brokered(&self, name: &str) -> bool {
+        self.broker.is_some_and(|b| b.holds.contains(&name))
+    }
+
+    /// What the worker's handoff may carry, in order: the sockets it holds
+    /// itself, then the broker channel if the tool has a broker.
+    pub fn worker_handoff(&self) -> Vec<&'static SocketSpec> {
+        let mut specs: Vec<&'static SocketSpec> =
+            self.sockets().filter(|s| !self.brokered(s.name)).collect();
+        if self.broker.is_some() {
+            specs.push(&BROKER_CHANNEL);
+        }
+        specs
+    }
+
+    /// What the broker's handoff carries, in order: the sockets it holds,
+    /// then the channel. Empty without a broker.
+    pub fn broker_handoff(&self) -> Vec<&'static SocketSpec> {
+        let mut specs: Vec<&'static SocketSpec> =
+            self.sockets().filter(|s| self.brokered(s.name)).collect();
+        if self.broker.is_some() {
+            specs.push(&BROKER_CHANNEL);
+        }
+        specs
     }
 
     /// The priority the launcher sets, if any.
@@ -571,6 +662,18 @@ impl Tool {
     /// The SELinux worker domain: `privsep_ping_worker_t`.
     pub fn selinux_worker_type(&self) -> String {
         format!("{}_worker_t", self.selinux_prefix)
+    }
+
+    /// The SELinux broker domain: `privsep_arping_broker_t`.
+    pub fn selinux_broker_type(&self) -> String {
+        format!("{}_broker_t", self.selinux_prefix)
+    }
+
+    /// The broker's TOMOYO domain (below the launcher's, as the worker's:
+    /// the launcher's child execs it), if the tool has a broker.
+    pub fn tomoyo_broker_domain(&self) -> Option<String> {
+        self.broker
+            .map(|b| format!("<kernel> {} {}", self.launcher_path, b.path))
     }
 
     /// The launcher's TOMOYO domain.
@@ -683,6 +786,36 @@ mod tests {
         assert_eq!(icmp.kinds, &[RAW_ICMP4]);
         assert!(PING.datagram_first());
         assert!(!CLOCKDIFF.datagram_first() && !ARPING.datagram_first());
+    }
+
+    #[test]
+    fn brokered_sockets_go_to_the_broker_only() {
+        assert_eq!(
+            ARPING.worker_handoff(),
+            [&BROKER_CHANNEL],
+            "the arping worker holds no packet socket"
+        );
+        assert_eq!(ARPING.broker_handoff(), [&ARP, &BROKER_CHANNEL]);
+        assert_eq!(ARPING.selinux_broker_type(), "privsep_arping_broker_t");
+        for tool in ALL {
+            let broker = tool.broker.map_or(&[][..], |b| b.holds);
+            for held in broker {
+                assert!(tool.socket_named(held).is_some(), "{}: {held}", tool.name);
+            }
+            if tool.broker.is_none() {
+                assert!(tool.broker_handoff().is_empty());
+                assert_eq!(
+                    tool.worker_handoff(),
+                    tool.sockets().collect::<Vec<_>>(),
+                    "{}",
+                    tool.name
+                );
+            }
+            assert!(tool.sockets().all(|s| s.name != BROKER_CHANNEL.name));
+        }
+        let b = ARPING.broker.unwrap();
+        assert!(b.path.starts_with(crate::layout::LIBEXECDIR));
+        assert!(b.path.ends_with(&format!("/privsep/{}", b.name)));
     }
 
     #[test]

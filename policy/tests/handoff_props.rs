@@ -15,7 +15,7 @@ use policy::handoff::{
     decode, encode, env_allowed, rebuild_env, ENV_ALLOWLIST, ENV_MAX_VALUE, FIRST_FD, VAR_FDS,
     VAR_NAMES, VAR_PID,
 };
-use policy::tools::{SocketSpec, Tool, ARP, ARPING, CLOCKDIFF, ICMP4, ICMP6, PING};
+use policy::tools::{SocketSpec, Tool, ARPING, BROKER_CHANNEL, CLOCKDIFF, ICMP4, ICMP6, PING};
 use proptest::prelude::*;
 
 /// The socket lists each tool's launcher can hand over: for ping one or
@@ -28,7 +28,8 @@ fn opened() -> impl Strategy<Value = (&'static Tool, Vec<&'static SocketSpec>)> 
         Just((&PING, vec![&ICMP4])),
         Just((&PING, vec![&ICMP6])),
         Just((&PING, vec![&ICMP4, &ICMP6])),
-        Just((&ARPING, vec![&ARP])),
+        // arping's worker gets the broker channel, never the packet socket.
+        Just((&ARPING, vec![&BROKER_CHANNEL])),
         Just((&CLOCKDIFF, vec![clockdiff_icmp4])),
     ]
 }
@@ -190,10 +191,11 @@ proptest! {
         // Never panics; whatever it accepts is a handoff the launcher could
         // have made for this process.
         if let Ok(got) = decode(lookup(&vars), own, tool) {
-            prop_assert!(!got.is_empty() && got.len() <= tool.sockets().count());
+            prop_assert!(!got.is_empty() && got.len() <= tool.worker_handoff().len());
             let kinds: Vec<&SocketSpec> = got.iter().map(|s| s.spec).collect();
             for k in &kinds {
-                prop_assert!(tool.sockets().any(|t| t == *k), "{} is not {}'s", k.name, tool.name);
+                prop_assert!(tool.worker_handoff().contains(k), "{} is not {}'s worker's", k.name, tool.name);
+                prop_assert!(!tool.brokered(k.name), "{} is brokered", k.name);
             }
             if kinds.len() == 2 { prop_assert_ne!(kinds[0], kinds[1]); }
             for (i, s) in got.iter().enumerate() { prop_assert_eq!(s.fd, FIRST_FD + i as i32); }

@@ -48,6 +48,12 @@ pub enum Args {
     /// is built: the worker never forks, and lock-down keeps the pid
     /// namespace).
     OwnPid(u8),
+    /// Argument `n` is the handed-over socket of this name (a broker tells
+    /// its resource from its channel). Without it, not allowed at all.
+    HandedNamed(u8, &'static str),
+    /// Argument `n` is the handed-over socket of this name and argument
+    /// `m` (an int) one of the values.
+    HandedNamedOneOf(u8, &'static str, u8, &'static [u64]),
 }
 
 /// One reviewed entry of an allowlist.
@@ -233,33 +239,33 @@ const PING_OWN: &[Rule] = &[
     },
 ];
 
-/// arping's own entries: sending and receiving ARP on the packet socket.
+/// arping's own entries: requests to its broker and the broker's answers
+/// and frames, over the channel (the worker holds no packet socket).
 /// Everything else arping does (resolving the target, getifaddrs, the
-/// netlink route query, the UDP probe socket for the source address,
-/// `bind` of the handed socket to the interface, `getsockname` for its
-/// hardware address, the signal handlers) happens before lock-down; an
-/// strace of the staged worker after its `seccomp()` call shows these three
+/// netlink route query, the UDP probe socket for the source address, the
+/// broker's bind to the interface, the signal handlers) happens before
+/// lock-down; after its `seccomp()` call the worker makes these three
 /// plus the base's `write`, `sigaltstack`, `munmap` and `exit_group`.
 const ARPING_OWN: &[Rule] = &[
     Rule {
         name: "sendto",
         nr: libc::SYS_sendto,
         args: Args::HandedSocket(0),
-        why: "the arping loop sends each probe (an ARP request, or a reply under -A) on the handed-over packet socket, with a sockaddr_ll naming the broadcast or the answering host's hardware address",
+        why: "the arping loop asks its broker to send each probe (an ARP request, or a reply under -A, to the broadcast or the answering host's hardware address): one fixed-size request on the channel",
         observed: true,
     },
     Rule {
         name: "recvmsg",
         nr: libc::SYS_recvmsg,
         args: Args::HandedSocket(0),
-        why: "the arping loop receives ARP frames with their sockaddr_ll (packet type: unicast or broadcast reply; hardware type)",
+        why: "the arping loop receives the broker's answers and the ARP frames it passes on, with their link-layer sender (packet type, hardware type), from the channel",
         observed: true,
     },
     Rule {
         name: "ppoll",
         nr: libc::SYS_ppoll,
         args: Args::Any,
-        why: "the arping loop waits for the socket until the next probe or the -w deadline, unblocking SIGINT/SIGTERM/SIGQUIT only while waiting",
+        why: "the arping loop waits for the channel until the next probe or the -w deadline, unblocking SIGINT/SIGTERM/SIGQUIT only while waiting",
         observed: true,
     },
 ];
@@ -345,6 +351,61 @@ const MTR_PACKET_OWN: &[Rule] = &[
         nr: libc::SYS_ppoll,
         args: Args::Any,
         why: "the command loop waits for stdin, the raw ICMP sockets or the next probe's time-out",
+        observed: true,
+    },
+];
+
+/// The read-only interface queries arping's broker makes on its packet
+/// socket: `SIOCGIFNAME` (the bound interface's name) and `SIOCGIFCONF`
+/// (every IPv4 address of the namespace, with its interface's name).
+pub const BROKER_IOCTLS: &[u64] = &[libc::SIOCGIFNAME, libc::SIOCGIFCONF];
+
+/// arping's broker: the packet socket (`arp`) and its channel to the
+/// worker (`broker`), nothing else. Every request is read, validated and
+/// answered after lock-down (the broker has no phase that reads the
+/// worker's bytes before it), so `bind`, `getsockname` and the interface
+/// queries are here too, each on the packet socket only.
+const ARPING_BROKER_OWN: &[Rule] = &[
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "the broker reads each fixed-size request from its channel (with MSG_TRUNC, so that a longer one is refused), and each ARP frame with its sockaddr_ll from the packet socket",
+        observed: true,
+    },
+    Rule {
+        name: "sendto",
+        nr: libc::SYS_sendto,
+        args: Args::HandedSocket(0),
+        why: "the broker sends the ARP frames it validated out of the packet socket (to the bound interface), and its answers and the received frames over its channel",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "the broker waits for a request or a frame",
+        observed: true,
+    },
+    Rule {
+        name: "bind",
+        nr: libc::SYS_bind,
+        args: Args::HandedNamed(0, "arp"),
+        why: "the worker's first request names the interface: the packet socket is bound to it (ETH_P_ARP), once, and only the packet socket",
+        observed: true,
+    },
+    Rule {
+        name: "getsockname",
+        nr: libc::SYS_getsockname,
+        args: Args::HandedNamed(0, "arp"),
+        why: "the bound interface's hardware type and address: the only sender hardware address the broker lets out, and the worker's answer to its bind",
+        observed: true,
+    },
+    Rule {
+        name: "ioctl",
+        nr: libc::SYS_ioctl,
+        args: Args::HandedNamedOneOf(0, "arp", 1, BROKER_IOCTLS),
+        why: "the interface's name and its IPv4 addresses (SIOCGIFNAME, SIOCGIFCONF), read again for every frame: the sender protocol addresses a caller who is not root may use",
         observed: true,
     },
 ];
@@ -449,6 +510,12 @@ pub const MTR_PACKET: Profile = Profile {
     landlock_read: &[],
 };
 
+/// arping's broker's profile.
+pub const ARPING_BROKER: Profile = Profile {
+    seccomp: ARPING_BROKER_OWN,
+    landlock_read: &[],
+};
+
 /// clockdiff's profile.
 pub const CLOCKDIFF: Profile = Profile {
     seccomp: CLOCKDIFF_OWN,
@@ -549,6 +616,44 @@ mod tests {
         assert!(!args
             .iter()
             .any(|(_, v)| v.contains(&(libc::SOCK_RAW as u64))));
+    }
+
+    #[test]
+    fn the_broker_creates_nothing_and_runs_nothing() {
+        let rules: Vec<&Rule> = ARPING_BROKER.rules().collect();
+        for nr in [
+            libc::SYS_socket,
+            libc::SYS_socketpair,
+            libc::SYS_connect,
+            libc::SYS_setsockopt,
+            libc::SYS_openat,
+            libc::SYS_execve,
+            libc::SYS_clone,
+            libc::SYS_clone3,
+            libc::SYS_ptrace,
+            libc::SYS_prctl,
+            libc::SYS_kill,
+            libc::SYS_unshare,
+            libc::SYS_bpf,
+        ] {
+            assert!(rules.iter().all(|r| r.nr != nr), "syscall {nr}");
+        }
+        // bind, getsockname and ioctl only on the packet socket; ioctl only
+        // for the two read-only queries.
+        for name in ["bind", "getsockname", "ioctl"] {
+            let r = rules.iter().find(|r| r.name == name).unwrap();
+            assert!(
+                matches!(
+                    r.args,
+                    Args::HandedNamed(0, "arp") | Args::HandedNamedOneOf(0, "arp", 1, _)
+                ),
+                "{name}"
+            );
+        }
+        let names: Vec<&str> = rules.iter().map(|r| r.name).collect();
+        for (i, a) in names.iter().enumerate() {
+            assert!(!names[i + 1..].contains(a), "{a} twice");
+        }
     }
 
     #[test]

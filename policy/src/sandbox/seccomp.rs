@@ -21,9 +21,13 @@ pub fn allowed_here<'a>(
     profile: &'static Profile,
     sockets: &'a [HandedSocket],
 ) -> impl Iterator<Item = &'static Rule> + 'a {
-    profile
-        .rules()
-        .filter(move |r| !matches!(r.args, Args::HandedSocket(_)) || !sockets.is_empty())
+    profile.rules().filter(move |r| match r.args {
+        Args::HandedSocket(_) => !sockets.is_empty(),
+        Args::HandedNamed(_, name) | Args::HandedNamedOneOf(_, name, _, _) => {
+            sockets.iter().any(|s| s.name() == name)
+        }
+        _ => true,
+    })
 }
 
 fn err(reason: impl std::fmt::Display) -> PolicyError {
@@ -78,6 +82,17 @@ fn rules_for(rule: &Rule, sockets: &[HandedSocket]) -> Result<Vec<SeccompRule>, 
         Args::NoBits(n, mask) => {
             vec![SeccompRule::new(vec![cond(n, SeccompCmpOp::MaskedEq(mask), 0)?]).map_err(err)?]
         }
+        Args::HandedNamed(n, name) => one_cond_each(n, named_fds(sockets, name))?,
+        Args::HandedNamedOneOf(n, name, m, values) => named_fds(sockets, name)
+            .flat_map(|fd| values.iter().map(move |v| (fd, *v)))
+            .map(|(fd, v)| {
+                SeccompRule::new(vec![
+                    cond(n, SeccompCmpOp::Eq, fd)?,
+                    cond(m, SeccompCmpOp::Eq, v)?,
+                ])
+                .map_err(err)
+            })
+            .collect::<Result<_, _>>()?,
     };
     if rules.is_empty() {
         return Err(err(format!(
@@ -86,6 +101,14 @@ fn rules_for(rule: &Rule, sockets: &[HandedSocket]) -> Result<Vec<SeccompRule>, 
         )));
     }
     Ok(rules)
+}
+
+/// The descriptors of the handed-over sockets named `name`.
+fn named_fds<'a>(sockets: &'a [HandedSocket], name: &'a str) -> impl Iterator<Item = u64> + 'a {
+    sockets
+        .iter()
+        .filter(move |s| s.name() == name)
+        .map(|s| s.fd as u32 as u64)
 }
 
 /// The BPF program for `profile` and `sockets` on the build's
@@ -157,6 +180,26 @@ mod tests {
                 })
                 .collect();
             seccomp_program(tool.sandbox, &all).unwrap();
+            if let Some(b) = tool.broker {
+                let held: Vec<HandedSocket> = tool
+                    .broker_handoff()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, spec)| HandedSocket {
+                        fd: 3 + i as i32,
+                        spec,
+                        kind: None,
+                    })
+                    .collect();
+                seccomp_program(b.sandbox, &held).unwrap();
+                // The packet socket's own calls vanish without it.
+                let channel_only = &held[held.len() - 1..];
+                let names: Vec<_> = allowed_here(b.sandbox, channel_only)
+                    .map(|r| r.name)
+                    .collect();
+                assert!(!names.contains(&"bind") && !names.contains(&"ioctl"));
+                assert!(names.contains(&"sendto"));
+            }
         }
     }
 }
