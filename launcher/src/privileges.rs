@@ -54,6 +54,8 @@ pub enum LaunchError {
         path: &'static str,
         source: io::Error,
     },
+    /// The broker's channel or process could not be made.
+    Broker(io::Error),
 }
 
 impl LaunchError {
@@ -163,6 +165,7 @@ impl fmt::Display for LaunchError {
             LaunchError::Exec { path, source } => {
                 write!(f, "cannot execute worker {path}: {}", OsText(source))
             }
+            LaunchError::Broker(e) => write!(f, "cannot start the broker: {}", OsText(e)),
         }
     }
 }
@@ -202,6 +205,14 @@ pub trait Privileges {
     ) -> io::Error;
     /// Our pid (kept across exec; goes into `LISTEN_PID`).
     fn pid(&self) -> u32;
+    /// Tools with a broker: the channel, an `AF_UNIX` `SOCK_SEQPACKET`
+    /// socketpair (close-on-exec until arranged).
+    fn channel(&mut self) -> io::Result<(RawFd, RawFd)>;
+    /// Tools with a broker: `fork()`, the child's pid in the parent.
+    fn fork(&mut self) -> io::Result<Option<u32>>;
+    /// Tools with a broker: `fds` to 3, 4, … in order, every other
+    /// descriptor above 2 closed.
+    fn arrange_fds(&mut self, fds: &[RawFd]) -> io::Result<()>;
 }
 
 /// The smallest `RLIMIT_AS` the launcher lets a worker start with. The
@@ -376,5 +387,17 @@ impl Privileges for System {
 
     fn pid(&self) -> u32 {
         std::process::id()
+    }
+
+    fn channel(&mut self) -> io::Result<(RawFd, RawFd)> {
+        sys::seqpacket_pair()
+    }
+
+    fn fork(&mut self) -> io::Result<Option<u32>> {
+        sys::fork()
+    }
+
+    fn arrange_fds(&mut self, fds: &[RawFd]) -> io::Result<()> {
+        sys::arrange_fds(fds)
     }
 }

@@ -1,8 +1,9 @@
 //! The launcher's whole job as one linear sequence for every tool:
 //! sanitize → acquire → drop (the privileged phase, [`crate::privileged`],
-//! at the entry point) → no_new_privs + verify → check the worker → exec
-//! (here, after glibc's start-up, with nothing privileged but the acquired
-//! descriptors). Each step is a call on [`Privileged`] or [`Privileges`],
+//! at the entry point) → no_new_privs + verify → check the worker → for a
+//! tool with a broker, the channel and a fork: the child execs the broker
+//! with the held sockets → exec (here, after glibc's start-up, with
+//! nothing privileged but the acquired descriptors). Each step is a call on [`Privileged`] or [`Privileges`],
 //! so the unit tests below check the order and the failure paths of any
 //! descriptor without any privilege.
 
@@ -12,7 +13,7 @@ use std::ffi::OsString;
 use std::os::fd::RawFd;
 
 use policy::handoff;
-use policy::tools::{Resource, SocketSpec, Tool};
+use policy::tools::{Broker, Resource, SocketSpec, Tool, BROKER_CHANNEL};
 
 use crate::privileged::{Record, Stop, ACQUIRED, NOT_REACHED};
 use crate::privileges::{LaunchError, Privileges};
@@ -166,12 +167,70 @@ pub fn try_launch(
     } else {
         argv
     };
+    // 6. A tool with a broker: the held sockets go to the broker, the
+    //    worker gets the channel instead.
+    let opened = match tool.broker {
+        Some(broker) => start_broker(tool, broker, &opened, p)?,
+        None => opened,
+    };
     let env = handoff::rebuild_env(env, &opened, p.pid());
     let source = p.exec(tool.worker_path, argv, env);
     Err(LaunchError::Exec {
         path: tool.worker_path,
         source,
     })
+}
+
+/// Step 6 for a tool with a broker: check its program like the worker's,
+/// make the channel, fork. The child (the broker) gets the held sockets and
+/// its end of the channel at 3, 4, … and execs the broker program; it never
+/// returns here unless that failed. The parent (to become the worker: it
+/// keeps the caller's pid) gets the other sockets and its end of the
+/// channel, and returns what its handoff names. Nothing privileged is left
+/// by now: the broker is as unprivileged as the worker, and gets its own
+/// LSM domain from its own program.
+fn start_broker(
+    tool: &'static Tool,
+    broker: &'static Broker,
+    opened: &[&'static SocketSpec],
+    p: &mut impl Privileges,
+) -> Result<Vec<&'static SocketSpec>, LaunchError> {
+    p.check_worker(broker.path)
+        .map_err(|reason| LaunchError::UnsafeWorker {
+            path: broker.path,
+            reason,
+        })?;
+    let (worker_end, broker_end) = p.channel().map_err(LaunchError::Broker)?;
+    let at = |i: usize| handoff::FIRST_FD + i as RawFd;
+    let (held, kept): (Vec<_>, Vec<_>) = opened
+        .iter()
+        .enumerate()
+        .partition(|(_, s)| tool.brokered(s.name));
+    let side = |mut sockets: Vec<(usize, &&'static SocketSpec)>, end: RawFd| {
+        let mut fds: Vec<RawFd> = sockets.iter().map(|(i, _)| at(*i)).collect();
+        fds.push(end);
+        let mut specs: Vec<&'static SocketSpec> = sockets.drain(..).map(|(_, s)| *s).collect();
+        specs.push(&BROKER_CHANNEL);
+        (fds, specs)
+    };
+    match p.fork().map_err(LaunchError::Broker)? {
+        None => {
+            let (fds, specs) = side(held, broker_end);
+            p.arrange_fds(&fds).map_err(LaunchError::Broker)?;
+            // The broker reads no locale and no terminal: only its handoff.
+            let env = handoff::rebuild_env(Vec::new(), &specs, p.pid());
+            let source = p.exec(broker.path, vec![OsString::from(broker.name)], env);
+            Err(LaunchError::Exec {
+                path: broker.path,
+                source,
+            })
+        }
+        Some(_) => {
+            let (fds, specs) = side(kept, worker_end);
+            p.arrange_fds(&fds).map_err(LaunchError::Broker)?;
+            Ok(specs)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +250,8 @@ mod tests {
         ids: ExecIds,
         next_fd: RawFd,
         exec_env: Vec<(OsString, OsString)>,
+        /// Which side of the broker's fork this run plays.
+        broker_child: bool,
     }
 
     /// A user running a file-capability launcher.
@@ -211,6 +272,7 @@ mod tests {
                 ids: USER,
                 next_fd: 3,
                 exec_env: Vec::new(),
+                broker_child: false,
             }
         }
     }
@@ -315,21 +377,48 @@ mod tests {
         fn check_address_space(&mut self) -> Result<(), String> {
             self.step("check_address_space").map_err(|e| e.to_string())
         }
-        fn check_worker(&mut self, _: &'static str) -> Result<(), String> {
-            self.step("check_worker").map_err(|e| e.to_string())
+        fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
+            let step = if path.ends_with("-broker") {
+                "check_broker"
+            } else {
+                "check_worker"
+            };
+            self.step(step).map_err(|e| e.to_string())
         }
         fn exec(
             &mut self,
-            _: &'static str,
-            _: Vec<OsString>,
+            path: &'static str,
+            argv: Vec<OsString>,
             env: Vec<(OsString, OsString)>,
         ) -> io::Error {
             self.exec_env = env;
-            self.calls.push("exec".into());
+            if path.ends_with("-broker") {
+                let argv: Vec<_> = argv.iter().map(|a| a.to_string_lossy()).collect();
+                self.calls.push(format!("exec broker {}", argv.join(" ")));
+            } else {
+                self.calls.push("exec".into());
+            }
             io::Error::from_raw_os_error(libc::ENOENT)
         }
         fn pid(&self) -> u32 {
-            77
+            if self.broker_child {
+                78
+            } else {
+                77
+            }
+        }
+        fn channel(&mut self) -> io::Result<(RawFd, RawFd)> {
+            self.step("channel")?;
+            self.next_fd += 2;
+            Ok((self.next_fd - 2, self.next_fd - 1))
+        }
+        fn fork(&mut self) -> io::Result<Option<u32>> {
+            self.step("fork")?;
+            Ok((!self.broker_child).then_some(78))
+        }
+        fn arrange_fds(&mut self, fds: &[RawFd]) -> io::Result<()> {
+            let fds: Vec<String> = fds.iter().map(|f| f.to_string()).collect();
+            self.step(&format!("arrange_fds {}", fds.join(" ")))
         }
     }
 
@@ -387,6 +476,7 @@ mod tests {
         sandbox: &policy::sandbox::profile::PING,
         selinux_prefix: "privsep_test",
         resolves_names: false,
+        broker: None,
     };
 
     /// What ping's kernel answers for a datagram socket where
@@ -634,7 +724,93 @@ mod tests {
         run(&ARPING, &mut r);
         assert!(r.pos("socket arp SOCK_DGRAM") < r.pos("lock_filter fd 3 (4 insns)"));
         assert!(r.pos("lock_filter fd 3 (4 insns)") < r.pos("clear_capabilities"));
-        assert!(env_of(&r).contains(&"LISTEN_FDNAMES=arp".to_string()));
+        // The worker gets the broker channel, not the packet socket.
+        assert!(env_of(&r).contains(&"LISTEN_FDNAMES=broker".to_string()));
+    }
+
+    #[test]
+    fn a_brokered_socket_goes_to_the_broker_and_the_worker_gets_the_channel() {
+        // The parent side: becomes the worker, with its end of the channel
+        // alone at fd 3 (the packet socket closed by the arrangement).
+        let mut r = Recorder::default();
+        assert!(matches!(run(&ARPING, &mut r), LaunchError::Exec { .. }));
+        assert_eq!(
+            r.calls[r.pos("clear_capabilities")..],
+            [
+                "clear_capabilities",
+                "set_no_new_privs",
+                "verify_dropped ids=false",
+                "close_from 4",
+                "check_address_space",
+                "check_worker",
+                "check_broker",
+                "channel",
+                "fork",
+                "arrange_fds 4",
+                "exec"
+            ]
+        );
+        assert_eq!(
+            env_of(&r),
+            [
+                "LANG=C",
+                "LISTEN_FDS=1",
+                "LISTEN_PID=77",
+                "LISTEN_FDNAMES=broker"
+            ]
+        );
+        // The child side: becomes the broker, with the packet socket at 3
+        // and its end of the channel at 4, and nothing of the caller's
+        // environment.
+        let mut r = Recorder {
+            broker_child: true,
+            ..Default::default()
+        };
+        let err = run(&ARPING, &mut r);
+        assert!(
+            matches!(err, LaunchError::Exec { path, .. } if path.ends_with("/privsep/arping-broker")),
+            "{err}"
+        );
+        assert_eq!(
+            r.calls[r.pos("fork")..],
+            ["fork", "arrange_fds 3 5", "exec broker arping-broker"]
+        );
+        assert_eq!(
+            env_of(&r),
+            ["LISTEN_FDS=2", "LISTEN_PID=78", "LISTEN_FDNAMES=arp:broker"]
+        );
+        // Nothing of the split happens for a tool without a broker.
+        let mut r = Recorder::default();
+        run(&PING, &mut r);
+        assert!(!r.calls.iter().any(|c| c == "fork" || c == "channel"));
+    }
+
+    #[test]
+    fn an_unsafe_broker_or_a_failed_split_never_execs_anything() {
+        for step in ["check_broker", "channel", "fork", "arrange_fds 4"] {
+            let mut r = Recorder {
+                fail: vec![step],
+                ..Default::default()
+            };
+            let err = run(&ARPING, &mut r).to_string();
+            assert!(
+                !r.calls.iter().any(|c| c.starts_with("exec")),
+                "{step}: {:?}",
+                r.calls
+            );
+            if step == "check_broker" {
+                assert!(err.contains("arping-broker"), "{err}");
+            } else {
+                assert!(err.starts_with("cannot start the broker"), "{err}");
+            }
+        }
+        let mut r = Recorder {
+            fail: vec!["arrange_fds 3 5"],
+            broker_child: true,
+            ..Default::default()
+        };
+        run(&ARPING, &mut r);
+        assert!(!r.calls.iter().any(|c| c.starts_with("exec")));
     }
 
     /// Every acquiring call happens while its own capability is the one

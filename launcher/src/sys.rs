@@ -92,6 +92,50 @@ pub fn close_from(first: RawFd) -> io::Result<()> {
     Ok(())
 }
 
+/// `socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)`: the channel
+/// between a worker and its broker (made after the drop).
+pub fn seqpacket_pair() -> io::Result<(RawFd, RawFd)> {
+    let mut fds = [-1 as libc::c_int; 2];
+    // SAFETY: `fds` is a writable array of two ints, as socketpair needs.
+    cvt(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    })?;
+    Ok((fds[0], fds[1]))
+}
+
+/// `fork()`: the child's pid in the parent, `None` in the child.
+pub fn fork() -> io::Result<Option<u32>> {
+    // SAFETY: the launcher is single-threaded (no thread is ever started),
+    // so the child may run any code; it only arranges fds and execs.
+    let pid = cvt(unsafe { libc::fork() })?;
+    Ok((pid != 0).then_some(pid as u32))
+}
+
+/// Puts `fds[i]` at `3 + i` (each kept open across exec), then closes
+/// every other descriptor above 2. Through copies above all of them, so
+/// that no move overwrites a descriptor still to be moved.
+pub fn arrange_fds(fds: &[RawFd]) -> io::Result<()> {
+    let base = fds.iter().copied().max().unwrap_or(2).max(2) + fds.len() as RawFd + 1;
+    let mut copies = Vec::with_capacity(fds.len());
+    for &fd in fds {
+        // SAFETY: integer arguments only; the copy is close-on-exec.
+        copies.push(cvt(unsafe {
+            libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, base)
+        })?);
+    }
+    for (i, &copy) in copies.iter().enumerate() {
+        // SAFETY: integer arguments only; dup2 clears close-on-exec on the
+        // target, which is what the exec needs.
+        cvt(unsafe { libc::dup2(copy, 3 + i as RawFd) })?;
+    }
+    close_from(3 + fds.len() as RawFd)
+}
+
 /// The soft `RLIMIT_AS`.
 pub fn address_space_limit() -> io::Result<u64> {
     let mut lim = libc::rlimit {
