@@ -58,6 +58,17 @@ pub fn exit_status(prog: &str, status: i32) -> i32 {
 /// one-line reason (the caller exits 2).
 pub fn start(tool: &'static Tool) -> Result<Vec<HandedSocket>, String> {
     let sockets = policy::handoff::take_from_env(tool).map_err(|e| e.to_string())?;
+    settle(tool, sockets)
+}
+
+/// [`start`] for `tool`'s broker: its handoff (the held sockets and the
+/// channel), the rest alike.
+pub fn start_broker(tool: &'static Tool) -> Result<Vec<HandedSocket>, String> {
+    let sockets = policy::handoff::take_broker_from_env(tool).map_err(|e| e.to_string())?;
+    settle(tool, sockets)
+}
+
+fn settle(tool: &'static Tool, sockets: Vec<HandedSocket>) -> Result<Vec<HandedSocket>, String> {
     sys::set_nondumpable()
         .map_err(|e| format!("prctl(PR_SET_DUMPABLE): {}", text::os_error_text(&e)))?;
     let highest = sockets.iter().map(|s| s.fd).max().unwrap_or(2);

@@ -873,3 +873,108 @@ pub fn replace_with_null(fd: RawFd) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// `recvmsg(fd, {buf})` of one message on a `SOCK_SEQPACKET` socket: the
+/// bytes stored and whether the message was longer than `buf` (the rest
+/// is discarded by the kernel). 0 bytes and not truncated: the end.
+pub fn recv_message(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data; the fields that matter are set below.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    // SAFETY: the one iovec refers to `buf`, live and exclusively borrowed,
+    // of the length given; no name, no control buffer.
+    let n = cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) })?;
+    Ok((
+        (n as usize).min(buf.len()),
+        msg.msg_flags & libc::MSG_TRUNC != 0,
+    ))
+}
+
+/// `send(fd, buf, MSG_DONTWAIT)`: `EAGAIN` when the peer's queue is full.
+pub fn send_nowait(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    nix::sys::socket::send(fd, buf, nix::sys::socket::MsgFlags::MSG_DONTWAIT)
+        .map_err(io::Error::from)
+}
+
+/// Waits without a deadline until `a` or `b` is readable (or hung up):
+/// which of them.
+pub fn wait_either(a: RawFd, b: RawFd) -> io::Result<(bool, bool)> {
+    use nix::poll::{PollFd, PollFlags};
+    let flags = PollFlags::POLLIN;
+    let mut fds = [
+        PollFd::new(borrowed(a), flags),
+        PollFd::new(borrowed(b), flags),
+    ];
+    nix::poll::ppoll(&mut fds, None, None).map_err(io::Error::from)?;
+    let ready = |p: &PollFd| {
+        p.revents().is_some_and(|r| {
+            r.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR)
+        })
+    };
+    Ok((ready(&fds[0]), ready(&fds[1])))
+}
+
+fn ifreq_name(ifr: &libc::ifreq) -> String {
+    let bytes: Vec<u8> = ifr
+        .ifr_name
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `ioctl(fd, SIOCGIFNAME)`: the name of interface `ifindex`.
+pub fn interface_name(fd: RawFd, ifindex: i32) -> io::Result<String> {
+    // SAFETY: plain old data, zero is valid.
+    let mut ifr: libc::ifreq = unsafe { zeroed() };
+    ifr.ifr_ifru.ifru_ifindex = ifindex;
+    // SAFETY: `ifr` is a live ifreq; the kernel reads the index and writes
+    // the NUL-terminated name within ifr_name.
+    cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFNAME as _, &mut ifr) })?;
+    Ok(ifreq_name(&ifr))
+}
+
+/// `ioctl(fd, SIOCGIFCONF)`: every IPv4 address of the network namespace
+/// with the label of its interface (`eth0`, or `eth0:1` for an alias).
+pub fn ipv4_addresses(fd: RawFd) -> io::Result<Vec<(String, Ipv4Addr)>> {
+    // Enough for 256 addresses; more are cut (the kernel stops at the end
+    // of the buffer).
+    // SAFETY: plain old data, zero is valid.
+    let mut reqs: Vec<libc::ifreq> = (0..256).map(|_| unsafe { zeroed() }).collect();
+    // SAFETY: plain old data, zero is valid.
+    let mut conf: libc::ifconf = unsafe { zeroed() };
+    conf.ifc_len = (reqs.len() * size_of::<libc::ifreq>()) as libc::c_int;
+    conf.ifc_ifcu.ifcu_req = reqs.as_mut_ptr();
+    // SAFETY: `conf` points at `reqs`, writable for `ifc_len` bytes; the
+    // kernel writes at most that many and stores the length it used.
+    cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFCONF as _, &mut conf) })?;
+    let used = (conf.ifc_len.max(0) as usize / size_of::<libc::ifreq>()).min(reqs.len());
+    Ok(reqs[..used]
+        .iter()
+        .filter_map(|r| {
+            // SAFETY: SIOCGIFCONF fills ifru_addr with a sockaddr_in for
+            // every entry (IPv4 is the only family it reports).
+            let sa = unsafe { r.ifr_ifru.ifru_addr };
+            (i32::from(sa.sa_family) == libc::AF_INET).then(|| {
+                // sin_port (2 bytes), then sin_addr, in sa_data.
+                let d = sa.sa_data;
+                let ip = Ipv4Addr::new(d[2] as u8, d[3] as u8, d[4] as u8, d[5] as u8);
+                (ifreq_name(r), ip)
+            })
+        })
+        .collect())
+}
+
+/// Ignores SIGTERM (arping's broker: the worker reports and ends; the
+/// broker goes when the worker's end of the channel closes).
+pub fn ignore_sigterm() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: installing SIG_IGN involves no handler code.
+    let _ = unsafe { signal(Signal::SIGTERM, SigHandler::SigIgn) };
+}

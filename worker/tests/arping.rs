@@ -315,6 +315,63 @@ fn running_worker_is_sandboxed_and_holds_only_its_socket() {
     assert!(!field("Uid").split_whitespace().any(|u| u == "0"));
     fds.sort();
     assert_eq!(fds, ["0", "1", "2", "3"], "unexpected descriptors");
+    // fd 3 is the broker channel (a unix socket), never a packet socket;
+    // the packet socket is the broker's, a child of the worker, locked
+    // down the same way.
+    let pid = child.id();
+    let inode = |pid: u32, fd: u32| {
+        let l = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        let l = l.to_string_lossy().into_owned();
+        l.strip_prefix("socket:[")
+            .and_then(|r| r.strip_suffix(']'))
+            .unwrap_or_else(|| panic!("fd {fd} is {l}"))
+            .to_string()
+    };
+    let lists = |pid: u32, table: &str, inode: &str| {
+        std::fs::read_to_string(format!("/proc/{pid}/net/{table}"))
+            .unwrap()
+            .lines()
+            .any(|l| l.split_whitespace().any(|w| w == inode))
+    };
+    let channel = inode(pid, 3);
+    assert!(lists(pid, "unix", &channel), "fd 3 is not a unix socket");
+    assert!(
+        !lists(pid, "packet", &channel),
+        "the worker holds a packet socket"
+    );
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    let broker: u32 = children
+        .split_whitespace()
+        .next()
+        .expect("the broker runs as the worker's child")
+        .parse()
+        .unwrap();
+    assert!(std::fs::read_link(format!("/proc/{broker}/exe"))
+        .unwrap()
+        .ends_with("privsep/arping-broker"));
+    let bstatus = std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
+    let bfield = |name: &str| {
+        bstatus
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in the broker's status"))
+            .trim()
+            .to_string()
+    };
+    assert_eq!(bfield("NoNewPrivs"), "1");
+    assert_eq!(bfield("Seccomp"), "2");
+    for cap in ["CapPrm", "CapEff", "CapInh", "CapAmb"] {
+        assert_eq!(bfield(cap), "0000000000000000", "broker {cap}");
+    }
+    assert_eq!(bfield("Uid"), field("Uid"), "the broker runs as the caller");
+    let mut bfds: Vec<String> = std::fs::read_dir(format!("/proc/{broker}/fd"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    bfds.sort();
+    assert_eq!(bfds, ["0", "1", "2", "3", "4"], "the broker's descriptors");
+    assert!(lists(broker, "packet", &inode(broker, 3)), "broker fd 3");
+    assert!(lists(broker, "unix", &inode(broker, 4)), "broker fd 4");
     let out = testkit::deadline::wait_with_output(child, &"the arping launcher");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }

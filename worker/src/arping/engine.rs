@@ -3,33 +3,36 @@
 //! [`prepare`] runs before `policy::sandbox::lock_down`: name resolution,
 //! the interface (`-I`, or the route's outgoing interface as iputils
 //! guesses it), the checks iputils makes on it, the source address (a UDP
-//! probe socket, as iputils), the non-root limits, binding the handed
-//! packet socket to the interface and reading its link-layer address. It is
-//! the only phase that reads files, opens sockets or talks netlink.
+//! probe socket, as iputils), the non-root limits, and having the broker
+//! bind its packet socket to the interface (the answer is the interface's
+//! link-layer address). It is the only phase that reads files, opens
+//! sockets or talks netlink.
 //!
 //! [`Session::run`] runs after it: iputils' event loop (a probe at once,
 //! one every `-i` seconds until `-c`, the `-w` deadline, a signal, or the
 //! reply that ends it), over the small [`ArpIo`] trait so that the loop is
 //! unit-tested against a scripted network and clock. The real
 //! implementation, [`SocketIo`], makes only the calls arping's seccomp
-//! profile lists: `sendto` and `recvmsg` on the handed socket, `ppoll`,
-//! `write` to fds 1 and 2, `clock_gettime`.
+//! profile lists: `sendto` and `recvmsg` on the broker channel (the worker
+//! holds no packet socket: [`Channel`]), `ppoll`, `write` to fds 1 and 2,
+//! `clock_gettime`.
 
 #![forbid(unsafe_code)]
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use nix::ifaddrs::{getifaddrs, InterfaceAddress};
 use nix::net::if_::InterfaceFlags;
 
 use crate::arping::arp::{self, Answer, Expect, LinkAddr};
+use crate::arping::channel::Channel;
 use crate::arping::cli::Options;
 use crate::arping::output::{self, Counts};
 use crate::arping::route;
-use crate::sys::{self, LinkLayer};
+use crate::sys;
 use crate::text::{os_error_text, printable};
 
 /// Why prepare stopped: what to print and the exit status.
@@ -85,27 +88,6 @@ pub struct Session {
     /// Our link-layer address (the bound socket's) and where probes go.
     pub me: LinkAddr,
     pub he: LinkAddr,
-}
-
-fn link_from(l: &LinkLayer) -> LinkAddr {
-    LinkAddr {
-        ifindex: l.ifindex,
-        hatype: l.hatype,
-        pkttype: l.pkttype,
-        halen: l.halen,
-        addr: l.addr,
-    }
-}
-
-fn link_to(l: &LinkAddr) -> LinkLayer {
-    LinkLayer {
-        protocol_be: (libc::ETH_P_ARP as u16).to_be(),
-        ifindex: l.ifindex,
-        hatype: l.hatype,
-        pkttype: l.pkttype,
-        halen: l.halen,
-        addr: l.addr,
-    }
 }
 
 /// The destination: `inet_aton` forms first, then the resolver (IPv4 only).
@@ -275,7 +257,12 @@ fn source_address(
 /// Worker step 3 for arping (see the module documentation). Prints what
 /// iputils prints on the way (warnings on stderr, the `ARPING` line on
 /// stdout) and returns the session for the loop.
-pub fn prepare(o: &Options, fd: RawFd, is_root: bool, prog: &str) -> Result<Session, Stop> {
+pub fn prepare(
+    o: &Options,
+    channel: &mut Channel,
+    is_root: bool,
+    prog: &str,
+) -> Result<Session, Stop> {
     root_only_flags(o, is_root)?;
     let target = resolve(&o.target)?;
     let ifas: Vec<InterfaceAddress> = getifaddrs()
@@ -301,11 +288,11 @@ pub fn prepare(o: &Options, fd: RawFd, is_root: bool, prog: &str) -> Result<Sess
     let own = addresses_of(&device, &ifas);
     let source = source_address(o, target, &device, &own, is_root, prog)?;
 
-    // The handed socket sees this interface's ARP only from here on.
-    sys::packet_bind(fd, ifindex, (libc::ETH_P_ARP as u16).to_be())
+    // The broker's packet socket sees this interface's ARP only from here
+    // on, and sends on it only; its answer is the bound socket's address.
+    let me = channel
+        .bind(ifindex)
         .map_err(|e| Stop::fail(format!("bind: {}", os_error_text(&e))))?;
-    let me = sys::packet_getsockname(fd)
-        .map_err(|e| Stop::fail(format!("getsockname: {}", os_error_text(&e))))?;
     if me.halen == 0 {
         return Err(Stop::Exit {
             stdout: if o.quiet {
@@ -319,7 +306,6 @@ pub fn prepare(o: &Options, fd: RawFd, is_root: bool, prog: &str) -> Result<Sess
             code: if o.dad { 0 } else { 2 },
         });
     }
-    let me = link_from(&me);
     let mut he = me;
     let bcast = ifa
         .broadcast
@@ -549,10 +535,10 @@ fn finish(o: &Options, c: &Counts, io: &mut dyn ArpIo) -> i32 {
     i32::from(c.received == 0)
 }
 
-/// The real [`ArpIo`]: the handed packet socket, the signal mask installed
+/// The real [`ArpIo`]: the broker channel, the signal mask installed
 /// before lock-down, fds 1 and 2.
 pub struct SocketIo {
-    fd: RawFd,
+    channel: Channel,
     mask: sys::WaitMask,
     origin: Instant,
 }
@@ -560,9 +546,9 @@ pub struct SocketIo {
 impl SocketIo {
     /// Installs the signal handlers (before lock-down: `rt_sigaction` is
     /// not in the profile).
-    pub fn new(fd: RawFd) -> io::Result<Self> {
+    pub fn new(channel: Channel) -> io::Result<Self> {
         Ok(SocketIo {
-            fd,
+            channel,
             mask: sys::install_arping_handlers()?,
             origin: Instant::now(),
         })
@@ -575,20 +561,27 @@ impl ArpIo for SocketIo {
     }
 
     fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize> {
-        sys::packet_sendto(self.fd, frame, &link_to(to))
+        self.channel.send_frame(frame, to)
     }
 
     fn wait(&mut self, until: Option<Duration>) -> io::Result<bool> {
+        // Frames that came while a send waited for its answer first; a
+        // broker that has gone ends the loop (poll failed).
+        if self.channel.has_pending() {
+            return Ok(true);
+        }
+        if self.channel.closed() {
+            return Err(io::Error::from_raw_os_error(libc::ECONNRESET));
+        }
         let timeout = match until {
             Some(u) => u.saturating_sub(self.now()),
             None => Duration::from_secs(86_400),
         };
-        Ok(sys::ppoll(self.fd, timeout, &self.mask)?.readable)
+        Ok(sys::ppoll(self.channel.fd(), timeout, &self.mask)?.readable)
     }
 
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<(usize, Option<LinkAddr>)> {
-        let (n, from) = sys::packet_recvmsg(self.fd, buf)?;
-        Ok((n, from.as_ref().map(link_from)))
+        self.channel.recv_frame(buf)
     }
 
     fn interrupted(&mut self) -> bool {

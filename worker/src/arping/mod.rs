@@ -5,10 +5,18 @@
 //! - [`route`]: the route's outgoing interface (netlink, before the sandbox);
 //! - [`output`]: every line iputils arping prints, as pure functions;
 //! - [`engine`]: the prepare step (before lock-down) and the send/receive
-//!   loop (after it, over a small I/O trait).
+//!   loop (after it, over a small I/O trait);
+//! - [`proto`]: the fixed-size requests to the broker and the rules the
+//!   broker enforces (pure, fuzzable);
+//! - [`channel`]: the worker's end of the broker channel;
+//! - [`broker`]: the broker, which holds the packet socket the worker
+//!   never holds (its program is `privsep-arping-broker`).
 
 pub mod arp;
+pub mod broker;
+pub mod channel;
 pub mod cli;
 pub mod engine;
 pub mod output;
+pub mod proto;
 pub mod route;

@@ -1,6 +1,6 @@
 //! `privsep-arping-worker`: the unprivileged half of privsep-arping, started
-//! by the launcher with an ARP packet socket (ARP-only filter locked on it)
-//! at fd 3. [`run`] is the worker sequence of the design contract, step by
+//! by the launcher with its channel to the broker at fd 3 (the broker,
+//! `privsep-arping-broker`, holds the ARP packet socket). [`run`] is the worker sequence of the design contract, step by
 //! step; the shared runtime does step 1, arping's own modules
 //! (`worker::arping`) the rest.
 
@@ -9,6 +9,7 @@
 use std::ffi::OsString;
 
 use policy::tools::ARPING;
+use worker::arping::channel::Channel;
 use worker::arping::cli::{self, Parsed};
 use worker::arping::engine::{self, SocketIo, Stop};
 use worker::arping::output;
@@ -32,16 +33,18 @@ fn run(args: &[OsString]) -> i32 {
         2
     };
 
-    // 1. Take the packet socket the launcher handed over (validated against
-    //    arping's descriptor, close-on-exec), become non-dumpable, drop any
-    //    other descriptor, make sure we left the launcher's LSM domain.
+    // 1. Take the broker channel the launcher handed over (validated
+    //    against arping's descriptor, close-on-exec), become non-dumpable,
+    //    drop any other descriptor, make sure we left the launcher's LSM
+    //    domain.
     let sockets = match runtime::start(&ARPING) {
         Ok(s) => s,
         Err(msg) => return fail(&msg),
     };
     let Some(fd) = sockets.first().map(|s| s.fd) else {
-        return fail(&"no ARP packet socket was handed over");
+        return fail(&"no broker channel was handed over");
     };
+    let mut channel = Channel::new(fd);
 
     // 2. The command line.
     let o = match cli::parse(args.get(1..).unwrap_or(&[])) {
@@ -67,11 +70,11 @@ fn run(args: &[OsString]) -> i32 {
 
     // 3. Prepare: the non-root limits (real uid 0 is root: the worker never
     //    holds a capability), the target's address, the interface, the
-    //    source address, the socket bound to the interface, the ARPING line,
+    //    source address, the broker's socket bound to the interface, the ARPING line,
     //    the signal handlers. The only phase that reads files or opens
     //    sockets.
     let is_root = sys::real_uid() == 0;
-    let session = match engine::prepare(&o, fd, is_root, &prog) {
+    let session = match engine::prepare(&o, &mut channel, is_root, &prog) {
         Ok(s) => s,
         Err(Stop::Fail(msg)) => return fail(&msg),
         Err(Stop::FailWith { message, code }) => {
@@ -83,7 +86,7 @@ fn run(args: &[OsString]) -> i32 {
             return code;
         }
     };
-    let mut io = match SocketIo::new(fd) {
+    let mut io = match SocketIo::new(channel) {
         Ok(io) => io,
         Err(e) => return fail(&format!("sigaction: {}", worker::text::os_error_text(&e))),
     };
