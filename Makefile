@@ -82,11 +82,17 @@ build:
 	@for t in $(TOOLS); do \
 	    cp -f $(STATIC_BUILD)/privsep-$$t $(STATIC_BUILD)/privsep-$$t.d \
 	        $(STATIC_BUILD)/privsep-$$t-worker $(STATIC_BUILD)/privsep-$$t-worker.d $(RELEASE)/ || exit 2; \
+	    broker=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^BROKER_NAME=//p'); \
+	    if [ -n "$$broker" ]; then \
+	        cp -f $(STATIC_BUILD)/privsep-$$broker $(STATIC_BUILD)/privsep-$$broker.d $(RELEASE)/ || exit 2; \
+	    fi; \
 	done
 
 # The man page and completions come from mk/docs.mk.
 # Each launcher gets the file capability its descriptor names
-# (`privsep-render layout --tool T` prints it as SETCAP=...).
+# (`privsep-render layout --tool T` prints it as SETCAP=...); a tool with a
+# broker (BROKER_NAME=..., arping) gets its broker program next to its
+# worker, installed like it (0711, no capability).
 install: build install-docs install-apparmor
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/privsep
 	@for t in $(TOOLS); do \
@@ -98,6 +104,10 @@ install: build install-docs install-apparmor
 	        scripts/ping-sockets-open.sh "$(DATAGRAM_CAPS)"; case $$? in 0) caps=none;; 1) ;; *) exit 2;; esac; \
 	    fi; \
 	    install -m 0711 -o root -g root $(RELEASE)/privsep-$$t-worker $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker || exit 2; \
+	    broker=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^BROKER_NAME=//p'); \
+	    if [ -n "$$broker" ]; then \
+	        install -m 0711 -o root -g root $(RELEASE)/privsep-$$broker $(DESTDIR)$(LIBEXECDIR)/privsep/$$broker || exit 2; \
+	    fi; \
 	    install -m 0755 -o root -g root $(RELEASE)/privsep-$$t $$launcher || exit 2; \
 	    if [ "$$caps" = none ]; then \
 	        echo "install: $$launcher without a capability (ICMP datagram sockets, DATAGRAM_CAPS=$(DATAGRAM_CAPS))"; \
@@ -116,7 +126,8 @@ install: build install-docs install-apparmor
 # privsep's launchers.
 uninstall: uninstall-docs uninstall-iputils-names uninstall-apparmor
 	@for t in $(TOOLS); do \
-	    rm -f $(DESTDIR)$(BINDIR)/privsep-$$t $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker; \
+	    rm -f $(DESTDIR)$(BINDIR)/privsep-$$t $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker \
+	        $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-broker; \
 	done
 	-rmdir $(DESTDIR)$(LIBEXECDIR)/privsep 2>/dev/null
 

@@ -26,6 +26,11 @@ deb-scripts:
 	@for t in $(TOOLS); do \
 	    $(RELEASE)/privsep-render plain --tool $$t debian/launcher.postinst.in debian/privsep-$$t.postinst && \
 	    $(RELEASE)/privsep-render plain --tool $$t debian/launcher.lintian-overrides.in debian/privsep-$$t.lintian-overrides.tmp && \
+	    if $(RELEASE)/privsep-render layout --tool $$t | grep -q '^BROKER_NAME=.'; then \
+	        $(RELEASE)/privsep-render plain --tool $$t debian/broker.lintian-overrides.in debian/privsep-$$t.broker.tmp && \
+	        cat debian/privsep-$$t.broker.tmp >>debian/privsep-$$t.lintian-overrides.tmp && \
+	        rm -f debian/privsep-$$t.broker.tmp || exit 2; \
+	    fi; \
 	    sed 's,\[/,[,' debian/privsep-$$t.lintian-overrides.tmp >debian/privsep-$$t.lintian-overrides && \
 	    rm -f debian/privsep-$$t.lintian-overrides.tmp || exit 2; \
 	done

@@ -138,6 +138,10 @@ for t in $TOOLS; do
     check "$t: launcher is 755 root:root" test "$(stat -c '%a %U:%G' "$LAUNCHER")" = "755 root:root"
     check "$t: worker is 711 root:root" test "$(stat -c '%a %U:%G' "$WORKER")" = "711 root:root"
     check "$t: worker directory is 755 root:root" test "$(stat -c '%a %U:%G' "${WORKER%/*}")" = "755 root:root"
+    BROKER=/usr/libexec/privsep/$t-broker
+    if [ "$t" = arping ]; then
+        check "$t: broker is 711 root:root" test "$(stat -c '%a %U:%G' "$BROKER")" = "711 root:root"
+    fi
     # The control read of the launcher proves that setpriv itself worked.
     check "$t: $user can read the launcher but not the worker" \
         asuser sh -c "cat '$LAUNCHER' >/dev/null && ! cat '$WORKER' 2>/dev/null >/dev/null"
