@@ -26,7 +26,7 @@ SELINUX_RENDER  := $(RELEASE)/privsep-render
 # descriptor and appended: tool.te.in (the template line, who may run it),
 # tool.if.in (privsep_<tool>_domtrans, _run, ...), privsep.fc.in.
 SELINUX_SOURCES := selinux/privsep.te selinux/privsep.if
-SELINUX_TEMPLATES := selinux/tool.te.in selinux/tool.if.in selinux/privsep.fc.in
+SELINUX_TEMPLATES := selinux/tool.te.in selinux/tool.if.in selinux/privsep.fc.in selinux/broker.fc.in
 SELINUX_BUILT   := $(SELINUX_DIR)/privsep.te $(SELINUX_DIR)/privsep.if $(SELINUX_DIR)/privsep.fc
 # Every descriptor's KEY=value line (`privsep-render tools`): what the
 # policy is rendered from and what selinux-check checks it against. The

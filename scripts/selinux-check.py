@@ -32,6 +32,7 @@ except ImportError:
     sys.exit(2)
 
 LAUNCHER_ATTR, WORKER_ATTR = "privsep_launcher_domain", "privsep_worker_domain"
+BROKER_ATTR = "privsep_broker_domain"
 # What the setuid-root fallback needs besides the descriptor's capabilities.
 SETUID_CAPS = {"setuid", "setgid", "setpcap"}
 # What a domain must be able to `execute` (mmap PROT_EXEC) to load at all:
@@ -62,7 +63,8 @@ def read_tools(path):
             if not line.strip():
                 continue
             d = dict(kv.split("=", 1) for kv in line.split())
-            for key in ("SELINUX_CAPS", "SOCKET_CLASSES", "FILTER_CLASSES", "RAW_PROTOCOLS"):
+            for key in ("SELINUX_CAPS", "SOCKET_CLASSES", "FILTER_CLASSES", "RAW_PROTOCOLS",
+                        "BROKER_CLASSES", "WORKER_CLASSES"):
                 d[key] = {x for x in d.get(key, "").split(",") if x}
             tools.append(d)
     if not tools:
@@ -196,6 +198,9 @@ def check_tool(c, policy, fc, tool, sockets):
     name, prefix = tool["TOOL"], tool["SELINUX_PREFIX"]
     L, LX, W, WX = (f"{prefix}_t", f"{prefix}_exec_t", f"{prefix}_worker_t", f"{prefix}_worker_exec_t")
     caps, classes = tool["SELINUX_CAPS"], tool["SOCKET_CLASSES"]
+    broker = bool(tool.get("BROKER_NAME"))
+    B, BX = f"{prefix}_broker_t", f"{prefix}_broker_exec_t"
+    held, own_classes = tool["BROKER_CLASSES"], tool["WORKER_CLASSES"]
     resolves = tool["RESOLVES"] == "yes"
     nice = tool.get("NICE", "")
     resolve_bool = f"{prefix}_worker_resolve"
@@ -258,7 +263,9 @@ def check_tool(c, policy, fc, tool, sockets):
     else:
         c.none(f"[{name}] launcher may not set a priority (descriptor sets none)", source=L,
                classes={"process"}, perms={"setsched"})
-    c.subset("target", {W}, f"[{name}] launcher may transition only to its worker domain", require=True,
+    c.subset("target", {W} | ({B} if broker else set()),
+             f"[{name}] launcher may transition only to its worker domain"
+             f"{' and its broker domain' if broker else ''}", require=True,
              source=L, classes={"process"}, perms={"transition"})
     c.none(f"[{name}] launcher cannot dyntransition or setcurrent", source=L, classes={"process"},
            perms={"dyntransition", "setcurrent"})
@@ -269,13 +276,15 @@ def check_tool(c, policy, fc, tool, sockets):
     c.verdict(bool(tt), f"[{name}] type_transition {L} {WX}:process {W} exists",
               c.how(ruletype="type_transition", source=L, target=WX, classes={"process"}))
     others = sorted(str(r.target) for r in c.select(source=L, classes={"process"}, ruletype="type_transition")
-                    if str(r.default) != W)
-    c.verdict(not others, f"[{name}] launcher has no automatic transition to anything but {W}",
+                    if str(r.default) != W and not (broker and str(r.default) == B and str(r.target) == BX))
+    c.verdict(not others, f"[{name}] launcher has no automatic transition to anything but {W}"
+              f"{' (and ' + B + ' on ' + BX + ')' if broker else ''}",
               c.how(ruletype="type_transition", source=L, classes={"process"}), others)
     c.none(f"[{name}] launcher has no execute_no_trans on anything (a failed transition fails the exec)",
            source=L, classes={"file"}, perms={"execute_no_trans"})
-    c.subset("target", LIBS | {LX, WX},
-             f"[{name}] launcher may execute (map) only shared libraries, itself and its worker",
+    c.subset("target", LIBS | {LX, WX} | ({BX} if broker else set()),
+             f"[{name}] launcher may execute (map) only shared libraries, itself and its worker"
+             f"{' and broker' if broker else ''}",
              source=L, classes={"file"}, perms={"execute"})
     c.subset("target", {LX}, f"[{name}] launcher domain is entered only through {LX}", require=True,
              source=L, classes={"file"}, perms={"entrypoint"})
@@ -314,7 +323,7 @@ def check_tool(c, policy, fc, tool, sockets):
              source=W, classes={"file"}, perms={"entrypoint"})
     c.subset("source", {L}, f"[{name}] only its launcher may transition into the worker domain", require=True,
              target=W, classes={"process"}, perms={"transition", "dyntransition"})
-    for cls in sorted(classes):
+    for cls in sorted(own_classes):
         got = set()
         for r in c.select(source=W, target=L, classes={cls}):
             got |= {str(x) for x in r.perms}
@@ -328,6 +337,8 @@ def check_tool(c, policy, fc, tool, sockets):
     c.some(f"[{name}] worker may use the fds its launcher hands over", source=W, target=L, classes={"fd"},
            perms={"use"})
     c.none(f"[{name}] worker cannot ptrace", source=W, classes={"process"}, perms={"ptrace"})
+    if broker:
+        check_broker(c, policy, fc, tool, sockets)
     c.none(f"[{name}] worker has no access to shadow_t (/etc/shadow)", source=W, target="shadow_t")
 
     # --- callers ---------------------------------------------------------------
@@ -357,6 +368,60 @@ def check_tool(c, policy, fc, tool, sockets):
           f"(base policy's exec_type rules for admin domains): {' '.join(runners)}")
 
 
+def check_broker(c, policy, fc, tool, sockets):
+    """A tool whose descriptor brokers a resource: its broker domain holds
+    the held sockets, the worker none of them."""
+    name, prefix = tool["TOOL"], tool["SELINUX_PREFIX"]
+    L, W = f"{prefix}_t", f"{prefix}_worker_t"
+    B, BX = f"{prefix}_broker_t", f"{prefix}_broker_exec_t"
+    held = tool["BROKER_CLASSES"]
+    types = {str(t) for t in policy.types()}
+    missing = [t for t in (B, BX) if t not in types]
+    c.verdict(not missing, f"[{name}] broker types {B} {BX} exist", "seinfo -t", [f"missing: {' '.join(missing)}"])
+    if missing:
+        return
+    attrs = {str(a) for a in policy.lookup_type(B).attributes()}
+    c.verdict(BROKER_ATTR in attrs, f"[{name}] {B} has attribute {BROKER_ATTR}", f"seinfo -t {B} -x",
+              [f"attributes: {sorted(attrs)}"])
+    path = tool["BROKER_PATH"]
+    res = subprocess.run(["matchpathcon", "-f", fc, path], capture_output=True, text=True)
+    got = (res.stdout.split() + ["", ""])[1]
+    c.verdict(res.returncode == 0 and got.split(":")[2:3] == [BX], f"[{name}] file_contexts labels {path} {BX}",
+              f"matchpathcon -f {fc} {path}", [f"got: {got or res.stderr.strip()}"])
+    c.none(f"[{name}] broker has no capability in any class or namespace", source=B,
+           classes={"capability", "capability2", "cap_userns", "cap2_userns"})
+    c.subset("tclass", BASE_SOCKETS, f"[{name}] broker creates no socket (+ base's unix_stream_socket)",
+             source=B, classes=sockets, perms={"create"})
+    c.none(f"[{name}] broker has no execute_no_trans on anything (it execs nothing)",
+           source=B, classes={"file"}, perms={"execute_no_trans"})
+    c.none(f"[{name}] broker cannot transition, dyntransition, setcurrent, setexec, setsched, setcap, ptrace",
+           source=B, classes={"process"},
+           perms={"transition", "dyntransition", "setcurrent", "setexec", "setsched", "setcap", "ptrace"})
+    c.subset("target", LIBS | {BX}, f"[{name}] broker may execute (map) only shared libraries and itself",
+             source=B, classes={"file"}, perms={"execute"})
+    c.subset("target", {BX}, f"[{name}] broker domain is entered only through {BX}", require=True,
+             source=B, classes={"file"}, perms={"entrypoint"})
+    c.subset("source", {L}, f"[{name}] only its launcher may transition into the broker domain", require=True,
+             target=B, classes={"process"}, perms={"transition", "dyntransition"})
+    c.some(f"[{name}] launcher has process2 nnp_transition to its broker", source=L, target=B,
+           classes={"process2"}, perms={"nnp_transition"})
+    for cls in sorted(held):
+        got = set()
+        for r in c.select(source=B, target=L, classes={cls}):
+            got |= {str(x) for x in r.perms}
+        need = {"read", "write", "getopt", "getattr", "bind", "ioctl"}
+        c.verdict(need <= got, f"[{name}] broker may read/write/getopt/getattr/bind/ioctl its launcher's {cls}",
+                  c.how(source=B, target=L, classes={cls}), [f"missing: {' '.join(sorted(need - got))}"])
+        c.none(f"[{name}] worker has no permission on its launcher's {cls} (the broker holds it)",
+               source=W, target=L, classes={cls})
+    c.some(f"[{name}] broker may use the fds its launcher hands over", source=B, target=L, classes={"fd"},
+           perms={"use"})
+    role_types = {str(t) for t in policy.lookup_role("user_r").types()}
+    c.verdict(B in role_types, f"[{name}] role user_r may hold {B}", "seinfo -r user_r -x")
+    c.none(f"[{name}] user_t cannot ptrace the broker or read its /proc entries", source="user_t", target=B,
+           classes={"process", "dir", "file", "lnk_file"}, perms={"ptrace", "read", "search"})
+
+
 def main():
     if len(sys.argv) != 4:
         print(f"usage: {sys.argv[0]} POLICY FILE_CONTEXTS TOOLS", file=sys.stderr)
@@ -382,8 +447,9 @@ def main():
         c.fail(f"attributes {LAUNCHER_ATTR} and {WORKER_ATTR} exist", "seinfo -a")
         print("selinux-check: the privsep module is not in this policy; nothing else to check")
         return 1
-    for attr, suffix in ((LAUNCHER_ATTR, "_t"), (WORKER_ATTR, "_worker_t")):
-        want = {t["SELINUX_PREFIX"] + suffix for t in tools}
+    for attr, suffix, of in ((LAUNCHER_ATTR, "_t", tools), (WORKER_ATTR, "_worker_t", tools),
+                             (BROKER_ATTR, "_broker_t", [t for t in tools if t.get("BROKER_NAME")])):
+        want = {t["SELINUX_PREFIX"] + suffix for t in of}
         got = {str(t) for t in policy.lookup_typeattr(attr).expand()}
         c.verdict(got == want, f"{attr} is exactly {' '.join(sorted(want))}", f"seinfo -a {attr} -x",
                   [f"extra: {' '.join(sorted(got - want))}", f"missing: {' '.join(sorted(want - got))}"])

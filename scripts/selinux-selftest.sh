@@ -37,6 +37,10 @@ variants=(
     "arping-worker-packet-create|allow privsep_arping_worker_t self:packet_socket create;|FAIL: [arping] worker cannot create rawip/icmp/packet sockets"
     "arping-launcher-rawip-create|allow privsep_arping_t self:rawip_socket create;|FAIL: [arping] launcher creates only the socket classes of its descriptor"
     "clockdiff-worker-setsched|allow privsep_clockdiff_worker_t self:process setsched;|FAIL: [clockdiff] worker cannot set scheduling or priority"
+    "arping-broker-packet-create|allow privsep_arping_broker_t self:packet_socket create;|FAIL: [arping] broker creates no socket"
+    "arping-broker-exec-shell|allow privsep_arping_broker_t shell_exec_t:file { execute execute_no_trans };|FAIL: [arping] broker has no execute_no_trans on anything"
+    "arping-broker-net-raw|allow privsep_arping_broker_t self:capability net_raw;|FAIL: [arping] broker has no capability in any class or namespace"
+    "arping-worker-uses-packet|allow privsep_arping_worker_t privsep_arping_t:packet_socket { read write };|FAIL: [arping] worker has no permission on its launcher's packet_socket"
 )
 
 # One variant, its report on stdout; exit status: how many of its

@@ -7,6 +7,7 @@
 # OUTDIR/privsep.te = selinux/privsep.te + selinux/tool.te.in per tool,
 # OUTDIR/privsep.if = selinux/privsep.if + selinux/tool.if.in per tool,
 # OUTDIR/privsep.fc = selinux/privsep.fc.in per tool (paths regex-escaped),
+#                     + selinux/broker.fc.in per tool with a broker,
 # OUTDIR/tools.txt  = `privsep-render tools` (what selinux-check reads).
 # Each file is replaced only when its content changed. Exit 2 on failure.
 set -eu
@@ -33,6 +34,10 @@ for t in $tools; do
     cat "$work/part" >> "$work/privsep.if"
     "$render" fc --tool "$t" "$src/privsep.fc.in" "$work/part" || die "rendering privsep.fc.in for $t"
     cat "$work/part" >> "$work/privsep.fc"
+    if "$render" layout --tool "$t" | grep -q '^BROKER_NAME=.'; then
+        "$render" fc --tool "$t" "$src/broker.fc.in" "$work/part" || die "rendering broker.fc.in for $t"
+        cat "$work/part" >> "$work/privsep.fc"
+    fi
 done
 
 for f in privsep.te privsep.if privsep.fc tools.txt; do
