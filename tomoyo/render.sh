@@ -15,6 +15,7 @@
 #                    tool's name becomes _: mtr-packet's is PRIVSEP_MTR_PACKET_TARGETS)
 #   %each-raw% LINE  LINE once per number in RAW_PROTOCOLS, as %PROTOCOL%
 #   %resolves% LINE  LINE only when RESOLVES=yes
+#   %broker% LINE    LINE only when BROKER_PATH is set
 # Comment and blank lines are removed first (the templates' comments are for
 # their readers; the kernel has no comment syntax and silently drops such
 # lines). Exit 2 on failure.
@@ -36,9 +37,9 @@ value() {
     printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-# directives TOOL RAW_PROTOCOLS RESOLVES < rendered > expanded
+# directives TOOL RAW_PROTOCOLS RESOLVES BROKER_PATH < rendered > expanded
 directives() {
-    awk -v tool="$1" -v raw="$2" -v resolves="$3" '
+    awk -v tool="$1" -v raw="$2" -v resolves="$3" -v broker="$4" '
         BEGIN { name = toupper(tool); gsub(/-/, "_", name); targets = "PRIVSEP_" name "_TARGETS"; n = split(raw, protos, ",") }
         { gsub(/%TARGETS%/, targets) }
         /^%each-raw% / {
@@ -47,6 +48,7 @@ directives() {
             next
         }
         /^%resolves% / { if (resolves == "yes") print substr($0, 12); next }
+        /^%broker% / { if (broker != "") print substr($0, 10); next }
         /%[a-zA-Z-]+%/ { printf "tomoyo/render.sh: unknown directive in: %s\n", $0 > "/dev/stderr"; exit 2 }
         { print }
     '
@@ -64,6 +66,7 @@ while IFS= read -r line; do
     tool=$(value TOOL "$line")
     raw=$(value RAW_PROTOCOLS "$line")
     resolves=$(value RESOLVES "$line")
+    broker=$(value BROKER_PATH "$line")
     [ -n "$tool" ] && [ -n "$resolves" ] || die "tools line without TOOL or RESOLVES: $line"
     # worker-<tool>.conf.in, if there is one, ends the tool's worker domain
     # (the last block of domain_tool.conf.in): rules only that tool needs.
@@ -73,7 +76,7 @@ while IFS= read -r line; do
         in=${t%%:*} to=${t#*:}
         "$render" tomoyo --tool "$tool" "$src/$in.conf.in" "$work/part" || die "rendering $in.conf.in for $tool"
         strip < "$work/part" > "$work/stripped"
-        directives "$tool" "$raw" "$resolves" < "$work/stripped" >> "$work/$to.conf" ||
+        directives "$tool" "$raw" "$resolves" "$broker" < "$work/stripped" >> "$work/$to.conf" ||
             die "expanding $in.conf.in for $tool"
     done
 done < "$work/tools.txt"

@@ -150,6 +150,10 @@ fn read_layout(path: &str) -> Result<Layout, String> {
             worker: abs("WORKER_PATH")?,
             raw_protocols,
             resolves,
+            broker: match get("BROKER_PATH").unwrap_or("") {
+                "" => None,
+                _ => Some(abs("BROKER_PATH")?),
+            },
         });
     }
     if tools.is_empty() {

@@ -54,6 +54,8 @@ pub struct Tool {
     pub raw_protocols: Vec<u64>,
     /// Whether its worker resolves names.
     pub resolves: bool,
+    /// Its broker program, if the descriptor has one (arping).
+    pub broker: Option<String>,
 }
 
 impl Tool {
@@ -62,6 +64,11 @@ impl Tool {
     }
     fn worker_domain(&self) -> String {
         format!("<kernel> {} {}", self.launcher, self.worker)
+    }
+    fn broker_domain(&self) -> Option<String> {
+        self.broker
+            .as_ref()
+            .map(|b| format!("<kernel> {} {}", self.launcher, b))
     }
     /// "protocol 1 (ICMP) and 58 (ICMPv6)", for messages.
     fn protocols_text(&self) -> String {
@@ -85,7 +92,10 @@ pub struct Layout {
 
 impl Layout {
     fn paths(&self) -> impl Iterator<Item = &String> {
-        self.tools.iter().flat_map(|t| [&t.launcher, &t.worker])
+        self.tools
+            .iter()
+            .flat_map(|t| [Some(&t.launcher), Some(&t.worker), t.broker.as_ref()])
+            .flatten()
     }
     fn names_path(&self, p: &str) -> bool {
         self.paths().any(|x| x == p)
@@ -234,7 +244,10 @@ fn group_defined(e: &Exception, kind: GroupKind, name: &str) -> bool {
 
 fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
     for tool in &layout.tools {
-        for want in [tool.launcher_domain(), tool.worker_domain()] {
+        for want in [tool.launcher_domain(), tool.worker_domain()]
+            .into_iter()
+            .chain(tool.broker_domain())
+        {
             if !set.domains.iter().any(|d| d.name == want) {
                 sink.err(0, format!("missing domain `{want}`"));
             }
@@ -254,11 +267,26 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
         }
         let launcher_of = layout.tools.iter().find(|t| d.name == t.launcher_domain());
         let worker_of = layout.tools.iter().find(|t| d.name == t.worker_domain());
+        let broker_of = layout
+            .tools
+            .iter()
+            .find(|t| t.broker_domain().as_deref() == Some(d.name.as_str()));
+        if let Some(tool) = broker_of {
+            // The broker holds the packet socket and talks to its worker
+            // over an inherited socket pair: nothing TOMOYO 2.6 checks. So
+            // its domain grants nothing at all: no exec, no network.
+            domain_profile(set, d, sink);
+            domain_group(set.exception, d, sink);
+            for (line, _) in &d.acls {
+                sink.err(*line, format!("the {} broker's domain grants nothing (no exec, no network): remove this line", tool.name));
+            }
+            continue;
+        }
         let Some(tool) = launcher_of.or(worker_of) else {
             sink.err(
                 d.line,
                 format!(
-                    "unexpected domain `{}` (only each tool's launcher and worker domains)",
+                    "unexpected domain `{}` (only each tool's launcher, worker and broker domains)",
                     d.name
                 ),
             );
@@ -266,9 +294,11 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
         };
         let is_worker = worker_of.is_some();
         let w = &tool.worker;
+        let broker = tool.broker.as_ref();
         domain_profile(set, d, sink);
         domain_group(set.exception, d, sink);
         let mut executes_worker = 0;
+        let mut executes_broker = 0;
         let mut raw_protocols: Vec<u64> = Vec::new();
         for (line, acl) in &d.acls {
             let line = *line;
@@ -279,6 +309,8 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
                         sink.err(line, format!("`file {}`: only file::execute is enforced, this line has no effect", ops.join("/")));
                     } else if is_worker {
                         sink.err(line, format!("the worker may not execute anything (no `file execute` in the {} worker's domain)", tool.name));
+                    } else if ops.len() == 1 && names.len() == 1 && Some(&names[0]) == broker {
+                        executes_broker += 1;
                     } else if ops.len() != 1 || names.len() != 1 || &names[0] != w {
                         if let Some(n) = names.iter().find(|n| *n != w && layout.names_path(n)) {
                             sink.err(line, format!("`file execute {n}`: that is another privsep program; the launcher may execute only the worker {w} (its own)"));
@@ -313,6 +345,9 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
         }
         if !is_worker && executes_worker == 0 {
             sink.err(d.line, format!("the launcher's domain does not allow `file execute {w}`: the launcher could not start the worker"));
+        }
+        if let (false, Some(b), 0) = (is_worker, broker, executes_broker) {
+            sink.err(d.line, format!("the launcher's domain does not allow `file execute {b}`: the launcher could not start the broker"));
         }
         if is_worker {
             for p in &tool.raw_protocols {
@@ -466,6 +501,7 @@ mod tests {
             worker: "/l/privsep/t-worker".into(),
             raw_protocols: raw.to_vec(),
             resolves,
+            broker: None,
         }
     }
 
