@@ -31,6 +31,8 @@ pub struct ToolBins {
     pub launcher: PathBuf,
     /// `privsep-<tool>-worker`.
     pub worker: PathBuf,
+    /// `privsep-<tool>-broker`, for a tool whose descriptor has a broker.
+    pub broker: Option<PathBuf>,
 }
 
 /// Whether `elf` is a statically linked executable: an ELF with no `PT_INTERP` program
@@ -206,6 +208,17 @@ pub fn build(o: &Options, tools: &[ToolBins], out: &Path) -> Result<(), VmError>
             a.file(&path, 0o755, 0, 0, data);
             entries.push((path, Kind::File));
         }
+        if let Some(broker) = &t.broker {
+            let data = read(broker)?;
+            if !is_static(&data)
+                .map_err(|e| VmError::Infra(format!("{}: {e}", broker.display())))?
+            {
+                dynamic.push(broker.clone());
+            }
+            let path = format!("{dir}/broker");
+            a.file(&path, 0o755, 0, 0, &data);
+            entries.push((path, Kind::File));
+        }
     }
     for (path, mode, text) in [
         (
@@ -365,7 +378,10 @@ fn apparmor(a: &mut Archive, dir: &Path, tools: &[ToolBins]) -> Result<(), VmErr
 fn labels(fc: &Path, entries: &[(String, Kind)], tools: &[ToolBins]) -> Result<String, VmError> {
     let mut all: Vec<(String, Kind)> = entries.to_vec();
     for t in tools {
-        for p in [t.tool.launcher_path, t.tool.worker_path] {
+        for p in [t.tool.launcher_path, t.tool.worker_path]
+            .into_iter()
+            .chain(t.tool.broker.map(|b| b.path))
+        {
             all.push((p.to_string(), Kind::File));
         }
     }

@@ -354,7 +354,8 @@ fn tool_binaries(o: &Options) -> Result<Vec<initramfs::ToolBins>, VmError> {
         .map(|t| {
             let launcher = o.bin_dir.join(t.launcher_name);
             let worker = o.bin_dir.join(format!("privsep-{}-worker", t.name));
-            for p in [&launcher, &worker] {
+            let broker = t.broker.map(|b| o.bin_dir.join(format!("privsep-{}", b.name)));
+            for p in [Some(&launcher), Some(&worker), broker.as_ref()].into_iter().flatten() {
                 if !p.is_file() {
                     return Err(VmError::Infra(format!(
                         "tool {} is listed (TOOLS) but {} is missing: build it first (make vm-test does)",
@@ -367,6 +368,7 @@ fn tool_binaries(o: &Options) -> Result<Vec<initramfs::ToolBins>, VmError> {
                 tool: t,
                 launcher,
                 worker,
+                broker,
             })
         })
         .collect()

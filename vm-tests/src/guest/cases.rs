@@ -85,6 +85,7 @@ fn with_apparmor(env: &Env) -> bool {
 use Tools::{Every, Once, Only};
 const PING: Tools = Only(&["ping"]);
 const ICMP4_TOOLS: Tools = Only(&["ping", "clockdiff"]);
+const BROKERED: Tools = Only(&["arping"]);
 
 /// The table.
 #[rustfmt::skip]
@@ -104,6 +105,7 @@ pub const ROWS: &[Row] = &[
     Row { tools: Every, id: "handoff-fds", applies: all, expect: "fds 3… of the worker are the tool's sockets, in the descriptor's order (not revoked at the transition)", run: handoff_fds },
     Row { tools: Every, id: "handoff-priority", applies: all, expect: "the worker runs at the nice value the descriptor gives (clockdiff -16), 0 for tools without one", run: handoff_priority },
     Row { tools: Every, id: "nnp-transition", applies: all, expect: "the worker runs with no_new_privs set, in its own domain (nnp_transition)", run: nnp_transition },
+    Row { tools: BROKERED, id: "broker-domain", applies: all, expect: "the broker runs as the user's child of the worker, in its SELinux domain / the TOMOYO domain below the launcher's, with no capability, no_new_privs and seccomp, holding the packet socket and its channel", run: broker_domain },
     Row { tools: Every, id: "cw-raw-socket4", applies: all, expect: "compromised worker: socket(AF_INET, SOCK_RAW) denied", run: cw_raw_socket4 },
     Row { tools: Every, id: "cw-raw-socket6", applies: all, expect: "compromised worker: socket(AF_INET6, SOCK_RAW) denied", run: cw_raw_socket6 },
     Row { tools: Every, id: "cw-packet-socket", applies: all, expect: "compromised worker: socket(AF_PACKET, SOCK_RAW, ETH_P_ALL) denied", run: cw_packet_socket },
@@ -632,15 +634,133 @@ fn socket_text(fd: usize, spec: &SocketSpec) -> String {
 }
 
 fn handoff_fds(env: &Env) -> Verdict {
-    // The sockets in the descriptor's order from fd 3 on (ping: raw ICMPv4, raw ICMPv6; arping:
-    // the ARP packet socket, protocol in network byte order as passed; clockdiff: raw ICMPv4).
+    // The worker's sockets in the descriptor's order from fd 3 on (ping: raw ICMPv4, raw ICMPv6;
+    // arping: its channel to the broker, a unix seqpacket socket, never the packet socket;
+    // clockdiff: raw ICMPv4).
     let want = env
         .tool
-        .sockets()
+        .worker_handoff()
+        .into_iter()
         .enumerate()
         .map(|(i, spec)| socket_text(3 + i, spec))
         .collect();
     worker_whoami(env, want)
+}
+
+/// What root sees of process `pid`: its context, uid, capabilities, no_new_privs, seccomp
+/// mode, TOMOYO domain, and what its fds 3 and 4 are.
+fn process_facts(pid: &str, tomoyo: bool) -> String {
+    let ctx = std::fs::read_to_string(format!("/proc/{pid}/attr/current")).unwrap_or_default();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.split_whitespace().collect::<Vec<_>>().join(","))
+            .unwrap_or_default()
+    };
+    let sock = |fd: u32| {
+        let link = std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+            .map(|l| l.display().to_string())
+            .unwrap_or_else(|e| e.to_string());
+        let inode = link
+            .strip_prefix("socket:[")
+            .and_then(|r| r.strip_suffix(']'));
+        let listed = |table: &str| {
+            inode.is_some_and(|i| {
+                std::fs::read_to_string(format!("/proc/{pid}/net/{table}"))
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| l.split_whitespace().any(|w| w == i))
+            })
+        };
+        if listed("packet") {
+            "packet".to_string()
+        } else if listed("unix") {
+            "unix".to_string()
+        } else {
+            link
+        }
+    };
+    format!(
+        "exe={} context={} uid={} caps_prm={} caps_eff={} nnp={} seccomp={} fd3={} fd4={}{}",
+        std::fs::read_link(format!("/proc/{pid}/exe"))
+            .map(|l| l.display().to_string())
+            .unwrap_or_default(),
+        ctx.trim_end_matches(['\0', '\n']),
+        field("Uid:"),
+        field("CapPrm:"),
+        field("CapEff:"),
+        field("NoNewPrivs:"),
+        field("Seccomp:"),
+        sock(3),
+        sock(4),
+        if tomoyo {
+            format!(" tomoyo={}", tomoyo_process_status(pid).trim())
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn broker_domain(env: &Env) -> Verdict {
+    let Some(broker) = env.tool.broker else {
+        return Verdict {
+            expect: "a tool with a broker".into(),
+            outcome: format!("{} has no broker", env.tool.name),
+            ..Default::default()
+        };
+    };
+    // The probe at the worker's path holds still; PID 1 looks at its child, the real broker.
+    let mut facts = String::new();
+    let run = install(
+        &format!("{STOCK}/probe"),
+        env.tool.worker_path,
+        policy::layout::WORKER_MODE,
+        0,
+        None,
+    )
+    .map_err(|e| e.to_string())
+    .and_then(|()| {
+        as_user_watching(env, &["run", env.tool.launcher_path, "hold"], |line| {
+            if let Some(pid) = line.split_whitespace().find_map(|w| w.strip_prefix("pid=")) {
+                let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                    .unwrap_or_default();
+                facts = match children.split_whitespace().next() {
+                    Some(child) => process_facts(child, env.tomoyo()),
+                    None => "no child: the broker is not running".into(),
+                };
+            }
+        })
+    });
+    let mut want = vec![
+        format!("exe={} ", broker.path),
+        "uid=1000,1000,1000,1000 ".to_string(),
+        "caps_prm=0000000000000000 ".into(),
+        "caps_eff=0000000000000000 ".into(),
+        "nnp=1 ".into(),
+        "seccomp=2 ".into(),
+        "fd3=packet fd4=unix".into(),
+    ];
+    if env.selinux() {
+        want.push(format!(":{}:", env.tool.selinux_broker_type()));
+    }
+    if let (true, Some(domain)) = (env.tomoyo(), env.tool.tomoyo_broker_domain()) {
+        want.push(domain);
+        want.push(" 9 ".into());
+    }
+    let mut v = judge(Expect::Allowed(vec![]), run);
+    v.expect = format!("the broker's facts include {want:?}");
+    v.evidence.push_str(&format!(" | broker: {facts}"));
+    let missing: Vec<&String> = want
+        .iter()
+        .filter(|w| !facts.contains(w.as_str()))
+        .collect();
+    if v.pass && !missing.is_empty() {
+        v.pass = false;
+        v.outcome = format!("the broker's facts lack {missing:?}");
+    }
+    v
 }
 
 fn handoff_priority(env: &Env) -> Verdict {

@@ -162,7 +162,8 @@ pub fn install(
     Ok(())
 }
 
-/// The launcher and the worker of every tool from `/vm/bin/<tool>/`, at their layout paths.
+/// The launcher, the worker (and the broker) of every tool from `/vm/bin/<tool>/`, at their
+/// layout paths.
 pub fn install_stock(tools: &[&'static Tool]) -> Result<(), VmError> {
     for t in tools {
         install(
@@ -179,6 +180,15 @@ pub fn install_stock(tools: &[&'static Tool]) -> Result<(), VmError> {
             0,
             None,
         )?;
+        if let Some(b) = t.broker {
+            install(
+                &stock(t, "broker"),
+                b.path,
+                policy::layout::WORKER_MODE,
+                0,
+                None,
+            )?;
+        }
     }
     Ok(())
 }
