@@ -1,6 +1,7 @@
 //! The hostile rows for privsep-arping: the compromised worker (through the
-//! real launcher, with the real locked filter), a forged handoff, theft of
-//! the packet socket, the environment, and a remote host answering with
+//! real launcher and the real broker: it forges no frame), the broker's
+//! packet socket (the real locked filter), a forged handoff, theft of the
+//! packet socket, the environment, and a remote host answering with
 //! malformed ARP. Every run happens inside a namespace pair of the test's
 //! own (`hostile::netns::NetnsPair`): 198.18.0.1 on `veth0`, 198.18.0.2 on
 //! `veth1`, nothing else reachable.
@@ -71,7 +72,7 @@ fn report(out: &Output) -> String {
     text(&out.stdout) + &text(&out.stderr)
 }
 
-/// Installs the probe as the hostile stage's arping worker; puts the real
+/// Installs a probe as the hostile stage's arping worker; puts the real
 /// one back on drop.
 struct ProbeInstalled {
     worker: PathBuf,
@@ -79,12 +80,12 @@ struct ProbeInstalled {
 }
 
 impl ProbeInstalled {
-    fn new() -> Self {
+    fn new(probe: &str) -> Self {
         let worker = worker(&hostile::hostile_stage());
         let backup = hostile::scratch_dir().join("real-arping-worker");
         std::fs::copy(&worker, &backup).expect("back up the worker");
         let tmp = worker.with_extension("probe");
-        std::fs::copy(env!("CARGO_BIN_EXE_hostile-arp-probe"), &tmp).unwrap();
+        std::fs::copy(probe, &tmp).unwrap();
         std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
         std::fs::rename(&tmp, &worker).unwrap();
@@ -103,8 +104,7 @@ impl Drop for ProbeInstalled {
 }
 
 #[test]
-fn a_compromised_arping_worker_sees_nothing_but_arp() {
-    let user = User::from_env();
+fn the_brokers_packet_socket_sees_nothing_but_arp() {
     let net = NetnsPair::new("arc").unwrap();
 
     // Control: the same socket without the filter, rebound to ETH_P_ALL,
@@ -132,20 +132,9 @@ fn a_compromised_arping_worker_sees_nothing_but_arp() {
     });
     let r = report(&out);
     assert_eq!(out.status.code(), Some(0), "{r}");
-    assert_eq!(counted(&r, "ipv4"), 0, "{r}");
-
-    // The real path: the staged launcher hands the probe its socket.
-    let _installed = ProbeInstalled::new();
-    let out = with_traffic(&net, || {
-        testkit::deadline::output(
-            user.command_in(&net.a, launcher(&hostile::hostile_stage()))
-                .args(["listen", "veth0", "4"]),
-        )
-    });
-    let r = report(&out);
-    assert_eq!(out.status.code(), Some(0), "{r}");
-    // Binding is allowed before lock-down (the worker binds to the
-    // interface itself); it is the locked filter that holds.
+    // Rebinding to every protocol works (the broker binds the socket
+    // itself); it is the locked filter that holds: the broker's socket
+    // sees nothing but ARP, whatever it is bound to.
     assert!(r.contains("rebind SUCCEEDED"), "{r}");
     assert!(
         r.contains(&format!("detach refused {}", libc::EPERM)),
@@ -156,10 +145,203 @@ fn a_compromised_arping_worker_sees_nothing_but_arp() {
         "{r}"
     );
     assert!(r.contains("locked"), "{r}");
-    assert_eq!(counted(&r, "ipv4"), 0, "IPv4 reached the worker:\n{r}");
-    assert_eq!(counted(&r, "ipv6"), 0, "IPv6 reached the worker:\n{r}");
+    assert_eq!(counted(&r, "ipv4"), 0, "IPv4 reached the socket:\n{r}");
+    assert_eq!(counted(&r, "ipv6"), 0, "IPv6 reached the socket:\n{r}");
     assert_eq!(counted(&r, "other"), 0, "{r}");
     assert!(counted(&r, "arp") > 0, "not even ARP arrived:\n{r}");
+}
+
+/// `name=value` from a `captured …` line.
+fn captured(report: &str, name: &str) -> u64 {
+    report
+        .lines()
+        .find(|l| l.starts_with("captured "))
+        .and_then(|l| {
+            l.split_whitespace()
+                .find_map(|w| w.strip_prefix(&format!("{name}=")))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} count in:\n{report}"))
+}
+
+/// The peer's view while `f` runs: captures on `veth1` (the pair) and
+/// `veth3` (a second link between the namespaces, arping's "other
+/// interface"), and the peer's ARP cache entry for 198.18.0.1 afterwards.
+fn seen_by_the_peer(
+    net: &NetnsPair,
+    f: impl FnOnce() -> String,
+) -> (String, String, String, String) {
+    use std::io::{BufRead, BufReader};
+    let forge = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-arp-forge"));
+    let start = |iface: &str| {
+        let mut c = net
+            .b
+            .command(&forge)
+            .args(["capture", iface, "6"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(c.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line, "ready\n");
+        c
+    };
+    // The peer's true cache entry for 198.18.0.1, older than the kernel's
+    // locktime (1 s), so that a reply would replace it.
+    let neigh = testkit::deadline::output(net.b.command("ip").args([
+        "neigh",
+        "replace",
+        "198.18.0.1",
+        "lladdr",
+        PAIR_MAC_A,
+        "dev",
+        "veth1",
+        "nud",
+        "stale",
+    ]));
+    assert!(neigh.status.success(), "{}", report(&neigh));
+    std::thread::sleep(Duration::from_millis(1500));
+    let (one, three) = (start("veth1"), start("veth3"));
+    let attacker = f();
+    let one = report(&testkit::deadline::wait_with_output(
+        one,
+        &"capture on veth1",
+    ));
+    let three = report(&testkit::deadline::wait_with_output(
+        three,
+        &"capture on veth3",
+    ));
+    let neigh = testkit::deadline::output(net.b.command("ip").args([
+        "neigh",
+        "show",
+        "198.18.0.1",
+        "dev",
+        "veth1",
+    ]));
+    (attacker, one, three, text(&neigh.stdout))
+}
+
+/// A second link between the namespaces of `net`, `veth2` (a) to `veth3`
+/// (b), no address: arping's "other interface"; and the peer's hardware
+/// address on the first.
+fn second_link_and_peer_mac(net: &NetnsPair) -> String {
+    for args in [
+        vec![
+            "link",
+            "add",
+            "veth2",
+            "netns",
+            net.a.name(),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            "veth3",
+            "netns",
+            net.b.name(),
+        ],
+        vec!["-n", net.a.name(), "link", "set", "veth2", "up"],
+        vec!["-n", net.b.name(), "link", "set", "veth3", "up"],
+    ] {
+        let out = testkit::deadline::output(Command::new("ip").args(&args));
+        assert!(out.status.success(), "ip {args:?}: {}", report(&out));
+    }
+    let out = testkit::deadline::output(net.b.command("cat").arg("/sys/class/net/veth1/address"));
+    text(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn a_compromised_arping_worker_forges_no_frame() {
+    let user = User::from_env();
+    let forge = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-arp-forge"));
+
+    // Control, the world before the broker: the same code holding the
+    // launcher's packet socket (filter locked, arping's seccomp profile)
+    // gets every forgery out, and the peer sees each.
+    let net = NetnsPair::new("arx").unwrap();
+    let peer_mac = second_link_and_peer_mac(&net);
+    let (r, one, three, neigh) = seen_by_the_peer(&net, || {
+        let out = testkit::deadline::output(
+            net.a
+                .command(&forge)
+                .args(["attack", "veth0", "veth2", &peer_mac, "--open"]),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        report(&out)
+    });
+    let case = format!("{r}--- veth1\n{one}--- veth3\n{three}--- neigh\n{neigh}");
+    for what in ["cache", "source", "reply", "ipv4", "ipv6"] {
+        assert!(
+            captured(&one, what) > 0,
+            "control: no {what} frame seen:\n{case}"
+        );
+    }
+    assert!(
+        captured(&three, "honest") > 0,
+        "control: nothing out of veth2:\n{case}"
+    );
+    assert!(
+        neigh.contains("02:00:00:00:00:66"),
+        "control: cache not poisoned:\n{case}"
+    );
+
+    // The real path: the staged launcher starts the forger as arping's
+    // worker, with its channel to the real broker.
+    let net = NetnsPair::new("ary").unwrap();
+    let peer_mac = second_link_and_peer_mac(&net);
+    let _installed = ProbeInstalled::new(env!("CARGO_BIN_EXE_hostile-arp-forge"));
+    let (r, one, three, neigh) = seen_by_the_peer(&net, || {
+        let out = with_traffic(&net, || {
+            testkit::deadline::output(
+                user.command_in(&net.a, launcher(&hostile::hostile_stage()))
+                    .args(["attack", "veth0", "veth2", &peer_mac]),
+            )
+        });
+        assert_no_panic("forger", &text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{}", report(&out));
+        report(&out)
+    });
+    let case = format!("{r}--- veth1\n{one}--- veth3\n{three}--- neigh\n{neigh}");
+    let (eperm, einval, eisconn) = (libc::EPERM, libc::EINVAL, libc::EISCONN);
+    assert!(r.contains("locked\n"), "{case}");
+    for line in [
+        format!("spoof-cache refused {eperm}"),
+        format!("spoof-source refused {eperm}"),
+        format!("reply refused {eperm}"),
+        format!("ipv4 refused {eperm}"),
+        format!("ipv6 refused {eperm}"),
+        format!("other-iface refused {einval}"),
+        format!("rebind refused {eisconn}"),
+        format!("malformed-short refused {einval}"),
+        format!("malformed-long refused {einval}"),
+        format!("malformed-magic refused {einval}"),
+        format!("malformed-kind refused {einval}"),
+        format!("malformed-reserved refused {einval}"),
+        "honest sent 28".to_string(),
+    ] {
+        assert!(r.contains(&format!("{line}\n")), "{line}:\n{case}");
+    }
+    for what in ["cache", "source", "reply", "ipv4", "ipv6"] {
+        assert_eq!(captured(&one, what), 0, "a {what} frame got out:\n{case}");
+    }
+    assert_eq!(
+        captured(&three, "honest"),
+        0,
+        "a frame left by veth2:\n{case}"
+    );
+    assert!(
+        !neigh.contains("02:00:00:00:00:66"),
+        "cache poisoned:\n{case}"
+    );
+    // The honest probe did go out, and what came back was ARP only.
+    assert!(captured(&one, "honest") > 0, "{case}");
+    assert_eq!(counted(&r, "other"), 0, "{case}");
+    assert!(
+        counted(&r, "arp") > 0,
+        "the broker passed no ARP back:\n{case}"
+    );
 }
 
 #[test]
@@ -174,7 +356,7 @@ fn a_hand_started_arping_worker_refuses_a_forged_handoff() {
     std::fs::write(&file, "").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
     let worker = worker(&stage);
-    let run = |kind: &str, tgt: &str, userns: bool| -> Output {
+    let run = |kind: &str, tgt: &str, userns: bool, fdname: &str| -> Output {
         let mut cmd = if userns {
             // A user namespace of the user's own, where it holds
             // CAP_NET_RAW and can open a packet socket: but not the
@@ -187,29 +369,37 @@ fn a_hand_started_arping_worker_refuses_a_forged_handoff() {
             user.command_in(&net.a, &forge)
         };
         testkit::deadline::output(
-            cmd.env("FORGE_FDNAME", "arp")
+            cmd.env("FORGE_FDNAME", fdname)
                 .args([kind, tgt, "--"])
                 .arg(&worker)
                 .args(["-c", "1", "-I", "veth0", "198.18.0.2"]),
         )
     };
-    for (kind, tgt, userns) in [
-        ("udp", target.as_str(), false),
-        ("wrong-pid", target.as_str(), false),
-        ("unix", "", false),
-        ("file", file.to_str().unwrap(), false),
-        ("pipe", "", false),
-        ("none", "", false),
-        ("packet", "", true),
+    // The worker's handoff names its channel to the broker (`broker`); a
+    // packet socket is refused under either name.
+    for (kind, tgt, userns, fdname) in [
+        ("udp", target.as_str(), false, "broker"),
+        ("wrong-pid", target.as_str(), false, "broker"),
+        ("unix", "", false, "broker"),
+        ("file", file.to_str().unwrap(), false, "broker"),
+        ("pipe", "", false, "broker"),
+        ("none", "", false, "broker"),
+        ("packet", "", true, "broker"),
+        ("packet", "", true, "arp"),
     ] {
-        let out = run(kind, tgt, userns);
+        let out = run(kind, tgt, userns, fdname);
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
         assert_no_panic("worker", &stderr);
         assert_eq!(out.status.code(), Some(2), "{kind}: {stdout}{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{kind}: {stderr:?}");
         assert!(stdout.is_empty(), "{kind}: printed {stdout:?}");
-        if kind == "packet" {
-            assert!(stderr.contains("not locked"), "{stderr}");
+        if kind == "packet" && fdname == "arp" {
+            assert!(stderr.contains("unknown socket name \"arp\""), "{stderr}");
+        } else if kind == "packet" {
+            assert!(
+                stderr.contains("is not the broker socket: domain 17"),
+                "{stderr}"
+            );
         }
     }
     listener.set_nonblocking(true).unwrap();
@@ -251,21 +441,38 @@ fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
     let thief = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-thief"));
     let child = spawn_arping(&user, &net, &[]);
     let pid = child.id() as i32;
-    let status = procfs::status(pid).unwrap();
-    let out = testkit::deadline::output(user.command(&thief).arg(pid.to_string()));
-    let r = report(&out);
-    let still_running = procfs::exe(pid).is_ok();
+    // The packet socket is the broker's, the worker's child: both are
+    // attacked.
+    let broker: i32 = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .expect("the broker runs")
+        .parse()
+        .unwrap();
+    let mut reports = Vec::new();
+    for target in [pid, broker] {
+        let status = procfs::status(target).unwrap();
+        let out = testkit::deadline::output(user.command(&thief).arg(target.to_string()));
+        let r = report(&out);
+        assert!(
+            procfs::exe(target).is_ok(),
+            "{target} died under attack:\n{r}"
+        );
+        assert!(!procfs::holds_capabilities(&status), "{status:?}");
+        reports.push((out, r));
+    }
     let done = interrupt(child);
-    assert!(still_running, "the worker died under attack:\n{r}");
-    assert!(!procfs::holds_capabilities(&status), "{status:?}");
-    assert_eq!(out.status.code(), Some(0), "an attack succeeded:\n{r}");
-    for attempt in [
-        "ptrace-attach",
-        "pidfd-getfd",
-        "proc-fd-open",
-        "process-vm-readv",
-    ] {
-        assert!(r.contains(&format!("{attempt} refused")), "{attempt}:\n{r}");
+    for (out, r) in reports {
+        assert_eq!(out.status.code(), Some(0), "an attack succeeded:\n{r}");
+        for attempt in [
+            "ptrace-attach",
+            "pidfd-getfd",
+            "proc-fd-open",
+            "process-vm-readv",
+        ] {
+            assert!(r.contains(&format!("{attempt} refused")), "{attempt}:\n{r}");
+        }
     }
     // SIGINT ends it with iputils' summary.
     assert!(
@@ -304,7 +511,7 @@ fn environment_injection_never_reaches_the_arping_worker() {
     // The handoff is the launcher's own, whatever the user set.
     assert!(environ.contains(&"LISTEN_FDS=1".to_string()), "{environ:?}");
     assert!(
-        environ.contains(&"LISTEN_FDNAMES=arp".to_string()),
+        environ.contains(&"LISTEN_FDNAMES=broker".to_string()),
         "{environ:?}"
     );
     let stdout = text(&out.stdout);
