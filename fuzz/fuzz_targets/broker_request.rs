@@ -45,8 +45,8 @@ impl PacketSys for Kernel {
     fn link(&mut self) -> io::Result<LinkAddr> {
         Ok(me())
     }
-    fn addresses(&mut self, _: i32) -> io::Result<Vec<Ipv4Addr>> {
-        Ok(vec![ME])
+    fn addresses(&mut self, _: i32) -> io::Result<(Vec<Ipv4Addr>, Vec<Ipv4Addr>)> {
+        Ok((vec![ME], vec![ME]))
     }
     fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize> {
         self.sent.push((frame.to_vec(), *to));
@@ -72,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
         let iface = Interface {
             link: me(),
             addresses: vec![ME],
+            host_addresses: vec![ME],
         };
         for (frame, to) in &k.sent {
             assert_eq!(to.ifindex, 2, "sent out of another interface");

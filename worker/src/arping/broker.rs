@@ -27,8 +27,9 @@ pub trait PacketSys {
     fn bind(&mut self, ifindex: i32) -> io::Result<()>;
     /// The bound interface's link address (`getsockname`).
     fn link(&mut self) -> io::Result<LinkAddr>;
-    /// The IPv4 addresses of the interface with index `ifindex`.
-    fn addresses(&mut self, ifindex: i32) -> io::Result<Vec<Ipv4Addr>>;
+    /// The IPv4 addresses of the interface with index `ifindex`, and
+    /// every IPv4 address of the host.
+    fn addresses(&mut self, ifindex: i32) -> io::Result<(Vec<Ipv4Addr>, Vec<Ipv4Addr>)>;
     /// Sends `frame` to `to` (`ifindex`, hardware address) on the socket.
     fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize>;
 }
@@ -109,7 +110,11 @@ impl Broker {
                     .link()
                     .and_then(|link| Ok((link, sys.addresses(ifindex)?)))
                 {
-                    Ok((link, addresses)) => Interface { link, addresses },
+                    Ok((link, (addresses, host_addresses))) => Interface {
+                        link,
+                        addresses,
+                        host_addresses,
+                    },
                     Err(e) => return (Response::Sent(Err(errno(&e))), None),
                 };
                 if let Err(r) = proto::check_frame(frame, halen, &iface, self.caller_is_root) {
@@ -229,19 +234,21 @@ impl PacketSys for SocketBroker {
         sys::packet_getsockname(self.packet).map(|l| link_from(&l))
     }
 
-    fn addresses(&mut self, ifindex: i32) -> io::Result<Vec<Ipv4Addr>> {
+    fn addresses(&mut self, ifindex: i32) -> io::Result<(Vec<Ipv4Addr>, Vec<Ipv4Addr>)> {
         let name = sys::interface_name(self.packet, ifindex)?;
+        let all = sys::ipv4_addresses(self.packet)?;
         // The interface's own, and its aliases' (`eth0:1`).
-        Ok(sys::ipv4_addresses(self.packet)?
-            .into_iter()
+        let own = all
+            .iter()
             .filter(|(label, _)| {
                 label == &name
                     || label
                         .strip_prefix(name.as_str())
                         .is_some_and(|rest| rest.starts_with(':'))
             })
-            .map(|(_, ip)| ip)
-            .collect())
+            .map(|(_, ip)| *ip)
+            .collect();
+        Ok((own, all.into_iter().map(|(_, ip)| ip).collect()))
     }
 
     fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize> {
@@ -350,8 +357,9 @@ mod tests {
         fn link(&mut self) -> io::Result<LinkAddr> {
             Ok(link(self.bound.unwrap_or(0), &MY_HW))
         }
-        fn addresses(&mut self, ifindex: i32) -> io::Result<Vec<Ipv4Addr>> {
-            Ok(if ifindex == 2 { vec![ME] } else { vec![] })
+        fn addresses(&mut self, ifindex: i32) -> io::Result<(Vec<Ipv4Addr>, Vec<Ipv4Addr>)> {
+            let own = if ifindex == 2 { vec![ME] } else { vec![] };
+            Ok((own, vec![ME]))
         }
         fn send(&mut self, frame: &[u8], to: &LinkAddr) -> io::Result<usize> {
             self.sent.push((frame.to_vec(), *to));

@@ -215,6 +215,23 @@ pub struct Interface {
     pub link: LinkAddr,
     /// Its IPv4 addresses.
     pub addresses: Vec<Ipv4Addr>,
+    /// Every IPv4 address of the host (its network namespace): the sender
+    /// addresses of an interface that has none of its own.
+    pub host_addresses: Vec<Ipv4Addr>,
+}
+
+impl Interface {
+    /// The sender protocol addresses a caller who is not root may use:
+    /// the interface's own; on an interface without one, the host's (the
+    /// source the kernel picks for such an interface, as iputils finds it,
+    /// is another interface's address).
+    pub fn own_senders(&self) -> &[Ipv4Addr] {
+        if self.addresses.is_empty() {
+            &self.host_addresses
+        } else {
+            &self.addresses
+        }
+    }
 }
 
 fn be16(b: &[u8], at: usize) -> u16 {
@@ -239,7 +256,10 @@ fn ipv4(b: &[u8], at: usize) -> Option<Ipv4Addr> {
 ///   it), exactly as long as that format says;
 /// - sender hardware address: the interface's own, always;
 /// - sender protocol address: one of the interface's own IPv4 addresses
-///   or 0.0.0.0 (`-D`); any other only when the caller is root (`-s`);
+///   or 0.0.0.0 (`-D`); on an interface without an address, one of the
+///   host's (what the kernel's source selection gives there, and what the
+///   kernel itself announces on any interface with `arp_announce` 0: no
+///   foreign mapping); any other only when the caller is root (`-s`);
 /// - the destination: a hardware address of the interface's length.
 ///
 /// The target fields are free (the probe's target, iputils' choice of
@@ -296,7 +316,7 @@ pub fn check_frame(
         ));
     }
     let spa = ipv4(frame, 8 + h).ok_or(Refusal::NotAllowed("short frame"))?;
-    if !caller_is_root && !spa.is_unspecified() && !iface.addresses.contains(&spa) {
+    if !caller_is_root && !spa.is_unspecified() && !iface.own_senders().contains(&spa) {
         return Err(Refusal::NotAllowed(
             "sender protocol address is not the interface's (-s is for root only)",
         ));
@@ -452,6 +472,7 @@ mod tests {
         Interface {
             link: link(&MY_HW),
             addresses: vec![ME, Ipv4Addr::new(198, 18, 5, 1)],
+            host_addresses: vec![ME, Ipv4Addr::new(198, 18, 5, 1), Ipv4Addr::new(10, 0, 0, 1)],
         }
     }
 
@@ -635,6 +656,15 @@ mod tests {
             check_frame(&f, 8, &iface(), true),
             Err(Refusal::NotAllowed(_))
         ));
+        // Another interface's address is not this one's…
+        let other = frame(Ipv4Addr::new(10, 0, 0, 1), HIM, false);
+        assert!(refused(&other, false));
+        // …unless this one has none: then the host's are its senders (the
+        // source iputils gets from the kernel there), and nothing else.
+        let mut bare = iface();
+        bare.addresses.clear();
+        assert_eq!(check_frame(&other, 6, &bare, false), Ok(()));
+        assert!(check_frame(&frame(HIM, HIM, false), 6, &bare, false).is_err());
         // An interface without a hardware address sends nothing.
         let mut none = iface();
         none.link.halen = 0;
