@@ -1,20 +1,19 @@
-//! `hostile-arp-probe`: a compromised arping worker, and a hostile host
-//! sending malformed ARP.
+//! `hostile-arp-probe`: the holder of arping's packet socket (the broker,
+//! before the worker took it over: the worker holds no packet socket, see
+//! `hostile-arp-forge`), and a hostile host sending malformed ARP.
 //!
-//! `hostile-arp-probe listen IFACE SECONDS [--open [--no-filter]] [--no-sandbox]`
+//! `hostile-arp-probe listen IFACE SECONDS --open [--no-filter] [--no-sandbox]`
 //!
-//! The compromised worker. By default it takes the handoff
-//! (`policy::handoff::take_from_env(&ARPING)`): the suite installs it *as
-//! arping's worker* of its own stage, so the real file-capability launcher
-//! starts it with the real packet socket, filter locked. With `--open`
-//! (run as root) it opens that socket itself with the launcher's own code
+//! Run as root, it opens the packet socket with the launcher's own code
 //! (`launcher::sys::socket`, `attach_filter`, `lock_filter` with the
 //! descriptor's filter; `--no-filter` skips the filter: the control), then
-//! drops every id to `nobody`. Then, as an attacker who took over the
-//! worker before its lock-down would, it binds the socket to `ETH_P_ALL` on
-//! IFACE and tries to detach and to replace the filter; locks itself down
-//! with arping's exact profile (`policy::sandbox::lock_down`, unless
-//! `--no-sandbox`); and receives for SECONDS, counting frames by protocol.
+//! drops every id to `nobody`. (Without `--open` it takes arping's worker
+//! handoff, which carries no packet socket: it stops there.) Then, as an
+//! attacker who took over the holder before its lock-down would, it binds
+//! the socket to `ETH_P_ALL` on IFACE and tries to detach and to replace
+//! the filter; locks itself down with arping's exact profile
+//! (`policy::sandbox::lock_down`, unless `--no-sandbox`); and receives for
+//! SECONDS, counting frames by protocol.
 //! Output: `rebind …`, `detach …`, `replace …`, `locked`, then
 //! `received arp=N ipv4=N ipv6=N other=N`.
 //!
@@ -96,7 +95,10 @@ fn listen(ifindex: i32, secs: u64, open: bool, filter: bool, sandbox: bool) {
     } else {
         policy::handoff::take_from_env(&ARPING).unwrap_or_else(|e| die("handoff", e))
     };
-    let fd: RawFd = sockets[0].fd;
+    let Some(fd) = sockets.iter().find(|s| s.spec == &ARP).map(|s| s.fd) else {
+        die("handoff", "no packet socket (arping's worker gets only its broker channel)");
+    };
+    let fd: RawFd = fd;
 
     // The attacker's moves before lock-down: every frame of every protocol.
     let all_be = (libc::ETH_P_ALL as u16).to_be();
