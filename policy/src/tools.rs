@@ -161,7 +161,6 @@ const NO_KIND: SocketKind = SocketKind {
     selinux_class: "socket",
 };
 
-
 /// The channel between a worker and its broker: one end each of an
 /// `AF_UNIX` `SOCK_SEQPACKET` socketpair that the launcher makes after its
 /// drop, handed over under this name last in both handoffs. It is not a

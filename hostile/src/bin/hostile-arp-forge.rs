@@ -205,7 +205,11 @@ fn attack(iface: &str, other: &str, peer: [u8; 6], open: bool) {
         launcher::sys::lock_filter(fd).unwrap_or_else(|e| die("lock", e));
         hostile::sys::packet_bind(fd, ifi, ETH_P_ARP_BE as u16).unwrap_or_else(|e| die("bind", e));
         testkit::probe::drop_to(NOBODY, NOBODY).unwrap_or_else(|e| die("drop ids", e));
-        vec![HandedSocket { fd, spec: &ARP }]
+        vec![HandedSocket {
+            fd,
+            spec: &ARP,
+            kind: ARP.kinds.first(),
+        }]
     } else {
         policy::handoff::take_from_env(&ARPING).unwrap_or_else(|e| die("handoff", e))
     };

@@ -96,7 +96,10 @@ fn listen(ifindex: i32, secs: u64, open: bool, filter: bool, sandbox: bool) {
         policy::handoff::take_from_env(&ARPING).unwrap_or_else(|e| die("handoff", e))
     };
     let Some(fd) = sockets.iter().find(|s| s.spec == &ARP).map(|s| s.fd) else {
-        die("handoff", "no packet socket (arping's worker gets only its broker channel)");
+        die(
+            "handoff",
+            "no packet socket (arping's worker gets only its broker channel)",
+        );
     };
     let fd: RawFd = fd;
 
