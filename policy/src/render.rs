@@ -205,11 +205,7 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     vars
 }
 
-/// A socket of `domain` and `ty` as an AppArmor `network` rule names it,
-/// `family/type` (`inet/raw`, `packet/dgram`); `None` for a family or type
-/// the rule syntax has no name for here (a descriptor that adds one must
-/// add it).
-/// The AppArmor `family/type` of every kind of `specs`, sorted, once each./
+/// The AppArmor `family/type` of every kind of `specs`, sorted, once each.
 fn apparmor_kinds<'a>(specs: impl Iterator<Item = &'a SocketSpec>) -> String {
     let mut kinds: Vec<String> = specs
         .flat_map(|s| {
@@ -223,6 +219,10 @@ fn apparmor_kinds<'a>(specs: impl Iterator<Item = &'a SocketSpec>) -> String {
     kinds.join(" ")
 }
 
+/// A socket of `domain` and `ty` as an AppArmor `network` rule names it,
+/// `family/type` (`inet/raw`, `packet/dgram`); `None` for a family or type
+/// the rule syntax has no name for here (a descriptor that adds one must
+/// add it).
 pub fn apparmor_socket(domain: i32, ty: i32) -> Option<String> {
     let family = match domain {
         libc::AF_INET => "inet",
