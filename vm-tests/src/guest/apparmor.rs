@@ -194,7 +194,8 @@ pub fn launcher_copy_real(env: &Env) -> Verdict {
 /// Name resolution's identical rules go with them: the probe resolves nothing.
 fn without_handed_rules(text: &str, tool: &Tool) -> String {
     let handed: Vec<String> = tool
-        .sockets()
+        .worker_handoff()
+        .into_iter()
         .flat_map(|s| {
             s.kinds
                 .iter()
@@ -257,7 +258,7 @@ pub fn inherit_revalidated(env: &Env) -> Verdict {
             "no handed socket rule found in the worker's profile".into(),
         );
     }
-    let handed = env.tool.sockets().count();
+    let handed = env.tool.worker_handoff().len();
     with_variant(env, &variant, || {
         let mut v = judge(Expect::Allowed(vec![]), run_probe(env, &["whoami"]));
         let line = v.evidence.clone();

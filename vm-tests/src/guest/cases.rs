@@ -724,12 +724,25 @@ fn broker_domain(env: &Env) -> Verdict {
     .and_then(|()| {
         as_user_watching(env, &["run", env.tool.launcher_path, "hold"], |line| {
             if let Some(pid) = line.split_whitespace().find_map(|w| w.strip_prefix("pid=")) {
-                let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-                    .unwrap_or_default();
-                facts = match children.split_whitespace().next() {
-                    Some(child) => process_facts(child, env.tomoyo()),
-                    None => "no child: the broker is not running".into(),
-                };
+                // The broker is the launcher's other child, exec'd beside the
+                // worker: it may still be between its exec and its seccomp
+                // filter when the probe reports. Nothing is sent to it, so
+                // once it shows seccomp=2 it locked down before any input;
+                // the deadline only ends the wait (the row then fails).
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                loop {
+                    let children =
+                        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                            .unwrap_or_default();
+                    facts = match children.split_whitespace().next() {
+                        Some(child) => process_facts(child, env.tomoyo()),
+                        None => "no child: the broker is not running".into(),
+                    };
+                    if facts.contains("seccomp=2 ") || std::time::Instant::now() >= deadline {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
             }
         })
     });
