@@ -98,7 +98,8 @@ fn invoked_as_ping_the_launcher_and_the_worker_say_ping() {
     // Where privsep's launcher is the system's ping (a link named ping),
     // callers that parse stderr must see iputils' `ping: …`, from the
     // launcher's own failures as from the worker's messages.
-    let ping_in_path = "d=$(mktemp -d) && ln -s \"$1\" \"$d/ping\" && PATH=\"$d:$PATH\" && export PATH";
+    let ping_in_path =
+        "d=$(mktemp -d) && ln -s \"$1\" \"$d/ping\" && PATH=\"$d:$PATH\" && export PATH";
     let out = user_sh(
         &format!("{ping_in_path} && exec prlimit --as=3000000 ping -c 1 127.0.0.1"),
         &[launcher().to_str().unwrap()],

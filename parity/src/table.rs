@@ -163,7 +163,11 @@ impl Row {
     pub fn expectations(&self, datagram: bool, who: As) -> (&Expect, &Expect) {
         let (mut debian, mut upstream) = (&self.debian, &self.upstream);
         if datagram {
-            for m in self.datagram.iter().filter(|m| m.run_as.is_none_or(|a| a == who)) {
+            for m in self
+                .datagram
+                .iter()
+                .filter(|m| m.run_as.is_none_or(|a| a == who))
+            {
                 debian = m.debian.as_ref().unwrap_or(debian);
                 upstream = m.upstream.as_ref().unwrap_or(upstream);
             }

@@ -53,7 +53,10 @@ mod tests {
     #[test]
     fn printable_escapes_controls_and_keeps_the_rest() {
         assert_eq!(printable("ping: host 'a\\b'"), "ping: host 'a\\b'");
-        assert_eq!(printable("a\nb\u{1b}[2J\u{202e}"), "a\\nb\\u{1b}[2J\\u{202e}");
+        assert_eq!(
+            printable("a\nb\u{1b}[2J\u{202e}"),
+            "a\\nb\\u{1b}[2J\\u{202e}"
+        );
         let once = printable("x\ty").into_owned();
         assert_eq!(printable(&once), once);
     }
@@ -61,10 +64,22 @@ mod tests {
     #[test]
     fn the_name_is_argv0_as_invoked() {
         let args = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
-        assert_eq!(invocation_name(&args(&["ping", "-c1"]), "privsep-ping"), "ping");
-        assert_eq!(invocation_name(&args(&["/bin/ping"]), "privsep-ping"), "/bin/ping");
-        assert_eq!(invocation_name(&args(&["pi\nng"]), "privsep-ping"), "pi\\nng");
-        assert_eq!(invocation_name(&args(&[""]), "privsep-ping"), "privsep-ping");
+        assert_eq!(
+            invocation_name(&args(&["ping", "-c1"]), "privsep-ping"),
+            "ping"
+        );
+        assert_eq!(
+            invocation_name(&args(&["/bin/ping"]), "privsep-ping"),
+            "/bin/ping"
+        );
+        assert_eq!(
+            invocation_name(&args(&["pi\nng"]), "privsep-ping"),
+            "pi\\nng"
+        );
+        assert_eq!(
+            invocation_name(&args(&[""]), "privsep-ping"),
+            "privsep-ping"
+        );
         assert_eq!(invocation_name(&[], "privsep-ping"), "privsep-ping");
     }
 }
