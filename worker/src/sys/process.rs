@@ -1,0 +1,97 @@
+//! The process itself: its ids, dumpability and `no_new_privs`, `fork` and
+//! `_exit`, its priority, random bytes, and the local time zone.
+
+use super::cvt;
+use std::ffi::CStr;
+use std::io;
+use std::mem::zeroed;
+
+/// `prctl(PR_SET_DUMPABLE, 0)`: no core dumps, no same-uid ptrace, no
+/// /proc/PID/fd access to our raw sockets.
+pub fn set_nondumpable() -> io::Result<()> {
+    nix::sys::prctl::set_dumpable(false).map_err(io::Error::from)
+}
+
+/// The real user id ("root" for iputils' limits means real uid 0).
+pub fn real_uid() -> u32 {
+    nix::unistd::getuid().as_raw()
+}
+
+/// The effective user id (iputils' `geteuid() != 0` for its capability hint).
+pub fn effective_uid() -> u32 {
+    nix::unistd::geteuid().as_raw()
+}
+
+/// `fork()`: `Some(pid)` in the parent, `None` in the child.
+pub fn fork() -> io::Result<Option<i32>> {
+    // SAFETY: the worker is single-threaded when it forks (before the ping
+    // loop, no thread was ever started), so the child may run any code.
+    match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
+        nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
+        nix::unistd::ForkResult::Child => Ok(None),
+    }
+}
+
+/// `_exit(status)`: a fork child leaves without running the parent's
+/// exit handlers or flushing its buffers.
+pub fn exit_now(status: i32) -> ! {
+    // SAFETY: _exit never returns and touches no memory.
+    unsafe { libc::_exit(status) }
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// `getpriority(PRIO_PROCESS, 0)`: this process's nice value (clockdiff
+/// checks it received the launcher's).
+pub fn own_priority() -> io::Result<i32> {
+    // getpriority can legitimately return -1: errno tells.
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *libc::__errno_location() = 0 };
+    // SAFETY: no pointers; reads the calling process's priority.
+    let v = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+    let err = io::Error::last_os_error();
+    if v == -1 && err.raw_os_error().unwrap_or(0) != 0 {
+        return Err(err);
+    }
+    Ok(v)
+}
+
+/// Two random bytes from getrandom(2), for the echo identifier.
+pub fn random_u16() -> Option<u16> {
+    let mut b = [0u8; 2];
+    // SAFETY: `b` is valid for writes of 2 bytes.
+    let n = cvt(unsafe { libc::getrandom(b.as_mut_ptr().cast(), 2, 0) }).ok()?;
+    (n == 2).then(|| u16::from_ne_bytes(b))
+}
+
+/// `tzset()`: loads the local time zone now, before lock-down (after it,
+/// glibc could not open `/etc/localtime`).
+pub fn load_timezone() {
+    extern "C" {
+        fn tzset();
+    }
+    // SAFETY: no arguments; initialises glibc's time zone state.
+    unsafe { tzset() };
+}
+
+/// `strftime(format, localtime_r(secs))` in the C locale, for clockdiff's
+/// interactive line. `None` if the time cannot be broken down.
+pub fn local_time_text(secs: i64, format: &CStr) -> Option<String> {
+    let t = secs as libc::time_t;
+    // SAFETY: plain old data, zero is valid.
+    let mut tm: libc::tm = unsafe { zeroed() };
+    // SAFETY: `t` and `tm` are live locals; localtime_r writes `tm` only.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return None;
+    }
+    let mut buf = [0u8; 64];
+    // SAFETY: `buf` is writable for its length, `format` NUL-terminated,
+    // `tm` initialised by localtime_r.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm) };
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
