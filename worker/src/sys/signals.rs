@@ -36,14 +36,14 @@ pub fn take_status_request() -> bool {
 }
 
 /// The signal mask to wait with: the signals we handle are blocked at all
-/// other times and delivered only inside [`ppoll`], so a signal can never
+/// other times and delivered only inside [`ppoll`](super::ppoll), so a signal can never
 /// slip in between "check the flag" and "go to sleep".
 pub struct WaitMask(pub(super) nix::sys::signal::SigSet);
 
 /// Installs the SIGINT/SIGALRM (finish with the summary) and SIGQUIT
 /// (status line) handlers, as upstream's `setup()` does (SIGTERM keeps its
 /// default action), blocks those signals, and returns the mask for
-/// [`ppoll`].
+/// [`ppoll`](super::ppoll).
 pub fn install_signal_handlers() -> io::Result<WaitMask> {
     use nix::sys::signal::Signal;
     install_handlers(&[Signal::SIGINT, Signal::SIGALRM, Signal::SIGQUIT])
@@ -52,7 +52,7 @@ pub fn install_signal_handlers() -> io::Result<WaitMask> {
 /// arping's signals, as upstream's signalfd takes them: SIGINT, SIGQUIT
 /// and SIGTERM all end the run with the summary ([`interrupted`] for INT
 /// and TERM, [`take_status_request`] for QUIT); SIGALRM keeps its default
-/// action. Blocks them and returns the mask for [`ppoll`].
+/// action. Blocks them and returns the mask for [`ppoll`](super::ppoll).
 pub fn install_arping_handlers() -> io::Result<WaitMask> {
     use nix::sys::signal::Signal;
     install_handlers(&[Signal::SIGINT, Signal::SIGQUIT, Signal::SIGTERM])
