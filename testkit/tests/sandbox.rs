@@ -383,6 +383,18 @@ fn proc_shows_the_locked_down_state() {
         })
         .collect();
     fds.sort_unstable();
+    // What each descriptor is, read while the probe holds them: the sockets
+    // need not sit at 3, 4 (a descriptor the harness's other threads had
+    // open without close-on-exec at spawn time pushes them up, and the
+    // lock-down closes it), but nothing besides stdio and sockets may stay.
+    let kinds: Vec<String> = fds
+        .iter()
+        .map(|fd| {
+            std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
+                .map(|t| t.to_string_lossy().into_owned())
+                .unwrap_or_else(|e| format!("unreadable: {e}"))
+        })
+        .collect();
     let own_net = std::fs::read_link("/proc/self/ns/net").expect("own netns");
     let its_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("its netns");
     let own_user = std::fs::read_link("/proc/self/ns/user").expect("own userns");
@@ -408,10 +420,17 @@ fn proc_shows_the_locked_down_state() {
         2
     };
     assert_eq!(
-        fds,
-        (0..3 + sockets).collect::<Vec<i32>>(),
-        "only stdio and the sockets"
+        fds.len(),
+        3 + sockets,
+        "only stdio and the sockets: {fds:?} {kinds:?}"
     );
+    assert_eq!(&fds[..3], &[0, 1, 2], "stdio: {fds:?} {kinds:?}");
+    for (fd, kind) in fds.iter().zip(&kinds).skip(3) {
+        assert!(
+            kind.starts_with("socket:["),
+            "fd {fd} is not a socket: {kind} ({fds:?} {kinds:?})"
+        );
+    }
     let limit = |name: &str| -> Vec<String> {
         let line = limits
             .lines()
@@ -423,7 +442,8 @@ fn proc_shows_the_locked_down_state() {
             .map(str::to_string)
             .collect()
     };
-    let nofile = (3 + sockets).to_string();
+    // Exactly one above the highest socket (lockdown.rs, tighten_nofile).
+    let nofile = (fds.last().expect("stdio") + 1).to_string();
     assert_eq!(
         limit("Max open files"),
         [nofile.clone(), nofile],
