@@ -63,3 +63,24 @@ test-parity-tools: deps-test stage iputils-upstream
 	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_LATEST=$(PARITY_LATEST) \
 	    PARITY_TOOLS_REPORT=$(CURDIR)/target/parity/tools-report.txt PARITY_ONLY=$(PARITY_ONLY) \
 	    $(CARGO) test -p parity --features suite --locked --test tools -- --include-ignored --nocapture
+
+# fping: privsep's against Debian 12's fping 5.1 (/usr/bin/fping) and
+# upstream's latest release as Debian ships it (FPING_LATEST, from forky
+# and sid: scripts/fping-upstream.sh), staged root-owned with
+# cap_net_raw=ep under PARITY_IPUTILS/fping-$(FPING_LATEST); rows in
+# parity/fping.json, report in target/parity/fping-report.txt
+# (PARITY_ONLY works here too).
+FPING_LATEST ?= 5.5
+PARITY_FPING  = $(PARITY_IPUTILS)/fping-$(FPING_LATEST)/fping
+
+.PHONY: fping-upstream test-parity-fping
+
+fping-upstream: deps-test
+	scripts/fping-upstream.sh $(CURDIR)/target/fping-upstream $(PARITY_IPUTILS) $(FPING_LATEST)
+
+test-parity-fping: deps-test stage fping-upstream
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_FPING=$(PARITY_FPING) \
+	    PARITY_FPING_VERSION=$(FPING_LATEST) PARITY_ONLY=$(PARITY_ONLY) \
+	    PARITY_FPING_REPORT=$(CURDIR)/target/parity/fping-report.txt \
+	    $(CARGO) test -p parity --features suite --locked --test fping -- --include-ignored --nocapture

@@ -37,11 +37,11 @@ const HOSTS: &str = "127.0.0.1\tlocalhost\n\
 /// This suite's namespace tags.
 const TAGS: [&str; 4] = ["ac", "al", "a1", "a2"];
 
-fn run(what: &str, cmd: &mut Command) -> Result<(), ParityError> {
+pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), ParityError> {
     Ok(hostile::netns::run(what, cmd)?)
 }
 
-fn ip(ns: &Netns, args: &str) -> Result<(), ParityError> {
+pub(crate) fn ip(ns: &Netns, args: &str) -> Result<(), ParityError> {
     run(
         &format!("ip -n {} {args}", ns.name()),
         Command::new("ip")
@@ -51,7 +51,7 @@ fn ip(ns: &Netns, args: &str) -> Result<(), ParityError> {
 }
 
 /// `/etc/netns/NAME/`, removed on drop.
-struct EtcDir(PathBuf);
+pub(crate) struct EtcDir(PathBuf);
 
 impl Drop for EtcDir {
     fn drop(&mut self) {
@@ -59,7 +59,8 @@ impl Drop for EtcDir {
     }
 }
 
-fn etc_dir(ns: &Netns) -> Result<EtcDir, ParityError> {
+/// `/etc/netns/NAME/` for `ns`, with `hosts` and files-only name lookups.
+pub(crate) fn etc_dir(ns: &Netns, hosts: &str) -> Result<EtcDir, ParityError> {
     let dir = PathBuf::from("/etc/netns").join(ns.name());
     let io = |source| ParityError::Io {
         path: dir.display().to_string(),
@@ -67,35 +68,37 @@ fn etc_dir(ns: &Netns) -> Result<EtcDir, ParityError> {
     };
     std::fs::create_dir_all(&dir).map_err(io)?;
     let guard = EtcDir(dir.clone());
-    std::fs::write(dir.join("hosts"), HOSTS).map_err(io)?;
+    std::fs::write(dir.join("hosts"), hosts).map_err(io)?;
     std::fs::write(dir.join("nsswitch.conf"), "hosts: files\nnetworks: files\n").map_err(io)?;
     std::fs::write(dir.join("resolv.conf"), "options attempts:1 timeout:1\n").map_err(io)?;
     Ok(guard)
 }
 
-/// Whether `name` is one of this suite's namespaces (`phx-PID-N-TAG`)
-/// whose process is gone: what a killed run left behind.
-fn stale(name: &str) -> bool {
+/// Whether `name` is one of a suite's namespaces (`phx-PID-N-TAG`, a tag
+/// of `tags`) whose process is gone: what a killed run left behind.
+fn stale(name: &str, tags: &[&str]) -> bool {
     let mut parts = name.splitn(4, '-');
     let (Some("phx"), Some(pid), Some(_), Some(tag)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
-    TAGS.contains(&tag)
+    tags.contains(&tag)
         && pid.parse::<u32>().is_ok_and(|p| {
             p != std::process::id() && !std::path::Path::new(&format!("/proc/{p}")).exists()
         })
 }
 
-fn sweep_stale() {
+/// Deletes the namespaces (and their `/etc/netns` directories) of `tags`
+/// that killed runs left behind.
+pub(crate) fn sweep_stale(tags: &[&str]) {
     for dir in ["/etc/netns", "/run/netns"] {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if stale(&name) {
+            if stale(&name, tags) {
                 if dir == "/run/netns" {
                     let _ = Command::new("ip").args(["netns", "del", &name]).output();
                 } else {
@@ -118,14 +121,14 @@ pub struct Lan {
 impl Lan {
     /// Builds it.
     pub fn new() -> Result<Lan, ParityError> {
-        sweep_stale();
+        sweep_stale(&TAGS);
         let [client, lan, h1, h2] = [
             Netns::new(TAGS[0])?,
             Netns::new(TAGS[1])?,
             Netns::new(TAGS[2])?,
             Netns::new(TAGS[3])?,
         ];
-        let etc = etc_dir(&client)?;
+        let etc = etc_dir(&client, HOSTS)?;
         let c = &client;
         ip(
             c,

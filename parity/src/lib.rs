@@ -14,15 +14,22 @@
 //! ([`tools`]) and their network ([`lan`]: several hosts on a bridge, a
 //! duplicate address, down, NOARP and address-less interfaces, unreachable
 //! routes).
+//!
+//! fping has a suite of its own, `tests/fping.rs`, against Debian 12's fping
+//! 5.1 and upstream's latest release: its table `fping.json` runs through
+//! the same runner ([`tools`]), in a network of its own ([`fping`]: many
+//! live and dead targets, IPv4 and IPv6).
 
 #![deny(unsafe_code)]
 
 pub mod compare;
+pub mod fping;
 pub mod lan;
 pub mod net;
 pub mod run;
 pub mod table;
 pub mod tools;
+pub mod verdict;
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]

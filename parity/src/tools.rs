@@ -65,6 +65,19 @@ pub struct ToolRow {
     /// Compare each stream's lines sorted.
     #[serde(default)]
     pub unordered: bool,
+    /// Standard input's contents (a target list, say); `/dev/null` when
+    /// absent.
+    #[serde(default)]
+    pub stdin: Option<String>,
+    /// Files written (root's, readable by all) into a directory of the
+    /// run's own before it starts, by name; `{dir}` in the arguments is
+    /// that directory.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Standard error into standard output (`2>&1`, as Zabbix runs fping):
+    /// one stream, in the order the two were written.
+    #[serde(default)]
+    pub merge: bool,
     /// Against Debian 12's tool (20221126).
     pub debian: Expect,
     /// Against upstream iputils 20250605.
@@ -137,21 +150,28 @@ fn rules() -> &'static [(Regex, &'static str)] {
     })
 }
 
-/// `text` with times replaced, carriage returns dropped, split into lines.
-pub fn normalise(text: &str, unordered: bool) -> Vec<String> {
+/// `text` with times replaced, carriage returns dropped, split into lines;
+/// fping's times are [`crate::fping`]'s.
+pub fn normalise_tool(tool: &str, text: &str, unordered: bool) -> Vec<String> {
     let mut lines: Vec<String> = text
         .replace('\r', "")
         .lines()
-        .map(|line| {
-            rules().iter().fold(line.to_string(), |l, (re, to)| {
+        .map(|line| match tool {
+            "fping" => crate::fping::normalise_line(line),
+            _ => rules().iter().fold(line.to_string(), |l, (re, to)| {
                 re.replace_all(&l, *to).into_owned()
-            })
+            }),
         })
         .collect();
     if unordered {
         lines.sort();
     }
     lines
+}
+
+/// [`normalise_tool`] for arping and clockdiff.
+pub fn normalise(text: &str, unordered: bool) -> Vec<String> {
+    normalise_tool("arping", text, unordered)
 }
 
 /// One implementation of a tool: a name and the directory of its link.
@@ -247,8 +267,17 @@ pub fn run(
         Stdout::Full => " >/dev/full",
         Stdout::Closed => " >&-",
     };
-    let words: Vec<String> = row.args.iter().map(|a| quote(a)).collect();
-    let err_redirect = if row.stderr_full { " 2>/dev/full" } else { "" };
+    let files = RunFiles::new(imp, row, who)?;
+    let words: Vec<String> = row
+        .args
+        .iter()
+        .map(|a| quote(&a.replace("{dir}", &files.dir.display().to_string())))
+        .collect();
+    let err_redirect = match (row.stderr_full, row.merge) {
+        (true, _) => " 2>/dev/full",
+        (false, true) => " 2>&1",
+        (false, false) => "",
+    };
     let line = format!("exec {tool} {}{redirect}{err_redirect}", words.join(" "));
     let mut cmd = Command::new("ip");
     // Default actions for every signal: the suite may have inherited
@@ -282,7 +311,11 @@ pub fn run(
         .env("LC_ALL", "C")
         .env("TZ", "UTC")
         .envs(&row.env)
-        .stdin(Stdio::null())
+        .stdin(if row.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let what = |verb: &str, e: std::io::Error| ParityError::Command {
@@ -290,6 +323,15 @@ pub fn run(
         detail: e.to_string(),
     };
     let mut child = cmd.spawn().map_err(|e| what("run", e))?;
+    if let (Some(text), Some(mut pipe)) = (&row.stdin, child.stdin.take()) {
+        // A thread of its own: a tool that reads late must not block the
+        // suite; it closes the pipe when done (end of file).
+        let text = text.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(text.as_bytes());
+        });
+    }
     let reader = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -327,11 +369,54 @@ pub fn run(
     let text = |h: std::thread::JoinHandle<Vec<u8>>| {
         String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
     };
+    drop(files);
     Ok(Outcome {
-        stdout: normalise(&text(out), row.unordered),
-        stderr: normalise(&text(err), row.unordered),
+        stdout: normalise_tool(tool, &text(out), row.unordered),
+        stderr: normalise_tool(tool, &text(err), row.unordered),
         status,
     })
+}
+
+/// A row's files for one run, in a directory of [`ToolLinks`]'s root
+/// (root's, under /tmp, readable by the test user); removed on drop.
+struct RunFiles {
+    dir: PathBuf,
+}
+
+impl RunFiles {
+    fn new(imp: &Implementation, row: &ToolRow, who: As) -> Result<RunFiles, ParityError> {
+        use std::os::unix::fs::PermissionsExt;
+        let root = imp.dir.parent().expect("the links' root");
+        let dir = root
+            .join("files")
+            .join(format!("{}-{}-{}", row.name, imp.name, who.name()));
+        let files = RunFiles { dir };
+        if row.files.is_empty() {
+            return Ok(files);
+        }
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| ParityError::Io { path, source }
+        };
+        std::fs::create_dir_all(&files.dir).map_err(io(&files.dir))?;
+        let parent = files.dir.parent().expect("a parent");
+        for d in [parent, files.dir.as_path()] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io(d))?;
+        }
+        for (name, text) in &row.files {
+            let path = files.dir.join(name);
+            std::fs::write(&path, text).map_err(io(&path))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                .map_err(io(&path))?;
+        }
+        Ok(files)
+    }
+}
+
+impl Drop for RunFiles {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,170 @@
+#!/bin/sh
+# Provides upstream fping's latest release for the fping parity suite and
+# the bench, as Debian ships it (forky and sid), and stages it with the file
+# capability Debian's postinst gives fping (cap_net_raw=ep) in a root-owned
+# directory under /tmp, where the unprivileged test user can run it.
+# Everything comes from the Debian package registry, in this order:
+#
+#   1. Debian's source package fping VERSION-N, built here (configure with
+#      IPv4 and IPv6, as debian/rules does);
+#   2. when the mirror serves the upstream tarball but not the .dsc or the
+#      Debian part: the tarball alone, after checking it against the
+#      SHA-256 of the signed Sources index;
+#   3. otherwise Debian's binary package fping VERSION-N. It needs a newer
+#      glibc than Debian 12 has, so the same suite's libc6 is unpacked too
+#      and the staged copy is pointed at its loader and libc (patchelf:
+#      interpreter and an absolute RPATH, which the loader honours in
+#      secure-execution mode; nothing else changes). The copy is exec'd
+#      directly, so argv[0] reaches it unchanged (fping prints it in its
+#      usage text) and its own file capability applies.
+#
+# Usage: scripts/fping-upstream.sh CACHE STAGE VERSION
+#   CACHE    a directory under target/: the private apt configuration and
+#            what was fetched and built (kept: a second run only re-stages)
+#   STAGE    the staged fping goes to STAGE/fping-VERSION/fping (with
+#            STAGE/fping-VERSION/lib for the binary package's libraries)
+#   VERSION  upstream's release, 5.5 say: the newest Debian revision of it
+#            in forky and sid is taken
+#
+# The packages come through an apt configuration of its own (its own
+# sources.list naming the machine's mirror, scripts/debian-mirror.sh, and
+# its own state, lists and cache; an empty dpkg status): the machine's apt
+# sources are only read and its lists never.
+set -eu
+
+cache=$1
+stage=$2
+version=$3
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+dest=$stage/fping-$version
+built=$cache/fping-$version/build/fping
+debroot=$cache/fping-$version/deb
+
+apt_dir=$cache/apt
+suites="forky sid"
+apt_setup() {
+    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc"
+    mirror=$("$here/debian-mirror.sh") || exit 2
+    : >"$apt_dir/etc/sources.list"
+    for s in $suites; do
+        printf '%s\n' "deb $mirror $s main" "deb-src $mirror $s main" >>"$apt_dir/etc/sources.list"
+    done
+    : >"$apt_dir/status"
+    set -- -o Dir::Etc::SourceList="$apt_dir/etc/sources.list" \
+        -o Dir::Etc::SourceParts=- \
+        -o Dir::State="$apt_dir" \
+        -o Dir::State::Lists="$apt_dir/lists" \
+        -o Dir::State::status="$apt_dir/status" \
+        -o Dir::Cache="$apt_dir" \
+        -o Dir::Cache::Archives="$apt_dir/archives" \
+        -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+        -o APT::Sandbox::User=root -o APT::Architecture=amd64
+    apt_opts=$*
+    apt-get "$@" -qq update
+}
+# apt_opts holds no spaces (the cache path is under target/), so it is split
+# on purpose.
+# shellcheck disable=SC2086
+private_apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
+
+# The newest Debian revision of $version among the source packages listed.
+debian_version() {
+    private_apt apt-cache showsrc fping | sed -n "s/^Version: \($version-[0-9.]*\)\$/\1/p" |
+        sort -V | tail -n 1
+}
+orig_sha256() {
+    private_apt apt-cache showsrc fping | awk -v v="$1" -v f="fping_$version.orig.tar.gz" '
+        /^$/ { this = 0 }
+        /^Version: / { this = ($2 == v) }
+        /^Checksums-Sha256:/ { on = this; next }
+        /^[^ ]/ { on = 0 }
+        on && $3 == f { print $1; exit }'
+}
+
+# Builds the source tree $1 as debian/rules does (IPv4 and IPv6 in one
+# binary), logs in the cache.
+build_source() {
+    rm -rf "$cache/fping-$version/build" "$cache/fping-$version/buildsrc"
+    cp -a "$1" "$cache/fping-$version/buildsrc"
+    (cd "$cache/fping-$version/buildsrc" && ./configure --prefix=/usr --enable-ipv4 --enable-ipv6 &&
+        make) >"$cache/fping-$version/build.log" 2>&1 ||
+        { tail -n 30 "$cache/fping-$version/build.log" >&2; exit 2; }
+    mkdir -p "$cache/fping-$version/build"
+    cp "$cache/fping-$version/buildsrc/src/fping" "$built"
+}
+
+if [ ! -x "$built" ] && [ ! -x "$debroot/usr/bin/fping" ]; then
+    apt_setup
+    v=$(debian_version)
+    if [ -z "$v" ]; then
+        echo "fping-upstream: no fping $version-* source package in $suites" >&2
+        exit 2
+    fi
+    get=$cache/fping-$version/get
+    rm -rf "$get"
+    mkdir -p "$get"
+    # apt-get fails when the mirror lacks a file (its messages in
+    # get.log); what it did fetch is checked below.
+    (cd "$get" && private_apt apt-get -qq source "fping=$v") >"$cache/fping-$version/get.log" 2>&1 || true
+    src=$(find "$get" -mindepth 1 -maxdepth 1 -type d -name "fping-$version" | head -n 1)
+    orig=$get/fping_$version.orig.tar.gz
+    if [ -z "$src" ] && [ -f "$orig" ]; then
+        want=$(orig_sha256 "$v")
+        got=$(sha256sum "$orig" | cut -d ' ' -f 1)
+        if [ -z "$want" ] || [ "$want" != "$got" ]; then
+            echo "fping-upstream: $orig: SHA-256 $got, the Sources index says '$want'" >&2
+            exit 2
+        fi
+        echo "fping-upstream: no .dsc for fping $v; building its upstream tarball" >&2
+        tar -xf "$orig" -C "$get"
+        src=$get/fping-$version
+    fi
+    if [ -n "$src" ] && [ -x "$src/configure" ]; then
+        build_source "$src"
+    else
+        # The binary package of the same Debian version, and the libc6 the
+        # lists offer (fping links libc.so.6 alone).
+        echo "fping-upstream: neither the source package nor the tarball of fping $v; using its binary package" >&2
+        debs=$cache/fping-$version/debs
+        rm -rf "$debs" "$debroot"
+        mkdir -p "$debs" "$debroot"
+        (cd "$debs" && private_apt apt-get -qq download "fping=$v" libc6)
+        for deb in "$debs"/*.deb; do
+            dpkg-deb -x "$deb" "$debroot"
+            dpkg-deb -W "$deb" >>"$cache/fping-$version/versions"
+        done
+    fi
+fi
+
+# The staged fping gets a file capability: its directory must be root's,
+# not one another user created in /tmp beforehand (or a link to elsewhere).
+for d in "$stage" "$dest"; do
+    if [ -L "$d" ] || { [ -e "$d" ] && [ "$(stat -c %u "$d")" != 0 ]; }; then
+        echo "fping-upstream: $d exists and is not a directory owned by root" >&2
+        exit 2
+    fi
+done
+install -d -m 0755 -o root -g root "$stage" "$dest"
+rm -rf "$dest/lib"
+if [ -x "$built" ]; then
+    install -m 0755 -o root -g root "$built" "$dest/fping"
+else
+    # The loader and libc, root's and read-only to others (the
+    # capability-carrying fping loads them).
+    install -d -m 0755 -o root -g root "$dest/lib"
+    # The loader is exec'd by the kernel (PT_INTERP): it needs x.
+    install -m 0755 -o root -g root "$debroot/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" "$dest/lib/"
+    install -m 0644 -o root -g root "$debroot/usr/lib/x86_64-linux-gnu/libc.so.6" "$dest/lib/"
+    install -m 0755 -o root -g root "$debroot/usr/bin/fping" "$dest/fping"
+    patchelf --set-interpreter "$dest/lib/ld-linux-x86-64.so.2" \
+        --force-rpath --set-rpath "$dest/lib" "$dest/fping"
+    # Every library must be a staged one: one from the machine would mean a
+    # library this script does not know fping needs.
+    LD_TRACE_LOADED_OBJECTS=1 "$dest/fping" | awk -v lib="$dest/lib/" '
+        /=>/ && index($3, lib) != 1 { print "fping-upstream: not staged: " $0; bad = 1 }
+        END { exit bad }' >&2 || exit 2
+fi
+setcap cap_net_raw=ep "$dest/fping"
+"$dest/fping" -v
