@@ -7,13 +7,19 @@
 //!  198.18.31-34.0/24 and 2001:db8:31-34::/64          198.18.32.0/24, 2001:db8:32::/64  dead (blackhole)
 //!  routed to the server                               198.18.33.0/24, 2001:db8:33::/64  unreachable route
 //!  198.18.35.0/24 unreachable in the client           198.18.34.0/24, 2001:db8:34::/64  dead, another /24
+//!  veth2 198.18.36.1/24 2001:db8:36::1/64 ── h0 responder (kernel echo off)
+//!                                                     .10/::10 dup, .11/::11 late, .15/::15 errors
 //! ```
 //!
 //! The server answers every address of 198.18.31.0/24 and 2001:db8:31::/64
 //! (local routes on its `lo`), so a `-g` sweep has hundreds of live
 //! targets; the blackholes drop silently (targets that time out); its
 //! unreachable routes answer with ICMP errors (IPv6 without a rate limit:
-//! `net.ipv6.icmp.ratelimit=0` in the server). Names come from
+//! `net.ipv6.icmp.ratelimit=0` in the server; IPv4's come from a global
+//! per-host budget, so rows leave them alone). The responder namespace runs
+//! `parity-responder` ([`crate::net`]'s) for duplicated replies, replies
+//! 700 ms late and host-unreachable errors from another address
+//! (198.18.36.99, 2001:db8:36::99), the same for every run. Names come from
 //! `/etc/netns/NAME/hosts` (files only), which `ip netns exec` mounts over
 //! `/etc`: never the machine's resolver.
 //!
@@ -27,6 +33,7 @@ use hostile::netns::Netns;
 use regex::Regex;
 
 use crate::lan::{etc_dir, ip, run, sweep_stale, EtcDir};
+use crate::net::Responder;
 use crate::ParityError;
 
 /// The client's hosts file: the names the table uses. `both` has an IPv4
@@ -47,21 +54,30 @@ pub const HOSTS: &str = "127.0.0.1\tlocalhost\n\
     198.18.31.66\tevil\x1b[7mname\n";
 
 /// This suite's namespace tags.
-const TAGS: [&str; 2] = ["fc", "fs"];
+const TAGS: [&str; 3] = ["fc", "fs", "fr"];
 
-/// The whole network; namespaces deleted on drop.
+/// The responder's scenarios and their last octet / IPv6 suffix.
+pub const SCENARIOS: [(&str, u8); 3] = [("dup", 10), ("late", 11), ("errors", 15)];
+
+/// The whole network. Fields drop in order: responders, then namespaces.
 pub struct FpingNet {
+    _responders: Vec<Responder>,
     _etc: EtcDir,
     /// Where fping runs.
     pub client: Netns,
     _server: Netns,
+    _responder: Netns,
 }
 
 impl FpingNet {
-    /// Builds it.
-    pub fn new() -> Result<FpingNet, ParityError> {
+    /// Builds it, with `responder_bin` (`parity-responder`) for each scenario.
+    pub fn new(responder_bin: &str) -> Result<FpingNet, ParityError> {
         sweep_stale(&TAGS);
-        let (client, server) = (Netns::new(TAGS[0])?, Netns::new(TAGS[1])?);
+        let (client, server, responder) = (
+            Netns::new(TAGS[0])?,
+            Netns::new(TAGS[1])?,
+            Netns::new(TAGS[2])?,
+        );
         let etc = etc_dir(&client, HOSTS)?;
         let (c, s) = (&client, &server);
         ip(
@@ -122,10 +138,41 @@ impl FpingNet {
                 )?;
             }
         }
+        let r = &responder;
+        ip(
+            c,
+            &format!("link add veth2 type veth peer name h0 netns {}", r.name()),
+        )?;
+        ip(c, "addr add 198.18.36.1/24 dev veth2")?;
+        ip(c, "addr add 2001:db8:36::1/64 dev veth2 nodad")?;
+        ip(c, "link set veth2 up")?;
+        ip(r, "addr add 198.18.36.2/24 dev h0")?;
+        ip(r, "addr add 2001:db8:36::2/64 dev h0 nodad")?;
+        for n in SCENARIOS.iter().map(|(_, n)| *n).chain([99]) {
+            ip(r, &format!("addr add 198.18.36.{n}/24 dev h0"))?;
+            ip(r, &format!("addr add 2001:db8:36::{n}/64 dev h0 nodad"))?;
+        }
+        ip(r, "link set h0 up")?;
+        let mut responders = Vec::new();
+        for (scenario, n) in SCENARIOS {
+            responders.push(Responder::start(
+                r,
+                responder_bin,
+                scenario,
+                [
+                    format!("198.18.36.{n}"),
+                    format!("2001:db8:36::{n}"),
+                    "198.18.36.99".into(),
+                    "2001:db8:36::99".into(),
+                ],
+            )?);
+        }
         Ok(FpingNet {
+            _responders: responders,
             _etc: etc,
             client,
             _server: server,
+            _responder: responder,
         })
     }
 }

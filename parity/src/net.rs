@@ -159,7 +159,43 @@ fn sweep_stale() {
 }
 
 /// A responder process, killed on drop.
-struct Responder(Child);
+pub(crate) struct Responder(Child);
+
+impl Responder {
+    /// `responder_bin` for `scenario` in `ns`, answering at
+    /// `[own4, own6, foreign4, foreign6]` for half an hour at most; returns
+    /// once it is ready.
+    pub(crate) fn start(
+        ns: &Netns,
+        responder_bin: &str,
+        scenario: &str,
+        addrs: [String; 4],
+    ) -> Result<Responder, ParityError> {
+        let mut child = ns
+            .command(responder_bin)
+            .arg(scenario)
+            .args(addrs)
+            .arg("1800")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| ParityError::Command {
+                what: "start parity-responder".into(),
+                detail: e.to_string(),
+            })?;
+        let mut line = String::new();
+        let _ = BufReader::new(child.stdout.as_mut().expect("piped")).read_line(&mut line);
+        let started = Responder(child);
+        if !line.starts_with("ready") {
+            return Err(ParityError::Command {
+                what: format!("parity-responder {scenario}"),
+                detail: format!("did not start: {line:?}"),
+            });
+        }
+        Ok(started)
+    }
+}
 
 impl Drop for Responder {
     fn drop(&mut self) {
@@ -304,34 +340,17 @@ impl Network {
         }
         let mut responders = Vec::new();
         for (scenario, n) in SCENARIOS {
-            let mut child = responder
-                .command(responder_bin)
-                .args([
-                    scenario.to_string(),
+            responders.push(Responder::start(
+                &responder,
+                responder_bin,
+                scenario,
+                [
                     format!("198.18.3.{n}"),
                     format!("2001:db8:3::{n}"),
                     "198.18.3.99".into(),
                     "2001:db8:3::99".into(),
-                    "1800".into(),
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .map_err(|e| ParityError::Command {
-                    what: "start parity-responder".into(),
-                    detail: e.to_string(),
-                })?;
-            let mut line = String::new();
-            let _ = BufReader::new(child.stdout.as_mut().expect("piped")).read_line(&mut line);
-            let started = Responder(child);
-            if !line.starts_with("ready") {
-                return Err(ParityError::Command {
-                    what: format!("parity-responder {scenario}"),
-                    detail: format!("did not start: {line:?}"),
-                });
-            }
-            responders.push(started);
+                ],
+            )?);
         }
         let net = Network {
             _responders: responders,

@@ -63,7 +63,7 @@ fn privsep_fping_matches_fping() {
         ],
     )
     .expect("links");
-    let net = FpingNet::new().expect("network");
+    let net = FpingNet::new(env!("CARGO_BIN_EXE_parity-responder")).expect("network");
     let user = hostile::User::from_env();
 
     let jobs: Vec<(usize, As)> = rows
