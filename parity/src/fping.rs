@@ -204,7 +204,7 @@ fn rules() -> &'static [(Regex, &'static str)] {
             (r"^SET (min|avg|max) = [0-9]+$", "SET $1 = <T>"),
             // 5.5's -J: the times in its objects.
             (
-                r#""(rtt|min|avg|max|timestamp|originate|receive|transmit|localreceive)": ?"?[0-9.:TZ+ -]+"?"#,
+                r#""(rtt[A-Za-z]*|min|avg|max|timestamp|originate|receive|transmit|localreceive)": ?"?[0-9.:TZ+ -]+"?"#,
                 r#""$1": <T>"#,
             ),
         ]
@@ -293,6 +293,10 @@ mod tests {
             ("       2 targets", "       2 targets"),
             ("fping: Version 5.1", "fping: Version 5.1"),
             ("SET avg = 24138", "SET avg = <T>"),
+            (
+                r#"{"summary": {"host": "h", "xmt": 1, "rcv": 1, "loss": 0, "rttMin": 0.022, "rttAvg": 0.1, "rttMax": 12}}"#,
+                r#"{"summary": {"host": "h", "xmt": 1, "rcv": 1, "loss": 0, "rttMin": <T>, "rttAvg": <T>, "rttMax": <T>}}"#,
+            ),
             ("SET returned = 100", "SET returned = 100"),
             (
                 "   -i, --interval=MSEC  interval between sending ping packets (default: 10 ms)",
