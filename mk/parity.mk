@@ -68,7 +68,9 @@ test-parity-tools: deps-test stage iputils-upstream
 # upstream's latest release as Debian ships it (FPING_LATEST, from forky
 # and sid: scripts/fping-upstream.sh), staged root-owned with
 # cap_net_raw=ep under PARITY_IPUTILS/fping-$(FPING_LATEST); rows in
-# parity/fping.json, report in target/parity/fping-report.txt
+# parity/fping.json, in raw and datagram mode at once like ping's (the
+# datagram mode: copies without capabilities, ping_group_range open);
+# reports in target/parity/fping-report.txt and fping-report-datagram.txt
 # (PARITY_ONLY works here too).
 FPING_LATEST ?= 5.5
 PARITY_FPING  = $(PARITY_IPUTILS)/fping-$(FPING_LATEST)/fping
@@ -78,9 +80,18 @@ PARITY_FPING  = $(PARITY_IPUTILS)/fping-$(FPING_LATEST)/fping
 fping-upstream: deps-test
 	scripts/fping-upstream.sh $(CURDIR)/target/fping-upstream $(PARITY_IPUTILS) $(FPING_LATEST)
 
+PARITY_FPING_RUN = PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_FPING=$(PARITY_FPING) \
+    PARITY_FPING_VERSION=$(FPING_LATEST) PARITY_ONLY=$(PARITY_ONLY) \
+    $(CARGO) test -p parity --features suite --locked --test fping -- --include-ignored --nocapture
+
 test-parity-fping: deps-test stage fping-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_FPING=$(PARITY_FPING) \
-	    PARITY_FPING_VERSION=$(FPING_LATEST) PARITY_ONLY=$(PARITY_ONLY) \
-	    PARITY_FPING_REPORT=$(CURDIR)/target/parity/fping-report.txt \
-	    $(CARGO) test -p parity --features suite --locked --test fping -- --include-ignored --nocapture
+	$(CARGO) test -p parity --features suite --locked --test fping --no-run
+	@mkdir -p $(CURDIR)/target/parity; \
+	PARITY_MODE=raw PARITY_FPING_REPORT=$(CURDIR)/target/parity/fping-report.txt $(PARITY_FPING_RUN) \
+	    >$(CURDIR)/target/parity/fping-raw.log 2>&1 & raw=$$!; \
+	PARITY_MODE=datagram PARITY_FPING_REPORT=$(CURDIR)/target/parity/fping-report-datagram.txt \
+	    $(PARITY_FPING_RUN) >$(CURDIR)/target/parity/fping-datagram.log 2>&1 & datagram=$$!; \
+	wait $$raw; r=$$?; wait $$datagram; d=$$?; \
+	cat $(CURDIR)/target/parity/fping-raw.log $(CURDIR)/target/parity/fping-datagram.log; \
+	[ $$r = 0 ] && [ $$d = 0 ]

@@ -70,8 +70,10 @@ pub struct FpingNet {
 }
 
 impl FpingNet {
-    /// Builds it, with `responder_bin` (`parity-responder`) for each scenario.
-    pub fn new(responder_bin: &str) -> Result<FpingNet, ParityError> {
+    /// Builds it, with `responder_bin` (`parity-responder`) for each
+    /// scenario; with `ping_sockets`, the client's `ping_group_range` admits
+    /// every group (ICMP datagram sockets without any capability).
+    pub fn new(responder_bin: &str, ping_sockets: bool) -> Result<FpingNet, ParityError> {
         sweep_stale(&TAGS);
         let (client, server, responder) = (
             Netns::new(TAGS[0])?,
@@ -114,10 +116,18 @@ impl FpingNet {
         for (ns, keys) in [
             (
                 c,
-                &[
-                    "net.ipv4.icmp_echo_ignore_all=0",
-                    "net.ipv6.icmp.echo_ignore_all=0",
-                ][..],
+                if ping_sockets {
+                    &[
+                        "net.ipv4.icmp_echo_ignore_all=0",
+                        "net.ipv6.icmp.echo_ignore_all=0",
+                        "net.ipv4.ping_group_range=0 2147483647",
+                    ][..]
+                } else {
+                    &[
+                        "net.ipv4.icmp_echo_ignore_all=0",
+                        "net.ipv6.icmp.echo_ignore_all=0",
+                    ][..]
+                },
             ),
             (
                 s,

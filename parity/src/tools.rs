@@ -78,10 +78,44 @@ pub struct ToolRow {
     /// one stream, in the order the two were written.
     #[serde(default)]
     pub merge: bool,
-    /// Against Debian 12's tool (20221126).
+    /// Against Debian 12's tool (20221126; fping 5.1).
     pub debian: Expect,
-    /// Against upstream iputils 20250605.
+    /// Against upstream iputils 20250605 (fping's latest release).
     pub upstream: Expect,
+    /// What changes in fping's datagram mode (every implementation without
+    /// a capability, ICMP datagram sockets), for one runner or both.
+    #[serde(default)]
+    pub datagram: Vec<ModeExpect>,
+}
+
+/// A row's expectations in the datagram mode, replacing `debian` and/or
+/// `upstream` for `as` (both runners when absent).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeExpect {
+    #[serde(default, rename = "as")]
+    pub run_as: Option<As>,
+    pub debian: Option<Expect>,
+    pub upstream: Option<Expect>,
+}
+
+impl ToolRow {
+    /// The expectations against (Debian's, upstream's) for `who`, in the
+    /// datagram mode or not.
+    pub fn expectations(&self, datagram: bool, who: As) -> (&Expect, &Expect) {
+        let (mut debian, mut upstream) = (&self.debian, &self.upstream);
+        if datagram {
+            for m in self
+                .datagram
+                .iter()
+                .filter(|m| m.run_as.is_none_or(|a| a == who))
+            {
+                debian = m.debian.as_ref().unwrap_or(debian);
+                upstream = m.upstream.as_ref().unwrap_or(upstream);
+            }
+        }
+        (debian, upstream)
+    }
 }
 
 /// Reads a table; names must be unique.
@@ -99,6 +133,15 @@ pub fn load(path: &Path) -> Result<Vec<ToolRow>, ParityError> {
         }
         if r.run_as.is_empty() {
             return Err(ParityError::Table(format!("{}: runs as nobody", r.name)));
+        }
+        let modes = r.datagram.iter().flat_map(|m| [&m.debian, &m.upstream]);
+        for e in [&r.debian, &r.upstream].into_iter().chain(modes.flatten()) {
+            if matches!(e, Expect::Deliberate(why) if why.trim().is_empty()) {
+                return Err(ParityError::Table(format!(
+                    "{}: a deliberate difference needs its reason",
+                    r.name
+                )));
+            }
         }
     }
     Ok(rows)
@@ -199,6 +242,17 @@ impl ToolLinks {
         tool: &'static str,
         binaries: &[(&'static str, PathBuf)],
     ) -> Result<ToolLinks, ParityError> {
+        ToolLinks::with_copies(tool, binaries, false)
+    }
+
+    /// [`ToolLinks::new`]; with `without_capabilities`, the links point to
+    /// copies of the binaries, which carry no file capability (a copy does
+    /// not keep the `security.capability` xattr): fping's datagram mode.
+    pub fn with_copies(
+        tool: &'static str,
+        binaries: &[(&'static str, PathBuf)],
+        without_capabilities: bool,
+    ) -> Result<ToolLinks, ParityError> {
         use std::os::unix::fs::PermissionsExt;
         let root = PathBuf::from(format!("/tmp/privsep-parity-{tool}-{}", std::process::id()));
         let io = |path: &Path| {
@@ -221,7 +275,16 @@ impl ToolLinks {
             }
             let dir = root.join(name);
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-            std::os::unix::fs::symlink(binary, dir.join(tool)).map_err(io(&dir))?;
+            let target = if without_capabilities {
+                let copy = root.join(format!("{name}.bin"));
+                std::fs::copy(binary, &copy).map_err(io(&copy))?;
+                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
+                    .map_err(io(&copy))?;
+                copy
+            } else {
+                binary.clone()
+            };
+            std::os::unix::fs::symlink(&target, dir.join(tool)).map_err(io(&dir))?;
             links.implementations.push(Implementation { name, dir });
         }
         for d in std::iter::once(&root).chain(links.implementations.iter().map(|i| &i.dir)) {

@@ -7,6 +7,13 @@
 //! by line with the exit status ([`parity::verdict`]); the report is
 //! `target/parity/fping-report.txt`.
 //!
+//! Two modes, each in namespaces of its own: raw (every implementation
+//! with its file capability, the client's `ping_group_range` the kernel's
+//! default, which admits nobody: raw sockets) and datagram
+//! (`PARITY_MODE=datagram`: copies of the three without any capability,
+//! the range open to every group: the test user's runs ping over ICMP
+//! datagram sockets, fping's fallback and privsep-fping's first choice).
+//!
 //! Rows run concurrently, and so do a row's three implementations: fping
 //! tells its replies from another's by the ICMP identifier (its pid), so
 //! runs to the same targets do not disturb each other.
@@ -48,22 +55,29 @@ fn privsep_fping_matches_fping() {
         .into()
     }));
     let only = std::env::var("PARITY_ONLY").ok().filter(|s| !s.is_empty());
+    let datagram = match std::env::var("PARITY_MODE").as_deref() {
+        Ok("datagram") => true,
+        Ok("raw") | Err(_) => false,
+        Ok(other) => panic!("PARITY_MODE={other}: raw or datagram"),
+    };
+    let mode = if datagram { "datagram" } else { "raw" };
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
 
     let mut rows = tools::load(&dir.join("fping.json")).expect("table");
     if let Some(only) = &only {
         rows.retain(|r| r.name.contains(only.as_str()));
     }
-    let links = ToolLinks::new(
+    let links = ToolLinks::with_copies(
         "fping",
         &[
             ("privsep", stage.join("bin/privsep-fping")),
             ("debian", PathBuf::from("/usr/bin/fping")),
             ("upstream", upstream),
         ],
+        datagram,
     )
     .expect("links");
-    let net = FpingNet::new(env!("CARGO_BIN_EXE_parity-responder")).expect("network");
+    let net = FpingNet::new(env!("CARGO_BIN_EXE_parity-responder"), datagram).expect("network");
     let user = hostile::User::from_env();
 
     let jobs: Vec<(usize, As)> = rows
@@ -131,13 +145,14 @@ fn privsep_fping_matches_fping() {
                 format!("privsep printed control characters: {raw:?}"),
             );
         }
+        let (expect_debian, expect_upstream) = row.expectations(datagram, *who);
         let refs = [
             Reference {
-                expect: &row.debian,
+                expect: expect_debian,
                 outcome: debian,
             },
             Reference {
-                expect: &row.upstream,
+                expect: expect_upstream,
                 outcome: upstream,
             },
         ];
@@ -145,7 +160,7 @@ fn privsep_fping_matches_fping() {
         verdicts.close(case, &format!("fping {}", row.args.join(" ")), privsep);
     }
     let summary = format!(
-        "parity (fping): {} rows, {} invocations (rows x users); {}",
+        "parity (fping, {mode} mode): {} rows, {} invocations (rows x users); {}",
         rows.len(),
         verdicts.cases(),
         verdicts.counts()
