@@ -573,8 +573,31 @@ pub const MTR_PACKET: Tool = Tool {
     broker: None,
 };
 
+/// `fping`: ping's two ICMP sockets, each optional, each a datagram socket
+/// where the kernel admits the caller and raw otherwise. Upstream fping
+/// tries raw first and falls back to a datagram socket; with its file
+/// capability (Debian gives it `cap_net_raw+ep`) raw always succeeds. The
+/// launcher tries the datagram socket first instead: never more privilege
+/// than the stock tool, none at all where `ping_group_range` admits the
+/// caller (and with `DATAGRAM_CAPS=auto` no file capability where it admits
+/// everyone). The worker speaks both kinds: the handed descriptor's
+/// `SO_TYPE` says which one it got.
+pub const FPING: Tool = Tool {
+    name: "fping",
+    launcher_name: "privsep-fping",
+    launcher_path: baked!(bin "privsep-fping"),
+    worker_name: "fping-worker",
+    worker_path: baked!(libexec "fping-worker"),
+    file_caps: &[Capability::NetRaw],
+    resources: &[Resource::Socket(ICMP4), Resource::Socket(ICMP6)],
+    sandbox: &sandbox_profile::FPING,
+    selinux_prefix: "privsep_fping",
+    resolves_names: true,
+    broker: None,
+};
+
 /// Every tool, in the order they are installed and documented.
-pub const ALL: &[&Tool] = &[&PING, &ARPING, &CLOCKDIFF, &MTR_PACKET];
+pub const ALL: &[&Tool] = &[&PING, &ARPING, &CLOCKDIFF, &MTR_PACKET, &FPING];
 
 impl Tool {
     /// The descriptor named `name`.
@@ -783,7 +806,8 @@ mod tests {
         // clockdiff's timestamp requests need raw.
         let icmp = CLOCKDIFF.socket_named("icmp4").unwrap();
         assert_eq!(icmp.kinds, &[RAW_ICMP4]);
-        assert!(PING.datagram_first());
+        assert!(PING.datagram_first() && FPING.datagram_first());
+        assert_eq!(FPING.resources, PING.resources, "fping takes ping's sockets");
         assert!(!CLOCKDIFF.datagram_first() && !ARPING.datagram_first());
     }
 

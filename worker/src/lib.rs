@@ -12,7 +12,8 @@
 //! - [`ping`];
 //! - [`arping`];
 //! - [`clockdiff`];
-//! - [`mtr_packet`].
+//! - [`mtr_packet`];
+//! - [`fping`].
 //!
 //! Errors are [`WorkerError`], one line each in the iputils tool's words.
 
@@ -21,6 +22,7 @@
 pub mod arping;
 pub mod clockdiff;
 mod error;
+pub mod fping;
 pub mod getopt;
 pub mod lsm;
 pub mod mtr_packet;

@@ -410,6 +410,43 @@ const ARPING_BROKER_OWN: &[Rule] = &[
     },
 ];
 
+/// fping's own entries: the same three calls as ping's loop, on the same
+/// handed-over ICMP sockets. Everything else fping does happens before
+/// lock-down: reading the target list (`-f`, stdin), resolving every
+/// target and its reverse name (`-n`, `-d`), the socket options (`-I`,
+/// `-M`, `-O`, `-H`, timestamps, `-S`'s bind, the datagram socket's bind
+/// that reveals its echo identifier), the signal handlers and the time
+/// zone for `-Q`'s clock.
+const FPING_OWN: &[Rule] = &[
+    Rule {
+        name: "sendto",
+        nr: libc::SYS_sendto,
+        args: Args::HandedSocket(0),
+        why: "the scheduler sends each echo request (first, retry, -c/-C/-l count) on the handed-over ICMP socket of the target's family",
+        observed: true,
+    },
+    Rule {
+        name: "recvmsg",
+        nr: libc::SYS_recvmsg,
+        args: Args::HandedSocket(0),
+        why: "the receiver takes each reply with its kernel timestamp (SO_TIMESTAMPNS), and ICMP errors (raw: in the queue; datagram: MSG_ERRQUEUE), non-blocking",
+        observed: true,
+    },
+    Rule {
+        name: "ppoll",
+        nr: libc::SYS_ppoll,
+        args: Args::Any,
+        why: "the scheduler waits for either socket until the next send, time-out or -Q report, unblocking SIGINT/SIGQUIT only while waiting",
+        observed: true,
+    },
+];
+
+/// fping's profile.
+pub const FPING: Profile = Profile {
+    seccomp: FPING_OWN,
+    landlock_read: &[],
+};
+
 /// ping's profile.
 pub const PING: Profile = Profile {
     seccomp: PING_OWN,

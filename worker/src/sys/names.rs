@@ -53,13 +53,25 @@ pub fn getaddrinfo_hints(
     socktype: libc::c_int,
     protocol: libc::c_int,
 ) -> Result<Vec<AddrInfo>, libc::c_int> {
+    getaddrinfo_flags(host, family, socktype, protocol, libc::AI_CANONNAME)
+}
+
+/// `getaddrinfo(host, NULL, {family, socktype, protocol, flags})` (fping
+/// asks without `AI_CANONNAME`, and with `AI_NUMERICHOST` for `-g`).
+pub fn getaddrinfo_flags(
+    host: &str,
+    family: libc::c_int,
+    socktype: libc::c_int,
+    protocol: libc::c_int,
+    flags: libc::c_int,
+) -> Result<Vec<AddrInfo>, libc::c_int> {
     let c = CString::new(host).map_err(|_| libc::EAI_NONAME)?;
     // SAFETY: addrinfo is plain old data; zero is the documented "no hints".
     let mut hints: libc::addrinfo = unsafe { zeroed() };
     hints.ai_family = family;
     hints.ai_socktype = socktype;
     hints.ai_protocol = protocol;
-    hints.ai_flags = libc::AI_CANONNAME;
+    hints.ai_flags = flags;
     let mut res: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: `c` is NUL-terminated, `hints` and `res` are live locals.
     let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };

@@ -34,6 +34,31 @@ pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready>
     }
 }
 
+/// [`ppoll`] on several descriptors (fping's two sockets): what each one
+/// has, in the order given. A signal ends the wait early (nothing ready).
+pub fn ppoll_fds(fds: &[RawFd], timeout: Duration, mask: &WaitMask) -> io::Result<Vec<Ready>> {
+    use nix::poll::{PollFd, PollFlags};
+    let mut pfds: Vec<PollFd<'_>> = fds
+        .iter()
+        .map(|&fd| PollFd::new(borrowed(fd), PollFlags::POLLIN))
+        .collect();
+    let ts = nix::sys::time::TimeSpec::from_duration(timeout);
+    match nix::poll::ppoll(&mut pfds, Some(ts), Some(mask.0)) {
+        Ok(_) => Ok(pfds
+            .iter()
+            .map(|p| {
+                let got = p.revents().unwrap_or(PollFlags::empty());
+                Ready {
+                    readable: got.contains(PollFlags::POLLIN),
+                    error: got.contains(PollFlags::POLLERR),
+                }
+            })
+            .collect()),
+        Err(nix::errno::Errno::EINTR) => Ok(vec![Ready::default(); fds.len()]),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Waits up to `timeout` for `fd` to be readable (ppoll, no signal mask):
 /// `Ok(false)` on timeout.
 pub fn wait_readable(fd: RawFd, timeout: Duration) -> io::Result<bool> {

@@ -203,6 +203,13 @@ pub fn connect_to(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
     nix::sys::socket::connect(fd, &sa).map_err(io::Error::from)
 }
 
+/// `bind(fd, addr)` for either family (nix): fping's `-S`, and a datagram
+/// ICMP socket's bind that makes the kernel choose its echo identifier.
+pub fn bind_to(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
+    let sa = nix::sys::socket::SockaddrStorage::from(*addr);
+    nix::sys::socket::bind(fd, &sa).map_err(io::Error::from)
+}
+
 /// `getsockname(fd)` for either family (nix).
 pub fn local_address(fd: RawFd) -> io::Result<SocketAddr> {
     let sa: nix::sys::socket::SockaddrStorage =

@@ -1,0 +1,985 @@
+//! fping's command line, as fping 5.1 (Debian 12) reads it: its own
+//! `optparse_long` (options anywhere, operands permuted to the end, `--`
+//! ends the options, clusters, values attached or in the next argument,
+//! `--name=value`), C's `sscanf`/`atoi`/`atof` number parsing with their
+//! quirks, the checks `main()` makes after parsing, in its order, and the
+//! mode flags derived from them. Upstream 5.2's `-X`/`--fast-reachable` and
+//! `-k`/`--fwmark` are accepted too.
+//!
+//! Socket options that fping sets while it parses (`-I`, `-M`, `-O`, `-k`)
+//! are handed to the caller in command-line order through
+//! [`SocketAction`], so that a failure stops parsing where fping stops.
+
+#![forbid(unsafe_code)]
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::ping::icmp::Family;
+use crate::text::printable;
+
+/// `DEFAULT_INTERVAL`, `DEFAULT_PERHOST_INTERVAL`, `DEFAULT_TIMEOUT` (ms).
+pub const DEFAULT_INTERVAL_MS: i64 = 10;
+pub const DEFAULT_PERIOD_MS: i64 = 1000;
+pub const DEFAULT_TIMEOUT_MS: i64 = 500;
+/// `AUTOTUNE_TIMEOUT_MAX` (ms): the cap of the -c/-C/-l timeout default.
+pub const AUTOTUNE_TIMEOUT_MAX_MS: i64 = 2000;
+pub const DEFAULT_RETRY: u32 = 3;
+pub const DEFAULT_BACKOFF: f32 = 1.5;
+pub const DEFAULT_DATA_SIZE: u32 = 56;
+/// `MAX_IP_PACKET - SIZE_IP_HDR - SIZE_ICMP_HDR`.
+pub const MAX_PING_DATA: u32 = 65536 - 40 - 8;
+/// The version Debian 12 ships (`-v`).
+pub const VERSION: &str = "5.1";
+
+const MS: i64 = 1_000_000;
+
+/// A socket option fping sets while parsing, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketAction {
+    /// `-M`: `IP_MTU_DISCOVER` / `IPV6_MTU_DISCOVER` = DO.
+    DontFragment,
+    /// `-I`: `SO_BINDTODEVICE` (a failure ends fping with status 1).
+    BindDevice(Vec<u8>),
+    /// `-O`: `IP_TOS` / `IPV6_TCLASS`.
+    Tos(i32),
+    /// `-k` (5.2): `SO_MARK`.
+    Fwmark(u32),
+}
+
+/// Everything the command line decides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// `-4`/`-6` (or invoked as `fping6`): getaddrinfo's family.
+    pub family: Option<Family>,
+    pub retry: u32,
+    pub timeout_ns: i64,
+    pub interval_ns: i64,
+    pub period_ns: i64,
+    pub backoff: f32,
+    pub data_size: u32,
+    pub count: u32,
+    pub min_reachable: u32,
+    pub report_interval_ns: i64,
+    pub ttl: u32,
+    pub src4: Option<Ipv4Addr>,
+    pub src6: Option<Ipv6Addr>,
+    pub verbose: bool,
+    pub quiet: bool,
+    pub stats: bool,
+    pub unreachable: bool,
+    pub alive: bool,
+    pub elapsed: bool,
+    pub count_mode: bool,
+    pub loop_mode: bool,
+    pub netdata: bool,
+    pub per_recv: bool,
+    pub report_all_rtts: bool,
+    pub name: bool,
+    pub addr: bool,
+    pub backoff_enabled: bool,
+    pub rdns: bool,
+    pub multif: bool,
+    pub outage: bool,
+    pub timestamp: bool,
+    pub random_data: bool,
+    pub fast_reachable: bool,
+    pub generate: bool,
+    pub filename: Option<String>,
+    /// The operands, in order.
+    pub targets: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            family: None,
+            retry: DEFAULT_RETRY,
+            timeout_ns: DEFAULT_TIMEOUT_MS * MS,
+            interval_ns: DEFAULT_INTERVAL_MS * MS,
+            period_ns: DEFAULT_PERIOD_MS * MS,
+            backoff: DEFAULT_BACKOFF,
+            data_size: DEFAULT_DATA_SIZE,
+            count: 1,
+            min_reachable: 0,
+            report_interval_ns: 0,
+            ttl: 0,
+            src4: None,
+            src6: None,
+            verbose: true,
+            quiet: false,
+            stats: false,
+            unreachable: false,
+            alive: false,
+            elapsed: false,
+            count_mode: false,
+            loop_mode: false,
+            netdata: false,
+            per_recv: false,
+            report_all_rtts: false,
+            name: false,
+            addr: false,
+            backoff_enabled: true,
+            rdns: false,
+            multif: false,
+            outage: false,
+            timestamp: false,
+            random_data: false,
+            fast_reachable: false,
+            generate: false,
+            filename: None,
+            targets: Vec::new(),
+        }
+    }
+}
+
+impl Options {
+    /// `trials`: the slots of the per-target results.
+    pub fn trials(&self) -> u32 {
+        self.count.max(self.retry.saturating_add(1))
+    }
+}
+
+/// How parsing ends early: lines for stdout and stderr, and the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+impl Stop {
+    /// `prog: msg` on stderr and `status`.
+    pub fn say(prog: &str, msg: &str, status: i32) -> Stop {
+        Stop {
+            stdout: String::new(),
+            stderr: format!("{prog}: {msg}\n"),
+            status,
+        }
+    }
+}
+
+/// fping's `usage(is_error)`: the text (on stdout for `-h`, on stderr for a
+/// bad value) with the values in force when it was reached, then exit.
+pub fn usage(prog: &str, o: &Options, is_error: bool) -> Stop {
+    let ms = |ns: i64| format!("{:.0}", ns as f64 / 1e6);
+    let text = format!(
+        "Usage: {prog} [options] [targets...]
+
+Probing options:
+   -4, --ipv4         only ping IPv4 addresses
+   -6, --ipv6         only ping IPv6 addresses
+   -b, --size=BYTES   amount of ping data to send, in bytes (default: {DEFAULT_DATA_SIZE})
+   -B, --backoff=N    set exponential backoff factor to N (default: 1.5)
+   -c, --count=N      count mode: send N pings to each target
+   -f, --file=FILE    read list of targets from a file ( - means stdin)
+   -g, --generate     generate target list (only if no -f specified)
+                      (give start and end IP in the target list, or a CIDR address)
+                      (ex. {prog} -g 192.168.1.0 192.168.1.255 or {prog} -g 192.168.1.0/24)
+   -H, --ttl=N        set the IP TTL value (Time To Live hops)
+   -I, --iface=IFACE  bind to a particular interface
+   -l, --loop         loop mode: send pings forever
+   -m, --all          use all IPs of provided hostnames (e.g. IPv4 and IPv6), use with -A
+   -M, --dontfrag     set the Don't Fragment flag
+   -O, --tos=N        set the type of service (tos) flag on the ICMP packets
+   -p, --period=MSEC  interval between ping packets to one target (in ms)
+                      (in loop and count modes, default: {period} ms)
+   -r, --retry=N      number of retries (default: {DEFAULT_RETRY})
+   -R, --random       random packet data (to foil link data compression)
+   -S, --src=IP       set source address
+   -t, --timeout=MSEC individual target initial timeout (default: {timeout} ms,
+                      except with -l/-c/-C, where it's the -p period up to 2000 ms)
+
+Output options:
+   -a, --alive        show targets that are alive
+   -A, --addr         show targets by address
+   -C, --vcount=N     same as -c, report results in verbose format
+   -d, --rdns         show targets by name (force reverse-DNS lookup)
+   -D, --timestamp    print timestamp before each output line
+   -e, --elapsed      show elapsed time on return packets
+   -i, --interval=MSEC  interval between sending ping packets (default: {interval} ms)
+   -n, --name         show targets by name (reverse-DNS lookup for target IPs)
+   -N, --netdata      output compatible for netdata (-l -Q are required)
+   -o, --outage       show the accumulated outage time (lost packets * packet interval)
+   -q, --quiet        quiet (don't show per-target/per-ping results)
+   -Q, --squiet=SECS  same as -q, but add interval summary every SECS seconds
+   -s, --stats        print final stats
+   -u, --unreach      show targets that are unreachable
+   -v, --version      show version
+   -x, --reachable=N  shows if >=N hosts are reachable or not
+",
+        period = ms(o.period_ns),
+        timeout = ms(o.timeout_ns),
+        interval = ms(o.interval_ns),
+    );
+    if is_error {
+        Stop {
+            stdout: String::new(),
+            stderr: text,
+            status: 1,
+        }
+    } else {
+        Stop {
+            stdout: text,
+            stderr: String::new(),
+            status: 0,
+        }
+    }
+}
+
+/// What `sscanf` made of a value: a conversion, none (0), or `EOF` (the
+/// value was empty or blank, which fping's `!sscanf(...)` lets through).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scan<T> {
+    Value(T),
+    NoMatch,
+    Eof,
+}
+
+fn skip_space(s: &[u8]) -> &[u8] {
+    let n = s
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
+        .count();
+    &s[n..]
+}
+
+/// The longest prefix of `s` that `strtod` converts, and its value.
+fn strtod_prefix(s: &[u8]) -> Option<(f64, usize)> {
+    let lower: Vec<u8> = s.iter().map(u8::to_ascii_lowercase).collect();
+    let mut i = 0;
+    if matches!(lower.first(), Some(b'+' | b'-')) {
+        i = 1;
+    }
+    let neg = lower.first() == Some(&b'-');
+    let sign = if neg { -1.0 } else { 1.0 };
+    let rest = &lower[i..];
+    for (word, v) in [("infinity", f64::INFINITY), ("inf", f64::INFINITY)] {
+        if rest.starts_with(word.as_bytes()) {
+            return Some((sign * v, i + word.len()));
+        }
+    }
+    if rest.starts_with(b"nan") {
+        return Some((f64::NAN, i + 3));
+    }
+    if rest.starts_with(b"0x") {
+        let mut j = i + 2;
+        let (mut v, mut digits, mut scale) = (0f64, 0, None::<i32>);
+        while let Some(&c) = lower.get(j) {
+            if let Some(d) = (c as char).to_digit(16) {
+                v = v * 16.0 + f64::from(d);
+                digits += 1;
+                if let Some(sc) = scale.as_mut() {
+                    *sc += 4;
+                }
+            } else if c == b'.' && scale.is_none() {
+                scale = Some(0);
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        if digits == 0 {
+            // "0x" alone: the "0" converts.
+            return Some((0.0, i + 1));
+        }
+        let mut exp = -scale.unwrap_or(0);
+        if lower.get(j) == Some(&b'p') {
+            let mut k = j + 1;
+            let eneg = lower.get(k) == Some(&b'-');
+            if matches!(lower.get(k), Some(b'+' | b'-')) {
+                k += 1;
+            }
+            let start = k;
+            let mut e: i32 = 0;
+            while let Some(d) = lower.get(k).and_then(|c| (*c as char).to_digit(10)) {
+                e = e.saturating_mul(10).saturating_add(d as i32);
+                k += 1;
+            }
+            if k > start {
+                exp += if eneg { -e } else { e };
+                j = k;
+            }
+        }
+        return Some((sign * v * 2f64.powi(exp), j));
+    }
+    let mut j = i;
+    let mut digits = 0;
+    while lower.get(j).is_some_and(u8::is_ascii_digit) {
+        j += 1;
+        digits += 1;
+    }
+    if lower.get(j) == Some(&b'.') {
+        j += 1;
+        while lower.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+            digits += 1;
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    if lower.get(j) == Some(&b'e') {
+        let mut k = j + 1;
+        if matches!(lower.get(k), Some(b'+' | b'-')) {
+            k += 1;
+        }
+        if lower.get(k).is_some_and(u8::is_ascii_digit) {
+            while lower.get(k).is_some_and(u8::is_ascii_digit) {
+                k += 1;
+            }
+            j = k;
+        }
+    }
+    let text = std::str::from_utf8(&s[..j]).ok()?;
+    text.parse::<f64>().ok().map(|v| (v, j))
+}
+
+/// `sscanf(s, "%f", &float)`.
+pub fn scan_float(s: &str) -> Scan<f32> {
+    let t = skip_space(s.as_bytes());
+    if t.is_empty() {
+        return Scan::Eof;
+    }
+    match strtod_prefix(t) {
+        Some((v, _)) => Scan::Value(v as f32),
+        None => Scan::NoMatch,
+    }
+}
+
+/// `atof(s)`: 0 when nothing converts.
+pub fn atof(s: &str) -> f64 {
+    strtod_prefix(skip_space(s.as_bytes())).map_or(0.0, |(v, _)| v)
+}
+
+/// `strtol(s, NULL, base)` clamped as glibc clamps (`LONG_MIN`/`LONG_MAX`),
+/// or `None` when no digit converts. `base` 0: C's prefixes (0x, 0).
+fn strtol(s: &str, base: u32) -> Option<i64> {
+    let t = skip_space(s.as_bytes());
+    let (neg, t) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = match base {
+        0 if (t.starts_with(b"0x") || t.starts_with(b"0X"))
+            && t.get(2).is_some_and(u8::is_ascii_hexdigit) =>
+        {
+            (16, &t[2..])
+        }
+        0 if t.starts_with(b"0") => (8, t),
+        0 => (10, t),
+        b => (b, t),
+    };
+    let mut v: i128 = 0;
+    let mut any = false;
+    for &c in digits {
+        let Some(d) = (c as char).to_digit(radix) else {
+            break;
+        };
+        any = true;
+        v = (v * i128::from(radix) + i128::from(d)).min(i128::from(u64::MAX) + 1);
+    }
+    if !any {
+        return None;
+    }
+    let v = if neg { -v } else { v };
+    Some(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+}
+
+/// `atoi(s)` as glibc computes it (`(int) strtol(s, NULL, 10)`).
+pub fn atoi(s: &str) -> i32 {
+    strtol(s, 10).unwrap_or(0) as i32
+}
+
+/// `sscanf(s, "%u", &unsigned)`: glibc converts as `strtoul` and stores
+/// the low 32 bits (so `-1` is 4294967295).
+pub fn scan_unsigned(s: &str) -> Scan<u32> {
+    let t = skip_space(s.as_bytes());
+    if t.is_empty() {
+        return Scan::Eof;
+    }
+    let text = std::str::from_utf8(t).unwrap_or("");
+    let neg = text.starts_with('-');
+    let body = text.trim_start_matches(['-', '+']);
+    let digits: String = body.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || text.len() - body.len() > 1 {
+        return Scan::NoMatch;
+    }
+    let mut v: u64 = 0;
+    for d in digits.bytes() {
+        v = match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(d - b'0')))
+        {
+            Some(v) => v,
+            None => u64::MAX,
+        };
+    }
+    let v = if neg { v.wrapping_neg() } else { v };
+    Scan::Value(v as u32)
+}
+
+/// `sscanf(s, "%i", &int)`.
+pub fn scan_int_any_base(s: &str) -> Scan<i32> {
+    if skip_space(s.as_bytes()).is_empty() {
+        return Scan::Eof;
+    }
+    match strtol(s, 0) {
+        Some(v) => Scan::Value(v as i32),
+        None => Scan::NoMatch,
+    }
+}
+
+/// Whether a long option takes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arg {
+    None,
+    Required,
+}
+
+/// fping 5.1's `longopts`, with 5.2's `-k` and `-X`.
+const LONGOPTS: &[(Option<&str>, u8, Arg)] = &[
+    (Some("ipv4"), b'4', Arg::None),
+    (Some("ipv6"), b'6', Arg::None),
+    (Some("alive"), b'a', Arg::None),
+    (Some("addr"), b'A', Arg::None),
+    (Some("size"), b'b', Arg::Required),
+    (Some("backoff"), b'B', Arg::Required),
+    (Some("count"), b'c', Arg::Required),
+    (Some("vcount"), b'C', Arg::Required),
+    (Some("rdns"), b'd', Arg::None),
+    (Some("timestamp"), b'D', Arg::None),
+    (Some("elapsed"), b'e', Arg::None),
+    (Some("file"), b'f', Arg::Required),
+    (Some("generate"), b'g', Arg::None),
+    (Some("help"), b'h', Arg::None),
+    (Some("ttl"), b'H', Arg::Required),
+    (Some("interval"), b'i', Arg::Required),
+    (Some("iface"), b'I', Arg::Required),
+    (Some("fwmark"), b'k', Arg::Required),
+    (Some("loop"), b'l', Arg::None),
+    (Some("all"), b'm', Arg::None),
+    (Some("dontfrag"), b'M', Arg::None),
+    (Some("name"), b'n', Arg::None),
+    (Some("netdata"), b'N', Arg::None),
+    (Some("outage"), b'o', Arg::None),
+    (Some("tos"), b'O', Arg::Required),
+    (Some("period"), b'p', Arg::Required),
+    (Some("quiet"), b'q', Arg::None),
+    (Some("squiet"), b'Q', Arg::Required),
+    (Some("retry"), b'r', Arg::Required),
+    (Some("random"), b'R', Arg::None),
+    (Some("stats"), b's', Arg::None),
+    (Some("src"), b'S', Arg::Required),
+    (Some("timeout"), b't', Arg::Required),
+    (None, b'T', Arg::Required),
+    (Some("unreach"), b'u', Arg::None),
+    (Some("version"), b'v', Arg::None),
+    (Some("reachable"), b'x', Arg::Required),
+    (Some("fast-reachable"), b'X', Arg::Required),
+];
+
+/// optparse's `errmsg`: `message -- 'data'` in a 64-byte buffer.
+fn opterror(message: &str, data: &[u8]) -> String {
+    let mut out: Vec<u8> = message.as_bytes().to_vec();
+    out.extend_from_slice(b" -- '");
+    for &b in data {
+        if out.len() >= 64 - 2 {
+            break;
+        }
+        out.push(b);
+    }
+    out.push(b'\'');
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One item optparse_long delivers.
+enum Item {
+    Opt(u8, Option<String>),
+    Error(String),
+}
+
+/// optparse_long over `args` (after argv\[0\]): the options in order, the
+/// operands (permuted after them), stopping at the first error (fping
+/// exits on it).
+fn scan(args: &[String]) -> (Vec<Item>, Vec<String>) {
+    let (mut items, mut operands) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_bytes();
+        i += 1;
+        if a == b"--" {
+            operands.extend(args[i..].iter().cloned());
+            break;
+        }
+        if a.len() >= 3 && a.starts_with(b"--") {
+            let body = &a[2..];
+            let (name, value) = match body.iter().position(|&b| b == b'=') {
+                Some(p) => (&body[..p], Some(&body[p + 1..])),
+                None => (body, None),
+            };
+            let Some(&(Some(long), short, arg)) = LONGOPTS
+                .iter()
+                .find(|(l, _, _)| l.is_some_and(|l| l.as_bytes() == name))
+            else {
+                items.push(Item::Error(opterror("invalid option", body)));
+                return (items, operands);
+            };
+            match (arg, value) {
+                (Arg::None, Some(_)) => {
+                    items.push(Item::Error(opterror(
+                        "option takes no arguments",
+                        long.as_bytes(),
+                    )));
+                    return (items, operands);
+                }
+                (_, Some(v)) => items.push(Item::Opt(
+                    short,
+                    Some(String::from_utf8_lossy(v).into_owned()),
+                )),
+                (Arg::Required, None) => match args.get(i) {
+                    Some(v) => {
+                        items.push(Item::Opt(short, Some(v.clone())));
+                        i += 1;
+                    }
+                    None => {
+                        items.push(Item::Error(opterror(
+                            "option requires an argument",
+                            long.as_bytes(),
+                        )));
+                        return (items, operands);
+                    }
+                },
+                (Arg::None, None) => items.push(Item::Opt(short, None)),
+            }
+            continue;
+        }
+        if a.len() >= 2 && a[0] == b'-' && a[1] != b'-' {
+            let mut j = 1;
+            while j < a.len() {
+                let c = a[j];
+                let known = LONGOPTS.iter().find(|(_, s, _)| *s == c && c != b':');
+                match known {
+                    None => {
+                        items.push(Item::Error(opterror("invalid option", &[c])));
+                        return (items, operands);
+                    }
+                    Some((_, _, Arg::None)) => {
+                        items.push(Item::Opt(c, None));
+                        j += 1;
+                    }
+                    Some((_, _, Arg::Required)) => {
+                        if j + 1 < a.len() {
+                            let v = String::from_utf8_lossy(&a[j + 1..]).into_owned();
+                            items.push(Item::Opt(c, Some(v)));
+                        } else if let Some(v) = args.get(i) {
+                            items.push(Item::Opt(c, Some(v.clone())));
+                            i += 1;
+                        } else {
+                            items.push(Item::Error(opterror(
+                                "option requires an argument",
+                                &[c],
+                            )));
+                            return (items, operands);
+                        }
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        // "-", or anything not starting with "-": an operand.
+        operands.push(args[i - 1].clone());
+    }
+    (items, operands)
+}
+
+/// Parses the command line (after argv\[0\]) as fping 5.1's `main` does up
+/// to its first use of the targets. `invoked_as_fping6`: argv\[0\] contains
+/// `fping6`. `have4`/`have6`: which sockets the launcher handed over.
+/// `apply` sets each [`SocketAction`] as it is parsed and may end the run.
+pub fn parse(
+    prog: &str,
+    args: &[String],
+    invoked_as_fping6: bool,
+    have4: bool,
+    have6: bool,
+    apply: &mut dyn FnMut(&SocketAction) -> Result<(), Stop>,
+) -> Result<Options, Stop> {
+    let mut o = Options::default();
+    let p = printable(prog).into_owned();
+    // fping pre-parses a lone -h/--help before opening its sockets.
+    if args.len() == 1 && (args[0] == "-h" || args[0] == "--help") {
+        return Err(usage(&p, &o, false));
+    }
+    if invoked_as_fping6 {
+        o.family = Some(Family::V6);
+    }
+    let (items, operands) = scan(args);
+    let mut timeout_set = false;
+    // fping's `opt_value_float`: an empty value leaves the last one.
+    let mut last_float: f32 = 0.0;
+    let mut float_value = |v: &str, o: &Options| -> Result<f32, Stop> {
+        match scan_float(v) {
+            Scan::NoMatch => Err(usage(&p, o, true)),
+            Scan::Eof => Ok(last_float),
+            Scan::Value(f) => {
+                last_float = f;
+                if f < 0.0 {
+                    Err(usage(&p, o, true))
+                } else {
+                    Ok(f)
+                }
+            }
+        }
+    };
+    let ms_of = |f: f32| (f * 1_000_000f32) as i64;
+    for item in items {
+        let (c, value) = match item {
+            Item::Opt(c, v) => (c, v.unwrap_or_default()),
+            Item::Error(msg) => {
+                return Err(Stop {
+                    stdout: String::new(),
+                    stderr: format!(
+                        "{p}: {}\nsee 'fping -h' for usage information\n",
+                        printable(&msg)
+                    ),
+                    status: 1,
+                })
+            }
+        };
+        let v = value.as_str();
+        match c {
+            b'4' | b'6' => {
+                let f = if c == b'4' { Family::V4 } else { Family::V6 };
+                if o.family.is_some_and(|have| have != f) {
+                    return Err(Stop::say(&p, "can't specify both -4 and -6", 1));
+                }
+                o.family = Some(f);
+            }
+            b'M' => apply(&SocketAction::DontFragment)?,
+            b't' => {
+                o.timeout_ns = ms_of(float_value(v, &o)?);
+                timeout_set = true;
+            }
+            b'r' => match scan_unsigned(v) {
+                Scan::NoMatch => return Err(usage(&p, &o, true)),
+                Scan::Eof => {}
+                Scan::Value(n) => o.retry = n,
+            },
+            b'i' => o.interval_ns = ms_of(float_value(v, &o)?),
+            b'p' => o.period_ns = ms_of(float_value(v, &o)?),
+            b'c' | b'C' => {
+                o.count = atoi(v) as u32;
+                if o.count == 0 {
+                    return Err(usage(&p, &o, true));
+                }
+                o.count_mode = true;
+                if c == b'C' {
+                    o.report_all_rtts = true;
+                }
+            }
+            b'b' => match scan_unsigned(v) {
+                Scan::NoMatch => return Err(usage(&p, &o, true)),
+                Scan::Eof => {}
+                Scan::Value(n) => o.data_size = n,
+            },
+            b'h' => return Err(usage(&p, &o, false)),
+            b'q' => {
+                o.verbose = false;
+                o.quiet = true;
+            }
+            b'Q' => {
+                o.verbose = false;
+                o.quiet = true;
+                let f = float_value(v, &o)?;
+                o.report_interval_ns = (f64::from(f) * 1e9) as i64;
+            }
+            b'e' => o.elapsed = true,
+            b'm' => o.multif = true,
+            b'N' => o.netdata = true,
+            b'n' | b'd' => {
+                if (c == b'n' && o.rdns) || (c == b'd' && o.name) {
+                    return Err(Stop::say(&p, "use either one of -d or -n", 1));
+                }
+                if c == b'n' {
+                    o.name = true;
+                } else {
+                    o.rdns = true;
+                }
+            }
+            b'A' => o.addr = true,
+            b'B' => {
+                o.backoff = atof(v) as f32;
+                if o.backoff == 0.0 {
+                    return Err(usage(&p, &o, true));
+                }
+            }
+            b's' => o.stats = true,
+            b'D' => o.timestamp = true,
+            b'R' => o.random_data = true,
+            b'l' => {
+                o.loop_mode = true;
+                o.backoff_enabled = false;
+            }
+            b'u' => o.unreachable = true,
+            b'a' => o.alive = true,
+            b'H' => {
+                o.ttl = atoi(v) as u32;
+                if o.ttl == 0 {
+                    return Err(usage(&p, &o, true));
+                }
+            }
+            b'v' => {
+                return Err(Stop {
+                    stdout: format!("{p}: Version {VERSION}\n"),
+                    stderr: String::new(),
+                    status: 0,
+                })
+            }
+            b'x' | b'X' => {
+                o.min_reachable = atoi(v) as u32;
+                if o.min_reachable == 0 {
+                    return Err(usage(&p, &o, true));
+                }
+                if c == b'X' {
+                    o.fast_reachable = true;
+                }
+            }
+            b'k' => {
+                let mark = strtol(v, 10).unwrap_or(0) as u32;
+                if mark == 0 {
+                    return Err(usage(&p, &o, true));
+                }
+                apply(&SocketAction::Fwmark(mark))?;
+            }
+            b'f' => o.filename = Some(value.clone()),
+            b'g' => o.generate = true,
+            b'S' => {
+                if let Ok(a) = v.parse::<Ipv4Addr>() {
+                    o.src4 = Some(a);
+                } else if let Ok(a) = v.parse::<Ipv6Addr>() {
+                    o.src6 = Some(a);
+                } else {
+                    return Err(Stop::say(
+                        &p,
+                        &format!("can't parse source address: {}", printable(v)),
+                        1,
+                    ));
+                }
+            }
+            b'I' => apply(&SocketAction::BindDevice(value.clone().into_bytes()))?,
+            // "select timeout": ignored for compatibility.
+            b'T' => {}
+            b'O' => match scan_int_any_base(v) {
+                Scan::NoMatch => return Err(usage(&p, &o, true)),
+                Scan::Eof => apply(&SocketAction::Tos(0))?,
+                Scan::Value(t) => apply(&SocketAction::Tos(t))?,
+            },
+            b'o' => o.outage = true,
+            _ => {}
+        }
+    }
+    o.targets = operands;
+
+    // The checks after parsing, in fping's order.
+    if (!have4 && !have6) || (o.family == Some(Family::V6) && !have6) {
+        // crash_and_burn: 5.1 says why only when verbose.
+        let stderr = if o.verbose {
+            format!("{p}: can't create socket (must run as root?)\n")
+        } else {
+            String::new()
+        };
+        return Err(Stop {
+            stdout: String::new(),
+            stderr,
+            status: 4,
+        });
+    }
+    if o.ttl > 255 {
+        return Err(Stop::say(&p, &format!("ttl {} out of range", o.ttl), 1));
+    }
+    if o.unreachable && o.alive {
+        return Err(Stop::say(&p, "specify only one of a, u", 1));
+    }
+    if o.count_mode && o.loop_mode {
+        return Err(Stop::say(&p, "specify only one of c, l", 1));
+    }
+    if o.data_size > MAX_PING_DATA {
+        return Err(Stop::say(
+            &p,
+            &format!(
+                "data size {} not valid, must be lower than {MAX_PING_DATA}",
+                o.data_size
+            ),
+            1,
+        ));
+    }
+    if !(1.0..=5.0).contains(&o.backoff) {
+        return Err(Stop::say(
+            &p,
+            &format!(
+                "backoff factor {:.1} not valid, must be between 1.0 and 5.0",
+                o.backoff
+            ),
+            1,
+        ));
+    }
+    // 5.1's order: -a/-u/-x silence the "is alive" lines before count and
+    // loop mode decide on the per-reply lines.
+    if o.alive || o.unreachable || o.min_reachable != 0 {
+        o.verbose = false;
+    }
+    if o.count_mode {
+        if o.verbose {
+            o.per_recv = true;
+        }
+        o.alive = false;
+        o.unreachable = false;
+        o.verbose = false;
+    }
+    if o.loop_mode {
+        if o.report_interval_ns == 0 {
+            o.per_recv = true;
+        }
+        o.alive = false;
+        o.unreachable = false;
+        o.verbose = false;
+    }
+    if (o.loop_mode || o.count_mode) && !timeout_set {
+        o.timeout_ns = o.period_ns.min(AUTOTUNE_TIMEOUT_MAX_MS * MS);
+    }
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    fn run(s: &[&str]) -> Result<Options, Stop> {
+        parse("fping", &args(s), false, true, true, &mut |_| Ok(()))
+    }
+
+    #[test]
+    fn c_scanners_take_what_c_takes() {
+        assert_eq!(scan_float("1.5ms"), Scan::Value(1.5));
+        assert_eq!(scan_float("  2"), Scan::Value(2.0));
+        assert_eq!(scan_float("x"), Scan::NoMatch);
+        assert_eq!(scan_float(""), Scan::Eof);
+        assert_eq!(scan_float(".5"), Scan::Value(0.5));
+        assert_eq!(scan_float("1e3"), Scan::Value(1000.0));
+        assert_eq!(scan_float("0x10"), Scan::Value(16.0));
+        assert_eq!(scan_unsigned("-1"), Scan::Value(u32::MAX));
+        assert_eq!(scan_unsigned("12abc"), Scan::Value(12));
+        assert_eq!(scan_unsigned("abc"), Scan::NoMatch);
+        assert_eq!(atoi("3x"), 3);
+        assert_eq!(atoi("-2"), -2);
+        assert_eq!(atoi("x"), 0);
+        assert_eq!(scan_int_any_base("0x10"), Scan::Value(16));
+        assert_eq!(scan_int_any_base("010"), Scan::Value(8));
+        assert_eq!(atof("1.5x"), 1.5);
+    }
+
+    #[test]
+    fn options_anywhere_clusters_and_long_forms() {
+        let o = run(&["127.0.0.1", "-c3", "-q", "--period=50", "::1", "-i", "1"]).unwrap();
+        assert_eq!(o.targets, ["127.0.0.1", "::1"]);
+        assert_eq!((o.count, o.count_mode, o.quiet), (3, true, true));
+        assert_eq!((o.period_ns, o.interval_ns), (50 * MS, MS));
+        // The count-mode timeout follows -p.
+        assert_eq!(o.timeout_ns, 50 * MS);
+        let o = run(&["-aeq", "--", "-x"]).unwrap();
+        assert!(o.alive && o.elapsed && o.quiet);
+        assert_eq!(o.targets, ["-x"]);
+    }
+
+    #[test]
+    fn errors_are_fpings_words_and_status() {
+        let e = run(&["-x"]).unwrap_err();
+        assert_eq!(
+            e.stderr,
+            "fping: option requires an argument -- 'x'\nsee 'fping -h' for usage information\n"
+        );
+        assert_eq!(e.status, 1);
+        let e = run(&["--bogus=1"]).unwrap_err();
+        assert!(e.stderr.starts_with("fping: invalid option -- 'bogus=1'\n"));
+        let e = run(&["--alive=1"]).unwrap_err();
+        assert!(e.stderr.starts_with("fping: option takes no arguments -- 'alive'\n"));
+        assert_eq!(run(&["-4", "-6"]).unwrap_err().stderr, "fping: can't specify both -4 and -6\n");
+        assert_eq!(run(&["-a", "-u", "x"]).unwrap_err().stderr, "fping: specify only one of a, u\n");
+        assert_eq!(run(&["-c", "0"]).unwrap_err().status, 1);
+        assert!(run(&["-c", "0"]).unwrap_err().stderr.starts_with("Usage: fping "));
+        assert_eq!(run(&["-H", "300"]).unwrap_err().stderr, "fping: ttl 300 out of range\n");
+        assert_eq!(
+            run(&["-b", "70000"]).unwrap_err().stderr,
+            "fping: data size 70000 not valid, must be lower than 65488\n"
+        );
+        assert_eq!(
+            run(&["-B", "9"]).unwrap_err().stderr,
+            "fping: backoff factor 9.0 not valid, must be between 1.0 and 5.0\n"
+        );
+        let v = run(&["-v"]).unwrap_err();
+        assert_eq!((v.stdout.as_str(), v.status), ("fping: Version 5.1\n", 0));
+        let h = run(&["-p", "20", "-h"]).unwrap_err();
+        assert!(h.stdout.contains("(in loop and count modes, default: 20 ms)"));
+        assert_eq!(h.status, 0);
+    }
+
+    #[test]
+    fn no_socket_is_status_4() {
+        let e = parse("fping", &args(&["x"]), false, false, false, &mut |_| Ok(())).unwrap_err();
+        assert_eq!((e.stderr.as_str(), e.status), ("fping: can't create socket (must run as root?)\n", 4));
+        let e = parse("fping", &args(&["-q", "x"]), false, false, false, &mut |_| Ok(())).unwrap_err();
+        assert_eq!((e.stderr.as_str(), e.status), ("", 4));
+        let e = parse("fping6", &args(&["x"]), true, true, false, &mut |_| Ok(())).unwrap_err();
+        assert_eq!(e.status, 4);
+    }
+
+    #[test]
+    fn socket_actions_come_in_order_and_can_stop() {
+        let mut seen = Vec::new();
+        let r = parse(
+            "fping",
+            &args(&["-M", "-O", "0x10", "-I", "nope", "-k", "5"]),
+            false,
+            true,
+            true,
+            &mut |a| {
+                seen.push(a.clone());
+                match a {
+                    SocketAction::BindDevice(_) => Err(Stop::say("fping", "stop", 1)),
+                    _ => Ok(()),
+                }
+            },
+        );
+        assert_eq!(r.unwrap_err().status, 1);
+        assert_eq!(
+            seen,
+            [
+                SocketAction::DontFragment,
+                SocketAction::Tos(16),
+                SocketAction::BindDevice(b"nope".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn modes_as_fping_5_1_derives_them() {
+        let o = run(&["-c", "2", "-a", "h"]).unwrap();
+        assert!(!o.per_recv && !o.alive, "5.1: -a silences count mode's lines");
+        let o = run(&["-C", "2", "h"]).unwrap();
+        assert!(o.per_recv && o.report_all_rtts && !o.verbose);
+        let o = run(&["-l", "-Q", "1", "h"]).unwrap();
+        assert!(!o.per_recv && !o.backoff_enabled);
+        assert_eq!(o.report_interval_ns, 1_000_000_000);
+        let o = run(&["-l", "-p", "5000", "h"]).unwrap();
+        assert_eq!(o.timeout_ns, 2000 * MS);
+        let o = run(&["-t", "100", "-c", "1", "h"]).unwrap();
+        assert_eq!(o.timeout_ns, 100 * MS);
+        assert_eq!(o.trials(), 4);
+    }
+}

@@ -1,0 +1,19 @@
+//! fping's own modules on top of the shared runtime (fping 5.1 as Debian
+//! 12 ships it, with 5.2's additions):
+//!
+//! - [`cli`]: the command line → [`cli::Options`], its messages and exits;
+//! - [`targets`]: operands, `-f` files, stdin and `-g` ranges, resolved
+//!   (before the sandbox);
+//! - [`host`]: one target's state and statistics;
+//! - [`receive`]: pure decoding of replies and ICMP errors;
+//! - [`output`]: every line fping prints once the targets are known;
+//! - [`engine`]: the scheduler under seccomp, over the [`engine::Io`] trait;
+//! - [`net`]: the sockets' setup before lock-down, and the real I/O.
+
+pub mod cli;
+pub mod engine;
+pub mod host;
+pub mod net;
+pub mod output;
+pub mod receive;
+pub mod targets;
