@@ -78,6 +78,14 @@ const TOOLS: &[ToolDocs] = &[
         extra: include_str!("../../docs/privsep-mtr-packet.8.extra"),
         extra_name: "docs/privsep-mtr-packet.8.extra",
     },
+    ToolDocs {
+        tool: &tools::FPING,
+        command: worker::fping::command::command,
+        options: options::FPING,
+        about: "send ICMP ECHO_REQUEST packets to many network hosts, with privilege separation",
+        extra: include_str!("../../docs/privsep-fping.8.extra"),
+        extra_name: "docs/privsep-fping.8.extra",
+    },
 ];
 
 impl ToolDocs {

@@ -437,46 +437,47 @@ enum Arg {
     Required,
 }
 
-/// fping 5.1's `longopts`, with 5.2's `-k` and `-X`.
-const LONGOPTS: &[(Option<&str>, u8, Arg)] = &[
-    (Some("ipv4"), b'4', Arg::None),
-    (Some("ipv6"), b'6', Arg::None),
-    (Some("alive"), b'a', Arg::None),
-    (Some("addr"), b'A', Arg::None),
-    (Some("size"), b'b', Arg::Required),
-    (Some("backoff"), b'B', Arg::Required),
-    (Some("count"), b'c', Arg::Required),
-    (Some("vcount"), b'C', Arg::Required),
-    (Some("rdns"), b'd', Arg::None),
-    (Some("timestamp"), b'D', Arg::None),
-    (Some("elapsed"), b'e', Arg::None),
-    (Some("file"), b'f', Arg::Required),
-    (Some("generate"), b'g', Arg::None),
-    (Some("help"), b'h', Arg::None),
-    (Some("ttl"), b'H', Arg::Required),
-    (Some("interval"), b'i', Arg::Required),
-    (Some("iface"), b'I', Arg::Required),
-    (Some("fwmark"), b'k', Arg::Required),
-    (Some("loop"), b'l', Arg::None),
-    (Some("all"), b'm', Arg::None),
-    (Some("dontfrag"), b'M', Arg::None),
-    (Some("name"), b'n', Arg::None),
-    (Some("netdata"), b'N', Arg::None),
-    (Some("outage"), b'o', Arg::None),
-    (Some("tos"), b'O', Arg::Required),
-    (Some("period"), b'p', Arg::Required),
-    (Some("quiet"), b'q', Arg::None),
-    (Some("squiet"), b'Q', Arg::Required),
-    (Some("retry"), b'r', Arg::Required),
-    (Some("random"), b'R', Arg::None),
-    (Some("stats"), b's', Arg::None),
-    (Some("src"), b'S', Arg::Required),
-    (Some("timeout"), b't', Arg::Required),
-    (None, b'T', Arg::Required),
-    (Some("unreach"), b'u', Arg::None),
-    (Some("version"), b'v', Arg::None),
-    (Some("reachable"), b'x', Arg::Required),
-    (Some("fast-reachable"), b'X', Arg::Required),
+/// fping 5.1's `longopts`, with 5.2's `-k` and `-X`: (long name, short
+/// letter, takes a value), for the documentation ([`crate::fping::command`]).
+pub const LONGOPTS: &[(Option<&str>, u8, bool)] = &[
+    (Some("ipv4"), b'4', false),
+    (Some("ipv6"), b'6', false),
+    (Some("alive"), b'a', false),
+    (Some("addr"), b'A', false),
+    (Some("size"), b'b', true),
+    (Some("backoff"), b'B', true),
+    (Some("count"), b'c', true),
+    (Some("vcount"), b'C', true),
+    (Some("rdns"), b'd', false),
+    (Some("timestamp"), b'D', false),
+    (Some("elapsed"), b'e', false),
+    (Some("file"), b'f', true),
+    (Some("generate"), b'g', false),
+    (Some("help"), b'h', false),
+    (Some("ttl"), b'H', true),
+    (Some("interval"), b'i', true),
+    (Some("iface"), b'I', true),
+    (Some("fwmark"), b'k', true),
+    (Some("loop"), b'l', false),
+    (Some("all"), b'm', false),
+    (Some("dontfrag"), b'M', false),
+    (Some("name"), b'n', false),
+    (Some("netdata"), b'N', false),
+    (Some("outage"), b'o', false),
+    (Some("tos"), b'O', true),
+    (Some("period"), b'p', true),
+    (Some("quiet"), b'q', false),
+    (Some("squiet"), b'Q', true),
+    (Some("retry"), b'r', true),
+    (Some("random"), b'R', false),
+    (Some("stats"), b's', false),
+    (Some("src"), b'S', true),
+    (Some("timeout"), b't', true),
+    (None, b'T', true),
+    (Some("unreach"), b'u', false),
+    (Some("version"), b'v', false),
+    (Some("reachable"), b'x', true),
+    (Some("fast-reachable"), b'X', true),
 ];
 
 /// optparse's `errmsg`: `message -- 'data'` in a 64-byte buffer.
@@ -525,6 +526,7 @@ fn scan(args: &[String]) -> (Vec<Item>, Vec<String>) {
                 items.push(Item::Error(opterror("invalid option", body)));
                 return (items, operands);
             };
+            let arg = if arg { Arg::Required } else { Arg::None };
             match (arg, value) {
                 (Arg::None, Some(_)) => {
                     items.push(Item::Error(opterror(
@@ -558,7 +560,10 @@ fn scan(args: &[String]) -> (Vec<Item>, Vec<String>) {
             let mut j = 1;
             while j < a.len() {
                 let c = a[j];
-                let known = LONGOPTS.iter().find(|(_, s, _)| *s == c && c != b':');
+                let known = LONGOPTS
+                    .iter()
+                    .find(|(_, s, _)| *s == c && c != b':')
+                    .map(|&(l, s, v)| (l, s, if v { Arg::Required } else { Arg::None }));
                 match known {
                     None => {
                         items.push(Item::Error(opterror("invalid option", &[c])));

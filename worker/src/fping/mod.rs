@@ -2,6 +2,7 @@
 //! 12 ships it, with 5.2's additions):
 //!
 //! - [`cli`]: the command line → [`cli::Options`], its messages and exits;
+//! - [`command`]: the same options as a clap definition, for the docs;
 //! - [`targets`]: operands, `-f` files, stdin and `-g` ranges, resolved
 //!   (before the sandbox);
 //! - [`host`]: one target's state and statistics;
@@ -11,6 +12,7 @@
 //! - [`net`]: the sockets' setup before lock-down, and the real I/O.
 
 pub mod cli;
+pub mod command;
 pub mod engine;
 pub mod host;
 pub mod net;
