@@ -28,7 +28,7 @@ DATAGRAM_CAPS ?= auto
 CARGO      ?= cargo
 # The tools installed: each has a descriptor in policy/src/tools.rs, a
 # launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
-TOOLS      ?= ping arping clockdiff mtr-packet
+TOOLS      ?= ping arping clockdiff mtr-packet fping
 
 # Where `make demo` and `make test` stage an install. Under /tmp so that the
 # unprivileged test user can reach it wherever the clone lives.

@@ -807,7 +807,10 @@ mod tests {
         let icmp = CLOCKDIFF.socket_named("icmp4").unwrap();
         assert_eq!(icmp.kinds, &[RAW_ICMP4]);
         assert!(PING.datagram_first() && FPING.datagram_first());
-        assert_eq!(FPING.resources, PING.resources, "fping takes ping's sockets");
+        assert_eq!(
+            FPING.resources, PING.resources,
+            "fping takes ping's sockets"
+        );
         assert!(!CLOCKDIFF.datagram_first() && !ARPING.datagram_first());
     }
 

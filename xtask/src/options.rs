@@ -216,8 +216,16 @@ pub const MTR_PACKET: Table = &[];
 
 /// fping's options, in the words of fping(8) (5.1, with 5.2's -k and -X).
 pub const FPING: Table = &[
-    ("4", None, "Restrict name resolution and IPs to IPv4 addresses."),
-    ("6", None, "Restrict name resolution and IPs to IPv6 addresses."),
+    (
+        "4",
+        None,
+        "Restrict name resolution and IPs to IPv4 addresses.",
+    ),
+    (
+        "6",
+        None,
+        "Restrict name resolution and IPs to IPv6 addresses.",
+    ),
     ("a", None, "Show targets that are alive."),
     (
         "A",
@@ -278,7 +286,11 @@ pub const FPING: Table = &[
         Some("msec"),
         "The minimum time between two pings to any target, in milliseconds (default 10).",
     ),
-    ("I", Some("iface"), "Bind to the interface iface (SO_BINDTODEVICE)."),
+    (
+        "I",
+        Some("iface"),
+        "Bind to the interface iface (SO_BINDTODEVICE).",
+    ),
     (
         "k",
         Some("fwmark"),
@@ -286,14 +298,22 @@ pub const FPING: Table = &[
          with CAP_NET_ADMIN, which the worker never holds: it reports the refusal and \
          pings without the mark.",
     ),
-    ("l", None, "Loop mode: ping each target forever, until interrupted."),
+    (
+        "l",
+        None,
+        "Loop mode: ping each target forever, until interrupted.",
+    ),
     (
         "m",
         None,
         "Ping every address of each named target (its IPv4 and IPv6 addresses), not \
          only the first.",
     ),
-    ("M", None, "Set the Don't Fragment flag (path MTU discovery)."),
+    (
+        "M",
+        None,
+        "Set the Don't Fragment flag (path MTU discovery).",
+    ),
     (
         "n",
         None,
@@ -347,7 +367,11 @@ pub const FPING: Table = &[
     ),
     ("T", Some("n"), "Ignored, for compatibility."),
     ("u", None, "Show targets that are unreachable."),
-    ("v", None, "Show the version of fping this is compatible with, and exit."),
+    (
+        "v",
+        None,
+        "Show the version of fping this is compatible with, and exit.",
+    ),
     (
         "x",
         Some("n"),

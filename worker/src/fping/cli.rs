@@ -407,13 +407,10 @@ pub fn scan_unsigned(s: &str) -> Scan<u32> {
     }
     let mut v: u64 = 0;
     for d in digits.bytes() {
-        v = match v
+        v = v
             .checked_mul(10)
             .and_then(|v| v.checked_add(u64::from(d - b'0')))
-        {
-            Some(v) => v,
-            None => u64::MAX,
-        };
+            .unwrap_or(u64::MAX);
     }
     let v = if neg { v.wrapping_neg() } else { v };
     Scan::Value(v as u32)
@@ -581,10 +578,7 @@ fn scan(args: &[String]) -> (Vec<Item>, Vec<String>) {
                             items.push(Item::Opt(c, Some(v.clone())));
                             i += 1;
                         } else {
-                            items.push(Item::Error(opterror(
-                                "option requires an argument",
-                                &[c],
-                            )));
+                            items.push(Item::Error(opterror("option requires an argument", &[c])));
                             return (items, operands);
                         }
                         break;
@@ -788,7 +782,7 @@ pub fn parse(
     o.targets = operands;
 
     // The checks after parsing, in fping's order.
-    if (!have4 && !have6) || (o.family == Some(Family::V6) && !have6) {
+    if !have6 && (!have4 || o.family == Some(Family::V6)) {
         // crash_and_burn: 5.1 says why only when verbose.
         let stderr = if o.verbose {
             format!("{p}: can't create socket (must run as root?)\n")
@@ -913,12 +907,26 @@ mod tests {
         let e = run(&["--bogus=1"]).unwrap_err();
         assert!(e.stderr.starts_with("fping: invalid option -- 'bogus=1'\n"));
         let e = run(&["--alive=1"]).unwrap_err();
-        assert!(e.stderr.starts_with("fping: option takes no arguments -- 'alive'\n"));
-        assert_eq!(run(&["-4", "-6"]).unwrap_err().stderr, "fping: can't specify both -4 and -6\n");
-        assert_eq!(run(&["-a", "-u", "x"]).unwrap_err().stderr, "fping: specify only one of a, u\n");
+        assert!(e
+            .stderr
+            .starts_with("fping: option takes no arguments -- 'alive'\n"));
+        assert_eq!(
+            run(&["-4", "-6"]).unwrap_err().stderr,
+            "fping: can't specify both -4 and -6\n"
+        );
+        assert_eq!(
+            run(&["-a", "-u", "x"]).unwrap_err().stderr,
+            "fping: specify only one of a, u\n"
+        );
         assert_eq!(run(&["-c", "0"]).unwrap_err().status, 1);
-        assert!(run(&["-c", "0"]).unwrap_err().stderr.starts_with("Usage: fping "));
-        assert_eq!(run(&["-H", "300"]).unwrap_err().stderr, "fping: ttl 300 out of range\n");
+        assert!(run(&["-c", "0"])
+            .unwrap_err()
+            .stderr
+            .starts_with("Usage: fping "));
+        assert_eq!(
+            run(&["-H", "300"]).unwrap_err().stderr,
+            "fping: ttl 300 out of range\n"
+        );
         assert_eq!(
             run(&["-b", "70000"]).unwrap_err().stderr,
             "fping: data size 70000 not valid, must be lower than 65488\n"
@@ -930,15 +938,28 @@ mod tests {
         let v = run(&["-v"]).unwrap_err();
         assert_eq!((v.stdout.as_str(), v.status), ("fping: Version 5.1\n", 0));
         let h = run(&["-p", "20", "-h"]).unwrap_err();
-        assert!(h.stdout.contains("(in loop and count modes, default: 20 ms)"));
+        assert!(h
+            .stdout
+            .contains("(in loop and count modes, default: 20 ms)"));
         assert_eq!(h.status, 0);
     }
 
     #[test]
     fn no_socket_is_status_4() {
         let e = parse("fping", &args(&["x"]), false, false, false, &mut |_| Ok(())).unwrap_err();
-        assert_eq!((e.stderr.as_str(), e.status), ("fping: can't create socket (must run as root?)\n", 4));
-        let e = parse("fping", &args(&["-q", "x"]), false, false, false, &mut |_| Ok(())).unwrap_err();
+        assert_eq!(
+            (e.stderr.as_str(), e.status),
+            ("fping: can't create socket (must run as root?)\n", 4)
+        );
+        let e = parse(
+            "fping",
+            &args(&["-q", "x"]),
+            false,
+            false,
+            false,
+            &mut |_| Ok(()),
+        )
+        .unwrap_err();
         assert_eq!((e.stderr.as_str(), e.status), ("", 4));
         let e = parse("fping6", &args(&["x"]), true, true, false, &mut |_| Ok(())).unwrap_err();
         assert_eq!(e.status, 4);
@@ -975,7 +996,10 @@ mod tests {
     #[test]
     fn modes_as_fping_5_1_derives_them() {
         let o = run(&["-c", "2", "-a", "h"]).unwrap();
-        assert!(!o.per_recv && !o.alive, "5.1: -a silences count mode's lines");
+        assert!(
+            !o.per_recv && !o.alive,
+            "5.1: -a silences count mode's lines"
+        );
         let o = run(&["-C", "2", "h"]).unwrap();
         assert!(o.per_recv && o.report_all_rtts && !o.verbose);
         let o = run(&["-l", "-Q", "1", "h"]).unwrap();

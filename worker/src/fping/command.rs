@@ -28,7 +28,9 @@ pub fn command() -> Command {
             arg = arg.long(l);
         }
         arg = if takes_value {
-            arg.num_args(1).allow_hyphen_values(true).action(ArgAction::Set)
+            arg.num_args(1)
+                .allow_hyphen_values(true)
+                .action(ArgAction::Set)
         } else {
             arg.action(ArgAction::SetTrue)
         };

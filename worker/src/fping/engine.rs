@@ -29,12 +29,19 @@ pub const SEQMAP_TIMEOUT_NS: i64 = 10_000_000_000;
 pub trait Io {
     /// Sends an echo request on the socket of `family`; `None`: there is
     /// no such socket.
-    fn send(&mut self, family: Family, packet: &[u8], to: &SocketAddr) -> Option<io::Result<usize>>;
+    fn send(&mut self, family: Family, packet: &[u8], to: &SocketAddr)
+        -> Option<io::Result<usize>>;
     /// Waits up to `timeout_ns` for a socket: which one has something (the
     /// IPv4 socket first), and whether it is its error queue.
     fn wait(&mut self, timeout_ns: i64) -> Option<(Family, bool)>;
     /// One datagram (or, `errqueue`, one queued error) from a socket.
-    fn recv(&mut self, family: Family, buf: &mut [u8], control: &mut [u8], errqueue: bool) -> io::Result<Received>;
+    fn recv(
+        &mut self,
+        family: Family,
+        buf: &mut [u8],
+        control: &mut [u8],
+        errqueue: bool,
+    ) -> io::Result<Received>;
     /// The wall clock (`CLOCK_REALTIME`), in nanoseconds.
     fn now(&mut self) -> i64;
     /// `[HH:MM:SS]` in local time, for the `-Q` reports.
@@ -96,7 +103,13 @@ pub struct Engine<I: Io> {
 
 impl<I: Io> Engine<I> {
     /// Targets in order; `noaddress`: how many names did not resolve.
-    pub fn new(o: Options, io: I, sock: SocketInfo, targets: Vec<crate::fping::targets::Target>, noaddress: u32) -> Self {
+    pub fn new(
+        o: Options,
+        io: I,
+        sock: SocketInfo,
+        targets: Vec<crate::fping::targets::Target>,
+        noaddress: u32,
+    ) -> Self {
         let mut io = io;
         let now = io.now();
         let storage = if o.count_mode {
@@ -127,7 +140,14 @@ impl<I: Io> Engine<I> {
             timeout_slots: BTreeMap::new(),
             storage,
             order: 0,
-            seqmap: vec![SeqEntry { host: 0, index: 0, ts: 0 }; SEQMAP_MAXSEQ],
+            seqmap: vec![
+                SeqEntry {
+                    host: 0,
+                    index: 0,
+                    ts: 0
+                };
+                SEQMAP_MAXSEQ
+            ],
             seq_next: 0,
             g: Global {
                 hosts: hosts.len() as u32,
@@ -208,7 +228,11 @@ impl<I: Io> Engine<I> {
         self.hosts[h].last_send_time = now;
         let seq = self.seqmap_add(h, index, now)?;
         let addr = self.hosts[h].target.addr;
-        let family = if addr.is_ipv4() { Family::V4 } else { Family::V6 };
+        let family = if addr.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        };
         let ident = match family {
             Family::V4 => self.sock.ident4,
             Family::V6 => self.sock.ident6,
@@ -281,7 +305,10 @@ impl<I: Io> Engine<I> {
                         line.push('\n');
                         self.io.stdout(&line);
                     }
-                    if !o_loop && !o_count && (self.hosts[h].num_sent as i64) < i64::from(self.o.retry) + 1 {
+                    if !o_loop
+                        && !o_count
+                        && (self.hosts[h].num_sent as i64) < i64::from(self.o.retry) + 1
+                    {
                         if self.o.backoff_enabled {
                             let host = &mut self.hosts[h];
                             host.timeout = (host.timeout as f32 * self.o.backoff) as i64;
@@ -365,7 +392,13 @@ impl<I: Io> Engine<I> {
         let got = self.io.recv(family, &mut buf, &mut control, errqueue);
         let taken = match got {
             Ok(r) if r.len > 0 => {
-                self.process(family, errqueue, &buf[..r.len], &control[..r.control_len], r.from);
+                self.process(
+                    family,
+                    errqueue,
+                    &buf[..r.len],
+                    &control[..r.control_len],
+                    r.from,
+                );
                 true
             }
             _ => false,
@@ -374,7 +407,14 @@ impl<I: Io> Engine<I> {
         taken
     }
 
-    fn process(&mut self, family: Family, errqueue: bool, data: &[u8], control: &[u8], from: Option<SocketAddr>) {
+    fn process(
+        &mut self,
+        family: Family,
+        errqueue: bool,
+        data: &[u8],
+        control: &[u8],
+        from: Option<SocketAddr>,
+    ) {
         self.now = self.io.now();
         let mut recv_time = 0;
         let mut queued_error = None;
@@ -410,8 +450,14 @@ impl<I: Io> Engine<I> {
         let raw = family == Family::V4 && self.sock.raw4;
         let (seq, hlen) = match receive::decode(family, raw, data, ident) {
             Decoded::Ignore => return,
-            Decoded::Error { icmp_type, code, seq } => {
-                let from = from.map(|a| crate::ping::resolve::numeric(&a)).unwrap_or_default();
+            Decoded::Error {
+                icmp_type,
+                code,
+                seq,
+            } => {
+                let from = from
+                    .map(|a| crate::ping::resolve::numeric(&a))
+                    .unwrap_or_default();
                 self.icmp_error(icmp_type, code, seq, &from);
                 return;
             }
@@ -471,7 +517,13 @@ impl<I: Io> Engine<I> {
             if self.o.timestamp {
                 line.push_str(&output::timestamp(recv_time));
             }
-            line.push_str(&output::reply_line(&self.hosts[h], self.width, index, bytes, rtt));
+            line.push_str(&output::reply_line(
+                &self.hosts[h],
+                self.width,
+                index,
+                bytes,
+                rtt,
+            ));
             if let Some(o) = &other {
                 self.io.stderr(o);
             }
@@ -515,7 +567,11 @@ impl<I: Io> Engine<I> {
     fn netdata(&mut self) {
         let mut s = String::new();
         for h in &mut self.hosts {
-            s.push_str(&output::netdata(h, !self.charts_sent, self.o.report_interval_ns));
+            s.push_str(&output::netdata(
+                h,
+                !self.charts_sent,
+                self.o.report_interval_ns,
+            ));
             h.reset_interval();
         }
         self.charts_sent = true;
@@ -548,7 +604,12 @@ impl<I: Io> Engine<I> {
                 s.push('\n');
             }
             let outage = self.o.outage.then_some(self.o.period_ns);
-            s.push_str(&output::per_system_stats(&self.hosts, self.width, self.o.report_all_rtts, outage));
+            s.push_str(&output::per_system_stats(
+                &self.hosts,
+                self.width,
+                self.o.report_all_rtts,
+                outage,
+            ));
             self.io.stderr(&s);
         }
         if self.o.stats {

@@ -137,11 +137,18 @@ mod tests {
         h.stats_add(2, Some(100), true);
         assert_eq!((h.num_sent, h.num_recv), (3, 2));
         assert_eq!((h.min_reply, h.max_reply, h.total_time), (100, 300, 400));
-        assert_eq!([h.resp(0), h.resp(1), h.resp(2), h.resp(9)], [300, RESP_TIMEOUT, 100, RESP_UNUSED]);
+        assert_eq!(
+            [h.resp(0), h.resp(1), h.resp(2), h.resp(9)],
+            [300, RESP_TIMEOUT, 100, RESP_UNUSED]
+        );
         h.reset_interval();
         assert_eq!((h.num_sent_i, h.max_reply_i), (0, 0));
         h.stats_add(3, Some(7), false);
-        assert_eq!(h.resp(3), RESP_UNUSED, "loop mode keeps no per-ping results");
+        assert_eq!(
+            h.resp(3),
+            RESP_UNUSED,
+            "loop mode keeps no per-ping results"
+        );
         assert_eq!(h.min_reply_i, 7);
     }
 }

@@ -44,13 +44,23 @@ impl Sockets {
         match action {
             SocketAction::DontFragment => {
                 if let Some(s) = self.v4 {
-                    let r = sys::setsockopt_int(s.fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, libc::IP_PMTUDISC_DO);
+                    let r = sys::setsockopt_int(
+                        s.fd,
+                        libc::IPPROTO_IP,
+                        libc::IP_MTU_DISCOVER,
+                        libc::IP_PMTUDISC_DO,
+                    );
                     if let Err(e) = r {
                         warn(perror("setsockopt IP_MTU_DISCOVER", &e));
                     }
                 }
                 if let Some(s) = self.v6 {
-                    let r = sys::setsockopt_int(s.fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, libc::IPV6_PMTUDISC_DO);
+                    let r = sys::setsockopt_int(
+                        s.fd,
+                        libc::IPPROTO_IPV6,
+                        libc::IPV6_MTU_DISCOVER,
+                        libc::IPV6_PMTUDISC_DO,
+                    );
                     if let Err(e) = r {
                         warn(perror("setsockopt IPV6_MTU_DISCOVER", &e));
                     }
@@ -59,10 +69,15 @@ impl Sockets {
             SocketAction::BindDevice(name) => {
                 for (s, what) in [
                     (self.v4, "binding to specific interface (SO_BINTODEVICE)"),
-                    (self.v6, "binding to specific interface (SO_BINTODEVICE), IPV6"),
+                    (
+                        self.v6,
+                        "binding to specific interface (SO_BINTODEVICE), IPV6",
+                    ),
                 ] {
                     let Some(s) = s else { continue };
-                    if let Err(e) = sys::setsockopt_bytes(s.fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, name) {
+                    if let Err(e) =
+                        sys::setsockopt_bytes(s.fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, name)
+                    {
                         return Err(Stop {
                             stdout: String::new(),
                             stderr: perror(what, &e),
@@ -73,12 +88,15 @@ impl Sockets {
             }
             SocketAction::Tos(tos) => {
                 if let Some(s) = self.v4 {
-                    if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IP, libc::IP_TOS, *tos) {
+                    if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IP, libc::IP_TOS, *tos)
+                    {
                         warn(perror("setting type of service octet IP_TOS", &e));
                     }
                 }
                 if let Some(s) = self.v6 {
-                    if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, *tos) {
+                    if let Err(e) =
+                        sys::setsockopt_int(s.fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, *tos)
+                    {
                         warn(perror("setting type of service octet IPV6_TCLASS", &e));
                     }
                 }
@@ -89,7 +107,9 @@ impl Sockets {
                 // refuses, and fping's own message says so.
                 for (s, what) in [(self.v4, "fwmark ipv4"), (self.v6, "fwmark ipv6")] {
                     let Some(s) = s else { continue };
-                    if let Err(e) = sys::setsockopt_int(s.fd, libc::SOL_SOCKET, libc::SO_MARK, *mark as i32) {
+                    if let Err(e) =
+                        sys::setsockopt_int(s.fd, libc::SOL_SOCKET, libc::SO_MARK, *mark as i32)
+                    {
                         warn(perror(what, &e));
                     }
                 }
@@ -103,12 +123,19 @@ impl Sockets {
     pub fn after_parse(&self, ttl: u32, warn: &mut dyn FnMut(String)) {
         if ttl > 0 {
             if let Some(s) = self.v4 {
-                if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IP, libc::IP_TTL, ttl as i32) {
+                if let Err(e) =
+                    sys::setsockopt_int(s.fd, libc::IPPROTO_IP, libc::IP_TTL, ttl as i32)
+                {
                     warn(perror("setting time to live", &e));
                 }
             }
             if let Some(s) = self.v6 {
-                if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, ttl as i32) {
+                if let Err(e) = sys::setsockopt_int(
+                    s.fd,
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_UNICAST_HOPS,
+                    ttl as i32,
+                ) {
                     warn(perror("setting time to live", &e));
                 }
             }
@@ -207,7 +234,12 @@ impl SysIo {
 }
 
 impl Io for SysIo {
-    fn send(&mut self, family: Family, packet: &[u8], to: &SocketAddr) -> Option<io::Result<usize>> {
+    fn send(
+        &mut self,
+        family: Family,
+        packet: &[u8],
+        to: &SocketAddr,
+    ) -> Option<io::Result<usize>> {
         Some(sys::sendto(self.fd(family)?, packet, to))
     }
 
@@ -229,7 +261,13 @@ impl Io for SysIo {
             .map(|(r, f)| (f, !r.readable))
     }
 
-    fn recv(&mut self, family: Family, buf: &mut [u8], control: &mut [u8], errqueue: bool) -> io::Result<Received> {
+    fn recv(
+        &mut self,
+        family: Family,
+        buf: &mut [u8],
+        control: &mut [u8],
+        errqueue: bool,
+    ) -> io::Result<Received> {
         let fd = self
             .fd(family)
             .ok_or_else(|| io::Error::from_raw_os_error(libc::EBADF))?;

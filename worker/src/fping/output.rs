@@ -107,7 +107,10 @@ pub fn reply_line(h: &Host, width: usize, index: u32, bytes: usize, rtt: i64) ->
 /// The count/loop-mode line of a time-out (without `-D`'s timestamp).
 pub fn timeout_line(h: &Host, width: usize, index: u32) -> String {
     let avg = if h.num_recv > 0 {
-        format!(" ({} avg, ", sprint_tm(h.total_time / i64::from(h.num_recv)))
+        format!(
+            " ({} avg, ",
+            sprint_tm(h.total_time / i64::from(h.num_recv))
+        )
     } else {
         " (NaN avg, ".to_string()
     };
@@ -146,7 +149,12 @@ pub fn from_other(addr: &str) -> String {
 }
 
 /// `print_per_system_stats`: one line per target (`-C`: every result).
-pub fn per_system_stats(hosts: &[Host], width: usize, all_rtts: bool, outage_period: Option<i64>) -> String {
+pub fn per_system_stats(
+    hosts: &[Host],
+    width: usize,
+    all_rtts: bool,
+    outage_period: Option<i64>,
+) -> String {
     let mut s = String::new();
     for h in hosts {
         let _ = write!(s, "{:<width$} :", h.target.host);
@@ -168,11 +176,7 @@ pub fn per_system_stats(hosts: &[Host], width: usize, all_rtts: bool, outage_per
             } else {
                 0
             };
-            let _ = write!(
-                s,
-                " xmt/rcv/%loss = {}/{}/{loss}%",
-                h.num_sent, h.num_recv
-            );
+            let _ = write!(s, " xmt/rcv/%loss = {}/{}/{loss}%", h.num_sent, h.num_recv);
             if let Some(period) = outage_period {
                 let ms = (i64::from(h.num_sent - h.num_recv) * period) as f64 / 1e6;
                 let _ = write!(s, ", outage(ms) = {}", ms as i32);
@@ -390,11 +394,15 @@ mod tests {
         );
         let d = host("::1");
         assert_eq!(
-            timeout_line(&{
-                let mut d = d;
-                d.stats_add(0, None, true);
-                d
-            }, 3, 0),
+            timeout_line(
+                &{
+                    let mut d = d;
+                    d.stats_add(0, None, true);
+                    d
+                },
+                3,
+                0
+            ),
             "::1 : [0], timed out (NaN avg, 100% loss)"
         );
     }

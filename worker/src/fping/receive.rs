@@ -160,22 +160,40 @@ mod tests {
         let reply = [0, 0, 0, 0, 0x12, 0x34, 0, 7];
         assert_eq!(
             decode(Family::V4, true, &ip(&reply), 0x1234),
-            Decoded::Reply { id: 0x1234, seq: 7, ip_hlen: 20 }
+            Decoded::Reply {
+                id: 0x1234,
+                seq: 7,
+                ip_hlen: 20
+            }
         );
         assert_eq!(
             decode(Family::V4, false, &reply, 0),
-            Decoded::Reply { id: 0x1234, seq: 7, ip_hlen: 0 }
+            Decoded::Reply {
+                id: 0x1234,
+                seq: 7,
+                ip_hlen: 0
+            }
         );
-        assert_eq!(decode(Family::V4, true, &ip(&reply[..7]), 0), Decoded::Ignore);
+        assert_eq!(
+            decode(Family::V4, true, &ip(&reply[..7]), 0),
+            Decoded::Ignore
+        );
         assert_eq!(decode(Family::V4, true, &[], 0), Decoded::Ignore);
         // A header length that points past the datagram.
         assert_eq!(decode(Family::V4, true, &[0x4f, 0, 0], 0), Decoded::Ignore);
         let v6 = [129, 0, 0, 0, 0xbe, 0xef, 1, 0];
         assert_eq!(
             decode(Family::V6, false, &v6, 0),
-            Decoded::Reply { id: 0xbeef, seq: 256, ip_hlen: 0 }
+            Decoded::Reply {
+                id: 0xbeef,
+                seq: 256,
+                ip_hlen: 0
+            }
         );
-        assert_eq!(decode(Family::V6, false, &[1, 0, 0, 0, 0, 0, 0, 0], 0), Decoded::Ignore);
+        assert_eq!(
+            decode(Family::V6, false, &[1, 0, 0, 0, 0, 0, 0, 0], 0),
+            Decoded::Ignore
+        );
     }
 
     #[test]
@@ -184,10 +202,17 @@ mod tests {
         err.extend_from_slice(&ip(&[8, 0, 0, 0, 0x12, 0x34, 0, 9]));
         assert_eq!(
             decode(Family::V4, true, &ip(&err), 0x1234),
-            Decoded::Error { icmp_type: 3, code: 1, seq: 9 }
+            Decoded::Error {
+                icmp_type: 3,
+                code: 1,
+                seq: 9
+            }
         );
         assert_eq!(decode(Family::V4, true, &ip(&err), 0x4321), Decoded::Ignore);
-        assert_eq!(decode(Family::V4, true, &ip(&err[..30]), 0x1234), Decoded::Ignore);
+        assert_eq!(
+            decode(Family::V4, true, &ip(&err[..30]), 0x1234),
+            Decoded::Ignore
+        );
         assert_eq!(
             error_line(3, 1, "192.0.2.1", "198.18.0.9").unwrap(),
             "ICMP Host Unreachable from 192.0.2.1 for ICMP Echo sent to 198.18.0.9\n"
@@ -196,7 +221,9 @@ mod tests {
             error_line(3, 99, "a", "b").unwrap(),
             "ICMP Unreachable (Invalid Code) from a for ICMP Echo sent to b\n"
         );
-        assert!(error_line(11, 0, "a", "b").unwrap().starts_with("ICMP Time Exceeded from"));
+        assert!(error_line(11, 0, "a", "b")
+            .unwrap()
+            .starts_with("ICMP Time Exceeded from"));
         assert_eq!(error_line(13, 0, "a", "b"), None);
     }
 }

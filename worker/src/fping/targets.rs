@@ -100,8 +100,8 @@ impl Targets {
                 return;
             }
         };
-        let numeric = o.name
-            && sys::getaddrinfo_flags(name, fam, ty, proto, libc::AI_NUMERICHOST).is_ok();
+        let numeric =
+            o.name && sys::getaddrinfo_flags(name, fam, ty, proto, libc::AI_NUMERICHOST).is_ok();
         for ai in results {
             let printname = if (o.name && numeric) || o.rdns {
                 sys::getnameinfo(&ai.addr, false).unwrap_or_else(|| name.to_string())
@@ -239,10 +239,7 @@ mod tests {
                 &a.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             )
         };
-        assert_eq!(
-            g(&["198.18.0.5/30"]).unwrap(),
-            ["198.18.0.5", "198.18.0.6"]
-        );
+        assert_eq!(g(&["198.18.0.5/30"]).unwrap(), ["198.18.0.5", "198.18.0.6"]);
         assert_eq!(g(&["198.18.0.5/31"]).unwrap(), ["198.18.0.4", "198.18.0.5"]);
         assert_eq!(g(&["198.18.0.5/32"]).unwrap(), ["198.18.0.5"]);
         assert_eq!(g(&["198.18.0.1", "198.18.0.3"]).unwrap().len(), 3);
@@ -263,7 +260,10 @@ mod tests {
         assert!(e.starts_with("fping, can't parse address bogus: "), "{e}");
         let e = g(&["bogus", "10.0.0.1"]).unwrap_err().stderr;
         assert!(e.starts_with("fping: can't parse address bogus: "), "{e}");
-        assert!(g(&["10.0.0.1"]).unwrap_err().stderr.starts_with("Usage: fping"));
+        assert!(g(&["10.0.0.1"])
+            .unwrap_err()
+            .stderr
+            .starts_with("Usage: fping"));
     }
 
     #[test]
@@ -279,7 +279,10 @@ mod tests {
         assert_eq!(t.list[0].host, "127.0.0.1");
         assert_eq!(t.list[1].host, "127.0.0.2");
         assert_eq!(t.noaddress, 1);
-        assert_eq!(t.warnings, "::1: Address family for hostname not supported\n");
+        assert_eq!(
+            t.warnings,
+            "::1: Address family for hostname not supported\n"
+        );
         o.quiet = true;
         t.add_name(&o, "\x1b[2J.invalid");
         assert_eq!(t.noaddress, 2);
