@@ -14,7 +14,7 @@
 //! `FORGE_FDNAME` replaces the name in `LISTEN_FDNAMES` (default `icmp4`),
 //! to forge arping's `arp`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::process::CommandExt;
@@ -23,6 +23,9 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 fn main() -> Result<()> {
+    #[allow(unsafe_code)]
+    // SAFETY: first thing in main: nothing owns a descriptor above 2 yet.
+    unsafe { hostile::sys::close_from_3() }.context("close_range")?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(sep) = args.iter().position(|a| a == "--") else {
         bail!("usage: hostile-forge KIND [TARGET] -- WORKER ARGS…");
@@ -40,8 +43,8 @@ fn main() -> Result<()> {
         }
         Ok(())
     };
-    // fds 0–2 are open, 3 is the lowest free one: the first descriptor we
-    // create lands there. Each is leaked on purpose (into_raw_fd).
+    // fds 0–2 are open, 3 is the lowest free one (closed above): the first
+    // descriptor we create lands there. Each is leaked on purpose (into_raw_fd).
     let mut pid = std::process::id().to_string();
     match kind {
         "udp" | "wrong-pid" => {
