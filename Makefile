@@ -1,7 +1,7 @@
 # privsep — entry points for distributions and developers.
 #
 #   make demo      build, stage with the file capabilities, run each tool once as an unprivileged user
-#   make test      every test: unit, installed-binary, policy checks, VM suite
+#   make test      every test: unit, installed-binary, policy checks, VM suite (in lanes at once)
 #   make install   PREFIX=/usr/local BINDIR=$(PREFIX)/bin LIBEXECDIR=$(PREFIX)/libexec DESTDIR=
 #                  IPUTILS_NAMES=1 also installs ping, arping, clockdiff as links (mk/iputils.mk)
 #
@@ -59,10 +59,23 @@ STATIC_CARGO   = CARGO_TARGET_DIR=$(STATIC_TARGET) RUSTFLAGS="-C target-feature=
 
 BUILDDIR := $(CURDIR)/build/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 
-# Targets that `make test` runs after the Rust tests; fragments in mk/ add to it.
+# The suites that `make test` runs besides test-rust; fragments in mk/ add
+# to it. `make test` first builds TEST_PREPARE (every prerequisite the suites
+# share: staged installs, policies, reference tools, test binaries), then
+# runs the suites in lanes (scripts/test-lanes.sh): a fragment puts a suite
+# in TEST_LANE_VM (the QEMU suite, from the start), TEST_EXCLUSIVE (changes
+# system-wide state: alone but for the VM lane), TEST_LANE_RUST or
+# TEST_LANE_PARITY; every other suite of TEST_TARGETS runs in the checks
+# lane. The lanes run at once, each lane's suites one after another.
 TEST_TARGETS :=
+TEST_PREPARE := deps-test test-user stage test-rust-build
+TEST_LANE_VM :=
+TEST_EXCLUSIVE :=
+TEST_LANE_RUST := test-rust
+TEST_LANE_PARITY :=
 
-.PHONY: all build deps-demo deps-test install uninstall demo stage test test-rust clean help
+.PHONY: all build deps-demo deps-test install uninstall demo stage test test-rust clean help \
+    test-prepare test-user test-rust-build
 all: build
 
 help:
@@ -164,9 +177,24 @@ test-rust: deps-test stage
 	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
 	    $(CARGO) test --workspace --locked -- --include-ignored
 
+test-user:
+	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
+
+test-rust-build:
+	$(CARGO) test --workspace --locked --no-run
+
 -include mk/*.mk
 
-test: deps-test test-rust $(TEST_TARGETS)
+test-prepare: $(TEST_PREPARE)
+
+# The lanes get TEST_PREPARE (and `build`, which stage and the VM binaries
+# depend on) as already made: no lane reinstalls a staged binary that
+# another lane is running.
+test: deps-test
+	@$(MAKE) --no-print-directory test-prepare
+	@TEST_PREPARE_OLD="build $(TEST_PREPARE)" MAKE="$(MAKE)" scripts/test-lanes.sh $(CURDIR)/target/test-logs \
+	    "$(TEST_LANE_VM)" "$(TEST_EXCLUSIVE)" "$(TEST_LANE_RUST)" "$(TEST_LANE_PARITY)" \
+	    "$(filter-out $(TEST_LANE_VM) $(TEST_EXCLUSIVE) $(TEST_LANE_RUST) $(TEST_LANE_PARITY),$(TEST_TARGETS))"
 	@echo "make test: all suites passed"
 
 clean:

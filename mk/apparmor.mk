@@ -19,6 +19,7 @@ APPARMOR_RENDER := $(RELEASE)/privsep-render
 APPARMOR_DIR    ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc/apparmor.d,$(PREFIX)/etc/apparmor.d)
 
 TEST_TARGETS += apparmor-check
+TEST_PREPARE += apparmor
 
 .PHONY: apparmor apparmor-check install-apparmor uninstall-apparmor apparmor-render-tool
 

@@ -16,6 +16,8 @@ DEB_OPTS ?=
 # About 3.5 minutes from a clean clone on a loaded 2-core machine (most of
 # it the release build into target/deb), under a minute when cargo is up to date.
 TEST_TARGETS += test-deb
+# Diverts /usr/bin/ping, ... while it runs.
+TEST_EXCLUSIVE += test-deb
 
 .PHONY: deps-deb deb test-deb deb-scripts
 

@@ -14,6 +14,8 @@ FUZZ_SECONDS  ?= 30
 .PHONY: hostile-stage test-hostile fuzz fuzz-regressions
 
 TEST_TARGETS += test-hostile
+TEST_LANE_RUST += test-hostile
+TEST_PREPARE += hostile-stage
 
 hostile-stage:
 	$(MAKE) --no-print-directory install PREFIX=$(HOSTILE_STAGE) DESTDIR= CAPMODE=caps DATAGRAM_CAPS=caps

@@ -71,6 +71,9 @@ IPUTILS_TESTS = $(CURDIR)/target/iputils-upstream/20250605/src/test
 
 .PHONY: test-iputils-names
 TEST_TARGETS += test-iputils-names
+# Binds privsep's launchers over the iputils names in a mount namespace of
+# its own: nothing system-wide.
+TEST_LANE_PARITY += test-iputils-names
 
 test-iputils-names: deps-test stage iputils-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
@@ -80,6 +83,9 @@ test-iputils-names: deps-test stage iputils-upstream
 # with the staged layout (nothing rebuilt).
 .PHONY: test-install-names
 TEST_TARGETS += test-install-names
+# Runs `make install` (a no-op build in the stage's layout) into a scratch
+# DESTDIR: kept away from the lanes that run that layout's binaries.
+TEST_EXCLUSIVE += test-install-names
 
 test-install-names: stage
 	scripts/install-names-test.sh $(STAGE)

@@ -28,6 +28,8 @@ PARITY_ONLY    ?=
 .PHONY: iputils-upstream test-parity test-parity-tools
 
 TEST_TARGETS += test-parity test-parity-tools
+TEST_LANE_PARITY += test-parity test-parity-tools
+TEST_PREPARE += iputils-upstream
 
 iputils-upstream: deps-test
 	scripts/iputils-upstream.sh $(CURDIR)/target/iputils-upstream $(PARITY_IPUTILS) $(IPUTILS_GIT)

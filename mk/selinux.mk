@@ -35,6 +35,7 @@ SELINUX_BUILT   := $(SELINUX_DIR)/privsep.te $(SELINUX_DIR)/privsep.if $(SELINUX
 SELINUX_TOOLS   := $(SELINUX_DIR)/tools.txt
 
 TEST_TARGETS += selinux-check selinux-check-selftest
+TEST_PREPARE += selinux selinux-merged
 
 .PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux
 

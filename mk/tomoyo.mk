@@ -19,6 +19,7 @@ TOMOYO_TOOLS    := $(TOMOYO_OUT)/tools.txt
 TOMOYO_CHECKER  := $(CURDIR)/target/tomoyo-check/release/tomoyo-policy-check
 
 TEST_TARGETS += tomoyo-check
+TEST_PREPARE += tomoyo tomoyo-checker
 
 .PHONY: tomoyo tomoyo-check install-tomoyo tomoyo-render-tool tomoyo-checker
 

