@@ -4,7 +4,7 @@
 
 use super::*;
 use std::collections::VecDeque;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 const TARGET: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 9);
 
