@@ -302,9 +302,17 @@ fn run() -> i32 {
     let json_mode = o.json;
     let lookups = o.lookups();
     let mut warn = |m: String| say(&prog, m);
-    let mut prepared = match setup::prepare(
-        o, target, fd, datagram, other, is_root, &prog, route, nodeinfo, &mut warn,
-    ) {
+    let mut ops = setup::SysOps::new(fd, other);
+    let request = setup::Request {
+        o,
+        target,
+        datagram,
+        is_root,
+        prog: &prog,
+        route,
+        nodeinfo,
+    };
+    let mut prepared = match setup::prepare(&mut ops, request, &mut warn) {
         Ok(p) => p,
         Err(e) if e.usage => return refuse(&prog, &CliError::with_usage(None)),
         Err(e) => return e.status.max(fail(&e.msg)),
@@ -326,7 +334,7 @@ fn run() -> i32 {
     } else {
         None
     };
-    let wait_mask = match prepared.finish(&mut warn) {
+    let wait_mask = match prepared.finish(&mut ops, &mut warn) {
         Ok(m) => m,
         Err(e) => {
             // Upstream reports these setup() checks through ping_error(),

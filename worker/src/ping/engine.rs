@@ -92,7 +92,7 @@ pub struct Prepared {
 }
 
 /// The loop's state: iputils' `struct ping_rts`, for the part the loop
-/// uses, grouped by responsibility: [`Stats`] counts, [`Schedule`] times,
+/// uses, grouped by responsibility: `Stats` counts, `Schedule` times,
 /// a [`Format`] sink prints; receiving is in `receive` and `errqueue`.
 pub struct Engine<I: Io> {
     io: I,
