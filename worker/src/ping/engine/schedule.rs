@@ -207,3 +207,80 @@ impl Schedule {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_bucket_sends_one_per_interval_and_the_preload_at_once() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(1000, t0);
+        assert_eq!(s.take_token(t0, 1, 0), None);
+        assert_eq!(s.take_token(t0 + MS, 1, 1), Some(999));
+        assert_eq!(s.take_token(t0 + 1000 * MS, 1, 1), None);
+
+        let mut s = Schedule::new(1000, t0);
+        for _ in 0..3 {
+            assert_eq!(s.take_token(t0, 3, 0), None, "-l 3 sends three at once");
+        }
+        assert_eq!(s.take_token(t0, 3, 3), Some(1000));
+    }
+
+    #[test]
+    fn the_exact_remainder_bounds_the_wait() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(2, t0);
+        s.take_token(t0, 1, 0);
+        let now = t0 + Duration::from_micros(1500);
+        let next = s.take_token(now, 1, 1).expect("not yet");
+        assert_eq!(next, 1);
+        assert_eq!(s.wait(next, now), Duration::from_micros(500));
+        // Used once.
+        assert_eq!(s.wait(next, now), MS);
+    }
+
+    #[test]
+    fn device_queue_overflow_retries_until_the_linger_is_spent() {
+        let mut s = Schedule::new(1000, Instant::now());
+        let retries = std::iter::from_fn(|| s.no_buffers(0, false, false, 10_000_000)).count();
+        // 500 ms apart (half the interval, at most 500) within -W's 10 s.
+        assert_eq!(retries, 19);
+        assert_eq!(s.busy(), MININTERVAL);
+        assert_eq!(s.failed(), 1000);
+    }
+
+    #[test]
+    fn the_exit_waits_for_twice_the_slowest_reply_or_the_linger() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(1000, t0);
+        assert_eq!(
+            s.schedule_exit(7, t0, false, true, 0, 0),
+            7,
+            "still sending"
+        );
+        assert_eq!(s.schedule_exit(7, t0, true, true, 800_000, 0), 1600);
+        assert!(!s.expired(t0 + 1599 * MS) && s.expired(t0 + 1600 * MS));
+
+        let mut s = Schedule::new(1000, t0);
+        assert_eq!(s.schedule_exit(7, t0, true, false, 0, 3_000_000), 3000);
+
+        // -W 0 with nothing back: no timer, a wait for ever.
+        let mut s = Schedule::new(1000, t0);
+        assert_eq!(s.schedule_exit(7, t0, true, false, 0, 0), 7);
+        assert!(!s.expired(t0 + 3600 * 1000 * MS));
+    }
+
+    #[test]
+    fn adaptive_interval_follows_the_rtt_with_a_floor_for_users() {
+        let mut s = Schedule::new(1000, Instant::now());
+        s.update_interval(8 * 30_000, true);
+        assert_eq!(s.interval, 30);
+        s.update_interval(8 * 100, true);
+        assert_eq!(s.interval, 0);
+        s.update_interval(8 * 100, false);
+        assert_eq!(s.interval, crate::ping::cli::MIN_USER_INTERVAL_MS);
+    }
+}

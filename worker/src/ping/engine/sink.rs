@@ -372,3 +372,85 @@ impl Sink for Format {
         forward!(self, k => k.summary(l, s))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both() -> [Format; 2] {
+        [
+            Format::new(false, "ping".into()),
+            Format::new(true, "ping".into()),
+        ]
+    }
+
+    #[test]
+    fn each_event_goes_to_its_stream_in_its_format() {
+        let [text, json] = both();
+        let mut l = Lines::default();
+        text.report(&mut l, "oops\x1b");
+        assert_eq!(
+            (l.out.as_str(), l.err.as_str()),
+            ("", "ping: oops\\u{1b}\n")
+        );
+        let mut l = Lines::default();
+        json.report(&mut l, "oops");
+        assert_eq!(
+            (l.out.as_str(), l.err.as_str()),
+            ("{\"error\": \"oops\"}\n", "")
+        );
+
+        let mut l = Lines::default();
+        text.icmp_error(&mut l, None, "r", 3, "Destination Host Unreachable");
+        assert_eq!(l.out, "From r icmp_seq=3 Destination Host Unreachable\n");
+        let mut l = Lines::default();
+        json.icmp_error(&mut l, None, "r", 3, "Destination Host Unreachable");
+        assert!(
+            l.out.starts_with('{') && l.out.contains("\"seq\": 3"),
+            "{}",
+            l.out
+        );
+    }
+
+    #[test]
+    fn a_flood_prints_characters_in_text_only() {
+        let [text, json] = both();
+        let (mut a, mut b) = (Lines::default(), Lines::default());
+        text.flood_mark(&mut a, ".");
+        json.flood_mark(&mut b, ".");
+        assert_eq!((a.out.as_str(), b.out.as_str()), (".", ""));
+        assert!(text.ip_options() && !json.ip_options());
+    }
+
+    #[test]
+    fn a_reply_with_wrong_data_options_and_a_bell() {
+        let [text, json] = both();
+        let r = ReplyLine {
+            bytes: 64,
+            from: "h",
+            seq: 1,
+            ttl: Some(64),
+            ..ReplyLine::default()
+        };
+        let sent = [0u8; 56];
+        let mut got = [0u8; 56];
+        got[20] = 9;
+        let mut l = Lines::default();
+        text.reply(&mut l, &r, &sent, &got, true, Some("\nRR: x"));
+        assert_eq!(
+            l.out,
+            "64 bytes from h: icmp_seq=1 ttl=64\n\
+             wrong data byte #20 should be 0x0 but was 0x9\n\
+             #16\t0 0 0 0 9 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 \n\
+             #48\t0 0 0 0 0 0 0 0 \x07\nRR: x\n"
+        );
+        let mut l = Lines::default();
+        json.reply(&mut l, &r, &sent, &got, true, None);
+        assert!(
+            l.out
+                .contains("\"wrong_data\": \"wrong data byte #20 should be 0x0 but was 0x9\""),
+            "{}",
+            l.out
+        );
+    }
+}

@@ -179,3 +179,65 @@ impl Stats {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_and_corrupted_replies_are_taken_back_out_of_received() {
+        let mut s = Stats::new();
+        s.advance_ntransmitted();
+        s.advance_ntransmitted();
+        s.nreceived += 1;
+        assert!(!s.classify(1, true));
+        s.nreceived += 1;
+        assert!(s.classify(1, true), "the second copy of 1 is a duplicate");
+        s.nreceived += 1;
+        assert!(!s.classify(2, false));
+        assert_eq!((s.nreceived, s.nrepeats, s.nchecksum), (1, 1, 1));
+        // A corrupted reply does not mark its number as seen.
+        assert!(!s.rcvd_test(2));
+    }
+
+    #[test]
+    fn in_flight_follows_the_acknowledgements() {
+        let mut s = Stats::new();
+        for _ in 0..3 {
+            s.advance_ntransmitted();
+        }
+        assert_eq!(s.in_flight(), 3);
+        s.acknowledge(2);
+        assert_eq!(s.in_flight(), 1);
+        s.acknowledge(3);
+        assert_eq!(s.in_flight(), 0);
+        // The oldest answered request was 2 behind: a pipe of 2.
+        let sum = s.summary("h", Duration::ZERO, false, false);
+        assert_eq!(sum.pipesize, 2);
+    }
+
+    #[test]
+    fn round_trip_figures_and_the_smoothed_time() {
+        let mut s = Stats::new();
+        s.add_rtt(1000);
+        s.add_rtt(3000);
+        s.nreceived = 2;
+        let r = s.rtt_figures(true).expect("timing");
+        assert_eq!((r.min, r.max, r.total), (1000, 3000, 2));
+        assert_eq!(r.sum, 4000.0);
+        // upstream: rtt = 8 * first, then rtt += t - rtt / 8.
+        assert_eq!(s.rtt, 8000 + 3000 - 1000);
+        assert!(s.rtt_figures(false).is_none());
+    }
+
+    #[test]
+    fn exit_status_is_upstreams() {
+        let mut o = Options::default();
+        let mut s = Stats::new();
+        assert_eq!(s.exit_status(&o), 1, "nothing came back");
+        s.nreceived = 2;
+        assert_eq!(s.exit_status(&o), 0);
+        (o.deadline, o.count) = (5, 3);
+        assert_eq!(s.exit_status(&o), 1, "-w with fewer than -c replies");
+    }
+}
