@@ -1,6 +1,8 @@
 # make bench: privsep against iputils, side by side: ping in full, arping
 # and clockdiff for start-up, privileged system calls and memory;
-# mtr-packet against Debian's mtr-packet for those and probe throughput.
+# mtr-packet against Debian's mtr-packet for those and probe throughput;
+# fping against Debian's fping: sweeps of hundreds of targets alive and
+# dead at the same pacing, privileged system calls and memory.
 # Never part of `make test` (nothing here is added to TEST_TARGETS): it
 # measures, it does not assert. Needs root. docs/performance.md explains it.
 #
@@ -48,6 +50,18 @@ bench-run: install
 	    --launcher $(BINDIR)/privsep-arping --worker $(LIBEXECDIR)/privsep/arping-worker \
 	    --iputils /usr/bin/arping --user $(TEST_USER) \
 	    --out $(dir $(BENCH_OUT))results-arping.json; rc=$$?; \
+	scripts/netns-pair.sh down $$ns; exit $$rc
+	@# fping inside the first namespace of a pair whose peer answers every
+	@# address of 198.18.31.0/24 (a local route) and drops 198.18.32.0/24.
+	@ns=privsep-bench-fping-$$$$; scripts/netns-pair.sh up $$ns || exit 2; \
+	{ ip -n $$ns-b route add local 198.18.31.0/24 dev lo && \
+	  ip -n $$ns-b route add blackhole 198.18.32.0/24 && \
+	  ip -n $$ns-a route add 198.18.31.0/24 via 198.18.0.2 && \
+	  ip -n $$ns-a route add 198.18.32.0/24 via 198.18.0.2 && \
+	  ip netns exec $$ns-a $(BENCH_BUILD)/release/bench --tool fping \
+	    --launcher $(BINDIR)/privsep-fping --worker $(LIBEXECDIR)/privsep/fping-worker \
+	    --iputils /usr/bin/fping --user $(TEST_USER) \
+	    --out $(dir $(BENCH_OUT))results-fping.json; }; rc=$$?; \
 	scripts/netns-pair.sh down $$ns; exit $$rc
 
 # The same harness with iputils' ping on both sides (the privsep-only rows,

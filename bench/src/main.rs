@@ -5,11 +5,13 @@
 //! Run by `mk/bench.mk` as root, after installing privsep into its own
 //! prefix. Counts come from the environment so that development can use a
 //! quick mode: `BENCH_QUICK=1`, or `BENCH_STARTUP_RUNS`, `BENCH_FLOOD_COUNT`,
-//! `BENCH_FLOOD_RUNS`, `BENCH_INTERVAL_COUNT`, `BENCH_RTT_COUNT`.
+//! `BENCH_FLOOD_RUNS`, `BENCH_INTERVAL_COUNT`, `BENCH_RTT_COUNT`,
+//! `BENCH_SWEEP_RUNS` (fping's sweeps).
 
 #![deny(unsafe_code)]
 
 mod datagram;
+mod fping;
 mod measure;
 mod mtr;
 mod other;
@@ -36,6 +38,8 @@ struct Counts {
     flood_runs: usize,
     interval_count: usize,
     rtt_count: usize,
+    /// fping's sweeps per tool (each a second or so).
+    sweep_runs: usize,
 }
 
 impl Counts {
@@ -58,6 +62,7 @@ impl Counts {
             flood_runs: get("BENCH_FLOOD_RUNS", 5, 3)?,
             interval_count: get("BENCH_INTERVAL_COUNT", 5_000, 100)?,
             rtt_count: get("BENCH_RTT_COUNT", 200, 50)?,
+            sweep_runs: get("BENCH_SWEEP_RUNS", 10, 3)?,
         })
     }
 
@@ -72,6 +77,7 @@ impl Counts {
         o.push("flood_runs_per_tool", Json::from(self.flood_runs as i64));
         o.push("interval_count", Json::from(self.interval_count as i64));
         o.push("rtt_count", Json::from(self.rtt_count as i64));
+        o.push("sweep_runs_per_tool", Json::from(self.sweep_runs as i64));
         o
     }
 }
@@ -585,6 +591,9 @@ fn real_main() -> Result<(), String> {
 /// `--tool arping|clockdiff|mtr-packet`: start-up, privileged calls and memory of
 /// that tool against iputils' (see `other.rs`).
 fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
+    if args.tool == "fping" {
+        return fping_sweep(args, counts, user);
+    }
     let plan = other::Plan::for_tool(&args.tool, user)
         .ok_or_else(|| format!("--tool {}: not a tool the bench knows", args.tool))?;
     let out_dir = args
@@ -609,6 +618,46 @@ fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
         counts.startup_runs,
         &out_dir,
     );
+    results.push("meta", meta(args));
+    results.push("config", counts.to_json());
+    fs::write(&args.out, results.to_pretty())
+        .map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!("{}", report::table(&rows));
+    println!("raw figures: {}", args.out.display());
+    Ok(())
+}
+
+/// `--tool fping`: the sweeps ([`fping`]), run inside the namespace
+/// `mk/bench.mk` sets up.
+fn fping_sweep(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
+    let out_dir = args
+        .out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    progress(&format!(
+        "fping: sweeps of {} targets ({} runs each), privileged system calls, peak RSS",
+        fping::ALIVE + fping::DEAD,
+        counts.sweep_runs
+    ));
+    let tools = [
+        Tool {
+            name: "privsep",
+            path: args.launcher.clone(),
+        },
+        Tool {
+            name: "iputils",
+            path: args.iputils.clone(),
+        },
+    ];
+    let (mut results, rows) = fping::run(&tools, &args.user, user, counts.sweep_runs, &out_dir);
+    results.push(
+        "fping_getcap",
+        string(capture("getcap", &[&args.iputils.to_string_lossy()])),
+    );
+    results.push("worker", string(args.worker.display().to_string()));
+    results.push("table_markdown", string(report::table(&rows)));
     results.push("meta", meta(args));
     results.push("config", counts.to_json());
     fs::write(&args.out, results.to_pretty())
