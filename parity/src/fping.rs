@@ -259,6 +259,69 @@ pub fn normalise_line(line: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Every option of `fping -h`, 5.1's and 5.5's, as a row's argument
+    /// starts with it (`-C3` is `-C`).
+    const OPTIONS: &[&str] = &[
+        "-4",
+        "-6",
+        "-a",
+        "-A",
+        "-b",
+        "-B",
+        "-c",
+        "-C",
+        "-d",
+        "-D",
+        "-e",
+        "-f",
+        "-g",
+        "-h",
+        "-H",
+        "-i",
+        "-I",
+        "-J",
+        "-k",
+        "-l",
+        "-m",
+        "-M",
+        "-n",
+        "-N",
+        "-o",
+        "-O",
+        "-p",
+        "-q",
+        "-Q",
+        "-r",
+        "-R",
+        "-s",
+        "-S",
+        "-t",
+        "-T",
+        "-u",
+        "-v",
+        "-x",
+        "-X",
+        "--check-source",
+        "--icmp-timestamp",
+        "--print-tos",
+        "--print-ttl",
+        "--seqmap-timeout",
+        "--timestamp-format",
+    ];
+
+    #[test]
+    fn the_table_parses_and_has_a_row_for_every_option() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fping.json");
+        let rows = crate::tools::load(std::path::Path::new(path)).expect("fping.json");
+        assert!(rows.len() >= 100, "{} rows", rows.len());
+        for o in OPTIONS {
+            assert!(
+                rows.iter().any(|r| r.args.iter().any(|a| a.starts_with(o))),
+                "no row runs {o}"
+            );
+        }
+    }
+
     #[test]
     fn times_are_normalised_and_nothing_else() {
         for (from, to) in [

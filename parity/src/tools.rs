@@ -511,6 +511,20 @@ mod tests {
     }
 
     #[test]
+    fn datagram_expectations_replace_the_row_s_for_their_runner() {
+        let rows: Vec<ToolRow> = serde_json::from_str(
+            r#"[{"name":"a","args":[],"debian":"match","upstream":{"deliberate":"u"},
+                 "datagram":[{"as":"user","debian":{"deliberate":"d"}}]}]"#,
+        )
+        .unwrap();
+        let d = Expect::Deliberate("d".into());
+        let u = Expect::Deliberate("u".into());
+        assert_eq!(rows[0].expectations(false, As::User), (&Expect::Match, &u));
+        assert_eq!(rows[0].expectations(true, As::Root), (&Expect::Match, &u));
+        assert_eq!(rows[0].expectations(true, As::User), (&d, &u));
+    }
+
+    #[test]
     fn quoting_survives_the_shell() {
         assert_eq!(quote("it's"), r"'it'\''s'");
     }
