@@ -1,0 +1,160 @@
+//! Unit tests of fping's command line.
+
+use super::*;
+
+fn args(s: &[&str]) -> Vec<String> {
+    s.iter().map(|a| a.to_string()).collect()
+}
+
+fn run(s: &[&str]) -> Result<Options, Stop> {
+    parse("fping", &args(s), false, true, true, &mut |_| Ok(()))
+}
+
+#[test]
+fn c_scanners_take_what_c_takes() {
+    assert_eq!(scan_float("1.5ms"), Scan::Value(1.5));
+    assert_eq!(scan_float("  2"), Scan::Value(2.0));
+    assert_eq!(scan_float("x"), Scan::NoMatch);
+    assert_eq!(scan_float(""), Scan::Eof);
+    assert_eq!(scan_float(".5"), Scan::Value(0.5));
+    assert_eq!(scan_float("1e3"), Scan::Value(1000.0));
+    assert_eq!(scan_float("0x10"), Scan::Value(16.0));
+    assert_eq!(scan_unsigned("-1"), Scan::Value(u32::MAX));
+    assert_eq!(scan_unsigned("12abc"), Scan::Value(12));
+    assert_eq!(scan_unsigned("abc"), Scan::NoMatch);
+    assert_eq!(atoi("3x"), 3);
+    assert_eq!(atoi("-2"), -2);
+    assert_eq!(atoi("x"), 0);
+    assert_eq!(scan_int_any_base("0x10"), Scan::Value(16));
+    assert_eq!(scan_int_any_base("010"), Scan::Value(8));
+    assert_eq!(atof("1.5x"), 1.5);
+}
+
+#[test]
+fn options_anywhere_clusters_and_long_forms() {
+    let o = run(&["127.0.0.1", "-c3", "-q", "--period=50", "::1", "-i", "1"]).unwrap();
+    assert_eq!(o.targets, ["127.0.0.1", "::1"]);
+    assert_eq!((o.count, o.count_mode, o.quiet), (3, true, true));
+    assert_eq!((o.period_ns, o.interval_ns), (50 * MS, MS));
+    // The count-mode timeout follows -p.
+    assert_eq!(o.timeout_ns, 50 * MS);
+    let o = run(&["-aeq", "--", "-x"]).unwrap();
+    assert!(o.alive && o.elapsed && o.quiet);
+    assert_eq!(o.targets, ["-x"]);
+}
+
+#[test]
+fn errors_are_fpings_words_and_status() {
+    let e = run(&["-x"]).unwrap_err();
+    assert_eq!(
+        e.stderr,
+        "fping: option requires an argument -- 'x'\nsee 'fping -h' for usage information\n"
+    );
+    assert_eq!(e.status, 1);
+    let e = run(&["--bogus=1"]).unwrap_err();
+    assert!(e.stderr.starts_with("fping: invalid option -- 'bogus=1'\n"));
+    let e = run(&["--alive=1"]).unwrap_err();
+    assert!(e
+        .stderr
+        .starts_with("fping: option takes no arguments -- 'alive'\n"));
+    assert_eq!(
+        run(&["-4", "-6"]).unwrap_err().stderr,
+        "fping: can't specify both -4 and -6\n"
+    );
+    assert_eq!(
+        run(&["-a", "-u", "x"]).unwrap_err().stderr,
+        "fping: specify only one of a, u\n"
+    );
+    assert_eq!(run(&["-c", "0"]).unwrap_err().status, 1);
+    assert!(run(&["-c", "0"])
+        .unwrap_err()
+        .stderr
+        .starts_with("Usage: fping "));
+    assert_eq!(
+        run(&["-H", "300"]).unwrap_err().stderr,
+        "fping: ttl 300 out of range\n"
+    );
+    assert_eq!(
+        run(&["-b", "70000"]).unwrap_err().stderr,
+        "fping: data size 70000 not valid, must be lower than 65488\n"
+    );
+    assert_eq!(
+        run(&["-B", "9"]).unwrap_err().stderr,
+        "fping: backoff factor 9.0 not valid, must be between 1.0 and 5.0\n"
+    );
+    let v = run(&["-v"]).unwrap_err();
+    assert_eq!((v.stdout.as_str(), v.status), ("fping: Version 5.1\n", 0));
+    let h = run(&["-p", "20", "-h"]).unwrap_err();
+    assert!(h
+        .stdout
+        .contains("(in loop and count modes, default: 20 ms)"));
+    assert_eq!(h.status, 0);
+}
+
+#[test]
+fn no_socket_is_status_4() {
+    let e = parse("fping", &args(&["x"]), false, false, false, &mut |_| Ok(())).unwrap_err();
+    assert_eq!(
+        (e.stderr.as_str(), e.status),
+        ("fping: can't create socket (must run as root?)\n", 4)
+    );
+    let e = parse(
+        "fping",
+        &args(&["-q", "x"]),
+        false,
+        false,
+        false,
+        &mut |_| Ok(()),
+    )
+    .unwrap_err();
+    assert_eq!((e.stderr.as_str(), e.status), ("", 4));
+    let e = parse("fping6", &args(&["x"]), true, true, false, &mut |_| Ok(())).unwrap_err();
+    assert_eq!(e.status, 4);
+}
+
+#[test]
+fn socket_actions_come_in_order_and_can_stop() {
+    let mut seen = Vec::new();
+    let r = parse(
+        "fping",
+        &args(&["-M", "-O", "0x10", "-I", "nope", "-k", "5"]),
+        false,
+        true,
+        true,
+        &mut |a| {
+            seen.push(a.clone());
+            match a {
+                SocketAction::BindDevice(_) => Err(Stop::say("fping", "stop", 1)),
+                _ => Ok(()),
+            }
+        },
+    );
+    assert_eq!(r.unwrap_err().status, 1);
+    assert_eq!(
+        seen,
+        [
+            SocketAction::DontFragment,
+            SocketAction::Tos(16),
+            SocketAction::BindDevice(b"nope".to_vec())
+        ]
+    );
+}
+
+#[test]
+fn modes_as_fping_5_1_derives_them() {
+    let o = run(&["-c", "2", "-a", "h"]).unwrap();
+    assert!(
+        !o.per_recv && !o.alive,
+        "5.1: -a silences count mode's lines"
+    );
+    let o = run(&["-C", "2", "h"]).unwrap();
+    assert!(o.per_recv && o.report_all_rtts && !o.verbose);
+    let o = run(&["-l", "-Q", "1", "h"]).unwrap();
+    assert!(!o.per_recv && !o.backoff_enabled);
+    assert_eq!(o.report_interval_ns, 1_000_000_000);
+    let o = run(&["-l", "-p", "5000", "h"]).unwrap();
+    assert_eq!(o.timeout_ns, 2000 * MS);
+    let o = run(&["-t", "100", "-c", "1", "h"]).unwrap();
+    assert_eq!(o.timeout_ns, 100 * MS);
+    assert_eq!(o.trials(), 4);
+}
