@@ -1,9 +1,17 @@
-//! The ping loop that runs under seccomp, as one reviewable piece:
-//! iputils' `main_loop` — the token-bucket `pinger`, `schedule_exit`,
-//! receiving replies and error-queue records, `gather_statistics`, the
-//! final summary — over a small I/O trait, [`Io`], so that the whole loop
-//! is unit-tested with a scripted double (below) the way the launcher's
-//! sequence is tested with a recording one.
+//! The ping loop that runs under seccomp: iputils' `main_loop` — the
+//! token-bucket `pinger`, `schedule_exit`, receiving replies and
+//! error-queue records, `gather_statistics`, the final summary — over a
+//! small I/O trait, [`Io`], so that the whole loop is unit-tested with a
+//! scripted double (`engine/tests.rs`) the way the launcher's sequence is
+//! tested with a recording one.
+//!
+//! This file is the loop itself (`run`, the sending half of `pinger`,
+//! `finish`) and the state it shares; the rest is split by
+//! responsibility: `stats` (iputils' counters, the acknowledgement window,
+//! duplicates, round-trip figures), `schedule` (the token bucket,
+//! back-off, `-A`, the exit timers), `receive` and `errqueue` (reading
+//! the socket and its error queue), and [`sink`] (every printed event, as
+//! text or JSON, behind one trait).
 //!
 //! Everything that needs more than the sandbox allows (socket options,
 //! filters, name resolution, buffers, signal handlers) is done before, by
