@@ -17,10 +17,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::measure;
 use crate::report::{obj, string, Json, JsonExt, Row, Stats};
 use crate::run::{self, As, Tool};
-use crate::surface;
 
 /// Live targets, 198.18.31.1 on.
 pub const ALIVE: usize = 200;
@@ -133,63 +131,18 @@ pub fn run(
     // fping never drops its capability, so its whole run.
     let args = args_of(SWEEPS[0].1);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut sc = obj();
-    for (i, t) in tools.iter().enumerate() {
-        let log = out_dir.join(format!("strace-fping-{}.log", t.name));
-        let mut o = obj();
-        match surface::strace_args(
-            &t.path,
+    results.push(
+        "privileged_syscalls",
+        crate::other::privileged_syscalls(
+            tools,
             &args,
-            Some(user_name),
-            run::bench_lang().as_deref(),
-            &log,
-        ) {
-            Ok((calls, code)) => {
-                o.push("log", string(log.display().to_string()));
-                o.push(
-                    "exit_code",
-                    code.map_or(Json::Null, |c| Json::from(c as i64)),
-                );
-                if i == 0 {
-                    o.push(
-                        "to_worker_exec",
-                        surface::window_json(surface::privileged_window(
-                            &calls,
-                            surface::End::WorkerExec,
-                        )),
-                    );
-                }
-                let until_empty = surface::privileged_window(&calls, surface::End::PermittedEmpty);
-                o.push("until_permitted_empty", surface::window_json(until_empty));
-                if until_empty.is_none() {
-                    o.push("whole_run_syscalls", Json::from(calls.len() as i64));
-                }
-            }
-            Err(e) => o.push("error", string(format!("strace: {e}"))),
-        }
-        sc.push(t.name, o);
-    }
-    results.push("privileged_syscalls", sc);
-
+            [Some(user_name), Some(user_name)],
+            "fping",
+            out_dir,
+        ),
+    );
     // Peak RSS of each image over the count sweep.
-    let mut mem = obj();
-    for t in tools {
-        let mut o = obj();
-        match measure::peak_rss(t, &args, user) {
-            Ok(img) => {
-                o.push(
-                    "image_peaks_kib",
-                    Json::Array(img.peaks_kib.iter().map(|&k| Json::from(k)).collect()),
-                );
-                if let Some(last) = img.peaks_kib.last() {
-                    o.push("last_image_peak_rss_kib", Json::from(*last));
-                }
-            }
-            Err(e) => o.push("error", string(format!("ptrace: {e}"))),
-        }
-        mem.push(t.name, o);
-    }
-    results.push("memory", mem);
+    results.push("memory", crate::other::memory(tools, &args, [user, user]));
     let rows = rows(&results);
     (results, rows)
 }

@@ -596,17 +596,12 @@ fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
     }
     let plan = other::Plan::for_tool(&args.tool, user)
         .ok_or_else(|| format!("--tool {}: not a tool the bench knows", args.tool))?;
-    let out_dir = args
-        .out
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let out_dir = out_dir(args)?;
     progress(&format!(
         "{}: start-up ({} runs each), privileged system calls, peak RSS",
         plan.name, counts.startup_runs
     ));
-    let (mut results, rows) = other::run(
+    let (results, rows) = other::run(
         &plan,
         &other::Binaries {
             launcher: &args.launcher,
@@ -618,11 +613,33 @@ fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
         counts.startup_runs,
         &out_dir,
     );
+    write_results(args, counts, results, &rows)
+}
+
+/// The directory of `--out`, created.
+fn out_dir(args: &Args) -> Result<PathBuf, String> {
+    let dir = args
+        .out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// `results` with the meta data and the counts to `--out`, the table on
+/// stdout.
+fn write_results(
+    args: &Args,
+    counts: &Counts,
+    mut results: Json,
+    rows: &[Row],
+) -> Result<(), String> {
     results.push("meta", meta(args));
     results.push("config", counts.to_json());
     fs::write(&args.out, results.to_pretty())
         .map_err(|e| format!("{}: {e}", args.out.display()))?;
-    println!("{}", report::table(&rows));
+    println!("{}", report::table(rows));
     println!("raw figures: {}", args.out.display());
     Ok(())
 }
@@ -630,12 +647,7 @@ fn other_tool(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
 /// `--tool fping`: the sweeps ([`fping`]), run inside the namespace
 /// `mk/bench.mk` sets up.
 fn fping_sweep(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
-    let out_dir = args
-        .out
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
-    fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let out_dir = out_dir(args)?;
     progress(&format!(
         "fping: sweeps of {} targets ({} runs each), privileged system calls, peak RSS",
         fping::ALIVE + fping::DEAD,
@@ -658,13 +670,7 @@ fn fping_sweep(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
     );
     results.push("worker", string(args.worker.display().to_string()));
     results.push("table_markdown", string(report::table(&rows)));
-    results.push("meta", meta(args));
-    results.push("config", counts.to_json());
-    fs::write(&args.out, results.to_pretty())
-        .map_err(|e| format!("{}: {e}", args.out.display()))?;
-    println!("{}", report::table(&rows));
-    println!("raw figures: {}", args.out.display());
-    Ok(())
+    write_results(args, counts, results, &rows)
 }
 
 /// The table: one row per figure, privsep | iputils | ratio | target.

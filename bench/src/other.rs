@@ -113,15 +113,58 @@ pub fn run(
     // capset that empties the permitted set (privsep); iputils until it
     // empties its permitted set, or the whole run if it never does (as
     // root, clockdiff keeps everything).
+    let as_user = who.map(|w| match w {
+        As::User { .. } => Some(user_name),
+        As::Root => None,
+    });
+    results.push(
+        "privileged_syscalls",
+        privileged_syscalls(&tools, &args, as_user, plan.name, out_dir),
+    );
+    // Peak RSS of each image (privsep: launcher, worker; iputils: one).
+    results.push("memory", memory(&tools, &args, who));
+
+    // mtr-packet: probes per second, 2000 ICMP probes to 127.0.0.1.
+    if plan.name == "mtr-packet" {
+        let mut tp = obj();
+        for (t, j) in tools
+            .iter()
+            .zip(crate::mtr::probe_throughput(&tools, who, 2000, out_dir))
+        {
+            tp.push(t.name, j);
+        }
+        results.push("probe_throughput", tp);
+    }
+    results.push("worker", string(worker.display().to_string()));
+
+    let rows = rows(plan.name, &results);
+    results.push("table_markdown", string(report::table(&rows)));
+    (results, rows)
+}
+
+/// The system calls each tool makes while privileged, running `args` under
+/// `strace -f -u` as `as_user` (root when `None`): privsep's (the first
+/// tool) up to its worker's exec, and each tool's up to the capset that
+/// empties its permitted set, or its whole run if it never does. Logs go to
+/// `out_dir/strace-NAME-TOOL.log`.
+pub fn privileged_syscalls(
+    tools: &[Tool; 2],
+    args: &[&str],
+    as_user: [Option<&str>; 2],
+    name: &str,
+    out_dir: &Path,
+) -> Json {
     let mut sc = obj();
     for (i, t) in tools.iter().enumerate() {
-        let log = out_dir.join(format!("strace-{}-{}.log", plan.name, t.name));
-        let as_user = match who[i] {
-            As::User { .. } => Some(user_name),
-            As::Root => None,
-        };
+        let log = out_dir.join(format!("strace-{name}-{}.log", t.name));
         let mut o = obj();
-        match surface::strace_args(&t.path, &args, as_user, run::bench_lang().as_deref(), &log) {
+        match surface::strace_args(
+            &t.path,
+            args,
+            as_user[i],
+            run::bench_lang().as_deref(),
+            &log,
+        ) {
             Ok((calls, code)) => {
                 o.push("log", string(log.display().to_string()));
                 o.push(
@@ -147,13 +190,16 @@ pub fn run(
         }
         sc.push(t.name, o);
     }
-    results.push("privileged_syscalls", sc);
+    sc
+}
 
-    // Peak RSS of each image (privsep: launcher, worker; iputils: one).
+/// The peak RSS of each image of each tool running `args` as `who`
+/// (privsep: launcher, worker; the other: one).
+pub fn memory(tools: &[Tool; 2], args: &[&str], who: [As; 2]) -> Json {
     let mut mem = obj();
     for (i, t) in tools.iter().enumerate() {
         let mut o = obj();
-        match measure::peak_rss(t, &args, who[i]) {
+        match measure::peak_rss(t, args, who[i]) {
             Ok(img) => {
                 o.push(
                     "image_peaks_kib",
@@ -167,24 +213,7 @@ pub fn run(
         }
         mem.push(t.name, o);
     }
-    results.push("memory", mem);
-
-    // mtr-packet: probes per second, 2000 ICMP probes to 127.0.0.1.
-    if plan.name == "mtr-packet" {
-        let mut tp = obj();
-        for (t, j) in tools
-            .iter()
-            .zip(crate::mtr::probe_throughput(&tools, who, 2000, out_dir))
-        {
-            tp.push(t.name, j);
-        }
-        results.push("probe_throughput", tp);
-    }
-    results.push("worker", string(worker.display().to_string()));
-
-    let rows = rows(plan.name, &results);
-    results.push("table_markdown", string(report::table(&rows)));
-    (results, rows)
+    mem
 }
 
 fn ensure_caps(bin: &Path, caps: &str) -> String {

@@ -41,6 +41,24 @@ pub struct Links {
     pub implementations: Vec<Implementation>,
 }
 
+/// A copy of `binary` as `root/NAME.bin`, mode 0755: it carries no file
+/// capability (a copy does not keep the `security.capability` xattr).
+pub(crate) fn capability_free_copy(
+    root: &Path,
+    name: &str,
+    binary: &Path,
+) -> Result<PathBuf, ParityError> {
+    use std::os::unix::fs::PermissionsExt;
+    let copy = root.join(format!("{name}.bin"));
+    let io = |source| ParityError::Io {
+        path: copy.display().to_string(),
+        source,
+    };
+    std::fs::copy(binary, &copy).map_err(io)?;
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
+    Ok(copy)
+}
+
 impl Links {
     /// Links for `(name, binary)` each. `without_capabilities`: the links
     /// point to copies of the binaries, which carry no file capability (a
@@ -85,11 +103,7 @@ impl Links {
             let dir = root.join(name);
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
             let target = if without_capabilities {
-                let copy = root.join(format!("{name}.bin"));
-                std::fs::copy(binary, &copy).map_err(io(&copy))?;
-                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
-                    .map_err(io(&copy))?;
-                copy
+                capability_free_copy(&root, name, binary)?
             } else {
                 binary.clone()
             };

@@ -276,11 +276,7 @@ impl ToolLinks {
             let dir = root.join(name);
             std::fs::create_dir_all(&dir).map_err(io(&dir))?;
             let target = if without_capabilities {
-                let copy = root.join(format!("{name}.bin"));
-                std::fs::copy(binary, &copy).map_err(io(&copy))?;
-                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))
-                    .map_err(io(&copy))?;
-                copy
+                crate::run::capability_free_copy(&root, name, binary)?
             } else {
                 binary.clone()
             };
