@@ -139,7 +139,8 @@ for t in $TOOLS; do
     check "$t: worker is 711 root:root" test "$(stat -c '%a %U:%G' "$WORKER")" = "711 root:root"
     check "$t: worker directory is 755 root:root" test "$(stat -c '%a %U:%G' "${WORKER%/*}")" = "755 root:root"
     BROKER=/usr/libexec/privsep/$t-broker
-    if [ "$t" = arping ]; then
+    # The tools whose descriptor has a broker (policy/src/tools.rs).
+    if [ "$t" = arping ] || [ "$t" = mtr-packet ]; then
         check "$t: broker is 711 root:root" test "$(stat -c '%a %U:%G' "$BROKER")" = "711 root:root"
     fi
     # The control read of the launcher proves that setpriv itself worked.

@@ -46,9 +46,7 @@ RESOLVER_SOCKETS = {"tcp_socket", "udp_socket", "netlink_route_socket"}
 # hand-written tool-specific rules of privsep.te, each with its reason there
 # (arping lists interfaces and addresses over netlink and finds its source
 # address with a connected UDP socket, as iputils arping does).
-WORKER_OWN_SOCKETS = {"arping": {"netlink_route_socket", "udp_socket"},
-                      # its TCP probes (the stream broker forked from the worker)
-                      "mtr-packet": {"tcp_socket"}}
+WORKER_OWN_SOCKETS = {"arping": {"netlink_route_socket", "udp_socket"}}
 # Permissions of a raw/packet socket class whose target is a peer, node or
 # port label rather than a socket.
 PEER_PERMS = {"recvfrom", "sendto", "node_bind", "name_bind"}
@@ -64,7 +62,7 @@ def read_tools(path):
                 continue
             d = dict(kv.split("=", 1) for kv in line.split())
             for key in ("SELINUX_CAPS", "SOCKET_CLASSES", "FILTER_CLASSES", "RAW_PROTOCOLS",
-                        "BROKER_CLASSES", "WORKER_CLASSES"):
+                        "BROKER_CLASSES", "BROKER_CREATES_CLASSES", "WORKER_CLASSES"):
                 d[key] = {x for x in d.get(key, "").split(",") if x}
             tools.append(d)
     if not tools:
@@ -390,8 +388,17 @@ def check_broker(c, policy, fc, tool, sockets):
               f"matchpathcon -f {fc} {path}", [f"got: {got or res.stderr.strip()}"])
     c.none(f"[{name}] broker has no capability in any class or namespace", source=B,
            classes={"capability", "capability2", "cap_userns", "cap2_userns"})
-    c.subset("tclass", BASE_SOCKETS, f"[{name}] broker creates no socket (+ base's unix_stream_socket)",
+    created = tool["BROKER_CREATES_CLASSES"]
+    c.subset("tclass", BASE_SOCKETS | created,
+             f"[{name}] broker creates no socket but its descriptor's ({' '.join(sorted(created)) or 'none'}; + base's unix_stream_socket)",
              source=B, classes=sockets, perms={"create"})
+    for cls in sorted(created):
+        c.some(f"[{name}] broker may create, bind and connect its own {cls} (one per probe)", source=B, target=B,
+               classes={cls}, perms={"create", "bind", "connect"})
+        c.none(f"[{name}] broker never reads or writes its {cls} (it only starts connection attempts)",
+               source=B, classes={cls}, perms={"read", "write", "send_msg", "recv_msg"})
+        c.none(f"[{name}] worker creates no {cls} (the broker opens them)", source=W,
+               classes={cls}, perms={"create"})
     c.none(f"[{name}] broker has no execute_no_trans on anything (it execs nothing)",
            source=B, classes={"file"}, perms={"execute_no_trans"})
     c.none(f"[{name}] broker cannot transition, dyntransition, setcurrent, setexec, setsched, setcap, ptrace",

@@ -6,7 +6,9 @@
 #
 # OUTDIR/profile.conf          = profile.conf.in
 # OUTDIR/exception_policy.conf = exception_policy.conf.in + exception_tool.conf.in per tool
-# OUTDIR/domain_policy.conf    = domain_tool.conf.in per tool (+ worker-<tool>.conf.in)
+# OUTDIR/domain_policy.conf    = domain_tool.conf.in per tool (+ worker-<tool>.conf.in),
+#                                and for a tool with a broker broker_tool.conf.in
+#                                (+ broker-<tool>.conf.in)
 # OUTDIR/tools.txt             = `privsep-render tools` (what the checker reads)
 #
 # The @...@ variables are the renderer's (`privsep-render tomoyo --tool T`,
@@ -72,6 +74,11 @@ while IFS= read -r line; do
     # (the last block of domain_tool.conf.in): rules only that tool needs.
     parts="exception_tool:exception_policy domain_tool:domain_policy"
     [ ! -f "$src/worker-$tool.conf.in" ] || parts="$parts worker-$tool:domain_policy"
+    # A broker's domain follows, and broker-<tool>.conf.in ends it alike.
+    if [ -n "$broker" ]; then
+        parts="$parts broker_tool:domain_policy"
+        [ ! -f "$src/broker-$tool.conf.in" ] || parts="$parts broker-$tool:domain_policy"
+    fi
     for t in $parts; do
         in=${t%%:*} to=${t#*:}
         "$render" tomoyo --tool "$tool" "$src/$in.conf.in" "$work/part" || die "rendering $in.conf.in for $tool"

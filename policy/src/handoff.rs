@@ -337,8 +337,11 @@ mod tests {
                 let vars = encode(&held, 9);
                 let got = decode_broker(lookup(&vars), 9, tool).unwrap();
                 assert_eq!(got.len(), held.len(), "{}", tool.name);
-                // Each side refuses the other's handoff.
-                assert!(decode(lookup(&vars), 9, tool).is_err());
+                // Each side refuses the other's handoff (where the broker
+                // holds a socket: mtr-packet's worker, whose sockets are
+                // all optional, may get its channel alone).
+                let holds = tool.broker.is_some_and(|b| !b.holds.is_empty());
+                assert_eq!(decode(lookup(&vars), 9, tool).is_err(), holds);
                 assert!(decode_broker(lookup(&encode(&all, 9)), 9, tool).is_err());
             }
         }

@@ -85,6 +85,8 @@ pub fn variables() -> Vec<(&'static str, String)> {
 /// `BROKER_NAME` and
 /// `BROKER_PATH` (the broker program's, empty for a tool without one),
 /// `BROKER_CLASSES` (the SELinux classes of the sockets the broker holds),
+/// `BROKER_CREATES_CLASSES` (those of the sockets it opens itself, per
+/// request: mtr-packet's TCP and SCTP probes),
 /// `WORKER_CLASSES` (those the worker itself receives), `SELINUX_DOMAINS`
 /// (the tool's SELinux domains, space-separated: launcher, worker, broker),
 /// `APPARMOR_WORKER_SOCKETS` and `APPARMOR_BROKER_SOCKETS` (the kinds the
@@ -118,8 +120,15 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
         .collect();
     filtered.sort_unstable();
     filtered.dedup();
+    // The launcher's AppArmor profile is half of every stack it starts,
+    // so it names the kinds its broker opens too, and the channel it makes
+    // for them.
+    let created: &'static [SocketSpec] = tool.broker.map_or(&[], |b| b.creates);
+    let channel = tool.broker.map(|_| &crate::tools::BROKER_CHANNEL);
     let mut apparmor_sockets: Vec<String> = tool
         .sockets()
+        .chain(created.iter())
+        .chain(channel)
         .flat_map(|s| {
             s.kinds
                 .iter()
@@ -179,6 +188,15 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
             held.dedup();
             held.join(" ")
         }),
+        ("BROKER_CREATES_CLASSES", {
+            let mut own: Vec<&str> = created
+                .iter()
+                .flat_map(|s| s.kinds.iter().map(|k| k.selinux_class))
+                .collect();
+            own.sort_unstable();
+            own.dedup();
+            own.join(" ")
+        }),
         ("WORKER_CLASSES", {
             let mut own: Vec<&str> = tool
                 .sockets()
@@ -189,15 +207,15 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
             own.dedup();
             own.join(" ")
         }),
-        // Where a broker holds sockets: the kinds each side gets (the
-        // worker's include its channel; the broker's template names its own).
+        // Where a broker holds sockets: the kinds each side gets, each
+        // side's channel included; the broker's also those it opens.
         (
             "APPARMOR_WORKER_SOCKETS",
             apparmor_kinds(tool.worker_handoff().into_iter()),
         ),
         (
             "APPARMOR_BROKER_SOCKETS",
-            apparmor_kinds(tool.sockets().filter(|s| tool.brokered(s.name))),
+            apparmor_kinds(tool.broker_handoff().into_iter().chain(created.iter())),
         ),
         ("SELINUX_DOMAINS", domains.join(" ")),
         ("SELINUX_DOMAINS_REQ", domains.join(", ")),

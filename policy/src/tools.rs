@@ -202,6 +202,11 @@ pub struct Broker {
     /// The sockets (by handoff name) that go to the broker instead of the
     /// worker, in acquisition order.
     pub holds: &'static [&'static str],
+    /// The sockets the broker itself opens, unprivileged, one per worker
+    /// request it validated (mtr-packet's TCP and SCTP probes); none for a
+    /// broker that only uses what it holds. The policies grant these
+    /// kinds to the broker's domain and to no worker.
+    pub creates: &'static [SocketSpec],
     /// The broker's sandbox profile.
     pub sandbox: &'static Profile,
 }
@@ -509,6 +514,7 @@ pub const ARPING_BROKER: Broker = Broker {
     name: "arping-broker",
     path: baked!(libexec "arping-broker"),
     holds: &["arp"],
+    creates: &[],
     sandbox: &sandbox_profile::ARPING_BROKER,
 };
 
@@ -548,9 +554,77 @@ pub const CLOCKDIFF: Tool = Tool {
     broker: None,
 };
 
+/// A TCP socket: no capability.
+pub const TCP: SocketKind = SocketKind {
+    ty: libc::SOCK_STREAM,
+    capability: None,
+    what: "TCP",
+    type_name: "SOCK_STREAM",
+    selinux_class: "tcp_socket",
+};
+
+/// An SCTP socket of the one-to-one style: no capability.
+pub const SCTP: SocketKind = SocketKind {
+    what: "SCTP",
+    selinux_class: "sctp_socket",
+    ..TCP
+};
+
+/// `socket(AF_INET, SOCK_STREAM, IPPROTO_TCP)`, opened by mtr-packet's
+/// broker for one TCP probe.
+pub const TCP4_PROBE: SocketSpec = SocketSpec {
+    name: "tcp4",
+    what: "TCPv4 probe",
+    domain: libc::AF_INET,
+    protocol: libc::IPPROTO_TCP,
+    kinds: &[TCP],
+    fall_back_on: &[],
+    optional: true,
+    setup: SocketSetup::None,
+};
+
+/// `socket(AF_INET6, SOCK_STREAM, IPPROTO_TCP)`.
+pub const TCP6_PROBE: SocketSpec = SocketSpec {
+    name: "tcp6",
+    what: "TCPv6 probe",
+    domain: libc::AF_INET6,
+    ..TCP4_PROBE
+};
+
+/// `socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP)`.
+pub const SCTP4_PROBE: SocketSpec = SocketSpec {
+    name: "sctp4",
+    what: "SCTPv4 probe",
+    protocol: libc::IPPROTO_SCTP,
+    kinds: &[SCTP],
+    ..TCP4_PROBE
+};
+
+/// `socket(AF_INET6, SOCK_STREAM, IPPROTO_SCTP)`.
+pub const SCTP6_PROBE: SocketSpec = SocketSpec {
+    name: "sctp6",
+    what: "SCTPv6 probe",
+    domain: libc::AF_INET6,
+    ..SCTP4_PROBE
+};
+
+/// mtr-packet's broker: opens one TCP or SCTP socket per probe the worker
+/// asks for (connect-to-target, with the probe's TTL, TOS and local
+/// address, every field validated), reports how the attempt ended and
+/// closes it; it never sends or receives a byte on it. It holds nothing
+/// the launcher acquired.
+pub const MTR_PACKET_BROKER: Broker = Broker {
+    name: "mtr-packet-broker",
+    path: baked!(libexec "mtr-packet-broker"),
+    holds: &[],
+    creates: &[TCP4_PROBE, TCP6_PROBE, SCTP4_PROBE, SCTP6_PROBE],
+    sandbox: &sandbox_profile::MTR_PACKET_BROKER,
+};
+
 /// `mtr-packet`, mtr's probe engine: raw ICMP (send and receive) and raw
 /// UDP (send only) per family, each optional as upstream's are (a family
-/// without its sockets answers `check-support feature ip-N` with `no`).
+/// without its sockets answers `check-support feature ip-N` with `no`);
+/// TCP and SCTP probes through its broker.
 pub const MTR_PACKET: Tool = Tool {
     name: "mtr-packet",
     launcher_name: "privsep-mtr-packet",
@@ -570,7 +644,7 @@ pub const MTR_PACKET: Tool = Tool {
     sandbox: &sandbox_profile::MTR_PACKET,
     selinux_prefix: "privsep_mtr_packet",
     resolves_names: false,
-    broker: None,
+    broker: Some(&MTR_PACKET_BROKER),
 };
 
 /// `fping`: ping's two ICMP sockets, each optional, each a datagram socket
@@ -839,9 +913,44 @@ mod tests {
             }
             assert!(tool.sockets().all(|s| s.name != BROKER_CHANNEL.name));
         }
-        let b = ARPING.broker.unwrap();
-        assert!(b.path.starts_with(crate::layout::LIBEXECDIR));
-        assert!(b.path.ends_with(&format!("/privsep/{}", b.name)));
+        for b in [ARPING.broker.unwrap(), MTR_PACKET.broker.unwrap()] {
+            assert!(b.path.starts_with(crate::layout::LIBEXECDIR));
+            assert!(b.path.ends_with(&format!("/privsep/{}", b.name)));
+        }
+    }
+
+    #[test]
+    fn mtr_packets_broker_holds_nothing_and_opens_only_unprivileged_stream_sockets() {
+        let b = MTR_PACKET.broker.unwrap();
+        assert!(b.holds.is_empty());
+        assert_eq!(MTR_PACKET.broker_handoff(), [&BROKER_CHANNEL]);
+        let mut worker: Vec<&str> = MTR_PACKET.worker_handoff().iter().map(|s| s.name).collect();
+        assert_eq!(worker.pop(), Some("broker"));
+        assert_eq!(worker, ["icmp4", "icmp6", "udp4", "udp6"]);
+        assert!(ARPING.broker.unwrap().creates.is_empty());
+        let mut protocols = Vec::new();
+        for s in b.creates {
+            assert!(
+                matches!(s.domain, libc::AF_INET | libc::AF_INET6),
+                "{}",
+                s.name
+            );
+            assert_eq!(s.kinds.len(), 1, "{}", s.name);
+            assert_eq!(s.kinds[0].ty, libc::SOCK_STREAM, "{}", s.name);
+            assert_eq!(s.kinds[0].capability, None, "{}", s.name);
+            assert!(MTR_PACKET.socket_named(s.name).is_none(), "{}", s.name);
+            protocols.push((s.domain, s.protocol));
+        }
+        protocols.sort_unstable();
+        assert_eq!(
+            protocols,
+            [
+                (libc::AF_INET, libc::IPPROTO_TCP),
+                (libc::AF_INET, libc::IPPROTO_SCTP),
+                (libc::AF_INET6, libc::IPPROTO_TCP),
+                (libc::AF_INET6, libc::IPPROTO_SCTP),
+            ]
+        );
     }
 
     #[test]

@@ -490,9 +490,16 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
         8,
         "fds 0-2, the four sockets, the broker's channel: {fds:?}"
     );
-    // The stream broker: no capability, locked down, holding fds 0-2 (0
-    // and 1 made /dev/null) and its channel only, none of the raw sockets.
+    // The broker (the launcher's other child, so the worker's child): its
+    // own program, no capability, locked down, holding fds 0-2 (0 and 1
+    // copies of stderr: not mtr's pipes) and its channel only, none of the
+    // raw sockets.
     let broker = child_of(pid);
+    let exe = std::fs::read_link(format!("/proc/{broker}/exe")).unwrap();
+    assert!(
+        exe.ends_with("privsep/mtr-packet-broker"),
+        "the broker runs its own program: {exe:?}"
+    );
     let bstatus = std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
     let bfield = |name: &str| {
         bstatus
@@ -510,10 +517,16 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(bfds.len(), 4, "fds 0-2 and the channel: {bfds:?}");
+    let stderr = std::fs::read_link(format!("/proc/{broker}/fd/2")).unwrap();
     for fd in ["0", "1"] {
         let target = std::fs::read_link(format!("/proc/{broker}/fd/{fd}")).unwrap();
-        assert_eq!(target, Path::new("/dev/null"), "broker fd {fd}");
+        assert_eq!(target, stderr, "broker fd {fd}");
     }
+    let stdout = std::fs::read_link(format!("/proc/{pid}/fd/1")).unwrap();
+    assert_ne!(
+        stdout, stderr,
+        "the worker's replies and the broker's fd 1 differ"
+    );
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }

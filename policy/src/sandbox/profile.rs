@@ -459,15 +459,16 @@ pub const ARPING: Profile = Profile {
     landlock_read: &[],
 };
 
-/// The stream-probe broker of mtr-packet (a child the worker forks before
-/// its own lock-down, `worker::mtr_packet::stream`): for each TCP or SCTP
-/// probe it opens a socket, sets TTL/TOS, binds the probe's local port,
-/// starts the connection and reports how it ended, then closes it. It
-/// never reads or writes a byte on those sockets: `sendmsg`/`recvmsg` are
-/// allowed on its channel to the worker only (the handed socket of its
-/// lock-down), so a compromised broker can start connections but not talk
-/// over them, and a compromised worker, which has no `socket` at all, can
-/// only ask it for connection attempts.
+/// mtr-packet's broker (`privsep-mtr-packet-broker`, started by the
+/// launcher after its drop, `worker::mtr_packet::stream`): for each TCP or
+/// SCTP probe the worker asks for, and the broker validated, it opens a
+/// socket, sets TTL/TOS, binds the probe's local port, starts the
+/// connection and reports how it ended, then closes it. It never reads or
+/// writes a byte on those sockets: `sendmsg`/`recvmsg` are allowed on its
+/// channel to the worker only (its one handed socket), so a compromised
+/// broker can start connections but not talk over them, and a compromised
+/// worker, which has no `socket` at all, can only ask it for connection
+/// attempts.
 const MTR_PACKET_BROKER_OWN: &[Rule] = &[
     Rule {
         name: "socket",
@@ -487,7 +488,7 @@ const MTR_PACKET_BROKER_OWN: &[Rule] = &[
         name: "setsockopt",
         nr: libc::SYS_setsockopt,
         args: Args::Any,
-        why: "SO_REUSEADDR/SO_REUSEPORT, IP_TTL/IPV6_UNICAST_HOPS and IP_TOS/IPV6_TCLASS of the probe, SO_MARK (refused by the kernel: no capability); the broker holds no raw socket, so IP_HDRINCL has nothing to act on",
+        why: "SO_REUSEADDR/SO_REUSEPORT, IP_TTL/IPV6_UNICAST_HOPS and IP_TOS/IPV6_TCLASS of the probe (a mark is refused before: no capability); the broker holds no raw socket, so IP_HDRINCL has nothing to act on",
         observed: true,
     },
     Rule {
@@ -534,8 +535,7 @@ const MTR_PACKET_BROKER_OWN: &[Rule] = &[
     },
 ];
 
-/// The mtr-packet stream broker's profile (not a tool's: no launcher
-/// starts it; its parent worker applies it in the child).
+/// mtr-packet's broker's profile.
 pub const MTR_PACKET_BROKER: Profile = Profile {
     seccomp: MTR_PACKET_BROKER_OWN,
     landlock_read: &[],

@@ -192,6 +192,9 @@ mod tests {
                     })
                     .collect();
                 seccomp_program(b.sandbox, &held).unwrap();
+                if b.holds.is_empty() {
+                    continue;
+                }
                 // The packet socket's own calls vanish without it.
                 let channel_only = &held[held.len() - 1..];
                 let names: Vec<_> = allowed_here(b.sandbox, channel_only)

@@ -37,8 +37,14 @@ const TOOL_OWN_INET: &[(&str, &str, &str, u64, u64)] = &[
     ("arping", "dgram", "bind", 0, 0),
     ("arping", "dgram", "send", 1025, 1025),
     ("ping", "dgram", "send", 1025, 1025),
-    // mtr-packet's TCP probes: from the probe's sequence number as local
-    // port, to any port of the destination.
+];
+
+/// Inet rules a tool's broker domain may have
+/// (`tomoyo/broker-<tool>.conf.in`), as in [`TOOL_OWN_INET`]: mtr-packet's
+/// TCP and SCTP probes, from the probe's sequence number as local port, to
+/// any port of the destination. Every other broker's domain grants
+/// nothing.
+const BROKER_OWN_INET: &[(&str, &str, &str, u64, u64)] = &[
     ("mtr-packet", "stream", "bind", 33000, 65535),
     ("mtr-packet", "stream", "connect", 0, 65535),
 ];
@@ -272,13 +278,31 @@ fn domains_intent(set: &Set, layout: &Layout, sink: &mut Sink) {
             .iter()
             .find(|t| t.broker_domain().as_deref() == Some(d.name.as_str()));
         if let Some(tool) = broker_of {
-            // The broker holds the packet socket and talks to its worker
-            // over an inherited socket pair: nothing TOMOYO 2.6 checks. So
-            // its domain grants nothing at all: no exec, no network.
+            // arping's broker holds the packet socket and talks to its
+            // worker over an inherited socket pair: nothing TOMOYO 2.6
+            // checks. So a broker's domain grants nothing at all (no exec,
+            // no network) but the inet rules of BROKER_OWN_INET, each
+            // naming an address group.
             domain_profile(set, d, sink);
             domain_group(set.exception, d, sink);
-            for (line, _) in &d.acls {
-                sink.err(*line, format!("the {} broker's domain grants nothing (no exec, no network): remove this line", tool.name));
+            for (line, acl) in &d.acls {
+                if let Acl::Inet { proto, ops, port, addr } = acl {
+                    let range = match port {
+                        NumOp::Range(a, b) => Some((*a, *b)),
+                        _ => None,
+                    };
+                    let own = !ops.is_empty()
+                        && ops.iter().all(|op| {
+                            BROKER_OWN_INET.iter().any(|&(t, p, o, lo, hi)| {
+                                t == tool.name && p == *proto && o == *op && range == Some((lo, hi))
+                            })
+                        });
+                    if own && !matches!(addr, AddrOp::Range(..)) {
+                        group_refs(set.exception, acl, *line, sink);
+                        continue;
+                    }
+                }
+                sink.err(*line, format!("the {} broker's domain grants nothing (no exec, no network) but its probes' stream bind and connect: remove this line", tool.name));
             }
             continue;
         }

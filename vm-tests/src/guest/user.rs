@@ -31,15 +31,25 @@ pub const USER_ENV: &[&str] = &[
     "TERM=dumb",
 ];
 
-fn spawn(prog: &str, args: &[String], nnp: bool) -> std::io::Result<(libc::pid_t, std::fs::File)> {
+/// Starts `prog` with its output on a pipe (returned) and, with `input`,
+/// a pipe on its stdin that gets `input` and is then closed.
+fn spawn(
+    prog: &str,
+    args: &[String],
+    nnp: bool,
+    input: Option<&str>,
+) -> std::io::Result<(libc::pid_t, std::fs::File)> {
     let (rd, wr) = sys::pipe()?;
+    let stdin = input.map(|_| sys::pipe()).transpose()?;
     match sys::fork()? {
         Fork::Child => {
             let _ = sys::dup2(wr, 1);
             let _ = sys::dup2(wr, 2);
-            // The user's own /dev/null (under SELinux an fd opened by PID 1 would be one the
-            // launcher's domain may not use, as on a real system).
-            if let Ok(null) = std::fs::File::open("/dev/null") {
+            if let Some((in_rd, _)) = stdin {
+                let _ = sys::dup2(in_rd, 0);
+            } else if let Ok(null) = std::fs::File::open("/dev/null") {
+                // The user's own /dev/null (under SELinux an fd opened by PID 1 would be one the
+                // launcher's domain may not use, as on a real system).
                 let _ = sys::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), 0);
             }
             if nnp {
@@ -60,6 +70,12 @@ fn spawn(prog: &str, args: &[String], nnp: bool) -> std::io::Result<(libc::pid_t
         }
         Fork::Parent(pid) => {
             sys::close(wr);
+            if let (Some((in_rd, in_wr)), Some(text)) = (stdin, input) {
+                sys::close(in_rd);
+                let mut to = std::fs::File::from(sys::owned_fd(in_wr));
+                // Small enough for the pipe's buffer: no deadlock with the output.
+                let _ = to.write_all(text.as_bytes());
+            }
             Ok((pid, std::fs::File::from(sys::owned_fd(rd))))
         }
     }
@@ -79,8 +95,13 @@ fn exit_like(exit: Exit) -> ! {
 pub fn main(args: Vec<String>) -> ! {
     let sub = args.get(1).map(String::as_str).unwrap_or("");
     match sub {
-        "run" | "run-nnp" if args.len() > 2 => {
-            let (pid, mut out) = match spawn(&args[2], &args[3..], sub == "run-nnp") {
+        "run" | "run-nnp" | "run-input" if args.len() > 2 => {
+            // run-input TEXT PROG ARGS…: TEXT on PROG's stdin, then its end.
+            let (input, at) = match sub {
+                "run-input" if args.len() > 3 => (Some(args[2].as_str()), 3),
+                _ => (None, 2),
+            };
+            let (pid, mut out) = match spawn(&args[at], &args[at + 1..], sub == "run-nnp", input) {
                 Ok(p) => p,
                 Err(e) => {
                     println!("vmtest-sh: spawn: {e}");
@@ -104,7 +125,7 @@ pub fn main(args: Vec<String>) -> ! {
         "attack-worker" if args.len() == 3 => attack_worker(&args[2]),
         _ => {
             eprintln!(
-                "vmtest-sh: usage: run|run-nnp PROG ARGS… | attack-worker ptrace|procfd|getfd"
+                "vmtest-sh: usage: run|run-nnp PROG ARGS… | run-input TEXT PROG ARGS… | attack-worker ptrace|procfd|getfd"
             );
             std::process::exit(2);
         }
@@ -123,7 +144,7 @@ fn attack_worker(how: &str) -> ! {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let (pid, out) = match spawn(LAUNCHER_PATH, &args, false) {
+    let (pid, out) = match spawn(LAUNCHER_PATH, &args, false, None) {
         Ok(p) => p,
         Err(e) => {
             println!("ATTACK setup-failed spawn: {e}");

@@ -1,6 +1,8 @@
 //! `privsep-mtr-packet-worker`: the unprivileged half of
 //! privsep-mtr-packet, started by the launcher with raw ICMP and send-only
-//! raw UDP sockets for IPv4 and IPv6 at fds 3, 4, …. [`run`] is the worker
+//! raw UDP sockets for IPv4 and IPv6 at fds 3, 4, …, and last its channel
+//! to the broker that opens the TCP and SCTP probes' sockets
+//! (`privsep-mtr-packet-broker`, the launcher's other child). [`run`] is the worker
 //! sequence of the design contract, step by step; the shared runtime does
 //! step 1, mtr-packet's modules (`worker::mtr_packet`) the rest. Like
 //! upstream's mtr-packet it takes no arguments, answers requests on stdin
@@ -11,12 +13,11 @@
 
 use std::ffi::OsString;
 
-use policy::handoff::HandedSocket;
-use policy::tools::{ICMP4, ICMP6, MTR_PACKET, UDP4_SEND, UDP6_SEND};
+use policy::tools::{BROKER_CHANNEL, ICMP4, ICMP6, MTR_PACKET, UDP4_SEND, UDP6_SEND};
 use worker::mtr_packet::command::Support;
 use worker::mtr_packet::engine::Engine;
 use worker::mtr_packet::net::{self, Sockets, SysNet};
-use worker::mtr_packet::stream::{self, Broker};
+use worker::mtr_packet::stream::Broker;
 use worker::runtime::{self, say};
 use worker::{sys, text};
 
@@ -79,38 +80,34 @@ fn run() -> i32 {
             return 1;
         }
     }
-    // Upstream's SCTP check: can an SCTP socket be made at all.
-    let sctp = stream::sctp_supported();
-    // TCP and SCTP probes go through the stream broker, forked now: after
-    // lock-down the worker can neither fork nor open a socket.
-    let broker = match Broker::spawn() {
-        Ok(b) => Some(b),
-        Err(e) => {
+    // TCP and SCTP probes go through the broker the launcher started.
+    // Upstream's SCTP check, asked of the broker, is also the sign that
+    // the broker is there: without an answer, no TCP or SCTP.
+    let mut broker = fd_of(BROKER_CHANNEL.name).map(Broker::new);
+    let sctp = match broker.as_mut().map(Broker::sctp_support) {
+        Some(Ok(sctp)) => sctp,
+        Some(Err(e)) => {
             say(
                 &prog,
-                format!("stream probe broker: {}", text::os_error_text(&e)),
+                format!(
+                    "stream probe broker: {}",
+                    text::os_error_text(&std::io::Error::from_raw_os_error(e))
+                ),
             );
-            None
+            broker = None;
+            false
         }
+        None => false,
     };
     let support = Support {
         ip4: sockets.ip4(),
         ip6: sockets.ip6(),
         tcp: broker.is_some(),
-        sctp: sctp && broker.is_some(),
+        sctp,
     };
 
-    // 4. Lock down: rlimits, Landlock, seccomp (mtr-packet's profile). The
-    //    broker's channel is kept like a handed-over socket.
-    let mut keep = handed.clone();
-    if let Some(b) = &broker {
-        keep.push(HandedSocket {
-            fd: b.fd(),
-            spec: &stream::CHANNEL,
-            kind: None,
-        });
-    }
-    if let Err(e) = policy::sandbox::lock_down(MTR_PACKET.sandbox, &keep) {
+    // 4. Lock down: rlimits, Landlock, seccomp (mtr-packet's profile).
+    if let Err(e) = policy::sandbox::lock_down(MTR_PACKET.sandbox, &handed) {
         say(&prog, e);
         return 2;
     }

@@ -1,21 +1,27 @@
 //! TCP and SCTP probes: a connection attempt per probe, on a socket of its
 //! own. The worker, which parses what the network sends, never holds such
-//! a socket and cannot create one (`socket` is not in its allowlist). A
-//! **broker**, forked before the worker's lock-down, does: for each request
-//! it opens a non-blocking socket, sets the probe's TTL and TOS, binds the
-//! probe's local port (its sequence number), starts the connection, and
-//! later reports how the attempt ended (`SO_ERROR`) and closes the socket.
-//! It never sends or receives a byte on those sockets: its allowlist
+//! a socket and cannot create one (`socket` is not in its allowlist). Its
+//! **broker**, `privsep-mtr-packet-broker`, does: a program of its own,
+//! started by the launcher after its drop with one end of the channel (the
+//! worker gets the other), locked down before it reads a byte and confined
+//! by a policy domain of its own. For each request it validates, it opens
+//! a non-blocking socket, sets the probe's TTL and TOS, binds the probe's
+//! local port (its sequence number), starts the connection, and later
+//! reports how the attempt ended (`SO_ERROR`) and closes the socket. It
+//! never sends or receives a byte on those sockets: its allowlist
 //! (`policy::sandbox::profile::MTR_PACKET_BROKER`) has `sendmsg`/`recvmsg`
-//! on its channel to the worker only, and it parses nothing but the
-//! worker's fixed-size requests. A compromised worker can therefore ask for
-//! connection attempts (which is what `protocol tcp` is), never hold a
-//! connection.
+//! on its channel only, and it parses nothing but the worker's fixed-size
+//! requests. A compromised worker can therefore ask for connection
+//! attempts (which is what `protocol tcp` is), never hold a connection.
 //!
-//! The channel is a `SOCK_SEQPACKET` socketpair. A request is
+//! The channel is a `SOCK_SEQPACKET` socket pair. A request is
 //! [`REQUEST_LEN`] bytes, an answer [`ANSWER_LEN`]; an answer is
 //! `Started` (the immediate result of a request: 0 or the errno) or `Done`
 //! (the end of an attempt: 0 for connected or refused, else the errno).
+//! What the broker refuses, and how: [`Request::decode`] (a message no
+//! correct worker sends: the broker ends) and [`Request::check`] (values a
+//! user may ask for and the kernel would refuse: the same errno, without
+//! a socket).
 
 #![forbid(unsafe_code)]
 
@@ -25,29 +31,9 @@ use std::io::IoSlice;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use nix::sys::socket::{
-    sendmsg, socketpair, AddressFamily, MsgFlags, SockFlag, SockType, SockaddrStorage,
-};
+use nix::sys::socket::{sendmsg, MsgFlags, SockaddrStorage};
 
 use crate::sys;
-
-/// The channel, as the lock-downs see it (a kept descriptor).
-pub static CHANNEL: policy::tools::SocketSpec = policy::tools::SocketSpec {
-    name: "stream-broker",
-    what: "stream probe broker channel (socketpair)",
-    domain: libc::AF_UNIX,
-    protocol: 0,
-    kinds: &[policy::tools::SocketKind {
-        ty: libc::SOCK_SEQPACKET,
-        capability: None,
-        what: "stream probe broker channel (socketpair)",
-        type_name: "SOCK_SEQPACKET",
-        selinux_class: "unix_stream_socket",
-    }],
-    fall_back_on: &[],
-    optional: true,
-    setup: policy::tools::SocketSetup::None,
-};
 
 pub const REQUEST_LEN: usize = 56;
 pub const ANSWER_LEN: usize = 9;
@@ -55,8 +41,14 @@ pub const ANSWER_LEN: usize = 9;
 /// and a few of its own.
 const BROKER_NOFILE: u64 = super::engine::MAX_PROBES as u64 + 16;
 
+/// Sends on the channel never raise SIGPIPE: a side whose peer has gone
+/// gets `EPIPE` and ends in order (the worker reports the broker's loss
+/// as an error line instead of dying of the signal).
+const NO_SIGNAL: MsgFlags = MsgFlags::MSG_NOSIGNAL;
+
 const OP_OPEN: u8 = 1;
 const OP_ABANDON: u8 = 2;
+const OP_SCTP: u8 = 3;
 const STARTED: u8 = 1;
 const DONE: u8 = 2;
 
@@ -76,6 +68,12 @@ pub enum Request {
     Abandon {
         handle: u32,
     },
+    /// Upstream's SCTP check: can an SCTP socket be made. The answer is
+    /// `Started` with 0 or `socket()`'s errno; the worker asks once, at
+    /// start, which also tells it the broker is there.
+    SctpSupport {
+        handle: u32,
+    },
 }
 
 fn addr_bytes(ip: IpAddr) -> [u8; 16] {
@@ -88,7 +86,7 @@ fn addr_bytes(ip: IpAddr) -> [u8; 16] {
 fn addr_from(b: &[u8], v6: bool) -> Option<IpAddr> {
     let a = Ipv6Addr::from(<[u8; 16]>::try_from(b).ok()?);
     if v6 {
-        Some(IpAddr::V6(a))
+        a.to_ipv4_mapped().is_none().then_some(IpAddr::V6(a))
     } else {
         a.to_ipv4_mapped().map(IpAddr::V4)
     }
@@ -100,6 +98,10 @@ impl Request {
         match self {
             Request::Abandon { handle } => {
                 b[0] = OP_ABANDON;
+                b[1..5].copy_from_slice(&handle.to_be_bytes());
+            }
+            Request::SctpSupport { handle } => {
+                b[0] = OP_SCTP;
                 b[1..5].copy_from_slice(&handle.to_be_bytes());
             }
             Request::Open {
@@ -128,17 +130,22 @@ impl Request {
     }
 
     /// The broker's check of what the worker sent: exact length, a known
-    /// operation, TCP or SCTP, addresses of one family, a local port the
-    /// worker's sequence numbers use (never one that needs privilege).
+    /// operation, TCP or SCTP, addresses of one family (no IPv4-mapped
+    /// address in an IPv6 request: that socket would speak IPv4), a local
+    /// port the worker's sequence numbers use (never one that needs
+    /// privilege, never a service's below 33000), unused bytes zero.
+    /// `None`: no correct worker sends it.
     pub fn decode(b: &[u8]) -> Option<Request> {
         if b.len() != REQUEST_LEN {
             return None;
         }
         let handle = u32::from_be_bytes(b[1..5].try_into().ok()?);
         let int = |i: usize| i32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let zero_from = |i: usize| b[i..].iter().all(|&x| x == 0);
         match b[0] {
-            OP_ABANDON => Some(Request::Abandon { handle }),
-            OP_OPEN => {
+            OP_ABANDON if zero_from(5) => Some(Request::Abandon { handle }),
+            OP_SCTP if zero_from(5) => Some(Request::SctpSupport { handle }),
+            OP_OPEN if zero_from(55) => {
                 let v6 = match b[5] {
                     0 => false,
                     1 => true,
@@ -169,6 +176,55 @@ impl Request {
             }
             _ => None,
         }
+    }
+}
+
+impl Request {
+    /// The broker's check of an `Open`'s values, which a correct worker
+    /// passes on from the user's request as they are: `Err` is the errno
+    /// the kernel gives for the same values (so replies stay upstream's),
+    /// found without opening a socket. A TTL/hop limit the kernel takes
+    /// (IPv4 -1 or 1-255, IPv6 -1-255); an IPv6 traffic class of -1-255
+    /// (an IPv4 TOS is a byte whatever the int: the kernel keeps the low
+    /// byte, and so does the broker); no mark (`SO_MARK` needs a
+    /// capability no broker has: `EPERM`); no multicast or broadcast
+    /// destination (`ENETUNREACH`, as `connect` says) or local address
+    /// (`EADDRNOTAVAIL`, as `bind` says).
+    pub fn check(&self) -> Result<(), i32> {
+        let Request::Open {
+            src,
+            dst,
+            ttl,
+            tos,
+            mark,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let v6 = dst.is_ipv6();
+        let ttl_ok = if v6 {
+            (-1..=255).contains(ttl)
+        } else {
+            *ttl == -1 || (1..=255).contains(ttl)
+        };
+        if !ttl_ok || (v6 && !(-1..=255).contains(tos)) {
+            return Err(libc::EINVAL);
+        }
+        if *mark != 0 {
+            return Err(libc::EPERM);
+        }
+        let group = |ip: IpAddr| match ip {
+            IpAddr::V4(a) => a.is_multicast() || a.is_broadcast(),
+            IpAddr::V6(a) => a.is_multicast(),
+        };
+        if group(dst.ip()) {
+            return Err(libc::ENETUNREACH);
+        }
+        if group(src.ip()) {
+            return Err(libc::EADDRNOTAVAIL);
+        }
+        Ok(())
     }
 }
 
@@ -223,7 +279,6 @@ fn open_probe(
     dst: SocketAddr,
     ttl: i32,
     tos: i32,
-    mark: i32,
 ) -> Result<OwnedFd, i32> {
     let (domain, level, ttl_opt, tos_opt) = if dst.is_ipv6() {
         (
@@ -243,10 +298,8 @@ fn open_probe(
     set(libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
     set(libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     set(level, ttl_opt, ttl)?;
-    set(level, tos_opt, tos)?;
-    if mark != 0 {
-        set(libc::SOL_SOCKET, libc::SO_MARK, mark)?;
-    }
+    // IPv4: the kernel keeps the low byte of any int; IPv6: checked.
+    set(level, tos_opt, if dst.is_ipv6() { tos } else { tos & 0xff })?;
     nix::sys::socket::bind(raw, &SockaddrStorage::from(src)).map_err(|e| e as i32)?;
     match nix::sys::socket::connect(raw, &SockaddrStorage::from(dst)) {
         Ok(()) | Err(nix::errno::Errno::EINPROGRESS) => Ok(fd),
@@ -254,19 +307,17 @@ fn open_probe(
     }
 }
 
-/// The broker's whole life after the fork: lock down, then serve requests
-/// until the worker's end of the channel closes.
-fn serve(channel: OwnedFd) -> i32 {
-    let chan = channel.as_raw_fd();
-    if lock_down(chan).is_err() {
-        return 2;
-    }
+/// The broker's life after its lock-down ([`lock_down`]): serve requests
+/// on `chan` until the worker's end closes (0), or until a message no
+/// correct worker sends (3). Each `Open` is checked ([`Request::check`])
+/// before any socket exists.
+pub fn serve(chan: RawFd) -> i32 {
     // A BTreeMap: a HashMap would seed itself with getrandom.
     let mut attempts: BTreeMap<u32, OwnedFd> = BTreeMap::new();
     let mut buf = [0u8; REQUEST_LEN + 1];
     let answer = |a: Answer| {
         let bytes = a.encode();
-        sendmsg::<()>(chan, &[IoSlice::new(&bytes)], &[], MsgFlags::empty(), None).is_ok()
+        sendmsg::<()>(chan, &[IoSlice::new(&bytes)], &[], NO_SIGNAL, None).is_ok()
     };
     loop {
         let mut fds: Vec<(RawFd, libc::c_short)> = vec![(chan, libc::POLLIN)];
@@ -295,26 +346,39 @@ fn serve(channel: OwnedFd) -> i32 {
             continue;
         }
         let got = match sys::recvmsg(chan, &mut buf, &mut [], 0) {
-            Ok(g) if g.len == 0 => return 0,
+            Ok(g) if g.len == 0 && !g.truncated => return 0,
             Ok(g) => g,
             Err(_) => return 0,
         };
-        match Request::decode(&buf[..got.len]) {
-            // Anything else is not from a correct worker: end.
-            None => return 3,
-            Some(Request::Abandon { handle }) => {
+        // A message longer than a request is cut (MSG_TRUNC) and refused
+        // like a shorter one.
+        let request = buf.get(..got.len).and_then(Request::decode);
+        let Some(request) = request.filter(|_| !got.truncated) else {
+            // Not from a correct worker: end.
+            return 3;
+        };
+        let started = match request {
+            Request::Abandon { handle } => {
                 attempts.remove(&handle);
+                continue;
             }
-            Some(Request::Open {
+            Request::SctpSupport { handle } => Answer::Started {
+                handle,
+                errno: sctp_supported().err().unwrap_or(0),
+            },
+            Request::Open {
                 handle,
                 protocol,
                 src,
                 dst,
                 ttl,
                 tos,
-                mark,
-            }) => {
-                let errno = match open_probe(protocol, src, dst, ttl, tos, mark) {
+                ..
+            } => {
+                let errno = match request
+                    .check()
+                    .and_then(|()| open_probe(protocol, src, dst, ttl, tos))
+                {
                     Ok(fd) if attempts.len() < super::engine::MAX_PROBES => {
                         attempts.insert(handle, fd);
                         0
@@ -322,32 +386,33 @@ fn serve(channel: OwnedFd) -> i32 {
                     Ok(_) => libc::EMFILE,
                     Err(e) => e,
                 };
-                if !answer(Answer::Started { handle, errno }) {
-                    return 0;
-                }
+                Answer::Started { handle, errno }
             }
+        };
+        if !answer(started) {
+            return 0;
         }
     }
 }
 
-/// The broker's sandbox: every descriptor but the channel closed (the raw
-/// sockets, stdin and stdout are the worker's business), rlimits (`NPROC`
-/// 0, `CORE` 0, `FSIZE` 0, `NOFILE` one per probe), Landlock with no file
-/// access (the network rights stay unhandled: the probes connect
-/// anywhere), then the broker's allowlist.
-fn lock_down(chan: RawFd) -> Result<(), policy::PolicyError> {
-    let kept = [policy::handoff::HandedSocket {
-        fd: chan,
-        spec: &CHANNEL,
-        kind: None,
-    }];
-    sys::close_all_but(chan).map_err(|e| policy::PolicyError::Sandbox {
-        step: "close",
-        reason: e.to_string(),
-    })?;
+/// The broker's sandbox, after the handoff: fds 0 and 1 made copies of
+/// stderr (the broker reads no command and writes no reply: it must not
+/// hold mtr's pipes, and no probe socket may land on them), every other
+/// descriptor but `kept` (its channel) closed, rlimits (`NPROC` 0, `CORE`
+/// 0, `FSIZE` 0, `NOFILE` one per probe), Landlock with no file access
+/// (the network rights stay unhandled: the probes connect anywhere, as
+/// [`Request::check`] and the policies allow), then its allowlist.
+pub fn lock_down(
+    profile: &'static policy::sandbox::profile::Profile,
+    kept: &[policy::handoff::HandedSocket],
+) -> Result<(), policy::PolicyError> {
     for fd in [0, 1] {
-        let _ = sys::replace_with_null(fd);
+        sys::dup_onto(2, fd).map_err(|e| policy::PolicyError::Sandbox {
+            step: "stdio",
+            reason: e.to_string(),
+        })?;
     }
+    policy::sandbox::close_stray_fds(kept)?;
     let limit = |res, v: u64| {
         nix::sys::resource::setrlimit(res, v, v).map_err(|e| policy::PolicyError::Sandbox {
             step: "rlimits",
@@ -363,7 +428,7 @@ fn lock_down(chan: RawFd) -> Result<(), policy::PolicyError> {
     limit(Resource::RLIMIT_CORE, 0)?;
     limit(Resource::RLIMIT_FSIZE, 0)?;
     landlock_files_only();
-    policy::sandbox::apply_seccomp(&policy::sandbox::profile::MTR_PACKET_BROKER, &kept)?;
+    policy::sandbox::apply_seccomp(profile, kept)?;
     Ok(())
 }
 
@@ -379,53 +444,31 @@ fn landlock_files_only() {
         .and_then(|r| r.restrict_self());
 }
 
-/// The worker's end of the channel.
+/// The worker's end of the channel (a handed-over descriptor).
 pub struct Broker {
-    fd: OwnedFd,
+    fd: RawFd,
     /// `Done` answers that arrived while waiting for a `Started` one.
     early: Vec<Answer>,
 }
 
 impl Broker {
-    /// Forks the broker. Call before the worker's lock-down, while single
-    /// threaded. The child never returns.
-    pub fn spawn() -> io::Result<Broker> {
-        let (ours, theirs) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )?;
-        match sys::fork()? {
-            Some(_child) => {
-                drop(theirs);
-                Ok(Broker {
-                    fd: ours,
-                    early: Vec::new(),
-                })
-            }
-            None => {
-                drop(ours);
-                sys::exit_now(serve(theirs))
-            }
+    /// The channel at `fd`.
+    pub fn new(fd: RawFd) -> Broker {
+        Broker {
+            fd,
+            early: Vec::new(),
         }
     }
 
     pub fn fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.fd
     }
 
     fn send(&self, r: &Request) -> Result<(), i32> {
         let bytes = r.encode();
-        sendmsg::<()>(
-            self.fd(),
-            &[IoSlice::new(&bytes)],
-            &[],
-            MsgFlags::empty(),
-            None,
-        )
-        .map(|_| ())
-        .map_err(|e| e as i32)
+        sendmsg::<()>(self.fd(), &[IoSlice::new(&bytes)], &[], NO_SIGNAL, None)
+            .map(|_| ())
+            .map_err(|e| e as i32)
     }
 
     fn receive(&self, flags: libc::c_int) -> Result<Option<Answer>, i32> {
@@ -438,17 +481,36 @@ impl Broker {
         }
     }
 
+    /// Sends `request` and waits for its `Started` answer.
+    fn call(&mut self, request: &Request, handle: u32) -> Result<(), i32> {
+        self.send(request)?;
+        loop {
+            match self.receive(0)? {
+                Some(Answer::Started { handle: h, errno }) if h == handle => {
+                    return if errno == 0 { Ok(()) } else { Err(errno) };
+                }
+                Some(a) => self.early.push(a),
+                None => {}
+            }
+        }
+    }
+
     /// Asks for a connection attempt and waits for its immediate outcome.
     pub fn open(&mut self, request: &Request) -> Result<(), i32> {
         let Request::Open { handle, .. } = request else {
             return Err(libc::EINVAL);
         };
-        self.send(request)?;
+        self.call(request, *handle)
+    }
+
+    /// Whether the broker can make an SCTP socket. `Err`: no broker
+    /// answers at the other end (the channel's errno).
+    pub fn sctp_support(&mut self) -> Result<bool, i32> {
+        let request = Request::SctpSupport { handle: 0 };
+        self.send(&request)?;
         loop {
             match self.receive(0)? {
-                Some(Answer::Started { handle: h, errno }) if h == *handle => {
-                    return if errno == 0 { Ok(()) } else { Err(errno) };
-                }
+                Some(Answer::Started { handle: 0, errno }) => return Ok(errno == 0),
                 Some(a) => self.early.push(a),
                 None => {}
             }
@@ -483,14 +545,12 @@ impl Broker {
 }
 
 /// Upstream's `check_sctp_support`: whether an SCTP socket can be made
-/// (the kernel has SCTP, nothing forbids it). Run before lock-down.
-pub fn sctp_supported() -> bool {
-    sys::socket(
-        libc::AF_INET,
-        libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-        libc::IPPROTO_SCTP,
-    )
-    .is_ok()
+/// (the kernel has SCTP, no policy forbids it); `Err` is the errno.
+fn sctp_supported() -> Result<(), i32> {
+    let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    sys::socket(libc::AF_INET, ty, libc::IPPROTO_SCTP)
+        .map(drop)
+        .map_err(|e| errno_of(&e))
 }
 
 /// An unspecified source of `dst`'s family with `port`.
@@ -523,6 +583,7 @@ mod tests {
             open("198.18.0.1", "198.18.2.2", 33007),
             open("2001:db8::1", "2001:db8:2::2", 65535),
             Request::Abandon { handle: 9 },
+            Request::SctpSupport { handle: 0 },
         ] {
             assert_eq!(Request::decode(&r.encode()), Some(r));
         }
@@ -543,6 +604,62 @@ mod tests {
         let mut b = open("198.18.0.1", "198.18.2.2", 33000).encode();
         b[5] = 2;
         assert_eq!(Request::decode(&b), None);
+    }
+
+    #[test]
+    fn the_broker_refuses_what_no_correct_worker_sends() {
+        let honest = open("198.18.0.1", "198.18.2.2", 33007).encode();
+        assert!(Request::decode(&honest).is_some());
+        // An IPv4-mapped address in an IPv6 request (an IPv4 connection
+        // through an IPv6 socket), a byte after the fields, a long message.
+        let mut b = open("::ffff:198.18.0.1", "::ffff:198.18.2.2", 33007).encode();
+        b[5] = 1;
+        assert_eq!(Request::decode(&b), None);
+        let mut b = honest;
+        b[55] = 1;
+        assert_eq!(Request::decode(&b), None);
+        let mut long = honest.to_vec();
+        long.push(0);
+        assert_eq!(Request::decode(&long), None);
+        let mut b = Request::SctpSupport { handle: 1 }.encode();
+        assert!(Request::decode(&b).is_some());
+        b[9] = 6;
+        assert_eq!(Request::decode(&b), None);
+    }
+
+    #[test]
+    fn values_the_kernel_refuses_are_refused_with_its_errno() {
+        let with = |src: &str, dst: &str, ttl: i32, tos: i32, mark: i32| Request::Open {
+            handle: 1,
+            protocol: 6,
+            src: SocketAddr::new(src.parse().unwrap(), 33000),
+            dst: SocketAddr::new(dst.parse().unwrap(), 80),
+            ttl,
+            tos,
+            mark,
+        };
+        let v4 = |ttl, tos, mark| with("0.0.0.0", "198.18.2.2", ttl, tos, mark).check();
+        let v6 = |ttl, tos, mark| with("::", "2001:db8::2", ttl, tos, mark).check();
+        assert_eq!(v4(1, 0, 0), Ok(()));
+        assert_eq!(v4(-1, 300, 0), Ok(()));
+        assert_eq!(v4(0, 0, 0), Err(libc::EINVAL));
+        assert_eq!(v4(256, 0, 0), Err(libc::EINVAL));
+        assert_eq!(v6(0, 0, 0), Ok(()));
+        assert_eq!(v6(256, 0, 0), Err(libc::EINVAL));
+        assert_eq!(v6(3, 256, 0), Err(libc::EINVAL));
+        assert_eq!(v4(3, 0, 7), Err(libc::EPERM));
+        let dst = |s: &str| with("0.0.0.0", s, 3, 0, 0).check();
+        assert_eq!(dst("224.0.0.1"), Err(libc::ENETUNREACH));
+        assert_eq!(dst("255.255.255.255"), Err(libc::ENETUNREACH));
+        assert_eq!(
+            with("::", "ff02::1", 3, 0, 0).check(),
+            Err(libc::ENETUNREACH)
+        );
+        assert_eq!(
+            with("239.1.1.1", "198.18.2.2", 3, 0, 0).check(),
+            Err(libc::EADDRNOTAVAIL)
+        );
+        assert_eq!(Request::Abandon { handle: 1 }.check(), Ok(()));
     }
 
     #[test]

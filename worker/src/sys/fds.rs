@@ -25,6 +25,15 @@ pub fn close_all_but(keep: RawFd) -> io::Result<()> {
     close_above(keep)
 }
 
+/// `dup2(from, to)`: `to` becomes another descriptor of `from`'s file
+/// (mtr-packet's broker puts stderr on fds 0 and 1).
+pub fn dup_onto(from: RawFd, to: RawFd) -> io::Result<()> {
+    // SAFETY: integer arguments; dup2 closes `to` atomically, and no Rust
+    // object owns fds 0-2 of this process.
+    cvt(unsafe { libc::dup2(from, to) })?;
+    Ok(())
+}
+
 /// Makes `fd` a descriptor of `/dev/null` (read and write), so that it can
 /// never come to name a socket opened later.
 pub fn replace_with_null(fd: RawFd) -> io::Result<()> {
