@@ -35,8 +35,9 @@ fn report(op: &str, r: std::io::Result<String>) -> ! {
 }
 
 /// The security context and TOMOYO domain of this process, its uid, no_new_privs, its nice
-/// value, and what sits at fds 3 to 6 (the handed sockets of any tool: at
-/// most four, `launcher::plan::MAX_RESOURCES`; mtr-packet has four).
+/// value, and what sits at fds 3 to 7 (the handed sockets of any tool: at
+/// most four, `launcher::plan::MAX_RESOURCES`, and a broker's channel;
+/// mtr-packet's worker has all five).
 pub fn whoami() -> String {
     let ctx = std::fs::read_to_string("/proc/self/attr/current").unwrap_or_default();
     let ctx = ctx.trim_end_matches(['\0', '\n']).to_string();
@@ -50,7 +51,7 @@ pub fn whoami() -> String {
             .map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "))
     };
     let mut fds = Vec::new();
-    for fd in [3, 4, 5, 6] {
+    for fd in [3, 4, 5, 6, 7] {
         let ty = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TYPE);
         let dom = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_DOMAIN);
         // A packet socket's SO_PROTOCOL is always 0: its protocol is what getsockname reports

@@ -758,18 +758,24 @@ fn broker_domain(env: &Env) -> Verdict {
     ];
     // Its handoff from fd 3 on (arping: the packet socket, the channel;
     // mtr-packet: the channel alone, nothing at fd 4).
-    let handoff = env.tool.broker_handoff();
-    for (i, spec) in handoff.iter().enumerate() {
-        let kind = if spec.domain == libc::AF_PACKET {
-            "packet"
-        } else {
-            "unix"
-        };
-        want.push(format!("fd{}={kind} ", 3 + i));
+    let mut fds: Vec<String> = env
+        .tool
+        .broker_handoff()
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let kind = if spec.domain == libc::AF_PACKET {
+                "packet"
+            } else {
+                "unix"
+            };
+            format!("fd{}={kind}", 3 + i)
+        })
+        .collect();
+    if fds.len() < 2 {
+        fds.push("fd4=No such file".into());
     }
-    if handoff.len() < 2 {
-        want.push("fd4=No such file".into());
-    }
+    want.push(fds.join(" "));
     if env.selinux() {
         want.push(format!(":{}:", env.tool.selinux_broker_type()));
     }
