@@ -349,7 +349,32 @@ mod tests {
             get(ping, "APPARMOR_SOCKETS"),
             "inet/dgram inet/raw inet6/dgram inet6/raw"
         );
-        assert_eq!(get(arping, "APPARMOR_SOCKETS"), "packet/dgram");
+        // A tool with a broker: the launcher's profile (half of every
+        // stack) names the channel and what the broker opens too.
+        assert_eq!(
+            get(arping, "APPARMOR_SOCKETS"),
+            "packet/dgram unix/seqpacket"
+        );
+        assert_eq!(get(arping, "APPARMOR_WORKER_SOCKETS"), "unix/seqpacket");
+        assert_eq!(
+            get(arping, "APPARMOR_BROKER_SOCKETS"),
+            "packet/dgram unix/seqpacket"
+        );
+        let mtr = &crate::tools::MTR_PACKET;
+        assert_eq!(
+            get(mtr, "APPARMOR_SOCKETS"),
+            "inet/raw inet/stream inet6/raw inet6/stream unix/seqpacket"
+        );
+        assert_eq!(
+            get(mtr, "APPARMOR_WORKER_SOCKETS"),
+            "inet/raw inet6/raw unix/seqpacket"
+        );
+        assert_eq!(
+            get(mtr, "APPARMOR_BROKER_SOCKETS"),
+            "inet/stream inet6/stream unix/seqpacket"
+        );
+        assert_eq!(get(mtr, "BROKER_CREATES_CLASSES"), "sctp_socket tcp_socket");
+        assert_eq!(get(arping, "BROKER_CREATES_CLASSES"), "");
         assert_eq!(get(clockdiff, "APPARMOR_SOCKETS"), "inet/raw");
         assert_eq!(get(clockdiff, "APPARMOR_CAPS"), "net_raw sys_nice");
     }
