@@ -12,22 +12,8 @@ pub const ECHO_REQUEST_V6: u8 = 128;
 /// ICMPv6 echo reply.
 pub const ECHO_REPLY_V6: u8 = 129;
 
-/// The Internet checksum (RFC 1071) of `data`.
-pub fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for chunk in data.chunks(2) {
-        let word = if chunk.len() == 2 {
-            u16::from_be_bytes([chunk[0], chunk[1]])
-        } else {
-            u16::from(chunk[0]) << 8
-        };
-        sum += u32::from(word);
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
+/// The Internet checksum (RFC 1071), shared by every tool.
+pub use policy::inet::checksum;
 
 /// An echo request as received.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,14 +35,8 @@ use nix::sys::uio::{self, RemoteIoVec};
 use nix::sys::{ptrace, wait};
 use nix::unistd::{self, Gid, Pid, Uid};
 
-/// Turns a `-1` return into the calling thread's `errno`.
-pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
-    if ret == T::from(-1) {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
+/// The one errno helper, shared with every crate.
+pub use policy::sys::cvt;
 
 /// `ptrace(PTRACE_ATTACH, pid)`; on success the caller must [`ptrace_detach`].
 pub fn ptrace_attach(pid: i32) -> io::Result<()> {

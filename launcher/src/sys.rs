@@ -28,14 +28,8 @@ use policy::tools::BpfInsn;
 use crate::plan::{Plan, MAX_FILTER};
 use crate::privileged::{self, Errno, ExecIds, Privileged, Record};
 
-/// Turns a `-1` return into the calling thread's `errno`.
-fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
+/// The one errno helper of post-glibc code, shared with every crate.
+use policy::sys::cvt;
 
 /// Whether `fd` is open.
 pub fn fd_is_open(fd: RawFd) -> bool {
@@ -251,11 +245,8 @@ fn raw_capset(sets: CapSets) -> Result<(), Errno> {
     .map(drop)
 }
 
-/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
-pub fn set_no_new_privs() -> io::Result<()> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }).map(drop)
-}
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`, shared with every crate.
+pub use policy::sys::set_no_new_privs;
 
 /// `execve(path, argv, envp)`; returns only on failure.
 pub fn execve(path: &CString, argv: &[CString], envp: &[CString]) -> io::Error {

@@ -9,6 +9,7 @@
 //!   `sandbox`) their enforcement — rlimits, Landlock, the seccomp allowlist;
 //! - [`render`]: the SELinux and TOMOYO policy files, rendered from their
 //!   templates with the layout's paths;
+//! - [`inet`]: the Internet checksum;
 //! - [`text`]: the program name in messages (argv\[0\]) and printable text,
 //!   the same for launcher and worker.
 //!
@@ -17,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod handoff;
+pub mod inet;
 pub mod layout;
 pub mod render;
 pub mod sandbox;

@@ -10,9 +10,11 @@ use std::os::fd::RawFd;
 #[cfg(feature = "sandbox")]
 pub use nix::sys::resource::Resource;
 
-/// Turns a `-1` return into the calling thread's `errno`.
-pub fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret == -1 {
+/// Turns a `-1` return into the calling thread's `errno`: the one errno
+/// helper of every crate's code that runs after glibc's start-up (the
+/// launcher's raw pre-glibc system calls have their own `Errno`).
+pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
+    if ret == T::from(-1) {
         Err(io::Error::last_os_error())
     } else {
         Ok(ret)
@@ -105,10 +107,12 @@ pub fn getrlimit(resource: Resource) -> io::Result<(u64, u64)> {
     nix::sys::resource::getrlimit(resource).map_err(from_nix)
 }
 
-/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: irreversible, needs no privilege.
-#[cfg(feature = "sandbox")]
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: irreversible, needs no privilege. The
+/// one copy: the launcher, the lock-down, the workers' co-processes and
+/// the VM probes call it.
 pub fn set_no_new_privs() -> io::Result<()> {
-    nix::sys::prctl::set_no_new_privs().map_err(from_nix)
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) }).map(drop)
 }
 
 /// Whether `fd` is a regular file (where `RLIMIT_FSIZE` applies to writes).

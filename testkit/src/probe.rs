@@ -11,22 +11,6 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use policy::sys::cvt;
 
-fn cvt_long(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
-
-fn cvt_size(ret: libc::ssize_t) -> io::Result<usize> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret as usize)
-    }
-}
-
 /// `socket(domain, ty, protocol)`.
 pub fn socket(domain: libc::c_int, ty: libc::c_int, protocol: libc::c_int) -> io::Result<OwnedFd> {
     // SAFETY: socket takes no pointer.
@@ -93,7 +77,7 @@ pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
     let (ss, len) = policy::sys::sockaddr_to_raw(addr);
     // SAFETY: `buf` is valid for reads of its length; `ss` holds a valid
     // socket address of `len` bytes.
-    cvt_size(unsafe {
+    cvt(unsafe {
         libc::sendto(
             fd,
             buf.as_ptr().cast(),
@@ -103,6 +87,7 @@ pub fn sendto(fd: RawFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
             len,
         )
     })
+    .map(|n| n as usize)
 }
 
 /// `recvmsg(fd, one iovec over buf, no control, 0)`: the call the worker
@@ -118,7 +103,7 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     msg.msg_iovlen = 1;
     // SAFETY: `msg` points at one iovec valid for writes of `buf.len()`
     // bytes, and has no name or control buffer.
-    cvt_size(unsafe { libc::recvmsg(fd, &mut msg, 0) })
+    cvt(unsafe { libc::recvmsg(fd, &mut msg, 0) }).map(|n| n as usize)
 }
 
 /// `ppoll([{fd, POLLIN}], timeout_ms or forever, NULL)` (the worker's
@@ -145,7 +130,7 @@ pub fn poll_in(fd: RawFd, timeout_ms: Option<u32>) -> io::Result<bool> {
 /// `write(fd, buf)`.
 pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for reads of its length.
-    cvt_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
+    cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }).map(|n| n as usize)
 }
 
 /// `setsockopt(fd, level, opt, &value)` for an integer option.
@@ -171,7 +156,7 @@ pub fn setsockopt_int(
 /// `ptrace(PTRACE_ATTACH, pid)`.
 pub fn ptrace_attach(pid: libc::pid_t) -> io::Result<()> {
     // SAFETY: PTRACE_ATTACH ignores addr and data.
-    cvt_long(unsafe {
+    cvt(unsafe {
         libc::ptrace(
             libc::PTRACE_ATTACH,
             pid,
@@ -209,7 +194,7 @@ pub fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
 pub fn tgkill(tgid: libc::pid_t, tid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
     // SAFETY: tgkill takes integer arguments only.
     let ret = unsafe { libc::syscall(libc::SYS_tgkill, tgid, tid, sig) };
-    cvt_long(ret)?;
+    cvt(ret)?;
     Ok(())
 }
 

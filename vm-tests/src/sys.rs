@@ -10,14 +10,8 @@ use std::ffi::CString;
 use std::io;
 use std::os::fd::RawFd;
 
-/// Turns a C-style `-1` return into `io::Error::last_os_error()`.
-pub fn cvt<T: PartialEq + From<i8>>(ret: T) -> io::Result<T> {
-    if ret == T::from(-1) {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
+/// The one errno helper and `PR_SET_NO_NEW_PRIVS`, shared with every crate.
+pub use policy::sys::{cvt, set_no_new_privs};
 
 fn cstring(s: &str) -> io::Result<CString> {
     CString::new(s).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
@@ -180,12 +174,6 @@ pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
     nix::unistd::setgroups(&[gid])?;
     nix::unistd::setresgid(gid, gid, gid)?;
     nix::unistd::setresuid(uid, uid, uid)?;
-    Ok(())
-}
-
-/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`, through nix.
-pub fn set_no_new_privs() -> io::Result<()> {
-    nix::sys::prctl::set_no_new_privs()?;
     Ok(())
 }
 

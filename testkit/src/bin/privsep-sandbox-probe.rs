@@ -84,16 +84,7 @@ fn open_sockets(tool: &'static Tool) -> Vec<HandedSocket> {
     out
 }
 
-fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = data
-        .chunks(2)
-        .map(|c| u32::from(c[0]) << 8 | u32::from(*c.get(1).unwrap_or(&0)))
-        .sum();
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
+use policy::inet::checksum;
 
 /// One echo request to the loopback address of `s`'s family and its reply,
 /// on the inherited socket only.

@@ -21,21 +21,8 @@ pub const REQUEST_LEN: usize = 20;
 /// iputils' `PACKET_IN`: the receive buffer.
 pub const PACKET_IN: usize = 1024;
 
-/// The Internet checksum (RFC 1071) of `data`.
-pub fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for pair in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([pair[0], pair[1]]));
-    }
-    if let [last] = chunks.remainder() {
-        sum += u32::from(*last) << 8;
-    }
-    while sum >> 16 != 0 {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
+/// The Internet checksum (RFC 1071), shared by every tool.
+pub use policy::inet::checksum;
 
 /// Milliseconds since midnight UT, as RFC 792 timestamps count.
 pub fn ms_of_day(since_epoch: std::time::Duration) -> u32 {

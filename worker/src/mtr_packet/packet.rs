@@ -33,18 +33,8 @@ const ICMP6_ECHO: u8 = 128;
 const ICMP6_ECHOREPLY: u8 = 129;
 const ICMP6_PORT_UNREACH: u8 = 4;
 
-/// The one's complement checksum of the Internet protocols.
-pub fn checksum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    for chunk in data.chunks(2) {
-        let word = u32::from(chunk[0]) << 8 | u32::from(*chunk.get(1).unwrap_or(&0));
-        sum += word;
-    }
-    while sum >> 16 != 0 {
-        sum = (sum >> 16) + (sum & 0xffff);
-    }
-    !(sum as u16)
-}
+/// The Internet checksum (RFC 1071), shared by every tool.
+pub use policy::inet::checksum;
 
 /// Upstream's `compute_packet_size`: the bytes the worker writes (the
 /// transport header and payload; the IP header is the kernel's). `size`

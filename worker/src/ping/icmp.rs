@@ -49,29 +49,8 @@ pub enum Family {
     V6,
 }
 
-/// One's-complement sum of `data` as big-endian 16-bit words, folded, not
-/// yet complemented. `checksum` = `!fold(sum(data))`.
-fn sum(data: &[u8]) -> u32 {
-    let mut acc: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for w in &mut chunks {
-        acc = acc.wrapping_add(u32::from(u16::from_be_bytes([w[0], w[1]])));
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    if let [last] = chunks.remainder() {
-        acc = acc.wrapping_add(u32::from(*last) << 8);
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc
-}
-
-/// The Internet checksum (RFC 1071) of `data`, to be stored big-endian. A
-/// message whose stored checksum is right sums to a checksum of zero.
-pub fn checksum(data: &[u8]) -> u16 {
-    let mut acc = sum(data);
-    acc = (acc & 0xffff) + (acc >> 16);
-    !(acc as u16)
-}
+/// The Internet checksum (RFC 1071), shared by every tool.
+pub use policy::inet::checksum;
 
 /// Writes an echo request for `family` into `packet[..HEADER_LEN + datalen]`
 /// (the data bytes, pattern included, must already be there): header, and,
@@ -471,16 +450,6 @@ mod tests {
     const ID: u16 = 0xbeef;
     const LO4: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
     const LO6: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-
-    #[test]
-    fn checksum_matches_rfc1071_example() {
-        // RFC 1071 section 3: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2.
-        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-        assert_eq!(checksum(&data), !0xddf2);
-        // Odd length: the last byte is padded with a zero on the right.
-        assert_eq!(checksum(&[0x01]), !0x0100);
-        assert_eq!(checksum(&[]), 0xffff);
-    }
 
     #[test]
     fn encoded_v4_echo_verifies_and_carries_id_seq_and_time() {
