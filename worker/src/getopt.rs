@@ -90,8 +90,7 @@ impl<'a> Getopt<'a> {
                     self.cluster = Some(after);
                     self.next -= 1;
                 }
-                let shown = printable(c.encode_utf8(&mut [0; 4])).into_owned();
-                Err(format!("invalid option -- '{shown}'"))
+                Err(invalid_option(c))
             }
             Some(false) => {
                 if !rest.is_empty() {
@@ -106,7 +105,7 @@ impl<'a> Getopt<'a> {
                     self.next += 1;
                     Ok((c, Some(v.clone())))
                 }
-                None => Err(format!("option requires an argument -- '{c}'")),
+                None => Err(requires_argument(c)),
             },
         }
     }
@@ -203,6 +202,19 @@ impl Iterator for Getopt<'_> {
             return Some(self.short(arg, 1));
         }
     }
+}
+
+/// glibc getopt's words for an option character not in the option
+/// string (made printable: it came from argv). Every tool's getopt,
+/// ping's own permuting one too, says it so.
+pub fn invalid_option(c: char) -> String {
+    let shown = printable(c.encode_utf8(&mut [0; 4])).into_owned();
+    format!("invalid option -- '{shown}'")
+}
+
+/// glibc getopt's words for an option character whose value is missing.
+pub fn requires_argument(c: char) -> String {
+    format!("option requires an argument -- '{c}'")
 }
 
 /// Whether `POSIXLY_CORRECT` is in the environment (glibc only asks

@@ -5,6 +5,7 @@
 //!   descriptor, non-dumpable, stray fds, LSM self-check) and messages;
 //! - [`lsm`]: the check that SELinux/TOMOYO moved us out of the launcher's domain;
 //! - [`text`]: printable-text escaping for everything that came from outside;
+//! - [`num`]: C's `strtol` and iputils' `strtol_or_err`;
 //! - [`getopt`]: glibc's getopt, for the tools whose command lines need its order;
 //! - [`sys`]: the only `unsafe` code (system call wrappers).
 //!
@@ -26,6 +27,7 @@ pub mod fping;
 pub mod getopt;
 pub mod lsm;
 pub mod mtr_packet;
+pub mod num;
 pub mod ping;
 pub mod runtime;
 #[allow(unsafe_code)]

@@ -24,7 +24,6 @@ use std::ffi::OsString;
 use clap::{Arg, ArgAction, Command};
 
 use crate::getopt::{self, Getopt};
-use crate::text::printable;
 use crate::WorkerError;
 
 const INT_MAX: i64 = i32::MAX as i64;
@@ -138,29 +137,7 @@ pub fn command() -> Command {
     )
 }
 
-/// C `strtol` on the whole string: the one in ping's command line.
-use crate::ping::cli::strtol;
-
-/// iputils' `strtol_or_err(optarg, "invalid argument", min, max)`.
-fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, WorkerError> {
-    let parsed = if s.chars().any(char::is_control) {
-        Err(false)
-    } else {
-        strtol(s)
-    };
-    let s = printable(s);
-    match parsed {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        Ok(_) => Err(format!(
-            "invalid argument: '{s}': out of range: {min} <= value <= {max}"
-        )),
-        Err(true) => Err(format!(
-            "invalid argument: '{s}': Numerical result out of range"
-        )),
-        Err(false) => Err(format!("invalid argument: '{s}'")),
-    }
-    .map_err(WorkerError::BadValue)
-}
+use crate::num::strtol_or_err;
 
 /// Parses the arguments after argv\[0\], with `POSIXLY_CORRECT` from the
 /// environment. A bad value is the one-line message

@@ -9,6 +9,8 @@
 
 use std::net::IpAddr;
 
+use crate::num::{self, is_c_space};
+
 /// Upstream's `COMMAND_BUFFER_SIZE`.
 pub const COMMAND_BUFFER_SIZE: usize = 4096;
 /// Upstream's `MAX_COMMAND_ARGUMENTS` and `MAX_COMMAND_TOKENS`.
@@ -61,56 +63,12 @@ pub struct Command<'a> {
     pub args: Vec<(&'a [u8], &'a [u8])>,
 }
 
-/// C's `isspace` in the "C" locale.
-fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
 /// glibc's `strtol(s, &end, 10)` on a whole token: the value (saturated
 /// at the `long` limits, where C sets `ERANGE`), whether it saturated, and
 /// whether every byte was consumed (`*end == 0`).
 pub fn strtol(s: &[u8]) -> (i64, bool, bool) {
-    let mut i = 0;
-    while i < s.len() && is_c_space(s[i]) {
-        i += 1;
-    }
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let digits_start = i;
-    let mut value: i64 = 0;
-    let mut overflow = false;
-    while let Some(&d) = s.get(i).filter(|d| d.is_ascii_digit()) {
-        let d = i64::from(d - b'0');
-        let next = value.checked_mul(10).and_then(|v| {
-            if negative {
-                v.checked_sub(d)
-            } else {
-                v.checked_add(d)
-            }
-        });
-        match next {
-            Some(v) if !overflow => value = v,
-            _ => overflow = true,
-        }
-        i += 1;
-    }
-    if i == digits_start {
-        // No digits: C leaves `end` at the start of the string.
-        return (0, false, s.is_empty());
-    }
-    if overflow {
-        value = if negative { i64::MIN } else { i64::MAX };
-    }
-    (value, overflow, i == s.len())
+    let r = num::strtol(s, 10);
+    (r.value, r.overflow, r.end == s.len())
 }
 
 /// `parse_command`: `None` is upstream's `command-parse-error` (fewer than

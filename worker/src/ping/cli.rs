@@ -23,6 +23,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ping::icmp::Family;
 use crate::text::printable;
+use crate::{getopt, num};
 
 mod manual;
 mod options;
@@ -136,10 +137,7 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
         for (at, c) in a[1..].char_indices() {
             let spec = if c == ':' { None } else { OPTSTRING.find(c) };
             let Some(pos) = spec else {
-                let shown = printable(c.encode_utf8(&mut [0; 4])).into_owned();
-                return Err(CliError::with_usage(Some(format!(
-                    "invalid option -- '{shown}'"
-                ))));
+                return Err(CliError::with_usage(Some(getopt::invalid_option(c))));
             };
             if OPTSTRING[pos + c.len_utf8()..].starts_with(':') {
                 let rest = &a[1 + at + c.len_utf8()..];
@@ -149,9 +147,7 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
                     i += 1;
                     args[i - 1].clone()
                 } else {
-                    return Err(CliError::with_usage(Some(format!(
-                        "option requires an argument -- '{c}'"
-                    ))));
+                    return Err(CliError::with_usage(Some(getopt::requires_argument(c))));
                 };
                 opts.push((c, Some(value)));
                 break;
@@ -162,55 +158,15 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
     Ok((opts, operands))
 }
 
-/// C `strtol(s, &end, 10)` with "the whole string must be a number":
-/// `Err(true)` on overflow (ERANGE), `Err(false)` when it is no number.
-/// Shared by the tools' command lines (arping's too).
-pub fn strtol(s: &str) -> Result<i64, bool> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(false);
-    }
-    let mut v: i128 = 0;
-    for b in digits.bytes() {
-        v = v * 10 + i128::from(b - b'0');
-        if v > i128::from(i64::MAX) + 1 {
-            return Err(true);
-        }
-    }
-    let v = if neg { -v } else { v };
-    i64::try_from(v).map_err(|_| true)
-}
-
 /// Whether an option value carries a control character (refused, see the
 /// module documentation).
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// iputils' `strtol_or_err(optarg, "invalid argument", min, max)` (and
-/// `strtoul_or_err`, whose messages are the same): exit 1.
+/// iputils' `strtol_or_err` ([`num::strtol_or_err`]): its words, exit 1.
 fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, CliError> {
-    let parsed = if has_control(s) {
-        Err(false)
-    } else {
-        strtol(s)
-    };
-    let shown = printable(s);
-    match parsed {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        Ok(_) => Err(CliError::value(format!(
-            "invalid argument: '{shown}': out of range: {min} <= value <= {max}"
-        ))),
-        Err(true) => Err(CliError::value(format!(
-            "invalid argument: '{shown}': Numerical result out of range"
-        ))),
-        Err(false) => Err(CliError::value(format!("invalid argument: '{shown}'"))),
-    }
+    num::strtol_or_err(s, min, max).map_err(|e| CliError::value(e.to_string()))
 }
 
 /// C `strtod`: the value of the longest numeric prefix, what follows it,
@@ -363,20 +319,8 @@ fn strtol_prefix(s: &str) -> (i64, &str) {
         Some("0x" | "0X") => (&s[2..], 16),
         _ => (s, 10),
     };
-    let t = digits.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-    let (neg, body) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let end = body
-        .find(|c: char| !c.is_digit(radix))
-        .unwrap_or(body.len());
-    if end == 0 {
-        return (0, digits);
-    }
-    let v = i64::from_str_radix(&body[..end], radix).unwrap_or(i64::MAX);
-    (if neg { v.wrapping_neg() } else { v }, &body[end..])
+    let r = num::strtol(digits.as_bytes(), radix);
+    (r.value, &digits[r.end..])
 }
 
 /// upstream's `parsetos`: `-Q`, hex with `0x` or decimal, at most 255.

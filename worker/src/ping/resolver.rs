@@ -111,16 +111,8 @@ impl Resolver {
             None,
             SockFlag::SOCK_CLOEXEC,
         )?;
-        match sys::fork()? {
-            Some(_child) => {
-                drop(theirs);
-                Ok(Resolver { fd: ours, next: 0 })
-            }
-            None => {
-                drop(ours);
-                child(theirs)
-            }
-        }
+        sys::spawn(theirs, child)?;
+        Ok(Resolver { fd: ours, next: 0 })
     }
 
     /// The channel's descriptor (for `lock_down`).
@@ -156,18 +148,20 @@ impl Resolver {
     }
 }
 
-/// The co-process: sandbox itself, then answer until the worker is gone.
-fn child(chan: OwnedFd) -> ! {
+/// The co-process (holding the channel only): sandbox itself, then answer
+/// until the worker is gone.
+fn child(chan: io::Result<OwnedFd>) -> i32 {
+    let Ok(chan) = chan else { return 1 };
     let fd = chan.as_raw_fd();
-    if sys::close_all_but(fd).is_err() || confine().is_err() {
-        sys::exit_now(1);
+    if confine().is_err() {
+        return 1;
     }
     let mut q = [0u8; QUERY_LEN + 1];
     loop {
         let got = match sys::recvmsg(fd, &mut q, &mut [], 0) {
             Ok(r) if r.len > 0 => r,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            _ => sys::exit_now(0),
+            _ => return 0,
         };
         let Some((n, addr)) = decode(&q[..got.len]) else {
             continue;
@@ -177,7 +171,7 @@ fn child(chan: OwnedFd) -> ! {
         answer.extend_from_slice(&n.to_ne_bytes());
         answer.extend_from_slice(&name.as_bytes()[..name.len().min(1025)]);
         if sys::send(fd, &answer).is_err() {
-            sys::exit_now(0);
+            return 0;
         }
     }
 }

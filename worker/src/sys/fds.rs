@@ -15,11 +15,14 @@ pub fn close_above(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// Closes every descriptor above 2 except `keep`.
-pub fn close_all_but(keep: RawFd) -> io::Result<()> {
+/// Closes every descriptor above 2 except `keep`: only for
+/// [`spawn`](super::spawn)'s child, which never returns to the objects
+/// that owned them.
+pub(super) fn close_all_but(keep: RawFd) -> io::Result<()> {
     if keep > 3 {
         // SAFETY: close_range takes integers; the descriptors closed are
-        // owned by no live Rust object in the caller (a fresh fork child).
+        // owned by no object that is used again (a fork child that ends in
+        // `_exit`, see `spawn`).
         cvt(unsafe { libc::close_range(3, (keep - 1) as libc::c_uint, 0) })?;
     }
     close_above(keep)
@@ -50,10 +53,17 @@ pub fn replace_with_null(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// A descriptor this process keeps open for its whole life (the handed
-/// sockets, the resolver channel, stdout and stderr), borrowed for a call.
-pub(super) fn borrowed(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: only called for descriptors that stay open until exit.
+/// `fd` borrowed for one call of this module.
+///
+/// # Safety
+///
+/// `fd` must stay open (and the same open file) for `'a`. The callers here
+/// hand the borrow straight to one system call (`poll`, `read`, `write`)
+/// of a descriptor their own caller named for it; a stale number would make
+/// that call fail with `EBADF`, or act on whatever reuses the number, never
+/// touch memory.
+pub(super) unsafe fn borrowed<'a>(fd: RawFd) -> std::os::fd::BorrowedFd<'a> {
+    // SAFETY: the caller keeps `fd` open for 'a (this function's contract).
     unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
 }
 
@@ -62,7 +72,11 @@ pub(super) fn borrowed(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
 /// no allocation (the sandbox allows write(2) to fds 1 and 2).
 pub fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        match nix::unistd::write(borrowed(fd), bytes) {
+        match nix::unistd::write(
+            // SAFETY: `fd` is the caller's, open for this call.
+            unsafe { borrowed(fd) },
+            bytes,
+        ) {
             Ok(n) => bytes = &bytes[n.min(bytes.len())..],
             Err(nix::errno::Errno::EINTR) => {}
             Err(e) => {
@@ -101,7 +115,11 @@ pub fn stdio_failed() -> (bool, bool) {
 /// `read(fd, buf)` once (stdin, after ppoll said it is readable): EINTR
 /// is zero bytes read but not the end.
 pub fn read_once(fd: RawFd, buf: &mut [u8]) -> io::Result<Option<usize>> {
-    match nix::unistd::read(borrowed(fd), buf) {
+    match nix::unistd::read(
+        // SAFETY: `fd` is the caller's, open for this call.
+        unsafe { borrowed(fd) },
+        buf,
+    ) {
         Ok(n) => Ok(Some(n)),
         Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => Ok(None),
         Err(e) => Err(e.into()),

@@ -12,8 +12,6 @@
 //! One file per concern; everything is re-exported here, so callers name
 //! `crate::sys::…` whatever file it lives in.
 
-use std::io;
-
 mod fds;
 mod names;
 mod packet;
@@ -30,11 +28,5 @@ pub use process::*;
 pub use signals::*;
 pub use sockets::*;
 
-/// Turns a `-1` return into the calling thread's `errno`.
-pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
-    if ret == T::from(-1) {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
+/// The one errno helper and `PR_SET_NO_NEW_PRIVS`, shared with every crate.
+pub use policy::sys::{cvt, set_no_new_privs};

@@ -19,7 +19,11 @@ pub struct Ready {
 /// the duration only. A signal ends the wait early (nothing ready).
 pub fn ppoll(fd: RawFd, timeout: Duration, mask: &WaitMask) -> io::Result<Ready> {
     use nix::poll::{PollFd, PollFlags};
-    let mut fds = [PollFd::new(borrowed(fd), PollFlags::POLLIN)];
+    let mut fds = [PollFd::new(
+        // SAFETY: `fd` is the caller's, open for this call.
+        unsafe { borrowed(fd) },
+        PollFlags::POLLIN,
+    )];
     let ts = nix::sys::time::TimeSpec::from_duration(timeout);
     match nix::poll::ppoll(&mut fds, Some(ts), Some(mask.0)) {
         Ok(_) => {
@@ -40,7 +44,10 @@ pub fn ppoll_fds(fds: &[RawFd], timeout: Duration, mask: &WaitMask) -> io::Resul
     use nix::poll::{PollFd, PollFlags};
     let mut pfds: Vec<PollFd<'_>> = fds
         .iter()
-        .map(|&fd| PollFd::new(borrowed(fd), PollFlags::POLLIN))
+        .map(|&fd| {
+            // SAFETY: the caller's descriptors, open for this call.
+            PollFd::new(unsafe { borrowed(fd) }, PollFlags::POLLIN)
+        })
         .collect();
     let ts = nix::sys::time::TimeSpec::from_duration(timeout);
     match nix::poll::ppoll(&mut pfds, Some(ts), Some(mask.0)) {
@@ -120,8 +127,10 @@ pub fn wait_either(a: RawFd, b: RawFd) -> io::Result<(bool, bool)> {
     use nix::poll::{PollFd, PollFlags};
     let flags = PollFlags::POLLIN;
     let mut fds = [
-        PollFd::new(borrowed(a), flags),
-        PollFd::new(borrowed(b), flags),
+        // SAFETY: `a` and `b` are the caller's, open for this call.
+        PollFd::new(unsafe { borrowed(a) }, flags),
+        // SAFETY: as above.
+        PollFd::new(unsafe { borrowed(b) }, flags),
     ];
     nix::poll::ppoll(&mut fds, None, None).map_err(io::Error::from)?;
     let ready = |p: &PollFd| {

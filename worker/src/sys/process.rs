@@ -1,10 +1,11 @@
-//! The process itself: its ids, dumpability and `no_new_privs`, `fork` and
+//! The process itself: its ids, dumpability, co-processes ([`spawn`]) and
 //! `_exit`, its priority, random bytes, and the local time zone.
 
 use super::cvt;
 use std::ffi::CStr;
 use std::io;
 use std::mem::zeroed;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// `prctl(PR_SET_DUMPABLE, 0)`: no core dumps, no same-uid ptrace, no
 /// /proc/PID/fd access to our raw sockets.
@@ -22,13 +23,34 @@ pub fn effective_uid() -> u32 {
     nix::unistd::geteuid().as_raw()
 }
 
-/// `fork()`: `Some(pid)` in the parent, `None` in the child.
-pub fn fork() -> io::Result<Option<i32>> {
-    // SAFETY: the worker is single-threaded when it forks (before the ping
-    // loop, no thread was ever started), so the child may run any code.
+/// Whether this process has exactly one thread (`/proc/self/task` lists
+/// one): only then may a fork child run arbitrary code. Unknown (no /proc)
+/// counts as no.
+fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.take(2).count() == 1)
+}
+
+/// Forks a co-process that holds `keep` and nothing else above fd 2, runs
+/// `child` in it and ends it with `child`'s status (`_exit`: no exit
+/// handler, no buffer of the parent's flushed). `child` gets `keep`, or
+/// the error that closing the rest met. Returns the child's pid.
+///
+/// Sound as a safe function: the fork happens only while the process is
+/// single-threaded (checked; `EAGAIN` otherwise), and the child never
+/// returns into the caller, so no object of the caller's that owned a
+/// descriptor closed here is ever used or dropped again.
+pub fn spawn(keep: OwnedFd, child: impl FnOnce(io::Result<OwnedFd>) -> i32) -> io::Result<i32> {
+    if !single_threaded() {
+        return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+    }
+    // SAFETY: the process is single-threaded (checked above), so the child
+    // may run any code.
     match unsafe { nix::unistd::fork() }.map_err(io::Error::from)? {
-        nix::unistd::ForkResult::Parent { child } => Ok(Some(child.as_raw())),
-        nix::unistd::ForkResult::Child => Ok(None),
+        nix::unistd::ForkResult::Parent { child } => Ok(child.as_raw()),
+        nix::unistd::ForkResult::Child => {
+            let kept = super::fds::close_all_but(keep.as_raw_fd()).map(|()| keep);
+            exit_now(child(kept))
+        }
     }
 }
 
@@ -37,13 +59,6 @@ pub fn fork() -> io::Result<Option<i32>> {
 pub fn exit_now(status: i32) -> ! {
     // SAFETY: _exit never returns and touches no memory.
     unsafe { libc::_exit(status) }
-}
-
-/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
-pub fn set_no_new_privs() -> io::Result<()> {
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1 as libc::c_ulong, 0, 0, 0) })?;
-    Ok(())
 }
 
 /// `getpriority(PRIO_PROCESS, 0)`: this process's nice value (clockdiff
