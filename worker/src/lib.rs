@@ -22,6 +22,7 @@
 
 pub mod arping;
 pub mod clockdiff;
+pub mod driver;
 mod error;
 pub mod fping;
 pub mod getopt;
@@ -34,4 +35,4 @@ pub mod runtime;
 pub mod sys;
 pub mod text;
 
-pub use error::WorkerError;
+pub use error::{Voice, WorkerError};

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use policy::handoff::HandedSocket;
 use policy::tools::Tool;
 
-use crate::{lsm, sys, text};
+use crate::{lsm, sys, text, WorkerError};
 
 /// The program name for messages: argv\[0\]'s last component as invoked,
 /// or the launcher's name when argv\[0\] is empty.
@@ -54,26 +54,29 @@ pub fn exit_status(prog: &str, status: i32) -> i32 {
 
 /// Worker step 1 for `tool`: the handed-over sockets, validated and
 /// close-on-exec; the process non-dumpable, holding fds 0–2 and those
-/// sockets only, outside the launcher's LSM domain. A refusal is the
-/// one-line reason (the caller exits 2).
-pub fn start(tool: &'static Tool) -> Result<Vec<HandedSocket>, String> {
-    let sockets = policy::handoff::take_from_env(tool).map_err(|e| e.to_string())?;
+/// sockets only, outside the launcher's LSM domain. A refusal ends the
+/// worker with status 2.
+pub fn start(tool: &'static Tool) -> Result<Vec<HandedSocket>, WorkerError> {
+    let sockets = policy::handoff::take_from_env(tool)?;
     settle(tool, sockets)
 }
 
 /// [`start`] for `tool`'s broker: its handoff (the held sockets and the
 /// channel), the rest alike.
-pub fn start_broker(tool: &'static Tool) -> Result<Vec<HandedSocket>, String> {
-    let sockets = policy::handoff::take_broker_from_env(tool).map_err(|e| e.to_string())?;
+pub fn start_broker(tool: &'static Tool) -> Result<Vec<HandedSocket>, WorkerError> {
+    let sockets = policy::handoff::take_broker_from_env(tool)?;
     settle(tool, sockets)
 }
 
-fn settle(tool: &'static Tool, sockets: Vec<HandedSocket>) -> Result<Vec<HandedSocket>, String> {
-    sys::set_nondumpable()
-        .map_err(|e| format!("prctl(PR_SET_DUMPABLE): {}", text::os_error_text(&e)))?;
+fn settle(
+    tool: &'static Tool,
+    sockets: Vec<HandedSocket>,
+) -> Result<Vec<HandedSocket>, WorkerError> {
+    let start = |call| move |source| WorkerError::Start { call, source };
+    sys::set_nondumpable().map_err(start("prctl(PR_SET_DUMPABLE)"))?;
     let highest = sockets.iter().map(|s| s.fd).max().unwrap_or(2);
-    sys::close_above(highest).map_err(|e| format!("close_range: {}", text::os_error_text(&e)))?;
-    lsm::check(tool).map_err(|e| e.to_string())?;
+    sys::close_above(highest).map_err(start("close_range"))?;
+    lsm::check(tool)?;
     // `privsep-<tool> … | head` must end like the iputils tool does (Rust
     // ignores SIGPIPE).
     sys::default_sigpipe();

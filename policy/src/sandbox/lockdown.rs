@@ -72,12 +72,30 @@ pub fn lock_down(
     profile: &'static Profile,
     sockets: &[HandedSocket],
 ) -> Result<SandboxReport, PolicyError> {
-    let closed_fds = close_stray_fds(sockets)?;
-    let rlimits = apply_rlimits(sockets)?;
+    lock_down_keeping(profile, sockets, &[])
+}
+
+/// [`lock_down`] for a worker that keeps descriptors of its own besides
+/// the handed-over sockets (ping's resolver channel, mtr-packet's stream
+/// broker channel): they stay open, count for `RLIMIT_NOFILE`, and the
+/// entries restricted to "a handed-over socket" ([`Args::HandedSocket`])
+/// admit them too; no entry restricted to a named socket does.
+pub fn lock_down_keeping(
+    profile: &'static Profile,
+    sockets: &[HandedSocket],
+    own: &[RawFd],
+) -> Result<SandboxReport, PolicyError> {
+    let kept: Vec<RawFd> = sockets
+        .iter()
+        .map(|s| s.fd)
+        .chain(own.iter().copied())
+        .collect();
+    let closed_fds = close_all_but(&kept)?;
+    let rlimits = rlimits_for(&kept)?;
     let landlock = apply_landlock()?;
     // The Landlock ruleset fd is closed again: take its spare slot back.
-    tighten_nofile(sockets)?;
-    let seccomp = apply_seccomp(profile, sockets)?;
+    tighten_nofile_for(&kept)?;
+    let seccomp = apply_seccomp_keeping(profile, sockets, own)?;
     Ok(SandboxReport {
         landlock,
         rlimits,
@@ -86,8 +104,12 @@ pub fn lock_down(
     })
 }
 
-fn highest_fd(sockets: &[HandedSocket]) -> RawFd {
-    sockets.iter().map(|s| s.fd).fold(2, RawFd::max)
+fn highest_fd(kept: &[RawFd]) -> RawFd {
+    kept.iter().copied().fold(2, RawFd::max)
+}
+
+fn fds(sockets: &[HandedSocket]) -> Vec<RawFd> {
+    sockets.iter().map(|s| s.fd).collect()
 }
 
 /// Closes every descriptor above 2 that is not one of `sockets` (left over
@@ -95,6 +117,10 @@ fn highest_fd(sockets: &[HandedSocket]) -> RawFd {
 /// `/proc/self/fd`, or probes every number below the soft `RLIMIT_NOFILE`
 /// (at most 65536) when that cannot be read (no /proc, no fd to spare).
 pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyError> {
+    close_all_but(&fds(sockets))
+}
+
+fn close_all_but(kept: &[RawFd]) -> Result<Vec<RawFd>, PolicyError> {
     let listed: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
         // Collect first: the directory's own fd is among the entries and is
         // gone once the iterator is dropped (hence the fd_flags check below).
@@ -110,7 +136,7 @@ pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyErr
     };
     let mut closed = Vec::new();
     for fd in listed {
-        if fd <= 2 || sockets.iter().any(|s| s.fd == fd) || sys::fd_flags(fd).is_err() {
+        if fd <= 2 || kept.contains(&fd) || sys::fd_flags(fd).is_err() {
             continue;
         }
         sys::close_raw(fd).map_err(|e| err("close stray fds", format!("fd {fd}: {e}")))?;
@@ -128,12 +154,16 @@ pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyErr
 /// its first line. Nothing else can be written (no open, Landlock denies
 /// every file), so the limit guards nothing there. The report says so.
 pub fn apply_rlimits(sockets: &[HandedSocket]) -> Result<String, PolicyError> {
+    rlimits_for(&fds(sockets))
+}
+
+fn rlimits_for(kept: &[RawFd]) -> Result<String, PolicyError> {
     // Never above the inherited hard limit: raising it would fail, and a
     // user who lowered it (`ulimit -Hn`) gets the limit they chose.
     let hard = sys::getrlimit(Resource::RLIMIT_NOFILE)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE: {e}")))?
         .1;
-    let nofile = (highest_fd(sockets) as u64 + 2).min(hard);
+    let nofile = (highest_fd(kept) as u64 + 2).min(hard);
     let set = |name: &'static str, res, v: u64| {
         sys::setrlimit(res, v, v).map_err(|e| err("rlimits", format!("RLIMIT_{name}={v}: {e}")))
     };
@@ -152,16 +182,20 @@ pub fn apply_rlimits(sockets: &[HandedSocket]) -> Result<String, PolicyError> {
     };
     Ok(format!(
         "nofile={} nproc=0 {fsize} core=0",
-        (highest_fd(sockets) as u64 + 1).min(hard)
+        (highest_fd(kept) as u64 + 1).min(hard)
     ))
 }
 
 /// Lowers `RLIMIT_NOFILE` to exactly one above the highest descriptor in use.
 pub fn tighten_nofile(sockets: &[HandedSocket]) -> Result<(), PolicyError> {
+    tighten_nofile_for(&fds(sockets))
+}
+
+fn tighten_nofile_for(kept: &[RawFd]) -> Result<(), PolicyError> {
     let hard = sys::getrlimit(Resource::RLIMIT_NOFILE)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE: {e}")))?
         .1;
-    let v = (highest_fd(sockets) as u64 + 1).min(hard);
+    let v = (highest_fd(kept) as u64 + 1).min(hard);
     sys::setrlimit(Resource::RLIMIT_NOFILE, v, v)
         .map_err(|e| err("rlimits", format!("RLIMIT_NOFILE={v}: {e}")))
 }
@@ -211,12 +245,22 @@ pub fn apply_seccomp(
     profile: &'static Profile,
     sockets: &[HandedSocket],
 ) -> Result<String, PolicyError> {
-    let program = seccomp_program(profile, sockets)?;
+    apply_seccomp_keeping(profile, sockets, &[])
+}
+
+/// [`apply_seccomp`] with descriptors of the process's own kept (see
+/// [`lock_down_keeping`]).
+pub fn apply_seccomp_keeping(
+    profile: &'static Profile,
+    sockets: &[HandedSocket],
+    own: &[RawFd],
+) -> Result<String, PolicyError> {
+    let program = seccomp::program_keeping(profile, sockets, own)?;
     sys::set_no_new_privs().map_err(|e| err("seccomp", format!("PR_SET_NO_NEW_PRIVS: {e}")))?;
     ::seccompiler::apply_filter(&program).map_err(|e| err("seccomp", e))?;
     Ok(format!(
         "allowlist of {} syscalls, default kill-process ({} BPF instructions)",
-        seccomp::allowed_here(profile, sockets).count(),
+        seccomp::allowed_keeping(profile, sockets, own).count(),
         program.len()
     ))
 }

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
+use std::os::fd::RawFd;
 
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
@@ -21,8 +22,18 @@ pub fn allowed_here<'a>(
     profile: &'static Profile,
     sockets: &'a [HandedSocket],
 ) -> impl Iterator<Item = &'static Rule> + 'a {
+    allowed_keeping(profile, sockets, &[])
+}
+
+/// [`allowed_here`] for a process that also keeps descriptors of its own
+/// (`own`): they count as handed-over sockets, without a name.
+pub fn allowed_keeping<'a>(
+    profile: &'static Profile,
+    sockets: &'a [HandedSocket],
+    own: &'a [RawFd],
+) -> impl Iterator<Item = &'static Rule> + 'a {
     profile.rules().filter(move |r| match r.args {
-        Args::HandedSocket(_) => !sockets.is_empty(),
+        Args::HandedSocket(_) => !sockets.is_empty() || !own.is_empty(),
         Args::HandedNamed(_, name) | Args::HandedNamedOneOf(_, name, _, _) => {
             sockets.iter().any(|s| s.name() == name)
         }
@@ -53,10 +64,21 @@ fn one_cond_each(
 
 /// The seccomp rules (alternatives) for one entry. An empty list would mean
 /// "any arguments" to seccompiler, so only [`Args::Any`] may produce one.
-fn rules_for(rule: &Rule, sockets: &[HandedSocket]) -> Result<Vec<SeccompRule>, PolicyError> {
+fn rules_for(
+    rule: &Rule,
+    sockets: &[HandedSocket],
+    own: &[RawFd],
+) -> Result<Vec<SeccompRule>, PolicyError> {
     let rules = match rule.args {
         Args::Any => return Ok(Vec::new()),
-        Args::HandedSocket(n) => one_cond_each(n, sockets.iter().map(|s| s.fd as u32 as u64))?,
+        Args::HandedSocket(n) => one_cond_each(
+            n,
+            sockets
+                .iter()
+                .map(|s| s.fd)
+                .chain(own.iter().copied())
+                .map(|fd| fd as u32 as u64),
+        )?,
         Args::OneOf(n, values) => one_cond_each(n, values.iter().copied())?,
         Args::OwnPid(n) => one_cond_each(n, [std::process::id() as u64])?,
         Args::AllOf(args) => {
@@ -119,9 +141,22 @@ pub fn seccomp_program(
     profile: &'static Profile,
     sockets: &[HandedSocket],
 ) -> Result<BpfProgram, PolicyError> {
+    program_keeping(profile, sockets, &[])
+}
+
+/// [`seccomp_program`] for a process that also keeps descriptors of its
+/// own (see [`allowed_keeping`]).
+pub fn program_keeping(
+    profile: &'static Profile,
+    sockets: &[HandedSocket],
+    own: &[RawFd],
+) -> Result<BpfProgram, PolicyError> {
     let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    for rule in allowed_here(profile, sockets) {
-        if map.insert(rule.nr, rules_for(rule, sockets)?).is_some() {
+    for rule in allowed_keeping(profile, sockets, own) {
+        if map
+            .insert(rule.nr, rules_for(rule, sockets, own)?)
+            .is_some()
+        {
             return Err(err(format!("{} is listed twice", rule.name)));
         }
     }

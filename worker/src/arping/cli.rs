@@ -79,16 +79,14 @@ impl Default for Options {
 
 /// What the command line asks the worker to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// `-h`, `-?`, or not exactly one destination are
+/// [`WorkerError::Usage`]`(None)` (the usage text on stderr, exit 2, as
+/// iputils); getopt's complaint (an unknown option, a missing value) is
+/// [`WorkerError::Usage`] with it (the complaint, then the usage text).
 pub enum Parsed {
     Run(Options),
-    /// `-h`, `-?`, or not exactly one destination: the usage text on
-    /// stderr, exit 2 (as iputils).
-    Usage,
     /// `-V`: the version on stdout, exit 0.
     Version,
-    /// getopt's complaint (an unknown option, a missing value), then the
-    /// usage text on stderr, exit 2 (as iputils).
-    BadOption(String),
 }
 
 /// iputils' getopt string.
@@ -159,7 +157,7 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, WorkerError>
     for found in scan.by_ref() {
         let (c, value) = match found {
             Ok(found) => found,
-            Err(complaint) => return Ok(Parsed::BadOption(complaint)),
+            Err(complaint) => return Err(WorkerError::Usage(Some(complaint))),
         };
         let v = value.unwrap_or_default();
         match c {
@@ -182,12 +180,12 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, WorkerError>
             's' => o.source = Some(v),
             'V' => return Ok(Parsed::Version),
             // iputils: `case 'h': case '?': default: usage();`
-            _ => return Ok(Parsed::Usage),
+            _ => return Err(WorkerError::Usage(None)),
         }
     }
     match scan.operands().as_slice() {
         [d] => o.target = d.clone(),
-        _ => return Ok(Parsed::Usage),
+        _ => return Err(WorkerError::Usage(None)),
     }
     Ok(Parsed::Run(o))
 }
@@ -196,9 +194,19 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, WorkerError>
 mod tests {
     use super::*;
 
-    fn p(args: &[&str]) -> Result<Parsed, WorkerError> {
+    fn raw(args: &[&str]) -> Result<Parsed, WorkerError> {
         let args: Vec<OsString> = args.iter().map(OsString::from).collect();
         parse(&args)
+    }
+
+    /// The outcome, a refusal in words: `usage` for the usage text alone,
+    /// `usage after <complaint>`, or the message.
+    fn p(args: &[&str]) -> Result<Parsed, String> {
+        raw(args).map_err(|e| match e {
+            WorkerError::Usage(None) => "usage".to_string(),
+            WorkerError::Usage(Some(c)) => format!("usage after {c}"),
+            other => other.to_string(),
+        })
     }
 
     fn run(args: &[&str]) -> Options {
@@ -262,13 +270,13 @@ mod tests {
             &["-w", "-1", "x"],
             &["-i", "1x", "x"],
         ] {
-            assert_eq!(p(args).unwrap_err().status(), 1, "{args:?}");
+            assert_eq!(raw(args).unwrap_err().status(), 1, "{args:?}");
         }
     }
 
     #[test]
     fn getopt_errors_come_with_the_usage_text() {
-        let bad = |m: &str| Ok(Parsed::BadOption(m.to_string()));
+        let bad = |m: &str| Err(format!("usage after {m}"));
         assert_eq!(p(&["-x", "y"]), bad("invalid option -- 'x'"));
         assert_eq!(p(&["-c"]), bad("option requires an argument -- 'c'"));
         // No long options: `--long` is the option character '-'.
@@ -279,7 +287,10 @@ mod tests {
     #[test]
     fn posixly_correct_stops_at_the_destination() {
         let args: Vec<OsString> = ["x", "-c", "1"].iter().map(OsString::from).collect();
-        assert_eq!(parse_with(&args, true), Ok(Parsed::Usage));
+        assert!(matches!(
+            parse_with(&args, true),
+            Err(WorkerError::Usage(None))
+        ));
         match parse_with(&args, false) {
             Ok(Parsed::Run(o)) => assert_eq!((o.count, o.target.as_str()), (1, "x")),
             other => panic!("{other:?}"),
@@ -304,15 +315,15 @@ mod tests {
 
     #[test]
     fn usage_and_version_act_where_they_stand() {
-        assert_eq!(p(&[]), Ok(Parsed::Usage));
-        assert_eq!(p(&["a", "b"]), Ok(Parsed::Usage));
-        assert_eq!(p(&["-h", "x"]), Ok(Parsed::Usage));
+        assert_eq!(p(&[]), Err("usage".to_string()));
+        assert_eq!(p(&["a", "b"]), Err("usage".to_string()));
+        assert_eq!(p(&["-h", "x"]), Err("usage".to_string()));
         assert_eq!(p(&["-V"]), Ok(Parsed::Version));
         assert_eq!(p(&["-V", "-h"]), Ok(Parsed::Version));
-        assert_eq!(p(&["-h", "-V"]), Ok(Parsed::Usage));
+        assert_eq!(p(&["-h", "-V"]), Err("usage".to_string()));
         assert!(p(&["-c", "x", "-V"]).is_err());
         assert_eq!(p(&["-V", "-x"]), Ok(Parsed::Version));
-        assert_eq!(p(&["-h", "-x"]), Ok(Parsed::Usage));
+        assert_eq!(p(&["-h", "-x"]), Err("usage".to_string()));
         assert_eq!(p(&["-Vx"]), Ok(Parsed::Version));
     }
 }

@@ -32,27 +32,8 @@ use crate::arping::channel::Channel;
 use crate::arping::cli::Options;
 use crate::arping::output::{self, Counts};
 use crate::arping::route;
-use crate::sys;
 use crate::text::{os_error_text, printable};
-
-/// Why prepare stopped: what to print and the exit status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Stop {
-    /// `prog: message` on stderr, exit 2.
-    Fail(String),
-    /// `prog: message` on stderr, then this exit status (iputils' exit 1
-    /// when the route lookup that guesses the interface fails).
-    FailWith { message: String, code: i32 },
-    /// A line on stdout unless `-q` (iputils' interface complaints), then
-    /// this exit status (0 for some of them under `-D`).
-    Exit { stdout: String, code: i32 },
-}
-
-impl Stop {
-    fn fail(msg: impl Into<String>) -> Self {
-        Stop::Fail(msg.into())
-    }
-}
+use crate::{sys, WorkerError};
 
 /// The text of the refusal of unsolicited ARP to users other than root.
 pub fn unsolicited_refusal(flag: char) -> String {
@@ -62,15 +43,15 @@ pub fn unsolicited_refusal(flag: char) -> String {
 }
 
 /// The non-root limits that the command line alone decides: `-U` and `-A`.
-pub fn root_only_flags(o: &Options, is_root: bool) -> Result<(), Stop> {
+pub fn root_only_flags(o: &Options, is_root: bool) -> Result<(), WorkerError> {
     if is_root {
         return Ok(());
     }
     if o.advert {
-        return Err(Stop::Fail(unsolicited_refusal('A')));
+        return Err(WorkerError::Fatal(unsolicited_refusal('A')));
     }
     if o.unsolicited {
-        return Err(Stop::Fail(unsolicited_refusal('U')));
+        return Err(WorkerError::Fatal(unsolicited_refusal('U')));
     }
     Ok(())
 }
@@ -91,12 +72,13 @@ pub struct Session {
 }
 
 /// The destination: `inet_aton` forms first, then the resolver (IPv4 only).
-pub fn resolve(target: &str) -> Result<Ipv4Addr, Stop> {
+pub fn resolve(target: &str) -> Result<Ipv4Addr, WorkerError> {
     if let Some(a) = sys::parse_inet_aton(target) {
         return Ok(a);
     }
-    sys::getaddrinfo_v4(target)
-        .map_err(|rc| Stop::fail(format!("{}: {}", printable(target), sys::gai_strerror(rc))))
+    sys::getaddrinfo_v4(target).map_err(|rc| {
+        WorkerError::Resolve(format!("{}: {}", printable(target), sys::gai_strerror(rc)))
+    })
 }
 
 fn is_packet(ifa: &InterfaceAddress) -> bool {
@@ -108,8 +90,11 @@ fn is_packet(ifa: &InterfaceAddress) -> bool {
 
 /// The interface iputils' `guess_device` picks: the route's outgoing one.
 /// A failed lookup exits 1, as iputils' `netlink_query` does.
-fn guess_device(target: Ipv4Addr, ifas: &[InterfaceAddress]) -> Result<Option<String>, Stop> {
-    let lookup_failed = |message: String| Stop::FailWith { message, code: 1 };
+fn guess_device(
+    target: Ipv4Addr,
+    ifas: &[InterfaceAddress],
+) -> Result<Option<String>, WorkerError> {
+    let lookup_failed = |message: String| WorkerError::FatalWith { message, status: 1 };
     let oif = route::output_interface(target).map_err(lookup_failed)?;
     let Some(oif) = oif else {
         return Ok(None);
@@ -134,28 +119,28 @@ fn check_device<'a>(
     o: &Options,
     name: &str,
     ifas: &'a [InterfaceAddress],
-) -> Result<&'a InterfaceAddress, Stop> {
+) -> Result<&'a InterfaceAddress, WorkerError> {
     let quiet_line = |s: String| if o.quiet { String::new() } else { s };
     for ifa in ifas
         .iter()
         .filter(|i| is_packet(i) && i.interface_name == name)
     {
         if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
-            return Err(Stop::Exit {
+            return Err(WorkerError::Quiet {
                 stdout: quiet_line(format!("Interface \"{}\" is down\n", printable(name))),
-                code: 2,
+                status: 2,
             });
         }
         if ifa
             .flags
             .intersects(InterfaceFlags::IFF_NOARP | InterfaceFlags::IFF_LOOPBACK)
         {
-            return Err(Stop::Exit {
+            return Err(WorkerError::Quiet {
                 stdout: quiet_line(format!(
                     "Interface \"{}\" is not ARPable\n",
                     printable(name)
                 )),
-                code: if o.dad { 0 } else { 2 },
+                status: if o.dad { 0 } else { 2 },
             });
         }
         let halen = ifa
@@ -168,7 +153,7 @@ fn check_device<'a>(
         }
         return Ok(ifa);
     }
-    Err(Stop::fail(format!(
+    Err(WorkerError::fatal(format!(
         "Device {} not available.",
         printable(name)
     )))
@@ -198,13 +183,13 @@ fn source_address(
     own: &[Ipv4Addr],
     is_root: bool,
     prog: &str,
-) -> Result<Ipv4Addr, Stop> {
+) -> Result<Ipv4Addr, WorkerError> {
     let mut gsrc = Ipv4Addr::UNSPECIFIED;
     if let Some(s) = &o.source {
         gsrc = sys::parse_inet_aton(s)
-            .ok_or_else(|| Stop::fail(format!("invalid source {}", printable(s))))?;
+            .ok_or_else(|| WorkerError::fatal(format!("invalid source {}", printable(s))))?;
         if !is_root && !gsrc.is_unspecified() && !own.contains(&gsrc) {
-            return Err(Stop::fail(format!(
+            return Err(WorkerError::fatal(format!(
                 "-s {gsrc} is for root only: it is not an address of {} (ARP with another host's address poisons the neighbours' caches)",
                 printable(device)
             )));
@@ -217,11 +202,10 @@ fn source_address(
         return Ok(gsrc);
     }
     let bound = if o.source.is_some() || !gsrc.is_unspecified() {
-        UdpSocket::bind(SocketAddrV4::new(gsrc, 0))
-            .map_err(|e| Stop::fail(format!("bind: {}", os_error_text(&e))))?
+        UdpSocket::bind(SocketAddrV4::new(gsrc, 0)).map_err(|e| WorkerError::os("bind", e))?
     } else {
         UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))
-            .map_err(|e| Stop::fail(format!("socket: {}", os_error_text(&e))))?
+            .map_err(|e| WorkerError::os("socket", e))?
     };
     let fd = bound.as_raw_fd();
     let mut name = device.as_bytes().to_vec();
@@ -244,11 +228,11 @@ fn source_address(
         }
         bound
             .connect(SocketAddrV4::new(target, 1025))
-            .map_err(|e| Stop::fail(format!("connect: {}", os_error_text(&e))))?;
+            .map_err(|e| WorkerError::os("connect", e))?;
         match bound.local_addr() {
             Ok(SocketAddr::V4(a)) => gsrc = *a.ip(),
             Ok(_) => {}
-            Err(e) => return Err(Stop::fail(format!("getsockname: {}", os_error_text(&e)))),
+            Err(e) => return Err(WorkerError::os("getsockname", e)),
         }
     }
     Ok(gsrc)
@@ -262,18 +246,18 @@ pub fn prepare(
     channel: &mut Channel,
     is_root: bool,
     prog: &str,
-) -> Result<Session, Stop> {
+) -> Result<Session, WorkerError> {
     root_only_flags(o, is_root)?;
     let target = resolve(&o.target)?;
     let ifas: Vec<InterfaceAddress> = getifaddrs()
-        .map_err(|e| Stop::fail(format!("getifaddrs: {}", e.desc())))?
+        .map_err(|e| WorkerError::fatal(format!("getifaddrs: {}", e.desc())))?
         .collect();
     let device = match &o.device {
         Some(d) => d.clone(),
         None => match guess_device(target, &ifas)? {
             Some(d) => d,
             None => {
-                return Err(Stop::fail(
+                return Err(WorkerError::fatal(
                     "Suitable device could not be determined. Please, use option -I.",
                 ))
             }
@@ -292,9 +276,9 @@ pub fn prepare(
     // on, and sends on it only; its answer is the bound socket's address.
     let me = channel
         .bind(ifindex)
-        .map_err(|e| Stop::fail(format!("bind: {}", os_error_text(&e))))?;
+        .map_err(|e| WorkerError::os("bind", e))?;
     if me.halen == 0 {
-        return Err(Stop::Exit {
+        return Err(WorkerError::Quiet {
             stdout: if o.quiet {
                 String::new()
             } else {
@@ -303,7 +287,7 @@ pub fn prepare(
                     printable(&device)
                 )
             },
-            code: if o.dad { 0 } else { 2 },
+            status: if o.dad { 0 } else { 2 },
         });
     }
     let mut he = me;
@@ -325,7 +309,7 @@ pub fn prepare(
         let _ = sys::write_all(1, output::header(target, source, &device).as_bytes());
     }
     if o.source.is_none() && source.is_unspecified() && !o.dad {
-        return Err(Stop::fail("no source address in not-DAD mode"));
+        return Err(WorkerError::fatal("no source address in not-DAD mode"));
     }
     Ok(Session {
         opts: o.clone(),

@@ -10,7 +10,9 @@
 //!   broker enforces (pure, fuzzable);
 //! - [`channel`]: the worker's end of the broker channel;
 //! - [`broker`]: the broker, which holds the packet socket the worker
-//!   never holds (its program is `privsep-arping-broker`).
+//!   never holds (its program is `privsep-arping-broker`);
+//! - [`worker`]: the worker's and the broker's steps in the worker
+//!   sequence ([`crate::driver`]).
 
 pub mod arp;
 pub mod broker;
@@ -20,3 +22,4 @@ pub mod engine;
 pub mod output;
 pub mod proto;
 pub mod route;
+pub mod worker;

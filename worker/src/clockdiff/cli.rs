@@ -18,6 +18,7 @@ use clap::{Arg, ArgAction, Command};
 
 use crate::getopt::{self, Getopt, HasArg, LongOpt};
 use crate::text::printable;
+use crate::WorkerError;
 
 /// iputils' getopt string.
 pub const OPTSTRING: &str = "o1T:IVh";
@@ -97,18 +98,6 @@ pub enum Parsed {
     Version,
 }
 
-/// How a bad command line ends, in iputils' words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// A getopt error: `prog: <line>` on stderr, then `Try 'prog --help'
-    /// for more information.` on stdout; status 1.
-    Getopt(String),
-    /// `error(1, 0, …)`: `prog: <line>` on stderr; status 1.
-    Error(String),
-    /// No destination or more than one: the usage on stderr; status 1.
-    Usage,
-}
-
 /// The clap definition (options only; what they mean is in xtask's table
 /// for the man page). Public so that the man page and the completions are
 /// generated from exactly what the worker parses.
@@ -153,12 +142,12 @@ pub fn command() -> Command {
 
 /// Parses `args` (without argv\[0\]), with `POSIXLY_CORRECT` from the
 /// environment.
-pub fn parse(args: &[OsString]) -> Result<Parsed, Refusal> {
+pub fn parse(args: &[OsString]) -> Result<Parsed, WorkerError> {
     parse_with(args, getopt::posixly_correct())
 }
 
 /// [`parse`] with `POSIXLY_CORRECT` given (`posix`: set).
-pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, Refusal> {
+pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, WorkerError> {
     // getopt sees bytes; a name that is not UTF-8 reaches the resolver
     // with its invalid bytes replaced (it cannot resolve either way).
     let args: Vec<String> = args
@@ -169,7 +158,7 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, Refusal> {
     let mut method = Method::IcmpTimestamp;
     let mut time_format = TimeFormat::Ctime;
     for found in scan.by_ref() {
-        let (c, value) = found.map_err(Refusal::Getopt)?;
+        let (c, value) = found.map_err(WorkerError::TryHelp)?;
         match c {
             'o' => method = Method::IpOptionFour,
             '1' => method = Method::IpOptionThree,
@@ -180,7 +169,7 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, Refusal> {
                     "iso" => TimeFormat::Iso,
                     "ctime" => TimeFormat::Ctime,
                     _ => {
-                        return Err(Refusal::Error(format!(
+                        return Err(WorkerError::Fatal(format!(
                             "invalid time-format argument: {}",
                             printable(&v)
                         )))
@@ -198,7 +187,7 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, Refusal> {
             time_format,
             destination: d.clone(),
         })),
-        _ => Err(Refusal::Usage),
+        _ => Err(WorkerError::Usage(None)),
     }
 }
 
@@ -206,9 +195,23 @@ pub fn parse_with(args: &[OsString], posix: bool) -> Result<Parsed, Refusal> {
 mod tests {
     use super::*;
 
-    fn run(args: &[&str]) -> Result<Parsed, Refusal> {
+    /// A refusal as how it ends and its words.
+    type Refused = (&'static str, String);
+
+    fn refusal(e: WorkerError) -> Refused {
+        let how = match &e {
+            WorkerError::TryHelp(_) => "getopt",
+            WorkerError::Usage(None) => "usage",
+            WorkerError::Fatal(_) => "error",
+            _ => "other",
+        };
+        assert_eq!(e.status_for(1), 1, "{e:?}");
+        (how, e.to_string())
+    }
+
+    fn run(args: &[&str]) -> Result<Parsed, Refused> {
         let v: Vec<OsString> = args.iter().map(OsString::from).collect();
-        parse(&v)
+        parse(&v).map_err(refusal)
     }
 
     fn opts(args: &[&str]) -> Options {
@@ -258,13 +261,11 @@ mod tests {
         );
         assert_eq!(
             run(&["-T", "foo", "h"]),
-            Err(Refusal::Error("invalid time-format argument: foo".into()))
+            Err(("error", "invalid time-format argument: foo".into()))
         );
         assert_eq!(
             run(&["-T", "\x1b[2J", "h"]),
-            Err(Refusal::Error(
-                "invalid time-format argument: \\u{1b}[2J".into()
-            ))
+            Err(("error", "invalid time-format argument: \\u{1b}[2J".into()))
         );
     }
 
@@ -277,7 +278,7 @@ mod tests {
         assert_eq!(run(&["--ver"]), Ok(Parsed::Version));
         assert_eq!(run(&["-Tiso", "-h"]), Ok(Parsed::Help));
         assert_eq!(run(&["-h", "-T", "foo"]), Ok(Parsed::Help));
-        assert!(matches!(run(&["-T", "foo", "-h"]), Err(Refusal::Error(_))));
+        assert!(matches!(run(&["-T", "foo", "-h"]), Err(("error", _))));
         assert_eq!(run(&["a", "b", "-V"]), Ok(Parsed::Version));
         assert_eq!(run(&["-V", "-x"]), Ok(Parsed::Version));
         assert_eq!(run(&["-h", "--foo"]), Ok(Parsed::Help));
@@ -286,7 +287,10 @@ mod tests {
     #[test]
     fn posixly_correct_stops_at_the_destination() {
         let args: Vec<OsString> = ["h", "-o"].iter().map(OsString::from).collect();
-        assert_eq!(parse_with(&args, true), Err(Refusal::Usage));
+        assert!(matches!(
+            parse_with(&args, true),
+            Err(WorkerError::Usage(None))
+        ));
         assert!(matches!(parse_with(&args, false), Ok(Parsed::Run(_))));
     }
 
@@ -322,16 +326,16 @@ mod tests {
 
     #[test]
     fn destinations_one_exactly() {
-        assert_eq!(run(&[]), Err(Refusal::Usage));
-        assert_eq!(run(&["-o"]), Err(Refusal::Usage));
-        assert_eq!(run(&["a", "b"]), Err(Refusal::Usage));
+        assert_eq!(run(&[]), Err(("usage", String::new())));
+        assert_eq!(run(&["-o"]), Err(("usage", String::new())));
+        assert_eq!(run(&["a", "b"]), Err(("usage", String::new())));
         assert_eq!(opts(&["--", "-x"]).destination, "-x");
     }
 
     #[test]
     fn getopt_wording() {
         let g = |args: &[&str]| match run(args) {
-            Err(Refusal::Getopt(s)) => s,
+            Err(("getopt", s)) => s,
             other => panic!("{args:?}: {other:?}"),
         };
         assert_eq!(g(&["-x", "h"]), "invalid option -- 'x'");

@@ -7,7 +7,8 @@
 //! - [`measure`]: the measurement after lock-down, over the [`measure::Link`] trait;
 //! - [`link`]: that trait on the real socket;
 //! - [`packet`]: requests and the reply parser;
-//! - [`output`]: usage, version, result lines.
+//! - [`output`]: usage, version, result lines;
+//! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod cli;
 pub mod link;
@@ -15,3 +16,4 @@ pub mod measure;
 pub mod output;
 pub mod packet;
 pub mod prepare;
+pub mod worker;

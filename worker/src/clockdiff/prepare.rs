@@ -15,7 +15,7 @@ use std::os::fd::RawFd;
 
 use super::cli::{Method, Options, OPT_LEN_FOUR};
 use super::packet::{IPOPT_TIMESTAMP, IPOPT_TS_PRESPEC};
-use crate::{sys, text};
+use crate::{sys, text, WorkerError};
 
 /// What the measurement starts from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,13 +32,13 @@ pub struct Prepared {
 /// The priority check: iputils stops with `nice: <error>` (status 1) when
 /// `nice(-16)` fails; the worker stops the same way when it did not get the
 /// priority the launcher is there to set.
-pub fn check_priority(got: io::Result<i32>, want: i32) -> Result<(), String> {
+pub fn check_priority(got: io::Result<i32>, want: i32) -> Result<(), WorkerError> {
     match got {
         Ok(p) if p == want => Ok(()),
-        Ok(p) => Err(format!(
+        Ok(p) => Err(WorkerError::Fatal(format!(
             "nice: priority is {p}, not {want}: start privsep-clockdiff, whose launcher sets it"
-        )),
-        Err(e) => Err(format!("nice: {}", text::os_error_text(&e))),
+        ))),
+        Err(e) => Err(WorkerError::os("nice", e)),
     }
 }
 
@@ -82,39 +82,30 @@ pub fn after_ip_options(method: Method, result: io::Result<()>) -> (Method, Opti
 }
 
 /// Runs the preparation on the handed-over raw socket `fd`. Warnings go
-/// to `warn`; an error is iputils' line (the caller exits 1).
+/// to `warn`; an error is iputils' line (its exit 1).
 pub fn prepare(
     o: &Options,
     fd: RawFd,
     want_priority: i32,
     warn: &mut dyn FnMut(&str),
-) -> Result<Prepared, String> {
+) -> Result<Prepared, WorkerError> {
     check_priority(sys::own_priority(), want_priority)?;
     let interactive = io::stdin().is_terminal() && io::stdout().is_terminal();
     // iputils uses its pid; on the wire in host byte order.
     let id = std::process::id() as u16;
 
-    let found =
-        sys::getaddrinfo_hints(&o.destination, libc::AF_INET, libc::SOCK_RAW, 0).map_err(|rc| {
-            format!(
-                "{}: {}",
-                text::printable(&o.destination),
-                sys::gai_strerror(rc)
-            )
-        })?;
-    let first = found.first().ok_or_else(|| {
-        format!(
+    let unresolved = |rc| {
+        WorkerError::Resolve(format!(
             "{}: {}",
             text::printable(&o.destination),
-            sys::gai_strerror(libc::EAI_NONAME)
-        )
-    })?;
+            sys::gai_strerror(rc)
+        ))
+    };
+    let found = sys::getaddrinfo_hints(&o.destination, libc::AF_INET, libc::SOCK_RAW, 0)
+        .map_err(unresolved)?;
+    let first = found.first().ok_or_else(|| unresolved(libc::EAI_NONAME))?;
     let SocketAddr::V4(addr) = first.addr else {
-        return Err(format!(
-            "{}: {}",
-            text::printable(&o.destination),
-            sys::gai_strerror(sys::EAI_ADDRFAMILY)
-        ));
+        return Err(unresolved(sys::EAI_ADDRFAMILY));
     };
     let peer = *addr.ip();
     let hisname = first
@@ -122,11 +113,10 @@ pub fn prepare(
         .clone()
         .unwrap_or_else(|| o.destination.clone());
 
-    sys::connect_v4(fd, peer).map_err(|e| format!("connect: {}", text::os_error_text(&e)))?;
+    sys::connect_v4(fd, peer).map_err(|e| WorkerError::os("connect", e))?;
     let mut method = o.method;
     if method != Method::IcmpTimestamp {
-        let me =
-            sys::local_v4(fd).map_err(|e| format!("getsockname: {}", text::os_error_text(&e)))?;
+        let me = sys::local_v4(fd).map_err(|e| WorkerError::os("getsockname", e))?;
         let option = ip_option(method, me, peer);
         let result = sys::setsockopt_bytes(fd, libc::IPPROTO_IP, libc::IP_OPTIONS, &option);
         let (m, warning) = after_ip_options(method, result);
@@ -151,13 +141,12 @@ mod tests {
 
     #[test]
     fn the_priority_must_be_the_launchers() {
-        assert_eq!(check_priority(Ok(-16), -16), Ok(()));
-        let e = check_priority(Ok(0), -16).unwrap_err();
+        assert!(check_priority(Ok(-16), -16).is_ok());
+        let e = check_priority(Ok(0), -16).unwrap_err().to_string();
         assert!(e.starts_with("nice: priority is 0, not -16"), "{e}");
-        assert_eq!(
-            check_priority(Err(io::Error::from_raw_os_error(libc::EPERM)), -16),
-            Err("nice: Operation not permitted".into())
-        );
+        let e = check_priority(Err(io::Error::from_raw_os_error(libc::EPERM)), -16).unwrap_err();
+        assert_eq!(e.to_string(), "nice: Operation not permitted");
+        assert_eq!(e.status_for(1), 1);
     }
 
     #[test]

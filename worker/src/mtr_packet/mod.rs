@@ -10,13 +10,15 @@
 //! - [`net`]: that trait over the handed-over raw sockets, and the
 //!   command loop;
 //! - [`stream`]: TCP and SCTP probes, through a broker process that holds
-//!   their sockets (the worker holds none).
+//!   their sockets (the worker holds none);
+//! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod command;
 pub mod engine;
 pub mod net;
 pub mod packet;
 pub mod stream;
+pub mod worker;
 
 /// The command line, for the man page and the completions: there is none.
 /// Like upstream's mtr-packet the worker reads no argument (and has no

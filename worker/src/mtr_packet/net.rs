@@ -18,7 +18,7 @@ use super::command::Protocol;
 use super::engine::{Engine, Net, Outgoing};
 use super::packet;
 use super::stream::{self, Broker, Request};
-use crate::sys;
+use crate::{sys, WorkerError};
 
 /// The raw sockets handed over, by role (each optional, as upstream's).
 #[derive(Debug, Clone, Copy, Default)]
@@ -206,7 +206,7 @@ fn mark_refused() -> i32 {
 }
 
 /// Takes what waits on one ICMP socket (at most [`RECEIVE_BURST`]).
-fn receive(engine: &mut Engine, net: &mut SysNet, fd: RawFd, v6: bool) -> Result<(), String> {
+fn receive(engine: &mut Engine, net: &mut SysNet, fd: RawFd, v6: bool) -> Result<(), WorkerError> {
     let mut buf = vec![0u8; packet::PACKET_BUFFER_SIZE];
     let mut control = [0u8; 0];
     for _ in 0..RECEIVE_BURST {
@@ -224,12 +224,7 @@ fn receive(engine: &mut Engine, net: &mut SysNet, fd: RawFd, v6: bool) -> Result
                 }
             }
             Err(e) if matches!(errno_of(&e), libc::EAGAIN | libc::EINTR) => return Ok(()),
-            Err(e) => {
-                return Err(format!(
-                    "Failure receiving replies: {}",
-                    crate::text::os_error_text(&e)
-                ))
-            }
+            Err(e) => return Err(WorkerError::os("Failure receiving replies", e)),
         }
     }
     Ok(())
@@ -237,14 +232,15 @@ fn receive(engine: &mut Engine, net: &mut SysNet, fd: RawFd, v6: bool) -> Result
 
 /// Upstream's main loop, until stdin is closed and every probe has
 /// answered or timed out. `Err` is a fatal one-line message (exit 1).
-pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
+pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), WorkerError> {
     let mut stdin_open = true;
     let mut chunk = vec![0u8; super::command::COMMAND_BUFFER_SIZE];
     loop {
         let out = engine.take_output();
         if !out.is_empty() {
             // A reader that went away ends us with SIGPIPE, as upstream.
-            sys::write_all(1, out.as_bytes()).map_err(|e| format!("write: {e}"))?;
+            sys::write_all(1, out.as_bytes())
+                .map_err(|e| WorkerError::Fatal(format!("write: {e}")))?;
         }
         if !stdin_open && engine.outstanding() == 0 {
             return Ok(());
@@ -269,7 +265,8 @@ pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
             Some(b) if b.has_early() => Some(Duration::ZERO),
             _ => wait,
         };
-        let ready = sys::poll_many(&fds, wait).map_err(|e| format!("ppoll: {e}"))?;
+        let ready =
+            sys::poll_many(&fds, wait).map_err(|e| WorkerError::Fatal(format!("ppoll: {e}")))?;
         // Replies first, so that their times are as close to their arrival
         // as possible.
         let offset = usize::from(stdin_open);
@@ -280,10 +277,7 @@ pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
         }
         if let Some(b) = net.broker.as_mut() {
             let ended = b.ended().map_err(|e| {
-                format!(
-                    "stream probe broker: {}",
-                    crate::text::os_error_text(&std::io::Error::from_raw_os_error(e))
-                )
+                WorkerError::os("stream probe broker", std::io::Error::from_raw_os_error(e))
             })?;
             let at = net.now_us();
             for (handle, errno) in ended {
@@ -297,12 +291,7 @@ pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), String> {
                 Ok(Some(0)) => stdin_open = false,
                 Ok(Some(n)) => engine.feed(&chunk[..n]),
                 Ok(None) => {}
-                Err(e) => {
-                    return Err(format!(
-                        "Unexpected command buffer read error: {}",
-                        crate::text::os_error_text(&e)
-                    ))
-                }
+                Err(e) => return Err(WorkerError::os("Unexpected command buffer read error", e)),
             }
         }
         engine.expire(net.now_us(), net);

@@ -23,7 +23,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ping::icmp::Family;
 use crate::text::printable;
-use crate::{getopt, num};
+use crate::{getopt, num, WorkerError};
 
 mod manual;
 mod options;
@@ -51,67 +51,15 @@ pub enum Parsed {
     NodeInfoHelp,
 }
 
-/// A refusal: the one-line message (without the program name), the exit
-/// status upstream uses for it, and whether the usage text follows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
-    pub msg: String,
-    pub status: i32,
-    pub usage: bool,
-    /// A line upstream prints on stdout first (`-N`'s "Qtype conflict").
-    pub stdout: Option<&'static str>,
-    /// Text printed on stderr instead of the usage (`-N`'s help).
-    pub help: Option<&'static str>,
-}
-
-impl CliError {
-    /// Exit 2, like upstream's `error(2, …)`.
-    pub fn usage_error(msg: impl Into<String>) -> Self {
-        CliError {
-            msg: msg.into(),
-            status: 2,
-            usage: false,
-            stdout: None,
-            help: None,
-        }
-    }
-    /// Exit 1, like upstream's `strtol_or_err` (`error(EXIT_FAILURE, …)`).
-    pub fn value(msg: impl Into<String>) -> Self {
-        CliError {
-            msg: msg.into(),
-            status: 1,
-            usage: false,
-            stdout: None,
-            help: None,
-        }
-    }
-    /// getopt's complaint (or none), then `usage()`, exit 2.
-    pub fn with_usage(msg: Option<String>) -> Self {
-        CliError {
-            msg: msg.unwrap_or_default(),
-            status: 2,
-            usage: true,
-            stdout: None,
-            help: None,
-        }
-    }
-}
-
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.msg)
-    }
-}
-
 /// The result of [`parse`]: warnings to print first (iputils prints them
 /// while parsing and carries on), then what to do or the refusal.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Outcome {
     pub warnings: Vec<String>,
     /// `-p`'s `PATTERN: 0x…` line, printed (to stdout) while parsing
     /// unless `-q` came before it, as upstream's `fill()` does.
     pub pattern_line: Option<String>,
-    pub result: Result<Parsed, CliError>,
+    pub result: Result<Parsed, WorkerError>,
 }
 
 /// The options getopt found (with their values), in order.
@@ -119,7 +67,7 @@ type Found = Vec<(char, Option<String>)>;
 
 /// GNU getopt over [`OPTSTRING`], permuting: the options (with their
 /// values) in order, then the operands. Errors are getopt's messages.
-fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
+fn getopt(args: &[String]) -> Result<(Found, Vec<String>), WorkerError> {
     let mut opts = Vec::new();
     let mut operands = Vec::new();
     let mut i = 0;
@@ -137,7 +85,7 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
         for (at, c) in a[1..].char_indices() {
             let spec = if c == ':' { None } else { OPTSTRING.find(c) };
             let Some(pos) = spec else {
-                return Err(CliError::with_usage(Some(getopt::invalid_option(c))));
+                return Err(WorkerError::Usage(Some(getopt::invalid_option(c))));
             };
             if OPTSTRING[pos + c.len_utf8()..].starts_with(':') {
                 let rest = &a[1 + at + c.len_utf8()..];
@@ -147,7 +95,7 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), CliError> {
                     i += 1;
                     args[i - 1].clone()
                 } else {
-                    return Err(CliError::with_usage(Some(getopt::requires_argument(c))));
+                    return Err(WorkerError::Usage(Some(getopt::requires_argument(c))));
                 };
                 opts.push((c, Some(value)));
                 break;
@@ -165,8 +113,8 @@ fn has_control(s: &str) -> bool {
 }
 
 /// iputils' `strtol_or_err` ([`num::strtol_or_err`]): its words, exit 1.
-fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, CliError> {
-    num::strtol_or_err(s, min, max).map_err(|e| CliError::value(e.to_string()))
+fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, WorkerError> {
+    num::strtol_or_err(s, min, max)
 }
 
 /// C `strtod`: the value of the longest numeric prefix, what follows it,
@@ -289,9 +237,9 @@ fn hex_float(s: &str) -> Option<(f64, usize)> {
 
 /// iputils' `ping_strtod`: garbage after the number is a warning (for
 /// now, says upstream), a non-finite value an error (exit 2).
-fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, CliError> {
+fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, WorkerError> {
     if s.is_empty() || has_control(s) {
-        return Err(CliError::usage_error(format!("{what}: {}", printable(s))));
+        return Err(WorkerError::fatal(format!("{what}: {}", printable(s))));
     }
     let (v, rest, erange) = strtod(s);
     let no_number = rest.len() == s.len();
@@ -305,7 +253,7 @@ fn ping_strtod(s: &str, what: &str, warnings: &mut Vec<String>) -> Result<f64, C
     if v == 0.0 || v.is_normal() {
         Ok(v)
     } else {
-        Err(CliError::usage_error(format!(
+        Err(WorkerError::fatal(format!(
             "{what}: {}: Numerical result out of range",
             printable(s)
         )))
@@ -324,10 +272,10 @@ fn strtol_prefix(s: &str) -> (i64, &str) {
 }
 
 /// upstream's `parsetos`: `-Q`, hex with `0x` or decimal, at most 255.
-fn parse_tos(s: &str) -> Result<i32, CliError> {
+fn parse_tos(s: &str) -> Result<i32, WorkerError> {
     let (v, rest) = strtol_prefix(s);
     if !rest.is_empty() || has_control(s) {
-        return Err(CliError::usage_error(format!(
+        return Err(WorkerError::fatal(format!(
             "bad TOS value: {}",
             printable(s)
         )));
@@ -335,7 +283,7 @@ fn parse_tos(s: &str) -> Result<i32, CliError> {
     // upstream casts strtol's long to int before the range check.
     let tos = v as i32;
     if tos > 255 {
-        return Err(CliError::usage_error(format!(
+        return Err(WorkerError::fatal(format!(
             "the decimal value of TOS bits must be in range 0-255: {tos}"
         )));
     }
@@ -343,17 +291,17 @@ fn parse_tos(s: &str) -> Result<i32, CliError> {
 }
 
 /// upstream's `parseflow`: `-F`, hex with `0x` or decimal, 20 bits.
-fn parse_flow(s: &str) -> Result<u32, CliError> {
+fn parse_flow(s: &str) -> Result<u32, WorkerError> {
     let (v, rest) = strtol_prefix(s);
     if !rest.is_empty() || has_control(s) {
-        return Err(CliError::usage_error(format!(
+        return Err(WorkerError::fatal(format!(
             "bad value for flowinfo: {}",
             printable(s)
         )));
     }
     let v = v as i32 as u32;
     if v & !0x000f_ffff != 0 {
-        return Err(CliError::usage_error(format!(
+        return Err(WorkerError::fatal(format!(
             "flow value is greater than 20 bits: {}",
             printable(s)
         )));
@@ -362,9 +310,9 @@ fn parse_flow(s: &str) -> Result<u32, CliError> {
 }
 
 /// `-p`: hex digits only; read two at a time (`%2x`), at most 16 bytes.
-fn parse_pattern(s: &str) -> Result<Vec<u8>, CliError> {
+fn parse_pattern(s: &str) -> Result<Vec<u8>, WorkerError> {
     if let Some(bad) = s.find(|c: char| !c.is_ascii_hexdigit()) {
-        return Err(CliError::usage_error(format!(
+        return Err(WorkerError::fatal(format!(
             "patterns must be specified as hex digits: {}",
             printable(&s[bad..])
         )));
@@ -377,15 +325,15 @@ fn parse_pattern(s: &str) -> Result<Vec<u8>, CliError> {
 }
 
 /// `-I`: upstream's three readings of the value.
-fn parse_interface(v: &str, o: &mut Options) -> Result<(), CliError> {
+fn parse_interface(v: &str, o: &mut Options) -> Result<(), WorkerError> {
     if v.contains(':') {
         let (addr, dev) = match v.split_once('%') {
             Some((a, d)) => (a, Some(d)),
             None => (v, None),
         };
-        let ip: Ipv6Addr = addr.parse().map_err(|_| {
-            CliError::usage_error(format!("invalid source address: {}", printable(v)))
-        })?;
+        let ip: Ipv6Addr = addr
+            .parse()
+            .map_err(|_| WorkerError::fatal(format!("invalid source address: {}", printable(v))))?;
         o.interface.source6 = Some(ip);
         if let Some(d) = dev {
             o.interface.device = Some(d.to_string());
@@ -434,7 +382,7 @@ fn parse_inner(
     ptr_lookup_off: bool,
     warnings: &mut Vec<String>,
     pattern_line: &mut Option<String>,
-) -> Result<Parsed, CliError> {
+) -> Result<Parsed, WorkerError> {
     let args: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
@@ -455,7 +403,7 @@ fn parse_inner(
             '4' | '6' => {
                 let want = if c == '4' { Family::V4 } else { Family::V6 };
                 if o.family.is_some_and(|f| f != want) {
-                    return Err(CliError::usage_error(
+                    return Err(WorkerError::fatal(
                         "only one -4 or -6 option may be specified",
                     ));
                 }
@@ -467,20 +415,20 @@ fn parse_inner(
             'j' => o.json = true,
             'R' => {
                 if o.timestamp.is_some() {
-                    return Err(CliError::usage_error("only one of -T or -R may be used"));
+                    return Err(WorkerError::fatal("only one of -T or -R may be used"));
                 }
                 o.rroute = true;
             }
             'T' => {
                 if o.rroute {
-                    return Err(CliError::usage_error("only one of -T or -R may be used"));
+                    return Err(WorkerError::fatal("only one of -T or -R may be used"));
                 }
                 o.timestamp = Some(match v {
                     "tsonly" => TsType::TsOnly,
                     "tsandaddr" => TsType::TsAndAddr,
                     "tsprespec" => TsType::Prespec,
                     _ => {
-                        return Err(CliError::usage_error(format!(
+                        return Err(WorkerError::fatal(format!(
                             "invalid timestamp type: {}",
                             printable(v)
                         )))
@@ -494,21 +442,12 @@ fn parse_inner(
                 match nodeinfo::parse(req, v) {
                     Ok(()) => {}
                     Err(Refusal::Help) => return Ok(Parsed::NodeInfoHelp),
-                    Err(Refusal::Unknown) => {
-                        return Err(CliError {
-                            help: Some(nodeinfo::HELP),
-                            ..CliError::usage_error("")
-                        })
-                    }
+                    Err(Refusal::Unknown) => return Err(WorkerError::NodeInfoHelp(None)),
                     // upstream's handler then falls through to the help.
                     Err(Refusal::Conflict(line)) => {
-                        return Err(CliError {
-                            stdout: Some(line),
-                            help: Some(nodeinfo::HELP),
-                            ..CliError::usage_error("")
-                        })
+                        return Err(WorkerError::NodeInfoHelp(Some(line)))
                     }
-                    Err(Refusal::Unsupported(msg)) => return Err(CliError::usage_error(msg)),
+                    Err(Refusal::Unsupported(msg)) => return Err(WorkerError::fatal(msg)),
                 }
             }
             'a' => o.audible = true,
@@ -522,7 +461,7 @@ fn parse_inner(
             'i' => {
                 let secs = ping_strtod(v, "bad timing interval", warnings)?;
                 if secs < 0.0 || secs > (INT_MAX as f64) / 1000.0 {
-                    return Err(CliError::usage_error(format!(
+                    return Err(WorkerError::fatal(format!(
                         "bad timing interval: {}",
                         printable(v)
                     )));
@@ -534,7 +473,7 @@ fn parse_inner(
             'l' => {
                 let n = strtol_or_err(v, 1, MAX_DUP_CHK)?;
                 if !is_root && n > 3 {
-                    return Err(CliError::usage_error(format!(
+                    return Err(WorkerError::fatal(format!(
                         "cannot set preload to value greater than 3: {n}"
                     )));
                 }
@@ -549,7 +488,7 @@ fn parse_inner(
                     "want" => Pmtu::Want,
                     "probe" => Pmtu::Probe,
                     _ => {
-                        return Err(CliError::usage_error(format!(
+                        return Err(WorkerError::fatal(format!(
                             "invalid -M argument: {}",
                             printable(v)
                         )))
@@ -588,7 +527,7 @@ fn parse_inner(
             'W' => {
                 let secs = ping_strtod(v, "bad linger time", warnings)?;
                 if secs < 0.0 || secs > (UINT_MAX as f64) / 1_000_000.0 {
-                    return Err(CliError::usage_error(format!(
+                    return Err(WorkerError::fatal(format!(
                         "bad linger time: {}",
                         printable(v)
                     )));
@@ -609,7 +548,7 @@ fn parse_inner(
             .push("WARNING: reverse DNS resolution (PTR lookup) disabled, enforce with -H".into());
     }
     if operands.is_empty() {
-        return Err(CliError::usage_error(
+        return Err(WorkerError::fatal(
             "usage error: Destination address required",
         ));
     }
@@ -639,15 +578,15 @@ pub fn hops_allowed(o: &Options, family: Family) -> bool {
 
 /// iputils' `setup()` checks on the interval, done after the `PING` line
 /// just as iputils does (exit 2); `None` if the interval is acceptable.
-pub fn interval_error(o: &Options, is_root: bool) -> Option<CliError> {
+pub fn interval_error(o: &Options, is_root: bool) -> Option<WorkerError> {
     let interval = o.effective_interval_ms();
     if !is_root && interval < MIN_USER_INTERVAL_MS {
-        return Some(CliError::usage_error(format!(
+        return Some(WorkerError::fatal(format!(
             "cannot flood, minimal interval for user must be >= {MIN_USER_INTERVAL_MS} ms, use -i 0.002 (or higher)"
         )));
     }
     if interval >= INT_MAX / i64::from(o.preload.max(1)) {
-        return Some(CliError::usage_error(format!(
+        return Some(WorkerError::fatal(format!(
             "illegal preload and/or interval: {interval}"
         )));
     }
@@ -655,9 +594,9 @@ pub fn interval_error(o: &Options, is_root: bool) -> Option<CliError> {
 }
 
 /// Upstream iputils' check of `-s` against the protocol's maximum (exit 1).
-pub fn size_error(datalen: usize, max: usize) -> Option<CliError> {
+pub fn size_error(datalen: usize, max: usize) -> Option<WorkerError> {
     (datalen > max).then(|| {
-        CliError::value(format!(
+        WorkerError::BadValue(format!(
             "invalid -s value: '{datalen}': out of range: 0 <= value <= {max}"
         ))
     })

@@ -9,7 +9,8 @@
 //! - [`setup`]: everything before the sandbox (socket options, filters,
 //!   source address) → [`engine::Prepared`], and the real I/O;
 //! - [`resolver`]: the co-process that looks names up after lock-down;
-//! - [`engine`]: the ping loop under seccomp, over the [`engine::Io`] trait.
+//! - [`engine`]: the ping loop under seccomp, over the [`engine::Io`] trait;
+//! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod cli;
 pub mod engine;
@@ -20,3 +21,4 @@ pub mod output;
 pub mod resolve;
 pub mod resolver;
 pub mod setup;
+pub mod worker;

@@ -156,13 +156,19 @@ mod tests {
 
     #[test]
     fn family_choice() {
-        assert_eq!(wanted_family(None, true, true), Ok(None));
-        assert_eq!(wanted_family(None, true, false), Ok(Some(Family::V4)));
-        assert_eq!(wanted_family(None, false, true), Ok(Some(Family::V6)));
+        assert_eq!(wanted_family(None, true, true).ok(), Some(None));
+        assert_eq!(
+            wanted_family(None, true, false).ok(),
+            Some(Some(Family::V4))
+        );
+        assert_eq!(
+            wanted_family(None, false, true).ok(),
+            Some(Some(Family::V6))
+        );
         assert!(wanted_family(Some(Family::V6), true, false).is_err());
         assert_eq!(
-            wanted_family(Some(Family::V4), true, true),
-            Ok(Some(Family::V4))
+            wanted_family(Some(Family::V4), true, true).ok(),
+            Some(Some(Family::V4))
         );
     }
 

@@ -32,27 +32,6 @@ use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use crate::sys::{self, WaitMask};
 
-/// The channel as a "socket" for `lock_down`: kept open through the
-/// stray-descriptor sweep and admitted by the `sendto`/`recvmsg` rules.
-/// The worker makes it itself; the launcher never acquires it (its kind
-/// names no capability and is never validated as a handoff).
-pub static CHANNEL: policy::tools::SocketSpec = policy::tools::SocketSpec {
-    name: "resolver",
-    what: "resolver channel (socketpair)",
-    domain: libc::AF_UNIX,
-    protocol: 0,
-    kinds: &[policy::tools::SocketKind {
-        ty: libc::SOCK_SEQPACKET,
-        capability: None,
-        what: "resolver channel (socketpair)",
-        type_name: "SOCK_SEQPACKET",
-        selinux_class: "unix_stream_socket",
-    }],
-    fall_back_on: &[],
-    optional: true,
-    setup: policy::tools::SocketSetup::None,
-};
-
 /// The worker's end.
 pub struct Resolver {
     fd: OwnedFd,

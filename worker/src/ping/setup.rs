@@ -32,7 +32,7 @@ use crate::ping::engine::Prepared;
 use crate::ping::icmp::Family;
 use crate::ping::resolve::{self, Target};
 use crate::sys::{self, WaitMask};
-use crate::text;
+use crate::{text, WorkerError};
 
 pub mod filter;
 mod ops;
@@ -44,25 +44,14 @@ pub use filter::{nodeinfo_filter, socket_filter, V4_PASSED};
 pub use ops::{Sock, SocketOps, SysOps};
 pub use sysio::SysIo;
 
-/// A refusal during setup: upstream's message and exit status (2 for all
-/// of them), and whether upstream prints its usage text instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetupError {
-    pub msg: String,
-    pub status: i32,
-    pub usage: bool,
+/// A refusal during setup, in upstream's words (its exit 2).
+fn fail(msg: impl Into<String>) -> WorkerError {
+    WorkerError::Fatal(msg.into())
 }
 
-fn fail(msg: impl Into<String>) -> SetupError {
-    SetupError {
-        msg: msg.into(),
-        status: 2,
-        usage: false,
-    }
-}
-
-fn fail_errno(what: &str, e: impl Into<io::Error>) -> SetupError {
-    fail(format!("{what}: {}", text::os_error_text(&e.into())))
+/// A failed system call during setup: `what: strerror` (exit 2).
+fn fail_errno(what: &str, e: impl Into<io::Error>) -> WorkerError {
+    WorkerError::os(what.to_string(), e)
 }
 
 /// What setup starts from: the parsed command line, the resolved
@@ -168,7 +157,7 @@ fn set_buffers<S: SocketOps>(ops: &mut S, o: &Options, alloc: i64, say: &mut dyn
 }
 
 /// Resolves the source-route hops (every operand but the last), IPv4 only.
-pub fn resolve_hops(o: &Options) -> Result<Vec<Ipv4Addr>, SetupError> {
+pub fn resolve_hops(o: &Options) -> Result<Vec<Ipv4Addr>, WorkerError> {
     let mut route = Vec::new();
     let n = o.destinations.len();
     if n < 2 {
@@ -199,7 +188,7 @@ pub fn prepare<S: SocketOps>(
     ops: &mut S,
     req: Request<'_>,
     say: &mut dyn FnMut(String),
-) -> Result<Setup, SetupError> {
+) -> Result<Setup, WorkerError> {
     let Request {
         mut o,
         mut target,
@@ -326,7 +315,7 @@ impl Setup {
         &mut self,
         ops: &mut S,
         say: &mut dyn FnMut(String),
-    ) -> Result<WaitMask, SetupError> {
+    ) -> Result<WaitMask, WorkerError> {
         self.socket_options(ops, say)?;
         sys::install_signal_handlers().map_err(|e| fail_errno("sigaction", e))
     }
@@ -336,10 +325,10 @@ impl Setup {
         &mut self,
         ops: &mut S,
         say: &mut dyn FnMut(String),
-    ) -> Result<(), SetupError> {
+    ) -> Result<(), WorkerError> {
         let p = &mut self.prepared;
         if let Some(e) = crate::ping::cli::interval_error(&p.o, p.is_root) {
-            return Err(fail(e.msg));
+            return Err(e);
         }
         if p.o.so_debug {
             // upstream ignores the result: SO_DEBUG needs CAP_NET_ADMIN.

@@ -307,7 +307,7 @@ fn non_root_may_not_send_unsolicited_arp() {
     assert!(root_only_flags(&u, true).is_ok());
     for (o, flag) in [(u, "-U"), (a, "-A")] {
         match root_only_flags(&o, false) {
-            Err(Stop::Fail(m)) => {
+            Err(WorkerError::Fatal(m)) => {
                 assert!(m.starts_with(flag) && m.contains("poison"), "{m}")
             }
             other => panic!("{other:?}"),

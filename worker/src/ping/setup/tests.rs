@@ -184,7 +184,7 @@ fn prepare_with(
     datagram: bool,
     is_root: bool,
     mut rec: Recorder,
-) -> (Result<Setup, SetupError>, Recorder, Vec<String>) {
+) -> (Result<Setup, WorkerError>, Recorder, Vec<String>) {
     let o = opts(args, is_root);
     let dest = args.last().copied().unwrap_or_default();
     let addr = match dest.parse::<Ipv4Addr>() {
@@ -276,7 +276,7 @@ fn v4_broadcast_needs_b_and_a_second_for_users() {
     let (r, _, _) = prepare_with(&["198.18.255.255"], false, false, refused());
     let e = r.err().expect("refused");
     assert_eq!(
-        (e.msg.as_str(), e.status),
+        (e.to_string().as_str(), e.status()),
         (
             "Do you want to ping broadcast? Then -b. If not, check your local firewall rules",
             2
@@ -290,7 +290,7 @@ fn v4_broadcast_needs_b_and_a_second_for_users() {
         refused(),
     );
     assert_eq!(
-        r.err().expect("refused").msg,
+        r.err().expect("refused").to_string(),
         "minimal interval for broadcast ping for user must be >= 1000 ms, use -i 1 (or higher)"
     );
 
@@ -442,7 +442,7 @@ fn v6_link_local_takes_the_devices_scope_and_no_probe() {
         false,
         Recorder::default(),
     );
-    assert_eq!(r.err().expect("refused").msg, "unknown iface: eth8");
+    assert_eq!(r.err().expect("refused").to_string(), "unknown iface: eth8");
 }
 
 #[test]
@@ -475,7 +475,7 @@ fn v6_flow_label_is_requested_and_sent() {
 fn v6_multicast_as_a_user_needs_a_second() {
     let (r, _, _) = prepare_with(&["-i", "0.5", "ff02::1"], false, false, Recorder::default());
     assert_eq!(
-        r.err().expect("refused").msg,
+        r.err().expect("refused").to_string(),
         "minimal interval for multicast ping for user must be >= 1000 ms, use -i 1 (or higher)"
     );
     let (r, rec, _) = prepare_with(&["-i", "0.5", "ff02::1"], false, true, Recorder::default());

@@ -10,17 +10,18 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::filter::V4_PASSED;
 use super::ops::{Sock, SocketOps};
-use super::{bind_to_device, fail, fail_errno, set_buffers, set_mark, Build, Built, SetupError};
+use super::{bind_to_device, fail, fail_errno, set_buffers, set_mark, Build, Built};
 use crate::ping::cli::{Options, Pmtu, TsType, MIN_MULTICAST_USER_INTERVAL_MS};
 use crate::ping::icmp::Family;
 use crate::text;
+use crate::WorkerError;
 
 /// Every IPv4 option of the handed-over socket, in upstream's order.
 pub(super) fn configure<S: SocketOps>(
     ops: &mut S,
     b: Build<'_>,
     say: &mut dyn FnMut(String),
-) -> Result<Built, SetupError> {
+) -> Result<Built, WorkerError> {
     let Build {
         o,
         target,
@@ -190,7 +191,7 @@ fn set_ip_options<S: SocketOps>(
     ops: &mut S,
     o: &Options,
     route: &[Ipv4Addr],
-) -> Result<(), SetupError> {
+) -> Result<(), WorkerError> {
     const NROUTES: usize = 9;
     if o.rroute {
         let mut rspace = [0u8; 3 + 4 * NROUTES + 1];

@@ -8,10 +8,11 @@
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use super::ops::{Sock, SocketOps};
-use super::{bind_to_device, fail, fail_errno, set_buffers, set_mark, Build, Built, SetupError};
+use super::{bind_to_device, fail, fail_errno, set_buffers, set_mark, Build, Built};
 use crate::ping::cli::{Pmtu, MIN_MULTICAST_USER_INTERVAL_MS};
 use crate::ping::icmp::{self, Family};
 use crate::text;
+use crate::WorkerError;
 
 /// A link-local unicast (`fe80::/10`) or link-local multicast (`ff02::/16`
 /// with any flags) address: it needs an interface (a scope).
@@ -24,7 +25,7 @@ pub(super) fn configure<S: SocketOps>(
     ops: &mut S,
     b: Build<'_>,
     say: &mut dyn FnMut(String),
-) -> Result<Built, SetupError> {
+) -> Result<Built, WorkerError> {
     let Build {
         o,
         target,
@@ -208,7 +209,7 @@ pub(super) fn configure<S: SocketOps>(
     })
 }
 
-fn if_index<S: SocketOps>(ops: &mut S, device: &str) -> Result<u32, SetupError> {
+fn if_index<S: SocketOps>(ops: &mut S, device: &str) -> Result<u32, WorkerError> {
     ops.if_index(device)
         .ok_or_else(|| fail(format!("unknown iface: {}", text::printable(device))))
 }
