@@ -11,7 +11,7 @@
 //! exits 2. One deliberate difference, on bad input: a numeric value
 //! containing a control character is invalid. The non-root limits on `-U`,
 //! `-A` and `-s` are not checked here but in the prepare step, which knows
-//! the interface ([`crate::arping::engine`]).
+//! the interface ([`crate::arping::prepare`]).
 //!
 //! [`command`] describes the same options to clap for the man page and the
 //! completions (a unit test keeps the two equal). Every message that echoes

@@ -4,8 +4,9 @@
 //! - [`arp`]: pure encode/decode of ARP frames (fuzzable);
 //! - [`route`]: the route's outgoing interface (netlink, before the sandbox);
 //! - [`output`]: every line iputils arping prints, as pure functions;
-//! - [`engine`]: the prepare step (before lock-down) and the send/receive
-//!   loop (after it, over a small I/O trait);
+//! - [`prepare`]: the prepare step (before lock-down) → [`engine::Session`];
+//! - [`engine`]: the send/receive loop (after lock-down, over a small I/O
+//!   trait);
 //! - [`proto`]: the fixed-size requests to the broker and the rules the
 //!   broker enforces (pure, fuzzable);
 //! - [`channel`]: the worker's end of the broker channel;
@@ -20,6 +21,7 @@ pub mod channel;
 pub mod cli;
 pub mod engine;
 pub mod output;
+pub mod prepare;
 pub mod proto;
 pub mod route;
 pub mod worker;

@@ -18,8 +18,8 @@ use policy::tools::{Tool, ARPING};
 use super::broker::{self, Broker, SocketBroker};
 use super::channel::Channel;
 use super::cli::{self, Options, Parsed};
-use super::engine::{self, Session, SocketIo};
-use super::output;
+use super::engine::{Session, SocketIo};
+use super::{output, prepare};
 use crate::driver::{self, Context, Prepared, Sandboxed, Step};
 use crate::{runtime, sys, WorkerError};
 
@@ -71,7 +71,7 @@ impl driver::Worker for Arping {
         o: Options,
     ) -> Result<Step<Prepared<Ready>>, WorkerError> {
         let is_root = sys::real_uid() == 0;
-        let session = engine::prepare(&o, &mut channel, is_root, &cx.prog)?;
+        let session = prepare::prepare(&o, &mut channel, is_root, &cx.prog)?;
         let io = SocketIo::new(channel).map_err(|e| WorkerError::os("sigaction", e))?;
         Ok(Step::Go(Prepared::only(Ready { session, io })))
     }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::arping::arp::{ARPHRD_ETHER, ARPOP_REPLY, PACKET_BROADCAST, PACKET_HOST};
+use crate::WorkerError;
 use std::collections::VecDeque;
 
 const MY_HW: [u8; 6] = [2, 0, 0, 0, 0, 1];
@@ -299,6 +300,7 @@ fn quiet_prints_nothing() {
 
 #[test]
 fn non_root_may_not_send_unsolicited_arp() {
+    use crate::arping::prepare::root_only_flags;
     let u = opts(|o| o.unsolicited = true);
     let a = opts(|o| {
         o.unsolicited = true;
