@@ -68,10 +68,13 @@ pub enum WorkerError {
     /// Anything else, in the tool's words.
     #[error("{0}")]
     Fatal(String),
-    /// In the tool's words, with a status of its own (arping's failed
-    /// route lookup: 1).
-    #[error("{message}")]
-    FatalWith { message: String, status: i32 },
+    /// The route lookup that guesses arping's interface failed (iputils'
+    /// `netlink_query`): its words, its exit 1.
+    #[error("{0}")]
+    Route(String),
+    /// A write to stdout failed (ping's `close_stdout`): exit 1.
+    #[error("write error")]
+    WriteError,
     /// No complaint: a line on stdout (none under arping's `-q`), then
     /// this status (arping's interface checks, some of them 0 under `-D`).
     #[error("{stdout}")]
@@ -113,8 +116,8 @@ impl WorkerError {
             | WorkerError::Start { .. }
             | WorkerError::NotHanded(_)
             | WorkerError::NodeInfoHelp(_) => 2,
-            WorkerError::BadValue(_) => 1,
-            WorkerError::FatalWith { status, .. } | WorkerError::Quiet { status, .. } => *status,
+            WorkerError::BadValue(_) | WorkerError::Route(_) | WorkerError::WriteError => 1,
+            WorkerError::Quiet { status, .. } => *status,
             WorkerError::Usage(_)
             | WorkerError::TryHelp(_)
             | WorkerError::Resolve(_)
@@ -164,5 +167,66 @@ impl WorkerError {
             other => say(voice.prog, other),
         }
         self.status_for(voice.failure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_each_tools_iputils_ones() {
+        let framework = [
+            WorkerError::Refused("in the launcher's domain".into()),
+            WorkerError::Start {
+                call: "close_range",
+                source: io::Error::from_raw_os_error(libc::EPERM),
+            },
+            WorkerError::NotHanded("no raw ICMPv4 socket was handed over"),
+        ];
+        let own = [
+            WorkerError::Usage(None),
+            WorkerError::TryHelp("invalid option -- 'x'".into()),
+            WorkerError::Resolve("nowhere: Name or service not known".into()),
+            WorkerError::os("connect", io::Error::from_raw_os_error(libc::ENETUNREACH)),
+            WorkerError::NoSockets(&["IPv4", "IPv6"]),
+            WorkerError::fatal("x is down"),
+        ];
+        // ping and arping end their own failures with 2, clockdiff and
+        // mtr-packet with 1; the framework's refusals are 2 for all.
+        for failure in [1, 2] {
+            for e in &framework {
+                assert_eq!(e.status_for(failure), 2, "{e:?}");
+            }
+            for e in &own {
+                assert_eq!(e.status_for(failure), failure, "{e:?}");
+            }
+            assert_eq!(WorkerError::BadValue("v".into()).status_for(failure), 1);
+            assert_eq!(WorkerError::Route("r".into()).status_for(failure), 1);
+            assert_eq!(WorkerError::WriteError.status_for(failure), 1);
+            assert_eq!(WorkerError::NodeInfoHelp(None).status_for(failure), 2);
+            let quiet = WorkerError::Quiet {
+                stdout: String::new(),
+                status: 0,
+            };
+            assert_eq!(quiet.status_for(failure), 0);
+        }
+    }
+
+    #[test]
+    fn messages_are_the_tools_words() {
+        let e = WorkerError::os("connect", io::Error::from_raw_os_error(libc::ENETUNREACH));
+        assert_eq!(e.to_string(), "connect: Network is unreachable");
+        let e = WorkerError::Start {
+            call: "prctl(PR_SET_DUMPABLE)",
+            source: io::Error::from_raw_os_error(libc::EPERM),
+        };
+        assert_eq!(
+            e.to_string(),
+            "prctl(PR_SET_DUMPABLE): Operation not permitted"
+        );
+        assert_eq!(WorkerError::Usage(None).to_string(), "");
+        assert_eq!(WorkerError::Usage(Some("c".into())).to_string(), "c");
+        assert_eq!(WorkerError::WriteError.to_string(), "write error");
     }
 }

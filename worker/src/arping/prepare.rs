@@ -69,8 +69,7 @@ fn guess_device(
     target: Ipv4Addr,
     ifas: &[InterfaceAddress],
 ) -> Result<Option<String>, WorkerError> {
-    let lookup_failed = |message: String| WorkerError::FatalWith { message, status: 1 };
-    let oif = route::output_interface(target).map_err(lookup_failed)?;
+    let oif = route::output_interface(target)?;
     let Some(oif) = oif else {
         return Ok(None);
     };
@@ -81,7 +80,7 @@ fn guess_device(
     });
     match name {
         Some(n) => Ok(Some(n)),
-        None => Err(lookup_failed(format!(
+        None => Err(WorkerError::Route(format!(
             "if_indextoname failed: {}",
             os_error_text(&io::Error::from_raw_os_error(libc::ENXIO))
         ))),

@@ -12,6 +12,8 @@ use nix::sys::socket::{
     recv, sendto, socket, AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType,
 };
 
+use crate::WorkerError;
+
 const NLMSG_HDRLEN: usize = 16;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
@@ -56,7 +58,7 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 /// The `RTA_OIF` of the kernel's answer to request `seq`: `Ok(None)` when
 /// the route names none, `Err` with iputils' words when the kernel refused
 /// (no route: `NLMSG_ERROR`) or sent something else.
-pub fn parse(reply: &[u8], seq: u32) -> Result<Option<u32>, String> {
+pub fn parse(reply: &[u8], seq: u32) -> Result<Option<u32>, WorkerError> {
     let mut at = 0;
     let mut oif = None;
     while at + NLMSG_HDRLEN <= reply.len() {
@@ -69,7 +71,9 @@ pub fn parse(reply: &[u8], seq: u32) -> Result<Option<u32>, String> {
         if this_seq == seq {
             match ty {
                 NLMSG_ERROR | NLMSG_OVERRUN => {
-                    return Err("NETLINK_ROUTE unexpected iov element".into())
+                    return Err(WorkerError::Route(
+                        "NETLINK_ROUTE unexpected iov element".into(),
+                    ))
                 }
                 NLMSG_DONE => return Ok(oif),
                 RTM_NEWROUTE => {
@@ -89,7 +93,7 @@ pub fn parse(reply: &[u8], seq: u32) -> Result<Option<u32>, String> {
                         a += align4(alen);
                     }
                 }
-                _ => return Err("NETLINK new route message type".into()),
+                _ => return Err(WorkerError::Route("NETLINK new route message type".into())),
             }
         }
         at += align4(len);
@@ -98,14 +102,17 @@ pub fn parse(reply: &[u8], seq: u32) -> Result<Option<u32>, String> {
 }
 
 /// Asks the kernel which interface a packet to `dst` leaves by.
-pub fn output_interface(dst: Ipv4Addr) -> Result<Option<u32>, String> {
+pub fn output_interface(dst: Ipv4Addr) -> Result<Option<u32>, WorkerError> {
+    let failed = |e: nix::errno::Errno| {
+        WorkerError::Route(format!("NETLINK_ROUTE socket failed: {}", e.desc()))
+    };
     let fd = socket(
         AddressFamily::Netlink,
         SockType::Raw,
         SockFlag::SOCK_CLOEXEC,
         SockProtocol::NetlinkRoute,
     )
-    .map_err(|e| format!("NETLINK_ROUTE socket failed: {}", e.desc()))?;
+    .map_err(failed)?;
     use std::os::fd::AsRawFd;
     let seq = 1;
     sendto(
@@ -114,12 +121,12 @@ pub fn output_interface(dst: Ipv4Addr) -> Result<Option<u32>, String> {
         &NetlinkAddr::new(0, 0),
         MsgFlags::empty(),
     )
-    .map_err(|e| format!("NETLINK_ROUTE socket failed: {}", e.desc()))?;
+    .map_err(failed)?;
     let mut buf = vec![0u8; 4096];
     let n = loop {
         match recv(fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(format!("NETLINK_ROUTE socket failed: {}", e.desc())),
+            Err(e) => return Err(failed(e)),
             Ok(n) => break n,
         }
     };
@@ -160,9 +167,9 @@ mod tests {
         body.extend_from_slice(&8u16.to_ne_bytes());
         body.extend_from_slice(&RTA_OIF.to_ne_bytes());
         body.extend_from_slice(&5u32.to_ne_bytes());
-        assert_eq!(parse(&msg(RTM_NEWROUTE, 1, &body), 1), Ok(Some(5)));
+        assert_eq!(parse(&msg(RTM_NEWROUTE, 1, &body), 1).ok(), Some(Some(5)));
         // Another request's answer is skipped.
-        assert_eq!(parse(&msg(RTM_NEWROUTE, 2, &body), 1), Ok(None));
+        assert_eq!(parse(&msg(RTM_NEWROUTE, 2, &body), 1).ok(), Some(None));
         assert!(parse(&msg(NLMSG_ERROR, 1, &[0; 20]), 1).is_err());
         assert!(parse(&msg(99, 1, &[]), 1).is_err());
     }

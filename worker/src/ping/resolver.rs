@@ -31,6 +31,7 @@ use std::time::Duration;
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use crate::sys::{self, WaitMask};
+use crate::WorkerError;
 
 /// The worker's end.
 pub struct Resolver {
@@ -156,27 +157,28 @@ fn child(chan: io::Result<OwnedFd>) -> i32 {
 }
 
 /// The co-process's own sandbox (see the module documentation).
-fn confine() -> Result<(), String> {
+fn confine() -> Result<(), WorkerError> {
     use landlock::{
         Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
         RulesetCreatedAttr, ABI,
     };
     sys::ignore_terminal_signals();
-    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(|e| e.to_string())?;
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .map_err(|e| WorkerError::os("prctl(PR_SET_PDEATHSIG)", e))?;
     if nix::unistd::getppid() == nix::unistd::Pid::from_raw(1) {
-        return Err("the worker is gone".into());
+        return Err(WorkerError::fatal("the worker is gone"));
     }
-    sys::set_no_new_privs().map_err(|e| e.to_string())?;
+    sys::set_no_new_privs().map_err(|e| WorkerError::os("prctl(PR_SET_NO_NEW_PRIVS)", e))?;
     for res in [
         nix::sys::resource::Resource::RLIMIT_NPROC,
         nix::sys::resource::Resource::RLIMIT_FSIZE,
         nix::sys::resource::Resource::RLIMIT_CORE,
     ] {
-        nix::sys::resource::setrlimit(res, 0, 0).map_err(|e| e.to_string())?;
+        nix::sys::resource::setrlimit(res, 0, 0).map_err(|e| WorkerError::os("setrlimit", e))?;
     }
     let abi = ABI::V4;
     let read = AccessFs::ReadFile | AccessFs::ReadDir;
-    let root = PathFd::new("/").map_err(|e| e.to_string())?;
+    let root = PathFd::new("/").map_err(|e| WorkerError::fatal(e.to_string()))?;
     Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.handle_access(AccessNet::from_all(abi)))
@@ -184,7 +186,7 @@ fn confine() -> Result<(), String> {
         .and_then(|r| r.add_rule(PathBeneath::new(root, read)))
         .and_then(|r| r.add_rule(NetPort::new(53, AccessNet::ConnectTcp)))
         .and_then(|r| r.restrict_self())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| WorkerError::fatal(e.to_string()))?;
     Ok(())
 }
 

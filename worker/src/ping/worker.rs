@@ -348,10 +348,7 @@ impl driver::Worker for Ping {
         let mut engine = Engine::new(ready.prepared, ready.io);
         let status = engine.run();
         if ready.out.failed || engine.write_failed() {
-            return Err(WorkerError::FatalWith {
-                message: "write error".into(),
-                status: 1,
-            });
+            return Err(WorkerError::WriteError);
         }
         Ok(status)
     }
