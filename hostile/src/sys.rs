@@ -386,11 +386,7 @@ pub fn compromised_attempt(name: &str, sock: RawFd, victim: i32) -> Option<io::R
             _ => return None,
         }
     };
-    Some(if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret as i64)
-    })
+    Some(cvt(ret))
 }
 
 /// `if_nametoindex(name)`: 0 when there is no such interface.

@@ -21,6 +21,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use policy::sys::cvt;
+
 use crate::deadline::{Watchdog, DEADLINE};
 
 /// The process at the entry of the `execve` that was waited for.
@@ -112,12 +114,9 @@ struct CapData {
     inheritable: u32,
 }
 
+/// [`cvt`] for the calls whose value is of no use.
 fn check(r: libc::c_long) -> io::Result<()> {
-    if r == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    cvt(r).map(drop)
 }
 
 /// Runs `cmd` (stdin and stdout `/dev/null`) traced, as root or as
@@ -214,19 +213,10 @@ fn waitpid(pid: i32) -> io::Result<Wait> {
     })
 }
 
-fn ptrace_result(r: libc::c_long) -> io::Result<libc::c_long> {
-    if r == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
 /// Resumes to the next system-call stop, delivering `sig` (0: none).
 fn resume(pid: i32, sig: i32) -> io::Result<()> {
     // SAFETY: no pointer: `data` is the signal number.
-    ptrace_result(unsafe { libc::ptrace(libc::PTRACE_SYSCALL, pid, 0usize, sig as usize) })
-        .map(drop)
+    cvt(unsafe { libc::ptrace(libc::PTRACE_SYSCALL, pid, 0usize, sig as usize) }).map(drop)
 }
 
 /// At a system-call stop: `Some((nr, args))` if it is an entry.
@@ -235,7 +225,7 @@ fn syscall_entry(pid: i32) -> io::Result<Option<(u64, [u64; 6])>> {
     let size = std::mem::size_of::<libc::ptrace_syscall_info>();
     // SAFETY: the kernel writes at most `size` bytes into `info`, which is
     // that large (`addr` is the buffer's size for this request).
-    ptrace_result(unsafe {
+    cvt(unsafe {
         libc::ptrace(
             libc::PTRACE_GET_SYSCALL_INFO,
             pid,
@@ -263,7 +253,7 @@ fn follow(pid: i32, target: &Path) -> Result<ExecStop, String> {
     }
     let options = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_EXITKILL;
     // SAFETY: no pointer: `data` is the option mask.
-    ptrace_result(unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0usize, options as usize) })
+    cvt(unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0usize, options as usize) })
         .map_err(|e| format!("PTRACE_SETOPTIONS: {e}"))?;
     let mut deliver = 0;
     loop {

@@ -21,9 +21,10 @@
 use std::ffi::OsString;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::num::{self, strtol_or_err};
 use crate::ping::icmp::Family;
 use crate::text::printable;
-use crate::{getopt, num, WorkerError};
+use crate::{getopt, WorkerError};
 
 mod manual;
 mod options;
@@ -110,11 +111,6 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), WorkerError> {
 /// module documentation).
 fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
-}
-
-/// iputils' `strtol_or_err` ([`num::strtol_or_err`]): its words, exit 1.
-fn strtol_or_err(s: &str, min: i64, max: i64) -> Result<i64, WorkerError> {
-    num::strtol_or_err(s, min, max)
 }
 
 /// C `strtod`: the value of the longest numeric prefix, what follows it,
