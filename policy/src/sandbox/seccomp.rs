@@ -203,6 +203,34 @@ mod tests {
     }
 
     #[test]
+    fn kept_descriptors_are_admitted_like_handed_sockets() {
+        use crate::sandbox::profile::MTR_PACKET_BROKER;
+        // What the pretend socket descriptors of the co-process channels
+        // used to give, a descriptor of the process's own gives.
+        let pretend = [HandedSocket {
+            fd: 7,
+            spec: &crate::tools::UDP4_SEND,
+            kind: None,
+        }];
+        for profile in [&MTR_PACKET_BROKER, PING.sandbox] {
+            let kept = program_keeping(profile, &[], &[7]).unwrap();
+            let handed = seccomp_program(profile, &pretend).unwrap();
+            assert_eq!(format!("{kept:?}"), format!("{handed:?}"));
+            assert_ne!(
+                format!("{kept:?}"),
+                format!("{:?}", seccomp_program(profile, &[]).unwrap())
+            );
+        }
+        let names = |own: &[RawFd]| -> Vec<&str> {
+            allowed_keeping(&MTR_PACKET_BROKER, &[], own)
+                .map(|r| r.name)
+                .collect()
+        };
+        assert!(names(&[7]).contains(&"sendmsg"));
+        assert!(!names(&[]).contains(&"sendmsg"));
+    }
+
+    #[test]
     fn every_tool_profile_compiles() {
         for tool in crate::tools::ALL {
             let all: Vec<HandedSocket> = tool
