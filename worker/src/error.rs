@@ -75,10 +75,40 @@ pub enum WorkerError {
     /// A write to stdout failed (ping's `close_stdout`): exit 1.
     #[error("write error")]
     WriteError,
+    /// Lines the tool composed itself (fping's usage, version and
+    /// refusals, in its own format), then their status.
+    #[error("{}", .0.stderr.trim_end())]
+    Said(Said),
     /// No complaint: a line on stdout (none under arping's `-q`), then
     /// this status (arping's interface checks, some of them 0 under `-D`).
     #[error("{stdout}")]
     Quiet { stdout: String, status: i32 },
+}
+
+/// What a tool that composes its own messages (fping) prints when it
+/// stops early: lines for stdout and stderr, and the status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+}
+
+impl Said {
+    /// `prog: msg` on stderr and `status`.
+    pub fn say(prog: &str, msg: &str, status: i32) -> Said {
+        Said {
+            stdout: String::new(),
+            stderr: format!("{prog}: {msg}\n"),
+            status,
+        }
+    }
+}
+
+impl From<Said> for WorkerError {
+    fn from(said: Said) -> Self {
+        WorkerError::Said(said)
+    }
 }
 
 /// What [`WorkerError::report`] needs of the tool.
@@ -118,6 +148,7 @@ impl WorkerError {
             | WorkerError::NodeInfoHelp(_) => 2,
             WorkerError::BadValue(_) | WorkerError::Route(_) | WorkerError::WriteError => 1,
             WorkerError::Quiet { status, .. } => *status,
+            WorkerError::Said(said) => said.status,
             WorkerError::Usage(_)
             | WorkerError::TryHelp(_)
             | WorkerError::Resolve(_)
@@ -160,6 +191,10 @@ impl WorkerError {
                 for f in *families {
                     say(voice.prog, format!("Failure to open {f} sockets"));
                 }
+            }
+            WorkerError::Said(said) => {
+                let _ = sys::write_all(1, said.stdout.as_bytes());
+                let _ = sys::write_all(2, said.stderr.as_bytes());
             }
             WorkerError::Quiet { stdout, .. } => {
                 let _ = sys::write_all(1, stdout.as_bytes());

@@ -35,4 +35,4 @@ pub mod runtime;
 pub mod sys;
 pub mod text;
 
-pub use error::{Voice, WorkerError};
+pub use error::{Said, Voice, WorkerError};

@@ -16,6 +16,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ping::icmp::Family;
 use crate::text::printable;
+use crate::Said;
 
 /// `DEFAULT_INTERVAL`, `DEFAULT_PERHOST_INTERVAL`, `DEFAULT_TIMEOUT` (ms).
 pub const DEFAULT_INTERVAL_MS: i64 = 10;
@@ -139,28 +140,9 @@ impl Options {
     }
 }
 
-/// How parsing ends early: lines for stdout and stderr, and the status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stop {
-    pub stdout: String,
-    pub stderr: String,
-    pub status: i32,
-}
-
-impl Stop {
-    /// `prog: msg` on stderr and `status`.
-    pub fn say(prog: &str, msg: &str, status: i32) -> Stop {
-        Stop {
-            stdout: String::new(),
-            stderr: format!("{prog}: {msg}\n"),
-            status,
-        }
-    }
-}
-
 /// fping's `usage(is_error)`: the text (on stdout for `-h`, on stderr for a
 /// bad value) with the values in force when it was reached, then exit.
-pub fn usage(prog: &str, o: &Options, is_error: bool) -> Stop {
+pub fn usage(prog: &str, o: &Options, is_error: bool) -> Said {
     let ms = |ns: i64| format!("{:.0}", ns as f64 / 1e6);
     let text = format!(
         "Usage: {prog} [options] [targets...]
@@ -212,13 +194,13 @@ Output options:
         interval = ms(o.interval_ns),
     );
     if is_error {
-        Stop {
+        Said {
             stdout: String::new(),
             stderr: text,
             status: 1,
         }
     } else {
-        Stop {
+        Said {
             stdout: text,
             stderr: String::new(),
             status: 0,
@@ -603,8 +585,8 @@ pub fn parse(
     invoked_as_fping6: bool,
     have4: bool,
     have6: bool,
-    apply: &mut dyn FnMut(&SocketAction) -> Result<(), Stop>,
-) -> Result<Options, Stop> {
+    apply: &mut dyn FnMut(&SocketAction) -> Result<(), Said>,
+) -> Result<Options, Said> {
     let mut o = Options::default();
     let p = printable(prog).into_owned();
     // fping pre-parses a lone -h/--help before opening its sockets.
@@ -618,7 +600,7 @@ pub fn parse(
     let mut timeout_set = false;
     // fping's `opt_value_float`: an empty value leaves the last one.
     let mut last_float: f32 = 0.0;
-    let mut float_value = |v: &str, o: &Options| -> Result<f32, Stop> {
+    let mut float_value = |v: &str, o: &Options| -> Result<f32, Said> {
         match scan_float(v) {
             Scan::NoMatch => Err(usage(&p, o, true)),
             Scan::Eof => Ok(last_float),
@@ -637,7 +619,7 @@ pub fn parse(
         let (c, value) = match item {
             Item::Opt(c, v) => (c, v.unwrap_or_default()),
             Item::Error(msg) => {
-                return Err(Stop {
+                return Err(Said {
                     stdout: String::new(),
                     stderr: format!(
                         "{p}: {}\nsee 'fping -h' for usage information\n",
@@ -652,7 +634,7 @@ pub fn parse(
             b'4' | b'6' => {
                 let f = if c == b'4' { Family::V4 } else { Family::V6 };
                 if o.family.is_some_and(|have| have != f) {
-                    return Err(Stop::say(&p, "can't specify both -4 and -6", 1));
+                    return Err(Said::say(&p, "can't specify both -4 and -6", 1));
                 }
                 o.family = Some(f);
             }
@@ -699,7 +681,7 @@ pub fn parse(
             b'N' => o.netdata = true,
             b'n' | b'd' => {
                 if (c == b'n' && o.rdns) || (c == b'd' && o.name) {
-                    return Err(Stop::say(&p, "use either one of -d or -n", 1));
+                    return Err(Said::say(&p, "use either one of -d or -n", 1));
                 }
                 if c == b'n' {
                     o.name = true;
@@ -730,7 +712,7 @@ pub fn parse(
                 }
             }
             b'v' => {
-                return Err(Stop {
+                return Err(Said {
                     stdout: format!("{p}: Version {VERSION}\n"),
                     stderr: String::new(),
                     status: 0,
@@ -760,7 +742,7 @@ pub fn parse(
                 } else if let Ok(a) = v.parse::<Ipv6Addr>() {
                     o.src6 = Some(a);
                 } else {
-                    return Err(Stop::say(
+                    return Err(Said::say(
                         &p,
                         &format!("can't parse source address: {}", printable(v)),
                         1,
@@ -789,23 +771,23 @@ pub fn parse(
         } else {
             String::new()
         };
-        return Err(Stop {
+        return Err(Said {
             stdout: String::new(),
             stderr,
             status: 4,
         });
     }
     if o.ttl > 255 {
-        return Err(Stop::say(&p, &format!("ttl {} out of range", o.ttl), 1));
+        return Err(Said::say(&p, &format!("ttl {} out of range", o.ttl), 1));
     }
     if o.unreachable && o.alive {
-        return Err(Stop::say(&p, "specify only one of a, u", 1));
+        return Err(Said::say(&p, "specify only one of a, u", 1));
     }
     if o.count_mode && o.loop_mode {
-        return Err(Stop::say(&p, "specify only one of c, l", 1));
+        return Err(Said::say(&p, "specify only one of c, l", 1));
     }
     if o.data_size > MAX_PING_DATA {
-        return Err(Stop::say(
+        return Err(Said::say(
             &p,
             &format!(
                 "data size {} not valid, must be lower than {MAX_PING_DATA}",
@@ -815,7 +797,7 @@ pub fn parse(
         ));
     }
     if !(1.0..=5.0).contains(&o.backoff) {
-        return Err(Stop::say(
+        return Err(Said::say(
             &p,
             &format!(
                 "backoff factor {:.1} not valid, must be between 1.0 and 5.0",

@@ -9,7 +9,8 @@
 //! - [`receive`]: pure decoding of replies and ICMP errors;
 //! - [`output`]: every line fping prints once the targets are known;
 //! - [`engine`]: the scheduler under seccomp, over the [`engine::Io`] trait;
-//! - [`net`]: the sockets' setup before lock-down, and the real I/O.
+//! - [`net`]: the sockets' setup before lock-down, and the real I/O;
+//! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod cli;
 pub mod command;
@@ -19,3 +20,4 @@ pub mod net;
 pub mod output;
 pub mod receive;
 pub mod targets;
+pub mod worker;

@@ -11,11 +11,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use crate::fping::cli::{SocketAction, Stop};
+use crate::fping::cli::SocketAction;
 use crate::fping::engine::Io;
 use crate::ping::icmp::Family;
 use crate::sys::{self, Received, WaitMask};
 use crate::text::os_error_text;
+use crate::Said;
 
 /// One handed-over socket.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +41,7 @@ fn perror(what: &str, e: &io::Error) -> String {
 impl Sockets {
     /// Sets one of the options fping sets while parsing; the warnings go to
     /// `warn`, a failed `-I` ends the run with status 1 as in fping.
-    pub fn apply(&self, action: &SocketAction, warn: &mut dyn FnMut(String)) -> Result<(), Stop> {
+    pub fn apply(&self, action: &SocketAction, warn: &mut dyn FnMut(String)) -> Result<(), Said> {
         match action {
             SocketAction::DontFragment => {
                 if let Some(s) = self.v4 {
@@ -78,7 +79,7 @@ impl Sockets {
                     if let Err(e) =
                         sys::setsockopt_bytes(s.fd, libc::SOL_SOCKET, libc::SO_BINDTODEVICE, name)
                     {
-                        return Err(Stop {
+                        return Err(Said {
                             stdout: String::new(),
                             stderr: perror(what, &e),
                             status: 1,
@@ -161,9 +162,9 @@ impl Sockets {
         src4: Option<Ipv4Addr>,
         src6: Option<Ipv6Addr>,
         pid: u16,
-    ) -> Result<(u16, u16), Stop> {
-        let bind = |s: Sock, addr: IpAddr| -> Result<u16, Stop> {
-            let fail = |e: io::Error, what: &str| Stop {
+    ) -> Result<(u16, u16), Said> {
+        let bind = |s: Sock, addr: IpAddr| -> Result<u16, Said> {
+            let fail = |e: io::Error, what: &str| Said {
                 stdout: String::new(),
                 stderr: format!("{prog}: {what} : {}\n", os_error_text(&e)),
                 status: 4,

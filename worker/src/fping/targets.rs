@@ -9,10 +9,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use crate::fping::cli::{usage, Options, Stop};
+use crate::fping::cli::{usage, Options};
 use crate::ping::icmp::Family;
 use crate::sys;
 use crate::text::printable;
+use crate::Said;
 
 /// `MAX_GENERATE`: the most addresses a `-g start end` range may give.
 pub const MAX_GENERATE: u64 = 100_000;
@@ -148,9 +149,9 @@ impl Targets {
 /// An IPv4 address as `-g` parses it (`AI_NUMERICHOST`, any family):
 /// the address, or the exit fping takes. `sep` follows the program's name
 /// in the parse error: `,` for a CIDR block, `:` for a range (5.1's words).
-fn parse_v4(prog: &str, text: &str, sep: char) -> Result<u32, Stop> {
+fn parse_v4(prog: &str, text: &str, sep: char) -> Result<u32, Said> {
     match sys::getaddrinfo_flags(text, libc::AF_UNSPEC, 0, 0, libc::AI_NUMERICHOST) {
-        Err(code) => Err(Stop {
+        Err(code) => Err(Said {
             stdout: String::new(),
             stderr: format!(
                 "{prog}{sep} can't parse address {}: {}\n",
@@ -161,14 +162,14 @@ fn parse_v4(prog: &str, text: &str, sep: char) -> Result<u32, Stop> {
         }),
         Ok(r) => match r.first().map(|a| a.addr.ip()) {
             Some(IpAddr::V4(a)) => Ok(u32::from(a)),
-            _ => Err(Stop::say(prog, "-g works only with IPv4 addresses", 1)),
+            _ => Err(Said::say(prog, "-g works only with IPv4 addresses", 1)),
         },
     }
 }
 
 /// The addresses of `-g`: one operand is a CIDR block (network and
 /// broadcast left out below /31), two a range.
-pub fn generate(prog: &str, o: &Options, operands: &[String]) -> Result<Vec<String>, Stop> {
+pub fn generate(prog: &str, o: &Options, operands: &[String]) -> Result<Vec<String>, Said> {
     let as_text = |n: u32| Ipv4Addr::from(n).to_string();
     match operands {
         [cidr] => {
@@ -178,7 +179,7 @@ pub fn generate(prog: &str, o: &Options, operands: &[String]) -> Result<Vec<Stri
             let mask = crate::fping::cli::atoi(mask_text);
             let net = parse_v4(prog, addr, ',')?;
             if !(1..=32).contains(&mask) {
-                return Err(Stop::say(
+                return Err(Said::say(
                     prog,
                     &format!(
                         "netmask must be between 1 and 32 (is: {})",
@@ -200,7 +201,7 @@ pub fn generate(prog: &str, o: &Options, operands: &[String]) -> Result<Vec<Stri
             let s = u64::from(parse_v4(prog, start, ':')?);
             let e = u64::from(parse_v4(prog, end, ':')?);
             if e > s + MAX_GENERATE {
-                return Err(Stop::say(
+                return Err(Said::say(
                     prog,
                     "-g parameter generates too many addresses",
                     1,

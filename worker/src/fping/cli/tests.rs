@@ -6,7 +6,7 @@ fn args(s: &[&str]) -> Vec<String> {
     s.iter().map(|a| a.to_string()).collect()
 }
 
-fn run(s: &[&str]) -> Result<Options, Stop> {
+fn run(s: &[&str]) -> Result<Options, Said> {
     parse("fping", &args(s), false, true, true, &mut |_| Ok(()))
 }
 
@@ -124,7 +124,7 @@ fn socket_actions_come_in_order_and_can_stop() {
         &mut |a| {
             seen.push(a.clone());
             match a {
-                SocketAction::BindDevice(_) => Err(Stop::say("fping", "stop", 1)),
+                SocketAction::BindDevice(_) => Err(Said::say("fping", "stop", 1)),
                 _ => Ok(()),
             }
         },
