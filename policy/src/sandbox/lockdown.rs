@@ -76,8 +76,7 @@ pub fn lock_down(
 }
 
 /// [`lock_down`] for a worker that keeps descriptors of its own besides
-/// the handed-over sockets (ping's resolver channel, mtr-packet's stream
-/// broker channel): they stay open, count for `RLIMIT_NOFILE`, and the
+/// the handed-over sockets (ping's resolver channel): they stay open, count for `RLIMIT_NOFILE`, and the
 /// entries restricted to "a handed-over socket" ([`Args::HandedSocket`])
 /// admit them too; no entry restricted to a named socket does.
 pub fn lock_down_keeping(
