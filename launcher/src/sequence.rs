@@ -477,6 +477,7 @@ mod tests {
         selinux_prefix: "privsep_test",
         resolves_names: false,
         broker: None,
+        facts: policy::tools::PING.facts,
     };
 
     /// What ping's kernel answers for a datagram socket where

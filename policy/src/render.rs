@@ -92,7 +92,14 @@ pub fn variables() -> Vec<(&'static str, String)> {
 /// `APPARMOR_WORKER_SOCKETS` and `APPARMOR_BROKER_SOCKETS` (the kinds the
 /// worker and the broker receive)
 /// and `SELINUX_DOMAINS_REQ` (the same, comma-separated, for
-/// `gen_require`).
+/// `gen_require`); from the tool's [`Facts`](crate::tools::Facts):
+/// `SUMMARY` (the man page's NAME line), `SMOKE_ARGS`, `SMOKE_STDIN`,
+/// `SMOKE_PEER` (`yes`/`no`) and `SMOKE_EXPECT` (one unprivileged run and
+/// what its output shows), `IPUTILS_NAMES` (`ping ping4 ping6`),
+/// `OWN_SOCKET_CLASSES` (the SELinux classes the worker creates apart from
+/// name resolution) and `OWN_INET` (its own TOMOYO inet rules as
+/// `protocol:operation:from:to`). [`FREE_TEXT`] lists those that are prose
+/// or shell words rather than lists.
 pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
     let mut vars = variables();
     let caps: Vec<&str> = tool.file_caps.iter().map(|c| c.selinux_name()).collect();
@@ -219,9 +226,37 @@ pub fn tool_variables(tool: &Tool) -> Vec<(&'static str, String)> {
         ),
         ("SELINUX_DOMAINS", domains.join(" ")),
         ("SELINUX_DOMAINS_REQ", domains.join(", ")),
+        ("SUMMARY", tool.facts.summary.to_string()),
+        ("SMOKE_ARGS", tool.facts.smoke.args.join(" ")),
+        ("SMOKE_STDIN", tool.facts.smoke.stdin.to_string()),
+        (
+            "SMOKE_PEER",
+            if tool.facts.smoke.peer { "yes" } else { "no" }.to_string(),
+        ),
+        ("SMOKE_EXPECT", tool.facts.smoke.expect.to_string()),
+        ("IPUTILS_NAMES", tool.facts.iputils_names.join(" ")),
+        (
+            "OWN_SOCKET_CLASSES",
+            tool.facts.own_socket_classes.join(" "),
+        ),
+        (
+            "OWN_INET",
+            tool.facts
+                .own_inet
+                .iter()
+                .map(|r| format!("{}:{}:{}:{}", r.protocol, r.operation, r.ports.0, r.ports.1))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
     ]);
     vars
 }
+
+/// The variables of [`tool_variables`] whose values are text or shell
+/// words, not lists: `privsep-render tools` leaves them out of its
+/// one-line-per-tool form (where a space separates variables); `layout
+/// --tool` prints them.
+pub const FREE_TEXT: &[&str] = &["SUMMARY", "SMOKE_ARGS", "SMOKE_STDIN", "SMOKE_EXPECT"];
 
 /// The AppArmor `family/type` of every kind of `specs`, sorted, once each.
 fn apparmor_kinds<'a>(specs: impl Iterator<Item = &'a SocketSpec>) -> String {

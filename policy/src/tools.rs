@@ -259,6 +259,61 @@ pub struct Tool {
     pub resolves_names: bool,
     /// The broker that holds the resources the worker must not, if any.
     pub broker: Option<&'static Broker>,
+    /// What the build, the packages, the documentation and the tests need
+    /// to know about the tool besides its privileges.
+    pub facts: &'static Facts,
+}
+
+/// A tool's facts outside the privileged split: the Makefile, the
+/// packaging, the man page, the policy checkers and the test suites read
+/// them (`privsep-render layout --tool T`, `privsep-render tools`), so that
+/// none of them lists the tools or restates a tool's properties by hand.
+#[derive(Debug)]
+pub struct Facts {
+    /// The man page's NAME line (after `privsep-<tool> \-`), also what
+    /// whatis and apropos show.
+    pub summary: &'static str,
+    /// One run that succeeds as an unprivileged user: `make demo`, the
+    /// package test and the bench run it.
+    pub smoke: Smoke,
+    /// The iputils program names that become links to this launcher with
+    /// `make install IPUTILS_NAMES=1` and the privsep-iputils package
+    /// (ping: `ping ping4 ping6`); empty for a tool iputils does not ship.
+    pub iputils_names: &'static [&'static str],
+    /// The SELinux classes of the sockets the worker creates itself, apart
+    /// from name resolution's (arping: its netlink and source-address
+    /// sockets): the SELinux checker accepts exactly these, which the
+    /// tool's hand-written rules in `selinux/privsep.te` grant.
+    pub own_socket_classes: &'static [&'static str],
+    /// The TOMOYO `network inet` rules the worker needs apart from name
+    /// resolution's, which `tomoyo/worker-<tool>.conf.in` grants and the
+    /// TOMOYO checker accepts.
+    pub own_inet: &'static [InetRule],
+}
+
+/// How to run a tool once on a machine with nothing but loopback (and, for
+/// [`Smoke::peer`], the veth pair of `scripts/netns-pair.sh`).
+#[derive(Debug)]
+pub struct Smoke {
+    /// The arguments (no shell quoting needed: no spaces, no quotes).
+    pub args: &'static [&'static str],
+    /// One line sent on standard input (mtr-packet's request), or `""`.
+    pub stdin: &'static str,
+    /// Whether it runs in the first namespace of a veth pair, its peer
+    /// 198.18.0.2 on `veth0`.
+    pub peer: bool,
+    /// A line of its output that shows it worked (an extended regular
+    /// expression, as `grep -E` takes it).
+    pub expect: &'static str,
+}
+
+/// One TOMOYO `network inet` rule: protocol (`dgram`, `stream`),
+/// operation (`bind`, `send`, `connect`) and the port range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InetRule {
+    pub protocol: &'static str,
+    pub operation: &'static str,
+    pub ports: (u16, u16),
 }
 
 macro_rules! baked {
@@ -505,6 +560,24 @@ pub const PING: Tool = Tool {
     selinux_prefix: "privsep_ping",
     resolves_names: true,
     broker: None,
+    facts: &Facts {
+        summary: "send ICMP ECHO_REQUEST to network hosts, with privilege separation",
+        smoke: Smoke {
+            args: &["-c", "1", "127.0.0.1"],
+            stdin: "",
+            peer: false,
+            expect: " 1 received",
+        },
+        iputils_names: &["ping", "ping4", "ping6"],
+        own_socket_classes: &[],
+        // Its source address, found as iputils does: a UDP socket
+        // connected (checked as `send`) to port 1025 of the target.
+        own_inet: &[InetRule {
+            protocol: "dgram",
+            operation: "send",
+            ports: (1025, 1025),
+        }],
+    },
 };
 
 /// arping's broker: holds the packet socket, sends only ARP requests (and,
@@ -531,6 +604,32 @@ pub const ARPING: Tool = Tool {
     selinux_prefix: "privsep_arping",
     resolves_names: true,
     broker: Some(&ARPING_BROKER),
+    facts: &Facts {
+        summary: "send ARP REQUEST to a neighbour host, with privilege separation",
+        smoke: Smoke {
+            args: &["-c", "1", "-I", "veth0", "198.18.0.2"],
+            stdin: "",
+            peer: true,
+            expect: "^Received 1 response\\(s\\)$",
+        },
+        iputils_names: &["arping"],
+        // It lists interfaces and addresses over netlink and finds its
+        // source address with a UDP socket bound to port 0 and connected
+        // (checked as `send`) to port 1025 of the target, as iputils does.
+        own_socket_classes: &["netlink_route_socket", "udp_socket"],
+        own_inet: &[
+            InetRule {
+                protocol: "dgram",
+                operation: "bind",
+                ports: (0, 0),
+            },
+            InetRule {
+                protocol: "dgram",
+                operation: "send",
+                ports: (1025, 1025),
+            },
+        ],
+    },
 };
 
 /// `clockdiff`: a raw ICMPv4 socket and nice -16.
@@ -552,6 +651,18 @@ pub const CLOCKDIFF: Tool = Tool {
     selinux_prefix: "privsep_clockdiff",
     resolves_names: true,
     broker: None,
+    facts: &Facts {
+        summary: "measure the clock difference between hosts, with privilege separation",
+        smoke: Smoke {
+            args: &["127.0.0.1"],
+            stdin: "",
+            peer: false,
+            expect: "^[0-9]+ -?[0-9]+ -?[0-9]+$",
+        },
+        iputils_names: &["clockdiff"],
+        own_socket_classes: &[],
+        own_inet: &[],
+    },
 };
 
 /// A TCP socket: no capability.
@@ -645,6 +756,19 @@ pub const MTR_PACKET: Tool = Tool {
     selinux_prefix: "privsep_mtr_packet",
     resolves_names: false,
     broker: Some(&MTR_PACKET_BROKER),
+    facts: &Facts {
+        summary: "send and receive network probes for mtr, with privilege separation",
+        smoke: Smoke {
+            args: &[],
+            stdin: "1 send-probe ip-4 127.0.0.1",
+            peer: false,
+            expect: "^1 reply ip-4 127\\.0\\.0\\.1 round-trip-time [0-9]+$",
+        },
+        iputils_names: &[],
+        // Its TCP and SCTP probes are its broker's (Broker::creates).
+        own_socket_classes: &[],
+        own_inet: &[],
+    },
 };
 
 /// `fping`: ping's two ICMP sockets, each optional, each a datagram socket
@@ -668,6 +792,18 @@ pub const FPING: Tool = Tool {
     selinux_prefix: "privsep_fping",
     resolves_names: true,
     broker: None,
+    facts: &Facts {
+        summary: "send ICMP ECHO_REQUEST packets to many network hosts, with privilege separation",
+        smoke: Smoke {
+            args: &["127.0.0.1"],
+            stdin: "",
+            peer: false,
+            expect: "^127\\.0\\.0\\.1 is alive$",
+        },
+        iputils_names: &[],
+        own_socket_classes: &[],
+        own_inet: &[],
+    },
 };
 
 /// Every tool, in the order they are installed and documented.

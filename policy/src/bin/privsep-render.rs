@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! privsep-render layout [--tool NAME]                 # KEY=value lines
+//! privsep-render names                                # the tools' names, one a line
 //! privsep-render tools                                # one line per tool: KEY=value ...
 //! privsep-render {plain|fc|tomoyo} [--tool NAME] IN OUT
 //! ```
@@ -13,11 +14,11 @@
 
 use std::process::ExitCode;
 
-use policy::render::{render, tool_variables, variables, Flavor};
+use policy::render::{render, tool_variables, variables, Flavor, FREE_TEXT};
 use policy::tools::{self, Tool};
 
 const USAGE: &str =
-    "usage: privsep-render layout [--tool NAME] | tools | {plain|fc|tomoyo} [--tool NAME] IN OUT";
+    "usage: privsep-render layout [--tool NAME] | names | tools | {plain|fc|tomoyo} [--tool NAME] IN OUT";
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("privsep-render: {msg}");
@@ -43,12 +44,24 @@ fn main() -> ExitCode {
             }
             None => fail(format!("unknown tool {name:?}")),
         },
+        // Every tool of the descriptors, in install order: what the
+        // Makefile's TOOLS defaults to.
+        ["names"] => {
+            for tool in tools::ALL {
+                println!("{}", tool.name);
+            }
+            ExitCode::SUCCESS
+        }
         ["tools"] => {
-            // Values never contain spaces except the lists, which use ','.
+            // Values never contain spaces except the lists, which use ','
+            // (the free text is left out).
             for tool in tools::ALL {
                 let line: Vec<String> = tool_variables(tool)
                     .into_iter()
-                    .filter(|(name, _)| !matches!(*name, "PREFIX" | "BINDIR" | "LIBEXECDIR"))
+                    .filter(|(name, _)| {
+                        !matches!(*name, "PREFIX" | "BINDIR" | "LIBEXECDIR")
+                            && !FREE_TEXT.contains(name)
+                    })
                     .map(|(name, value)| format!("{name}={}", value.replace(' ', ",")))
                     .collect();
                 println!("{}", line.join(" "));
