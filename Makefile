@@ -26,9 +26,6 @@ CAPMODE    ?= caps
 # caps: always. See scripts/ping-sockets-open.sh and docs/packaging.md.
 DATAGRAM_CAPS ?= auto
 CARGO      ?= cargo
-# The tools installed: each has a descriptor in policy/src/tools.rs, a
-# launcher bin privsep-<tool> and a worker bin privsep-<tool>-worker.
-TOOLS      ?= ping arping clockdiff mtr-packet fping
 
 # Where `make demo` and `make test` stage an install. Under /tmp so that the
 # unprivileged test user can reach it wherever the clone lives.
@@ -59,6 +56,29 @@ STATIC_CARGO   = CARGO_TARGET_DIR=$(STATIC_TARGET) RUSTFLAGS="-C target-feature=
 
 BUILDDIR := $(CURDIR)/build/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 
+# privsep-render (policy crate) prints the descriptors: the tool list
+# (`names`), each tool's facts (`layout --tool T`: SETCAP=, BROKER_NAME=,
+# SMOKE_ARGS=, ...) and every tool's policy facts (`tools`). Nothing here
+# lists the tools or restates their facts: recipes ask it. Built in this
+# layout's target directory, with the layout's variables spelled out
+# (make 4.3 does not pass exported variables to $(shell)).
+RENDER       := $(RELEASE)/privsep-render
+RENDER_BUILD  = PRIVSEP_PREFIX=$(PREFIX) PRIVSEP_BINDIR=$(BINDIR) PRIVSEP_LIBEXECDIR=$(LIBEXECDIR) \
+    $(CARGO_LAYOUT) build --release --locked --quiet -p policy --bin privsep-render
+# Every tool of the descriptors, in install order (policy::tools::ALL);
+# computed once, on first use. An empty answer (the crate does not build)
+# stops make rather than installing nothing.
+ALL_TOOLS = $(eval ALL_TOOLS := $(or $(shell $(RENDER_BUILD) >&2 && $(RENDER) names),\
+    $(error privsep-render names listed no tool (does the policy crate build?))))$(ALL_TOOLS)
+# The tools built and installed: every tool by default, or a subset
+# (TOOLS="ping clockdiff"). Each has a descriptor in policy/src/tools.rs,
+# a launcher bin privsep-<tool>, a worker bin privsep-<tool>-worker and,
+# where its descriptor names one, a broker bin privsep-<tool>-broker.
+TOOLS ?= $(ALL_TOOLS)
+# In a recipe's shell loop: $(call FACT,$$t,KEY) is the value of KEY in
+# `privsep-render layout --tool $t` (RENDER must be built: render-tool).
+FACT = $$($(RENDER) layout --tool $(1) | sed -n 's/^$(2)=//p')
+
 # The suites that `make test` runs besides test-rust; fragments in mk/ add
 # to it. `make test` first builds TEST_PREPARE (every prerequisite the suites
 # share: staged installs, policies, reference tools, test binaries), then
@@ -75,11 +95,20 @@ TEST_LANE_RUST := test-rust
 TEST_LANE_PARITY :=
 
 .PHONY: all build deps-demo deps-test install uninstall demo stage test test-rust clean help \
-    test-prepare test-user test-rust-build
+    test-prepare test-user test-rust-build render-tool print-tools
 all: build
 
 help:
 	@sed -n '2,8p' Makefile | sed 's/^# \{0,1\}//'
+
+# The renderer alone (the policy targets and the package scripts need it,
+# not the launchers and workers).
+render-tool:
+	@$(RENDER_BUILD)
+
+# The tool list, for debian/rules and anyone scripting around the Makefile.
+print-tools:
+	@echo $(TOOLS)
 
 deps-demo:
 	@scripts/install-deps.sh demo
@@ -95,7 +124,7 @@ build:
 	@for t in $(TOOLS); do \
 	    cp -f $(STATIC_BUILD)/privsep-$$t $(STATIC_BUILD)/privsep-$$t.d \
 	        $(STATIC_BUILD)/privsep-$$t-worker $(STATIC_BUILD)/privsep-$$t-worker.d $(RELEASE)/ || exit 2; \
-	    broker=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^BROKER_NAME=//p'); \
+	    broker=$(call FACT,$$t,BROKER_NAME); \
 	    if [ -n "$$broker" ]; then \
 	        cp -f $(STATIC_BUILD)/privsep-$$broker $(STATIC_BUILD)/privsep-$$broker.d $(RELEASE)/ || exit 2; \
 	    fi; \
@@ -110,14 +139,14 @@ install: build install-docs install-apparmor
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/privsep
 	@for t in $(TOOLS); do \
 	    launcher=$(DESTDIR)$(BINDIR)/privsep-$$t; \
-	    caps=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^SETCAP=//p'); \
+	    caps=$(call FACT,$$t,SETCAP); \
 	    [ -n "$$caps" ] || { echo "install: no descriptor for tool $$t" >&2; exit 2; }; \
-	    dgram=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^DATAGRAM_FIRST=//p'); \
+	    dgram=$(call FACT,$$t,DATAGRAM_FIRST); \
 	    if [ "$$dgram" = yes ]; then \
 	        scripts/ping-sockets-open.sh "$(DATAGRAM_CAPS)"; case $$? in 0) caps=none;; 1) ;; *) exit 2;; esac; \
 	    fi; \
 	    install -m 0711 -o root -g root $(RELEASE)/privsep-$$t-worker $(DESTDIR)$(LIBEXECDIR)/privsep/$$t-worker || exit 2; \
-	    broker=$$($(RELEASE)/privsep-render layout --tool $$t | sed -n 's/^BROKER_NAME=//p'); \
+	    broker=$(call FACT,$$t,BROKER_NAME); \
 	    if [ -n "$$broker" ]; then \
 	        install -m 0711 -o root -g root $(RELEASE)/privsep-$$broker $(DESTDIR)$(LIBEXECDIR)/privsep/$$broker || exit 2; \
 	    fi; \
@@ -151,24 +180,14 @@ uninstall: uninstall-docs uninstall-iputils-names uninstall-apparmor
 stage:
 	$(MAKE) --no-print-directory install PREFIX=$(STAGE) DESTDIR= CAPMODE=$(CAPMODE) DATAGRAM_CAPS=caps
 
+# Each tool of TOOLS once, as the test user, the way its descriptor's
+# smoke facts say (scripts/smoke.sh): the file capability, then the run.
 demo: deps-demo stage
 	@user=$$(PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh); \
-	echo "\$$ getcap $(STAGE)/bin/privsep-ping"; getcap $(STAGE)/bin/privsep-ping; \
-	echo "\$$ privsep-ping -c 3 127.0.0.1    # as user $$user"; \
-	setpriv --reuid=$$user --regid=$$user --clear-groups --inh-caps=-all \
-	    $(STAGE)/bin/privsep-ping -c 3 127.0.0.1
-	@user=$$(PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh); \
-	echo "\$$ getcap $(STAGE)/bin/privsep-clockdiff"; getcap $(STAGE)/bin/privsep-clockdiff; \
-	echo "\$$ privsep-clockdiff 127.0.0.1    # as user $$user"; \
-	setpriv --reuid=$$user --regid=$$user --clear-groups --inh-caps=-all \
-	    $(STAGE)/bin/privsep-clockdiff 127.0.0.1
-	@user=$$(PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh); ns=privsep-demo-$$$$; \
-	scripts/netns-pair.sh up $$ns || exit 2; \
-	echo "\$$ getcap $(STAGE)/bin/privsep-arping"; getcap $(STAGE)/bin/privsep-arping; \
-	echo "\$$ privsep-arping -c 3 -I veth0 198.18.0.2    # as user $$user, in netns $$ns-a (peer in $$ns-b)"; \
-	ip netns exec $$ns-a setpriv --reuid=$$user --regid=$$user --clear-groups --inh-caps=-all \
-	    $(STAGE)/bin/privsep-arping -c 3 -I veth0 198.18.0.2; rc=$$?; \
-	scripts/netns-pair.sh down $$ns; exit $$rc
+	for t in $(TOOLS); do \
+	    echo "\$$ getcap $(STAGE)/bin/privsep-$$t"; getcap $(STAGE)/bin/privsep-$$t; \
+	    scripts/smoke.sh $(RENDER) $(STAGE)/bin/privsep-$$t $$user $$t || exit $$?; \
+	done
 
 # Unit tests, then the tests of the installed binaries (ignored by a plain
 # `cargo test`, because they need the staged install and the test user).

@@ -12,7 +12,7 @@
 # the paths `make install` installs; one file per descriptor, whatever TOOLS installs.
 
 APPARMOR_OUT    := $(BUILDDIR)/apparmor
-APPARMOR_RENDER := $(RELEASE)/privsep-render
+APPARMOR_RENDER := $(RENDER)
 # AppArmor reads /etc/apparmor.d only: an install under /usr or /usr/local puts
 # the profiles there; any other PREFIX (a staged install) under $(PREFIX)/etc,
 # where they wait and nothing on the machine loads them.
@@ -21,12 +21,9 @@ APPARMOR_DIR    ?= $(if $(filter /usr /usr/local,$(PREFIX)),/etc/apparmor.d,$(PR
 TEST_TARGETS += apparmor-check
 TEST_PREPARE += apparmor
 
-.PHONY: apparmor apparmor-check install-apparmor uninstall-apparmor apparmor-render-tool
+.PHONY: apparmor apparmor-check install-apparmor uninstall-apparmor
 
-apparmor-render-tool:
-	@$(CARGO_LAYOUT) build --release --locked --quiet -p policy --bin privsep-render
-
-apparmor: apparmor-render-tool
+apparmor: render-tool
 	@apparmor/render.sh $(APPARMOR_RENDER) $(APPARMOR_OUT)
 	@echo "apparmor: rendered $$(sed -n 's/^TOOL=\([^ ]*\) .*/privsep-\1/p' $(APPARMOR_OUT)/tools.txt | paste -sd' ' -) into $(APPARMOR_OUT)"
 

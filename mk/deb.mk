@@ -1,5 +1,7 @@
-# Debian packages (debian/): privsep-<tool> for each tool in debian/rules'
-# TOOLS, privsep-iputils (the iputils names as privsep's), privsep-selinux,
+# Debian packages (debian/): privsep-<tool> for each tool of the
+# descriptors (its stanza in debian/control, checked against them by
+# policy/tests/descriptors.rs; its file list, postinst and lintian
+# overrides rendered by deb-scripts), privsep-iputils (the iputils names as privsep's), privsep-selinux,
 # privsep-tomoyo.
 #
 #   make deb         build them into $(DEB_OUT) (dpkg-buildpackage -b -us -uc,
@@ -21,20 +23,27 @@ TEST_EXCLUSIVE += test-deb
 
 .PHONY: deps-deb deb test-deb deb-scripts
 
-# Each tool package's postinst and lintian overrides, rendered from the one
-# template with the tool's descriptor (its launcher path and file
-# capability). Run by debian/rules after the build.
-deb-scripts:
+# Each tool package's file list, postinst and lintian overrides, rendered
+# from the templates debian/launcher.*.in (and debian/broker.*.in for a
+# tool with a broker) with the tool's descriptor (its launcher path, file
+# capability, broker; lintian names paths without their leading /).
+# Run by debian/rules after the build, for every tool
+# of TOOLS; debian/rules' clean removes them again.
+deb-scripts: render-tool
 	@for t in $(TOOLS); do \
-	    $(RELEASE)/privsep-render plain --tool $$t debian/launcher.postinst.in debian/privsep-$$t.postinst && \
-	    $(RELEASE)/privsep-render plain --tool $$t debian/launcher.lintian-overrides.in debian/privsep-$$t.lintian-overrides.tmp && \
-	    if $(RELEASE)/privsep-render layout --tool $$t | grep -q '^BROKER_NAME=.'; then \
-	        $(RELEASE)/privsep-render plain --tool $$t debian/broker.lintian-overrides.in debian/privsep-$$t.broker.tmp && \
-	        cat debian/privsep-$$t.broker.tmp >>debian/privsep-$$t.lintian-overrides.tmp && \
-	        rm -f debian/privsep-$$t.broker.tmp || exit 2; \
-	    fi; \
-	    sed 's,\[/,[,' debian/privsep-$$t.lintian-overrides.tmp >debian/privsep-$$t.lintian-overrides && \
-	    rm -f debian/privsep-$$t.lintian-overrides.tmp || exit 2; \
+	    for f in install postinst lintian-overrides; do \
+	        $(RENDER) plain --tool $$t debian/launcher.$$f.in debian/privsep-$$t.$$f.tmp || exit 2; \
+	        if [ -n "$(call FACT,$$t,BROKER_NAME)" ] && [ -e debian/broker.$$f.in ]; then \
+	            $(RENDER) plain --tool $$t debian/broker.$$f.in debian/privsep-$$t.broker.tmp && \
+	            cat debian/privsep-$$t.broker.tmp >>debian/privsep-$$t.$$f.tmp && \
+	            rm -f debian/privsep-$$t.broker.tmp || exit 2; \
+	        fi; \
+	        case $$f in \
+	        lintian-overrides) sed 's,\[/,[,' debian/privsep-$$t.$$f.tmp >debian/privsep-$$t.$$f && \
+	            rm -f debian/privsep-$$t.$$f.tmp ;; \
+	        *) mv -f debian/privsep-$$t.$$f.tmp debian/privsep-$$t.$$f ;; \
+	        esac || exit 2; \
+	    done; \
 	done
 
 deps-deb:
@@ -45,6 +54,7 @@ deb: deps-deb
 
 # privsep-iputils' checks run upstream iputils' own tests (their test/
 # directory, from mk/parity.mk's iputils-upstream) on the plain names.
-test-deb: deb iputils-upstream
+# The tool list and each tool's facts come from privsep-render.
+test-deb: deb iputils-upstream render-tool
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	PRIVSEP_IPUTILS_TESTS=$(IPUTILS_TESTS) scripts/deb-test.sh $(DEB_OUT) $(TEST_USER)
+	PRIVSEP_RENDER=$(RENDER) PRIVSEP_IPUTILS_TESTS=$(IPUTILS_TESTS) scripts/deb-test.sh $(DEB_OUT) $(TEST_USER)

@@ -16,8 +16,12 @@
 # ping4/ping6 pick the address family by that name, as iputils does.
 
 IPUTILS_NAMES ?=
-# name:tool, for every tool of $(TOOLS) (names of other tools are skipped).
-IPUTILS_LINKS := ping:ping ping4:ping ping6:ping arping:arping clockdiff:clockdiff
+# name:tool for every iputils name of every tool, from the descriptors
+# (IPUTILS_NAMES= of `privsep-render layout --tool T`: ping ping4 ping6 for
+# ping); install-iputils-names skips those of tools not in $(TOOLS).
+# Computed once, on first use.
+IPUTILS_LINKS = $(eval IPUTILS_LINKS := $(shell for t in $(ALL_TOOLS); do \
+    for n in $$($(RENDER) layout --tool $$t | sed -n 's/^IPUTILS_NAMES=//p'); do echo $$n:$$t; done; done))$(IPUTILS_LINKS)
 
 .PHONY: install-iputils-names uninstall-iputils-names
 

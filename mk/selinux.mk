@@ -20,7 +20,7 @@ SELINUX_ROOT    := $(SELINUX_DIR)/root
 # actual name).
 SELINUX_POLICY  := $(SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/policy/policy.33
 SELINUX_FILE_CONTEXTS := $(SELINUX_ROOT)/etc/selinux/$(SELINUX_STORE)/contexts/files/file_contexts
-SELINUX_RENDER  := $(RELEASE)/privsep-render
+SELINUX_RENDER  := $(RENDER)
 # Hand-written: privsep.te (attributes, guarantees on them, tool-specific
 # rules), privsep.if (privsep_tool_template). Rendered once per tool
 # descriptor and appended: tool.te.in (the template line, who may run it),
@@ -37,7 +37,7 @@ SELINUX_TOOLS   := $(SELINUX_DIR)/tools.txt
 TEST_TARGETS += selinux-check selinux-check-selftest
 TEST_PREPARE += selinux selinux-merged
 
-.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux selinux-render-bin deps-selinux
+.PHONY: selinux selinux-merged selinux-check selinux-check-selftest install-selinux deps-selinux
 
 selinux: deps-selinux $(SELINUX_PP)
 
@@ -47,15 +47,13 @@ deps-selinux:
 	@scripts/install-deps.sh selinux
 
 # The renderer carries the layout (policy crate, built with this layout's
-# PRIVSEP_* variables): the .fc names exactly the paths the launchers use.
-# Cargo runs every time (a no-op when up to date); the rendered files only
-# change, and the module only rebuilds, when their content does.
-selinux-render-bin:
-	@$(CARGO_LAYOUT) build --release --locked --quiet -p policy --bin privsep-render
-
-# One pass renders the module files and the tools list, replacing each only
-# when its content changed (so an unchanged module is not rebuilt).
-$(SELINUX_BUILT) $(SELINUX_TOOLS) &: selinux-render-bin $(SELINUX_SOURCES) $(SELINUX_TEMPLATES) selinux/render.sh
+# PRIVSEP_* variables: render-tool): the .fc names exactly the paths the
+# launchers use. Cargo runs every time (a no-op when up to date); the
+# rendered files only change, and the module only rebuilds, when their
+# content does. One pass renders the module files and the tools list,
+# replacing each only when its content changed (so an unchanged module is
+# not rebuilt).
+$(SELINUX_BUILT) $(SELINUX_TOOLS) &: render-tool $(SELINUX_SOURCES) $(SELINUX_TEMPLATES) selinux/render.sh
 	@selinux/render.sh $(SELINUX_RENDER) $(SELINUX_DIR)
 
 # Built in the build directory from copies: the devel Makefile writes tmp/

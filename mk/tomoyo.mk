@@ -12,7 +12,7 @@
 # the checker), whatever TOOLS installs.
 
 TOMOYO_OUT      := $(BUILDDIR)/tomoyo
-TOMOYO_RENDER   := $(RELEASE)/privsep-render
+TOMOYO_RENDER   := $(RENDER)
 TOMOYO_TOOLS    := $(TOMOYO_OUT)/tools.txt
 # The checker is a standalone crate (tomoyo/check, its own workspace), so its
 # build never touches the product's lock file or target directories.
@@ -21,15 +21,12 @@ TOMOYO_CHECKER  := $(CURDIR)/target/tomoyo-check/release/tomoyo-policy-check
 TEST_TARGETS += tomoyo-check
 TEST_PREPARE += tomoyo tomoyo-checker
 
-.PHONY: tomoyo tomoyo-check install-tomoyo tomoyo-render-tool tomoyo-checker
-
-tomoyo-render-tool:
-	$(CARGO_LAYOUT) build --release --locked -p policy --bin privsep-render
+.PHONY: tomoyo tomoyo-check install-tomoyo tomoyo-checker
 
 # tomoyo/render.sh renders, expands the per-tool directives and cuts the
 # comment and blank lines (for the templates' readers only: the kernel has no
 # comment syntax and silently drops such lines).
-tomoyo: tomoyo-render-tool
+tomoyo: render-tool
 	@tomoyo/render.sh $(TOMOYO_RENDER) $(TOMOYO_OUT)
 	@echo "tomoyo: rendered profile.conf exception_policy.conf domain_policy.conf for" \
 	    "$$(sed -n 's/^TOOL=\([^ ]*\) .*/\1/p' $(TOMOYO_TOOLS) | paste -sd' ' -) into $(TOMOYO_OUT)"

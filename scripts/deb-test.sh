@@ -2,14 +2,17 @@
 # The install test for the Debian packages: installs the .debs in DEBDIR on
 # this machine, checks each tool package's launcher capability, the modes,
 # the man page and completions, runs each tool once as the unprivileged USER
-# (ping and clockdiff 127.0.0.1; arping its peer in a namespace pair);
+# (its descriptor's smoke run, scripts/smoke.sh);
 # with privsep-iputils, that the iputils names are privsep's (links,
 # diversions, iputils' programs unreachable and without capabilities), the
 # real clients on them (scripts/iputils-names-test.sh, upstream iputils'
 # tests from PRIVSEP_IPUTILS_TESTS) and an iputils reinstall; checks the
 # setuid fallback of each postinst, then purges and checks that every file
 # the packages installed is gone and iputils is exactly as before.
-# Usage: scripts/deb-test.sh DEBDIR USER        (as root)
+# Usage: PRIVSEP_RENDER=... scripts/deb-test.sh DEBDIR USER        (as root)
+# PRIVSEP_RENDER is a privsep-render binary (any layout: `make test-deb`
+# passes the default one): the tool list and each tool's facts (file
+# capability, broker, smoke run, iputils names) come from it, not from here.
 #
 # Every check runs even when an earlier one failed, the purge always runs,
 # and the exit status is 1 if any check failed.
@@ -19,10 +22,14 @@ set -u
 debdir=$(cd "$1" && pwd) || exit 2   # apt-get takes local .debs by path only
 user=$2
 [ "$(id -u)" -eq 0 ] || { echo "deb-test: must run as root (it installs packages)" >&2; exit 2; }
+render=${PRIVSEP_RENDER:?PRIVSEP_RENDER: a privsep-render binary (make test-deb sets it)}
+all_tools=$("$render" names) && [ -n "$all_tools" ] || { echo "deb-test: $render names listed no tool" >&2; exit 2; }
+# fact TOOL KEY: the value of KEY in `privsep-render layout --tool TOOL`.
+fact() { "$render" layout --tool "$1" | sed -n "s/^$2=//p"; }
 
-# PRIVSEP_DEB_PKGS narrows the set, for packages built with
-# DEB_OPTS=-Pnoselinux,notomoyo during development.
-PKGS=${PRIVSEP_DEB_PKGS:-privsep-ping privsep-arping privsep-clockdiff privsep-mtr-packet privsep-iputils privsep-selinux privsep-tomoyo privsep-apparmor}
+# Every tool's package and the others. PRIVSEP_DEB_PKGS narrows the set,
+# for packages built with DEB_OPTS=-Pnoselinux,notomoyo during development.
+PKGS=${PRIVSEP_DEB_PKGS:-$(for t in $all_tools; do printf 'privsep-%s ' "$t"; done)privsep-iputils privsep-selinux privsep-tomoyo privsep-apparmor}
 # The tool packages among them: privsep-<tool>, each checked the same way.
 TOOLS=""
 for p in $PKGS; do
@@ -33,16 +40,16 @@ done
 exec 9>/tmp/privsep-deb-test.lock
 flock 9
 tmp=$(mktemp -d /tmp/privsep-deb-test.XXXXXX)
-netns=privsep-deb-test-$$
 here=$(cd "$(dirname "$0")" && pwd)
-trap 'rm -rf "$tmp"; "$here"/netns-pair.sh down "$netns"' EXIT
+trap 'rm -rf "$tmp"' EXIT
 failures=0
 
 pass() { echo "ok   $*"; }
-# The file capability each tool's postinst sets (its descriptor's), and a
-# pattern for getcap's output.
-caps_of() { case $1 in clockdiff) echo cap_net_raw,cap_sys_nice=p ;; *) echo cap_net_raw=p ;; esac; }
-caps_re() { case $1 in clockdiff) echo 'cap_net_raw,cap_sys_nice[=+]p$' ;; *) echo 'cap_net_raw[=+]p$' ;; esac; }
+# The file capability each tool's postinst sets (its descriptor's, in
+# setcap's syntax: cap_net_raw,cap_sys_nice=p), and a pattern for getcap's
+# output (which may print =p or +p).
+caps_of() { fact "$1" SETCAP; }
+caps_re() { caps_of "$1" | sed 's/=p$/[=+]p$/'; }
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
 check() {
@@ -138,10 +145,9 @@ for t in $TOOLS; do
     check "$t: launcher is 755 root:root" test "$(stat -c '%a %U:%G' "$LAUNCHER")" = "755 root:root"
     check "$t: worker is 711 root:root" test "$(stat -c '%a %U:%G' "$WORKER")" = "711 root:root"
     check "$t: worker directory is 755 root:root" test "$(stat -c '%a %U:%G' "${WORKER%/*}")" = "755 root:root"
-    BROKER=/usr/libexec/privsep/$t-broker
-    # The tools whose descriptor has a broker (policy/src/tools.rs).
-    if [ "$t" = arping ] || [ "$t" = mtr-packet ]; then
-        check "$t: broker is 711 root:root" test "$(stat -c '%a %U:%G' "$BROKER")" = "711 root:root"
+    broker=$(fact "$t" BROKER_NAME)
+    if [ -n "$broker" ]; then
+        check "$t: broker is 711 root:root" test "$(stat -c '%a %U:%G' "/usr/libexec/privsep/$broker")" = "711 root:root"
     fi
     # The control read of the launcher proves that setpriv itself worked.
     check "$t: $user can read the launcher but not the worker" \
@@ -169,7 +175,7 @@ esac
 case " $PKGS " in *" privsep-apparmor "*)
     aa_features=""
     [ -d /sys/kernel/security/apparmor ] || aa_features="--features-file /usr/share/apparmor-features/features"
-    for t in ping arping clockdiff; do
+    for t in $TOOLS; do
         f=/etc/apparmor.d/privsep-$t
         check "AppArmor profile $f shipped, attached to /usr/bin/privsep-$t" \
             grep -q "^profile privsep-$t /usr/bin/privsep-$t {" "$f"
@@ -183,32 +189,12 @@ case " $PKGS " in *" privsep-apparmor "*)
 esac
 
 # --- each tool once, unprivileged, through the installed launcher and worker --
-# run_tool T: runs tool T once as $user, output in $tmp/run; true when it
-# did what it should.
+# run_tool T: runs tool T once as $user as its descriptor's smoke facts say
+# (scripts/smoke.sh, which makes the veth pair a tool may need), output in
+# $tmp/run; true when it did what it should.
 run_tool() {
-    case $1 in
-    ping)
-        echo "\$ privsep-ping -c 1 127.0.0.1    # as $user"
-        asuser /usr/bin/privsep-ping -c 1 127.0.0.1 >"$tmp/run" 2>&1 &&
-            grep -q ' 1 received' "$tmp/run" ;;
-    clockdiff)
-        echo "\$ privsep-clockdiff 127.0.0.1    # as $user"
-        asuser /usr/bin/privsep-clockdiff 127.0.0.1 >"$tmp/run" 2>&1 &&
-            grep -Eq '^[0-9]+ -?[0-9]+ -?[0-9]+$' "$tmp/run" ;;
-    arping)
-        echo "\$ privsep-arping -c 1 -I veth0 198.18.0.2    # as $user, in netns $netns-a"
-        ip netns exec "$netns-a" setpriv --reuid="$user" --regid="$user" --clear-groups \
-            --inh-caps=-all /usr/bin/privsep-arping -c 1 -I veth0 198.18.0.2 >"$tmp/run" 2>&1 &&
-            grep -q '^Received 1 response(s)$' "$tmp/run" ;;
-    mtr-packet)
-        echo "\$ echo '1 send-probe ip-4 127.0.0.1' | privsep-mtr-packet    # as $user"
-        echo '1 send-probe ip-4 127.0.0.1' | asuser /usr/bin/privsep-mtr-packet >"$tmp/run" 2>&1 &&
-            grep -Eq '^1 reply ip-4 127\.0\.0\.1 round-trip-time [0-9]+$' "$tmp/run" ;;
-    *)
-        echo "deb-test: no run for tool $1" >"$tmp/run"; false ;;
-    esac
+    "$here"/smoke.sh "$render" "/usr/bin/privsep-$1" "$user" "$1" >"$tmp/run" 2>&1
 }
-case " $TOOLS " in *" arping "*) "$here"/netns-pair.sh up "$netns" ;; esac
 for t in $TOOLS; do
     if run_tool "$t"; then pass "$t: unprivileged run (exit 0, answered)"; else fail "$t: unprivileged run"; fi
     sed 's/^/     | /' "$tmp/run"
@@ -217,15 +203,14 @@ done
 # --- privsep-iputils: the iputils names are privsep's ---------------------------
 if [ -n "$with_iputils" ]; then
     DIVERTED=/usr/lib/privsep-iputils/diverted
-    for n in ping ping4 ping6 arping clockdiff; do
-        case $n in ping*) t=ping ;; *) t=$n ;; esac
+    for t in $TOOLS; do for n in $(fact "$t" IPUTILS_NAMES); do
         check "$n: /usr/bin/$n is a link to privsep-$t" test "$(readlink /usr/bin/$n)" = "privsep-$t"
         check "$n: man $n is privsep-$t(8)" test "$(readlink -f "$(man -w 8 $n)")" = "/usr/share/man/man8/privsep-$t.8.gz"
         for path in /bin/$n /usr/bin/$n /usr/share/man/man8/$n.8.gz; do
             check "$path is diverted by privsep-iputils" \
                 sh -c "dpkg-divert --listpackage $path | grep -qx privsep-iputils && test \"\$(dpkg-divert --truename $path)\" = $DIVERTED$path"
         done
-    done
+    done; done
     check "/bin/ping is privsep's too" test "$(readlink -f /bin/ping)" = /usr/bin/privsep-ping
     check "the diverted iputils are under a 700 root:root directory" test "$(stat -c '%a %U:%G' $DIVERTED)" = "700 root:root"
     # Through sh: setpriv itself execs with root's capabilities still in
@@ -298,7 +283,7 @@ for t in $TOOLS; do
     # Where the kernel admits every group to ping sockets (a network
     # namespace of the test's own: /proc/sys/net is the reader's), ping's
     # launcher gets no capability at all; the others keep theirs.
-    if [ "$t" = ping ]; then
+    if [ "$(fact "$t" DATAGRAM_FIRST)" = yes ]; then
         check "$t: postinst where ping sockets admit every group: no capability, 755" \
             unshare -n sh -c "echo '0 2147483647' >/proc/sys/net/ipv4/ping_group_range && sh $postinst configure && test -z \"\$(getcap $LAUNCHER)\" && test \"\$(stat -c '%a' $LAUNCHER)\" = 755"
     else
@@ -308,7 +293,6 @@ for t in $TOOLS; do
     check "$t: postinst again restores $(caps_of "$t")" \
         sh -c "sh $postinst configure && getcap $LAUNCHER | grep -q '$(caps_re "$t")'"
 done
-"$here"/netns-pair.sh down "$netns"
 
 # --- purge, and nothing left behind ------------------------------------------
 # shellcheck disable=SC2086
