@@ -42,11 +42,10 @@ LIBS = {"lib_t", "ld_so_t", "textrel_shlib_t"}
 BASE_SOCKETS = {"unix_stream_socket"}
 # Classes name resolution creates (only behind privsep_<tool>_worker_resolve).
 RESOLVER_SOCKETS = {"tcp_socket", "udp_socket", "netlink_route_socket"}
-# Sockets a worker creates outside name resolution, by tool: the
-# hand-written tool-specific rules of privsep.te, each with its reason there
-# (arping lists interfaces and addresses over netlink and finds its source
-# address with a connected UDP socket, as iputils arping does).
-WORKER_OWN_SOCKETS = {"arping": {"netlink_route_socket", "udp_socket"}}
+# The sockets a worker creates outside name resolution are its
+# descriptor's OWN_SOCKET_CLASSES (policy/src/tools.rs, Facts, each with its
+# reason there), which the hand-written tool-specific rules of privsep.te
+# grant.
 # Permissions of a raw/packet socket class whose target is a peer, node or
 # port label rather than a socket.
 PEER_PERMS = {"recvfrom", "sendto", "node_bind", "name_bind"}
@@ -62,7 +61,8 @@ def read_tools(path):
                 continue
             d = dict(kv.split("=", 1) for kv in line.split())
             for key in ("SELINUX_CAPS", "SOCKET_CLASSES", "FILTER_CLASSES", "RAW_PROTOCOLS",
-                        "BROKER_CLASSES", "BROKER_CREATES_CLASSES", "WORKER_CLASSES"):
+                        "BROKER_CLASSES", "BROKER_CREATES_CLASSES", "WORKER_CLASSES",
+                        "OWN_SOCKET_CLASSES"):
                 d[key] = {x for x in d.get(key, "").split(",") if x}
             tools.append(d)
     if not tools:
@@ -295,7 +295,7 @@ def check_tool(c, policy, fc, tool, sockets):
            classes={"rawip_socket", "icmp_socket", "packet_socket"}, perms={"create"})
     c.none(f"[{name}] worker cannot set scheduling or priority (setsched), nor capabilities (setcap)",
            source=W, classes={"process"}, perms={"setsched", "setcap"})
-    own = WORKER_OWN_SOCKETS.get(name, set())
+    own = tool["OWN_SOCKET_CLASSES"]
     c.subset("tclass", own | BASE_SOCKETS | (RESOLVER_SOCKETS if resolves else set()),
              f"[{name}] worker creates only resolver sockets"
              f"{' and its own ' + ' '.join(sorted(own)) if own else ''} (+ base's unix_stream_socket)",

@@ -144,6 +144,24 @@ fn read_layout(path: &str) -> Result<Layout, String> {
             "no" => false,
             v => return Err(format!("{path}:{}: RESOLVES `{v}` is not yes/no", no + 1)),
         };
+        // protocol:operation:from:to, ',' between rules.
+        let own_inet = get("OWN_INET")?
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(|r| match r.split(':').collect::<Vec<_>>()[..] {
+                [p, o, lo, hi] => match (lo.parse::<u64>(), hi.parse::<u64>()) {
+                    (Ok(lo), Ok(hi)) => Ok((p.to_string(), o.to_string(), lo, hi)),
+                    _ => Err(format!(
+                        "{path}:{}: OWN_INET `{r}`: ports are not numbers",
+                        no + 1
+                    )),
+                },
+                _ => Err(format!(
+                    "{path}:{}: OWN_INET `{r}` is not protocol:operation:from:to",
+                    no + 1
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         tools.push(rules::Tool {
             name: get("TOOL")?.to_string(),
             launcher: abs("LAUNCHER_PATH")?,
@@ -154,6 +172,7 @@ fn read_layout(path: &str) -> Result<Layout, String> {
                 "" => None,
                 _ => Some(abs("BROKER_PATH")?),
             },
+            own_inet,
         });
     }
     if tools.is_empty() {

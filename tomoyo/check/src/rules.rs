@@ -27,20 +27,9 @@ const RESOLVER_SOCKETS: &[&str] = &[
     "/var/run/nscd/socket",
 ];
 
-/// Inet rules one tool's worker needs beyond the template
-/// (`tomoyo/worker-<tool>.conf.in`), as (tool, protocol, operation, ports
-/// from, to):
-/// arping and ping find their source address as iputils does, with a UDP
-/// socket (arping's bound to port 0) connected (checked as `send`) to port
-/// 1025 of the target.
-const TOOL_OWN_INET: &[(&str, &str, &str, u64, u64)] = &[
-    ("arping", "dgram", "bind", 0, 0),
-    ("arping", "dgram", "send", 1025, 1025),
-    ("ping", "dgram", "send", 1025, 1025),
-];
-
 /// Inet rules a tool's broker domain may have
-/// (`tomoyo/broker-<tool>.conf.in`), as in [`TOOL_OWN_INET`]: mtr-packet's
+/// (`tomoyo/broker-<tool>.conf.in`), as (tool, protocol, operation, ports
+/// from, to): mtr-packet's
 /// TCP and SCTP probes, from the probe's sequence number as local port, to
 /// any port of the destination. Every other broker's domain grants
 /// nothing.
@@ -62,6 +51,13 @@ pub struct Tool {
     pub resolves: bool,
     /// Its broker program, if the descriptor has one (arping).
     pub broker: Option<String>,
+    /// The inet rules its worker needs beyond the template and name
+    /// resolution (`tomoyo/worker-<tool>.conf.in` grants them), from its
+    /// descriptor's `OWN_INET`: (protocol, operation, ports from, to). ping
+    /// and arping find their source address as iputils does, with a UDP
+    /// socket (arping's bound to port 0) connected (checked as `send`) to
+    /// port 1025 of the target.
+    pub own_inet: Vec<(String, String, u64, u64)>,
 }
 
 impl Tool {
@@ -401,9 +397,9 @@ fn worker_inet(
         _ => None,
     };
     let own = |op: &str| {
-        TOOL_OWN_INET.iter().any(|&(t, p, o, lo, hi)| {
-            t == tool.name && p == proto && o == op && range == Some((lo, hi))
-        })
+        tool.own_inet
+            .iter()
+            .any(|(p, o, lo, hi)| p == proto && o == op && range == Some((*lo, *hi)))
     };
     if proto != "raw" && !ops.is_empty() && ops.iter().all(|op| own(op)) {
         return;
@@ -526,6 +522,7 @@ mod tests {
             raw_protocols: raw.to_vec(),
             resolves,
             broker: None,
+            own_inet: Vec::new(),
         }
     }
 
