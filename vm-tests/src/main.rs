@@ -85,7 +85,7 @@ fn parse(args: Vec<String>) -> Result<Options, VmError> {
         agent_dir: PathBuf::new(),
         selinux_policy: None,
         selinux_fc: None,
-        tools: vec![&policy::tools::PING],
+        tools: policy::tools::ALL.to_vec(),
         tomoyo_dir: None,
         apparmor_dir: None,
         kernels: kernel::KERNELS.iter().collect(),

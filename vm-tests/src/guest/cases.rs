@@ -34,8 +34,12 @@ pub enum Tools {
     /// Once per boot, with the first listed tool: rows about the system (the LSMs, the user,
     /// Landlock's scopes), not about a tool.
     Once,
-    /// Only these tools: rows that need that tool's real worker.
+    /// Only these tools: rows about one tool's own behaviour, run with
+    /// its real worker.
     Only(&'static [&'static str]),
+    /// The tools whose descriptor has the property: rows about what a
+    /// kind of resource allows (a new tool gets them from its descriptor).
+    When(fn(&Tool) -> bool),
 }
 
 impl Tools {
@@ -45,6 +49,7 @@ impl Tools {
             Tools::Every => true,
             Tools::Once => tool.name == first.name,
             Tools::Only(names) => names.contains(&tool.name),
+            Tools::When(has) => has(tool),
         }
     }
 }
@@ -82,10 +87,17 @@ fn with_apparmor(env: &Env) -> bool {
     env.apparmor()
 }
 
-use Tools::{Every, Once, Only};
+use Tools::{Every, Once, Only, When};
 const PING: Tools = Only(&["ping"]);
-const ICMP4_TOOLS: Tools = Only(&["ping", "clockdiff"]);
-const BROKERED: Tools = Only(&["arping", "mtr-packet"]);
+/// The worker's first handed socket (fd 3, where the probe acts) is an
+/// IPv4 socket that can be raw.
+const RAW4_AT_FD3: Tools = When(|t| {
+    t.worker_handoff().first().is_some_and(|s| {
+        s.domain == libc::AF_INET && s.kinds.iter().any(|k| k.ty == libc::SOCK_RAW)
+    })
+});
+/// The tool has a broker.
+const BROKERED: Tools = When(|t| t.broker.is_some());
 const MTR_PACKET: Tools = Only(&["mtr-packet"]);
 
 /// The table.
@@ -114,7 +126,7 @@ pub const ROWS: &[Row] = &[
     Row { tools: Every, id: "cw-nice-lower", applies: all, expect: "compromised worker: setpriority below the nice value it was handed denied", run: cw_nice_lower },
     Row { tools: Every, id: "cw-exec-sh", applies: all, expect: "compromised worker: execve of the shell (/usr/bin/sh, where /bin/sh leads) denied", run: cw_exec_sh },
     Row { tools: Every, id: "cw-exec-launcher", applies: all, expect: "compromised worker: execve of its launcher (to regain the capability) denied", run: cw_exec_launcher },
-    Row { tools: ICMP4_TOOLS, id: "cw-hdrincl", applies: all, expect: "compromised worker: setsockopt(IP_HDRINCL) on the inherited raw socket", run: cw_hdrincl },
+    Row { tools: RAW4_AT_FD3, id: "cw-hdrincl", applies: all, expect: "compromised worker: setsockopt(IP_HDRINCL) on the inherited raw socket", run: cw_hdrincl },
     Row { tools: Every, id: "cw-ptrace", applies: all, expect: "compromised worker: ptrace(PTRACE_ATTACH) of its parent denied", run: cw_ptrace },
     Row { tools: Every, id: "cw-read-shadow", applies: all, expect: "compromised worker: open(/etc/shadow) denied (the file is world-readable on purpose)", run: cw_read_shadow },
     Row { tools: Every, id: "cl-exec-sh", applies: all, expect: "compromised launcher: execve(/bin/sh) denied by the LSM (nothing stops it without one)", run: cl_exec_sh },
@@ -1612,6 +1624,15 @@ mod tests {
                 );
             }
         }
+        // Rows chosen by a property of the descriptor.
+        let row = |id: &str| ROWS.iter().find(|r| r.id == id).unwrap();
+        let runs = |id: &str, t: &Tool| row(id).tools.includes(t, &policy::tools::PING);
+        assert!(runs("broker-domain", &policy::tools::ARPING));
+        assert!(!runs("broker-domain", &policy::tools::PING));
+        for t in [&policy::tools::PING, &policy::tools::CLOCKDIFF] {
+            assert!(runs("cw-hdrincl", t), "{}", t.name);
+        }
+        assert!(!runs("cw-hdrincl", &policy::tools::ARPING));
         let mut ids: Vec<&str> = ROWS.iter().map(|r| r.id).collect();
         ids.sort();
         ids.dedup();
