@@ -10,11 +10,14 @@
 //! build-time layout as the launcher (`policy::render::tool_variables`).
 //! The option descriptions are in [`options`], one table per tool.
 //!
-//! Adding a tool's documentation is one entry in [`TOOLS`], its option table
-//! and its `.extra` file.
+//! The tools are the descriptors' (`policy::tools::ALL`), and so is each
+//! page's NAME line (`Facts::summary`). Adding a tool's documentation is
+//! one entry in [`TOOLS`] (its worker's clap definition and option table,
+//! which live in code) and its `.extra` file; a test fails when a
+//! descriptor has none.
 //!
 //! Usage: `xtask docs OUTDIR [TOOL…]` writes, for each tool (default: every
-//! tool in [`TOOLS`]), `OUTDIR/privsep-<tool>.8` and
+//! tool of the descriptors), `OUTDIR/privsep-<tool>.8` and
 //! `OUTDIR/completions/{privsep-<tool>.bash,_privsep-<tool>,privsep-<tool>.fish}`.
 
 #![forbid(unsafe_code)]
@@ -37,11 +40,8 @@ struct ToolDocs {
     command: fn() -> clap::Command,
     /// The descriptions of its options.
     options: options::Table,
-    /// The NAME section's one line.
-    about: &'static str,
-    /// The hand-written sections, in roff, and their file name for messages.
+    /// The hand-written sections, in roff: `docs/privsep-<tool>.8.extra`.
     extra: &'static str,
-    extra_name: &'static str,
 }
 
 /// Every tool with documentation, in install order.
@@ -50,41 +50,31 @@ const TOOLS: &[ToolDocs] = &[
         tool: &tools::PING,
         command: worker::ping::cli::command,
         options: options::PING,
-        about: "send ICMP ECHO_REQUEST to network hosts, with privilege separation",
         extra: include_str!("../../docs/privsep-ping.8.extra"),
-        extra_name: "docs/privsep-ping.8.extra",
     },
     ToolDocs {
         tool: &tools::ARPING,
         command: worker::arping::cli::command,
         options: options::ARPING,
-        about: "send ARP REQUEST to a neighbour host, with privilege separation",
         extra: include_str!("../../docs/privsep-arping.8.extra"),
-        extra_name: "docs/privsep-arping.8.extra",
     },
     ToolDocs {
         tool: &tools::CLOCKDIFF,
         command: worker::clockdiff::cli::command,
         options: options::CLOCKDIFF,
-        about: "measure the clock difference between hosts, with privilege separation",
         extra: include_str!("../../docs/privsep-clockdiff.8.extra"),
-        extra_name: "docs/privsep-clockdiff.8.extra",
     },
     ToolDocs {
         tool: &tools::MTR_PACKET,
         command: worker::mtr_packet::command,
         options: options::MTR_PACKET,
-        about: "send and receive network probes for mtr, with privilege separation",
         extra: include_str!("../../docs/privsep-mtr-packet.8.extra"),
-        extra_name: "docs/privsep-mtr-packet.8.extra",
     },
     ToolDocs {
         tool: &tools::FPING,
         command: worker::fping::command::command,
         options: options::FPING,
-        about: "send ICMP ECHO_REQUEST packets to many network hosts, with privilege separation",
         extra: include_str!("../../docs/privsep-fping.8.extra"),
-        extra_name: "docs/privsep-fping.8.extra",
     },
 ];
 
@@ -120,7 +110,7 @@ impl ToolDocs {
             cmd
         } else {
             // The NAME section (and whatis/apropos) needs a one-line description.
-            cmd.about(self.about)
+            cmd.about(self.tool.facts.summary)
         }
     }
 }
@@ -144,9 +134,13 @@ fn main() -> ExitCode {
 }
 
 fn generate_all(outdir: &Path, names: &[String]) -> Result<()> {
-    if names.is_empty() {
-        return TOOLS.iter().try_for_each(|d| generate(d, outdir));
-    }
+    let every: Vec<String>;
+    let names = if names.is_empty() {
+        every = tools::ALL.iter().map(|t| t.name.to_string()).collect();
+        &every[..]
+    } else {
+        names
+    };
     for name in names {
         let Some(docs) = ToolDocs::by_name(name) else {
             bail!("no documentation for tool {name} (add it to TOOLS in xtask/src/main.rs)");
@@ -207,7 +201,7 @@ fn man_page(docs: &ToolDocs) -> Result<Vec<u8>> {
         man = man.date(date);
     }
     let extra = policy::render::render(
-        docs.extra_name,
+        &format!("docs/{}.8.extra", docs.launcher_name()),
         docs.extra,
         policy::render::Flavor::Plain,
         &policy::render::tool_variables(docs.tool),
@@ -276,18 +270,20 @@ mod tests {
     }
 
     #[test]
-    fn every_tool_in_the_makefile_is_documented() {
-        let makefile = include_str!("../../Makefile");
-        let tools = makefile
-            .lines()
-            .find_map(|l| l.strip_prefix("TOOLS"))
-            .and_then(|l| l.split_once("?="))
-            .map(|(_, v)| v.split_whitespace().collect::<Vec<_>>())
-            .unwrap();
-        assert!(tools.contains(&"arping"));
-        for t in tools {
-            assert!(ToolDocs::by_name(t).is_some(), "{t}");
+    fn every_tool_of_the_descriptors_is_documented() {
+        for t in tools::ALL {
+            assert!(
+                ToolDocs::by_name(t.name).is_some(),
+                "{}: no entry in xtask's TOOLS",
+                t.name
+            );
+            assert!(!t.facts.summary.is_empty(), "{}", t.name);
         }
+        assert_eq!(
+            TOOLS.len(),
+            tools::ALL.len(),
+            "an entry for a tool without descriptor"
+        );
     }
 
     #[test]
