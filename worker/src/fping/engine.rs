@@ -635,3 +635,6 @@ impl<I: Io> Engine<I> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

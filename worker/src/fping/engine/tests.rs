@@ -1,0 +1,209 @@
+//! The scheduler against a scripted world: a clock that only moves when
+//! the engine waits, replies the test decides, every output line kept.
+
+use super::*;
+use crate::fping::cli::{self, Options};
+use crate::fping::targets::Target;
+
+const MS: i64 = 1_000_000;
+const START: i64 = 1_700_000_000 * 1_000 * MS;
+
+/// A fake world: `reply_to` lists the sends (by number, from 0) that get an
+/// echo reply after `rtt`.
+struct Fake {
+    now: i64,
+    sends: Vec<(i64, SocketAddr, u16)>,
+    reply_to: Vec<usize>,
+    rtt: i64,
+    /// Replies due: (time, family, datagram).
+    pending: Vec<(i64, Vec<u8>)>,
+    out: String,
+    err: String,
+}
+
+impl Fake {
+    fn new(reply_to: &[usize], rtt: i64) -> Fake {
+        Fake {
+            // Wall-clock time: the sequence map takes a number as free once
+            // ten seconds have passed since the epoch.
+            now: START,
+            sends: Vec::new(),
+            reply_to: reply_to.to_vec(),
+            rtt,
+            pending: Vec::new(),
+            out: String::new(),
+            err: String::new(),
+        }
+    }
+}
+
+impl Io for &mut Fake {
+    fn send(&mut self, _: Family, packet: &[u8], to: &SocketAddr) -> Option<io::Result<usize>> {
+        let seq = u16::from_be_bytes([packet[6], packet[7]]);
+        if self.reply_to.contains(&self.sends.len()) {
+            let mut reply = packet.to_vec();
+            reply[0] = 0;
+            self.pending.push((self.now + self.rtt, reply));
+        }
+        self.sends.push((self.now, *to, seq));
+        Some(Ok(packet.len()))
+    }
+    fn wait(&mut self, timeout_ns: i64) -> Option<(Family, bool)> {
+        let due = self.pending.iter().map(|p| p.0).min();
+        match due {
+            Some(t) if t <= self.now + timeout_ns => {
+                self.now = self.now.max(t);
+                Some((Family::V4, false))
+            }
+            _ => {
+                self.now += timeout_ns;
+                None
+            }
+        }
+    }
+    fn recv(&mut self, _: Family, buf: &mut [u8], _: &mut [u8], _: bool) -> io::Result<Received> {
+        let i = (0..self.pending.len())
+            .min_by_key(|&i| self.pending[i].0)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::EAGAIN))?;
+        if self.pending[i].0 > self.now {
+            return Err(io::Error::from_raw_os_error(libc::EAGAIN));
+        }
+        let (_, data) = self.pending.remove(i);
+        buf[..data.len()].copy_from_slice(&data);
+        Ok(Received {
+            len: data.len(),
+            from: Some("127.0.0.1:0".parse().unwrap()),
+            control_len: 0,
+            truncated: false,
+        })
+    }
+    fn now(&mut self) -> i64 {
+        self.now
+    }
+    fn clock(&mut self, _: i64) -> String {
+        "[00:00:00]".into()
+    }
+    fn stdout(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+    fn stderr(&mut self, text: &str) {
+        self.err.push_str(text);
+    }
+    fn interrupted(&mut self) -> bool {
+        false
+    }
+    fn status_requested(&mut self) -> bool {
+        false
+    }
+    fn random_fill(&mut self, _: &mut [u8]) {}
+}
+
+fn options(args: &[&str]) -> Options {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    cli::parse("fping", &args, false, true, true, &mut |_| Ok(())).unwrap()
+}
+
+fn target(addr: &str) -> Target {
+    Target {
+        name: addr.into(),
+        host: addr.into(),
+        addr: format!("{addr}:0").parse().unwrap(),
+    }
+}
+
+fn run(args: &[&str], targets: &[&str], fake: &mut Fake) -> i32 {
+    let sock = SocketInfo {
+        ident4: 0x1234,
+        ident6: 0x1234,
+        raw4: false,
+    };
+    let t = targets.iter().map(|a| target(a)).collect();
+    Engine::new(options(args), fake, sock, t, 0).run()
+}
+
+#[test]
+fn a_dead_target_is_retried_with_backoff_then_unreachable() {
+    let mut fake = Fake::new(&[], 0);
+    let status = run(&["-r", "2"], &["198.18.0.9"], &mut fake);
+    let start = START;
+    let times: Vec<i64> = fake.sends.iter().map(|s| (s.0 - start) / MS).collect();
+    // 500 ms, then 750 (x1.5): sends at 0, 500, 1250.
+    assert_eq!(times, [0, 500, 1250]);
+    assert_eq!(fake.out, "198.18.0.9 is unreachable\n");
+    assert_eq!(status, 1);
+}
+
+#[test]
+fn replies_make_targets_alive_in_order_and_paced_by_the_interval() {
+    let mut fake = Fake::new(&[0, 1], MS / 10);
+    let status = run(&["-i", "25", "-e"], &["127.0.0.1", "127.0.0.2"], &mut fake);
+    // One send per -i, woken as fping's select() wakes: a microsecond late.
+    assert_eq!(
+        fake.sends[1].0 - fake.sends[0].0,
+        25 * MS + 1_000,
+        "one send per -i"
+    );
+    assert_eq!(
+        fake.out,
+        "127.0.0.1 is alive (0.100 ms)\n127.0.0.2 is alive (0.100 ms)\n"
+    );
+    assert_eq!(status, 0);
+}
+
+#[test]
+fn vcount_mode_reports_each_ping_and_a_dash_for_a_loss() {
+    // Sends alternate between the two targets: 0 → .1, 1 → .2, 2 → .1, 3 → .2.
+    let mut fake = Fake::new(&[0, 1, 3], 2 * MS);
+    let status = run(
+        &["-C", "2", "-q", "-p", "100"],
+        &["127.0.0.1", "127.0.0.2"],
+        &mut fake,
+    );
+    assert_eq!(fake.err, "127.0.0.1 : 2.00 -\n127.0.0.2 : 2.00 2.00\n");
+    assert_eq!(fake.out, "");
+    assert_eq!(fake.sends.len(), 4);
+    assert_eq!(
+        fake.sends[2].0 - fake.sends[0].0,
+        100 * MS + 1_000,
+        "-p per target"
+    );
+    // Every target answered at least once: fping's status 0.
+    assert_eq!(status, 0);
+}
+
+#[test]
+fn count_mode_lines_and_summary() {
+    let mut fake = Fake::new(&[0], MS);
+    let status = run(&["-c", "2", "-p", "50"], &["127.0.0.1"], &mut fake);
+    assert_eq!(
+        fake.out,
+        "127.0.0.1 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss)\n127.0.0.1 : [1], timed out (1.00 avg, 50% loss)\n"
+    );
+    assert_eq!(
+        fake.err,
+        "\n127.0.0.1 : xmt/rcv/%loss = 2/1/50%, min/avg/max = 1.00/1.00/1.00\n"
+    );
+    assert_eq!(status, 0);
+}
+
+#[test]
+fn a_reply_after_its_time_out_does_not_count() {
+    let mut fake = Fake::new(&[0], 600 * MS);
+    let status = run(&["-r", "0"], &["127.0.0.1"], &mut fake);
+    assert_eq!(fake.out, "127.0.0.1 is unreachable\n");
+    assert_eq!(status, 1);
+}
+
+#[test]
+fn fast_reachable_stops_at_the_first_n_alive() {
+    let mut fake = Fake::new(&[0], MS);
+    let status = run(&["-X", "1"], &["127.0.0.1", "198.18.0.9"], &mut fake);
+    assert_eq!(
+        fake.out,
+        "Enough hosts reachable (required: 1, reachable: 1)\n"
+    );
+    // The reply came within the first -i interval: the run ended before
+    // the second target's request was due.
+    assert_eq!(fake.sends.len(), 1);
+    assert_eq!(status, 0);
+}
