@@ -5,7 +5,8 @@
 #   apparmor/render.sh PRIVSEP_RENDER OUTDIR
 #
 # OUTDIR/privsep-<tool> = privsep-tool.in for that tool, with
-#                         worker-needs.in where it says %worker-needs%
+#                         worker-needs.in (and needs-<tool>.in, if there is
+#                         one) where it says %worker-needs%
 # OUTDIR/tools.txt      = `privsep-render tools` (what apparmor-check reads)
 #
 # The @...@ variables are the renderer's (`privsep-render plain --tool T`);
@@ -143,6 +144,13 @@ while IFS= read -r line; do
         die "rendering privsep-tool.in for $tool"
     "$render" plain --tool "$tool" "$src/worker-needs.in" "$work/needs" ||
         die "rendering worker-needs.in for $tool"
+    # needs-<tool>.in, where there is one: what only that tool's worker
+    # needs (fping's target file), in both profiles like worker-needs.in.
+    if [ -f "$src/needs-$tool.in" ]; then
+        "$render" plain --tool "$tool" "$src/needs-$tool.in" "$work/part" ||
+            die "rendering needs-$tool.in for $tool"
+        cat "$work/part" >> "$work/needs"
+    fi
     # The launcher's block takes every kind; the worker's block (after the
     # line that opens it) only the worker's.
     awk -v w="profile privsep-$tool-worker " 'index($0, w) == 1 { part = 1 }
