@@ -98,7 +98,9 @@ const RAW4_AT_FD3: Tools = When(|t| {
 });
 /// The tool has a broker.
 const BROKERED: Tools = When(|t| t.broker.is_some());
+const FPING: Tools = Only(&["fping"]);
 const MTR_PACKET: Tools = Only(&["mtr-packet"]);
+const FPING: Tools = Only(&["fping"]);
 
 /// The table.
 #[rustfmt::skip]
@@ -148,6 +150,10 @@ pub const ROWS: &[Row] = &[
     Row { tools: Every, id: "aa-launcher-copy-real", applies: with_apparmor, expect: "the real launcher copied elsewhere by root (same file capability) runs unconfined and so does the worker it starts: AppArmor confines by path (known limit; SELinux's label stays bin_t there)", run: aa::launcher_copy_real },
     Row { tools: Every, id: "aa-inherit-revalidated", applies: with_apparmor, expect: "with the handed socket kinds taken out of the worker's profile, AppArmor revokes the inherited sockets at the exec (file_inherit; 6.1: a null file in their place, 6.12: closed): what the worker's network rules are for", run: aa::inherit_revalidated },
     Row { tools: Every, id: "aa-nnp-plain-px", applies: with_apparmor, expect: "with the launcher's transition not stacked (Px -> worker), no_new_privs makes the exec fail: the launcher exits 2, the worker never runs", run: aa::nnp_plain_px },
+    Row { tools: FPING, id: "fping-alive", applies: all, expect: "the user fpings 127.0.0.1, ::1, localhost (from /etc/hosts) and a dead address: three \"is alive\", one \"is unreachable\", exit 1", run: super::fping::fping_alive },
+    Row { tools: FPING, id: "fping-vcount", applies: all, expect: "the user runs Smokeping's -C 2 -q -B1 -r1: one \"host : t1 t2\" line per target, exit 0", run: super::fping::fping_vcount },
+    Row { tools: FPING, id: "fping-file", applies: all, expect: "the user's -f target file in /tmp is read before lock-down (SELinux, AppArmor allow it): both targets alive, exit 0", run: super::fping::fping_file },
+    Row { tools: FPING, id: "fping-dgram", applies: all, expect: "no file capability, ping_group_range open: the user fpings 127.0.0.1 and ::1 over ICMP datagram sockets, exit 0", run: super::fping::fping_dgram },
     Row { tools: PING, id: "tomoyo-address-group", applies: with_tomoyo, expect: "with PRIVSEP_PING_TARGETS narrowed to 127.0.0.2, pinging 127.0.0.1 is refused by TOMOYO at its first network call to the target (the UDP route probe, network inet dgram send … 1025), logged", run: tomoyo_address_group },
 ];
 

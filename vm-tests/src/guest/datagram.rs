@@ -13,10 +13,10 @@ use crate::sys::Exit;
 
 const RANGE: &str = "/proc/sys/net/ipv4/ping_group_range";
 /// Every group, as systemd and Debian 13 set it.
-const OPEN: &str = "0 2147483647";
+pub(super) const OPEN: &str = "0 2147483647";
 
 /// Runs `case` with `ping_group_range` set to `range`, then restores it.
-fn with_range(range: &str, case: impl FnOnce() -> Verdict) -> Verdict {
+pub(super) fn with_range(range: &str, case: impl FnOnce() -> Verdict) -> Verdict {
     let before = match std::fs::read_to_string(RANGE) {
         Ok(b) => b,
         Err(e) => {
@@ -42,7 +42,7 @@ fn with_range(range: &str, case: impl FnOnce() -> Verdict) -> Verdict {
 
 /// The stock launcher at its path and label, without any file capability
 /// (PID 1 reinstalls the stock one after the case).
-fn install_without_capability(env: &Env) -> Result<(), String> {
+pub(super) fn install_without_capability(env: &Env) -> Result<(), String> {
     install(
         &stock(env.tool, "launcher"),
         env.tool.launcher_path,

@@ -16,6 +16,7 @@ pub mod apparmor;
 pub mod cases;
 pub mod datagram;
 pub mod evidence;
+pub mod fping;
 pub mod setup;
 pub mod user;
 
