@@ -67,6 +67,16 @@ pub fn worker_in(stage: &Path) -> PathBuf {
     stage.join("libexec/privsep/ping-worker")
 }
 
+/// `tool`'s launcher under `stage`.
+pub fn launcher_of(stage: &Path, tool: &policy::tools::Tool) -> PathBuf {
+    stage.join("bin").join(tool.launcher_name)
+}
+
+/// `tool`'s worker under `stage`.
+pub fn worker_of(stage: &Path, tool: &policy::tools::Tool) -> PathBuf {
+    stage.join("libexec/privsep").join(tool.worker_name)
+}
+
 /// The unprivileged attacker.
 #[derive(Debug, Clone)]
 pub struct User {

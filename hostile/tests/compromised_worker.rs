@@ -26,7 +26,12 @@ use std::process::{Child, Command, Stdio};
 
 use hostile::netns::Netns;
 use hostile::sys::{self, StartState};
-use hostile::{launcher_in, text, worker_in, User};
+use hostile::{launcher_in, launcher_of, text, worker_of, User};
+use policy::tools::{Tool, FPING, PING};
+
+/// The tools whose compromised worker the suite plays: ping, and fping,
+/// which gets ping's sockets with a profile of its own.
+const TOOLS: [&Tool; 2] = [&PING, &FPING];
 
 /// Each attempt and the system call it makes first (the one the profile judges).
 const ATTEMPTS: &[(&str, libc::c_long)] = &[
@@ -66,8 +71,12 @@ static STAGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl ProbeInstalled {
     fn new() -> Self {
-        let worker = worker_in(&hostile::hostile_stage());
-        let backup = hostile::scratch_dir().join("real-worker");
+        Self::as_worker_of(&PING)
+    }
+
+    fn as_worker_of(tool: &Tool) -> Self {
+        let worker = worker_of(&hostile::hostile_stage(), tool);
+        let backup = hostile::scratch_dir().join(format!("real-{}", tool.worker_name));
         std::fs::copy(&worker, &backup).expect("back up the worker");
         let tmp = worker.with_extension("probe");
         std::fs::copy(env!("CARGO_BIN_EXE_hostile-probe"), &tmp).unwrap();
@@ -110,7 +119,11 @@ struct Run {
 }
 
 fn through_launcher(user: &User, action: &str, victim: u32, sandbox: bool) -> Run {
-    let mut cmd = user.command(launcher_in(&hostile::hostile_stage()));
+    through_launcher_of(&PING, user, action, victim, sandbox)
+}
+
+fn through_launcher_of(tool: &Tool, user: &User, action: &str, victim: u32, sandbox: bool) -> Run {
+    let mut cmd = user.command(launcher_of(&hostile::hostile_stage(), tool));
     cmd.args([action, &victim.to_string()]);
     if !sandbox {
         cmd.arg("--no-sandbox");
@@ -125,22 +138,28 @@ fn through_launcher(user: &User, action: &str, victim: u32, sandbox: bool) -> Ru
 
 #[test]
 fn every_forbidden_call_of_a_compromised_worker_ends_as_the_profile_says() {
+    for tool in TOOLS {
+        forbidden_calls_end_as_the_profile_says(tool);
+    }
+}
+
+fn forbidden_calls_end_as_the_profile_says(tool: &Tool) {
     let user = User::from_env();
     let _one_at_a_time = STAGE.lock().unwrap_or_else(|e| e.into_inner());
-    let _probe = ProbeInstalled::new();
+    let _probe = ProbeInstalled::as_worker_of(tool);
     let mut victim = victim(&user);
     let mut outcomes = Vec::new();
 
     for &(action, nr) in ATTEMPTS {
-        let allowed = policy::tools::PING.sandbox.rules().any(|r| r.nr == nr);
+        let allowed = tool.sandbox.rules().any(|r| r.nr == nr);
         assert!(
             !allowed,
             "{action}: the profile allows syscall {nr}: this list needs an expectation for it"
         );
-        let run = through_launcher(&user, action, victim.id(), true);
+        let run = through_launcher_of(tool, &user, action, victim.id(), true);
         let what = format!(
-            "{action}: {:?}\n--- stdout\n{}--- stderr\n{}",
-            run.status, run.stdout, run.stderr
+            "{}: {action}: {:?}\n--- stdout\n{}--- stderr\n{}",
+            tool.name, run.status, run.stdout, run.stderr
         );
         assert!(run.stdout.contains("\nlocked\n"), "not locked down: {what}");
         assert!(run.stdout.contains("seccomp: "), "{what}");
@@ -149,7 +168,7 @@ fn every_forbidden_call_of_a_compromised_worker_ends_as_the_profile_says() {
             "the call returned: {what}"
         );
         assert_eq!(run.status.signal(), Some(libc::SIGSYS), "{what}");
-        outcomes.push(format!("{action}: killed by SIGSYS"));
+        outcomes.push(format!("{}: {action}: killed by SIGSYS", tool.name));
     }
     // The victim survived the kill and ptrace attempts, untouched.
     assert!(

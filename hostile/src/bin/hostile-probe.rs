@@ -10,6 +10,10 @@
 //! attacker who has taken over the worker would, it makes ONE forbidden
 //! system call and reports what came back, if anything did.
 //!
+//! It is the compromised worker of the tool whose launcher started it: the
+//! launcher passes argv\[0\] through (`…/privsep-fping` → fping's handoff
+//! and profile), ping's when the name is no tool's.
+//!
 //! Output: the sandbox report, `locked`, `attempt ACTION`, then
 //! `returned: Ok(N)` / `returned: Err(…)` if the call came back (a call the
 //! profile forbids never returns: the process dies of SIGSYS). With
@@ -27,7 +31,19 @@ fn say(line: impl AsRef<str>) {
     let _ = out.flush();
 }
 
+/// The tool whose launcher started us, by argv\[0\]'s file name.
+fn tool() -> &'static policy::tools::Tool {
+    let argv0 = std::env::args().next().unwrap_or_default();
+    let name = argv0.rsplit('/').next().unwrap_or("");
+    policy::tools::ALL
+        .iter()
+        .copied()
+        .find(|t| t.launcher_name == name)
+        .unwrap_or(&policy::tools::PING)
+}
+
 fn main() {
+    let tool = tool();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let sandbox = !args.iter().any(|a| a == "--no-sandbox");
     let args: Vec<&String> = args.iter().filter(|a| *a != "--no-sandbox").collect();
@@ -36,7 +52,7 @@ fn main() {
         std::process::exit(2);
     };
     let victim: i32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let sockets = match policy::handoff::take_from_env(&policy::tools::PING) {
+    let sockets = match policy::handoff::take_from_env(tool) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("hostile-probe: {e}");
@@ -49,7 +65,7 @@ fn main() {
         say(format!("socket {}", kind.type_name));
     }
     if sandbox {
-        match policy::sandbox::lock_down(policy::tools::PING.sandbox, &sockets) {
+        match policy::sandbox::lock_down(tool.sandbox, &sockets) {
             Ok(report) => say(report.to_string()),
             Err(e) => {
                 eprintln!("hostile-probe: {e}");
