@@ -61,8 +61,10 @@ impl driver::Worker for Fping {
             .iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
+        // perror()'s lines: fping's words and the system's, nothing from
+        // outside (escaping them escaped their newline too).
         let mut warn = |line: String| {
-            let _ = sys::write_all(2, text::printable(&line).as_bytes());
+            let _ = sys::write_all(2, line.as_bytes());
         };
         let mut apply = |a: &cli::SocketAction| sockets.apply(a, &mut warn);
         let o = cli::parse(
