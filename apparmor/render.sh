@@ -147,9 +147,9 @@ while IFS= read -r line; do
     # needs-<tool>.in, where there is one: what only that tool's worker
     # needs (fping's target file), in both profiles like worker-needs.in.
     if [ -f "$src/needs-$tool.in" ]; then
-        "$render" plain --tool "$tool" "$src/needs-$tool.in" "$work/part" ||
+        "$render" plain --tool "$tool" "$src/needs-$tool.in" "$work/needs-tool" ||
             die "rendering needs-$tool.in for $tool"
-        cat "$work/part" >> "$work/needs"
+        cat "$work/needs-tool" >> "$work/needs"
     fi
     # The launcher's block takes every kind; the worker's block (after the
     # line that opens it) only the worker's.
