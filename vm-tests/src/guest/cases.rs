@@ -98,7 +98,6 @@ const RAW4_AT_FD3: Tools = When(|t| {
 });
 /// The tool has a broker.
 const BROKERED: Tools = When(|t| t.broker.is_some());
-const FPING: Tools = Only(&["fping"]);
 const MTR_PACKET: Tools = Only(&["mtr-packet"]);
 const FPING: Tools = Only(&["fping"]);
 
