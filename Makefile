@@ -40,19 +40,27 @@ export PRIVSEP_LIBEXECDIR := $(LIBEXECDIR)
 LAYOUT_TARGET := $(CURDIR)/target/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 RELEASE       := $(LAYOUT_TARGET)/release
 CARGO_LAYOUT   = CARGO_TARGET_DIR=$(LAYOUT_TARGET) $(CARGO)
-# The launchers and the workers are linked statically (crt-static against
-# glibc's libc.a, static-pie): no dynamic loader and no shared library runs
-# while a launcher is privileged, and a worker starts without the loader's
-# work (about a quarter of ping's start-up, docs/performance.md). Built with
-# an explicit --target so that the flag reaches only the target's code (not
-# build scripts and proc-macros), into a target directory of their own so
-# that the flag never forces a rebuild of the rest; then copied into
-# $(RELEASE), next to privsep-render.
+# The launchers and the workers are linked statically (static-pie): no
+# dynamic loader and no shared library runs while a launcher is privileged,
+# and a worker starts without the loader's work (about a quarter of ping's
+# start-up, docs/performance.md). The workers against glibc's libc.a
+# (crt-static: its resolver and NSS are what iputils uses); the launchers
+# against musl (LAUNCHER_TRIPLE), whose start-up asks the CPU nothing
+# where glibc's runs some 70 `cpuid` instructions to pick its string
+# functions, each a trap to the hypervisor in a virtual machine (tens of
+# microseconds there): paid twice, by the launcher and by the worker,
+# it made privsep's start-up grow with the machine's costs.
+# Built with an explicit --target so that the flag reaches only the
+# target's code (not build scripts and proc-macros), into a target
+# directory of their own so that the flag never forces a rebuild of the
+# rest; then copied into $(RELEASE), next to privsep-render.
 HOST_TRIPLE  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+LAUNCHER_TRIPLE ?= $(patsubst %-gnu,%-musl,$(HOST_TRIPLE))
 STATIC_TARGET := $(LAYOUT_TARGET)/static
 STATIC_BUILD  := $(STATIC_TARGET)/$(HOST_TRIPLE)/release
+LAUNCHER_BUILD := $(STATIC_TARGET)/$(LAUNCHER_TRIPLE)/release
 STATIC_CARGO   = CARGO_TARGET_DIR=$(STATIC_TARGET) RUSTFLAGS="-C target-feature=+crt-static" \
-    $(CARGO) build --release --locked --target $(HOST_TRIPLE)
+    $(CARGO) build --release --locked
 
 BUILDDIR := $(CURDIR)/build/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 
@@ -118,12 +126,13 @@ deps-test:
 # The launchers are built on their own so that the workers' features
 # (seccomp, Landlock) never unify into their dependency tree.
 build:
-	$(STATIC_CARGO) -p launcher
-	$(STATIC_CARGO) -p worker
+	@scripts/rust-target.sh $(LAUNCHER_TRIPLE)
+	$(STATIC_CARGO) --target $(LAUNCHER_TRIPLE) -p launcher
+	$(STATIC_CARGO) --target $(HOST_TRIPLE) -p worker
 	$(CARGO_LAYOUT) build --release --locked -p policy
 	@for t in $(TOOLS); do \
-	    cp -f $(STATIC_BUILD)/privsep-$$t $(STATIC_BUILD)/privsep-$$t.d \
-	        $(STATIC_BUILD)/privsep-$$t-worker $(STATIC_BUILD)/privsep-$$t-worker.d $(RELEASE)/ || exit 2; \
+	    cp -f $(LAUNCHER_BUILD)/privsep-$$t $(LAUNCHER_BUILD)/privsep-$$t.d $(RELEASE)/ || exit 2; \
+	    cp -f $(STATIC_BUILD)/privsep-$$t-worker $(STATIC_BUILD)/privsep-$$t-worker.d $(RELEASE)/ || exit 2; \
 	    broker=$(call FACT,$$t,BROKER_NAME); \
 	    if [ -n "$$broker" ]; then \
 	        cp -f $(STATIC_BUILD)/privsep-$$broker $(STATIC_BUILD)/privsep-$$broker.d $(RELEASE)/ || exit 2; \

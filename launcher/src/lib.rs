@@ -21,6 +21,7 @@
 
 #![deny(unsafe_code)]
 
+mod errno_text;
 pub mod plan;
 pub mod privileged;
 pub mod privileges;
@@ -33,16 +34,21 @@ use std::io::Write;
 
 use policy::tools::Tool;
 
-/// Runs `tool`'s launcher sequence on this process. Returns only on
-/// failure, after writing the one-line reason to stderr, with the exit
-/// status (2) the process must end with.
-pub fn launch(tool: &'static Tool) -> i32 {
-    let err = sequence::launch(tool, sys::PRIVILEGED_PHASE.get(), &mut privileges::System);
+/// Runs `tool`'s launcher sequence on this process with `argv` (the C
+/// `main`'s: musl hands it to nothing else). Returns only on failure,
+/// after writing the one-line reason to stderr, with the exit status (2)
+/// the process must end with.
+pub fn launch(tool: &'static Tool, argv: Vec<std::ffi::OsString>) -> i32 {
     // Named as the worker and iputils name themselves (argv[0] as invoked),
     // so that `ping: …` stays `ping: …` when ping is privsep's; every line
     // of the message so (iputils' create_socket words take several).
-    let args: Vec<std::ffi::OsString> = std::env::args_os().take(1).collect();
-    let name = policy::text::invocation_name(&args, tool.launcher_name);
+    let name = policy::text::invocation_name(&argv[..argv.len().min(1)], tool.launcher_name);
+    let err = sequence::launch(
+        tool,
+        sys::PRIVILEGED_PHASE.get(),
+        &mut privileges::System,
+        argv,
+    );
     // One write, no formatting machinery beyond what the message needs;
     // a closed stderr is not a reason to do anything else.
     let text: String = err

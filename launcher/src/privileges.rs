@@ -68,11 +68,18 @@ impl LaunchError {
     }
 }
 
-/// An OS error in C's words (`strerror`), without Rust's " (os error N)".
-struct OsText<'a>(&'a io::Error);
+/// An OS error in C's words (glibc's `strerror`, whatever the libc the
+/// launcher is linked with: `errno_text`), without Rust's " (os error N)".
+pub(crate) struct OsText<'a>(pub(crate) &'a io::Error);
 
 impl fmt::Display for OsText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(errno) = self.0.raw_os_error() {
+            return match crate::errno_text::glibc_text(errno) {
+                Some(text) => f.write_str(text),
+                None => write!(f, "Unknown error {errno}"),
+            };
+        }
         let text = self.0.to_string();
         match text.rfind(" (os error ") {
             Some(i) => f.write_str(&text[..i]),
@@ -322,7 +329,7 @@ impl Privileges for System {
     }
 
     fn verify_dropped(&mut self, ids_may_differ: bool) -> Result<(), String> {
-        let held = sys::capget().map_err(|e| e.to_string())?;
+        let held = sys::capget().map_err(|e| OsText(&e).to_string())?;
         if held != sys::CapSets::default() {
             return Err(format!("capabilities still held: {held:x?}"));
         }
@@ -347,7 +354,7 @@ impl Privileges for System {
     }
 
     fn check_address_space(&mut self) -> Result<(), String> {
-        let soft = sys::address_space_limit().map_err(|e| format!("RLIMIT_AS: {e}"))?;
+        let soft = sys::address_space_limit().map_err(|e| format!("RLIMIT_AS: {}", OsText(&e)))?;
         if soft < MIN_ADDRESS_SPACE {
             return Err(format!(
                 "the address-space limit (RLIMIT_AS, {soft} bytes) is below the {} MiB the worker needs",

@@ -18,10 +18,16 @@ use policy::tools::{Broker, Resource, SocketSpec, Tool, BROKER_CHANNEL};
 use crate::privileged::{Record, Stop, ACQUIRED, NOT_REACHED};
 use crate::privileges::{LaunchError, Privileges};
 
-/// Runs the rest of the sequence for `tool` after its privileged phase
-/// left `record` (`None`: the phase never ran); returns only if a step
-/// fails (on success the process has become the worker).
-pub fn launch(tool: &'static Tool, record: Option<Record>, p: &mut impl Privileges) -> LaunchError {
+/// Runs the rest of the sequence for `tool`, with the process's `argv`,
+/// after its privileged phase left `record` (`None`: the phase never ran);
+/// returns only if a step fails (on success the process has become the
+/// worker).
+pub fn launch(
+    tool: &'static Tool,
+    record: Option<Record>,
+    p: &mut impl Privileges,
+    argv: Vec<OsString>,
+) -> LaunchError {
     let Some(record) = record else {
         // A launcher linked without its entry stub (build.rs's `-e`)
         // acquired nothing; running on would hide a broken build.
@@ -30,13 +36,7 @@ pub fn launch(tool: &'static Tool, record: Option<Record>, p: &mut impl Privileg
                 .into(),
         );
     };
-    match try_launch(
-        tool,
-        record,
-        p,
-        std::env::args_os().collect(),
-        std::env::vars_os().collect(),
-    ) {
+    match try_launch(tool, record, p, argv, std::env::vars_os().collect()) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -1127,7 +1127,7 @@ mod tests {
     #[test]
     fn without_its_privileged_phase_the_launcher_refuses() {
         let mut r = Recorder::default();
-        let err = launch(&PING, None, &mut r).to_string();
+        let err = launch(&PING, None, &mut r, Vec::new()).to_string();
         assert!(err.contains("privileged phase did not run"), "{err}");
         assert!(r.calls.is_empty(), "{:?}", r.calls);
     }

@@ -19,7 +19,7 @@ compile_error!(
 );
 
 use std::cell::UnsafeCell;
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::RawFd;
 
@@ -586,15 +586,35 @@ pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) {
     unsafe { *PRIVILEGED_PHASE.0.get() = Some(record) };
 }
 
+/// The C `main`'s `argv` as owned strings. musl (the launchers' libc)
+/// hands `argv` to `main` only, not to Rust's standard library (glibc
+/// does, through `.init_array`), so `std::env::args_os` is empty in a
+/// `#![no_main]` binary there: the sequence takes these instead.
+///
+/// # Safety
+///
+/// `argv` must be `main`'s: `argc` pointers to NUL-terminated strings
+/// (the kernel's, on the initial stack, alive for the whole process).
+pub unsafe fn main_argv(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    (0..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            // SAFETY: i < argc, and each of the first argc pointers is a
+            // NUL-terminated string (the caller's contract).
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_os_string()
+        })
+        .collect()
+}
+
 /// Defines a launcher binary's entry: an ELF entry stub,
 /// `privsep_launcher_entry` (the linker's `-e`, set by `build.rs`), that
 /// runs the privileged phase of the descriptor's [`Plan`] on the initial
-/// stack and then jumps to glibc's `_start`; and the C `main` (the crate is
-/// `#![no_main]`) that runs [`crate::launch`], unprivileged, and exits with
-/// its status. No Rust runtime start-up runs (no `poll` of fds 0–2, no
-/// signal-stack set-up, no `SIGPIPE` change), and no glibc start-up runs
-/// before the drop. `std::env::args_os` still works: glibc hands `argv` to
-/// Rust's standard library through `.init_array`.
+/// stack and then jumps to the libc's `_start`; and the C `main` (the crate is
+/// `#![no_main]`) that runs [`crate::launch`] with its `argv`,
+/// unprivileged, and exits with its status. No Rust runtime start-up runs
+/// (no `poll` of fds 0–2, no signal-stack set-up, no `SIGPIPE` change),
+/// and no libc start-up runs before the drop.
 #[macro_export]
 macro_rules! entry_point {
     ($tool:expr) => {
@@ -628,15 +648,16 @@ macro_rules! entry_point {
         );
 
         // SAFETY: `main` is the one symbol of this name in the binary (the
-        // crate is `#![no_main]`), with the C signature glibc calls; it
-        // touches neither argument.
+        // crate is `#![no_main]`), with the C signature the libc calls.
         #[allow(unsafe_code)]
         #[no_mangle]
-        pub extern "C" fn main(
-            _argc: ::std::ffi::c_int,
-            _argv: *const *const ::std::ffi::c_char,
+        extern "C" fn main(
+            argc: ::std::ffi::c_int,
+            argv: *const *const ::std::ffi::c_char,
         ) -> ::std::ffi::c_int {
-            $crate::launch(&$tool)
+            // SAFETY: the libc's `_start` passes the kernel's argc and argv.
+            let argv = unsafe { $crate::sys::main_argv(argc, argv) };
+            $crate::launch(&$tool, argv)
         }
     };
 }
