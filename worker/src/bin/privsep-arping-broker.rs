@@ -7,8 +7,13 @@
 //! handoff, the terminal's signals ignored, its own profile, then the
 //! worker's requests (the rules are in `worker::arping::proto::check_frame`).
 
-#![forbid(unsafe_code)]
+// No Rust runtime start-up (`worker::worker_main!`): its C `main` is the
+// one item allowed `no_mangle`.
+#![no_main]
+#![deny(unsafe_code)]
 
-fn main() {
+worker::worker_main!(worker_main);
+
+fn worker_main() {
     worker::driver::main::<worker::arping::worker::ArpingBroker>()
 }

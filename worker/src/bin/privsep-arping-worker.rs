@@ -4,8 +4,13 @@
 //! sequence is `worker::driver`'s; arping's steps are
 //! `worker::arping::worker`.
 
-#![forbid(unsafe_code)]
+// No Rust runtime start-up (`worker::worker_main!`): its C `main` is the
+// one item allowed `no_mangle`.
+#![no_main]
+#![deny(unsafe_code)]
 
-fn main() {
+worker::worker_main!(worker_main);
+
+fn worker_main() {
     worker::driver::main::<worker::arping::worker::Arping>()
 }

@@ -3,8 +3,13 @@
 //! The worker sequence is `worker::driver`'s; clockdiff's steps are
 //! `worker::clockdiff::worker`.
 
-#![forbid(unsafe_code)]
+// No Rust runtime start-up (`worker::worker_main!`): its C `main` is the
+// one item allowed `no_mangle`.
+#![no_main]
+#![deny(unsafe_code)]
 
-fn main() {
+worker::worker_main!(worker_main);
+
+fn worker_main() {
     worker::driver::main::<worker::clockdiff::worker::Clockdiff>()
 }

@@ -3,8 +3,13 @@
 //! optional) at fds 3 and 4. The worker sequence is `worker::driver`'s;
 //! fping's steps are `worker::fping::worker`.
 
-#![forbid(unsafe_code)]
+// No Rust runtime start-up (`worker::worker_main!`): its C `main` is the
+// one item allowed `no_mangle`.
+#![no_main]
+#![deny(unsafe_code)]
 
-fn main() {
+worker::worker_main!(worker_main);
+
+fn worker_main() {
     worker::driver::main::<worker::fping::worker::Fping>()
 }
