@@ -15,57 +15,90 @@ use crate::report::{obj, string, Json, JsonExt};
 /// One system call from an strace log.
 #[derive(Debug, Clone)]
 pub struct Call {
+    /// The process that made it (strace -f's first column).
+    pub pid: u32,
     pub name: String,
+    /// The call from its name on, with its result (an interrupted call's
+    /// `<... resumed>` half is joined to it).
     pub line: String,
 }
 
-/// Parses `strace -f -o` output: `PID name(args) = ret`. Signals, exits and
-/// the `<... resumed>` halves of interrupted calls are not calls.
+/// Parses `strace -f -o` output: `PID name(args) = ret`. Signals and exits
+/// are not calls; a call strace saw interrupted by another process's
+/// (`name(args <unfinished ...>`, later `<... name resumed>rest`) is one
+/// call, at its start, with the resumed half's result.
 pub fn parse_strace(log: &str) -> Vec<Call> {
-    log.lines()
-        .filter_map(|l| {
-            let rest = l.trim_start();
-            let rest = rest
-                .trim_start_matches(|c: char| c.is_ascii_digit())
-                .trim_start();
-            let (name, _) = rest.split_once('(')?;
-            let ok =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            ok.then(|| Call {
+    let mut calls: Vec<Call> = Vec::new();
+    for l in log.lines() {
+        let rest = l.trim_start();
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let pid = rest[..digits].parse().unwrap_or(0);
+        let rest = rest[digits..].trim_start();
+        if let Some(resumed) = rest.strip_prefix("<... ") {
+            let Some((name, tail)) = resumed.split_once(" resumed>") else {
+                continue;
+            };
+            if let Some(c) = calls
+                .iter_mut()
+                .rev()
+                .find(|c| c.pid == pid && c.name == name && c.line.ends_with("<unfinished ...>"))
+            {
+                let head = c.line.trim_end_matches("<unfinished ...>").trim_end();
+                c.line = format!("{head}{tail}");
+            }
+            continue;
+        }
+        let Some((name, _)) = rest.split_once('(') else {
+            continue;
+        };
+        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            calls.push(Call {
+                pid,
                 name: name.to_string(),
                 line: rest.to_string(),
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    calls
 }
 
 /// Where privilege ends in a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// The second successful `execve` (launcher → worker), inclusive.
+    /// The launcher's process's next successful `execve` (launcher →
+    /// worker), inclusive.
     WorkerExec,
     /// The first `capset` that leaves the permitted set empty, inclusive.
     PermittedEmpty,
 }
 
-/// The calls from the program's own `execve` up to and including `end`;
-/// None if `end` never happens (then privilege was never given up).
-pub fn privileged_window(calls: &[Call], end: End) -> Option<&[Call]> {
+/// The calls of the program's process from its own `execve` up to and
+/// including `end`; None if `end` never happens (then privilege was never
+/// given up). Calls of processes it forks (arping's broker) are not
+/// counted: their order against the launcher's in the log is the
+/// scheduler's, and they run after the drop.
+pub fn privileged_window(calls: &[Call], end: End) -> Option<Vec<Call>> {
     let is_exec_ok = |c: &Call| c.name.starts_with("execve") && c.line.trim_end().ends_with("= 0");
     let start = calls.iter().position(is_exec_ok)?;
-    let stop = calls[start + 1..].iter().position(|c| match end {
+    let pid = calls[start].pid;
+    let own: Vec<Call> = calls[start..]
+        .iter()
+        .filter(|c| c.pid == pid)
+        .cloned()
+        .collect();
+    let stop = own[1..].iter().position(|c| match end {
         End::WorkerExec => is_exec_ok(c),
         End::PermittedEmpty => c.name == "capset" && c.line.contains("permitted=0,"),
-    })? + start
-        + 1;
-    Some(&calls[start..=stop])
+    })? + 1;
+    Some(own[..=stop].to_vec())
 }
 
 /// Count, distinct count and per-name histogram of a window.
-pub fn window_json(window: Option<&[Call]>) -> Json {
+pub fn window_json(window: Option<impl AsRef<[Call]>>) -> Json {
     let mut obj = obj();
     match window {
         Some(w) => {
+            let w = w.as_ref();
             let mut hist: BTreeMap<&str, i64> = BTreeMap::new();
             for c in w {
                 *hist.entry(&c.name).or_default() += 1;
@@ -528,5 +561,25 @@ mod tests {
             4
         );
         assert!(privileged_window(&calls[..3], End::PermittedEmpty).is_none());
+    }
+
+    #[test]
+    fn a_forked_process_and_interrupted_calls_are_told_apart() {
+        let log = "1 execve(\"/p\", [], 0x0 /* 1 var */) = 0\n\
+                   1 capset({version=_LINUX_CAPABILITY_VERSION_3, pid=0}, {effective=0, permitted=0, inheritable=0}) = 0\n\
+                   1 clone(child_stack=NULL, flags=SIGCHLD) = 2\n\
+                   2 execve(\"/b\", [], 0x0 /* 1 var */ <unfinished ...>\n\
+                   1 execve(\"/w\", [], 0x0 /* 1 var */ <unfinished ...>\n\
+                   2 <... execve resumed>) = 0\n\
+                   2 write(1, \"x\", 1) = 1\n\
+                   1 <... execve resumed>) = 0\n\
+                   1 +++ exited with 0 +++\n";
+        let calls = parse_strace(log);
+        assert_eq!(calls.len(), 6);
+        assert!(calls[3].line.ends_with("= 0"), "{:?}", calls[3]);
+        let w = privileged_window(&calls, End::WorkerExec).unwrap();
+        let names: Vec<&str> = w.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["execve", "capset", "clone", "execve"]);
+        assert!(w[3].line.contains("/w"));
     }
 }
