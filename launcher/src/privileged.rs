@@ -134,6 +134,13 @@ pub struct Record {
     pub kinds: [usize; MAX_RESOURCES],
     pub stop: Stop,
     pub ids: ExecIds,
+    /// Bit `n` set: fd `n` (0–2) was closed at exec. Read after the drop,
+    /// before the libc's start-up fills a closed one in a secure exec
+    /// (musl with read-write `/dev/null`, where iputils' glibc puts
+    /// `/dev/full` write-only on 0 and `/dev/null` read-only on 1 and 2):
+    /// the sequence puts glibc's fillers there, so that a closed stdout
+    /// fails to write as iputils' does.
+    pub closed_at_exec: u8,
 }
 
 /// Runs the privileged phase of `plan`.
@@ -147,6 +154,7 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
         kinds: [0; MAX_RESOURCES],
         stop: Stop::Dropped,
         ids,
+        closed_at_exec: 0,
     };
     // 1. Non-dumpable before anything is acquired: no ptrace, no
     //    /proc/PID/fd for the caller while we hold privileged fds (a

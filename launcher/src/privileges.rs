@@ -185,7 +185,10 @@ pub trait Privileges {
     /// Make sure fds 0–2 are open (where closed: `/dev/full` write-only on
     /// 0, `/dev/null` read-only on 1 and 2, as glibc's secure-mode start-up
     /// does; called only when the exec was not secure, for root).
-    fn fill_standard_fds(&mut self) -> io::Result<()>;
+    /// `closed_at_exec`: those closed at exec (bit `n` for fd `n`), which
+    /// the libc's secure-mode start-up filled its own way: they get the
+    /// fillers above too.
+    fn fill_standard_fds(&mut self, closed_at_exec: u8) -> io::Result<()>;
     /// Step 4: `PR_SET_NO_NEW_PRIVS`.
     fn set_no_new_privs(&mut self) -> io::Result<()>;
     /// Step 4 (cont.): refuse to exec if anything privileged is left. The
@@ -256,9 +259,14 @@ fn check_dir(dir: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), Stri
 pub struct System;
 
 impl Privileges for System {
-    fn fill_standard_fds(&mut self) -> io::Result<()> {
+    fn fill_standard_fds(&mut self, closed_at_exec: u8) -> io::Result<()> {
         for fd in 0..=2 {
-            if !sys::fd_is_open(fd) {
+            if closed_at_exec & 1 << fd != 0 && sys::fd_is_open(fd) {
+                // musl's filler (read-write /dev/null) in a secure exec:
+                // glibc's in its place.
+                let filler = sys::open_standard_filler(fd)?;
+                sys::move_onto(filler, fd)?;
+            } else if !sys::fd_is_open(fd) {
                 // open() returns the lowest free descriptor: exactly `fd`.
                 // glibc's devices and modes, as a secure exec gets them.
                 let got = sys::open_standard_filler(fd)?;

@@ -136,10 +136,12 @@ pub fn try_launch(
     let opened = acquired_sockets(tool, &record);
 
     // fds 0–2 valid, so that a closed stdout never becomes something the
-    // worker writes to by mistake. A secure exec (file capabilities,
-    // setuid) had glibc's start-up do it already (__libc_check_standard_fds).
-    if !record.ids.secure {
-        p.fill_standard_fds().map_err(LaunchError::Fds)?;
+    // worker writes to by mistake: glibc's fillers, as iputils gets them.
+    // A secure exec (file capabilities, setuid) had the libc's start-up
+    // fill them (musl: read-write /dev/null), to be replaced.
+    if !record.ids.secure || record.closed_at_exec != 0 {
+        p.fill_standard_fds(record.closed_at_exec)
+            .map_err(LaunchError::Fds)?;
     }
 
     // 4. No exec from here on may gain privilege (setuid bits, file caps);
@@ -361,8 +363,8 @@ mod tests {
     }
 
     impl Privileges for Recorder {
-        fn fill_standard_fds(&mut self) -> io::Result<()> {
-            self.step("fill_standard_fds")
+        fn fill_standard_fds(&mut self, closed_at_exec: u8) -> io::Result<()> {
+            self.step(&format!("fill_standard_fds {closed_at_exec:#05b}"))
         }
         fn set_no_new_privs(&mut self) -> io::Result<()> {
             self.step("set_no_new_privs")
@@ -1088,8 +1090,8 @@ mod tests {
         assert!(r.pos("socket icmp6 SOCK_DGRAM") < r.pos("move_fd 1 4"));
         // Not a secure exec: glibc filled nothing; the sequence does,
         // after the drop.
-        assert!(r.pos("clear_capabilities") < r.pos("fill_standard_fds"));
-        assert!(r.pos("fill_standard_fds") < r.pos("set_no_new_privs"));
+        assert!(r.pos("clear_capabilities") < r.pos("fill_standard_fds 0b000"));
+        assert!(r.pos("fill_standard_fds 0b000") < r.pos("set_no_new_privs"));
         assert!(r.calls.contains(&"exec".to_string()));
     }
 
@@ -1118,10 +1120,21 @@ mod tests {
     }
 
     #[test]
-    fn a_secure_exec_leaves_the_standard_fds_to_glibc() {
+    fn a_secure_exec_leaves_the_standard_fds_to_the_libc() {
         let mut r = Recorder::default();
         run(&PING, &mut r);
-        assert!(!r.calls.contains(&"fill_standard_fds".to_string()));
+        assert!(r.calls.contains(&"exec".to_string()), "{:?}", r.calls);
+        assert!(!r.calls.iter().any(|c| c.starts_with("fill_standard_fds")));
+    }
+
+    #[test]
+    fn a_secure_exec_replaces_the_libcs_filler_of_a_closed_fd() {
+        let mut r = Recorder::default();
+        let mut record = privileged::run(&Plan::of(&PING), r.ids, &mut r);
+        record.closed_at_exec = 0b010;
+        let _ = try_launch(&PING, record, &mut r, vec!["ping".into()], Vec::new());
+        assert!(r.pos("fill_standard_fds 0b010") < r.pos("set_no_new_privs"));
+        assert!(r.calls.contains(&"exec".to_string()), "{:?}", r.calls);
     }
 
     #[test]

@@ -53,6 +53,17 @@ pub fn open_standard_filler(fd: RawFd) -> io::Result<RawFd> {
     cvt(unsafe { libc::open(path.as_ptr(), mode | libc::O_NOFOLLOW) })
 }
 
+/// Puts descriptor `from` at `to` (`dup2`, which leaves `to` inheritable)
+/// and closes `from`.
+pub fn move_onto(from: RawFd, to: RawFd) -> io::Result<()> {
+    // SAFETY: integer arguments only; dup2 touches no memory of ours.
+    let moved = cvt(unsafe { libc::dup2(from, to) });
+    // SAFETY: `from` is ours, duplicated or not wanted; closing it touches
+    // no memory of ours.
+    unsafe { libc::close(from) };
+    moved.map(drop)
+}
+
 /// Closes every descriptor from `first` up.
 pub fn close_from(first: RawFd) -> io::Result<()> {
     // SAFETY: close_range takes plain integers and touches no memory of ours.
@@ -514,6 +525,34 @@ pub fn lock_filter(fd: RawFd) -> io::Result<()> {
     raw_lock_filter(fd).map_err(io::Error::from_raw_os_error)
 }
 
+/// Which of fds 0–2 are closed (bit `n` for fd `n`), with one raw `poll`
+/// as musl's start-up asks (`POLLNVAL`); 0 if the poll fails.
+fn closed_standard_fds() -> u8 {
+    let mut fds = [libc::pollfd {
+        fd: 0,
+        events: 0,
+        revents: 0,
+    }; 3];
+    for (n, p) in fds.iter_mut().enumerate() {
+        p.fd = n as libc::c_int;
+    }
+    // SAFETY: poll reads and writes the three pollfd structures of `fds`,
+    // which outlive the call; a zero timeout never blocks.
+    let polled = unsafe {
+        raw_syscall(
+            libc::SYS_poll,
+            [fds.as_mut_ptr() as usize, fds.len(), 0, 0, 0],
+        )
+    };
+    if polled.is_err() {
+        return 0;
+    }
+    fds.iter()
+        .enumerate()
+        .filter(|(_, p)| p.revents & libc::POLLNVAL != 0)
+        .fold(0, |mask, (n, _)| mask | 1 << n)
+}
+
 /// The ids and secure-mode flag the kernel started us with, from the
 /// auxiliary vector on the initial stack (glibc's `getauxval` is not
 /// ready before its start-up).
@@ -581,7 +620,9 @@ impl RecordSlot {
 pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) {
     // SAFETY: the caller's contract.
     let ids = unsafe { exec_ids(stack) };
-    let record = privileged::run(plan, ids, &mut RawSystem);
+    let mut record = privileged::run(plan, ids, &mut RawSystem);
+    // After the drop (a failed one never returns here).
+    record.closed_at_exec = closed_standard_fds();
     // SAFETY: the only write, on the only thread, before any read.
     unsafe { *PRIVILEGED_PHASE.0.get() = Some(record) };
 }
