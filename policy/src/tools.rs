@@ -454,15 +454,20 @@ pub const ARP_ONLY_FILTER: &[BpfInsn] = &[
     },
 ];
 
-/// `socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_ARP))` with the ARP-only
-/// filter locked on it. Brokered: a packet socket sends any frame to any
+/// `socket(AF_PACKET, SOCK_DGRAM, 0)` with the ARP-only filter locked on
+/// it: protocol 0, as iputils opens it, hooks it to no protocol, so it
+/// receives nothing until the broker binds it to `ETH_P_ARP` on the
+/// worker's interface. Opened for `ETH_P_ARP` it would receive ARP from
+/// every interface until then, and that bind would first unhook it,
+/// waiting for an RCU grace period (`synchronize_net`) on the way to the
+/// first probe: several milliseconds, tens on a loaded machine. Brokered: a packet socket sends any frame to any
 /// interface whatever filter it receives through, so arping's broker holds
 /// it and sends only the ARP frames of the worker's mode.
 pub const ARP: SocketSpec = SocketSpec {
     name: "arp",
     what: "ARP packet",
     domain: libc::AF_PACKET,
-    protocol: ETH_P_ARP_BE,
+    protocol: 0,
     kinds: &[SocketKind {
         ty: libc::SOCK_DGRAM,
         capability: Some(Capability::NetRaw),

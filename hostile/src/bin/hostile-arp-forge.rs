@@ -199,7 +199,7 @@ fn outcome(r: std::io::Result<usize>) -> String {
 fn attack(iface: &str, other: &str, peer: [u8; 6], open: bool) {
     let (ifi, other_ifi) = (ifindex(iface), ifindex(other));
     let sockets = if open {
-        let fd = launcher::sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, ETH_P_ARP_BE)
+        let fd = launcher::sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, ARP.protocol)
             .unwrap_or_else(|e| die("socket (run as root)", e));
         launcher::sys::attach_filter(fd, ARP_ONLY_FILTER).unwrap_or_else(|e| die("filter", e));
         launcher::sys::lock_filter(fd).unwrap_or_else(|e| die("lock", e));

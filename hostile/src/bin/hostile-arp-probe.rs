@@ -80,7 +80,7 @@ fn main() {
 
 fn listen(ifindex: i32, secs: u64, open: bool, filter: bool, sandbox: bool) {
     let sockets = if open {
-        let fd = launcher::sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, ETH_P_ARP_BE)
+        let fd = launcher::sys::socket(libc::AF_PACKET, libc::SOCK_DGRAM, ARP.protocol)
             .unwrap_or_else(|e| die("socket (run as root)", e));
         if filter {
             launcher::sys::attach_filter(fd, ARP_ONLY_FILTER).unwrap_or_else(|e| die("filter", e));

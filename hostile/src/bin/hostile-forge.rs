@@ -82,7 +82,7 @@ fn main() -> Result<()> {
             let fd = launcher::sys::socket(
                 libc::AF_PACKET,
                 libc::SOCK_DGRAM,
-                policy::tools::ETH_P_ARP_BE,
+                policy::tools::ARP.protocol,
             )
             .context("packet socket")?;
             fd3(fd)?;
