@@ -336,6 +336,17 @@ fn open_kind<P: Privileged>(
 /// A message built without allocation or formatting machinery (neither
 /// works before glibc's start-up): bytes appended to a stack buffer, cut
 /// at its end.
+/// After the drop, in a secure exec, when fds 0–2 cannot be polled
+/// (`RLIMIT_NOFILE` below 3: `poll` refuses three descriptors): musl's
+/// secure-mode start-up makes the same `poll` and, refused, stops the
+/// process with a crash. Say why instead, and end with status 2.
+pub fn refuse_tiny_nofile<P: Privileged>(plan: &Plan, p: &mut P) {
+    let mut line = Line::new();
+    line.push(plan.name());
+    line.push(b": RLIMIT_NOFILE is below 3: fds 0-2 cannot be checked\n");
+    p.die(line.bytes());
+}
+
 struct Line {
     buf: [u8; 160],
     len: usize,

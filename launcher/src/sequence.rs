@@ -1128,6 +1128,16 @@ mod tests {
     }
 
     #[test]
+    fn a_tiny_nofile_limit_is_one_line_and_status_2() {
+        let mut r = Recorder::default();
+        privileged::refuse_tiny_nofile(&Plan::of(&PING), &mut r);
+        assert_eq!(
+            r.calls,
+            ["die privsep-ping: RLIMIT_NOFILE is below 3: fds 0-2 cannot be checked"]
+        );
+    }
+
+    #[test]
     fn a_secure_exec_replaces_the_libcs_filler_of_a_closed_fd() {
         let mut r = Recorder::default();
         let mut record = privileged::run(&Plan::of(&PING), r.ids, &mut r);

@@ -526,8 +526,9 @@ pub fn lock_filter(fd: RawFd) -> io::Result<()> {
 }
 
 /// Which of fds 0–2 are closed (bit `n` for fd `n`), with one raw `poll`
-/// as musl's start-up asks (`POLLNVAL`); 0 if the poll fails.
-fn closed_standard_fds() -> u8 {
+/// as musl's start-up asks (`POLLNVAL`); None if the poll is refused
+/// (`RLIMIT_NOFILE` below 3).
+fn closed_standard_fds() -> Option<u8> {
     let mut fds = [libc::pollfd {
         fd: 0,
         events: 0,
@@ -544,13 +545,13 @@ fn closed_standard_fds() -> u8 {
             [fds.as_mut_ptr() as usize, fds.len(), 0, 0, 0],
         )
     };
-    if polled.is_err() {
-        return 0;
-    }
-    fds.iter()
-        .enumerate()
-        .filter(|(_, p)| p.revents & libc::POLLNVAL != 0)
-        .fold(0, |mask, (n, _)| mask | 1 << n)
+    polled.ok()?;
+    Some(
+        fds.iter()
+            .enumerate()
+            .filter(|(_, p)| p.revents & libc::POLLNVAL != 0)
+            .fold(0, |mask, (n, _)| mask | 1 << n),
+    )
 }
 
 /// The ids and secure-mode flag the kernel started us with, from the
@@ -622,7 +623,11 @@ pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) {
     let ids = unsafe { exec_ids(stack) };
     let mut record = privileged::run(plan, ids, &mut RawSystem);
     // After the drop (a failed one never returns here).
-    record.closed_at_exec = closed_standard_fds();
+    match closed_standard_fds() {
+        Some(closed) => record.closed_at_exec = closed,
+        None if ids.secure => privileged::refuse_tiny_nofile(plan, &mut RawSystem),
+        None => {}
+    }
     // SAFETY: the only write, on the only thread, before any read.
     unsafe { *PRIVILEGED_PHASE.0.get() = Some(record) };
 }
