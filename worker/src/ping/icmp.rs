@@ -9,7 +9,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 /// ICMPv4 types (RFC 792).
 pub mod v4 {
@@ -381,8 +381,10 @@ pub struct ExtendedError {
     pub icmp_type: u8,
     pub code: u8,
     pub info: u32,
-    /// Who sent the ICMP error (`SO_EE_OFFENDER`), if present.
-    pub offender: Option<IpAddr>,
+    /// Who sent the ICMP error (`SO_EE_OFFENDER`), if present, with the
+    /// scope the kernel gives a link-local IPv6 one (upstream's `pr_addr`
+    /// prints it, `fe80::1%eth0`); port 0.
+    pub offender: Option<SocketAddr>,
 }
 
 /// Parses the data of an `IP_RECVERR` / `IPV6_RECVERR` control message:
@@ -403,18 +405,28 @@ pub fn parse_extended_err(data: &[u8]) -> Option<ExtendedError> {
     })
 }
 
-/// A `sockaddr_in` / `sockaddr_in6` as raw bytes → its address (AF_UNSPEC
-/// or anything unknown or short → `None`).
-pub fn parse_sockaddr(sa: &[u8]) -> Option<IpAddr> {
+/// A `sockaddr_in` / `sockaddr_in6` as raw bytes → its address, and an
+/// IPv6 one's scope id when the bytes hold it (AF_UNSPEC or anything
+/// unknown or short → `None`); the port is left 0.
+pub fn parse_sockaddr(sa: &[u8]) -> Option<SocketAddr> {
     let family = u16::from_ne_bytes(sa.get(0..2)?.try_into().ok()?);
     match i32::from(family) {
         libc::AF_INET => {
             let a: [u8; 4] = sa.get(4..8)?.try_into().ok()?;
-            Some(IpAddr::V4(Ipv4Addr::from(a)))
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(a)), 0))
         }
         libc::AF_INET6 => {
             let a: [u8; 16] = sa.get(8..24)?.try_into().ok()?;
-            Some(IpAddr::V6(Ipv6Addr::from(a)))
+            let scope = sa
+                .get(24..28)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u32::from_ne_bytes);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(a),
+                0,
+                0,
+                scope,
+            )))
         }
         _ => None,
     }
@@ -780,7 +792,26 @@ mod tests {
             (e.errno, e.origin, e.icmp_type, e.code),
             (113, ORIGIN_ICMP, 3, 1)
         );
-        assert_eq!(e.offender, Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))));
+        assert_eq!(
+            e.offender,
+            Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 0))
+        );
         assert_eq!(parse_extended_err(&d[..15]), None);
+    }
+
+    #[test]
+    fn a_link_local_offender_keeps_its_scope() {
+        let mut sa = Vec::new();
+        sa.extend_from_slice(&(libc::AF_INET6 as u16).to_ne_bytes());
+        sa.extend_from_slice(&[0; 6]);
+        sa.extend_from_slice(&Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1).octets());
+        sa.extend_from_slice(&7u32.to_ne_bytes());
+        let a = parse_sockaddr(&sa).unwrap();
+        assert_eq!(a.to_string(), "[fe80::1%7]:0");
+        // Cut before the scope: the address alone.
+        assert_eq!(
+            parse_sockaddr(&sa[..24]).unwrap().to_string(),
+            "[fe80::1]:0"
+        );
     }
 }

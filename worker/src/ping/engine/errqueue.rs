@@ -3,7 +3,6 @@
 //! counted and printed, anything else read and dropped.
 
 use std::io;
-use std::net::SocketAddr;
 
 use super::sink::Sink;
 use super::{Engine, Io};
@@ -83,9 +82,7 @@ impl<I: Io> Engine<I> {
                 };
                 // Named like a reply's source (upstream's pr_addr), through
                 // the resolver co-process when it is not the target.
-                let from = e
-                    .offender
-                    .map(|ip| self.display(Some(SocketAddr::new(ip, 0))));
+                let from = e.offender.map(|a| self.display(Some(a)));
                 let ts = self.timestamp();
                 let from = from.as_deref().unwrap_or("?");
                 self.sink.icmp_error(&mut self.lines, ts, from, seq, &text);
