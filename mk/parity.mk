@@ -1,8 +1,9 @@
 # Side-by-side parity suites: privsep-ping against Debian 12's iputils ping
-# (20221126, /usr/bin/ping) and upstream iputils 20240905 (Debian 13's:
-# built from its source package, or its binary packages when the mirror
-# serves no trixie source), on every invocation of parity/table.json, as
-# root and as the test user, in network namespaces of the suite's own.
+# (20221126, /usr/bin/ping), upstream iputils 20240905 (Debian 13's: built
+# from its source package, or its binary packages when the mirror serves no
+# trixie source) and upstream's latest release, 20250605, on every
+# invocation of parity/table.json, as root and as the test user, in network
+# namespaces of the suite's own.
 #
 #   make test-parity   the suite (root), ping's in raw and datagram mode at
 #                      once; reports in target/parity/report.txt and
@@ -41,7 +42,8 @@ iputils-upstream: deps-test
 # namespace: ICMP datagram sockets; PARITY_MODE=datagram). Together they
 # take little longer than one: the runs mostly wait on the network.
 PARITY_PING = PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
-    PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_DEBIAN_PING=/usr/bin/ping \
+    PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_LATEST_PING=$(PARITY_LATEST)/ping \
+    PARITY_DEBIAN_PING=/usr/bin/ping \
     PARITY_ONLY=$(PARITY_ONLY) \
     $(CARGO) test -p parity --features suite --locked --test parity -- --include-ignored --nocapture
 

@@ -1,11 +1,13 @@
 //! The side-by-side parity suite: privsep-ping against Debian 12's iputils
-//! ping (20221126) and upstream iputils 20240905, on the same invocations.
+//! ping (20221126), upstream iputils 20240905 (Debian 13's) and upstream's
+//! latest release, 20250605, on the same invocations.
 //!
 //! This crate owns the invocation table's format ([`table`]), the network
 //! the pingers run in ([`net`]: client, router, server and a misbehaving
 //! responder, in namespaces of the suite's own), running one invocation of
 //! one implementation as root or as the unprivileged user ([`run`]), the
-//! normalisation of times and the comparison ([`compare`]), and the report.
+//! normalisation of times and the comparison ([`compare`]), and the
+//! verdicts and the report, shared by both suites ([`verdict`]).
 //! The suite itself is `tests/parity.rs` (feature `suite`, run by
 //! `make test-parity`); the responder is `src/bin/parity-responder.rs`.
 //!

@@ -168,12 +168,17 @@ pub fn run(
     }
     // The program is the link named like argv[0]'s last component, found
     // through PATH; bash's `exec -a` gives it argv[0] exactly as the row
-    // says (a path such as /usr/bin/ping included).
+    // says (a path such as /usr/bin/ping included). It starts with fds 0-2
+    // only, as from a login shell: iputils' sockets take the lowest free
+    // descriptors, which -v prints, and whatever the suite inherited (the
+    // lock `flock` holds, say) would move them.
     let program = row.argv0.rsplit('/').next().unwrap_or(&row.argv0);
     cmd.args([
         "bash",
         "-c",
-        &format!("exec -a \"$0\" {program} \"$@\"{redirect}"),
+        &format!(
+            "exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; exec -a \"$0\" {program} \"$@\"{redirect}"
+        ),
     ])
     .arg(&row.argv0)
     .args(&row.args)

@@ -138,14 +138,16 @@ pub struct Row {
     pub debian: Expect,
     /// Against upstream iputils 20240905.
     pub upstream: Expect,
+    /// Against upstream's latest release, iputils 20250605.
+    pub latest: Expect,
     /// What changes in the datagram mode (every implementation without a
     /// capability, ICMP datagram sockets), for one runner or both.
     #[serde(default)]
     pub datagram: Vec<ModeExpect>,
 }
 
-/// A row's expectations in the datagram mode, replacing `debian` and/or
-/// `upstream` for `run_as` (both runners when absent), with the reason.
+/// A row's expectations in the datagram mode, replacing `debian`,
+/// `upstream` and/or `latest` for `run_as` (both runners when absent), with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModeExpect {
@@ -153,26 +155,28 @@ pub struct ModeExpect {
     pub run_as: Option<As>,
     pub debian: Option<Expect>,
     pub upstream: Option<Expect>,
+    pub latest: Option<Expect>,
     /// Why the mode changes the expectation.
     pub why: String,
 }
 
 impl Row {
-    /// The expectations against (Debian, upstream) for `who`, in the
-    /// datagram mode or not.
-    pub fn expectations(&self, datagram: bool, who: As) -> (&Expect, &Expect) {
-        let (mut debian, mut upstream) = (&self.debian, &self.upstream);
+    /// The expectations against Debian's, upstream 20240905 and upstream
+    /// 20250605 for `who`, in the datagram mode or not.
+    pub fn expectations(&self, datagram: bool, who: As) -> [&Expect; 3] {
+        let mut e = [&self.debian, &self.upstream, &self.latest];
         if datagram {
             for m in self
                 .datagram
                 .iter()
                 .filter(|m| m.run_as.is_none_or(|a| a == who))
             {
-                debian = m.debian.as_ref().unwrap_or(debian);
-                upstream = m.upstream.as_ref().unwrap_or(upstream);
+                for (slot, new) in e.iter_mut().zip([&m.debian, &m.upstream, &m.latest]) {
+                    *slot = new.as_ref().unwrap_or(*slot);
+                }
             }
         }
-        (debian, upstream)
+        e
     }
 }
 
@@ -218,7 +222,12 @@ pub fn parse(text: &str) -> Result<Vec<Row>, ParityError> {
                 r.name
             )));
         }
-        for e in [&r.debian, &r.upstream] {
+        let modes = r
+            .datagram
+            .iter()
+            .flat_map(|m| [&m.debian, &m.upstream, &m.latest])
+            .flatten();
+        for e in [&r.debian, &r.upstream, &r.latest].into_iter().chain(modes) {
             if matches!(e, Expect::Deliberate(why) if why.trim().is_empty()) {
                 return Err(ParityError::Table(format!(
                     "{}: a deliberate difference needs its reason",
@@ -238,7 +247,7 @@ mod tests {
     fn parses_rows_with_defaults_and_expectations() {
         let rows = parse(
             r#"[{"name":"a","args":["-c","1","x"],"debian":"match",
-                 "upstream":{"deliberate":"because"}}]"#,
+                 "upstream":{"deliberate":"because"},"latest":"match"}]"#,
         )
         .unwrap();
         assert_eq!(rows[0].argv0, "ping");
@@ -249,17 +258,18 @@ mod tests {
 
     #[test]
     fn refuses_duplicates_unknown_fields_and_empty_reasons() {
-        let row = r#"{"name":"a","args":[],"debian":"match","upstream":"match"}"#;
+        let row = r#"{"name":"a","args":[],"debian":"match","upstream":"match","latest":"match"}"#;
         assert!(parse(&format!("[{row},{row}]")).is_err());
-        assert!(
-            parse(r#"[{"name":"a","args":[],"debian":"match","upstream":"match","x":1}]"#).is_err()
-        );
         assert!(parse(
-            r#"[{"name":"a","args":[],"debian":{"deliberate":" "},"upstream":"match"}]"#
+            r#"[{"name":"a","args":[],"debian":"match","upstream":"match","latest":"match","x":1}]"#
         )
         .is_err());
         assert!(parse(
-            r#"[{"name":"a","args":[],"argv0":"sh","debian":"match","upstream":"match"}]"#
+            r#"[{"name":"a","args":[],"debian":{"deliberate":" "},"upstream":"match","latest":"match"}]"#
+        )
+        .is_err());
+        assert!(parse(
+            r#"[{"name":"a","args":[],"argv0":"sh","debian":"match","upstream":"match","latest":"match"}]"#
         )
         .is_err());
     }

@@ -1,58 +1,23 @@
 //! The parity suite: every row of `parity/table.json`, run by privsep-ping
 //! (the staged install), Debian 12's iputils ping and upstream iputils
-//! 20240905, as root and as the unprivileged test user, in the suite's own
-//! network. Output is normalised for times only and compared line by line
-//! with the exit code. Every difference is reported (`target/parity/
-//! report.txt` and a summary on stdout); a difference the table does not
-//! list as deliberate, a deliberate one that no longer differs, or -j
-//! output that is not JSON Lines, fails.
+//! 20240905 and 20250605 (its latest release), as root and as the
+//! unprivileged test user, in the suite's own network. Output is normalised
+//! for times only and compared line by line with the exit code. Every
+//! difference is reported (`target/parity/report.txt` and a summary on
+//! stdout; [`parity::verdict`]); a difference the table does not list as
+//! deliberate, a deliberate one that no longer differs, or -j output that
+//! is not JSON Lines, fails.
 
 #![forbid(unsafe_code)]
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use parity::compare::{differences, Outcome};
+use parity::compare::Outcome;
 use parity::net::Network;
 use parity::run::{run, Links};
-use parity::table::{self, As, Expect, Row};
+use parity::table::{self, As, Row};
+use parity::verdict::{control_lines, Case, Reference, Verdicts};
 use parity::{env, ParityError};
-
-/// How many differing lines the report shows per comparison.
-const SHOWN: usize = 8;
-
-/// One (row, who) pair, run by the three implementations.
-struct Case<'a> {
-    row: &'a Row,
-    who: As,
-    privsep: Outcome,
-    references: [(&'static str, &'a Expect, Outcome); 2],
-}
-
-/// `line` with control characters shown as `<0xNN>`: the report is read on
-/// terminals, and some rows print hostile names.
-fn safe(line: &str) -> String {
-    line.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                format!("<0x{:02x}>", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-fn render(o: &Outcome) -> String {
-    let mut s = format!("    [{}]\n", o.status);
-    for l in &o.stdout {
-        let _ = writeln!(s, "    | {}", safe(l));
-    }
-    for l in &o.stderr {
-        let _ = writeln!(s, "    ! {}", safe(l));
-    }
-    s
-}
 
 fn run_all(
     net: &Network,
@@ -106,10 +71,11 @@ fn run_all(
 }
 
 #[test]
-#[ignore = "needs root, the staged install, both iputils builds and the test user: make test-parity"]
+#[ignore = "needs root, the staged install, the iputils builds and the test user: make test-parity"]
 fn privsep_ping_matches_iputils() {
     let stage = PathBuf::from(env("PRIVSEP_STAGE").unwrap());
     let upstream = PathBuf::from(env("PARITY_UPSTREAM_PING").unwrap());
+    let latest = PathBuf::from(env("PARITY_LATEST_PING").unwrap());
     let debian =
         PathBuf::from(std::env::var("PARITY_DEBIAN_PING").unwrap_or("/usr/bin/ping".into()));
     let report_path = PathBuf::from(std::env::var("PARITY_REPORT").unwrap_or_else(|_| {
@@ -134,6 +100,7 @@ fn privsep_ping_matches_iputils() {
             ("privsep", stage.join("bin/privsep-ping")),
             ("debian", debian),
             ("upstream", upstream),
+            ("latest", latest),
         ],
         datagram,
     )
@@ -143,61 +110,28 @@ fn privsep_ping_matches_iputils() {
     let results = run_all(&net, &links, &rows).expect("run");
     drop(net);
 
-    let cases: Vec<Case> = results
-        .into_iter()
-        .map(|(i, who, mut o)| {
-            let upstream = o.pop().expect("upstream");
-            let debian = o.pop().expect("debian");
-            let privsep = o.pop().expect("privsep");
-            let row = &rows[i];
-            Case {
-                row,
-                who,
-                privsep,
-                references: {
-                    let (d, u) = row.expectations(datagram, who);
-                    [
-                        ("debian 20221126", d, debian),
-                        ("upstream 20240905", u, upstream),
-                    ]
-                },
-            }
-        })
-        .collect();
-
-    let mut report = String::new();
-    let mut failures = Vec::new();
-    let mut deliberate = Vec::new();
-    let mut matches = [0usize; 2];
-    let mut refs_differ = 0;
-    let mut between_refs = String::new();
-    for c in &cases {
-        let id = format!("{} (as {})", c.row.name, c.who.name());
-        let between = differences(&c.references[0].2, &c.references[1].2);
-        if let Some(first) = between.first() {
-            refs_differ += 1;
-            let first = first
-                .replace("reference", "debian")
-                .replacen("privsep", "upstream", 1);
-            let _ = writeln!(between_refs, "{id}: {first}");
-        }
-        let mut block = String::new();
+    let names = ["debian 20221126", "upstream 20240905", "upstream 20250605"];
+    // Where Debian's and 20240905 differ, and what 20250605 changed.
+    let mut verdicts = Verdicts::new(&names, &[(0, 1), (1, 2)]);
+    for (i, who, outcomes) in &results {
+        let row = &rows[*i];
+        let [privsep, references @ ..] = outcomes.as_slice() else {
+            panic!("{}: {} outcomes", row.name, outcomes.len());
+        };
+        let mut case = Case::new(format!("{} (as {})", row.name, who.name()));
         // privsep's output with the lines it adds on purpose taken out.
-        let mut privsep = c.privsep.clone();
-        if let Some(extra) = &c.row.privsep_extra {
-            let missing = extra.remove_from(&mut privsep.stdout, &mut privsep.stderr);
+        let mut trimmed = privsep.clone();
+        if let Some(extra) = &row.privsep_extra {
+            let missing = extra.remove_from(&mut trimmed.stdout, &mut trimmed.stderr);
             if missing.is_empty() {
-                deliberate.push(format!(
-                    "{id}: privsep adds {:?}: {}",
-                    extra.lines, extra.why
-                ));
+                verdicts.deliberate(
+                    &case,
+                    format!("privsep adds {:?}: {}", extra.lines, extra.why),
+                );
             } else {
-                failures.push(format!(
-                    "{id}: privsep no longer prints the extra lines {missing:?}"
-                ));
-                let _ = writeln!(
-                    block,
-                    "  FAIL: privsep does not print the extra lines {missing:?}"
+                verdicts.fail(
+                    &mut case,
+                    format!("privsep no longer prints the extra lines {missing:?}"),
                 );
             }
         }
@@ -205,111 +139,41 @@ fn privsep_ping_matches_iputils() {
         // sequence on a terminal (only the tab, -a's bell, -f's backspace
         // and the carriage return before SIGQUIT's status line among the
         // control characters).
-        let raw: Vec<&String> = c
-            .privsep
-            .stdout
-            .iter()
-            .chain(&c.privsep.stderr)
-            .filter(|l| {
-                l.chars()
-                    .any(|ch| ch.is_control() && !matches!(ch, '\t' | '\r' | '\x07' | '\x08'))
-            })
-            .collect();
+        let raw = control_lines(privsep, &['\t', '\r', '\x07', '\x08']);
         if !raw.is_empty() {
-            failures.push(format!("{id}: privsep printed control characters: {raw:?}"));
-            let _ = writeln!(block, "  FAIL: privsep printed control characters: {raw:?}");
+            verdicts.fail(
+                &mut case,
+                format!("privsep printed control characters: {raw:?}"),
+            );
         }
-        if c.row.json {
+        if row.json {
             // JSON Lines: every line of stdout one well-formed JSON value.
-            let bad: Vec<String> = c
-                .privsep
+            let bad: Vec<&String> = privsep
                 .stdout
                 .iter()
                 .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
-                .cloned()
                 .collect();
-            if c.privsep.stdout.is_empty() || !bad.is_empty() {
-                failures.push(format!(
-                    "{id}: privsep's -j output is not JSON, one value per line: {bad:?}"
-                ));
-                let _ = writeln!(
-                    block,
-                    "  FAIL: privsep's -j output is not JSON, one value per line: {bad:?}"
+            if privsep.stdout.is_empty() || !bad.is_empty() {
+                verdicts.fail(
+                    &mut case,
+                    format!("privsep's -j output is not JSON, one value per line: {bad:?}"),
                 );
             }
         }
-        for (k, (name, expect, reference)) in c.references.iter().enumerate() {
-            let diff = differences(reference, &privsep);
-            let verdict = match (diff.is_empty(), expect) {
-                (true, Expect::Match) => {
-                    matches[k] += 1;
-                    continue;
-                }
-                (true, Expect::Deliberate(why)) => {
-                    matches[k] += 1;
-                    failures.push(format!(
-                        "{id} vs {name}: listed as deliberate ({why}) but privsep now matches it"
-                    ));
-                    format!("STALE deliberate difference (now matches): {why}")
-                }
-                (false, Expect::Deliberate(why)) => {
-                    deliberate.push(format!("{id} vs {name}: {why}"));
-                    format!("deliberate: {why}")
-                }
-                (false, Expect::Match) => {
-                    failures.push(format!("{id} vs {name}: {}", diff[0]));
-                    "FAIL: differs".into()
-                }
-            };
-            let _ = writeln!(block, "  vs {name}: {verdict}");
-            for d in diff.iter().take(SHOWN) {
-                let _ = writeln!(block, "    - {d}");
-            }
-            if diff.len() > SHOWN {
-                let _ = writeln!(block, "    - ... {} more", diff.len() - SHOWN);
-            }
-            let _ = write!(block, "  {name}:\n{}", render(reference));
-        }
-        if !block.is_empty() {
-            let _ = writeln!(
-                report,
-                "== {id}: ping {}\n{block}  privsep:\n{}",
-                c.row.args.join(" "),
-                render(&c.privsep)
-            );
-        }
+        let refs: Vec<Reference> = row
+            .expectations(datagram, *who)
+            .into_iter()
+            .zip(references)
+            .map(|(expect, outcome)| Reference { expect, outcome })
+            .collect();
+        verdicts.judge(&mut case, &trimmed, &refs);
+        verdicts.close(case, &format!("ping {}", row.args.join(" ")), privsep);
     }
     let summary = format!(
-        "parity ({mode} mode): {} rows, {} invocations (rows x users); privsep matches debian 20221126 in {}, \
-         upstream 20240905 in {}; the two references differ in {}; {} deliberate differences; \
-         {} failures",
+        "parity ({mode} mode): {} rows, {} invocations (rows x users); {}",
         rows.len(),
-        cases.len(),
-        matches[0],
-        matches[1],
-        refs_differ,
-        deliberate.len(),
-        failures.len()
+        verdicts.cases(),
+        verdicts.counts()
     );
-    let full = format!(
-        "{summary}\n\n# Deliberate differences\n{}\n\n# Failures\n{}\n\n\
-         # Where Debian's 20221126 and upstream 20240905 differ (first difference)\n{between_refs}\n\
-         # Every difference\n{report}",
-        deliberate.join("\n"),
-        failures.join("\n")
-    );
-    if let Some(dir) = report_path.parent() {
-        std::fs::create_dir_all(dir).expect("report directory");
-    }
-    std::fs::write(&report_path, &full).expect("write report");
-    println!("{summary}\nreport: {}", report_path.display());
-    for f in &failures {
-        println!("  FAIL {f}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} differences not listed as deliberate (report: {})",
-        failures.len(),
-        report_path.display()
-    );
+    verdicts.finish(&summary, &report_path);
 }

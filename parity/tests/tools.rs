@@ -5,58 +5,32 @@
 //! Output is normalised for times only and compared line by line with the
 //! exit status. A difference the table does not list as deliberate, or a
 //! deliberate one that no longer differs, fails; the report is
-//! `target/parity/tools-report.txt`. Rows run concurrently (each arping
+//! `target/parity/tools-report.txt` ([`parity::verdict`]). Rows run concurrently (each arping
 //! row probes addresses no other row probes; clockdiff's replies carry
 //! the prober's identifier); the three implementations of an arping row
 //! run one after the other.
 
 #![forbid(unsafe_code)]
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use parity::compare::{differences, Outcome};
+use parity::compare::Outcome;
 use parity::env;
 use parity::lan::Lan;
-use parity::table::{As, Expect};
+use parity::table::As;
 use parity::tools::{self, ToolLinks, ToolRow};
+use parity::verdict::{control_lines, Case, Reference, Verdicts};
 
 /// Rows run at once (most of a row's time is spent waiting on timers).
 const JOBS: usize = 8;
-/// How many differing lines the report shows per comparison.
-const SHOWN: usize = 8;
-
-/// `line` with control characters shown as `<0xNN>`.
-fn safe(line: &str) -> String {
-    line.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                format!("<0x{:02x}>", c as u32)
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-fn render(o: &Outcome) -> String {
-    let mut s = format!("    [{}]\n", o.status);
-    for l in &o.stdout {
-        let _ = writeln!(s, "    | {}", safe(l));
-    }
-    for l in &o.stderr {
-        let _ = writeln!(s, "    ! {}", safe(l));
-    }
-    s
-}
 
 /// A finished run: table, row, user, and the three outcomes.
 type Finished = (usize, usize, As, Vec<Outcome>);
 
 /// One row of one tool as one user: privsep's outcome, then the references'.
-struct Case<'a> {
+struct Run<'a> {
     tool: &'static str,
     row: &'a ToolRow,
     who: As,
@@ -144,9 +118,9 @@ fn privsep_arping_and_clockdiff_match_iputils() {
     drop(lan);
     let mut done = done.into_inner().expect("results");
     done.sort_by_key(|&(t, r, who, _)| (t, r, who));
-    let cases: Vec<Case> = done
+    let cases: Vec<Run> = done
         .into_iter()
-        .map(|(t, r, who, outcomes)| Case {
+        .map(|(t, r, who, outcomes)| Run {
             tool: tables[t].0,
             row: &tables[t].1[r],
             who,
@@ -154,107 +128,44 @@ fn privsep_arping_and_clockdiff_match_iputils() {
         })
         .collect();
 
-    let mut report = String::new();
-    let mut failures = Vec::new();
-    let mut deliberate = Vec::new();
-    let mut matches = [0usize; 2];
-    let mut between_refs = String::new();
+    let names = ["debian 20221126", "upstream 20250605"];
+    let mut verdicts = Verdicts::new(&names, &[(0, 1)]);
     for c in &cases {
-        let id = format!("{} {} (as {})", c.tool, c.row.name, c.who.name());
-        let privsep = &c.outcomes[0];
-        if let Some(first) = differences(&c.outcomes[1], &c.outcomes[2]).first() {
-            let first = first
-                .replace("reference", "debian")
-                .replacen("privsep", "upstream", 1);
-            let _ = writeln!(between_refs, "{id}: {first}");
-        }
-        let mut block = String::new();
+        let mut case = Case::new(format!("{} {} (as {})", c.tool, c.row.name, c.who.name()));
+        let [privsep, debian, upstream] = c.outcomes.as_slice() else {
+            panic!("{}: {} outcomes", c.row.name, c.outcomes.len());
+        };
         // Beyond iputils: privsep puts no control character but the tab on
         // a terminal, whatever the names it prints.
-        let raw: Vec<&String> = privsep
-            .stdout
-            .iter()
-            .chain(&privsep.stderr)
-            .filter(|l| l.chars().any(|ch| ch.is_control() && ch != '\t'))
-            .collect();
+        let raw = control_lines(privsep, &['\t']);
         if !raw.is_empty() {
-            failures.push(format!("{id}: privsep printed control characters: {raw:?}"));
-            let _ = writeln!(block, "  FAIL: privsep printed control characters: {raw:?}");
-        }
-        let refs = [
-            ("debian 20221126", &c.row.debian, &c.outcomes[1]),
-            ("upstream 20250605", &c.row.upstream, &c.outcomes[2]),
-        ];
-        for (k, (name, expect, reference)) in refs.into_iter().enumerate() {
-            let diff = differences(reference, privsep);
-            let verdict = match (diff.is_empty(), expect) {
-                (true, Expect::Match) => {
-                    matches[k] += 1;
-                    continue;
-                }
-                (true, Expect::Deliberate(why)) => {
-                    failures.push(format!(
-                        "{id} vs {name}: listed as deliberate ({why}) but privsep now matches it"
-                    ));
-                    format!("STALE deliberate difference (now matches): {why}")
-                }
-                (false, Expect::Deliberate(why)) => {
-                    deliberate.push(format!("{id} vs {name}: {why}"));
-                    format!("deliberate: {why}")
-                }
-                (false, Expect::Match) => {
-                    failures.push(format!("{id} vs {name}: {}", diff[0]));
-                    "FAIL: differs".into()
-                }
-            };
-            let _ = writeln!(block, "  vs {name}: {verdict}");
-            for d in diff.iter().take(SHOWN) {
-                let _ = writeln!(block, "    - {d}");
-            }
-            if diff.len() > SHOWN {
-                let _ = writeln!(block, "    - ... {} more", diff.len() - SHOWN);
-            }
-            let _ = write!(block, "  {name}:\n{}", render(reference));
-        }
-        if !block.is_empty() {
-            let _ = writeln!(
-                report,
-                "== {id}: {} {}\n{block}  privsep:\n{}",
-                c.tool,
-                c.row.args.join(" "),
-                render(privsep)
+            verdicts.fail(
+                &mut case,
+                format!("privsep printed control characters: {raw:?}"),
             );
         }
+        let refs = [
+            Reference {
+                expect: &c.row.debian,
+                outcome: debian,
+            },
+            Reference {
+                expect: &c.row.upstream,
+                outcome: upstream,
+            },
+        ];
+        verdicts.judge(&mut case, privsep, &refs);
+        verdicts.close(
+            case,
+            &format!("{} {}", c.tool, c.row.args.join(" ")),
+            privsep,
+        );
     }
     let rows: usize = tables.iter().map(|(_, r, _)| r.len()).sum();
     let summary = format!(
-        "parity (arping, clockdiff): {rows} rows, {} invocations (rows x users); privsep matches \
-         debian 20221126 in {}, upstream 20250605 in {}; {} deliberate differences; {} failures",
-        cases.len(),
-        matches[0],
-        matches[1],
-        deliberate.len(),
-        failures.len()
+        "parity (arping, clockdiff): {rows} rows, {} invocations (rows x users); {}",
+        verdicts.cases(),
+        verdicts.counts()
     );
-    let full = format!(
-        "{summary}\n\n# Deliberate differences\n{}\n\n# Failures\n{}\n\n\
-         # Where Debian's 20221126 and upstream 20250605 differ (first difference)\n{between_refs}\n\
-         # Every difference\n{report}",
-        deliberate.join("\n"),
-        failures.join("\n")
-    );
-    if let Some(dir) = report_path.parent() {
-        std::fs::create_dir_all(dir).expect("report directory");
-    }
-    std::fs::write(&report_path, &full).expect("write report");
-    println!("{summary}\nreport: {}", report_path.display());
-    for f in &failures {
-        println!("  FAIL {f}");
-    }
-    assert!(
-        failures.is_empty(),
-        "{} differences not listed as deliberate (report: {})",
-        failures.len(),
-        report_path.display()
-    );
+    verdicts.finish(&summary, &report_path);
 }
