@@ -500,7 +500,21 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
         exe.ends_with("privsep/mtr-packet-broker"),
         "the broker runs its own program: {exe:?}"
     );
-    let bstatus = std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
+    // The broker answers the worker's start-up question (SCTP support)
+    // before it locks itself down: on a busy machine the worker's first
+    // reply can come first. Wait for the lock-down (seccomp mode 2), never
+    // for longer than the deadline; the asserts below then judge it.
+    let read_bstatus = || std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
+    let mut bstatus = read_bstatus();
+    let waited = std::time::Instant::now();
+    while !bstatus
+        .lines()
+        .any(|l| l.starts_with("Seccomp:") && l.ends_with('2'))
+        && waited.elapsed() < std::time::Duration::from_secs(20)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        bstatus = read_bstatus();
+    }
     let bfield = |name: &str| {
         bstatus
             .lines()
