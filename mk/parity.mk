@@ -81,6 +81,10 @@ PARITY_FPING  = $(PARITY_IPUTILS)/fping-$(FPING_LATEST)/fping
 
 .PHONY: fping-upstream test-parity-fping
 
+TEST_TARGETS += test-parity-fping
+TEST_LANE_PARITY += test-parity-fping
+TEST_PREPARE += fping-upstream
+
 fping-upstream: deps-test
 	scripts/fping-upstream.sh $(CURDIR)/target/fping-upstream $(PARITY_IPUTILS) $(FPING_LATEST)
 
