@@ -437,7 +437,8 @@ impl<I: Io> Engine<I> {
             if let (Some(e), Some(seq)) = (queued_error, data.get(6..8)) {
                 if e.origin == icmp::ORIGIN_ICMP {
                     let seq = u16::from_be_bytes([seq[0], seq[1]]);
-                    let from = e.offender.map(|a| a.to_string()).unwrap_or_default();
+                    // The address alone, as fping prints it (no port, no scope).
+                    let from = e.offender.map(|a| a.ip().to_string()).unwrap_or_default();
                     self.icmp_error(e.icmp_type, e.code, seq, &from);
                 }
             }
