@@ -55,7 +55,15 @@ CARGO_LAYOUT   = CARGO_TARGET_DIR=$(LAYOUT_TARGET) $(CARGO)
 # directory of their own so that the flag never forces a rebuild of the
 # rest; then copied into $(RELEASE), next to privsep-render.
 HOST_TRIPLE  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-LAUNCHER_TRIPLE ?= $(patsubst %-gnu,%-musl,$(HOST_TRIPLE))
+# musl where its standard library is installed (`rustup target add
+# x86_64-unknown-linux-musl`); otherwise glibc's libc.a, static-pie, as the
+# workers and as round 2 shipped: the same sequence, paying glibc's start-up
+# twice. Chosen, never fetched (scripts/rust-target.sh): a build must not
+# need rustup's servers.
+MUSL_TRIPLE  := $(patsubst %-gnu,%-musl,$(HOST_TRIPLE))
+ifndef LAUNCHER_TRIPLE
+LAUNCHER_TRIPLE := $(shell scripts/rust-target.sh --choose $(MUSL_TRIPLE) $(HOST_TRIPLE))
+endif
 STATIC_TARGET := $(LAYOUT_TARGET)/static
 STATIC_BUILD  := $(STATIC_TARGET)/$(HOST_TRIPLE)/release
 LAUNCHER_BUILD := $(STATIC_TARGET)/$(LAUNCHER_TRIPLE)/release
