@@ -136,7 +136,8 @@ pub fn load(path: &Path) -> Result<Vec<ToolRow>, ParityError> {
         }
         let modes = r.datagram.iter().flat_map(|m| [&m.debian, &m.upstream]);
         for e in [&r.debian, &r.upstream].into_iter().chain(modes.flatten()) {
-            if matches!(e, Expect::Deliberate(why) if why.trim().is_empty()) {
+            if matches!(e, Expect::Deliberate(why) | Expect::Unstable(why) if why.trim().is_empty())
+            {
                 return Err(ParityError::Table(format!(
                     "{}: a deliberate difference needs its reason",
                     r.name

@@ -147,6 +147,12 @@ impl Verdicts {
             let id = &case.id;
             let diff = differences(r.outcome, privsep);
             let verdict = match (diff.is_empty(), r.expect) {
+                (_, Expect::Unstable(why)) => {
+                    self.deliberate.push(format!(
+                        "{id} vs {name}: not compared, the reference varies: {why}"
+                    ));
+                    format!("not compared (the reference varies from run to run): {why}")
+                }
                 (true, Expect::Match) => {
                     self.matches[k] += 1;
                     continue;
@@ -330,6 +336,36 @@ mod tests {
         );
         assert_eq!(v.failures.len(), 3);
         assert_eq!(v.matches, [1, 0, 2]);
+    }
+
+    #[test]
+    fn an_unstable_reference_is_not_compared_but_listed() {
+        let mut v = Verdicts::new(&["a", "b"], &[]);
+        let privsep = outcome(&["x"], "exit 0");
+        let other = outcome(&["y"], "exit 0");
+        let varies = Expect::Unstable("its bytes vary".into());
+        let mut case = Case::new("row (as user)".into());
+        v.judge(
+            &mut case,
+            &privsep,
+            &[
+                Reference {
+                    expect: &varies,
+                    outcome: &other,
+                },
+                Reference {
+                    expect: &Expect::Match,
+                    outcome: &other,
+                },
+            ],
+        );
+        // The other reference is still judged: its difference fails.
+        assert_eq!(v.failures.len(), 1, "{:?}", v.failures);
+        assert!(v.failures[0].contains("vs b"));
+        assert_eq!(v.matches, [0, 0]);
+        assert!(
+            v.deliberate[0].contains("vs a: not compared, the reference varies: its bytes vary")
+        );
     }
 
     #[test]
