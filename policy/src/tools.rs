@@ -807,7 +807,14 @@ pub const FPING: Tool = Tool {
         },
         iputils_names: &[],
         own_socket_classes: &[],
-        own_inet: &[],
+        // It binds its ICMP datagram sockets (port 0, the wildcard or -S's
+        // address) to learn the echo identifier the kernel gives them, as
+        // fping 5.2 does: to TOMOYO an inet dgram bind.
+        own_inet: &[InetRule {
+            protocol: "dgram",
+            operation: "bind",
+            ports: (0, 0),
+        }],
     },
 };
 
