@@ -44,6 +44,10 @@ use schedule::{Schedule, FLOOD_ROUNDS_PER_WAIT};
 use sink::{Format, Lines, Sink};
 use stats::{Stats, MAX_DUP_CHK};
 
+/// The most flood-mark bytes held back before they are written anyway
+/// (see [`Engine::flood_mark`]; a `-l` preload sends many at once).
+const MARKS_HELD: usize = 4096;
+
 /// Everything the loop does to the outside world. The real implementation
 /// (`setup::SysIo`) is the handed-over socket, stdout/stderr, the clocks,
 /// the signal flags and the resolver co-process; the tests' double is a
@@ -120,7 +124,8 @@ pub struct Engine<I: Io> {
     stats: Stats,
     sched: Schedule,
     sink: Format,
-    /// What the last event printed, written out by [`Self::flush`].
+    /// What the last event printed, written out by [`Self::flush`]; in a
+    /// flood also the marks not yet written ([`Self::flood_mark`]).
     lines: Lines,
     /// The first failed write to stdout (iputils' `close_stdout`).
     write_error: bool,
@@ -188,30 +193,40 @@ impl<I: Io> Engine<I> {
     /// `prog: msg` on stderr, one printable line, whatever the format
     /// (upstream's `error()`).
     fn say(&mut self, msg: &str) {
+        self.flush();
         self.io
             .stderr(sink::stderr_line(&self.prog, msg).as_bytes());
     }
 
     /// Writes out what the last event printed, remembering a failed stdout
     /// for the end (iputils reports a failed stdout once, at exit, and
-    /// exits 1).
+    /// exits 1). stdout first: an event prints to one stream only, and
+    /// what stdout may hold besides is flood marks printed before it.
     fn flush(&mut self) {
-        if !self.lines.err.is_empty() {
-            self.io.stderr(self.lines.err.as_bytes());
-            self.lines.err.clear();
-        }
         if !self.lines.out.is_empty() {
             if self.io.stdout(self.lines.out.as_bytes()).is_err() {
                 self.write_error = true;
             }
             self.lines.out.clear();
         }
+        if !self.lines.err.is_empty() {
+            self.io.stderr(self.lines.err.as_bytes());
+            self.lines.err.clear();
+        }
     }
 
     /// A flood character (`.`, `E`…): none under -j, whose output stays JSON.
+    /// Kept with the marks before it until the loop is about to wait, the
+    /// next line is printed, or [`MARKS_HELD`] bytes are held: the same
+    /// bytes in the same order as iputils' one `write` per mark, in one
+    /// `write` per wait (on loopback up to [`FLOOD_ROUNDS_PER_WAIT`] rounds
+    /// of `.` and `\b \b`, a fraction of a millisecond) instead of two
+    /// per packet — two of the four system calls of each flood round.
     fn flood_mark(&mut self, mark: &str) {
         self.sink.flood_mark(&mut self.lines, mark);
-        self.flush();
+        if self.lines.out.len() >= MARKS_HELD {
+            self.flush();
+        }
     }
 
     /// The echo identifier (for `-v`).
@@ -334,6 +349,7 @@ impl<I: Io> Engine<I> {
                     self.stats.nreceived,
                     self.stats.rtt_figures(self.timing),
                 );
+                self.flush();
                 self.io.stderr(format!("\r{line}\n").as_bytes());
             }
 
@@ -371,6 +387,8 @@ impl<I: Io> Engine<I> {
             }
             self.sched.skipped_waits = 0;
 
+            // The flood marks held so far are shown before any wait.
+            self.flush();
             let now = self.io.now();
             let wait = self.sched.wait(next, now);
             match self.io.wait(wait) {

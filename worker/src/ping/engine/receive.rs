@@ -287,14 +287,11 @@ impl<I: Io> Engine<I> {
         if self.o.flood {
             // Under -j a flood writes no characters (they are not JSON):
             // only the JSON objects of errors and the summary.
-            self.sink.flood_mark(
-                &mut self.lines,
-                if checksum_ok { "\x08 \x08" } else { "\x08C" },
-            );
+            // Held with the marks before them (`Engine::flood_mark`).
+            self.flood_mark(if checksum_ok { "\x08 \x08" } else { "\x08C" });
             if self.o.audible {
-                self.sink.flood_mark(&mut self.lines, "\x07");
+                self.flood_mark("\x07");
             }
-            self.flush();
             return;
         }
         let truncated = cc < self.o.datalen + icmp::HEADER_LEN;

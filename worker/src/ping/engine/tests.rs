@@ -44,6 +44,10 @@ struct Script {
     lookups: Vec<IpAddr>,
     /// How many times the engine waited (`ppoll`).
     waits: usize,
+    /// How many writes to stdout.
+    writes: usize,
+    /// At each wait: the bytes written to stdout, the requests sent.
+    out_at_wait: Vec<(usize, usize)>,
     /// How long a send takes (time otherwise moves only in `wait`).
     send_cost: Duration,
 }
@@ -67,6 +71,8 @@ impl Script {
             names: Vec::new(),
             lookups: Vec::new(),
             waits: 0,
+            writes: 0,
+            out_at_wait: Vec::new(),
             send_cost: Duration::ZERO,
         }
     }
@@ -197,6 +203,7 @@ impl Io for Script {
     }
     fn wait(&mut self, timeout: Duration) -> io::Result<Ready> {
         self.waits += 1;
+        self.out_at_wait.push((self.out.len(), self.sent.len()));
         let until = self.t + timeout;
         if let Some(i) = self.interrupt_at.filter(|i| *i <= until) {
             if self.next_event().is_none_or(|e| e > i) {
@@ -223,6 +230,7 @@ impl Io for Script {
         if self.stdout_fails {
             return Err(io::Error::from_raw_os_error(libc::ENOSPC));
         }
+        self.writes += 1;
         self.out.extend_from_slice(bytes);
         Ok(())
     }
@@ -607,6 +615,50 @@ fn a_flood_reads_queued_replies_without_a_wait_per_packet() {
     assert_eq!(status, 0, "{out}");
     assert!(out.contains("640 received"), "{out}");
     assert!(s.waits >= 640, "{} waits for 640 late replies", s.waits);
+}
+
+/// A flood's marks are iputils' bytes in iputils' order, written before
+/// every wait: on loopback one write per FLOOD_ROUNDS_PER_WAIT rounds
+/// instead of two per packet; with replies that take a while, every `.`
+/// is out before the wait for its reply.
+#[test]
+fn a_flood_writes_its_marks_in_order_before_each_wait() {
+    let flood = |rtt| {
+        let peer = Peer {
+            rtt: Some(rtt),
+            ..Peer::default()
+        };
+        run(
+            opts(|o| {
+                o.count = 640;
+                o.flood = true;
+            }),
+            Script::new(peer),
+        )
+    };
+    for rtt in [Duration::ZERO, Duration::from_micros(50)] {
+        let (status, out, _, s, _) = flood(rtt);
+        assert_eq!(status, 0, "{out}");
+        let marks = ".\x08 \x08".repeat(640);
+        assert!(out.starts_with(&marks), "{rtt:?}: {out:?}");
+        assert!(out[marks.len()..].starts_with('\n'), "{rtt:?}: {out:?}");
+        // Before each wait every mark so far is out: each request's '.',
+        // and the erasure of each reply already read (every wait follows a
+        // send whose reply is not read yet).
+        assert!(!s.out_at_wait.is_empty());
+        for &(len, sent) in &s.out_at_wait {
+            assert_eq!(len, 4 * sent - 3, "{rtt:?}: {sent} sent");
+        }
+        if rtt.is_zero() {
+            assert!(
+                s.writes <= 640 / FLOOD_ROUNDS_PER_WAIT as usize + 3,
+                "{} writes for 640 rounds",
+                s.writes
+            );
+        } else {
+            assert!(s.writes >= 640, "{} writes for 640 late replies", s.writes);
+        }
+    }
 }
 
 /// The rounds without a wait never starve the signals: an endless
