@@ -466,6 +466,13 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
     let mut first = [0u8; 31];
     std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
     assert_eq!(&first, b"1 feature-support support 0.95\n");
+    // TCP support is the broker's answer, asked when a request needs it:
+    // after it the broker runs its own program, locked down (it reads no
+    // request before its lock-down).
+    stdin.write_all(b"2 check-support feature tcp\n").unwrap();
+    let mut second = [0u8; 29];
+    std::io::Read::read_exact(&mut stdout, &mut second).unwrap();
+    assert_eq!(&second, b"2 feature-support support ok\n");
     let pid = worker_pid(child.id());
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |name: &str| {
@@ -500,10 +507,9 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
         exe.ends_with("privsep/mtr-packet-broker"),
         "the broker runs its own program: {exe:?}"
     );
-    // The broker answers the worker's start-up question (SCTP support)
-    // before it locks itself down: on a busy machine the worker's first
-    // reply can come first. Wait for the lock-down (seccomp mode 2), never
-    // for longer than the deadline; the asserts below then judge it.
+    // The broker answered after its lock-down; /proc may still show the
+    // state a moment behind on a busy machine: wait for seccomp mode 2,
+    // never for longer than the deadline; the asserts below judge it.
     let read_bstatus = || std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
     let mut bstatus = read_bstatus();
     let waited = std::time::Instant::now();

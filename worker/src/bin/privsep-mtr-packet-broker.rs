@@ -9,14 +9,19 @@
 //! (`worker::mtr_packet::stream`: the rules are `Request::decode` and
 //! `Request::check`).
 
-#![forbid(unsafe_code)]
+// No Rust runtime start-up (`worker::worker_main!`), as the workers: its
+// C `main` is the one item allowed `no_mangle`.
+#![no_main]
+#![deny(unsafe_code)]
 
 use policy::tools::{BROKER_CHANNEL, MTR_PACKET};
 use worker::mtr_packet::stream;
 use worker::runtime::{self, say};
 use worker::sys;
 
-fn main() {
+worker::worker_main!(broker_main);
+
+fn broker_main() {
     std::process::exit(run());
 }
 

@@ -62,6 +62,12 @@ pub trait Net {
     fn send(&mut self, probe: &Outgoing, sequence: u16) -> Result<Option<u32>, i32>;
     /// Abandons a stream probe's connection attempt (timed out or answered).
     fn abandon(&mut self, handle: u32);
+    /// Whether TCP and SCTP probes can be made: (tcp, sctp). Asked once,
+    /// by the first request that needs to know (a `check-support` of
+    /// `tcp` or `sctp`, a stream probe), not at start: the answer comes
+    /// from the broker, whose start-up then runs beside the worker's
+    /// instead of before its first request.
+    fn stream_support(&mut self) -> (bool, bool);
     /// Microseconds on a monotonic clock.
     fn now_us(&self) -> u64;
 }
@@ -84,7 +90,9 @@ struct Probe {
 /// The engine's state: the outstanding probes, the next sequence number,
 /// the request buffer, the replies not yet written.
 pub struct Engine {
+    /// `tcp` and `sctp` are [`Net::stream_support`]'s once `stream_known`.
     support: Support,
+    stream_known: bool,
     /// `htons(getpid())`'s value: the ICMP identifier of every probe.
     ident: u16,
     /// Newest first, as upstream's list (`LIST_INSERT_HEAD`): the order
@@ -99,6 +107,7 @@ impl Engine {
     pub fn new(support: Support, pid: u32) -> Engine {
         Engine {
             support,
+            stream_known: false,
             ident: pid as u16,
             probes: Vec::new(),
             next_sequence: MIN_SEQUENCE,
@@ -138,6 +147,9 @@ impl Engine {
                         b"check-support" => match c.args.iter().find(|(n, _)| *n == b"feature") {
                             None => self.reply(c.token, "invalid-argument"),
                             Some((_, f)) => {
+                                if matches!(*f, b"tcp" | b"sctp") {
+                                    self.know_streams(net);
+                                }
                                 let s = self.support.feature(f);
                                 self.reply(c.token, &format!("feature-support support {s}"));
                             }
@@ -150,6 +162,14 @@ impl Engine {
                     },
                 },
             }
+        }
+    }
+
+    /// Asks [`Net::stream_support`] the first time it matters.
+    fn know_streams(&mut self, net: &mut dyn Net) {
+        if !self.stream_known {
+            self.stream_known = true;
+            (self.support.tcp, self.support.sctp) = net.stream_support();
         }
     }
 
@@ -170,6 +190,9 @@ impl Engine {
     fn send_probe(&mut self, token: i32, p: &ProbeParams, net: &mut dyn Net) {
         if !self.support.ip_version(p.ip_version) {
             return self.reply(token, "invalid-argument reason ip-version-not-supported");
+        }
+        if p.protocol.is_stream() {
+            self.know_streams(net);
         }
         if !self.support.protocol(p.protocol) {
             return self.reply(token, "invalid-argument reason protocol-not-supported");
@@ -445,6 +468,8 @@ mod tests {
         now: u64,
         sent: Vec<(Outgoing, u16)>,
         fail: Option<i32>,
+        /// How many times the broker was asked about streams.
+        asked: usize,
     }
 
     impl Net for FakeNet {
@@ -469,13 +494,18 @@ mod tests {
         fn now_us(&self) -> u64 {
             self.now
         }
+        fn stream_support(&mut self) -> (bool, bool) {
+            self.asked += 1;
+            (true, false)
+        }
     }
 
     fn engine() -> (Engine, FakeNet) {
+        // tcp and sctp: what FakeNet::stream_support answers, when asked.
         let support = Support {
             ip4: true,
             ip6: false,
-            tcp: true,
+            tcp: false,
             sctp: false,
         };
         (
@@ -484,6 +514,7 @@ mod tests {
                 now: 1_000_000,
                 sent: Vec::new(),
                 fail: None,
+                asked: 0,
             },
         )
     }
@@ -517,6 +548,41 @@ mod tests {
         // Each failed send-probe after the checks still used a sequence number.
         run(&mut e, &mut net, "11 send-probe ip-4 127.0.0.1\n");
         assert_eq!(net.sent[0].1, 33003);
+    }
+
+    /// The broker is asked about streams once, by the first request that
+    /// needs the answer, never by ICMP or UDP work.
+    #[test]
+    fn streams_are_asked_about_once_when_needed() {
+        let (mut e, mut net) = engine();
+        let out = run(
+            &mut e,
+            &mut net,
+            "1 check-support feature ip-4\n2 send-probe ip-4 127.0.0.1\n\
+             3 send-probe ip-4 127.0.0.1 protocol udp\n",
+        );
+        assert_eq!(out, "1 feature-support support ok\n");
+        assert_eq!(net.asked, 0);
+        let out = run(
+            &mut e,
+            &mut net,
+            "4 check-support feature sctp\n5 check-support feature tcp\n\
+             6 send-probe ip-4 127.0.0.1 protocol tcp\n",
+        );
+        assert_eq!(
+            out,
+            "4 feature-support support no\n5 feature-support support ok\n"
+        );
+        assert_eq!(net.asked, 1);
+        assert!(net.sent.iter().any(|(p, _)| p.protocol == Protocol::Tcp));
+        // A stream probe first asks too.
+        let (mut e, mut net) = engine();
+        run(
+            &mut e,
+            &mut net,
+            "1 send-probe ip-4 127.0.0.1 protocol sctp\n",
+        );
+        assert_eq!(net.asked, 1);
     }
 
     #[test]

@@ -54,18 +54,34 @@ const RECEIVE_BURST: usize = 1024;
 /// [`Net`] over the handed-over sockets and the stream broker.
 pub struct SysNet {
     pub sockets: Sockets,
-    /// TCP and SCTP probes; `None` when the broker could not be started.
+    /// TCP and SCTP probes; `None` when the broker could not be started
+    /// (or did not answer).
     pub broker: Option<Broker>,
+    /// The program name, for the broker's warning.
+    prog: String,
     epoch: Instant,
 }
 
 impl SysNet {
-    pub fn new(sockets: Sockets, broker: Option<Broker>) -> SysNet {
+    pub fn new(sockets: Sockets, broker: Option<Broker>, prog: String) -> SysNet {
         SysNet {
             sockets,
             broker,
+            prog,
             epoch: Instant::now(),
         }
+    }
+
+    /// A broker that is not there (its channel closed or failed before it
+    /// ever answered): one warning, then no TCP or SCTP, as upstream
+    /// without those sockets.
+    fn lose_broker(&mut self, errno: i32) {
+        let e = std::io::Error::from_raw_os_error(errno);
+        crate::runtime::say(
+            &self.prog,
+            format!("stream probe broker: {}", crate::text::os_error_text(&e)),
+        );
+        self.broker = None;
     }
 }
 
@@ -195,6 +211,21 @@ impl Net for SysNet {
     fn now_us(&self) -> u64 {
         self.epoch.elapsed().as_micros() as u64
     }
+
+    /// Upstream's SCTP check, asked of the broker; its answer is also the
+    /// sign that the broker is there: without one, no TCP or SCTP.
+    fn stream_support(&mut self) -> (bool, bool) {
+        let Some(broker) = self.broker.as_mut() else {
+            return (false, false);
+        };
+        match broker.sctp_support() {
+            Ok(sctp) => (true, sctp),
+            Err(e) => {
+                self.lose_broker(e);
+                (false, false)
+            }
+        }
+    }
 }
 
 /// `SO_MARK` needs `CAP_NET_RAW` or `CAP_NET_ADMIN`, and upstream sets it
@@ -276,9 +307,21 @@ pub fn run(engine: &mut Engine, net: &mut SysNet) -> Result<(), WorkerError> {
             }
         }
         if let Some(b) = net.broker.as_mut() {
-            let ended = b.ended().map_err(|e| {
-                WorkerError::os("stream probe broker", std::io::Error::from_raw_os_error(e))
-            })?;
+            let ended = match b.ended() {
+                Ok(ended) => ended,
+                // Never heard from (it failed to start): no streams. The
+                // engine has not asked yet, or it would have heard.
+                Err(e) if !b.answered() => {
+                    net.lose_broker(e);
+                    Vec::new()
+                }
+                Err(e) => {
+                    return Err(WorkerError::os(
+                        "stream probe broker",
+                        std::io::Error::from_raw_os_error(e),
+                    ))
+                }
+            };
             let at = net.now_us();
             for (handle, errno) in ended {
                 let result = if errno == 0 { Ok(()) } else { Err(errno) };

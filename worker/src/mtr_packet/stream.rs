@@ -449,6 +449,8 @@ pub struct Broker {
     fd: RawFd,
     /// `Done` answers that arrived while waiting for a `Started` one.
     early: Vec<Answer>,
+    /// Whether any answer came (the broker is there).
+    answered: bool,
 }
 
 impl Broker {
@@ -457,6 +459,7 @@ impl Broker {
         Broker {
             fd,
             early: Vec::new(),
+            answered: false,
         }
     }
 
@@ -471,11 +474,15 @@ impl Broker {
             .map_err(|e| e as i32)
     }
 
-    fn receive(&self, flags: libc::c_int) -> Result<Option<Answer>, i32> {
+    fn receive(&mut self, flags: libc::c_int) -> Result<Option<Answer>, i32> {
         let mut buf = [0u8; ANSWER_LEN + 1];
         match sys::recvmsg(self.fd(), &mut buf, &mut [], flags) {
             Ok(g) if g.len == 0 => Err(libc::EPIPE),
-            Ok(g) => Answer::decode(&buf[..g.len]).map(Some).ok_or(libc::EPROTO),
+            Ok(g) => {
+                let answer = Answer::decode(&buf[..g.len]).ok_or(libc::EPROTO)?;
+                self.answered = true;
+                Ok(Some(answer))
+            }
             Err(e) if errno_of(&e) == libc::EAGAIN => Ok(None),
             Err(e) => Err(errno_of(&e)),
         }
@@ -541,6 +548,11 @@ impl Broker {
     /// Whether an answer waits (for the loop's ppoll).
     pub fn has_early(&self) -> bool {
         !self.early.is_empty()
+    }
+
+    /// Whether the broker ever answered.
+    pub fn answered(&self) -> bool {
+        self.answered
     }
 }
 

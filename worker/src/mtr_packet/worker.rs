@@ -30,6 +30,7 @@ pub struct Ready {
     sockets: Sockets,
     broker: Option<Broker>,
     support: Support,
+    prog: String,
 }
 
 impl driver::Worker for MtrPacket {
@@ -83,31 +84,21 @@ impl driver::Worker for MtrPacket {
                 .map_err(|e| WorkerError::os("setsockopt(IP_MTU_DISCOVER)", e))?;
         }
         // TCP and SCTP probes go through the broker the launcher started.
-        // Upstream's SCTP check, asked of the broker, is also the sign that
-        // the broker is there: without an answer, no TCP or SCTP.
-        let mut broker = broker.map(Broker::new);
-        let sctp = match broker.as_mut().map(Broker::sctp_support) {
-            Some(Ok(sctp)) => sctp,
-            Some(Err(e)) => {
-                cx.say(format!(
-                    "stream probe broker: {}",
-                    text::os_error_text(&std::io::Error::from_raw_os_error(e))
-                ));
-                broker = None;
-                false
-            }
-            None => false,
-        };
+        // Whether they can be made (upstream's SCTP check, asked of the
+        // broker, whose answer also says it is there) is asked by the
+        // first request that needs it (`Net::stream_support`), so that
+        // the broker's start-up runs beside the worker's.
         let support = Support {
             ip4: sockets.ip4(),
             ip6: sockets.ip6(),
-            tcp: broker.is_some(),
-            sctp,
+            tcp: false,
+            sctp: false,
         };
         Ok(Step::Go(Prepared::only(Ready {
             sockets,
-            broker,
+            broker: broker.map(Broker::new),
             support,
+            prog: cx.prog.clone(),
         })))
     }
 
@@ -117,9 +108,10 @@ impl driver::Worker for MtrPacket {
             sockets,
             broker,
             support,
+            prog,
         } = sandboxed.into_ready();
         let mut engine = Engine::new(support, std::process::id());
-        let mut net = SysNet::new(sockets, broker);
+        let mut net = SysNet::new(sockets, broker, prog);
         net::run(&mut engine, &mut net)?;
         Ok(0)
     }
