@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "sandbox")]
+mod dispatch;
+#[cfg(feature = "sandbox")]
 mod lockdown;
 pub mod profile;
 #[cfg(feature = "sandbox")]

@@ -1,6 +1,7 @@
 //! The seccomp program of a worker's profile (`profile`): allowed calls
 //! pass with their argument checks, everything else (including other
-//! architectures' calling conventions) kills the process.
+//! architectures' calling conventions) kills the process. The rules of
+//! each call are seccompiler's; their layout is `dispatch`'s.
 
 #![forbid(unsafe_code)]
 
@@ -8,8 +9,7 @@ use std::collections::BTreeMap;
 use std::os::fd::RawFd;
 
 use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule, TargetArch,
+    BpfProgram, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompRule, TargetArch,
 };
 
 use super::profile::{Args, Profile, Rule};
@@ -145,12 +145,23 @@ pub fn seccomp_program(
 }
 
 /// [`seccomp_program`] for a process that also keeps descriptors of its
-/// own (see [`allowed_keeping`]).
+/// own (see [`allowed_keeping`]). seccompiler compiles each call's rules;
+/// [`super::dispatch`] lays the calls out behind a search on the number.
 pub fn program_keeping(
     profile: &'static Profile,
     sockets: &[HandedSocket],
     own: &[RawFd],
 ) -> Result<BpfProgram, PolicyError> {
+    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(err)?;
+    super::dispatch::program(rules_map(profile, sockets, own)?, arch)
+}
+
+/// Call number → its seccompiler rules, for the entries that apply.
+pub(super) fn rules_map(
+    profile: &'static Profile,
+    sockets: &[HandedSocket],
+    own: &[RawFd],
+) -> Result<BTreeMap<i64, Vec<SeccompRule>>, PolicyError> {
     let mut map: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     for rule in allowed_keeping(profile, sockets, own) {
         if map
@@ -160,10 +171,7 @@ pub fn program_keeping(
             return Err(err(format!("{} is listed twice", rule.name)));
         }
     }
-    let arch = TargetArch::try_from(std::env::consts::ARCH).map_err(err)?;
-    let filter = SeccompFilter::new(map, SeccompAction::KillProcess, SeccompAction::Allow, arch)
-        .map_err(err)?;
-    filter.try_into().map_err(err)
+    Ok(map)
 }
 
 #[cfg(test)]
