@@ -751,6 +751,19 @@ fn rows(r: &Json, c: &Counts) -> Vec<Row> {
             0,
             Some(Goal::AtLeast(1.10)),
         ));
+        // The slowest and the fastest run of each tool: the method's noise
+        // at that moment (on a loaded machine they spread by a factor of
+        // two or more, and a median ratio then means little).
+        for (which, key) in [("slowest", "min"), ("fastest", "max")] {
+            let (p, i) = both(&format!("throughput/flood {dest}/TOOL/packets_per_s_{key}"));
+            rows.push(row(
+                format!("  flood {dest}, {which} run (pkt/s)"),
+                p,
+                i,
+                0,
+                None,
+            ));
+        }
     }
     let (p, i) = both("datagram/startup 127.0.0.1/TOOL/median_ms");
     rows.push(row(

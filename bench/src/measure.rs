@@ -177,6 +177,9 @@ pub fn throughput(
                 "packets_per_s_median",
                 st.median.map_or(Json::Null, Json::from),
             );
+            // The spread of the runs: the table shows it as the noise.
+            obj.push("packets_per_s_min", st.min.map_or(Json::Null, Json::from));
+            obj.push("packets_per_s_max", st.max.map_or(Json::Null, Json::from));
             obj.push("runs", Json::Array(std::mem::take(&mut raw[i])));
             obj.push("failed_runs", Json::from(failures[i].len() as i64));
             if let Some(f) = failures[i].first() {
