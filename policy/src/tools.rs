@@ -276,6 +276,11 @@ pub struct Facts {
     /// One run that succeeds as an unprivileged user: `make demo`, the
     /// package test and the bench run it.
     pub smoke: Smoke,
+    /// The arguments of a run that stays in its loop until it is killed
+    /// (standard input held open, in the first namespace of a veth pair,
+    /// its peer 198.18.0.2 on `veth0`): the "running worker is sandboxed"
+    /// test inspects the worker then. Plain words, as [`Smoke::args`].
+    pub hold: &'static [&'static str],
     /// The iputils program names that become links to this launcher with
     /// `make install IPUTILS_NAMES=1` and the privsep-iputils package
     /// (ping: `ping ping4 ping6`); empty for a tool iputils does not ship.
@@ -573,6 +578,7 @@ pub const PING: Tool = Tool {
             peer: false,
             expect: " 1 received",
         },
+        hold: &["-i", "0.3", "127.0.0.1"],
         iputils_names: &["ping", "ping4", "ping6"],
         own_socket_classes: &[],
         // Its source address, found as iputils does: a UDP socket
@@ -617,6 +623,7 @@ pub const ARPING: Tool = Tool {
             peer: true,
             expect: "^Received 1 response\\(s\\)$",
         },
+        hold: &["-I", "veth0", "198.18.0.2"],
         iputils_names: &["arping"],
         // It lists interfaces and addresses over netlink and finds its
         // source address with a UDP socket bound to port 0 and connected
@@ -664,6 +671,9 @@ pub const CLOCKDIFF: Tool = Tool {
             peer: false,
             expect: "^[0-9]+ -?[0-9]+ -?[0-9]+$",
         },
+        // An address on the link that nobody has: it keeps measuring
+        // (waiting for replies) for seconds.
+        hold: &["198.18.0.9"],
         iputils_names: &["clockdiff"],
         own_socket_classes: &[],
         own_inet: &[],
@@ -769,6 +779,8 @@ pub const MTR_PACKET: Tool = Tool {
             peer: false,
             expect: "^1 reply ip-4 127\\.0\\.0\\.1 round-trip-time [0-9]+$",
         },
+        // It reads requests until its standard input ends.
+        hold: &[],
         iputils_names: &[],
         // Its TCP and SCTP probes are its broker's (Broker::creates).
         own_socket_classes: &[],
@@ -805,6 +817,7 @@ pub const FPING: Tool = Tool {
             peer: false,
             expect: "^127\\.0\\.0\\.1 is alive$",
         },
+        hold: &["-l", "-p", "300", "127.0.0.1"],
         iputils_names: &[],
         own_socket_classes: &[],
         // It binds its ICMP datagram sockets (port 0, the wildcard or -S's

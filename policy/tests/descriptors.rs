@@ -213,7 +213,7 @@ fn smoke_facts_are_plain_shell_words() {
     let plain = |s: &str| !s.contains(['\'', '"', '\\', '$', '`', '\n']);
     for t in tools::ALL {
         let s = &t.facts.smoke;
-        for a in s.args {
+        for a in s.args.iter().chain(t.facts.hold) {
             assert!(
                 !a.is_empty() && !a.contains(char::is_whitespace) && plain(a),
                 "{}: {a:?}",
