@@ -1,75 +1,194 @@
-//! ping's seccomp allowlist against its footprint: what the staged,
-//! locked-down worker really calls across representative runs, recorded
-//! with strace and kept in `policy/footprints/ping.syscalls`.
+//! Every tool's seccomp allowlists against its footprint: what its staged,
+//! locked-down processes really call across representative runs
+//! (`footprint/runs.rs`), recorded with strace and kept in
+//! `policy/footprints/<tool>.syscalls` (the worker) and
+//! `policy/footprints/<tool>-broker.syscalls` (the locked-down process next
+//! to it, where there is one: arping's and mtr-packet's brokers).
 //!
-//! - [`allowlist_matches_the_recorded_footprint`] (plain `cargo test`): an
-//!   entry of ping's profile marked `observed: true` that the footprint
-//!   lacks, or a call in the footprint that the profile lacks, fails.
-//! - [`staged_worker_stays_within_the_footprint`] (`make test`): records
-//!   the runs again and fails on any call the kept file does not list.
-//!   Re-record the file with
-//!   `PRIVSEP_RECORD_FOOTPRINT=1 PRIVSEP_STAGE=… PRIVSEP_TEST_USER=… cargo
-//!   test -p worker --test footprint -- --ignored` (as root, after `make stage`).
+//! - [`allowlists_match_the_recorded_footprints`] (plain `cargo test`): for
+//!   every tool of the descriptors, a footprint file is missing, an entry
+//!   of a profile's own marked `observed: true` is not in its footprint, an
+//!   entry of the shared runtime base marked so is in none of them, or a
+//!   call of a footprint is not in its profile: it fails. (The base is
+//!   every process's, but not every process takes every path of it: a
+//!   broker prints nothing, for one.)
+//! - [`staged_processes_stay_within_their_footprints`] (`make test`):
+//!   records the runs again and fails on any call a kept file does not
+//!   list. Re-record with `PRIVSEP_RECORD_FOOTPRINT=1 PRIVSEP_STAGE=…
+//!   PRIVSEP_TEST_USER=… cargo test -p worker --test footprint -- --ignored`
+//!   (as root, after `make stage`; `PRIVSEP_FOOTPRINT_TOOLS=arping,…`
+//!   limits it to some tools).
 
 #![forbid(unsafe_code)]
 
+#[path = "footprint/runs.rs"]
+mod runs;
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::{launcher, text, user};
+use policy::sandbox::profile::{self, Profile};
+use policy::tools::Tool;
+use support::{launcher_of, text, user};
 
-fn footprint_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policy/footprints/ping.syscalls")
+/// The two kinds of locked-down process a tool runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Worker,
+    Broker,
 }
 
-/// The system call names of the kept footprint (comments and blank lines
-/// skipped).
-fn kept() -> BTreeSet<String> {
-    std::fs::read_to_string(footprint_path())
-        .expect("policy/footprints/ping.syscalls")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect()
+impl Role {
+    fn file(self, tool: &Tool) -> PathBuf {
+        let name = match self {
+            Role::Worker => format!("{}.syscalls", tool.name),
+            Role::Broker => format!("{}-broker.syscalls", tool.name),
+        };
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../policy/footprints")
+            .join(name)
+    }
+
+    fn profile(self, tool: &Tool, plan: &runs::Plan) -> Option<&'static Profile> {
+        match self {
+            Role::Worker => Some(tool.sandbox),
+            Role::Broker => plan.broker,
+        }
+    }
+}
+
+/// The system call names of a kept footprint (comments and blank lines
+/// skipped), or `None` when there is no file.
+fn kept(role: Role, tool: &Tool) -> Option<BTreeSet<String>> {
+    let text = std::fs::read_to_string(role.file(tool)).ok()?;
+    Some(
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+fn plan(tool: &Tool) -> runs::Plan {
+    runs::plan(tool).unwrap_or_else(|| {
+        panic!(
+            "{}: no footprint runs in worker/tests/footprint/runs.rs",
+            tool.name
+        )
+    })
 }
 
 #[test]
-fn allowlist_matches_the_recorded_footprint() {
-    let footprint = kept();
-    let rules: Vec<_> = policy::tools::PING.sandbox.rules().collect();
-    for r in &rules {
-        if r.observed {
-            assert!(
-                footprint.contains(r.name),
-                "{} is marked observed but the footprint lacks it: drop the entry, mark it \
-                 observed: false with a reason, or re-record",
-                r.name
-            );
+fn allowlists_match_the_recorded_footprints() {
+    let mut everywhere: BTreeSet<String> = BTreeSet::new();
+    for tool in policy::tools::ALL {
+        let plan = plan(tool);
+        for role in [Role::Worker, Role::Broker] {
+            let Some(profile) = role.profile(tool, &plan) else {
+                assert!(
+                    !role.file(tool).exists(),
+                    "{}: a {role:?} footprint for no {role:?}",
+                    tool.name
+                );
+                continue;
+            };
+            let footprint = kept(role, tool).unwrap_or_else(|| {
+                panic!(
+                    "{}: no {} (record it: see worker/tests/footprint.rs)",
+                    tool.name,
+                    role.file(tool).display()
+                )
+            });
+            let rules: Vec<_> = profile.rules().collect();
+            for r in profile.seccomp.iter().filter(|r| r.observed) {
+                assert!(
+                    footprint.contains(r.name),
+                    "{} {role:?}: {} is marked observed but the footprint lacks it: drop the \
+                     entry, mark it observed: false with a reason, or re-record",
+                    tool.name,
+                    r.name
+                );
+            }
+            for call in &footprint {
+                assert!(
+                    rules.iter().any(|r| r.name == call),
+                    "{} {role:?}: the footprint has {call}, which the allowlist lacks",
+                    tool.name
+                );
+            }
+            everywhere.extend(footprint);
         }
     }
-    for call in &footprint {
+    for r in profile::BASE.iter().filter(|r| r.observed) {
         assert!(
-            rules.iter().any(|r| r.name == call),
-            "the worker calls {call}, which ping's allowlist lacks"
+            everywhere.contains(r.name),
+            "the base's {} is marked observed but no footprint has it",
+            r.name
         );
     }
 }
 
-/// The calls a traced pid made after it installed its seccomp filter.
-fn after_lockdown(trace: &str) -> BTreeSet<String> {
-    let mut locked: BTreeSet<String> = BTreeSet::new();
-    let mut pids: Vec<String> = Vec::new();
-    let mut calls = BTreeSet::new();
+/// The calls each locked-down process of one trace made after it
+/// installed its seccomp filter, by role: the process that exec'd the
+/// worker, and any other (one that exec'd the broker, or that the worker
+/// forked and that locked itself down).
+fn after_lockdown(trace: &str, tool: &Tool) -> BTreeMap<Role, BTreeSet<String>> {
+    // pid -> its parent, from the fork-like calls' return values.
+    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
     for line in trace.lines() {
         let Some((pid, rest)) = line.split_once(char::is_whitespace) else {
             continue;
         };
         let rest = rest.trim_start();
+        let forks = [
+            "clone(",
+            "clone3(",
+            "fork(",
+            "vfork(",
+            "<... clone",
+            "<... fork",
+            "<... vfork",
+        ]
+        .iter()
+        .any(|p| rest.starts_with(p));
+        if let (true, Some((_, ret))) = (forks, rest.rsplit_once(") = ")) {
+            if let Some(child) = ret
+                .split_whitespace()
+                .next()
+                .filter(|c| c.parse::<u32>().is_ok())
+            {
+                parent.insert(child, pid);
+            }
+        }
+    }
+    let mut exec_of: BTreeMap<&str, String> = BTreeMap::new();
+    let mut pending: BTreeMap<&str, String> = BTreeMap::new();
+    let mut locked: BTreeSet<&str> = BTreeSet::new();
+    let mut calls: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for line in trace.lines() {
+        let Some((pid, rest)) = line.split_once(char::is_whitespace) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        // execve("PATH", ...) = 0, possibly split as unfinished/resumed.
+        if let Some(path) = rest
+            .strip_prefix("execve(\"")
+            .and_then(|r| r.split('"').next())
+        {
+            pending.insert(pid, path.to_string());
+        }
+        if (rest.starts_with("execve(") || rest.starts_with("<... execve resumed>"))
+            && rest.ends_with(" = 0")
+        {
+            if let Some(path) = pending.remove(pid) {
+                exec_of.insert(pid, path);
+            }
+        }
         let name = if let Some(r) = rest.strip_prefix("<... ") {
             r.split(' ').next().unwrap_or("")
         } else {
@@ -80,149 +199,175 @@ fn after_lockdown(trace: &str) -> BTreeSet<String> {
         }
         if locked.contains(pid) {
             if !rest.starts_with("<... ") {
-                calls.insert(name.to_string());
+                calls.entry(pid).or_default().insert(name.to_string());
             }
         } else if rest.starts_with("seccomp(SECCOMP_SET_MODE_FILTER")
             || rest.starts_with("prctl(PR_SET_SECCOMP")
         {
-            locked.insert(pid.to_string());
-            pids.push(pid.to_string());
+            locked.insert(pid);
+            calls.entry(pid).or_default();
         }
     }
     assert!(
-        !pids.is_empty(),
+        !locked.is_empty(),
         "no process installed a seccomp filter:\n{trace}"
     );
-    calls
+    let mut by_role: BTreeMap<Role, BTreeSet<String>> = BTreeMap::new();
+    for (pid, set) in calls {
+        // Its own program, else (a forked process) its parent's.
+        let mut p = pid;
+        let program = loop {
+            if let Some(path) = exec_of.get(p) {
+                break Some((path.as_str(), p == pid));
+            }
+            match parent.get(p) {
+                Some(up) => p = up,
+                None => break None,
+            }
+        };
+        let role = match program {
+            // The staged path, not the descriptor's (baked for another layout).
+            Some((path, true)) if path.ends_with(&format!("/privsep/{}", tool.worker_name)) => {
+                Role::Worker
+            }
+            _ => Role::Broker,
+        };
+        by_role.entry(role).or_default().extend(set);
+    }
+    by_role
 }
 
-/// One traced run: `setup` as root in fresh network and mount namespaces,
-/// then the launcher as the test user under strace. `signals` are sent to
-/// the worker (by name, after the delay) before it ends on its own.
-fn traced(setup: &str, args: &[&str], signals: &[(u64, &str)]) -> BTreeSet<String> {
+/// Waits (without asserting on time: the deadline only turns a hang into a
+/// failure) until the test user runs a process named `comm`.
+fn running(comm: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !testkit::deadline::status(
+        Command::new("pgrep")
+            .args(["-u", &user(), "-x", comm])
+            .stdout(Stdio::null()),
+    )
+    .success()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{comm} never ran as {}",
+            user()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One traced run of `tool`'s staged launcher.
+fn traced(tool: &Tool, run: &runs::Run) -> BTreeMap<Role, BTreeSet<String>> {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("trace");
     let mut cmd = Command::new("unshare");
     cmd.args(["-n", "-m", "--", "sh", "-ec"])
         .arg(format!(
-            "mount --make-rprivate /; ip link set lo up; {setup}; \
-             L=\"$0\"; U=\"$1\"; shift; strace -f -qq -o \"$L\" -u \"$U\" \"$@\" > /dev/null 2>&1 || true"
+            "mount --make-rprivate /; ip link set lo up; {}; \
+             L=\"$0\"; U=\"$1\"; shift; strace -f -qq -o \"$L\" -u \"$U\" \"$@\" > /dev/null 2>&1 || true",
+            run.setup
         ))
         .arg(&log)
         .arg(user())
-        .arg(launcher())
-        .args(args)
-        .stdin(Stdio::null())
+        .arg(launcher_of(tool.name))
+        .args(&run.args)
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap();
-    for (delay, sig) in signals {
+    let mut child = cmd.spawn().unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(run.stdin.as_bytes());
+    }
+    // The kernel's name of the worker (at most 15 bytes), for pkill -x.
+    let comm: String = tool.worker_name.chars().take(15).collect();
+    for (delay, sig) in run.signals {
+        // The delay counts from the worker's start, not the setup's.
+        running(&comm);
         std::thread::sleep(Duration::from_millis(*delay));
-        // The worker is the traced process running the worker binary.
         let _ = testkit::deadline::status(Command::new("pkill").args([
             &format!("-{sig}"),
             "-u",
             &user(),
             "-x",
-            "ping-worker",
+            &comm,
         ]));
     }
-    let out = testkit::deadline::wait_with_output(child, &"strace of the ping launcher");
+    let what = format!("strace of the {} launcher {:?}", tool.name, run.args);
+    let out = testkit::deadline::wait_with_output(child, &what);
     let trace = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!trace.is_empty(), "no trace: {}", text(&out.stderr));
-    after_lockdown(&trace)
+    assert!(!trace.is_empty(), "{what}: no trace: {}", text(&out.stderr));
+    after_lockdown(&trace, tool)
 }
 
-/// The representative runs: replies on both families, JSON, quiet, flood,
-/// record route, names through the resolver co-process (ICMP errors from a
-/// router named in a private hosts file), no reply, the status line and
-/// SIGINT, a failing stdout; then the same kinds of runs on ICMP datagram
-/// sockets (`ping_group_range` open in the run's namespace: the launcher
-/// opens datagram sockets first even where it holds its capability).
-fn record() -> BTreeSet<String> {
-    let router = "printf '127.0.0.1 localhost\\n198.18.0.2 router\\n198.19.0.5 far\\n' > /tmp/fp-hosts-$$; \
-         mount --bind /tmp/fp-hosts-$$ /etc/hosts; rm /tmp/fp-hosts-$$; \
-         unshare -n sleep 30 & R=$!; sleep 0.2; \
-         ip link add v0 type veth peer name v1 netns $R; \
-         ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
-         ip route add 198.19.0.0/24 via 198.18.0.2; \
-         nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 up; \
-             sysctl -qw net.ipv4.ip_forward=1; ip route add unreachable 198.19.0.0/24'";
-    let silent = "sysctl -qw net.ipv4.icmp_echo_ignore_all=1";
-    let open = "sysctl -qw net.ipv4.ping_group_range='0 2147483647'";
-    let open_router = format!("{open}; {router}");
-    let mut all = BTreeSet::new();
-    for (setup, args, signals) in [
-        ("true", &["-c", "3", "-i", "0.2", "127.0.0.1"][..], &[][..]),
-        ("true", &["-c", "2", "-i", "0.2", "::1"], &[]),
-        (
-            "true",
-            &[
-                "-j",
-                "-D",
-                "-v",
-                "-v",
-                "-O",
-                "-c",
-                "2",
-                "-i",
-                "0.2",
-                "127.0.0.1",
-            ],
-            &[],
+fn header(tool: &Tool, role: Role) -> String {
+    let who = match role {
+        Role::Worker => format!("privsep-{} worker", tool.name),
+        Role::Broker => format!(
+            "process next to the privsep-{} worker (its broker)",
+            tool.name
         ),
-        (
-            "true",
-            &["-q", "-c", "2", "-i", "0.2", "-R", "localhost"],
-            &[],
-        ),
-        ("true", &["-f", "-i", "0.002", "-c", "50", "127.0.0.1"], &[]),
-        (router, &["-c", "2", "-i", "0.2", "far"], &[]),
-        (silent, &["-c", "1", "-W", "0.5", "127.0.0.1"], &[]),
-        (
-            "true",
-            &["-i", "0.2", "127.0.0.1"],
-            &[(1500, "QUIT"), (500, "INT")],
-        ),
-        (open, &["-c", "3", "-i", "0.2", "127.0.0.1"], &[]),
-        (open, &["-c", "2", "-i", "0.2", "::1"], &[]),
-        (
-            open,
-            &["-q", "-c", "2", "-i", "0.2", "-R", "localhost"],
-            &[],
-        ),
-        (open, &["-f", "-i", "0.002", "-c", "50", "127.0.0.1"], &[]),
-        (&open_router, &["-c", "2", "-i", "0.2", "far"], &[]),
-    ] {
-        all.extend(traced(setup, args, signals));
-    }
-    all
+    };
+    format!(
+        "# What the staged, locked-down {who} calls (strace, after its\n\
+         # seccomp filter is installed) across the runs of worker/tests/footprint/runs.rs.\n\
+         # Re-record (as root, after `make stage`):\n\
+         #   PRIVSEP_RECORD_FOOTPRINT=1 PRIVSEP_STAGE=<stage> PRIVSEP_TEST_USER=<user> \\\n\
+         #     cargo test -p worker --test footprint -- --ignored\n"
+    )
 }
 
 #[test]
 #[ignore = "needs the staged install, the test user and strace: run `make test`"]
-fn staged_worker_stays_within_the_footprint() {
-    let recorded = record();
-    if std::env::var_os("PRIVSEP_RECORD_FOOTPRINT").is_some() {
-        let mut body = String::from(
-            "# What the staged, locked-down privsep-ping worker calls (strace, after its\n\
-             # seccomp filter is installed) across the runs of worker/tests/footprint.rs.\n\
-             # Re-record (as root, after `make stage`):\n\
-             #   PRIVSEP_RECORD_FOOTPRINT=1 PRIVSEP_STAGE=<stage> PRIVSEP_TEST_USER=<user> \\\n\
-             #     cargo test -p worker --test footprint -- --ignored\n",
-        );
-        for c in &recorded {
-            body.push_str(c);
-            body.push('\n');
+fn staged_processes_stay_within_their_footprints() {
+    let only = std::env::var("PRIVSEP_FOOTPRINT_TOOLS").unwrap_or_default();
+    let record = std::env::var_os("PRIVSEP_RECORD_FOOTPRINT").is_some();
+    for tool in policy::tools::ALL {
+        if !only.is_empty() && !only.split(',').any(|t| t == tool.name) {
+            continue;
         }
-        std::fs::write(footprint_path(), body).unwrap();
-        return;
+        let plan = plan(tool);
+        let mut recorded: BTreeMap<Role, BTreeSet<String>> = BTreeMap::new();
+        for run in &plan.runs {
+            for (role, calls) in traced(tool, run) {
+                recorded.entry(role).or_default().extend(calls);
+            }
+        }
+        for role in [Role::Worker, Role::Broker] {
+            let calls = recorded.remove(&role).unwrap_or_default();
+            let expected = role.profile(tool, &plan).is_some();
+            assert_eq!(
+                !calls.is_empty(),
+                expected,
+                "{}: a locked-down {role:?} {} (calls: {calls:?})",
+                tool.name,
+                if expected {
+                    "never ran"
+                } else {
+                    "ran, which its plan does not name"
+                }
+            );
+            if !expected {
+                continue;
+            }
+            if record {
+                let mut body = header(tool, role);
+                for c in &calls {
+                    body.push_str(c);
+                    body.push('\n');
+                }
+                std::fs::write(role.file(tool), body).unwrap();
+                continue;
+            }
+            let footprint = kept(role, tool).unwrap_or_default();
+            let extra: Vec<&String> = calls.difference(&footprint).collect();
+            assert!(
+                extra.is_empty(),
+                "the staged {} {role:?} called {extra:?}, which {} lacks: review, add to the \
+                 allowlist with a reason, re-record",
+                tool.name,
+                role.file(tool).display()
+            );
+        }
     }
-    let footprint = kept();
-    let extra: Vec<&String> = recorded.difference(&footprint).collect();
-    assert!(
-        extra.is_empty(),
-        "the staged worker called {extra:?}, which policy/footprints/ping.syscalls lacks: \
-         review, add to the allowlist with a reason, re-record"
-    );
 }
