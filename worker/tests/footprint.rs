@@ -14,10 +14,12 @@
 //!   broker prints nothing, for one.)
 //! - [`staged_processes_stay_within_their_footprints`] (`make test`):
 //!   records the runs again and fails on any call a kept file does not
-//!   list. Re-record with `PRIVSEP_RECORD_FOOTPRINT=1 PRIVSEP_STAGE=…
-//!   PRIVSEP_TEST_USER=… cargo test -p worker --test footprint -- --ignored`
-//!   (as root, after `make stage`; `PRIVSEP_FOOTPRINT_TOOLS=arping,…`
-//!   limits it to some tools).
+//!   list, and on any call a kept file lists that no run made (a stale
+//!   footprint hides an allowlist entry nothing uses any more).
+//!   Re-record with `PRIVSEP_RECORD_FOOTPRINT=1 PRIVSEP_STAGE=…
+//!   PRIVSEP_TEST_USER=… cargo test -p worker --test footprint --
+//!   --ignored` (as root, after `make stage`;
+//!   `PRIVSEP_FOOTPRINT_TOOLS=arping,…` limits it to some tools).
 
 #![forbid(unsafe_code)]
 
@@ -237,22 +239,46 @@ fn after_lockdown(trace: &str, tool: &Tool) -> BTreeMap<Role, BTreeSet<String>> 
     by_role
 }
 
-/// Waits (without asserting on time: the deadline only turns a hang into a
-/// failure) until the test user runs a process named `comm`.
-fn running(comm: &str) {
+/// The pids of `pid`'s children (of each of its threads).
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .flat_map(|t| {
+            std::fs::read_to_string(t.path().join("children"))
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// The process below `root` that runs `exe` and has locked itself down
+/// (`no_new_privs` and its seccomp filter), once there is one. Only this
+/// run's processes are searched: the test user may run the same tool for
+/// other tests at the same time. `None` when none did before the
+/// deadline (which only turns a hang into a failure: nothing here asserts
+/// on time).
+fn locked_down_below(root: u32, exe: &std::path::Path) -> Option<u32> {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !testkit::deadline::status(
-        Command::new("pgrep")
-            .args(["-u", &user(), "-x", comm])
-            .stdout(Stdio::null()),
-    )
-    .success()
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{comm} never ran as {}",
-            user()
-        );
+    loop {
+        let mut stack = children(root);
+        while let Some(pid) = stack.pop() {
+            let runs = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe);
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let locked = status.lines().any(|l| l == "NoNewPrivs:\t1")
+                && status.lines().any(|l| l == "Seccomp:\t2");
+            if runs && locked {
+                return Some(pid);
+            }
+            stack.extend(children(pid));
+        }
+        if std::time::Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -265,7 +291,7 @@ fn traced(tool: &Tool, run: &runs::Run) -> BTreeMap<Role, BTreeSet<String>> {
     cmd.args(["-n", "-m", "--", "sh", "-ec"])
         .arg(format!(
             "mount --make-rprivate /; ip link set lo up; {}; \
-             L=\"$0\"; U=\"$1\"; shift; strace -f -qq -o \"$L\" -u \"$U\" \"$@\" > /dev/null 2>&1 || true",
+             L=\"$0\"; U=\"$1\"; shift; strace -f -qq -o \"$L\" -u \"$U\" \"$@\" > \"$L.out\" 2>&1 || true",
             run.setup
         ))
         .arg(&log)
@@ -279,25 +305,40 @@ fn traced(tool: &Tool, run: &runs::Run) -> BTreeMap<Role, BTreeSet<String>> {
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(run.stdin.as_bytes());
     }
-    // The kernel's name of the worker (at most 15 bytes), for pkill -x.
-    let comm: String = tool.worker_name.chars().take(15).collect();
-    for (delay, sig) in run.signals {
-        // The delay counts from the worker's start, not the setup's.
-        running(&comm);
-        std::thread::sleep(Duration::from_millis(*delay));
-        let _ = testkit::deadline::status(Command::new("pkill").args([
-            &format!("-{sig}"),
-            "-u",
-            &user(),
-            "-x",
-            &comm,
-        ]));
+    // Each delay counts from the worker's lock-down, and from the signal
+    // before: its handlers run under the seccomp filter, as they do in use.
+    if !run.signals.is_empty() {
+        let worker = support::stage().join(format!("libexec/privsep/{}", tool.worker_name));
+        let Some(pid) = locked_down_below(child.id(), &worker) else {
+            let _ = child.kill();
+            let _ = testkit::deadline::wait(&mut child, &"the traced run");
+            panic!(
+                "{}: {:?}: the worker never ran locked down: {}",
+                tool.name,
+                run.args,
+                std::fs::read_to_string(dir.path().join("trace.out")).unwrap_or_default()
+            );
+        };
+        for (delay, sig) in run.signals {
+            std::thread::sleep(Duration::from_millis(*delay));
+            let _ =
+                testkit::deadline::status(Command::new("kill").args(["-s", sig, &pid.to_string()]));
+        }
     }
     let what = format!("strace of the {} launcher {:?}", tool.name, run.args);
     let out = testkit::deadline::wait_with_output(child, &what);
     let trace = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!trace.is_empty(), "{what}: no trace: {}", text(&out.stderr));
-    after_lockdown(&trace, tool)
+    let calls = after_lockdown(&trace, tool);
+    // A run that ends before the worker's lock-down (a refused argument,
+    // say) traces nothing of the sandboxed worker: it must not pass for one.
+    assert!(
+        calls.contains_key(&Role::Worker),
+        "{what}: the worker never locked down: {}{}",
+        text(&out.stderr),
+        std::fs::read_to_string(dir.path().join("trace.out")).unwrap_or_default()
+    );
+    calls
 }
 
 fn header(tool: &Tool, role: Role) -> String {
@@ -365,6 +406,16 @@ fn staged_processes_stay_within_their_footprints() {
                 extra.is_empty(),
                 "the staged {} {role:?} called {extra:?}, which {} lacks: review, add to the \
                  allowlist with a reason, re-record",
+                tool.name,
+                role.file(tool).display()
+            );
+            // And a kept call that no run makes any more is stale: it would
+            // keep an allowlist entry marked observed that nothing uses.
+            let stale: Vec<&String> = footprint.difference(&calls).collect();
+            assert!(
+                stale.is_empty(),
+                "no run of the staged {} {role:?} called {stale:?}, which {} lists: re-record, \
+                 then drop the allowlist entries no footprint needs",
                 tool.name,
                 role.file(tool).display()
             );

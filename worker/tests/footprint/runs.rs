@@ -46,8 +46,10 @@ fn hosts(lines: &str) -> String {
 
 /// A peer namespace on a veth pair: v0 198.18.0.1/24 here, v1
 /// 198.18.0.2/24 there, which forwards to 198.19.0.0/24 and answers it
-/// with ICMP unreachable (a router one hop away).
-const ROUTER: &str = "unshare -n sleep 30 & R=$!; sleep 0.2; \
+/// with ICMP unreachable (a router one hop away). The peer namespace lives
+/// as long as its `sleep`, which holds none of the run's pipes (the run
+/// would wait for it to end).
+const ROUTER: &str = "unshare -n sleep 30 </dev/null >/dev/null 2>&1 & R=$!; sleep 0.2; \
      ip link add v0 type veth peer name v1 netns $R; \
      ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
      ip route add 198.19.0.0/24 via 198.18.0.2; \
@@ -132,21 +134,19 @@ fn ping() -> Vec<Run> {
 
 /// Replies, duplicate address detection, no reply, a name, broadcast
 /// only, quit on the first reply, a source address, SIGINT: the worker and
-/// its broker on a veth pair.
+/// its broker on a veth pair. Each at arping's default interval of a
+/// second: its `-i` takes whole seconds (iputils' `strtol_or_err`).
 fn arping() -> Vec<Run> {
     let pair = format!(
         "{}; {ROUTER}",
         hosts("127.0.0.1 localhost\\n198.18.0.2 peer\\n")
     );
     vec![
-        run(&pair, &["-c", "2", "-i", "0.2", "-I", "v0", "198.18.0.2"]),
+        run(&pair, &["-c", "2", "-I", "v0", "198.18.0.2"]),
         run(&pair, &["-D", "-c", "1", "-I", "v0", "198.18.0.2"]),
         run(&pair, &["-c", "1", "-w", "1", "-I", "v0", "198.18.0.9"]),
         run(&pair, &["-q", "-c", "1", "-I", "v0", "peer"]),
-        run(
-            &pair,
-            &["-b", "-c", "2", "-i", "0.2", "-I", "v0", "198.18.0.2"],
-        ),
+        run(&pair, &["-b", "-c", "2", "-I", "v0", "198.18.0.2"]),
         run(&pair, &["-f", "-I", "v0", "198.18.0.2"]),
         run(
             &pair,
@@ -154,7 +154,7 @@ fn arping() -> Vec<Run> {
         ),
         Run {
             signals: &[(1500, "INT")],
-            ..run(&pair, &["-i", "0.2", "-I", "v0", "198.18.0.2"])
+            ..run(&pair, &["-I", "v0", "198.18.0.2"])
         },
     ]
 }
