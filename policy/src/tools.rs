@@ -278,8 +278,9 @@ pub struct Facts {
     pub smoke: Smoke,
     /// The arguments of a run that stays in its loop until it is killed
     /// (standard input held open, in the first namespace of a veth pair,
-    /// its peer 198.18.0.2 on `veth0`): the "running worker is sandboxed"
-    /// test inspects the worker then. Plain words, as [`Smoke::args`].
+    /// its peer 198.18.0.2 on `veth0`, named `peer.test` there): the
+    /// "running worker is sandboxed" test inspects the worker and every
+    /// process below it then. Plain words, as [`Smoke::args`].
     pub hold: &'static [&'static str],
     /// The iputils program names that become links to this launcher with
     /// `make install IPUTILS_NAMES=1` and the privsep-iputils package
@@ -578,7 +579,9 @@ pub const PING: Tool = Tool {
             peer: false,
             expect: " 1 received",
         },
-        hold: &["-i", "0.3", "127.0.0.1"],
+        // A name: its replies are named by the resolver co-process, which
+        // the test then finds below the worker.
+        hold: &["-i", "0.3", "peer.test"],
         iputils_names: &["ping", "ping4", "ping6"],
         own_socket_classes: &[],
         // Its source address, found as iputils does: a UDP socket
