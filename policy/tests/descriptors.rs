@@ -1,7 +1,8 @@
 //! Every tool of the descriptors (`tools::ALL`) has what the build, the
 //! packages and the documentation take from it by name: its bins, its
-//! `debian/control` stanza, its man-page extra, its policy fragments; and
-//! its facts are usable by the shell scripts that read them.
+//! `debian/control` stanza, its man-page extra, its policy fragments, its
+//! syscall footprints; and its facts are usable by the shell scripts that
+//! read them.
 //!
 //! The Makefile, `debian/rules`, the package test, the policy checkers and
 //! the VM suite derive the tool list from the descriptors; the files below
@@ -202,6 +203,25 @@ fn every_tool_has_its_man_page_extra_and_policy_fragments() {
                 "{}: selinux/privsep.te lacks `{rule}...`",
                 t.name
             );
+        }
+    }
+}
+
+#[test]
+fn every_tool_has_its_footprints() {
+    // worker/tests/footprint.rs compares them with the allowlists and
+    // records them again; here, only that a tool cannot come without.
+    for t in tools::ALL {
+        let mut files = vec![format!("policy/footprints/{}.syscalls", t.name)];
+        if t.broker.is_some() {
+            files.push(format!("policy/footprints/{}-broker.syscalls", t.name));
+        }
+        for f in files {
+            let calls = read(&f)
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .count();
+            assert!(calls > 0, "{}: {f} lists no system call", t.name);
         }
     }
 }
