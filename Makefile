@@ -3,7 +3,7 @@
 #   make demo      build, stage with the file capabilities, run each tool once as an unprivileged user
 #   make test      every test: unit, installed-binary, policy checks, VM suite (in lanes at once)
 #   make install   PREFIX=/usr/local BINDIR=$(PREFIX)/bin LIBEXECDIR=$(PREFIX)/libexec DESTDIR=
-#                  IPUTILS_NAMES=1 also installs ping, arping, clockdiff as links (mk/iputils.mk)
+#                  IPUTILS_NAMES=1 also installs ping, arping, clockdiff, fping as links (mk/iputils.mk)
 #
 # The install layout is baked into the launchers at build time (each worker's
 # absolute path) and rendered into the SELinux, TOMOYO and AppArmor policies, all from

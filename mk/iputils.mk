@@ -1,7 +1,7 @@
 # The iputils names as privsep's: links named like the iputils programs
-# (ping, ping4, ping6, arping, clockdiff) to privsep's launchers, and man
-# page links to privsep's pages, so that callers that run the iputils names
-# (scripts, monitoring plugins) get privsep. For systems without Debian's
+# (ping, ping4, ping6, arping, clockdiff) and fping's (fping, fping6) to
+# privsep's launchers, and man page links to privsep's pages, so that
+# callers that run those names (scripts, monitoring systems) get privsep. For systems without Debian's
 # packaging (where the privsep-iputils package does this with diversions).
 #
 #   make install IPUTILS_NAMES=1   also install the links under $(BINDIR)

@@ -3,12 +3,13 @@
 # this machine, checks each tool package's launcher capability, the modes,
 # the man page and completions, runs each tool once as the unprivileged USER
 # (its descriptor's smoke run, scripts/smoke.sh);
-# with privsep-iputils, that the iputils names are privsep's (links,
-# diversions, iputils' programs unreachable and without capabilities), the
-# real clients on them (scripts/iputils-names-test.sh, upstream iputils'
-# tests from PRIVSEP_IPUTILS_TESTS) and an iputils reinstall; checks the
+# with privsep-iputils, that the iputils and fping names are privsep's
+# (links, diversions, iputils' and fping's programs unreachable and without
+# capabilities), the real clients on them (scripts/iputils-names-test.sh,
+# upstream iputils' tests from PRIVSEP_IPUTILS_TESTS) and an iputils and an
+# fping reinstall; checks the
 # setuid fallback of each postinst, then purges and checks that every file
-# the packages installed is gone and iputils is exactly as before.
+# the packages installed is gone and iputils and fping are exactly as before.
 # Usage: PRIVSEP_RENDER=... scripts/deb-test.sh DEBDIR USER        (as root)
 # PRIVSEP_RENDER is a privsep-render binary (any layout: `make test-deb`
 # passes the default one): the tool list and each tool's facts (file
@@ -101,9 +102,10 @@ case " $PKGS " in *" privsep-selinux "*)
     fi ;;
 esac
 # --- iputils as it is before privsep-iputils (compared after the purge) ---------
-# Every file of the iputils packages: type, mode, owner, checksum or link
-# target, file capabilities; and every diversion on the system.
-IPUTILS_PKGS="iputils-ping iputils-arping iputils-clockdiff"
+# Every file of the iputils packages and fping's (privsep-iputils diverts
+# fping's names too): type, mode, owner, checksum or link target, file
+# capabilities; every diversion and every statoverride on the system.
+IPUTILS_PKGS="iputils-ping iputils-arping iputils-clockdiff fping"
 iputils_state() {
     for p in $IPUTILS_PKGS; do dpkg-query -L "$p" 2>/dev/null; done | sort -u | while IFS= read -r f; do
         if [ -L "$f" ]; then
@@ -114,16 +116,19 @@ iputils_state() {
     done
     echo "--- diversions"
     dpkg-divert --list | sort
+    echo "--- statoverrides"
+    dpkg-statoverride --list | sort
 }
 with_iputils=""
 case " $PKGS " in *" privsep-iputils "*)
     with_iputils=1
     iputils_state >"$tmp/iputils.before"
     echo "\$ iputils before privsep-iputils"; sed 's/^/     | /' "$tmp/iputils.before"
-    # What iputils' postinsts gave their programs: Debian 12's cap_net_raw=ep
-    # (Debian 13's ping none, where ping_group_range admits everyone).
-    grep -E '^/(usr/)?bin/(ping|arping|clockdiff) ' "$tmp/iputils.before" >"$tmp/iputils.programs" || true
-    check "iputils' ping, arping and clockdiff are installed" test "$(wc -l <"$tmp/iputils.programs")" -eq 3 ;;
+    # What iputils' and fping's postinsts gave their programs: Debian 12's
+    # cap_net_raw=ep (Debian 13's ping none, where ping_group_range admits
+    # everyone).
+    grep -E '^/(usr/)?bin/(ping|arping|clockdiff|fping) ' "$tmp/iputils.before" >"$tmp/iputils.programs" || true
+    check "iputils' ping, arping and clockdiff and Debian's fping are installed" test "$(wc -l <"$tmp/iputils.programs")" -eq 4 ;;
 esac
 
 # apt-get, not dpkg -i, so that missing dependencies are pulled in.
@@ -218,9 +223,9 @@ if [ -n "$with_iputils" ]; then
     # directory.
     check "$user cannot run the diverted ping" \
         sh -c "! setpriv --reuid=$user --regid=$user --clear-groups --inh-caps=-all sh -c 'exec \$0 -V' $(dpkg-divert --truename /bin/ping) >/dev/null 2>&1"
-    for n in /bin/ping /usr/bin/arping /usr/bin/clockdiff; do
+    for n in /bin/ping /usr/bin/arping /usr/bin/clockdiff /usr/bin/fping; do
         f=$(dpkg-divert --truename $n)
-        check "$f: no file capability, no setuid (was iputils')" \
+        check "$f: no file capability, no setuid (was iputils' or fping's)" \
             sh -c "test -f $f && test -z \"\$(getcap $f)\" && test \"\$(stat -c '%a' $f)\" = 755"
     done
     # Each program's record (PATH MODE CAPS) is what it had before.
@@ -258,6 +263,22 @@ if [ -n "$with_iputils" ]; then
     fi
     check "after iputils' postinst: one diverted ping ($listed), none at the other alias" \
         sh -c "test -f $DIVERTED$listed && ! test -e $DIVERTED$other"
+    # fping's postinst works by name: `setcap cap_net_raw+ep /usr/bin/fping`,
+    # which refuses the link, then a setuid-root statoverride with --update
+    # (a chmod through the link) unless an override exists: the preinst's
+    # own keeps it away.
+    check "privsep-iputils' statoverride for /usr/bin/fping (root root 755)" \
+        test "$(dpkg-statoverride --list /usr/bin/fping)" = "root root 755 /usr/bin/fping"
+    # shellcheck disable=SC2086
+    check "reinstalling fping" apt-get install $apt_opts -y -q --reinstall fping
+    check "after fping's postinst: /usr/bin/fping and fping6 are still privsep's" \
+        sh -c "test \"\$(readlink -f /usr/bin/fping)\" = /usr/bin/privsep-fping && test \"\$(readlink -f /usr/bin/fping6)\" = /usr/bin/privsep-fping"
+    check "after fping's postinst: privsep-fping's launcher is still 755 with $(caps_of fping) (not setuid through the link)" \
+        sh -c "test \"\$(stat -c '%a %U:%G' /usr/bin/privsep-fping)\" = '755 root:root' && getcap /usr/bin/privsep-fping | grep -q '$(caps_re fping)'"
+    check "after fping's postinst: the diverted fping has no capability and no setuid" \
+        sh -c "f=\$(dpkg-divert --truename /usr/bin/fping) && test -f \$f && test -z \"\$(getcap \$f)\" && test \"\$(stat -c '%a' \$f)\" = 755"
+    check "after fping's postinst: the statoverride is still privsep-iputils' alone" \
+        test "$(dpkg-statoverride --list /usr/bin/fping)" = "root root 755 /usr/bin/fping"
 fi
 
 # --- the setuid fallback, per tool ---------------------------------------------
@@ -328,6 +349,9 @@ if [ -n "$with_iputils" ]; then
     check "/usr/lib/privsep-iputils and /var/lib/privsep-iputils are gone" \
         sh -c "! test -e /usr/lib/privsep-iputils && ! test -e /var/lib/privsep-iputils"
     check "ping is iputils' again" sh -c "/usr/bin/ping -V | grep -q '^ping from iputils'"
+    fping_before=$(grep '^/usr/bin/fping ' "$tmp/iputils.before")
+    check "fping is Debian's again, as before (${fping_before#/usr/bin/fping })" \
+        test "$(grep '^/usr/bin/fping ' "$tmp/iputils.after")" = "$fping_before"
 fi
 check "no dpkg-statoverride left" sh -c "! dpkg-statoverride --list | grep -q privsep"
 check "no maintainer scripts left" sh -c '! ls /var/lib/dpkg/info/privsep-* 2>/dev/null | grep -q .'

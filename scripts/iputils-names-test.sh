@@ -1,6 +1,6 @@
 #!/bin/sh
-# Real clients of the iputils names, run against privsep as the system's
-# ping, arping and clockdiff, as the unprivileged USER:
+# Real clients of the iputils and fping names, run against privsep as the
+# system's ping, arping, clockdiff and fping, as the unprivileged USER:
 #   - monitoring-plugins' check_ping (it runs /bin/ping -4 / -6 -n -U -w -c)
 #     for 127.0.0.1 and ::1: PING OK;
 #   - upstream iputils' own test suite (its test/ meson files: ping's
@@ -10,12 +10,15 @@
 #     (`arping -q -c 2 -w 3 -D -I IFACE ADDR`: 1 when another host answers
 #     for ADDR, 0 when it is free) in a namespace pair of its own;
 #   - clockdiff by name; and the messages, which must name the program as
-#     invoked (`ping: …`, `/bin/ping: …`), launcher failures included.
+#     invoked (`ping: …`, `/bin/ping: …`), launcher failures included;
+#   - fping and fping6 by name, with Zabbix's and Smokeping's command lines
+#     (fping6 pings IPv6 only, as fping does when so named).
 #
 # Usage (as root):
 #   scripts/iputils-names-test.sh [--bind BINDIR] USER UPSTREAM_TEST_DIR
 #     BINDIR             privsep's launchers (privsep-ping, …) to bind-mount
-#                        over /usr/bin/ping, arping and clockdiff in a mount
+#                        over /usr/bin/ping, arping, clockdiff and fping
+#                        (Debian's, which must be installed) in a mount
 #                        namespace of this test's own (make test, on a staged
 #                        install); without it, the names must already be
 #                        privsep's (the privsep-iputils package installed)
@@ -50,11 +53,13 @@ chmod 0644 "$hosts"
 mount --bind "$hosts" /etc/hosts || exit 2
 rm -f "$hosts"
 if [ -n "$bind" ]; then
-    for pair in ping:ping arping:arping clockdiff:clockdiff; do
+    for pair in ping:ping arping:arping clockdiff:clockdiff fping:fping; do
         name=${pair%%:*}
         launcher=$bind/privsep-${pair#*:}
         [ -x "$launcher" ] || { echo "iputils-names-test: no $launcher" >&2; exit 2; }
-        # /usr/bin/ping4 and ping6 are links to ping: they follow.
+        [ -f "/usr/bin/$name" ] || { echo "iputils-names-test: no /usr/bin/$name to bind over (scripts/install-deps.sh test)" >&2; exit 2; }
+        # /usr/bin/ping4 and ping6 are links to ping, Debian's fping6 one
+        # to fping: they follow.
         mount --bind "$launcher" "/usr/bin/$name" || exit 2
     done
 fi
@@ -115,6 +120,22 @@ expect_stderr "/bin/ping: usage error, named /bin/ping" 2 "/bin/ping: usage erro
 expect "ping's launcher failure, named ping" 2 '^ping: refusing to run: ' prlimit --as=3000000 ping -c 1 127.0.0.1
 expect "clockdiff's launcher failure, named clockdiff" 2 '^clockdiff: refusing to run: ' prlimit --as=3000000 clockdiff 127.0.0.1
 expect "arping's launcher failure, named arping" 2 '^arping: refusing to run: ' prlimit --as=3000000 arping -c 1 -I lo 127.0.0.1
+# Debian's fping would answer: only privsep's launcher says this.
+expect "fping's launcher failure, named fping (privsep's)" 2 '^fping: refusing to run: ' prlimit --as=3000000 fping 127.0.0.1
+
+# --- fping by name, as monitoring systems run it ------------------------------------
+printf '%s\n' 127.0.0.1 ::1 >"$tmp/targets"
+chmod 0644 "$tmp/targets"
+expect "fping 127.0.0.1" 0 '^127\.0\.0\.1 is alive$' fping 127.0.0.1
+expect "fping6 -A localhost: IPv6 only, by name" 0 '^::1 is alive$' fping6 -A localhost
+# Zabbix: `fping -C<n> -p<ms> -b<bytes> -t<ms> -i<ms> 2>&1 <targets`.
+expect "Zabbix's fping -C3 ... <targets: 127.0.0.1" 0 '^127\.0\.0\.1 : [0-9.]+ [0-9.]+ [0-9.]+$' \
+    sh -c "fping -C3 -p100 -b56 -t500 -i10 2>&1 <'$tmp/targets'"
+expect "Zabbix's fping -C3 ... <targets: ::1" 0 '^::1 +: [0-9.]+ [0-9.]+ [0-9.]+$' \
+    sh -c "fping -C3 -p100 -b56 -t500 -i10 2>&1 <'$tmp/targets'"
+# Smokeping's FPing probe.
+expect "Smokeping's fping -C 3 -q -B1 -r1 -i10 127.0.0.1" 0 '^127\.0\.0\.1 : [0-9.]+ [0-9.]+ [0-9.]+$' \
+    fping -C 3 -q -B1 -r1 -i10 127.0.0.1
 
 # --- monitoring-plugins' check_ping -------------------------------------------------
 check_ping=/usr/lib/nagios/plugins/check_ping

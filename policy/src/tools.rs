@@ -282,9 +282,11 @@ pub struct Facts {
     /// "running worker is sandboxed" test inspects the worker and every
     /// process below it then. Plain words, as [`Smoke::args`].
     pub hold: &'static [&'static str],
-    /// The iputils program names that become links to this launcher with
-    /// `make install IPUTILS_NAMES=1` and the privsep-iputils package
-    /// (ping: `ping ping4 ping6`); empty for a tool iputils does not ship.
+    /// The stock program names (iputils', and fping's) that become links to
+    /// this launcher with `make install IPUTILS_NAMES=1` and the
+    /// privsep-iputils package (ping: `ping ping4 ping6`; fping: `fping
+    /// fping6`); empty for a tool whose stock name stays the stock
+    /// program's (mtr-packet: mtr finds privsep's through `MTR_PACKET`).
     pub iputils_names: &'static [&'static str],
     /// The SELinux classes of the sockets the worker creates itself, apart
     /// from name resolution's (arping: its netlink and source-address
@@ -821,7 +823,9 @@ pub const FPING: Tool = Tool {
             expect: "^127\\.0\\.0\\.1 is alive$",
         },
         hold: &["-l", "-p", "300", "127.0.0.1"],
-        iputils_names: &[],
+        // Debian's fping package ships both; invoked as fping6, fping
+        // (since 4.2) and privsep-fping ping IPv6 only.
+        iputils_names: &["fping", "fping6"],
         own_socket_classes: &[],
         // It binds its ICMP datagram sockets (port 0, the wildcard or -S's
         // address) to learn the echo identifier the kernel gives them, as
