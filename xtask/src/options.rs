@@ -343,8 +343,9 @@ pub const FPING: Table = &[
     ("q", None, "Quiet: no per-target or per-ping lines."),
     (
         "Q",
-        Some("secs"),
-        "Like -q, but print the statistics of the last secs seconds every secs seconds.",
+        Some("secs[,cumulative]"),
+        "Like -q, but print the statistics of the last secs seconds every secs seconds; \
+         with ,cumulative (fping 5.3), those since the start.",
     ),
     (
         "r",
@@ -381,6 +382,42 @@ pub const FPING: Table = &[
         "X",
         Some("n"),
         "Exit with status 0 as soon as n targets answered.",
+    ),
+    (
+        "check-source",
+        None,
+        "Count only replies that come from the target's own address (fping 5.3).",
+    ),
+    (
+        "icmp-timestamp",
+        None,
+        "Send ICMP timestamp requests (type 13) instead of echo requests, IPv4 \
+         only, and print the originate, receive and transmit times of each reply \
+         with the local receive time (fping 5.3). The kernel sends them on raw \
+         sockets only: where the launcher handed over ICMP datagram sockets, the \
+         sends fail as fping's do without its capability.",
+    ),
+    (
+        "print-tos",
+        None,
+        "Print the TOS (IPv6: traffic class) of each reply (fping 5.3).",
+    ),
+    (
+        "print-ttl",
+        None,
+        "Print the TTL (IPv6: hop limit) of each reply (fping 5.3).",
+    ),
+    (
+        "seqmap-timeout",
+        Some("msec"),
+        "How long a sequence number stays tied to its ping before it may be used \
+         again (default 10000 ms; fping 5.5).",
+    ),
+    (
+        "timestamp-format",
+        Some("ctime|iso|rfc3339"),
+        "The form of -D's time stamps: ctime (%c), iso (%Y-%m-%dT%T%z) or rfc3339 \
+         (%Y-%m-%d %H:%M:%S), in local time (fping 5.3).",
     ),
     (
         "targets",

@@ -3,8 +3,13 @@
 //! ends the options, clusters, values attached or in the next argument,
 //! `--name=value`), C's `sscanf`/`atoi`/`atof` number parsing with their
 //! quirks, the checks `main()` makes after parsing, in its order, and the
-//! mode flags derived from them. Upstream 5.2's `-X`/`--fast-reachable` and
-//! `-k`/`--fwmark` are accepted too.
+//! mode flags derived from them. The options upstream added since, up to
+//! its latest release (5.5), are accepted too, as 5.5 reads them (where
+//! 5.1 rejects them as unknown): 5.2's `-X`/`--fast-reachable` and
+//! `-k`/`--fwmark`; 5.3's `--check-source`, `--print-tos`, `--print-ttl`,
+//! `--icmp-timestamp`, `--timestamp-format` and `-Q SECS,cumulative`;
+//! 5.5's `--seqmap-timeout`. Not taken: 5.5's `-J`/`--json` and `-g` over
+//! IPv6 ranges.
 //!
 //! Socket options that fping sets while it parses (`-I`, `-M`, `-O`, `-k`)
 //! are handed to the caller in command-line order through
@@ -45,7 +50,32 @@ pub enum SocketAction {
     Tos(i32),
     /// `-k` (5.2): `SO_MARK`.
     Fwmark(u32),
+    /// `--print-tos` (5.3): `IP_RECVTOS` on a datagram IPv4 socket (a raw
+    /// one has the header), `IPV6_RECVTCLASS`.
+    RecvTos,
+    /// `--print-ttl` (5.3): `IP_RECVTTL` on a datagram IPv4 socket,
+    /// `IPV6_RECVHOPLIMIT`.
+    RecvTtl,
 }
+
+/// `--timestamp-format` (5.3): how `-D` prints the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampFormat {
+    /// `[1596092373.18423]`, seconds since the epoch.
+    #[default]
+    Epoch,
+    /// `ctime`: `%c`.
+    Ctime,
+    /// `iso`: `%Y-%m-%dT%T%z`.
+    Iso,
+    /// `rfc3339`: `%Y-%m-%d %H:%M:%S`.
+    Rfc3339,
+}
+
+/// `ICMP_TIMESTAMP_DATA_SIZE`: an ICMP timestamp's three 32-bit times.
+pub const ICMP_TIMESTAMP_DATA_SIZE: u32 = 12;
+/// `DEFAULT_SEQMAP_TIMEOUT` (ms): how long a sequence number stays taken.
+pub const DEFAULT_SEQMAP_TIMEOUT_MS: i64 = 10_000;
 
 /// Everything the command line decides.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +115,22 @@ pub struct Options {
     pub random_data: bool,
     pub fast_reachable: bool,
     pub generate: bool,
+    /// `--check-source`: replies from another address than the target's
+    /// are dropped.
+    pub check_source: bool,
+    /// `--print-tos`, `--print-ttl`: the reply's TOS (traffic class) and
+    /// TTL (hop limit) after each reply line.
+    pub print_tos: bool,
+    pub print_ttl: bool,
+    pub timestamp_format: TimestampFormat,
+    /// `-Q SECS,cumulative`: the reports count from the start.
+    pub cumulative: bool,
+    /// `--seqmap-timeout`.
+    pub seqmap_timeout_ns: i64,
+    /// `--icmp-timestamp`: ICMP timestamp requests instead of echoes.
+    pub icmp_timestamp: bool,
+    /// `-b` was given (`--icmp-timestamp` refuses it).
+    pub size_set: bool,
     pub filename: Option<String>,
     /// The operands, in order.
     pub targets: Vec<String>,
@@ -127,6 +173,14 @@ impl Default for Options {
             random_data: false,
             fast_reachable: false,
             generate: false,
+            check_source: false,
+            print_tos: false,
+            print_ttl: false,
+            timestamp_format: TimestampFormat::Epoch,
+            cumulative: false,
+            seqmap_timeout_ns: DEFAULT_SEQMAP_TIMEOUT_MS * MS,
+            icmp_timestamp: false,
+            size_set: false,
             filename: None,
             targets: Vec::new(),
         }
@@ -328,6 +382,19 @@ pub fn scan_float(s: &str) -> Scan<f32> {
     }
 }
 
+/// fping 5.5's `strtod_strict`: the whole value converts (leading blanks
+/// allowed), in range, not negative; `None` where fping prints its usage.
+pub fn strtod_strict(s: &str) -> Option<f64> {
+    let t = skip_space(s.as_bytes());
+    let (v, used) = strtod_prefix(t)?;
+    let body = t.strip_prefix(b"-").or(t.strip_prefix(b"+")).unwrap_or(t);
+    // ERANGE: a finite number too large for a double.
+    let erange = v.is_infinite() && !body.to_ascii_lowercase().starts_with(b"inf");
+    // NaN is not negative: C's `val < 0` lets it through.
+    let negative = v < 0.0;
+    (used == t.len() && !erange && !negative).then_some(v)
+}
+
 /// `atof(s)`: 0 when nothing converts.
 pub fn atof(s: &str) -> f64 {
     strtod_prefix(skip_space(s.as_bytes())).map_or(0.0, |(v, _)| v)
@@ -416,8 +483,10 @@ enum Arg {
     Required,
 }
 
-/// fping 5.1's `longopts`, with 5.2's `-k` and `-X`: (long name, short
-/// letter, takes a value), for the documentation ([`crate::fping::command`]).
+/// fping 5.1's `longopts`, with the options 5.2 to 5.5 added: (long name,
+/// short letter, takes a value), for the documentation
+/// ([`crate::fping::command`]). A long-only option's letter is a code of
+/// its own from [`LONG_ONLY`] up, never matched as a short option.
 pub const LONGOPTS: &[(Option<&str>, u8, bool)] = &[
     (Some("ipv4"), b'4', false),
     (Some("ipv6"), b'6', false),
@@ -457,7 +526,23 @@ pub const LONGOPTS: &[(Option<&str>, u8, bool)] = &[
     (Some("version"), b'v', false),
     (Some("reachable"), b'x', true),
     (Some("fast-reachable"), b'X', true),
+    (Some("check-source"), CHECK_SOURCE, false),
+    (Some("icmp-timestamp"), ICMP_TIMESTAMP, false),
+    (Some("print-tos"), PRINT_TOS, false),
+    (Some("print-ttl"), PRINT_TTL, false),
+    (Some("seqmap-timeout"), SEQMAP_TIMEOUT, true),
+    (Some("timestamp-format"), TIMESTAMP_FORMAT, true),
 ];
+
+/// The first code of the long-only options (optparse's 0 and the long
+/// name, here one code each).
+pub const LONG_ONLY: u8 = 0x80;
+const CHECK_SOURCE: u8 = LONG_ONLY;
+const ICMP_TIMESTAMP: u8 = LONG_ONLY + 1;
+const PRINT_TOS: u8 = LONG_ONLY + 2;
+const PRINT_TTL: u8 = LONG_ONLY + 3;
+const SEQMAP_TIMEOUT: u8 = LONG_ONLY + 4;
+const TIMESTAMP_FORMAT: u8 = LONG_ONLY + 5;
 
 /// optparse's `errmsg`: `message -- 'data'` in a 64-byte buffer.
 fn opterror(message: &str, data: &[u8]) -> String {
@@ -541,7 +626,7 @@ fn scan(args: &[String]) -> (Vec<Item>, Vec<String>) {
                 let c = a[j];
                 let known = LONGOPTS
                     .iter()
-                    .find(|(_, s, _)| *s == c && c != b':')
+                    .find(|(_, s, _)| *s == c && c != b':' && c < LONG_ONLY)
                     .map(|&(l, s, v)| (l, s, if v { Arg::Required } else { Arg::None }));
                 match known {
                     None => {
@@ -660,11 +745,14 @@ pub fn parse(
                     o.report_all_rtts = true;
                 }
             }
-            b'b' => match scan_unsigned(v) {
-                Scan::NoMatch => return Err(usage(&p, &o, true)),
-                Scan::Eof => {}
-                Scan::Value(n) => o.data_size = n,
-            },
+            b'b' => {
+                match scan_unsigned(v) {
+                    Scan::NoMatch => return Err(usage(&p, &o, true)),
+                    Scan::Eof => {}
+                    Scan::Value(n) => o.data_size = n,
+                }
+                o.size_set = true;
+            }
             b'h' => return Err(usage(&p, &o, false)),
             b'q' => {
                 o.verbose = false;
@@ -675,6 +763,10 @@ pub fn parse(
                 o.quiet = true;
                 let f = float_value(v, &o)?;
                 o.report_interval_ns = (f64::from(f) * 1e9) as i64;
+                // 5.3: `SECS,cumulative` (any other word is ignored).
+                if v.split_once(',').is_some_and(|(_, w)| w == "cumulative") {
+                    o.cumulative = true;
+                }
             }
             b'e' => o.elapsed = true,
             b'm' => o.multif = true,
@@ -758,6 +850,35 @@ pub fn parse(
                 Scan::Value(t) => apply(&SocketAction::Tos(t))?,
             },
             b'o' => o.outage = true,
+            CHECK_SOURCE => o.check_source = true,
+            ICMP_TIMESTAMP => {
+                if o.family.is_some_and(|f| f != Family::V4) {
+                    return Err(Said::say(&p, "ICMP Timestamp is IPv4 only", 1));
+                }
+                o.family = Some(Family::V4);
+                o.icmp_timestamp = true;
+                o.data_size = ICMP_TIMESTAMP_DATA_SIZE;
+            }
+            PRINT_TOS => {
+                o.print_tos = true;
+                apply(&SocketAction::RecvTos)?;
+            }
+            PRINT_TTL => {
+                o.print_ttl = true;
+                apply(&SocketAction::RecvTtl)?;
+            }
+            SEQMAP_TIMEOUT => match strtod_strict(v) {
+                Some(ms) => o.seqmap_timeout_ns = (ms * 1e6) as i64,
+                None => return Err(usage(&p, &o, true)),
+            },
+            TIMESTAMP_FORMAT => {
+                o.timestamp_format = match v {
+                    "ctime" => TimestampFormat::Ctime,
+                    "iso" => TimestampFormat::Iso,
+                    "rfc3339" => TimestampFormat::Rfc3339,
+                    _ => return Err(usage(&p, &o, true)),
+                }
+            }
             _ => {}
         }
     }
@@ -805,6 +926,9 @@ pub fn parse(
             ),
             1,
         ));
+    }
+    if o.icmp_timestamp && o.size_set {
+        return Err(Said::say(&p, "cannot change ICMP Timestamp size", 1));
     }
     // 5.1's order: -a/-u/-x silence the "is alive" lines before count and
     // loop mode decide on the per-reply lines.

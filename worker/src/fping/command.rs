@@ -7,13 +7,14 @@
 
 use clap::{Arg, ArgAction, Command};
 
-use crate::fping::cli::LONGOPTS;
+use crate::fping::cli::{LONGOPTS, LONG_ONLY};
 
 /// Every short option letter, so that an argument's id can be a
 /// `&'static str` of one letter.
 const LETTERS: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// Every option of [`LONGOPTS`] (id: its short letter) and the targets.
+/// Every option of [`LONGOPTS`] (id: its short letter, or a long-only
+/// option's long name) and the targets.
 pub fn command() -> Command {
     let mut cmd = Command::new("fping")
         .no_binary_name(true)
@@ -21,9 +22,14 @@ pub fn command() -> Command {
         .disable_version_flag(true)
         .args_override_self(true);
     for &(long, short, takes_value) in LONGOPTS {
-        let c = short as char;
-        let Some(at) = LETTERS.find(c) else { continue };
-        let mut arg = Arg::new(&LETTERS[at..at + 1]).short(c);
+        let mut arg = match (short, long) {
+            (LONG_ONLY.., Some(l)) => Arg::new(l),
+            _ => {
+                let c = short as char;
+                let Some(at) = LETTERS.find(c) else { continue };
+                Arg::new(&LETTERS[at..at + 1]).short(c)
+            }
+        };
         if let Some(l) = long {
             arg = arg.long(l);
         }
@@ -50,11 +56,15 @@ mod tests {
     fn every_option_is_in_the_definition() {
         let cmd = super::command();
         for &(long, short, _) in super::LONGOPTS {
-            let arg = cmd
-                .get_arguments()
-                .find(|a| a.get_short() == Some(short as char))
-                .unwrap();
+            let arg = if short >= super::LONG_ONLY {
+                cmd.get_arguments().find(|a| a.get_long() == long).unwrap()
+            } else {
+                cmd.get_arguments()
+                    .find(|a| a.get_short() == Some(short as char))
+                    .unwrap()
+            };
             assert_eq!(arg.get_long(), long);
+            assert_eq!(arg.get_short().is_none(), short >= super::LONG_ONLY);
         }
     }
 }

@@ -10,10 +10,12 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
+use std::ffi::CStr;
+use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::fping::cli::Options;
+use crate::fping::cli::{Options, TimestampFormat};
 use crate::fping::host::{Host, RESP_ERROR, RESP_WAITING};
 use crate::fping::output::{self, Global};
 use crate::fping::receive::{self, Decoded};
@@ -22,8 +24,6 @@ use crate::sys::Received;
 
 /// `SEQMAP_MAXSEQ`: sequence numbers in use at once.
 pub const SEQMAP_MAXSEQ: usize = 65535;
-/// `SEQMAP_TIMEOUT_IN_NS`: how long a sequence number stays taken.
-pub const SEQMAP_TIMEOUT_NS: i64 = 10_000_000_000;
 
 /// What the scheduler needs from the world.
 pub trait Io {
@@ -46,6 +46,8 @@ pub trait Io {
     fn now(&mut self) -> i64;
     /// `[HH:MM:SS]` in local time, for the `-Q` reports.
     fn clock(&mut self, now_ns: i64) -> String;
+    /// `strftime(format)` of the local time, for `--timestamp-format`.
+    fn local_time(&mut self, now_ns: i64, format: &CStr) -> String;
     fn stdout(&mut self, text: &str);
     fn stderr(&mut self, text: &str);
     /// SIGINT arrived.
@@ -64,6 +66,16 @@ pub struct SocketInfo {
     pub ident6: u16,
     /// The IPv4 socket is raw: its datagrams start with the IPv4 header.
     pub raw4: bool,
+}
+
+/// What a reply tells beside its time, for `--print-tos`, `--print-ttl`
+/// and `--icmp-timestamp`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras {
+    tos: Option<i32>,
+    ttl: Option<i32>,
+    /// Originate, receive, transmit (ms since midnight UTC).
+    times: Option<[u32; 3]>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -204,10 +216,11 @@ impl<I: Io> Engine<I> {
     /// fping's exit when all are taken.
     fn seqmap_add(&mut self, host: usize, index: u32, ts: i64) -> Result<u16, i32> {
         let id = self.seq_next;
+        let timeout = self.o.seqmap_timeout_ns;
         let slot = &mut self.seqmap[id];
-        if ts - slot.ts < SEQMAP_TIMEOUT_NS {
+        if ts - slot.ts < timeout {
             self.io.stderr(&format!(
-                "fping error: not enough sequence numbers available! (expire_timeout={SEQMAP_TIMEOUT_NS}, host_nr={host}, ping_count={index}, seqmap_next_id={id})\n"
+                "fping error: not enough sequence numbers available! (expire_timeout={timeout}, host_nr={host}, ping_count={index}, seqmap_next_id={id})\n"
             ));
             return Err(4);
         }
@@ -218,7 +231,7 @@ impl<I: Io> Engine<I> {
 
     fn seqmap_fetch(&self, id: u16, now: i64) -> Option<SeqEntry> {
         let v = *self.seqmap.get(usize::from(id))?;
-        (now - v.ts < SEQMAP_TIMEOUT_NS).then_some(v)
+        (now - v.ts < self.o.seqmap_timeout_ns).then_some(v)
     }
 
     /// `send_ping`.
@@ -242,7 +255,11 @@ impl<I: Io> Engine<I> {
         if self.o.random_data {
             self.io.random_fill(&mut packet[icmp::HEADER_LEN..]);
         }
-        icmp::encode_echo(&mut packet, family, ident, seq, None);
+        if self.o.icmp_timestamp && family == Family::V4 {
+            encode_timestamp(&mut packet, ident, seq, now);
+        } else {
+            icmp::encode_echo(&mut packet, family, ident, seq, None);
+        }
         let Some(result) = self.io.send(family, &packet, &addr) else {
             return Ok(());
         };
@@ -299,7 +316,8 @@ impl<I: Io> Engine<I> {
                     if self.o.per_recv {
                         let mut line = String::new();
                         if self.o.timestamp {
-                            line.push_str(&output::timestamp(self.now));
+                            let t = self.now;
+                            line.push_str(&self.stamp(t));
                         }
                         line.push_str(&output::timeout_line(&self.hosts[h], self.width, index));
                         line.push('\n');
@@ -449,7 +467,12 @@ impl<I: Io> Engine<I> {
             Family::V6 => self.sock.ident6,
         };
         let raw = family == Family::V4 && self.sock.raw4;
-        let (seq, hlen) = match receive::decode(family, raw, data, ident) {
+        let decoded = if family == Family::V4 && self.o.icmp_timestamp {
+            receive::decode_v4(receive::TIMESTAMP, raw, data, ident)
+        } else {
+            receive::decode(family, raw, data, ident)
+        };
+        let (seq, hlen) = match decoded {
             Decoded::Ignore => return,
             Decoded::Error {
                 icmp_type,
@@ -466,6 +489,7 @@ impl<I: Io> Engine<I> {
             Decoded::Reply { seq, ip_hlen, .. } => (seq, ip_hlen),
         };
         let bytes = data.len() - hlen;
+        let extras = self.extras(family, raw, data, hlen, control);
         let Some(entry) = self.seqmap_fetch(seq, self.now) else {
             return;
         };
@@ -476,6 +500,10 @@ impl<I: Io> Engine<I> {
             .map(|a| output::from_other(&crate::ping::resolve::numeric(&a)));
         self.hosts[h].num_recv_total += 1;
         self.g.received += 1;
+        // --check-source (5.3): only the target's own replies count.
+        if self.o.check_source && from.is_some_and(|a| a.ip() != self.hosts[h].target.addr.ip()) {
+            return;
+        }
         if !self.o.loop_mode && self.hosts[h].resp(index) >= 0 {
             if !self.o.per_recv {
                 let mut line = output::duplicate_line(&self.hosts[h], index, bytes, rtt);
@@ -505,8 +533,11 @@ impl<I: Io> Engine<I> {
                 self.finish_requested = true;
             }
             if self.o.verbose || self.o.alive {
-                let elapsed = self.o.elapsed.then_some(rtt);
-                let line = output::alive_line(&self.hosts[h], self.o.verbose, elapsed);
+                let mut line = output::alive_line(&self.hosts[h], self.o.verbose);
+                line.push_str(&self.extras_text(&extras, recv_time));
+                if self.o.elapsed {
+                    line.push_str(&output::elapsed(rtt));
+                }
                 if let Some(o) = &other {
                     self.io.stderr(o);
                 }
@@ -516,7 +547,7 @@ impl<I: Io> Engine<I> {
         if self.o.per_recv {
             let mut line = String::new();
             if self.o.timestamp {
-                line.push_str(&output::timestamp(recv_time));
+                line.push_str(&self.stamp(recv_time));
             }
             line.push_str(&output::reply_line(
                 &self.hosts[h],
@@ -525,12 +556,104 @@ impl<I: Io> Engine<I> {
                 bytes,
                 rtt,
             ));
+            line.push_str(&self.extras_text(&extras, recv_time));
             if let Some(o) = &other {
                 self.io.stderr(o);
             }
             line.push('\n');
             self.io.stdout(&line);
         }
+    }
+
+    /// `-D`'s stamp in front of a line, in `--timestamp-format`'s form.
+    fn stamp(&mut self, t: i64) -> String {
+        let format = match self.o.timestamp_format {
+            TimestampFormat::Epoch => return output::timestamp(t),
+            TimestampFormat::Ctime => c"%c",
+            TimestampFormat::Iso => c"%Y-%m-%dT%T%z",
+            TimestampFormat::Rfc3339 => c"%Y-%m-%d %H:%M:%S",
+        };
+        format!("[{}] ", self.io.local_time(t, format))
+    }
+
+    /// The reply's TOS and TTL (asked for) and an ICMP timestamp reply's
+    /// times: a raw IPv4 socket's from the IPv4 header, a datagram
+    /// socket's and IPv6's from the control messages the options asked
+    /// the kernel for.
+    fn extras(
+        &self,
+        family: Family,
+        raw: bool,
+        data: &[u8],
+        hlen: usize,
+        control: &[u8],
+    ) -> Extras {
+        let mut x = Extras::default();
+        if self.o.icmp_timestamp && family == Family::V4 {
+            let word = |at: usize| {
+                let b = data.get(hlen + at..hlen + at + 4)?;
+                Some(u32::from_be_bytes(b.try_into().ok()?))
+            };
+            if let (Some(o), Some(r), Some(t)) = (word(8), word(12), word(16)) {
+                x.times = Some([o, r, t]);
+            }
+        }
+        if !(self.o.print_tos || self.o.print_ttl) {
+            return x;
+        }
+        if raw {
+            x.tos = data.get(1).map(|&b| i32::from(b));
+            x.ttl = data.get(8).map(|&b| i32::from(b));
+            return x;
+        }
+        let int = |d: &[u8]| match d.len() {
+            1 => Some(i32::from(d[0])),
+            n if n >= 4 => Some(i32::from_ne_bytes(d[..4].try_into().ok()?)),
+            _ => None,
+        };
+        for (level, ty, d) in icmp::cmsgs(control) {
+            match (level, ty) {
+                (libc::SOL_IP, libc::IP_TOS) | (libc::SOL_IPV6, libc::IPV6_TCLASS) => {
+                    x.tos = int(d)
+                }
+                (libc::SOL_IP, libc::IP_TTL) | (libc::SOL_IPV6, libc::IPV6_HOPLIMIT) => {
+                    x.ttl = int(d)
+                }
+                _ => {}
+            }
+        }
+        x
+    }
+
+    /// fping 5.5's `print_recv_ext` before the elapsed time: the
+    /// timestamps, ` (TOS n)`, ` (TTL n)`.
+    fn extras_text(&self, x: &Extras, recv_time: i64) -> String {
+        let mut s = String::new();
+        if let Some([o, r, t]) = x.times {
+            let local = ms_since_midnight_utc(recv_time);
+            let comma = if self.o.alive { "" } else { "," };
+            let _ = write!(
+                s,
+                "{comma} timestamps: Originate={o} Receive={r} Transmit={t} Localreceive={local}"
+            );
+        }
+        if self.o.print_tos {
+            match x.tos {
+                Some(v) => {
+                    let _ = write!(s, " (TOS {v})");
+                }
+                None => s.push_str(" (TOS unknown)"),
+            }
+        }
+        if self.o.print_ttl {
+            match x.ttl {
+                Some(v) => {
+                    let _ = write!(s, " (TTL {v})");
+                }
+                None => s.push_str(" (TTL unknown)"),
+            }
+        }
+        s
     }
 
     /// An ICMP error about our request `seq`: fping's warning for the
@@ -558,8 +681,11 @@ impl<I: Io> Engine<I> {
         s.push('\n');
         let outage = self.o.outage.then_some(self.o.period_ns);
         s.push_str(&output::per_system_splits(&self.hosts, self.width, outage));
-        for h in &mut self.hosts {
-            h.reset_interval();
+        // -Q SECS,cumulative (5.3): every report counts from the start.
+        if !self.o.cumulative {
+            for h in &mut self.hosts {
+                h.reset_interval();
+            }
         }
         self.io.stderr(&s);
     }
@@ -635,6 +761,26 @@ impl<I: Io> Engine<I> {
             0
         }
     }
+}
+
+/// Milliseconds since midnight UTC, as ICMP timestamps count.
+fn ms_since_midnight_utc(ns: i64) -> u32 {
+    (ns.div_euclid(1_000_000).rem_euclid(86_400_000)) as u32
+}
+
+/// An ICMP timestamp request (type 13): identifier, sequence number, the
+/// originate time, receive and transmit zero; the checksum.
+fn encode_timestamp(packet: &mut [u8], ident: u16, seq: u16, now: i64) {
+    if packet.len() < icmp::HEADER_LEN + 12 {
+        return;
+    }
+    packet.fill(0);
+    packet[0] = receive::TIMESTAMP;
+    packet[4..6].copy_from_slice(&ident.to_be_bytes());
+    packet[6..8].copy_from_slice(&seq.to_be_bytes());
+    packet[8..12].copy_from_slice(&ms_since_midnight_utc(now).to_be_bytes());
+    let c = icmp::checksum(packet);
+    packet[2..4].copy_from_slice(&c.to_be_bytes());
 }
 
 #[cfg(test)]

@@ -115,6 +115,37 @@ impl Sockets {
                     }
                 }
             }
+            SocketAction::RecvTos | SocketAction::RecvTtl => {
+                let (v4, v6, what4, what6) = if *action == SocketAction::RecvTos {
+                    let v6 = libc::IPV6_RECVTCLASS;
+                    (
+                        libc::IP_RECVTOS,
+                        v6,
+                        "setsockopt IP_RECVTOS",
+                        "setsockopt IPV6_RECVTCLASS",
+                    )
+                } else {
+                    let v6 = libc::IPV6_RECVHOPLIMIT;
+                    (
+                        libc::IP_RECVTTL,
+                        v6,
+                        "setsockopt IP_RECVTTL",
+                        "setsockopt IPV6_RECVHOPLIMIT",
+                    )
+                };
+                // A raw IPv4 socket's datagrams carry the header: 5.5 reads
+                // the value there.
+                if let Some(s) = self.v4.filter(|s| s.datagram) {
+                    if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IP, v4, 1) {
+                        warn(perror(what4, &e));
+                    }
+                }
+                if let Some(s) = self.v6 {
+                    if let Err(e) = sys::setsockopt_int(s.fd, libc::IPPROTO_IPV6, v6, 1) {
+                        warn(perror(what6, &e));
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -198,12 +229,14 @@ impl Sockets {
     /// prints: on a raw socket ping's filter (our echo replies and ICMP
     /// errors only: a raw socket sees every ICMP message of the host); on
     /// an IPv4 datagram socket the error queue, where the kernel puts the
-    /// ICMP errors that a raw socket would deliver in line.
-    pub fn filter(&self, ident4: u16, ident6: u16) {
+    /// ICMP errors that a raw socket would deliver in line. `timestamps`
+    /// (`--icmp-timestamp`): no filter on a raw IPv4 socket, whose replies
+    /// are then not echo replies.
+    pub fn filter(&self, ident4: u16, ident6: u16, timestamps: bool) {
         if let Some(s) = self.v4 {
             if s.datagram {
                 let _ = sys::setsockopt_int(s.fd, libc::SOL_IP, libc::IP_RECVERR, 1);
-            } else {
+            } else if !timestamps {
                 let f = crate::ping::setup::socket_filter(Family::V4, ident4);
                 let _ = sys::attach_filter(s.fd, &f);
             }
@@ -290,6 +323,10 @@ impl Io for SysIo {
     fn clock(&mut self, now_ns: i64) -> String {
         let text = sys::local_time_text(now_ns / 1_000_000_000, c"%H:%M:%S").unwrap_or_default();
         format!("[{text}]")
+    }
+
+    fn local_time(&mut self, now_ns: i64, format: &std::ffi::CStr) -> String {
+        sys::local_time_text(now_ns.div_euclid(1_000_000_000), format).unwrap_or_default()
     }
 
     fn stdout(&mut self, text: &str) {

@@ -122,16 +122,19 @@ pub fn timeout_line(h: &Host, width: usize, index: u32) -> String {
 }
 
 /// The first reply of a target, under `-a` or by default: `host` or
-/// `host is alive`, with `-e`'s round trip.
-pub fn alive_line(h: &Host, verbose: bool, elapsed: Option<i64>) -> String {
+/// `host is alive`, then (the engine's) 5.5's extras and `-e`'s round
+/// trip, [`elapsed`].
+pub fn alive_line(h: &Host, verbose: bool) -> String {
     let mut s = h.target.host.clone();
     if verbose {
         s.push_str(" is alive");
     }
-    if let Some(rtt) = elapsed {
-        let _ = write!(s, " ({} ms)", sprint_tm(rtt));
-    }
     s
+}
+
+/// `-e`'s ` (RTT ms)` after an alive line.
+pub fn elapsed(rtt: i64) -> String {
+    format!(" ({} ms)", sprint_tm(rtt))
 }
 
 /// A reply that came back a second time (not in loop mode).

@@ -34,12 +34,20 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
 /// identifier, which an error's quoted request must carry.
 pub fn decode(family: Family, with_ip_header: bool, buf: &[u8], ident: u16) -> Decoded {
     match family {
-        Family::V4 => decode_v4(with_ip_header, buf, ident),
+        Family::V4 => decode_v4(ECHO, with_ip_header, buf, ident),
         Family::V6 => decode_v6(buf),
     }
 }
 
-fn decode_v4(with_ip_header: bool, buf: &[u8], ident: u16) -> Decoded {
+/// ICMPv4 echo and timestamp requests (`--icmp-timestamp`).
+pub const ECHO: u8 = 8;
+pub const TIMESTAMP: u8 = 13;
+
+/// [`decode`] for an ICMPv4 socket whose requests are of type `request`
+/// ([`ECHO`] or [`TIMESTAMP`]): the replies of that type (echo reply 0,
+/// timestamp reply 14) and the errors quoting such a request.
+pub fn decode_v4(request: u8, with_ip_header: bool, buf: &[u8], ident: u16) -> Decoded {
+    let reply = if request == TIMESTAMP { 14 } else { 0 };
     let hlen = if with_ip_header {
         match buf.first() {
             Some(b) => usize::from(b & 0x0f) << 2,
@@ -52,7 +60,7 @@ fn decode_v4(with_ip_header: bool, buf: &[u8], ident: u16) -> Decoded {
         return Decoded::Ignore;
     }
     let icmp = &buf[hlen..];
-    if icmp[0] == 0 {
+    if icmp[0] == reply {
         return match (be16(icmp, 4), be16(icmp, 6)) {
             (Some(id), Some(seq)) => Decoded::Reply {
                 id,
@@ -69,7 +77,7 @@ fn decode_v4(with_ip_header: bool, buf: &[u8], ident: u16) -> Decoded {
         return Decoded::Ignore;
     }
     let sent = &sent[IP_HDR..];
-    if sent[0] != 8 || be16(sent, 4) != Some(ident) {
+    if sent[0] != request || be16(sent, 4) != Some(ident) {
         return Decoded::Ignore;
     }
     match be16(sent, 6) {

@@ -132,7 +132,7 @@ impl driver::Worker for Fping {
 
         let pid = (std::process::id() & 0xffff) as u16;
         let (ident4, ident6) = sockets.bind_and_ident(&p, o.src4, o.src6, pid)?;
-        sockets.filter(ident4, ident6);
+        sockets.filter(ident4, ident6, o.icmp_timestamp);
         let wait_mask = sys::install_signal_handlers()
             .map_err(|_| Said::say(&p, "failure to set signal handler", 4))?;
         sys::load_timezone();

@@ -158,3 +158,85 @@ fn modes_as_fping_5_1_derives_them() {
     assert_eq!(o.timeout_ns, 100 * MS);
     assert_eq!(o.trials(), 4);
 }
+
+#[test]
+fn the_options_of_5_3_to_5_5_as_5_5_reads_them() {
+    let o = run(&["--check-source", "--print-tos", "--print-ttl", "x"]).unwrap();
+    assert!(o.check_source && o.print_tos && o.print_ttl);
+    // Long-only: no short letter reaches them, not even a byte >= 0x80.
+    let e = run(&["-\u{80}", "x"]).unwrap_err();
+    assert!(
+        e.stderr.starts_with("fping: invalid option -- '"),
+        "{}",
+        e.stderr
+    );
+    // -Q SECS,cumulative; another word is ignored.
+    let o = run(&["-Q", "5,cumulative", "x"]).unwrap();
+    assert_eq!((o.report_interval_ns, o.cumulative), (5_000 * MS, true));
+    let o = run(&["-Q", "5,other", "x"]).unwrap();
+    assert!(!o.cumulative);
+    // --seqmap-timeout: 5.5's strtod_strict.
+    let o = run(&["--seqmap-timeout", " 2.5", "x"]).unwrap();
+    assert_eq!(o.seqmap_timeout_ns, 2_500_000);
+    assert_eq!(run(&["x"]).unwrap().seqmap_timeout_ns, 10_000 * MS);
+    for bad in ["-1", "10xyz", "", "1e999"] {
+        let e = run(&["--seqmap-timeout", bad, "x"]).unwrap_err();
+        assert!(e.stderr.starts_with("Usage: fping"), "{bad}: {}", e.stderr);
+        assert_eq!(e.status, 1);
+    }
+    // --timestamp-format: three words, anything else is the usage.
+    let o = run(&["--timestamp-format=rfc3339", "x"]).unwrap();
+    assert_eq!(o.timestamp_format, TimestampFormat::Rfc3339);
+    assert_eq!(
+        run(&["--timestamp-format", "iso", "x"])
+            .unwrap()
+            .timestamp_format,
+        TimestampFormat::Iso
+    );
+    assert!(run(&["--timestamp-format=ISO", "x"])
+        .unwrap_err()
+        .stderr
+        .starts_with("Usage: "));
+}
+
+#[test]
+fn icmp_timestamp_is_ipv4_with_its_fixed_size() {
+    let o = run(&["--icmp-timestamp", "x"]).unwrap();
+    assert!(o.icmp_timestamp);
+    assert_eq!((o.family, o.data_size), (Some(Family::V4), 12));
+    let e = run(&["-6", "--icmp-timestamp", "x"]).unwrap_err();
+    assert_eq!(
+        (e.stderr.as_str(), e.status),
+        ("fping: ICMP Timestamp is IPv4 only\n", 1)
+    );
+    let e = run(&["--icmp-timestamp", "-6", "x"]).unwrap_err();
+    assert_eq!(e.stderr, "fping: can't specify both -4 and -6\n");
+    for args in [
+        &["--icmp-timestamp", "-b", "20", "x"][..],
+        &["-b", "12", "--icmp-timestamp", "x"],
+    ] {
+        let e = run(args).unwrap_err();
+        assert_eq!(
+            (e.stderr.as_str(), e.status),
+            ("fping: cannot change ICMP Timestamp size\n", 1)
+        );
+    }
+}
+
+#[test]
+fn print_tos_and_ttl_ask_the_sockets_while_parsing() {
+    let mut seen = Vec::new();
+    parse(
+        "fping",
+        &args(&["--print-ttl", "--print-tos", "x"]),
+        false,
+        true,
+        true,
+        &mut |a| {
+            seen.push(a.clone());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, [SocketAction::RecvTtl, SocketAction::RecvTos]);
+}

@@ -19,6 +19,11 @@ struct Fake {
     pending: Vec<(i64, Vec<u8>)>,
     out: String,
     err: String,
+    /// The replies come with an IPv4 header (TOS 0x10, TTL 57), as on a
+    /// raw socket.
+    raw: bool,
+    /// Where the replies come from.
+    from: SocketAddr,
 }
 
 impl Fake {
@@ -33,6 +38,8 @@ impl Fake {
             pending: Vec::new(),
             out: String::new(),
             err: String::new(),
+            raw: false,
+            from: "127.0.0.1:0".parse().unwrap(),
         }
     }
 }
@@ -42,7 +49,18 @@ impl Io for &mut Fake {
         let seq = u16::from_be_bytes([packet[6], packet[7]]);
         if self.reply_to.contains(&self.sends.len()) {
             let mut reply = packet.to_vec();
-            reply[0] = 0;
+            // An echo reply, or a timestamp reply that answers 1000 and 2000.
+            reply[0] = if packet[0] == 13 { 14 } else { 0 };
+            if packet[0] == 13 {
+                reply[12..16].copy_from_slice(&1000u32.to_be_bytes());
+                reply[16..20].copy_from_slice(&2000u32.to_be_bytes());
+            }
+            if self.raw {
+                let mut ip = vec![0x45, 0x10, 0, 0, 0, 0, 0, 0, 57, 1];
+                ip.resize(20, 0);
+                ip.extend_from_slice(&reply);
+                reply = ip;
+            }
             self.pending.push((self.now + self.rtt, reply));
         }
         self.sends.push((self.now, *to, seq));
@@ -72,7 +90,7 @@ impl Io for &mut Fake {
         buf[..data.len()].copy_from_slice(&data);
         Ok(Received {
             len: data.len(),
-            from: Some("127.0.0.1:0".parse().unwrap()),
+            from: Some(self.from),
             control_len: 0,
             truncated: false,
         })
@@ -82,6 +100,9 @@ impl Io for &mut Fake {
     }
     fn clock(&mut self, _: i64) -> String {
         "[00:00:00]".into()
+    }
+    fn local_time(&mut self, _: i64, format: &std::ffi::CStr) -> String {
+        format!("local {}", format.to_string_lossy())
     }
     fn stdout(&mut self, text: &str) {
         self.out.push_str(text);
@@ -115,7 +136,7 @@ fn run(args: &[&str], targets: &[&str], fake: &mut Fake) -> i32 {
     let sock = SocketInfo {
         ident4: 0x1234,
         ident6: 0x1234,
-        raw4: false,
+        raw4: fake.raw,
     };
     let t = targets.iter().map(|a| target(a)).collect();
     Engine::new(options(args), fake, sock, t, 0).run()
@@ -206,4 +227,139 @@ fn fast_reachable_stops_at_the_first_n_alive() {
     // the second target's request was due.
     assert_eq!(fake.sends.len(), 1);
     assert_eq!(status, 0);
+}
+
+#[test]
+fn check_source_drops_replies_from_another_address() {
+    // Every reply comes from 127.0.0.1: 127.0.0.2's too.
+    let mut fake = Fake::new(&[0, 1], MS);
+    let status = run(&["-r", "0"], &["127.0.0.1", "127.0.0.2"], &mut fake);
+    assert_eq!(fake.out, "127.0.0.1 is alive\n127.0.0.2 is alive\n");
+    assert_eq!(status, 0);
+    let mut fake = Fake::new(&[0, 1], MS);
+    let status = run(
+        &["--check-source", "-r", "0"],
+        &["127.0.0.1", "127.0.0.2"],
+        &mut fake,
+    );
+    assert_eq!(fake.out, "127.0.0.1 is alive\n127.0.0.2 is unreachable\n");
+    assert_eq!(status, 1);
+}
+
+#[test]
+fn print_tos_and_ttl_follow_the_reply_before_the_elapsed_time() {
+    let mut fake = Fake::new(&[0], MS);
+    fake.raw = true;
+    run(
+        &["--print-tos", "--print-ttl", "-e"],
+        &["127.0.0.1"],
+        &mut fake,
+    );
+    assert_eq!(fake.out, "127.0.0.1 is alive (TOS 16) (TTL 57) (1.00 ms)\n");
+    let mut fake = Fake::new(&[0], MS);
+    fake.raw = true;
+    run(&["--print-ttl", "-c", "1"], &["127.0.0.1"], &mut fake);
+    assert_eq!(
+        fake.out,
+        "127.0.0.1 : [0], 64 bytes, 1.00 ms (1.00 avg, 0% loss) (TTL 57)\n"
+    );
+    // A datagram socket without the kernel's control message: unknown.
+    let mut fake = Fake::new(&[0], MS);
+    run(&["--print-tos", "-a"], &["127.0.0.1"], &mut fake);
+    assert_eq!(fake.out, "127.0.0.1 (TOS unknown)\n");
+}
+
+#[test]
+fn icmp_timestamps_are_sent_and_their_times_printed() {
+    let mut fake = Fake::new(&[0], MS);
+    fake.raw = true;
+    let status = run(&["--icmp-timestamp", "-c", "1"], &["127.0.0.1"], &mut fake);
+    let local = (START + MS) / MS % 86_400_000;
+    let originate = START / MS % 86_400_000;
+    assert_eq!(
+        fake.out,
+        format!(
+            "127.0.0.1 : [0], 20 bytes, 1.00 ms (1.00 avg, 0% loss), timestamps: \
+             Originate={originate} Receive=1000 Transmit=2000 Localreceive={local}\n"
+        )
+    );
+    assert_eq!(status, 0);
+    // With -a, no comma.
+    let mut fake = Fake::new(&[0], MS);
+    run(&["--icmp-timestamp", "-a"], &["127.0.0.1"], &mut fake);
+    assert!(
+        fake.out.starts_with("127.0.0.1 timestamps: Originate="),
+        "{}",
+        fake.out
+    );
+}
+
+#[test]
+fn cumulative_reports_count_from_the_start() {
+    let args = ["-c", "5", "-p", "600", "-Q", "1"];
+    let mut fake = Fake::new(&[0, 1, 2, 3, 4], MS);
+    run(&args, &["127.0.0.1"], &mut fake);
+    let interval = fake.err.clone();
+    let mut fake = Fake::new(&[0, 1, 2, 3, 4], MS);
+    run(
+        &["-c", "5", "-p", "600", "-Q", "1,cumulative"],
+        &["127.0.0.1"],
+        &mut fake,
+    );
+    let reports = |e: &str| -> Vec<String> {
+        e.lines()
+            .filter(|l| l.contains("xmt/rcv"))
+            .map(|l| l.split(',').next().unwrap_or("").to_string())
+            .collect()
+    };
+    // Reports at 1 s and 2 s (sends at 0, .6, 1.2, 1.8, 2.4), then the summary.
+    assert_eq!(
+        reports(&interval),
+        [
+            "127.0.0.1 : xmt/rcv/%loss = 2/2/0%",
+            "127.0.0.1 : xmt/rcv/%loss = 2/2/0%",
+            "127.0.0.1 : xmt/rcv/%loss = 5/5/0%"
+        ]
+    );
+    assert_eq!(
+        reports(&fake.err),
+        [
+            "127.0.0.1 : xmt/rcv/%loss = 2/2/0%",
+            "127.0.0.1 : xmt/rcv/%loss = 4/4/0%",
+            "127.0.0.1 : xmt/rcv/%loss = 5/5/0%"
+        ]
+    );
+}
+
+#[test]
+fn timestamp_formats_name_their_strftime_form() {
+    for (format, stamp) in [
+        ("ctime", "[local %c] "),
+        ("iso", "[local %Y-%m-%dT%T%z] "),
+        ("rfc3339", "[local %Y-%m-%d %H:%M:%S] "),
+    ] {
+        let mut fake = Fake::new(&[0], MS);
+        let arg = format!("--timestamp-format={format}");
+        run(&["-D", &arg, "-c", "1"], &["127.0.0.1"], &mut fake);
+        assert!(fake.out.starts_with(stamp), "{format}: {}", fake.out);
+    }
+    let mut fake = Fake::new(&[0], MS);
+    run(&["-D", "-c", "1"], &["127.0.0.1"], &mut fake);
+    assert!(fake.out.starts_with("[1700000000.00100] "), "{}", fake.out);
+}
+
+#[test]
+fn the_sequence_map_timeout_is_the_options() {
+    // 0 ms: every reply finds its number expired, as in 5.5.
+    let mut fake = Fake::new(&[0], MS);
+    let status = run(
+        &["--seqmap-timeout=0", "-c", "1"],
+        &["127.0.0.1"],
+        &mut fake,
+    );
+    assert_eq!(
+        fake.out,
+        "127.0.0.1 : [0], timed out (NaN avg, 100% loss)\n"
+    );
+    assert_eq!(status, 1);
 }
