@@ -13,6 +13,16 @@ pub fn set_nondumpable() -> io::Result<()> {
     nix::sys::prctl::set_dumpable(false).map_err(io::Error::from)
 }
 
+/// `prctl(PR_SET_TIMERSLACK, 1)`: a timed wait ends when asked, where the
+/// kernel's default slack lets each one end up to 50 µs late (to batch
+/// wake-ups). fping's `-i` counts from the time of the last send, so every
+/// late wake-up delays all the sends after it: up to 45 ms over the 900
+/// sends of a `-C 3 -i 1` sweep of 300 targets. Unprivileged, this
+/// process's own.
+pub fn set_precise_timers() -> io::Result<()> {
+    nix::sys::prctl::set_timerslack(1).map_err(io::Error::from)
+}
+
 /// The real user id ("root" for iputils' limits means real uid 0).
 pub fn real_uid() -> u32 {
     nix::unistd::getuid().as_raw()
