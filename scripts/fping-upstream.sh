@@ -26,10 +26,9 @@
 #   VERSION  upstream's release, 5.5 say: the newest Debian revision of it
 #            in forky and sid is taken
 #
-# The packages come through an apt configuration of its own (its own
-# sources.list naming the machine's mirror, scripts/debian-mirror.sh, and
-# its own state, lists and cache; an empty dpkg status): the machine's apt
-# sources are only read and its lists never.
+# The packages come through an apt configuration of its own
+# (scripts/private-apt.sh): the machine's apt sources are only read and its
+# lists never.
 set -eu
 
 cache=$1
@@ -44,44 +43,7 @@ debroot=$cache/fping-$version/deb
 
 apt_dir=$cache/apt
 suites="forky sid"
-apt_setup() {
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc"
-    mirror=$("$here/debian-mirror.sh") || exit 2
-    : >"$apt_dir/etc/sources.list"
-    for s in $suites; do
-        printf '%s\n' "deb $mirror $s main" "deb-src $mirror $s main" >>"$apt_dir/etc/sources.list"
-    done
-    : >"$apt_dir/status"
-    set -- -o Dir::Etc::SourceList="$apt_dir/etc/sources.list" \
-        -o Dir::Etc::SourceParts=- \
-        -o Dir::State="$apt_dir" \
-        -o Dir::State::Lists="$apt_dir/lists" \
-        -o Dir::State::status="$apt_dir/status" \
-        -o Dir::Cache="$apt_dir" \
-        -o Dir::Cache::Archives="$apt_dir/archives" \
-        -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-        -o APT::Sandbox::User=root -o APT::Architecture=amd64
-    apt_opts=$*
-    apt-get "$@" -qq update
-}
-# apt_opts holds no spaces (the cache path is under target/), so it is split
-# on purpose.
-# shellcheck disable=SC2086
-private_apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
-
-# The newest Debian revision of $version among the source packages listed.
-debian_version() {
-    private_apt apt-cache showsrc fping | sed -n "s/^Version: \($version-[0-9.]*\)\$/\1/p" |
-        sort -V | tail -n 1
-}
-orig_sha256() {
-    private_apt apt-cache showsrc fping | awk -v v="$1" -v f="fping_$version.orig.tar.gz" '
-        /^$/ { this = 0 }
-        /^Version: / { this = ($2 == v) }
-        /^Checksums-Sha256:/ { on = this; next }
-        /^[^ ]/ { on = 0 }
-        on && $3 == f { print $1; exit }'
-}
+apt() { "$here/private-apt.sh" "$apt_dir" "$@"; }
 
 # Builds the source tree $1 as debian/rules does (IPv4 and IPv6 in one
 # binary), logs in the cache.
@@ -96,31 +58,16 @@ build_source() {
 }
 
 if [ ! -x "$built" ] && [ ! -x "$debroot/usr/bin/fping" ]; then
-    apt_setup
-    v=$(debian_version)
+    entries=
+    for s in $suites; do entries="$entries deb $s deb-src $s"; done
+    # shellcheck disable=SC2086 # the entries are split on purpose
+    apt setup $entries
+    v=$(apt newest-source fping "$version")
     if [ -z "$v" ]; then
         echo "fping-upstream: no fping $version-* source package in $suites" >&2
         exit 2
     fi
-    get=$cache/fping-$version/get
-    rm -rf "$get"
-    mkdir -p "$get"
-    # apt-get fails when the mirror lacks a file (its messages in
-    # get.log); what it did fetch is checked below.
-    (cd "$get" && private_apt apt-get -qq source "fping=$v") >"$cache/fping-$version/get.log" 2>&1 || true
-    src=$(find "$get" -mindepth 1 -maxdepth 1 -type d -name "fping-$version" | head -n 1)
-    orig=$get/fping_$version.orig.tar.gz
-    if [ -z "$src" ] && [ -f "$orig" ]; then
-        want=$(orig_sha256 "$v")
-        got=$(sha256sum "$orig" | cut -d ' ' -f 1)
-        if [ -z "$want" ] || [ "$want" != "$got" ]; then
-            echo "fping-upstream: $orig: SHA-256 $got, the Sources index says '$want'" >&2
-            exit 2
-        fi
-        echo "fping-upstream: no .dsc for fping $v; building its upstream tarball" >&2
-        tar -xf "$orig" -C "$get"
-        src=$get/fping-$version
-    fi
+    src=$(apt source fping "$v" "fping-$version" "fping_$version.orig.tar.gz" "$cache/fping-$version/get")
     if [ -n "$src" ] && [ -x "$src/configure" ]; then
         build_source "$src"
     else
@@ -130,7 +77,7 @@ if [ ! -x "$built" ] && [ ! -x "$debroot/usr/bin/fping" ]; then
         debs=$cache/fping-$version/debs
         rm -rf "$debs" "$debroot"
         mkdir -p "$debs" "$debroot"
-        (cd "$debs" && private_apt apt-get -qq download "fping=$v" libc6)
+        (cd "$debs" && apt run apt-get -qq download "fping=$v" libc6)
         for deb in "$debs"/*.deb; do
             dpkg-deb -x "$deb" "$debroot"
             dpkg-deb -W "$deb" >>"$cache/fping-$version/versions"

@@ -41,11 +41,9 @@
 #          packages when the mirror has no source (the same release without
 #          Debian's patches; needs access to that clone)
 #
-# The packages come through an apt configuration of its own (its own
-# sources.list, state, lists and cache directories, an empty dpkg status, no
-# sources.list.d): the machine's apt lists are never read, its apt sources
-# only for the mirror's URI (scripts/debian-mirror.sh), and neither is
-# changed.
+# The packages come through an apt configuration of its own
+# (scripts/private-apt.sh): the machine's apt lists are never read, its apt
+# sources only for the mirror's URI, and neither is changed.
 set -eu
 
 cache=$1
@@ -59,27 +57,7 @@ debroot=$cache/deb/root
 version=3:20240905-3
 
 apt_dir=$cache/apt
-apt_setup() {
-    mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$apt_dir/etc"
-    # The machine's own Debian mirror (or proxy), from its apt sources.
-    mirror=$("$here/debian-mirror.sh") || exit 2
-    printf '%s\n' "deb $mirror trixie main" "deb-src $mirror trixie main" >"$apt_dir/etc/sources.list"
-    : >"$apt_dir/status"
-    set -- -o Dir::Etc::SourceList="$apt_dir/etc/sources.list" \
-        -o Dir::Etc::SourceParts=- \
-        -o Dir::State="$apt_dir" \
-        -o Dir::State::Lists="$apt_dir/lists" \
-        -o Dir::State::status="$apt_dir/status" \
-        -o Dir::Cache="$apt_dir" \
-        -o Dir::Cache::Archives="$apt_dir/archives" \
-        -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-        -o APT::Sandbox::User=root
-    apt_opts=$*
-    apt-get "$@" -qq update
-}
-# apt_opts holds no spaces (the cache path is under target/), so it is split
-# on purpose.
-private_apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
+apt() { "$here/private-apt.sh" "$apt_dir" "$@"; }
 
 # Debian 13's binary packages: iputils-ping and everything it depends on,
 # recursively (libc6, libcap2, libidn2-0, libunistring5, ...), unpacked into
@@ -87,10 +65,11 @@ private_apt() { cmd=$1; shift; "$cmd" $apt_opts "$@"; }
 fetch_binary() {
     rm -rf "$cache/deb"
     mkdir -p "$cache/deb/debs" "$cache/deb/unpack"
-    pkgs=$(private_apt apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+    pkgs=$(apt run apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
         --no-breaks --no-replaces --no-enhances iputils-ping | grep -v '^ ' | grep -v '^<' |
         grep -vx iputils-ping | sort -u)
-    (cd "$cache/deb/debs" && private_apt apt-get -qq download "iputils-ping=$version" $pkgs)
+    # shellcheck disable=SC2086 # the package list is split on purpose
+    (cd "$cache/deb/debs" && apt run apt-get -qq download "iputils-ping=$version" $pkgs)
     for deb in "$cache"/deb/debs/*.deb; do
         dpkg-deb -x "$deb" "$cache/deb/unpack"
         dpkg-deb -W "$deb" >>"$cache/deb/versions"
@@ -100,11 +79,8 @@ fetch_binary() {
 
 if [ ! -x "$bin" ] && [ ! -x "$debroot/usr/bin/ping" ]; then
     if [ ! -d "$cache/src" ]; then
-        apt_setup
-        rm -rf "$cache/get"
-        mkdir -p "$cache/get"
-        (cd "$cache/get" && private_apt apt-get -qq source "iputils=$version") || true
-        src=$(find "$cache/get" -mindepth 1 -maxdepth 1 -type d -name 'iputils-*' | head -n 1)
+        apt setup deb trixie deb-src trixie
+        src=$(apt source iputils "$version" iputils-20240905 "" "$cache/get")
         if [ -z "$src" ] && [ -n "$git_src" ]; then
             echo "iputils-upstream: no source package; using tag 20240905 of $git_src" >&2
             src=$cache/get/iputils-20240905
@@ -177,40 +153,8 @@ latest=20250605
 latest_dir=$cache/$latest
 latest_tools="ping/ping arping clockdiff"
 
-# Debian's source suites that carry the latest release, added to the
-# private sources list next to its own entries (deb-src only: the binary
-# fallback above must keep resolving trixie's packages).
+# Debian's source suites that carry the latest release.
 latest_suites="forky sid"
-apt_add_source_suites() {
-    awk -v suites="$latest_suites" '
-        { print }
-        $1 == "deb-src" && !done[$2] {
-            done[$2] = 1
-            n = split(suites, s, " ")
-            for (i = 1; i <= n; i++) {
-                line = $0
-                sub(/^deb-src +[^ ]+ +[^ ]+/, "deb-src " $2 " " s[i], line)
-                print line
-            }
-        }' "$apt_dir/etc/sources.list" >"$apt_dir/etc/sources.list.new"
-    mv "$apt_dir/etc/sources.list.new" "$apt_dir/etc/sources.list"
-    private_apt apt-get -qq update
-}
-
-# The newest 3:20250605-N source package the private lists know, and the
-# SHA-256 of its upstream tarball from the signed Sources index.
-latest_version() {
-    private_apt apt-cache showsrc iputils | sed -n "s/^Version: \(3:$latest-[0-9.]*\)\$/\1/p" |
-        sort -V | tail -n 1
-}
-latest_orig_sha256() {
-    private_apt apt-cache showsrc iputils | awk -v v="$1" -v f="iputils_$latest.orig.tar.xz" '
-        /^$/ { this = 0 }
-        /^Version: / { this = ($2 == v) }
-        /^Checksums-Sha256:/ { on = this; next }
-        /^[^ ]/ { on = 0 }
-        on && $3 == f { print $1; exit }'
-}
 
 latest_built() {
     for tool in $latest_tools; do
@@ -220,31 +164,18 @@ latest_built() {
 
 if ! latest_built; then
     if [ ! -d "$latest_dir/src" ]; then
-        apt_setup
-        apt_add_source_suites
-        v=$(latest_version)
+        # The latest release's source next to trixie's binary packages (the
+        # fallback above must keep resolving those).
+        entries="deb trixie deb-src trixie"
+        for s in $latest_suites; do entries="$entries deb-src $s"; done
+        # shellcheck disable=SC2086 # the entries are split on purpose
+        apt setup $entries
+        v=$(apt newest-source iputils "3:$latest")
         if [ -z "$v" ]; then
             echo "iputils-upstream: no iputils 3:$latest-* source package in $latest_suites" >&2
             exit 2
         fi
-        rm -rf "$latest_dir/get"
-        mkdir -p "$latest_dir/get"
-        # apt-get fails when the mirror lacks the .dsc; what it did fetch is
-        # checked below.
-        (cd "$latest_dir/get" && private_apt apt-get -qq source "iputils=$v") || true
-        src=$(find "$latest_dir/get" -mindepth 1 -maxdepth 1 -type d -name "iputils-$latest" | head -n 1)
-        orig=$latest_dir/get/iputils_$latest.orig.tar.xz
-        if [ -z "$src" ] && [ -f "$orig" ]; then
-            want=$(latest_orig_sha256 "$v")
-            got=$(sha256sum "$orig" | cut -d ' ' -f 1)
-            if [ -z "$want" ] || [ "$want" != "$got" ]; then
-                echo "iputils-upstream: $orig: SHA-256 $got, the Sources index says '$want'" >&2
-                exit 2
-            fi
-            echo "iputils-upstream: no .dsc for iputils $v; building its upstream tarball" >&2
-            tar -xf "$orig" -C "$latest_dir/get"
-            src=$latest_dir/get/iputils-$latest
-        fi
+        src=$(apt source iputils "$v" "iputils-$latest" "iputils_$latest.orig.tar.xz" "$latest_dir/get")
         if [ -z "$src" ] || [ ! -f "$src/meson.build" ]; then
             echo "iputils-upstream: iputils $v: neither its source package nor its tarball" >&2
             exit 2
