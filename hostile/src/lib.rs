@@ -2,7 +2,8 @@
 //! installs are, how to run something as the unprivileged attacker, network
 //! namespaces the tests create and destroy, what the kernel says about a
 //! running process (`/proc`), the iputils output grammar every line of the
-//! worker must match, and ICMP packet building for the hostile responder.
+//! worker must match, ICMP packet building for the hostile responder, and
+//! starting and stopping the hostile peers.
 //!
 //! The attacks themselves live in `src/bin/` (tools run as the attacker) and
 //! `tests/` (the suite, feature `suite`, run by `make test-hostile`).
@@ -14,6 +15,7 @@ pub mod grammar;
 pub mod icmp;
 pub mod netns;
 pub mod procfs;
+pub mod responder;
 #[allow(unsafe_code)]
 pub mod sys;
 

@@ -14,11 +14,11 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use hostile::responder::Responder;
 use hostile::{assert_no_panic, stage, text, User};
 
 const IPUTILS: &str = "/usr/bin/clockdiff";
@@ -72,36 +72,15 @@ impl Drop for Pair {
     }
 }
 
-struct Responder(Child);
-
-impl Responder {
-    fn start(pair: &Pair, scenario: &str) -> Responder {
-        let mut child = Command::new("ip")
+/// `hostile-tstamp` on the peer side, answering as `scenario` says, for
+/// two minutes at most.
+fn responder(pair: &Pair, scenario: &str) -> Responder {
+    Responder::start(
+        Command::new("ip")
             .args(["netns", "exec", &pair.b])
             .arg(env!("CARGO_BIN_EXE_hostile-tstamp"))
-            .args([scenario, "120"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start hostile-tstamp");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read");
-        assert!(
-            line.starts_with("ready"),
-            "responder did not start: {line:?}"
-        );
-        Responder(child)
-    }
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+            .args([scenario, "120"]),
+    )
 }
 
 /// privsep-clockdiff as the test user on the client side.
@@ -144,7 +123,7 @@ fn ours_within(pair: &Pair, args: &[&str], limit: Duration) -> Output {
 /// privsep-clockdiff against the peer running `scenario`.
 fn ours(scenario: &str, args: &[&str]) -> Output {
     let pair = Pair::new(scenario);
-    let _responder = Responder::start(&pair, scenario);
+    let _responder = responder(&pair, scenario);
     ours_in(&pair, args)
 }
 
@@ -152,7 +131,7 @@ fn ours(scenario: &str, args: &[&str]) -> Output {
 /// the client side, against the peer running `scenario`.
 fn both(scenario: &str, args: &[&str]) -> (Output, Output) {
     let pair = Pair::new(scenario);
-    let _responder = Responder::start(&pair, scenario);
+    let _responder = responder(&pair, scenario);
     let ours = ours_in(&pair, args);
     let theirs = testkit::deadline::output(
         Command::new("ip")
@@ -298,7 +277,7 @@ fn a_reply_with_originate_zero_cannot_hold_the_worker() {
     // start. The limit below only catches a hang: it is far above both.
     for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"]] {
         let pair = Pair::new("origin0");
-        let _responder = Responder::start(&pair, "originate-zero");
+        let _responder = responder(&pair, "originate-zero");
         // Twice its total time: still running then is a hang.
         let out = ours_within(&pair, args, TOTAL * 2);
         let case = describe("ours", &out);

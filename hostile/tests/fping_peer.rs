@@ -13,11 +13,11 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 
 use hostile::netns::Netns;
+use hostile::responder::Responder;
 use hostile::{assert_no_panic, launcher_of, stage, text, User};
 
 /// Requests per target, as the responder counts them.
@@ -27,37 +27,6 @@ const COUNT: &str = "5";
 const OPTS: &[&str] = &[
     "-C", COUNT, "-q", "-B1", "-r1", "-i", "10", "-p", "300", "-t", "2000",
 ];
-
-struct Responder(Child);
-
-impl Responder {
-    fn start(ns: &Netns, scenario: &str) -> Responder {
-        let mut child = ns
-            .command(env!("CARGO_BIN_EXE_hostile-responder"))
-            .args([scenario, COUNT, "120"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start responder");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("ready"),
-            "responder did not start: {line:?}"
-        );
-        Responder(child)
-    }
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// What must be the same for fping and privsep-fping: the lines sorted,
 /// every round-trip time as `T` (a number with a decimal point, or one
@@ -96,7 +65,8 @@ fn shape(out: &str) -> Vec<String> {
 fn compare(scenario: &str, addrs: &[&str]) {
     let user = User::from_env();
     let ns = Netns::new(&format!("fp-{scenario}")).expect("create network namespace");
-    let _responder = Responder::start(&ns, scenario);
+    let _responder =
+        Responder::icmp(env!("CARGO_BIN_EXE_hostile-responder"), &ns, scenario, COUNT);
     for addr in addrs {
         let reference = testkit::deadline::output(
             user.command_in(&ns, Path::new("/usr/bin/fping"))

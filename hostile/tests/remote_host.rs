@@ -11,48 +11,17 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use hostile::grammar::{self, Line, Summary};
 use hostile::netns::Netns;
+use hostile::responder::Responder;
 use hostile::{assert_no_panic, launcher_in, stage, text, User};
 
 /// `-c` for both pingers; the responder answers request COUNT plainly.
 const COUNT: &str = "5";
 // -W only matters when a reply is missing: generous for a loaded machine.
 const OPTS: &[&str] = &["-n", "-c", COUNT, "-i", "0.2", "-W", "5"];
-
-struct Responder(Child);
-
-impl Responder {
-    fn start(ns: &Netns, scenario: &str) -> Responder {
-        let mut child = ns
-            .command(env!("CARGO_BIN_EXE_hostile-responder"))
-            .args([scenario, COUNT, "120"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start responder");
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(
-            line.starts_with("ready"),
-            "responder did not start: {line:?}"
-        );
-        Responder(child)
-    }
-}
-
-impl Drop for Responder {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Parses the output, and checks that the summary says what the lines
 /// showed: one received per plain reply line, one duplicate per `(DUP!)`,
@@ -87,7 +56,8 @@ fn summary_of(who: &str, out: &Output) -> Summary {
 fn compare(scenario: &str, addrs: &[&str]) {
     let user = User::from_env();
     let ns = Netns::new(scenario).expect("create network namespace");
-    let _responder = Responder::start(&ns, scenario);
+    let _responder =
+        Responder::icmp(env!("CARGO_BIN_EXE_hostile-responder"), &ns, scenario, COUNT);
     for addr in addrs {
         let reference =
             testkit::deadline::output(ns.command("ping").args(OPTS).arg(addr).stdin(Stdio::null()));
