@@ -1,9 +1,9 @@
 //! Support code for the hostile-input suite: where the staged
 //! installs are, how to run something as the unprivileged attacker, network
-//! namespaces the tests create and destroy, what the kernel says about a
-//! running process (`/proc`), the iputils output grammar every line of the
-//! worker must match, ICMP packet building for the hostile responder, and
-//! starting and stopping the hostile peers.
+//! namespaces the tests create and destroy, the iputils output grammar
+//! every line of the worker must match, ICMP packet building for the
+//! hostile responder, and starting and stopping the hostile peers. What
+//! `/proc` says about a running process is `testkit::procfs`.
 //!
 //! The attacks themselves live in `src/bin/` (tools run as the attacker) and
 //! `tests/` (the suite, feature `suite`, run by `make test-hostile`).
@@ -14,7 +14,6 @@
 pub mod grammar;
 pub mod icmp;
 pub mod netns;
-pub mod procfs;
 pub mod responder;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -14,7 +14,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use hostile::netns::{NetnsPair, PAIR_MAC_A};
-use hostile::{assert_no_panic, procfs, text, User};
+use hostile::{assert_no_panic, text, User};
+use testkit::procfs;
 
 fn launcher(stage: &std::path::Path) -> PathBuf {
     stage.join("bin/privsep-arping")
@@ -443,13 +444,10 @@ fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
     let pid = child.id() as i32;
     // The packet socket is the broker's, the worker's child: both are
     // attacked.
-    let broker: i32 = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+    let broker = *procfs::children(pid)
         .unwrap()
-        .split_whitespace()
-        .next()
-        .expect("the broker runs")
-        .parse()
-        .unwrap();
+        .first()
+        .expect("the broker runs");
     let mut reports = Vec::new();
     for target in [pid, broker] {
         let status = procfs::status(target).unwrap();

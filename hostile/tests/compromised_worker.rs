@@ -175,7 +175,7 @@ fn forbidden_calls_end_as_the_profile_says(tool: &Tool) {
         victim.try_wait().unwrap().is_none(),
         "the victim was killed"
     );
-    let state = hostile::procfs::status(victim.id() as i32).unwrap();
+    let state = testkit::procfs::status(victim.id() as i32).unwrap();
     assert_eq!(
         state.get("TracerPid").map(String::as_str),
         Some("0"),

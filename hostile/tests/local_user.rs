@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use hostile::procfs;
+use testkit::procfs;
 use hostile::sys::{self, StartState};
 use hostile::{assert_no_panic, launcher_in, stage, text, worker_in, User};
 

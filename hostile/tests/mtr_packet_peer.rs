@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use hostile::{stage, text};
+use testkit::procfs;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -145,24 +146,9 @@ for i in range(count):
 "#;
 
 /// The engine's pid below `root` (the worker for privsep: its ICMP
-/// identifier is its pid, as upstream's): the deepest process named
-/// `name`'s prefix, first found.
-fn engine_pid(root: u32, comm: &str) -> u32 {
-    let mut pids = vec![root];
-    while let Some(pid) = pids.pop() {
-        let c = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if c.trim() == comm {
-            return pid;
-        }
-        let children =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        pids.extend(
-            children
-                .split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok()),
-        );
-    }
-    panic!("no {comm} below {root}");
+/// identifier is its pid, as upstream's): the first process named `comm`.
+fn engine_pid(root: u32, comm: &str) -> i32 {
+    procfs::find_below(root as i32, comm).unwrap_or_else(|| panic!("no {comm} below {root}"))
 }
 
 /// Sends a probe to `probe_dst` that nothing answers (timeout 3), forges a

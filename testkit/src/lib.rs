@@ -3,7 +3,8 @@
 //! calls a compromised worker (or a test playing the launcher) makes;
 //! [`deadline`], the one way those tests run a program, so that a hang is a
 //! failure naming it; [`trace`], a program stopped under ptrace at an
-//! `execve` (the launcher between its drop and its worker). Kept out of
+//! `execve` (the launcher between its drop and its worker); [`procfs`],
+//! what `/proc` says about a running process. Kept out of
 //! the `policy` library so that nothing a production binary links carries
 //! them.
 //!
@@ -14,6 +15,7 @@
 #![deny(unsafe_code)]
 
 pub mod deadline;
+pub mod procfs;
 #[allow(unsafe_code)]
 pub mod probe;
 #[allow(unsafe_code)]

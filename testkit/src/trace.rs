@@ -273,7 +273,7 @@ fn follow(pid: i32, target: &Path) -> Result<ExecStop, String> {
                 if path != target {
                     continue;
                 }
-                let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                let status = crate::procfs::status(pid)
                     .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
                 return Ok(ExecStop {
                     pid,
@@ -282,11 +282,7 @@ fn follow(pid: i32, target: &Path) -> Result<ExecStop, String> {
                     path,
                     argv: read_vector(&mem, args[1])?,
                     env: read_vector(&mem, args[2])?,
-                    status: status
-                        .lines()
-                        .filter_map(|l| l.split_once(':'))
-                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                        .collect(),
+                    status,
                 });
             }
             // An exec event; the call's exit follows as a syscall stop.

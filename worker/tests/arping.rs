@@ -20,6 +20,7 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{launcher_of, text, worker_of, NetnsPair};
+use testkit::procfs;
 
 const IPUTILS: &str = "/usr/bin/arping";
 
@@ -264,29 +265,6 @@ fn bad_input_is_one_line_with_iputils_status() {
     assert_eq!(text(&out.stdout), "Interface \"veth0\" is down\n");
 }
 
-/// Waits until `pid` has exec'd the arping worker, then returns its /proc
-/// status and open descriptors.
-fn worker_status(pid: u32) -> (String, Vec<String>) {
-    let proc = PathBuf::from(format!("/proc/{pid}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(exe) = std::fs::read_link(proc.join("exe")) {
-            if exe == worker_of("arping") {
-                // Lock-down comes right before the first probe.
-                std::thread::sleep(Duration::from_millis(500));
-                let status = std::fs::read_to_string(proc.join("status")).unwrap();
-                let fds = std::fs::read_dir(proc.join("fd"))
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect();
-                return (status, fds);
-            }
-        }
-        assert!(Instant::now() < deadline, "the worker never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn running_worker_is_sandboxed_and_holds_only_its_socket() {
@@ -298,28 +276,15 @@ fn running_worker_is_sandboxed_and_holds_only_its_socket() {
         .unwrap();
     // ip netns exec forks nothing: it execs setpriv, which execs the
     // launcher, which execs the worker, all in this pid.
-    let (status, mut fds) = worker_status(child.id());
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .unwrap_or_else(|| panic!("no {name} in status"))
-            .trim()
-            .to_string()
-    };
-    assert_eq!(field("NoNewPrivs"), "1");
-    assert_eq!(field("Seccomp"), "2");
-    for cap in ["CapPrm", "CapEff", "CapInh", "CapAmb"] {
-        assert_eq!(field(cap), "0000000000000000", "{cap}");
-    }
-    assert!(!field("Uid").split_whitespace().any(|u| u == "0"));
-    fds.sort();
-    assert_eq!(fds, ["0", "1", "2", "3"], "unexpected descriptors");
+    let pid = child.id() as i32;
+    let status = procfs::wait_locked_down(pid, Some(&worker_of("arping")), "the arping worker");
+    procfs::assert_locked_down(&status, "the arping worker");
+    let fds: Vec<i32> = procfs::fds(pid).unwrap().into_keys().collect();
+    assert_eq!(fds, [0, 1, 2, 3], "unexpected descriptors");
     // fd 3 is the broker channel (a unix socket), never a packet socket;
     // the packet socket is the broker's, a child of the worker, locked
     // down the same way.
-    let pid = child.id();
-    let inode = |pid: u32, fd: u32| {
+    let inode = |pid: i32, fd: u32| {
         let l = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
         let l = l.to_string_lossy().into_owned();
         l.strip_prefix("socket:[")
@@ -327,7 +292,7 @@ fn running_worker_is_sandboxed_and_holds_only_its_socket() {
             .unwrap_or_else(|| panic!("fd {fd} is {l}"))
             .to_string()
     };
-    let lists = |pid: u32, table: &str, inode: &str| {
+    let lists = |pid: i32, table: &str, inode: &str| {
         std::fs::read_to_string(format!("/proc/{pid}/net/{table}"))
             .unwrap()
             .lines()
@@ -339,37 +304,22 @@ fn running_worker_is_sandboxed_and_holds_only_its_socket() {
         !lists(pid, "packet", &channel),
         "the worker holds a packet socket"
     );
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
-    let broker: u32 = children
-        .split_whitespace()
-        .next()
-        .expect("the broker runs as the worker's child")
-        .parse()
-        .unwrap();
-    assert!(std::fs::read_link(format!("/proc/{broker}/exe"))
+    let broker = *procfs::children(pid)
+        .unwrap()
+        .first()
+        .expect("the broker runs as the worker's child");
+    assert!(procfs::exe(broker)
         .unwrap()
         .ends_with("privsep/arping-broker"));
-    let bstatus = std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
-    let bfield = |name: &str| {
-        bstatus
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .unwrap_or_else(|| panic!("no {name} in the broker's status"))
-            .trim()
-            .to_string()
-    };
-    assert_eq!(bfield("NoNewPrivs"), "1");
-    assert_eq!(bfield("Seccomp"), "2");
-    for cap in ["CapPrm", "CapEff", "CapInh", "CapAmb"] {
-        assert_eq!(bfield(cap), "0000000000000000", "broker {cap}");
-    }
-    assert_eq!(bfield("Uid"), field("Uid"), "the broker runs as the caller");
-    let mut bfds: Vec<String> = std::fs::read_dir(format!("/proc/{broker}/fd"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    bfds.sort();
-    assert_eq!(bfds, ["0", "1", "2", "3", "4"], "the broker's descriptors");
+    let bstatus = procfs::status(broker).unwrap();
+    procfs::assert_locked_down(&bstatus, "the arping broker");
+    assert_eq!(
+        procfs::field(&bstatus, "Uid"),
+        procfs::field(&status, "Uid"),
+        "the broker runs as the caller"
+    );
+    let bfds: Vec<i32> = procfs::fds(broker).unwrap().into_keys().collect();
+    assert_eq!(bfds, [0, 1, 2, 3, 4], "the broker's descriptors");
     assert!(lists(broker, "packet", &inode(broker, 3)), "broker fd 3");
     assert!(lists(broker, "unix", &inode(broker, 4)), "broker fd 4");
     let out = testkit::deadline::wait_with_output(child, &"the arping launcher");

@@ -21,6 +21,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{as_user, launcher_of, text, user, worker_of, NetnsPair};
+use testkit::procfs;
 
 const IPUTILS: &str = "/usr/bin/clockdiff";
 
@@ -235,22 +236,6 @@ fn a_silent_host_is_down_and_no_route_is_unreachable_as_in_iputils() {
     }
 }
 
-/// Waits (without asserting on time) until `pid` is the locked-down worker.
-fn wait_for_worker(pid: u32) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        if status.lines().any(|l| l == "Seccomp:\t2") {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the worker never locked down:\n{status}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn the_measuring_worker_is_locked_down_at_nice_minus_16_with_no_capability() {
@@ -267,24 +252,13 @@ fn the_measuring_worker_is_locked_down_at_nice_minus_16_with_no_capability() {
     // `ip netns exec` and setpriv exec in place: the child's pid becomes the
     // launcher's, then the worker's.
     let pid = child.id();
-    let status = wait_for_worker(pid);
+    let status = procfs::wait_locked_down(pid as i32, None, "the clockdiff worker");
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let exe = std::fs::read_link(format!("/proc/{pid}/exe"));
     let _ = child.kill();
     let _ = testkit::deadline::wait(&mut child, &"the clockdiff launcher");
-    assert_eq!(exe.ok(), Some(worker_of("clockdiff")), "{status}");
-    let field = |k: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}:\t")))
-            .unwrap_or_else(|| panic!("{k} in\n{status}"))
-            .to_string()
-    };
-    assert_eq!(field("NoNewPrivs"), "1");
-    assert_eq!(field("Seccomp"), "2");
-    for caps in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
-        assert_eq!(field(caps), "0000000000000000", "{caps}");
-    }
+    assert_eq!(exe.ok(), Some(worker_of("clockdiff")), "{status:?}");
+    procfs::assert_locked_down(&status, "the clockdiff worker");
     // /proc/PID/stat: field 19 is the nice value (after the parenthesised name).
     let after = &stat[stat.rfind(')').expect("stat") + 2..];
     let nice: i32 = after

@@ -16,6 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 use support::{as_user, launcher_of, run, text};
+use testkit::procfs;
 
 const DEBIAN: &str = "/usr/bin/fping";
 
@@ -37,24 +38,10 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
         "{first:?}"
     );
     let pid = child.id();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    assert_eq!(field("Name:"), "fping-worker", "{status}");
-    for cap in ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"] {
-        assert_eq!(field(cap), "0000000000000000", "{cap} {status}");
-    }
-    assert_eq!(field("NoNewPrivs:"), "1");
-    assert_eq!(field("Seccomp:"), "2");
-    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let status = procfs::status(pid as i32).unwrap();
+    assert_eq!(procfs::field(&status, "Name"), "fping-worker");
+    procfs::assert_locked_down(&status, "the fping worker");
+    let fds = procfs::fds(pid as i32).unwrap();
     assert_eq!(fds.len(), 5, "fds 0-2 and the two ICMP sockets: {fds:?}");
     // SIGINT ends loop mode with the per-target summary, as fping's.
     nix::sys::signal::kill(

@@ -16,6 +16,7 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{as_user, in_netns, launcher, run_as_user, text, worker};
+use testkit::procfs;
 
 /// Replaces the measured numbers (times, rtt figures) by `T`, so that two
 /// runs — or privsep and iputils — can be compared line by line.
@@ -124,29 +125,6 @@ fn output_matches_iputils_line_for_line() {
     }
 }
 
-/// Waits until `pid` has exec'd the worker, then returns its /proc status.
-fn worker_status(pid: u32) -> (String, Vec<String>) {
-    let proc = PathBuf::from(format!("/proc/{pid}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(exe) = std::fs::read_link(proc.join("exe")) {
-            if exe == worker() {
-                // The sandbox is applied before the first packet; give the
-                // worker a moment to get past it.
-                std::thread::sleep(Duration::from_millis(300));
-                let status = std::fs::read_to_string(proc.join("status")).unwrap();
-                let fds = std::fs::read_dir(proc.join("fd"))
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect();
-                return (status, fds);
-            }
-        }
-        assert!(Instant::now() < deadline, "the worker never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn running_worker_is_sandboxed_and_holds_only_its_sockets() {
@@ -155,29 +133,13 @@ fn running_worker_is_sandboxed_and_holds_only_its_sockets() {
         .spawn()
         .unwrap();
     // setpriv execs the launcher in the same process, which execs the worker.
-    let (status, mut fds) = worker_status(child.id());
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{name}:")))
-            .unwrap_or_else(|| panic!("no {name} in status"))
-            .trim()
-            .to_string()
-    };
-    assert_eq!(field("NoNewPrivs"), "1");
-    assert_eq!(field("Seccomp"), "2");
-    for cap in ["CapPrm", "CapEff", "CapInh", "CapAmb"] {
-        assert_eq!(field(cap), "0000000000000000", "{cap}");
-    }
-    let uid = field("Uid");
-    assert!(
-        !uid.split_whitespace().any(|u| u == "0"),
-        "worker runs with uid 0: {uid}"
-    );
-    fds.sort();
+    let pid = child.id() as i32;
+    let status = procfs::wait_locked_down(pid, Some(&worker()), "the ping worker");
+    procfs::assert_locked_down(&status, "the ping worker");
+    let fds: Vec<i32> = procfs::fds(pid).unwrap().into_keys().collect();
     assert_eq!(
         fds,
-        ["0", "1", "2", "3", "4"],
+        [0, 1, 2, 3, 4],
         "the worker holds unexpected descriptors"
     );
     let out = testkit::deadline::wait_with_output(child, &"privsep-ping -c 6 -i 0.3 127.0.0.1");

@@ -34,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use support::{launcher_of, text, user};
+use testkit::procfs;
 
 const DEBIAN: &str = "/usr/bin/mtr-packet";
 const MTR: &str = "/usr/bin/mtr";
@@ -474,24 +475,10 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
     std::io::Read::read_exact(&mut stdout, &mut second).unwrap();
     assert_eq!(&second, b"2 feature-support support ok\n");
     let pid = worker_pid(child.id());
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    assert_eq!(field("Name:"), "mtr-packet-work", "{status}");
-    for cap in ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"] {
-        assert_eq!(field(cap), "0000000000000000", "{cap} {status}");
-    }
-    assert_eq!(field("NoNewPrivs:"), "1");
-    assert_eq!(field("Seccomp:"), "2");
-    let fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    let status = procfs::status(pid).unwrap();
+    assert_eq!(procfs::field(&status, "Name"), "mtr-packet-work");
+    procfs::assert_locked_down(&status, "the mtr-packet worker");
+    let fds = procfs::fds(pid).unwrap();
     assert_eq!(
         fds.len(),
         8,
@@ -502,40 +489,17 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
     // copies of stderr: not mtr's pipes) and its channel only, none of the
     // raw sockets.
     let broker = child_of(pid);
-    let exe = std::fs::read_link(format!("/proc/{broker}/exe")).unwrap();
+    let exe = procfs::exe(broker).unwrap();
     assert!(
         exe.ends_with("privsep/mtr-packet-broker"),
         "the broker runs its own program: {exe:?}"
     );
     // The broker answered after its lock-down; /proc may still show the
-    // state a moment behind on a busy machine: wait for seccomp mode 2,
-    // never for longer than the deadline; the asserts below judge it.
-    let read_bstatus = || std::fs::read_to_string(format!("/proc/{broker}/status")).unwrap();
-    let mut bstatus = read_bstatus();
-    let waited = std::time::Instant::now();
-    while !bstatus
-        .lines()
-        .any(|l| l.starts_with("Seccomp:") && l.ends_with('2'))
-        && waited.elapsed() < std::time::Duration::from_secs(20)
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        bstatus = read_bstatus();
-    }
-    let bfield = |name: &str| {
-        bstatus
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    assert_eq!(bfield("CapEff:"), "0000000000000000", "{bstatus}");
-    assert_eq!(bfield("CapPrm:"), "0000000000000000", "{bstatus}");
-    assert_eq!(bfield("Seccomp:"), "2", "{bstatus}");
-    assert_eq!(bfield("NoNewPrivs:"), "1", "{bstatus}");
-    let bfds: Vec<String> = std::fs::read_dir(format!("/proc/{broker}/fd"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
+    // state a moment behind on a busy machine: wait for it (never for
+    // longer than testkit's deadline); the asserts below judge it.
+    let bstatus = procfs::wait_locked_down(broker, None, "the mtr-packet broker");
+    procfs::assert_locked_down(&bstatus, "the mtr-packet broker");
+    let bfds = procfs::fds(broker).unwrap();
     assert_eq!(bfds.len(), 4, "fds 0-2 and the channel: {bfds:?}");
     let stderr = std::fs::read_link(format!("/proc/{broker}/fd/2")).unwrap();
     for fd in ["0", "1"] {
@@ -552,12 +516,8 @@ fn the_running_worker_holds_nothing_and_is_locked_down() {
 }
 
 /// The one child of `pid` (the worker's: its stream broker).
-fn child_of(pid: u32) -> u32 {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
-    let list: Vec<u32> = children
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
-        .collect();
+fn child_of(pid: i32) -> i32 {
+    let list = procfs::children(pid).unwrap();
     assert_eq!(list.len(), 1, "children of the worker: {list:?}");
     list[0]
 }
@@ -565,20 +525,7 @@ fn child_of(pid: u32) -> u32 {
 /// The worker under `ip netns exec … timeout … setpriv … env …`: the
 /// first process below `root` whose command is the worker (its broker,
 /// below it, has the same name).
-fn worker_pid(root: u32) -> u32 {
-    let mut pids = vec![root];
-    while let Some(pid) = pids.pop() {
-        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if comm.trim() == "mtr-packet-work" {
-            return pid;
-        }
-        let children =
-            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        pids.extend(
-            children
-                .split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok()),
-        );
-    }
-    panic!("no worker below {root}");
+fn worker_pid(root: u32) -> i32 {
+    procfs::find_below(root as i32, "mtr-packet-work")
+        .unwrap_or_else(|| panic!("no worker below {root}"))
 }
