@@ -76,3 +76,54 @@ pub const NEEDS: &str = "needs root, the staged install, both iputils builds and
 pub fn env(var: &str) -> Result<String, ParityError> {
     std::env::var(var).map_err(|_| ParityError::Setup(format!("{var} is not set: {NEEDS}")))
 }
+
+/// What `make` asks of a suite run: the report's path, the rows (those
+/// whose name contains `PARITY_ONLY`; all when it is unset or empty) and
+/// the mode (`PARITY_MODE`: `raw`, the default, or `datagram`: every
+/// implementation without any capability, `ping_group_range` open in the
+/// client namespace).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub report: std::path::PathBuf,
+    pub only: Option<String>,
+    pub datagram: bool,
+}
+
+impl Settings {
+    /// The settings from the environment; the report's path from
+    /// `report_var`, or `target/parity/<default_report>`.
+    pub fn from_env(report_var: &str, default_report: &str) -> Settings {
+        let report = std::env::var_os(report_var).map_or_else(
+            || {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../target/parity")
+                    .join(default_report)
+            },
+            std::path::PathBuf::from,
+        );
+        let datagram = match std::env::var("PARITY_MODE").as_deref() {
+            Ok("datagram") => true,
+            Ok("raw") | Err(_) => false,
+            Ok(other) => panic!("PARITY_MODE={other}: raw or datagram"),
+        };
+        Settings {
+            report,
+            only: std::env::var("PARITY_ONLY").ok().filter(|s| !s.is_empty()),
+            datagram,
+        }
+    }
+
+    /// The mode's name, for the summary.
+    pub fn mode(&self) -> &'static str {
+        if self.datagram {
+            "datagram"
+        } else {
+            "raw"
+        }
+    }
+
+    /// Whether the row named `name` is asked for.
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| name.contains(o.as_str()))
+    }
+}

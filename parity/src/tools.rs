@@ -16,7 +16,8 @@ use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use hostile::netns::Netns;
@@ -26,6 +27,7 @@ use serde::Deserialize;
 
 use crate::compare::Outcome;
 use crate::table::{As, Expect, Signal, Stdout};
+use crate::verdict::{control_lines, Case, Reference, Verdicts};
 use crate::ParityError;
 
 /// How long one run may take before it is killed and reported as `timeout`
@@ -525,4 +527,80 @@ mod tests {
     fn quoting_survives_the_shell() {
         assert_eq!(quote("it's"), r"'it'\''s'");
     }
+}
+
+/// Runs `jobs` on `threads` threads at once, each job by `run` (a job is
+/// what must run alone: a row, or a row as one user); every job's results,
+/// in the jobs' order.
+pub fn run_jobs<J: Sync, R: Send>(
+    jobs: &[J],
+    threads: usize,
+    run: impl Fn(&J) -> Vec<R> + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, Vec<R>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(job) = jobs.get(i) else { break };
+                let results = run(job);
+                done.lock().expect("results").push((i, results));
+            });
+        }
+    });
+    let mut done = done.into_inner().expect("results");
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().flat_map(|(_, r)| r).collect()
+}
+
+/// The line a suite prints when a row's runs as `who` are done: each
+/// implementation's status.
+pub fn progress(tool: &str, row: &ToolRow, who: As, outcomes: &[Outcome]) {
+    let statuses: Vec<&str> = outcomes.iter().map(|o| o.status.as_str()).collect();
+    eprintln!(
+        "parity: {tool} {} as {}: {}",
+        row.name,
+        who.name(),
+        statuses.join(" / ")
+    );
+}
+
+/// Judges one row of `tool` as `who`: privsep's outcome (the first of
+/// `outcomes`) against Debian's and upstream's (the next two), with the
+/// row's expectations for `who` (in the datagram mode or not); beyond the
+/// references, privsep puts no control character but the tab on a
+/// terminal, whatever the names it prints.
+pub fn judge(
+    verdicts: &mut Verdicts,
+    tool: &str,
+    row: &ToolRow,
+    who: As,
+    outcomes: &[Outcome],
+    datagram: bool,
+) {
+    let mut case = Case::new(format!("{tool} {} (as {})", row.name, who.name()));
+    let [privsep, debian, upstream] = outcomes else {
+        panic!("{}: {} outcomes", row.name, outcomes.len());
+    };
+    let raw = control_lines(privsep, &['\t']);
+    if !raw.is_empty() {
+        verdicts.fail(
+            &mut case,
+            format!("privsep printed control characters: {raw:?}"),
+        );
+    }
+    let (expect_debian, expect_upstream) = row.expectations(datagram, who);
+    let refs = [
+        Reference {
+            expect: expect_debian,
+            outcome: debian,
+        },
+        Reference {
+            expect: expect_upstream,
+            outcome: upstream,
+        },
+    ];
+    verdicts.judge(&mut case, privsep, &refs);
+    verdicts.close(case, &format!("{tool} {}", row.args.join(" ")), privsep);
 }

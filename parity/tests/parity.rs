@@ -17,7 +17,7 @@ use parity::net::Network;
 use parity::run::{run, Links};
 use parity::table::{self, As, Row};
 use parity::verdict::{control_lines, Case, Reference, Verdicts};
-use parity::{env, ParityError};
+use parity::{env, ParityError, Settings};
 
 fn run_all(
     net: &Network,
@@ -78,23 +78,11 @@ fn privsep_ping_matches_iputils() {
     let latest = PathBuf::from(env("PARITY_LATEST_PING").unwrap());
     let debian =
         PathBuf::from(std::env::var("PARITY_DEBIAN_PING").unwrap_or("/usr/bin/ping".into()));
-    let report_path = PathBuf::from(std::env::var("PARITY_REPORT").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/parity/report.txt").into()
-    }));
-    let only = std::env::var("PARITY_ONLY").ok();
-    // PARITY_MODE=datagram: every implementation without any capability,
-    // ping_group_range open in the client namespace.
-    let datagram = match std::env::var("PARITY_MODE").as_deref() {
-        Ok("datagram") => true,
-        Ok("raw") | Err(_) => false,
-        Ok(other) => panic!("PARITY_MODE={other}: raw or datagram"),
-    };
-    let mode = if datagram { "datagram" } else { "raw" };
+    let settings = Settings::from_env("PARITY_REPORT", "report.txt");
+    let datagram = settings.datagram;
 
     let mut rows = table::parse(include_str!("../table.json")).expect("table");
-    if let Some(only) = &only {
-        rows.retain(|r| r.name.contains(only.as_str()));
-    }
+    rows.retain(|r| settings.wants(&r.name));
     let links = Links::new(
         &[
             ("privsep", stage.join("bin/privsep-ping")),
@@ -170,10 +158,11 @@ fn privsep_ping_matches_iputils() {
         verdicts.close(case, &format!("ping {}", row.args.join(" ")), privsep);
     }
     let summary = format!(
-        "parity ({mode} mode): {} rows, {} invocations (rows x users); {}",
+        "parity ({} mode): {} rows, {} invocations (rows x users); {}",
+        settings.mode(),
         rows.len(),
         verdicts.cases(),
         verdicts.counts()
     );
-    verdicts.finish(&summary, &report_path);
+    verdicts.finish(&summary, &settings.report);
 }

@@ -13,43 +13,23 @@
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use parity::compare::Outcome;
-use parity::env;
 use parity::lan::Lan;
 use parity::table::As;
-use parity::tools::{self, ToolLinks, ToolRow};
-use parity::verdict::{control_lines, Case, Reference, Verdicts};
+use parity::tools::{self, ToolLinks};
+use parity::verdict::Verdicts;
+use parity::{env, Settings};
 
 /// Rows run at once (most of a row's time is spent waiting on timers).
 const JOBS: usize = 8;
-
-/// A finished run: table, row, user, and the three outcomes.
-type Finished = (usize, usize, As, Vec<Outcome>);
-
-/// One row of one tool as one user: privsep's outcome, then the references'.
-struct Run<'a> {
-    tool: &'static str,
-    row: &'a ToolRow,
-    who: As,
-    outcomes: Vec<Outcome>,
-}
 
 #[test]
 #[ignore = "needs root, the staged install, both iputils builds and the test user: make test-parity"]
 fn privsep_arping_and_clockdiff_match_iputils() {
     let stage = PathBuf::from(env("PRIVSEP_STAGE").unwrap());
     let latest = PathBuf::from(env("PARITY_LATEST").unwrap());
-    let report_path = PathBuf::from(std::env::var("PARITY_TOOLS_REPORT").unwrap_or_else(|_| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../target/parity/tools-report.txt"
-        )
-        .into()
-    }));
-    let only = std::env::var("PARITY_ONLY").ok().filter(|s| !s.is_empty());
+    let settings = Settings::from_env("PARITY_TOOLS_REPORT", "tools-report.txt");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
 
     let mut tables = Vec::new();
@@ -59,9 +39,7 @@ fn privsep_arping_and_clockdiff_match_iputils() {
             let twice = tools::shared_targets(&rows);
             assert!(twice.is_empty(), "arping rows share targets: {twice:?}");
         }
-        if let Some(only) = &only {
-            rows.retain(|r| r.name.contains(only.as_str()));
-        }
+        rows.retain(|r| settings.wants(&r.name));
         let links = ToolLinks::new(
             tool,
             &[
@@ -83,83 +61,31 @@ fn privsep_arping_and_clockdiff_match_iputils() {
         .enumerate()
         .flat_map(|(t, (_, rows, _))| (0..rows.len()).map(move |r| (t, r)))
         .collect();
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Finished>> = Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..JOBS {
-            s.spawn(|| {
-                while let Some(&(t, r)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let (tool, rows, links) = &tables[t];
-                    let row = &rows[r];
-                    for &who in &row.run_as {
-                        let outcomes: Vec<Outcome> = links
-                            .implementations
-                            .iter()
-                            .map(|imp| {
-                                tools::run(&lan.client, tool, imp, row, who, &user).expect("run")
-                            })
-                            .collect();
-                        eprintln!(
-                            "parity: {tool} {} as {}: {}",
-                            row.name,
-                            who.name(),
-                            outcomes
-                                .iter()
-                                .map(|o| o.status.as_str())
-                                .collect::<Vec<_>>()
-                                .join(" / ")
-                        );
-                        done.lock().expect("results").push((t, r, who, outcomes));
-                    }
-                }
-            });
-        }
-    });
+    let mut done: Vec<(usize, usize, As, Vec<Outcome>)> =
+        tools::run_jobs(&jobs, JOBS, |&(t, r)| {
+            let (tool, rows, links) = &tables[t];
+            let row = &rows[r];
+            row.run_as
+                .iter()
+                .map(|&who| {
+                    let outcomes: Vec<Outcome> = links
+                        .implementations
+                        .iter()
+                        .map(|imp| tools::run(&lan.client, tool, imp, row, who, &user).expect("run"))
+                        .collect();
+                    tools::progress(tool, row, who, &outcomes);
+                    (t, r, who, outcomes)
+                })
+                .collect()
+        });
     drop(lan);
-    let mut done = done.into_inner().expect("results");
     done.sort_by_key(|&(t, r, who, _)| (t, r, who));
-    let cases: Vec<Run> = done
-        .into_iter()
-        .map(|(t, r, who, outcomes)| Run {
-            tool: tables[t].0,
-            row: &tables[t].1[r],
-            who,
-            outcomes,
-        })
-        .collect();
 
     let names = ["debian 20221126", "upstream 20250605"];
     let mut verdicts = Verdicts::new(&names, &[(0, 1)]);
-    for c in &cases {
-        let mut case = Case::new(format!("{} {} (as {})", c.tool, c.row.name, c.who.name()));
-        let [privsep, debian, upstream] = c.outcomes.as_slice() else {
-            panic!("{}: {} outcomes", c.row.name, c.outcomes.len());
-        };
-        // Beyond iputils: privsep puts no control character but the tab on
-        // a terminal, whatever the names it prints.
-        let raw = control_lines(privsep, &['\t']);
-        if !raw.is_empty() {
-            verdicts.fail(
-                &mut case,
-                format!("privsep printed control characters: {raw:?}"),
-            );
-        }
-        let refs = [
-            Reference {
-                expect: &c.row.debian,
-                outcome: debian,
-            },
-            Reference {
-                expect: &c.row.upstream,
-                outcome: upstream,
-            },
-        ];
-        verdicts.judge(&mut case, privsep, &refs);
-        verdicts.close(
-            case,
-            &format!("{} {}", c.tool, c.row.args.join(" ")),
-            privsep,
-        );
+    for (t, r, who, outcomes) in &done {
+        let (tool, rows, _) = &tables[*t];
+        tools::judge(&mut verdicts, tool, &rows[*r], *who, outcomes, false);
     }
     let rows: usize = tables.iter().map(|(_, r, _)| r.len()).sum();
     let summary = format!(
@@ -167,5 +93,5 @@ fn privsep_arping_and_clockdiff_match_iputils() {
         verdicts.cases(),
         verdicts.counts()
     );
-    verdicts.finish(&summary, &report_path);
+    verdicts.finish(&summary, &settings.report);
 }
