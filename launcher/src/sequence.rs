@@ -3,8 +3,9 @@
 //! at the entry point) → no_new_privs + verify → check the worker → for a
 //! tool with a broker, the channel and a fork: the child execs the broker
 //! with the held sockets → exec (here, after glibc's start-up, with
-//! nothing privileged but the acquired descriptors). Each step is a call on [`Privileged`] or [`Privileges`],
-//! so the unit tests below check the order and the failure paths of any
+//! nothing privileged but the acquired descriptors). Each step is a call
+//! on [`Privileged`](crate::privileged::Privileged) or [`Privileges`], so
+//! the unit tests below check the order and the failure paths of any
 //! descriptor without any privilege.
 
 #![forbid(unsafe_code)]

@@ -2,9 +2,9 @@
 //! the raw ones of the privileged phase ([`RawSystem`], made with the
 //! `syscall` instruction because glibc is not yet started when they run),
 //! the auxiliary-vector read at the entry point, the record the phase
-//! leaves for the sequence, and [`entry_point!`], each launcher binary's
-//! ELF entry stub and C `main`. Each failure of a libc call becomes
-//! `io::Error::last_os_error()` through [`cvt`].
+//! leaves for the sequence, and [`entry_point!`](crate::entry_point),
+//! each launcher binary's ELF entry stub and C `main`. Each failure of a
+//! libc call becomes `io::Error::last_os_error()` through [`cvt`].
 //!
 //! These stay on `libc` rather than `nix`: nix has no `capget`/`capset`,
 //! `close_range` or socket-filter locking, and for the rest it makes the
@@ -610,7 +610,8 @@ impl RecordSlot {
     }
 }
 
-/// The privileged phase, called by the entry stub of [`entry_point!`]:
+/// The privileged phase, called by the entry stub of
+/// [`entry_point!`](crate::entry_point):
 /// runs `plan` with the raw system calls and leaves the record in
 /// [`PRIVILEGED_PHASE`].
 ///

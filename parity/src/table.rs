@@ -101,11 +101,11 @@ impl Extra {
 pub struct Row {
     /// Unique, for the report.
     pub name: String,
-    /// The arguments after argv[0].
+    /// The arguments after argv\[0\].
     pub args: Vec<String>,
-    /// argv[0], whose last component is `ping`, `ping4` or `ping6` (the
+    /// argv\[0\], whose last component is `ping`, `ping4` or `ping6` (the
     /// link run, found through PATH, so that every implementation sees
-    /// the same argv[0], `/usr/bin/ping` say).
+    /// the same argv\[0\], `/usr/bin/ping` say).
     #[serde(default = "default_argv0")]
     pub argv0: String,
     /// Who runs it (default both).
@@ -192,7 +192,7 @@ fn default_as() -> Vec<As> {
     vec![As::Root, As::User]
 }
 
-/// The table, checked: unique names, known argv[0], at least one runner.
+/// The table, checked: unique names, known argv\[0\], at least one runner.
 pub fn parse(text: &str) -> Result<Vec<Row>, ParityError> {
     let rows: Vec<Row> =
         serde_json::from_str(text).map_err(|e| ParityError::Table(e.to_string()))?;

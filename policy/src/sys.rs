@@ -1,8 +1,8 @@
 //! The crate's only `unsafe` code: thin wrappers around the few system calls
-//! the handoff and (feature `sandbox`) the worker's lock-down need, plus
-//! [`probe`], the forbidden calls a compromised worker would try, used by the
-//! sandbox tests and examples. Each returns `io::Error::last_os_error()` on
-//! failure.
+//! the handoff and (feature `sandbox`) the worker's lock-down need (the
+//! forbidden calls a compromised worker would try, which the sandbox tests
+//! make, are `testkit::probe`). Each returns `io::Error::last_os_error()`
+//! on failure.
 
 use std::io;
 use std::os::fd::RawFd;

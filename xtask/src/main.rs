@@ -90,7 +90,7 @@ impl ToolDocs {
     }
 
     /// The worker's command line, as users see it: under the launcher's
-    /// name, with argv[0], and with a description for every option.
+    /// name, with argv\[0\], and with a description for every option.
     fn command(&self) -> clap::Command {
         let cmd = options::describe((self.command)(), self.options)
             .name(self.launcher_name())

@@ -146,7 +146,8 @@ pub fn seccomp_program(
 
 /// [`seccomp_program`] for a process that also keeps descriptors of its
 /// own (see [`allowed_keeping`]). seccompiler compiles each call's rules;
-/// [`super::dispatch`] lays the calls out behind a search on the number.
+/// the sandbox's `dispatch` module lays the calls out behind a search on
+/// the number.
 pub fn program_keeping(
     profile: &'static Profile,
     sockets: &[HandedSocket],

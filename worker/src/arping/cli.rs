@@ -15,7 +15,7 @@
 //!
 //! [`command`] describes the same options to clap for the man page and the
 //! completions (a unit test keeps the two equal). Every message that echoes
-//! the command line passes it through [`printable`].
+//! the command line passes it through [`printable`](crate::text::printable).
 
 #![forbid(unsafe_code)]
 

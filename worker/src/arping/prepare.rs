@@ -5,7 +5,7 @@
 //! broker bind its packet socket to the interface (the answer is the
 //! interface's link-layer address). The only phase that reads files, opens
 //! sockets or talks netlink; its result is the loop's
-//! [`Session`](crate::arping::engine::Session).
+//! [`Session`].
 
 #![forbid(unsafe_code)]
 

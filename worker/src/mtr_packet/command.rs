@@ -266,7 +266,7 @@ impl Default for LineBuffer {
     }
 }
 
-/// What [`LineBuffer::next`] found.
+/// What [`LineBuffer::drain`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line {
     /// A complete line (without its newline).

@@ -1,7 +1,7 @@
 //! mtr-packet's own modules on top of the shared runtime: the probe
 //! engine of mtr (upstream 0.95's `packet/`), driven by requests on stdin.
 //!
-//! - [`command`]: the request language (line buffer, tokens, arguments,
+//! - [`command`](mod@command): the request language (line buffer, tokens, arguments,
 //!   `check-support`), pure;
 //! - [`packet`]: the probes on the wire and the parse of every ICMP
 //!   message received, pure and bounds-checked (fuzzable);
