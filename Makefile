@@ -206,12 +206,15 @@ demo: deps-demo stage
 	    scripts/smoke.sh $(RENDER) $(STAGE)/bin/privsep-$$t $$user $$t || exit $$?; \
 	done
 
-# Unit tests, then the tests of the installed binaries (ignored by a plain
-# `cargo test`, because they need the staged install and the test user).
+# Unit tests, then the tests that need root, the staged install or the test
+# user (ignored by a plain `cargo test`: docs/testing.md), but for the
+# hostile and parity suites (make test-hostile, test-parity*): of those two
+# crates only their own unit tests, their suites listed as ignored.
 test-rust: deps-test stage
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
 	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
-	    $(CARGO) test --workspace --locked -- --include-ignored
+	    $(CARGO) test --workspace --exclude hostile --exclude parity --locked -- --include-ignored
+	$(CARGO) test -p hostile -p parity --locked
 
 test-user:
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null

@@ -45,11 +45,11 @@ PARITY_PING = PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) \
     PARITY_UPSTREAM_PING=$(PARITY_IPUTILS)/ping PARITY_LATEST_PING=$(PARITY_LATEST)/ping \
     PARITY_DEBIAN_PING=/usr/bin/ping \
     PARITY_ONLY=$(PARITY_ONLY) \
-    $(CARGO) test -p parity --features suite --locked --test parity -- --include-ignored --nocapture
+    $(CARGO) test -p parity --locked --test parity -- --include-ignored --nocapture
 
 test-parity: deps-test stage iputils-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	$(CARGO) test -p parity --features suite --locked --test parity --no-run
+	$(CARGO) test -p parity --locked --test parity --no-run
 	@mkdir -p $(CURDIR)/target/parity; \
 	PARITY_MODE=raw PARITY_REPORT=$(CURDIR)/target/parity/report.txt $(PARITY_PING) \
 	    >$(CURDIR)/target/parity/raw.log 2>&1 & raw=$$!; \
@@ -66,7 +66,7 @@ test-parity-tools: deps-test stage iputils-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
 	PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_LATEST=$(PARITY_LATEST) \
 	    PARITY_TOOLS_REPORT=$(CURDIR)/target/parity/tools-report.txt PARITY_ONLY=$(PARITY_ONLY) \
-	    $(CARGO) test -p parity --features suite --locked --test tools -- --include-ignored --nocapture
+	    $(CARGO) test -p parity --locked --test tools -- --include-ignored --nocapture
 
 # fping: privsep's against Debian 12's fping 5.1 (/usr/bin/fping) and
 # upstream's latest release as Debian ships it (FPING_LATEST, from forky
@@ -90,11 +90,11 @@ fping-upstream: deps-test
 
 PARITY_FPING_RUN = PRIVSEP_STAGE=$(STAGE) PRIVSEP_TEST_USER=$(TEST_USER) PARITY_FPING=$(PARITY_FPING) \
     PARITY_FPING_VERSION=$(FPING_LATEST) PARITY_ONLY=$(PARITY_ONLY) \
-    $(CARGO) test -p parity --features suite --locked --test fping -- --include-ignored --nocapture
+    $(CARGO) test -p parity --locked --test fping -- --include-ignored --nocapture
 
 test-parity-fping: deps-test stage fping-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	$(CARGO) test -p parity --features suite --locked --test fping --no-run
+	$(CARGO) test -p parity --locked --test fping --no-run
 	@mkdir -p $(CURDIR)/target/parity; \
 	PARITY_MODE=raw PARITY_FPING_REPORT=$(CURDIR)/target/parity/fping-report.txt $(PARITY_FPING_RUN) \
 	    >$(CURDIR)/target/parity/fping-raw.log 2>&1 & raw=$$!; \

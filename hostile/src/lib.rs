@@ -6,7 +6,8 @@
 //! `/proc` says about a running process is `testkit::procfs`.
 //!
 //! The attacks themselves live in `src/bin/` (tools run as the attacker) and
-//! `tests/` (the suite, feature `suite`, run by `make test-hostile`).
+//! `tests/` (the suite: ignored by a plain `cargo test`, run by `make
+//! test-hostile`; docs/testing.md).
 //! Only [`sys`] contains `unsafe` code.
 
 #![deny(unsafe_code)]
@@ -39,23 +40,15 @@ pub enum HostileError {
     Setup(String),
 }
 
-/// What the suite needs from `make test-hostile`.
-pub const NEEDS: &str =
-    "needs root, the staged installs and the test user: run `make test-hostile`";
-
-fn env_path(var: &str) -> PathBuf {
-    PathBuf::from(std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: {NEEDS}")))
-}
-
 /// The ordinary staged install (`make stage`, `PRIVSEP_STAGE`).
 pub fn stage() -> PathBuf {
-    env_path("PRIVSEP_STAGE")
+    testkit::need::stage()
 }
 
 /// The suite's own staged install, which tests may damage
 /// (`PRIVSEP_HOSTILE_STAGE`, built for its own prefix).
 pub fn hostile_stage() -> PathBuf {
-    env_path("PRIVSEP_HOSTILE_STAGE")
+    testkit::need::hostile_stage()
 }
 
 /// The launcher under `stage`.
@@ -92,11 +85,14 @@ pub struct User {
 impl User {
     /// The test user named by `PRIVSEP_TEST_USER`, looked up with `getent`.
     pub fn from_env() -> User {
-        let name = std::env::var("PRIVSEP_TEST_USER").unwrap_or_else(|_| panic!("{NEEDS}"));
+        let name = testkit::need::test_user();
         let out = testkit::deadline::output(Command::new("getent").args(["passwd", &name]));
         let line = String::from_utf8_lossy(&out.stdout).into_owned();
         let fields: Vec<&str> = line.trim().split(':').collect();
-        assert!(fields.len() >= 4, "no passwd entry for {name}: {NEEDS}");
+        assert!(
+            fields.len() >= 4,
+            "no passwd entry for the test user {name} (scripts/test-user.sh creates it)"
+        );
         User {
             uid: fields[2].parse().expect("uid"),
             gid: fields[3].parse().expect("gid"),

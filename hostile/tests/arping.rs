@@ -105,6 +105,7 @@ impl Drop for ProbeInstalled {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn the_brokers_packet_socket_sees_nothing_but_arp() {
     let net = NetnsPair::new("arc").unwrap();
 
@@ -254,6 +255,7 @@ fn second_link_and_peer_mac(net: &NetnsPair) -> String {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_compromised_arping_worker_forges_no_frame() {
     let user = User::from_env();
     let forge = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-arp-forge"));
@@ -346,6 +348,7 @@ fn a_compromised_arping_worker_forges_no_frame() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_hand_started_arping_worker_refuses_a_forged_handoff() {
     let user = User::from_env();
     let net = NetnsPair::new("arf").unwrap();
@@ -436,6 +439,7 @@ fn interrupt(child: Child) -> Output {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
     let user = User::from_env();
     let net = NetnsPair::new("art").unwrap();
@@ -481,6 +485,7 @@ fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn environment_injection_never_reaches_the_arping_worker() {
     let user = User::from_env();
     let net = NetnsPair::new("are").unwrap();
@@ -539,6 +544,7 @@ fn normalize(out: &str) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_remote_host_answering_with_malformed_arp_is_ignored_like_iputils() {
     let user = User::from_env();
     let net = NetnsPair::new("arm").unwrap();

@@ -96,41 +96,49 @@ fn compare(scenario: &str, addrs: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn normal_replies_as_fping() {
     compare("normal", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn truncated_replies_as_fping() {
     compare("truncated", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn replies_with_a_wrong_identifier_as_fping() {
     compare("wrong-id", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn replies_for_sequence_numbers_never_sent_as_fping() {
     compare("wrong-seq", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn oversized_replies_as_fping() {
     compare("oversized", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn duplicate_floods_as_fping() {
     compare("dup-flood", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn icmp_errors_quoting_garbage_as_fping() {
     compare("errors", &["127.0.0.1", "::1"]);
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn replies_from_an_address_never_pinged_as_fping() {
     compare("foreign", &["127.0.0.1"]);
 }

@@ -140,6 +140,7 @@ fn world_writable_dir(name: &str) -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn environment_injection_never_reaches_the_worker() {
     let user = User::from_env();
     let markers = world_writable_dir("markers");
@@ -240,6 +241,7 @@ fn environment_injection_never_reaches_the_worker() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn closed_standard_fds_become_dev_null_never_the_socket() {
     let user = User::from_env();
     let state = StartState {
@@ -265,6 +267,7 @@ fn closed_standard_fds_become_dev_null_never_the_socket() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn extra_fds_never_reach_the_worker() {
     let user = User::from_env();
     let secret = hostile::scratch_dir().join("secret");
@@ -311,6 +314,7 @@ fn extra_fds_never_reach_the_worker() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn tiny_nofile_limit_is_a_clear_error_or_a_normal_run() {
     use std::os::unix::process::ExitStatusExt;
     let user = User::from_env();
@@ -409,6 +413,7 @@ fn launcher_with_argv(user: &User, total: usize) -> Option<Output> {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn huge_argv_at_the_exec_limit_is_a_clear_error() {
     let user = User::from_env();
     // The largest argv we can still exec the launcher with: the launcher's
@@ -439,6 +444,7 @@ fn huge_argv_at_the_exec_limit_is_a_clear_error() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn huge_environment_is_filtered_and_the_run_is_normal() {
     let user = User::from_env();
     let junk: Vec<(String, String)> = (0..2000)
@@ -469,6 +475,7 @@ fn steal(user: &User, pid: i32) -> (Option<i32>, String) {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn the_socket_cannot_be_stolen_from_a_running_worker() {
     let user = User::from_env();
 
@@ -550,6 +557,7 @@ fn the_socket_cannot_be_stolen_from_a_running_worker() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_hand_started_worker_refuses_a_forged_handoff_and_sends_nothing() {
     let user = User::from_env();
     let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -656,6 +664,7 @@ fn restore(worker: &Path) {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn an_unsafe_worker_install_is_refused() {
     use std::os::unix::fs::PermissionsExt;
     let _one_at_a_time = lock_hostile_stage();
@@ -717,6 +726,7 @@ fn phase(pid: i32) -> String {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn sigstop_and_sigkill_at_random_points_leave_nothing_behind() {
     let user = User::from_env();
     // A namespace of our own, so that /proc/net/raw lists only our sockets.
@@ -795,6 +805,7 @@ fn sigstop_and_sigkill_at_random_points_leave_nothing_behind() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_worker_directory_writable_by_the_user_is_refused() {
     // If the user can write the worker's directory, they can replace the
     // worker with any root-owned, non-writable program (a symlink to
@@ -866,6 +877,7 @@ fn a_worker_directory_writable_by_the_user_is_refused() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn racing_the_launcher_for_its_socket_never_wins() {
     // The attacker starts the launcher itself and hammers pidfd_getfd on its
     // fds 3 and 4 from the first instant to the exec of the worker; with a
@@ -887,6 +899,7 @@ fn racing_the_launcher_for_its_socket_never_wins() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_bad_argument_is_one_line_of_printable_text() {
     // argv goes to the worker untouched; an argument carrying a newline or an
     // escape sequence must not forge a second line or drive the terminal.

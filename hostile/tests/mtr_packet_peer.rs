@@ -216,6 +216,7 @@ fn rtt_blanked(o: &Output) -> String {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_forged_time_exceeded_quoting_another_destination_completes_nothing() {
     let chain = Chain::new("q");
     // Quoting another destination: privsep ignores it.
@@ -257,6 +258,7 @@ fn a_forged_time_exceeded_quoting_another_destination_completes_nothing() {
 }
 
 #[test]
+#[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_flood_of_forged_icmp_does_not_keep_probes_from_their_answers() {
     let chain = Chain::new("f");
     let mut child = chain.engine(&ours());

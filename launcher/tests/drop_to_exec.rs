@@ -26,15 +26,13 @@ use std::process::Command;
 use policy::tools::{self, Tool};
 use testkit::trace::{stop_at_exec, Caller, ExecStop};
 
-const NEEDS: &str = "needs the staged install and the test user: run `make test`";
-
 fn stage() -> PathBuf {
-    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS))
+    testkit::need::stage()
 }
 
 /// The test user's uid and gid.
 fn test_user() -> (u32, u32) {
-    let user = std::env::var("PRIVSEP_TEST_USER").expect(NEEDS);
+    let user = testkit::need::test_user();
     let id = |flag: &str| -> u32 {
         let out = testkit::deadline::output(Command::new("id").args([flag, &user]));
         assert!(out.status.success(), "id {flag} {user}: {out:?}");

@@ -10,14 +10,12 @@ use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-const NEEDS: &str = "needs the staged install and the test user: run `make test`";
-
 fn stage() -> PathBuf {
-    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS))
+    testkit::need::stage()
 }
 
 fn user() -> String {
-    std::env::var("PRIVSEP_TEST_USER").expect(NEEDS)
+    testkit::need::test_user()
 }
 
 fn launcher() -> PathBuf {

@@ -8,8 +8,9 @@
 //! one implementation as root or as the unprivileged user ([`run`]), the
 //! normalisation of times and the comparison ([`compare`]), and the
 //! verdicts and the report, shared by both suites ([`verdict`]).
-//! The suite itself is `tests/parity.rs` (feature `suite`, run by
-//! `make test-parity`); the responder is `src/bin/parity-responder.rs`.
+//! The suite itself is `tests/parity.rs` (ignored by a plain `cargo test`,
+//! run by `make test-parity`: docs/testing.md); the responder is
+//! `src/bin/parity-responder.rs`.
 //!
 //! arping and clockdiff have a suite of their own, `tests/tools.rs`, against
 //! Debian 12's tools and upstream 20250605: their tables and runner
@@ -71,11 +72,6 @@ impl From<hostile::HostileError> for ParityError {
 /// What the suite needs from `make test-parity`.
 pub const NEEDS: &str = "needs root, the staged install, both iputils builds and the test user: \
      run `make test-parity`";
-
-/// The value of environment variable `var`, set by `make test-parity`.
-pub fn env(var: &str) -> Result<String, ParityError> {
-    std::env::var(var).map_err(|_| ParityError::Setup(format!("{var} is not set: {NEEDS}")))
-}
 
 /// What `make` asks of a suite run: the report's path, the rows (those
 /// whose name contains `PARITY_ONLY`; all when it is unset or empty) and

@@ -27,7 +27,8 @@ use parity::fping::FpingNet;
 use parity::table::As;
 use parity::tools::{self, ToolLinks};
 use parity::verdict::Verdicts;
-use parity::{env, Settings};
+use parity::Settings;
+use testkit::need;
 
 /// Rows run at once (each with its three implementations at once): most
 /// of a row's time is spent waiting on fping's timers.
@@ -36,12 +37,12 @@ const JOBS: usize = 4;
 #[test]
 #[ignore = "needs root, the staged install, both fping references and the test user: make test-parity-fping"]
 fn privsep_fping_matches_fping() {
-    let stage = PathBuf::from(env("PRIVSEP_STAGE").unwrap());
-    let upstream = PathBuf::from(env("PARITY_FPING").unwrap());
+    let stage = need::stage();
+    let upstream = need::program(&PathBuf::from(need::var("PARITY_FPING")), "make fping-upstream");
     // The report's name for it, for the whole run (the verdicts keep
     // &'static names).
     let upstream_name: &'static str =
-        format!("upstream {}", env("PARITY_FPING_VERSION").unwrap()).leak();
+        format!("upstream {}", need::var("PARITY_FPING_VERSION")).leak();
     let settings = Settings::from_env("PARITY_FPING_REPORT", "fping-report.txt");
     let datagram = settings.datagram;
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

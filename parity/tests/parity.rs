@@ -17,7 +17,8 @@ use parity::net::Network;
 use parity::run::{run, Links};
 use parity::table::{self, As, Row};
 use parity::verdict::{control_lines, Case, Reference, Verdicts};
-use parity::{env, ParityError, Settings};
+use parity::{ParityError, Settings};
+use testkit::need;
 
 fn run_all(
     net: &Network,
@@ -73,9 +74,9 @@ fn run_all(
 #[test]
 #[ignore = "needs root, the staged install, the iputils builds and the test user: make test-parity"]
 fn privsep_ping_matches_iputils() {
-    let stage = PathBuf::from(env("PRIVSEP_STAGE").unwrap());
-    let upstream = PathBuf::from(env("PARITY_UPSTREAM_PING").unwrap());
-    let latest = PathBuf::from(env("PARITY_LATEST_PING").unwrap());
+    let stage = need::stage();
+    let upstream = PathBuf::from(need::var("PARITY_UPSTREAM_PING"));
+    let latest = PathBuf::from(need::var("PARITY_LATEST_PING"));
     let debian =
         PathBuf::from(std::env::var("PARITY_DEBIAN_PING").unwrap_or("/usr/bin/ping".into()));
     let settings = Settings::from_env("PARITY_REPORT", "report.txt");

@@ -19,7 +19,8 @@ use parity::lan::Lan;
 use parity::table::As;
 use parity::tools::{self, ToolLinks};
 use parity::verdict::Verdicts;
-use parity::{env, Settings};
+use parity::Settings;
+use testkit::need;
 
 /// Rows run at once (most of a row's time is spent waiting on timers).
 const JOBS: usize = 8;
@@ -27,8 +28,8 @@ const JOBS: usize = 8;
 #[test]
 #[ignore = "needs root, the staged install, both iputils builds and the test user: make test-parity"]
 fn privsep_arping_and_clockdiff_match_iputils() {
-    let stage = PathBuf::from(env("PRIVSEP_STAGE").unwrap());
-    let latest = PathBuf::from(env("PARITY_LATEST").unwrap());
+    let stage = need::stage();
+    let latest = PathBuf::from(need::var("PARITY_LATEST"));
     let settings = Settings::from_env("PARITY_TOOLS_REPORT", "tools-report.txt");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
 

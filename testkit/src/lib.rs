@@ -4,7 +4,9 @@
 //! [`deadline`], the one way those tests run a program, so that a hang is a
 //! failure naming it; [`trace`], a program stopped under ptrace at an
 //! `execve` (the launcher between its drop and its worker); [`procfs`],
-//! what `/proc` says about a running process. Kept out of
+//! what `/proc` says about a running process; [`need`], how a test gets
+//! what it needs beyond a build or fails naming it (docs/testing.md). Kept
+//! out of
 //! the `policy` library so that nothing a production binary links carries
 //! them.
 //!
@@ -15,6 +17,7 @@
 #![deny(unsafe_code)]
 
 pub mod deadline;
+pub mod need;
 pub mod procfs;
 #[allow(unsafe_code)]
 pub mod probe;

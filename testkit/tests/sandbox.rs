@@ -3,7 +3,8 @@
 //! process: the `sandbox_probe` example (also bin `privsep-sandbox-probe`), which opens
 //! raw ICMP sockets as root, drops to `nobody` like the launcher, calls
 //! `policy::sandbox::lock_down` and then performs one action. Each test
-//! asserts the exact way the child ends. Needs root (raw sockets).
+//! asserts the exact way the child ends. Needs root (raw sockets): ignored
+//! by a plain `cargo test`, run by `make test-rust` (docs/testing.md).
 
 #![forbid(unsafe_code)]
 
@@ -11,6 +12,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
+
+use testkit::procfs;
 
 /// The examples, as the bins cargo builds (fresh) for this test.
 fn example(name: &str) -> PathBuf {
@@ -38,6 +41,8 @@ impl std::fmt::Debug for Outcome {
 }
 
 fn run(name: &str, args: &[&str], stdout: Stdio) -> Outcome {
+    // Raw sockets, and the drop to `nobody`.
+    testkit::need::root();
     let out = Command::new(example(name))
         .args(args)
         .stdin(Stdio::null())
@@ -86,7 +91,8 @@ fn assert_locked(o: &Outcome, action: &str) {
 fn traced_after_attempt_as(action: &str, tool: &str) -> (Vec<String>, String) {
     let log = tempfile::NamedTempFile::new().expect("temp file for the strace log");
     let log = log.path();
-    Command::new("strace")
+    testkit::need::root();
+    Command::new(testkit::need::command("strace", "scripts/install-deps.sh test"))
         .args(["-f", "-qq", "-o"])
         .arg(log)
         .arg(example("sandbox_probe"))
@@ -142,6 +148,7 @@ fn assert_killed_by_seccomp_as(action: &str, tool: &str, syscall: &str) {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn setpriority_is_killed_in_every_profile() {
     // clockdiff's worker inherits nice -16: it may neither raise it back
     // nor lower it further; no other worker may touch its priority either.
@@ -151,87 +158,104 @@ fn setpriority_is_killed_in_every_profile() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn raw_socket_is_killed() {
     assert_killed_by_seccomp("socket-raw", "socket");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn udp_socket_is_killed() {
     assert_killed_by_seccomp("socket-udp", "socket");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn execve_is_killed() {
     assert_killed_by_seccomp("execve", "execve");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn openat_is_killed() {
     assert_killed_by_seccomp("openat", "openat");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn connect_on_the_raw_socket_is_killed() {
     assert_killed_by_seccomp("connect", "connect");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn bind_on_the_raw_socket_is_killed() {
     assert_killed_by_seccomp("bind", "bind");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn ptrace_is_killed() {
     assert_killed_by_seccomp("ptrace", "ptrace");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn ip_hdrincl_is_killed() {
     assert_killed_by_seccomp("hdrincl", "setsockopt");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn unshare_is_killed() {
     assert_killed_by_seccomp("unshare", "unshare");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn mount_is_killed() {
     assert_killed_by_seccomp("mount", "mount");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn kill_of_another_process_is_killed() {
     assert_killed_by_seccomp("kill-parent", "kill");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn tgkill_of_another_process_is_killed() {
     // tgkill is allowed at the worker's own pid only (abort()).
     assert_killed_by_seccomp("tgkill-parent", "tgkill");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn regaining_dumpable_is_killed() {
     assert_killed_by_seccomp("dumpable", "prctl");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn fork_is_killed() {
     assert_killed_by_seccomp("fork", "clone");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn executable_mapping_is_killed() {
     assert_killed_by_seccomp("mmap-exec", "mmap");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn write_to_the_socket_is_killed() {
     assert_killed_by_seccomp("write-socket", "write");
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn malicious_example_dies_of_sigsys() {
     let o = run("malicious", &[], Stdio::piped());
     assert!(o.stdout.contains("locked down; now trying socket"), "{o:?}");
@@ -240,6 +264,7 @@ fn malicious_example_dies_of_sigsys() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn inherited_raw_sockets_still_ping_loopback_from_the_new_netns() {
     let o = probe("ping");
     assert_locked(&o, "ping");
@@ -256,6 +281,7 @@ fn inherited_raw_sockets_still_ping_loopback_from_the_new_netns() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn normal_exit_survives_the_filter() {
     let o = probe("exit");
     assert_locked(&o, "exit");
@@ -268,6 +294,7 @@ fn normal_exit_survives_the_filter() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn abort_still_raises_sigabrt() {
     // A panic under panic=abort must look like one, not like a sandbox kill.
     let o = probe("abort");
@@ -276,6 +303,7 @@ fn abort_still_raises_sigabrt() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn output_to_a_regular_file_keeps_working() {
     let out = tempfile::NamedTempFile::new().expect("temp file");
     let file = out.reopen().expect("reopen the temp file");
@@ -290,6 +318,7 @@ fn output_to_a_regular_file_keeps_working() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn rlimit_nproc_stops_fork() {
     let o = probe("nproc");
     assert!(
@@ -305,6 +334,7 @@ fn rlimit_nproc_stops_fork() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn landlock_alone_denies_files() {
     let o = probe("landlock-open");
     assert!(
@@ -320,6 +350,7 @@ fn landlock_alone_denies_files() {
 }
 
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn landlock_alone_denies_tcp_connect() {
     let o = probe("landlock-tcp");
     assert!(
@@ -335,15 +366,10 @@ fn landlock_alone_denies_tcp_connect() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
 }
 
-fn proc_field<'a>(text: &'a str, key: &str) -> &'a str {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .map(str::trim)
-        .unwrap_or_else(|| panic!("{key} missing in\n{text}"))
-}
-
 #[test]
+#[ignore = "needs root: make test-rust"]
 fn proc_shows_the_locked_down_state() {
+    testkit::need::root();
     let mut child = Command::new(example("sandbox_probe"))
         .arg("hold")
         .stdin(Stdio::piped())
@@ -369,32 +395,15 @@ fn proc_shows_the_locked_down_state() {
         "probe did not reach hold:\n{seen}"
     );
 
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let status = procfs::status(pid as i32).expect("status");
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
-    let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("fd dir")
-        .map(|e| {
-            e.expect("fd entry")
-                .file_name()
-                .to_str()
-                .expect("utf-8")
-                .parse()
-                .expect("number")
-        })
-        .collect();
-    fds.sort_unstable();
+    let held = procfs::fds(pid as i32).expect("fd dir");
+    let fds: Vec<i32> = held.keys().copied().collect();
     // What each descriptor is, read while the probe holds them: the sockets
     // need not sit at 3, 4 (a descriptor the harness's other threads had
     // open without close-on-exec at spawn time pushes them up, and the
     // lock-down closes it), but nothing besides stdio and sockets may stay.
-    let kinds: Vec<String> = fds
-        .iter()
-        .map(|fd| {
-            std::fs::read_link(format!("/proc/{pid}/fd/{fd}"))
-                .map(|t| t.to_string_lossy().into_owned())
-                .unwrap_or_else(|e| format!("unreadable: {e}"))
-        })
-        .collect();
+    let kinds: Vec<&String> = held.values().collect();
     let own_net = std::fs::read_link("/proc/self/ns/net").expect("own netns");
     let its_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).expect("its netns");
     let own_user = std::fs::read_link("/proc/self/ns/user").expect("own userns");
@@ -405,15 +414,8 @@ fn proc_shows_the_locked_down_state() {
     out.read_to_string(&mut rest).expect("rest of output");
     let exit = child.wait().expect("wait");
 
-    assert_eq!(proc_field(&status, "Seccomp"), "2", "{status}");
-    assert_eq!(proc_field(&status, "NoNewPrivs"), "1", "{status}");
-    for set in ["CapPrm", "CapEff", "CapInh", "CapAmb"] {
-        assert_eq!(
-            proc_field(&status, set),
-            "0000000000000000",
-            "{set}\n{status}"
-        );
-    }
+    // The probe runs as nobody: not uid 0 either.
+    procfs::assert_locked_down(&status, "the probe");
     let sockets = if seen.contains("no icmp6 socket") {
         1
     } else {

@@ -7,10 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub const NEEDS: &str = "needs the staged install and the test user: run `make test`";
-
+/// The staged install (`make stage`); fails the test without it.
 pub fn stage() -> PathBuf {
-    PathBuf::from(std::env::var("PRIVSEP_STAGE").expect(NEEDS))
+    testkit::need::stage()
 }
 
 pub fn launcher() -> PathBuf {
@@ -21,8 +20,9 @@ pub fn worker() -> PathBuf {
     stage().join("libexec/privsep/ping-worker")
 }
 
+/// The unprivileged test user's name; fails the test without it.
 pub fn user() -> String {
-    std::env::var("PRIVSEP_TEST_USER").expect(NEEDS)
+    testkit::need::test_user()
 }
 
 /// `program args…` as the unprivileged test user, with no supplementary
