@@ -1,9 +1,9 @@
-//! Support code for the hostile-input suite: where the staged
-//! installs are, how to run something as the unprivileged attacker, network
-//! namespaces the tests create and destroy, the iputils output grammar
-//! every line of the worker must match, ICMP packet building for the
-//! hostile responder, and starting and stopping the hostile peers. What
-//! `/proc` says about a running process is `testkit::procfs`.
+//! Support code for the hostile-input suite: where the staged installs
+//! are, the iputils output grammar every line of the worker must match,
+//! ICMP packet building for the hostile responder, and starting and
+//! stopping the hostile peers. The test user, network namespaces and what
+//! `/proc` says about a running process are testkit's (`user`, `netns`,
+//! `procfs`).
 //!
 //! The attacks themselves live in `src/bin/` (tools run as the attacker) and
 //! `tests/` (the suite: ignored by a plain `cargo test`, run by `make
@@ -14,14 +14,13 @@
 
 pub mod grammar;
 pub mod icmp;
-pub mod netns;
 pub mod responder;
 #[allow(unsafe_code)]
 pub mod sys;
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The crate's one error type.
 #[derive(Debug, thiserror::Error)]
@@ -71,67 +70,8 @@ pub fn worker_of(stage: &Path, tool: &policy::tools::Tool) -> PathBuf {
     stage.join("libexec/privsep").join(tool.worker_name)
 }
 
-/// The unprivileged attacker.
-#[derive(Debug, Clone)]
-pub struct User {
-    /// Login name.
-    pub name: String,
-    /// Numeric ids.
-    pub uid: u32,
-    /// Primary group.
-    pub gid: u32,
-}
-
-impl User {
-    /// The test user named by `PRIVSEP_TEST_USER`, looked up with `getent`.
-    pub fn from_env() -> User {
-        let name = testkit::need::test_user();
-        let out = testkit::deadline::output(Command::new("getent").args(["passwd", &name]));
-        let line = String::from_utf8_lossy(&out.stdout).into_owned();
-        let fields: Vec<&str> = line.trim().split(':').collect();
-        assert!(
-            fields.len() >= 4,
-            "no passwd entry for the test user {name} (scripts/test-user.sh creates it)"
-        );
-        User {
-            uid: fields[2].parse().expect("uid"),
-            gid: fields[3].parse().expect("gid"),
-            name,
-        }
-    }
-
-    /// `program` run as this user by `setpriv`: no supplementary groups, no
-    /// inheritable capabilities, stdin from /dev/null.
-    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            &format!("--reuid={}", self.uid),
-            &format!("--regid={}", self.gid),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--",
-        ])
-        .arg(program)
-        .stdin(Stdio::null());
-        cmd
-    }
-
-    /// Like [`User::command`], inside network namespace `ns`.
-    pub fn command_in(&self, ns: &netns::Netns, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", ns.name(), "setpriv"])
-            .args([
-                &format!("--reuid={}", self.uid),
-                &format!("--regid={}", self.gid),
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--",
-            ])
-            .arg(program)
-            .stdin(Stdio::null());
-        cmd
-    }
-}
+/// The unprivileged attacker: the test user.
+pub use testkit::user::User;
 
 /// A world-readable scratch directory under /tmp for this test process:
 /// the attacker (another uid) must be able to reach what we put there.

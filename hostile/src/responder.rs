@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use crate::netns::Netns;
+use testkit::netns::Netns;
 
 /// A running peer, killed and reaped on drop.
 #[derive(Debug)]

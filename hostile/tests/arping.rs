@@ -3,7 +3,7 @@
 //! packet socket (the real locked filter), a forged handoff, theft of the
 //! packet socket, the environment, and a remote host answering with
 //! malformed ARP. Every run happens inside a namespace pair of the test's
-//! own (`hostile::netns::NetnsPair`): 198.18.0.1 on `veth0`, 198.18.0.2 on
+//! own (`testkit::netns::NetnsPair`): 198.18.0.1 on `veth0`, 198.18.0.2 on
 //! `veth1`, nothing else reachable.
 
 #![forbid(unsafe_code)]
@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use hostile::netns::{NetnsPair, PAIR_MAC_A};
 use hostile::{assert_no_panic, text, User};
+use testkit::netns::{NetnsPair, VETH0_MAC};
 use testkit::procfs;
 
 fn launcher(stage: &std::path::Path) -> PathBuf {
@@ -107,7 +107,7 @@ impl Drop for ProbeInstalled {
 #[test]
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn the_brokers_packet_socket_sees_nothing_but_arp() {
-    let net = NetnsPair::new("arc").unwrap();
+    let net = NetnsPair::new("arc");
 
     // Control: the same socket without the filter, rebound to ETH_P_ALL,
     // does see the IPv4 (and IPv6) the other namespace sends.
@@ -197,7 +197,7 @@ fn seen_by_the_peer(
         "replace",
         "198.18.0.1",
         "lladdr",
-        PAIR_MAC_A,
+        VETH0_MAC,
         "dev",
         "veth1",
         "nud",
@@ -263,7 +263,7 @@ fn a_compromised_arping_worker_forges_no_frame() {
     // Control, the world before the broker: the same code holding the
     // launcher's packet socket (filter locked, arping's seccomp profile)
     // gets every forgery out, and the peer sees each.
-    let net = NetnsPair::new("arx").unwrap();
+    let net = NetnsPair::new("arx");
     let peer_mac = second_link_and_peer_mac(&net);
     let (r, one, three, neigh) = seen_by_the_peer(&net, || {
         let out = testkit::deadline::output(
@@ -292,7 +292,7 @@ fn a_compromised_arping_worker_forges_no_frame() {
 
     // The real path: the staged launcher starts the forger as arping's
     // worker, with its channel to the real broker.
-    let net = NetnsPair::new("ary").unwrap();
+    let net = NetnsPair::new("ary");
     let peer_mac = second_link_and_peer_mac(&net);
     let _installed = ProbeInstalled::new(env!("CARGO_BIN_EXE_hostile-arp-forge"));
     let (r, one, three, neigh) = seen_by_the_peer(&net, || {
@@ -351,7 +351,7 @@ fn a_compromised_arping_worker_forges_no_frame() {
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_hand_started_arping_worker_refuses_a_forged_handoff() {
     let user = User::from_env();
-    let net = NetnsPair::new("arf").unwrap();
+    let net = NetnsPair::new("arf");
     let stage = hostile::stage();
     let forge = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-forge"));
     let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -442,7 +442,7 @@ fn interrupt(child: Child) -> Output {
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
     let user = User::from_env();
-    let net = NetnsPair::new("art").unwrap();
+    let net = NetnsPair::new("art");
     let thief = hostile::public_copy(env!("CARGO_BIN_EXE_hostile-thief"));
     let child = spawn_arping(&user, &net, &[]);
     let pid = child.id() as i32;
@@ -488,7 +488,7 @@ fn the_packet_socket_cannot_be_stolen_from_a_running_worker() {
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn environment_injection_never_reaches_the_arping_worker() {
     let user = User::from_env();
-    let net = NetnsPair::new("are").unwrap();
+    let net = NetnsPair::new("are");
     let hostile_env: &[(&str, &str)] = &[
         ("LD_PRELOAD", "/tmp/evil.so"),
         ("LD_LIBRARY_PATH", "/tmp"),
@@ -547,12 +547,12 @@ fn normalize(out: &str) -> Vec<String> {
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_remote_host_answering_with_malformed_arp_is_ignored_like_iputils() {
     let user = User::from_env();
-    let net = NetnsPair::new("arm").unwrap();
+    let net = NetnsPair::new("arm");
     let stage = hostile::stage();
     let mut sender = net
         .b
         .command(probe())
-        .args(["send", "veth1", "20", PAIR_MAC_A])
+        .args(["send", "veth1", "20", VETH0_MAC])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

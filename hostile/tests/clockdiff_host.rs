@@ -14,105 +14,52 @@
 
 #![forbid(unsafe_code)]
 
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use hostile::responder::Responder;
 use hostile::{assert_no_panic, stage, text, User};
+use testkit::netns::NetnsPair;
 
 const IPUTILS: &str = "/usr/bin/clockdiff";
 
 /// Client `a` (198.18.0.1) and hostile peer `b` (198.18.0.2), joined by a
-/// veth pair; deleted on drop.
-struct Pair {
-    a: String,
-    b: String,
-}
-
-fn sh(what: &str, script: &str) {
-    let o = testkit::deadline::output(Command::new("sh").args(["-ec", script]));
-    assert!(o.status.success(), "{what}: {}", text(&o.stderr));
-}
-
-impl Pair {
-    fn new(tag: &str) -> Pair {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let id = format!("phx-{}-{n}-{tag}", std::process::id());
-        let p = Pair {
-            a: format!("{id}a"),
-            b: format!("{id}b"),
-        };
-        sh(
-            "veth pair",
-            &format!(
-                "ip netns add {a}; ip netns add {b}
-                 ip link add veth0 netns {a} type veth peer name veth1 netns {b}
-                 ip -n {a} addr add 198.18.0.1/24 dev veth0
-                 ip -n {b} addr add 198.18.0.2/24 dev veth1
-                 for ns in {a} {b}; do ip -n $ns link set lo up; done
-                 ip -n {a} link set veth0 up; ip -n {b} link set veth1 up
-                 ip netns exec {b} sysctl -q -w net.ipv4.icmp_echo_ignore_all=1 \
-                     net.ipv4.icmp_ratemask={mask} net.ipv4.icmp_ratelimit=2147483647",
-                a = p.a,
-                b = p.b,
-                mask = 0x1818 | (1 << 14)
-            ),
-        );
-        p
-    }
-}
-
-impl Drop for Pair {
-    fn drop(&mut self) {
-        for ns in [&self.a, &self.b] {
-            let _ = testkit::deadline::output(Command::new("ip").args(["netns", "del", ns]));
-        }
-    }
+/// veth pair, the peer's kernel silenced (echo requests ignored, its
+/// timestamp replies rate-limited to none) so that `hostile-tstamp` is the
+/// only one answering; deleted on drop.
+fn pair(tag: &str) -> NetnsPair {
+    let pair = NetnsPair::new(tag);
+    pair.in_b(&format!(
+        "sysctl -q -w net.ipv4.icmp_echo_ignore_all=1 \
+         net.ipv4.icmp_ratemask={} net.ipv4.icmp_ratelimit=2147483647",
+        0x1818 | (1 << 14)
+    ));
+    pair
 }
 
 /// `hostile-tstamp` on the peer side, answering as `scenario` says, for
 /// two minutes at most.
-fn responder(pair: &Pair, scenario: &str) -> Responder {
+fn responder(pair: &NetnsPair, scenario: &str) -> Responder {
     Responder::start(
-        Command::new("ip")
-            .args(["netns", "exec", &pair.b])
-            .arg(env!("CARGO_BIN_EXE_hostile-tstamp"))
+        pair.b
+            .command(env!("CARGO_BIN_EXE_hostile-tstamp"))
             .args([scenario, "120"]),
     )
 }
 
 /// privsep-clockdiff as the test user on the client side.
-fn ours_in(pair: &Pair, args: &[&str]) -> Output {
-    let user = User::from_env();
-    let ours = testkit::deadline::output(
-        Command::new("ip")
-            .args(["netns", "exec", &pair.a, "setpriv"])
-            .arg(format!("--reuid={}", user.uid))
-            .arg(format!("--regid={}", user.gid))
-            .args(["--clear-groups", "--inh-caps=-all", "--"])
-            .arg(stage().join("bin/privsep-clockdiff"))
-            .args(args)
-            .stdin(Stdio::null()),
-    );
-    assert_no_panic("privsep-clockdiff", &text(&ours.stderr));
-    ours
+fn ours_in(pair: &NetnsPair, args: &[&str]) -> Output {
+    ours_within(pair, args, testkit::deadline::DEADLINE)
 }
 
 /// privsep-clockdiff as the test user on the client side, under a deadline
 /// of `limit` instead of testkit's default: past it the run is killed and
 /// the test fails naming the command (a hang detector, not a measurement
 /// of speed).
-fn ours_within(pair: &Pair, args: &[&str], limit: Duration) -> Output {
-    let user = User::from_env();
+fn ours_within(pair: &NetnsPair, args: &[&str], limit: Duration) -> Output {
     let out = testkit::deadline::output_within(
-        Command::new("ip")
-            .args(["netns", "exec", &pair.a, "setpriv"])
-            .arg(format!("--reuid={}", user.uid))
-            .arg(format!("--regid={}", user.gid))
-            .args(["--clear-groups", "--inh-caps=-all", "--"])
-            .arg(stage().join("bin/privsep-clockdiff"))
+        User::from_env()
+            .command_in(&pair.a, stage().join("bin/privsep-clockdiff"))
             .args(args),
         limit,
     );
@@ -122,7 +69,7 @@ fn ours_within(pair: &Pair, args: &[&str], limit: Duration) -> Output {
 
 /// privsep-clockdiff against the peer running `scenario`.
 fn ours(scenario: &str, args: &[&str]) -> Output {
-    let pair = Pair::new(scenario);
+    let pair = pair(scenario);
     let _responder = responder(&pair, scenario);
     ours_in(&pair, args)
 }
@@ -130,15 +77,10 @@ fn ours(scenario: &str, args: &[&str]) -> Output {
 /// privsep-clockdiff as the test user and iputils clockdiff as root, on
 /// the client side, against the peer running `scenario`.
 fn both(scenario: &str, args: &[&str]) -> (Output, Output) {
-    let pair = Pair::new(scenario);
+    let pair = pair(scenario);
     let _responder = responder(&pair, scenario);
     let ours = ours_in(&pair, args);
-    let theirs = testkit::deadline::output(
-        Command::new("ip")
-            .args(["netns", "exec", &pair.a, IPUTILS])
-            .args(args)
-            .stdin(Stdio::null()),
-    );
+    let theirs = testkit::deadline::output(pair.a.command(IPUTILS).args(args).stdin(Stdio::null()));
     (ours, theirs)
 }
 
@@ -282,7 +224,7 @@ fn a_reply_with_originate_zero_cannot_hold_the_worker() {
     // after eleven unanswered requests, as iputils would have at the
     // start. The limit below only catches a hang: it is far above both.
     for args in [&["198.18.0.2"][..], &["-o", "198.18.0.2"]] {
-        let pair = Pair::new("origin0");
+        let pair = pair("origin0");
         let _responder = responder(&pair, "originate-zero");
         // Twice its total time: still running then is a hang.
         let out = ours_within(&pair, args, TOTAL * 2);

@@ -24,10 +24,10 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use hostile::netns::Netns;
 use hostile::sys::{self, StartState};
 use hostile::{launcher_in, launcher_of, text, worker_of, User};
 use policy::tools::{Tool, FPING, PING};
+use testkit::netns::Netns;
 
 /// The tools whose compromised worker the suite plays: ping, and fping,
 /// which gets ping's sockets with a profile of its own.

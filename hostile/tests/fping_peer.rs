@@ -16,9 +16,9 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use hostile::netns::Netns;
 use hostile::responder::Responder;
 use hostile::{assert_no_panic, launcher_of, stage, text, User};
+use testkit::netns::Netns;
 
 /// Requests per target, as the responder counts them.
 const COUNT: &str = "5";
@@ -65,8 +65,12 @@ fn shape(out: &str) -> Vec<String> {
 fn compare(scenario: &str, addrs: &[&str]) {
     let user = User::from_env();
     let ns = Netns::new(&format!("fp-{scenario}")).expect("create network namespace");
-    let _responder =
-        Responder::icmp(env!("CARGO_BIN_EXE_hostile-responder"), &ns, scenario, COUNT);
+    let _responder = Responder::icmp(
+        env!("CARGO_BIN_EXE_hostile-responder"),
+        &ns,
+        scenario,
+        COUNT,
+    );
     for addr in addrs {
         let reference = testkit::deadline::output(
             user.command_in(&ns, Path::new("/usr/bin/fping"))

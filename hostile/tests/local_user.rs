@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::procfs;
 use hostile::sys::{self, StartState};
 use hostile::{assert_no_panic, launcher_in, stage, text, worker_in, User};
+use testkit::procfs;
 
 fn launcher() -> PathBuf {
     launcher_in(&stage())
@@ -730,7 +730,7 @@ fn phase(pid: i32) -> String {
 fn sigstop_and_sigkill_at_random_points_leave_nothing_behind() {
     let user = User::from_env();
     // A namespace of our own, so that /proc/net/raw lists only our sockets.
-    let ns = hostile::netns::Netns::new("stopkill").expect("create network namespace");
+    let ns = testkit::netns::Netns::new("stopkill").expect("create network namespace");
     let raw_sockets_in_ns = || {
         let out =
             testkit::deadline::output(ns.command("cat").args(["/proc/net/raw", "/proc/net/raw6"]));

@@ -21,79 +21,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use hostile::{stage, text};
+use testkit::netns::Chain;
 use testkit::procfs;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+/// The probe engine `program` as the test user in `chain`'s client.
+fn engine(chain: &Chain, program: &Path) -> Child {
+    chain
+        .as_user(&[], program, &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
-fn user() -> String {
-    std::env::var("PRIVSEP_TEST_USER").expect("PRIVSEP_TEST_USER")
-}
-
-struct Chain(String);
-
-impl Chain {
-    fn new(tag: &str) -> Chain {
-        let name = format!("h{tag}{}", std::process::id());
-        let out = Command::new(repo().join("scripts/netns-chain.sh"))
-            .args(["up", &name])
-            .output()
-            .unwrap();
-        let chain = Chain(name);
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        chain
-    }
-
-    /// The probe engine as the test user in the client namespace.
-    fn engine(&self, program: &Path) -> Child {
-        let user = user();
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &format!("{}-c", self.0),
-                "timeout",
-                "60",
-                "setpriv",
-            ])
-            .args([
-                &format!("--reuid={user}"),
-                &format!("--regid={user}"),
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--",
-            ])
-            .arg(program)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    }
-
-    /// python3 as root in the first router's namespace.
-    fn forger(&self, script: &str, args: &[String]) -> Command {
-        let mut cmd = Command::new("ip");
-        cmd.args([
-            "netns",
-            "exec",
-            &format!("{}-r1", self.0),
-            "python3",
-            "-c",
-            script,
-        ])
+/// python3 as root in the first router's namespace.
+fn forger(chain: &Chain, script: &str, args: &[String]) -> Command {
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &chain.ns("r1"), "python3", "-c", script])
         .args(args);
-        cmd
-    }
-}
-
-impl Drop for Chain {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join("scripts/netns-chain.sh"))
-            .args(["down", &self.0])
-            .output();
-    }
+    cmd
 }
 
 /// Sends one ICMPv4 time-exceeded from 198.18.0.2 to 198.18.0.1 quoting an
@@ -161,7 +108,7 @@ fn forged_quote(
     probe_dst: &str,
     quoted_dst: &str,
 ) -> Output {
-    let mut child = chain.engine(program);
+    let mut child = engine(chain, program);
     let mut stdin = child.stdin.take().unwrap();
     // One write: both requests arrive in one read, so the answer to the
     // first means the probe of the second has been sent.
@@ -176,17 +123,17 @@ fn forged_quote(
     out.read_line(&mut first).unwrap();
     assert_eq!(first, "1 feature-support support 0.95\n");
     let pid = engine_pid(child.id(), comm);
-    let forged = chain
-        .forger(
-            FORGE_QUOTE,
-            &[
-                (pid & 0xffff).to_string(),
-                "33000".into(),
-                quoted_dst.into(),
-            ],
-        )
-        .output()
-        .unwrap();
+    let forged = forger(
+        chain,
+        FORGE_QUOTE,
+        &[
+            (pid & 0xffff).to_string(),
+            "33000".into(),
+            quoted_dst.into(),
+        ],
+    )
+    .output()
+    .unwrap();
     assert!(forged.status.success(), "{}", text(&forged.stderr));
     drop(stdin);
     let mut rest = String::new();
@@ -218,7 +165,7 @@ fn rtt_blanked(o: &Output) -> String {
 #[test]
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_forged_time_exceeded_quoting_another_destination_completes_nothing() {
-    let chain = Chain::new("q");
+    let chain = Chain::new("hq");
     // Quoting another destination: privsep ignores it.
     let o = forged_quote(
         &chain,
@@ -260,8 +207,8 @@ fn a_forged_time_exceeded_quoting_another_destination_completes_nothing() {
 #[test]
 #[ignore = "needs root, the staged installs and the test user: make test-hostile"]
 fn a_flood_of_forged_icmp_does_not_keep_probes_from_their_answers() {
-    let chain = Chain::new("f");
-    let mut child = chain.engine(&ours());
+    let chain = Chain::new("hf");
+    let mut child = engine(&chain, &ours());
     let mut stdin = child.stdin.take().unwrap();
     stdin
         .write_all(b"0 check-support feature version\n")
@@ -270,11 +217,14 @@ fn a_flood_of_forged_icmp_does_not_keep_probes_from_their_answers() {
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
     let pid = engine_pid(child.id(), "mtr-packet-work");
-    let mut flood = chain
-        .forger(FLOOD, &["400000".into(), (pid & 0xffff).to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut flood = forger(
+        &chain,
+        FLOOD,
+        &["400000".into(), (pid & 0xffff).to_string()],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
     let mut started = String::new();
     BufReader::new(flood.stdout.take().unwrap())
         .read_line(&mut started)

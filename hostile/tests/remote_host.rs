@@ -14,9 +14,9 @@
 use std::process::{Output, Stdio};
 
 use hostile::grammar::{self, Line, Summary};
-use hostile::netns::Netns;
 use hostile::responder::Responder;
 use hostile::{assert_no_panic, launcher_in, stage, text, User};
+use testkit::netns::Netns;
 
 /// `-c` for both pingers; the responder answers request COUNT plainly.
 const COUNT: &str = "5";
@@ -56,8 +56,12 @@ fn summary_of(who: &str, out: &Output) -> Summary {
 fn compare(scenario: &str, addrs: &[&str]) {
     let user = User::from_env();
     let ns = Netns::new(scenario).expect("create network namespace");
-    let _responder =
-        Responder::icmp(env!("CARGO_BIN_EXE_hostile-responder"), &ns, scenario, COUNT);
+    let _responder = Responder::icmp(
+        env!("CARGO_BIN_EXE_hostile-responder"),
+        &ns,
+        scenario,
+        COUNT,
+    );
     for addr in addrs {
         let reference =
             testkit::deadline::output(ns.command("ping").args(OPTS).arg(addr).stdin(Stdio::null()));

@@ -32,16 +32,8 @@ fn stage() -> PathBuf {
 
 /// The test user's uid and gid.
 fn test_user() -> (u32, u32) {
-    let user = testkit::need::test_user();
-    let id = |flag: &str| -> u32 {
-        let out = testkit::deadline::output(Command::new("id").args([flag, &user]));
-        assert!(out.status.success(), "id {flag} {user}: {out:?}");
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .expect("a number")
-    };
-    (id("-u"), id("-g"))
+    let user = testkit::user::User::from_env();
+    (user.uid, user.gid)
 }
 
 /// Variables that must reach the worker, value for value.

@@ -10,6 +10,8 @@ use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use testkit::user::User;
+
 fn stage() -> PathBuf {
     testkit::need::stage()
 }
@@ -33,31 +35,12 @@ fn text(bytes: &[u8]) -> String {
 /// `sh -c script` as the unprivileged test user (no groups, no
 /// inheritable capabilities); `$1…` are `args`.
 fn user_sh(script: &str, args: &[&str]) -> Output {
-    let user = user();
     testkit::deadline::output(
-        Command::new("setpriv")
-            .args([
-                &format!("--reuid={user}"),
-                &format!("--regid={user}"),
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--",
-                "sh",
-                "-c",
-                script,
-                "sh",
-            ])
-            .args(args)
-            .stdin(Stdio::null()),
+        User::from_env()
+            .command("sh")
+            .args(["-c", script, "sh"])
+            .args(args),
     )
-}
-
-fn uid_of(user: &str) -> (u32, u32) {
-    let out = testkit::deadline::output(Command::new("id").args(["-u", user]));
-    let uid = text(&out.stdout).trim().parse().expect("a uid");
-    let out = testkit::deadline::output(Command::new("id").args(["-g", user]));
-    let gid = text(&out.stdout).trim().parse().expect("a gid");
-    (uid, gid)
 }
 
 #[test]
@@ -189,7 +172,7 @@ fn in_a_rootless_container_the_launcher_and_worker_run() {
     // namespace shows as root's. The launcher and worker are copies at
     // their baked paths inside it; the capability the launcher uses is the
     // one the user holds over that namespace anyway.
-    let (uid, gid) = uid_of(&user());
+    let User { uid, gid, .. } = User::from_env();
     let dir = tempfile::Builder::new()
         .prefix("privsep-rootless-")
         .tempdir()
@@ -232,7 +215,7 @@ fn a_worker_directory_the_user_owns_is_refused_by_name() {
     // copy of the worker over the staged libexec/privsep), so the one
     // check that can refuse is the walk over the worker's directories, and
     // its message names the directory.
-    let (uid, gid) = uid_of(&user());
+    let User { uid, gid, .. } = User::from_env();
     let dir = tempfile::Builder::new()
         .prefix("privsep-userdir-")
         .tempdir()

@@ -1,5 +1,5 @@
 //! The fping suite's network and normalisation. Two namespaces of the
-//! suite's own (named with the pid by `hostile::netns`), torn down on drop:
+//! suite's own (named with the pid by `testkit::netns`), torn down on drop:
 //!
 //! ```text
 //!  client veth0 198.18.30.1/24 2001:db8:30::1/64 ── veth1 server 198.18.30.2, 2001:db8:30::2
@@ -23,14 +23,14 @@
 //! `/etc/netns/NAME/hosts` (files only), which `ip netns exec` mounts over
 //! `/etc`: never the machine's resolver.
 //!
-//! Output is normalised for times only ([`normalise`]): reply times, their
+//! Output is normalised for times only ([`normalise_line`]): reply times, their
 //! averages, min/avg/max, `-C`'s vectors, `-s`'s elapsed time, `-D`'s and
 //! `-Q`'s time stamps and 5.5's `--icmp-timestamp` fields.
 
 use std::sync::OnceLock;
 
-use hostile::netns::Netns;
 use regex::Regex;
+use testkit::netns::Netns;
 
 use crate::lan::{etc_dir, ip, run, sweep_stale, EtcDir};
 use crate::net::Responder;

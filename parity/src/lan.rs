@@ -1,5 +1,5 @@
 //! The arping/clockdiff suite's network, in namespaces of its own (named
-//! with the pid by `hostile::netns`), torn down on drop:
+//! with the pid by `testkit::netns`), torn down on drop:
 //!
 //! ```text
 //!  client veth0 ── br0 (lan) ──┬── eth0 h1   198.18.10.2, .9, .100-.159
@@ -20,7 +20,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use hostile::netns::Netns;
+use testkit::netns::Netns;
 
 use crate::ParityError;
 
@@ -38,7 +38,7 @@ const HOSTS: &str = "127.0.0.1\tlocalhost\n\
 const TAGS: [&str; 4] = ["ac", "al", "a1", "a2"];
 
 pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), ParityError> {
-    Ok(hostile::netns::run(what, cmd)?)
+    Ok(testkit::netns::run(what, cmd)?)
 }
 
 pub(crate) fn ip(ns: &Netns, args: &str) -> Result<(), ParityError> {

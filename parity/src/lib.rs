@@ -52,21 +52,9 @@ pub enum ParityError {
     /// Something the suite needs is not set up (run it through `make test-parity`).
     #[error("{0}")]
     Setup(String),
-}
-
-impl From<hostile::HostileError> for ParityError {
-    fn from(e: hostile::HostileError) -> Self {
-        match e {
-            // A command hostile ran for us keeps its own words.
-            hostile::HostileError::Command { what, detail } => {
-                ParityError::Command { what, detail }
-            }
-            e => ParityError::Command {
-                what: "hostile".into(),
-                detail: e.to_string(),
-            },
-        }
-    }
+    /// Setting up a network namespace failed (`testkit::netns`).
+    #[error("{0}")]
+    Netns(#[from] std::io::Error),
 }
 
 /// What the suite needs from `make test-parity`.

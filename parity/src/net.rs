@@ -1,5 +1,5 @@
 //! The suite's network, in namespaces of its own (named with the pid by
-//! `hostile::netns`), torn down on drop:
+//! `testkit::netns`), torn down on drop:
 //!
 //! ```text
 //!  client c0 ── rc router rs ══ s0 server        (rs/s0: MTU 1280)
@@ -18,7 +18,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use hostile::netns::Netns;
+use testkit::netns::Netns;
 
 use crate::ParityError;
 
@@ -66,7 +66,7 @@ fn hosts() -> String {
 }
 
 fn run(what: &str, cmd: &mut Command) -> Result<(), ParityError> {
-    Ok(hostile::netns::run(what, cmd)?)
+    Ok(testkit::netns::run(what, cmd)?)
 }
 
 fn ip(ns: &Netns, args: &str) -> Result<(), ParityError> {

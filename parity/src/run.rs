@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hostile::netns::Netns;
+use testkit::netns::Netns;
 use hostile::User;
 
 use crate::compare::{normalise, Outcome};

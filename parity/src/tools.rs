@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use hostile::netns::Netns;
+use testkit::netns::Netns;
 use hostile::User;
 use regex::Regex;
 use serde::Deserialize;

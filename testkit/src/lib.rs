@@ -5,8 +5,9 @@
 //! failure naming it; [`trace`], a program stopped under ptrace at an
 //! `execve` (the launcher between its drop and its worker); [`procfs`],
 //! what `/proc` says about a running process; [`need`], how a test gets
-//! what it needs beyond a build or fails naming it (docs/testing.md). Kept
-//! out of
+//! what it needs beyond a build or fails naming it (docs/testing.md);
+//! [`user`], the unprivileged test user; [`netns`], the network namespaces
+//! tests create (one, or a veth pair). Kept out of
 //! the `policy` library so that nothing a production binary links carries
 //! them.
 //!
@@ -18,8 +19,10 @@
 
 pub mod deadline;
 pub mod need;
-pub mod procfs;
+pub mod netns;
 #[allow(unsafe_code)]
 pub mod probe;
+pub mod procfs;
 #[allow(unsafe_code)]
 pub mod trace;
+pub mod user;

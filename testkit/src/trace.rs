@@ -273,8 +273,8 @@ fn follow(pid: i32, target: &Path) -> Result<ExecStop, String> {
                 if path != target {
                     continue;
                 }
-                let status = crate::procfs::status(pid)
-                    .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
+                let status =
+                    crate::procfs::status(pid).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
                 return Ok(ExecStop {
                     pid,
                     exe: std::fs::read_link(format!("/proc/{pid}/exe"))

@@ -92,16 +92,19 @@ fn traced_after_attempt_as(action: &str, tool: &str) -> (Vec<String>, String) {
     let log = tempfile::NamedTempFile::new().expect("temp file for the strace log");
     let log = log.path();
     testkit::need::root();
-    Command::new(testkit::need::command("strace", "scripts/install-deps.sh test"))
-        .args(["-f", "-qq", "-o"])
-        .arg(log)
-        .arg(example("sandbox_probe"))
-        .args([action, tool])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("strace (scripts/install-deps.sh test installs it)");
+    Command::new(testkit::need::command(
+        "strace",
+        "scripts/install-deps.sh test",
+    ))
+    .args(["-f", "-qq", "-o"])
+    .arg(log)
+    .arg(example("sandbox_probe"))
+    .args([action, tool])
+    .stdin(Stdio::null())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .status()
+    .expect("strace (scripts/install-deps.sh test installs it)");
     let text = std::fs::read_to_string(log).expect("strace log");
     let marker = format!("write(1, \"attempt {action}\\n\"");
     let (_, after) = text

@@ -20,6 +20,7 @@ use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use support::{launcher_of, text, worker_of, NetnsPair};
+use testkit::netns::VETH1_MAC;
 use testkit::procfs;
 
 const IPUTILS: &str = "/usr/bin/arping";
@@ -57,7 +58,7 @@ fn show(o: &Output) -> String {
 fn reply_line() -> String {
     format!(
         "Unicast reply from 198.18.0.2 [{}]  Tms",
-        support::VETH1_MAC.to_uppercase()
+        VETH1_MAC.to_uppercase()
     )
 }
 
@@ -259,7 +260,7 @@ fn bad_input_is_one_line_with_iputils_status() {
     // A down interface.
     let out = net.run_in_a(&ours(), &["-c", "1", "-I", "veth0", "198.18.0.2"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    support::sh_in(&net.a, "ip link set veth0 down");
+    net.a.sh("ip link set veth0 down");
     let out = net.run_in_a(&ours(), &["-c", "1", "-I", "veth0", "198.18.0.2"]);
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert_eq!(text(&out.stdout), "Interface \"veth0\" is down\n");

@@ -18,7 +18,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 use support::{as_user, launcher_of, text, user, worker_of, NetnsPair};
 use testkit::procfs;
@@ -117,7 +116,8 @@ impl Pair {
     /// `program args` as root on the client side.
     fn as_root(&self, program: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &self.0.a, program]).args(args);
+        cmd.args(["netns", "exec", self.0.a.name(), program])
+            .args(args);
         cmd
     }
 }

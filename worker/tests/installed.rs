@@ -11,9 +11,8 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::{as_user, in_netns, launcher, run_as_user, text, worker};
 use testkit::procfs;
@@ -552,7 +551,7 @@ fn linger_zero_waits_until_sigalrm_ends_it_with_the_summary() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    worker_status(child.id());
+    procfs::wait_locked_down(child.id() as i32, Some(&worker()), "the ping worker");
     let pid = child.id().to_string();
     testkit::deadline::status(std::process::Command::new("kill").args(["-TERM", &pid]));
     let out = testkit::deadline::wait_with_output(child, &"privsep-ping, after SIGTERM");

@@ -31,9 +31,10 @@ mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use support::{launcher_of, text, user};
+use support::{launcher_of, text};
+use testkit::netns::Chain;
 use testkit::procfs;
 
 const DEBIAN: &str = "/usr/bin/mtr-packet";
@@ -43,88 +44,20 @@ fn ours() -> PathBuf {
     launcher_of("mtr-packet")
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The routed chain of `scripts/netns-chain.sh`, deleted on drop.
-struct Chain {
-    name: String,
-}
-
-impl Chain {
-    fn new(tag: &str) -> Chain {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "m{tag}{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        let out = Command::new(repo().join("scripts/netns-chain.sh"))
-            .args(["up", &name])
-            .output()
-            .expect("spawn netns-chain.sh");
-        let chain = Chain { name };
-        assert!(
-            out.status.success(),
-            "netns-chain.sh up: {}",
-            text(&out.stderr)
-        );
-        chain
-    }
-
-    /// `program args…` as the test user in the client namespace, with
-    /// `env` set; killed after a minute so that a hang fails the test
-    /// instead of stopping the suite.
-    fn as_user(&self, env: &[(&str, &str)], program: &Path, args: &[&str]) -> Command {
-        let user = user();
-        let mut cmd = Command::new("ip");
-        cmd.args([
-            "netns",
-            "exec",
-            &format!("{}-c", self.name),
-            "timeout",
-            "60",
-        ])
-        .args([
-            "setpriv",
-            &format!("--reuid={user}"),
-            &format!("--regid={user}"),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--",
-            "env",
-        ])
-        .args(env.iter().map(|(k, v)| format!("{k}={v}")))
-        .arg(program)
-        .args(args);
-        cmd
-    }
-
-    /// Runs the probe engine `program` with `requests` on stdin (closed
-    /// after them): it ends once every probe has answered.
-    fn converse(&self, program: &Path, requests: &str) -> Output {
-        let mut child = self
-            .as_user(&[], program, &[])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the probe engine");
-        let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(requests.as_bytes()).unwrap();
-        drop(stdin);
-        child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for Chain {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join("scripts/netns-chain.sh"))
-            .args(["down", &self.name])
-            .output();
-    }
+/// Runs the probe engine `program` with `requests` on stdin (closed after
+/// them) in `chain`'s client: it ends once every probe has answered.
+fn converse(chain: &Chain, program: &Path, requests: &str) -> Output {
+    let mut child = chain
+        .as_user(&[], program, &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the probe engine");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(requests.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
 }
 
 fn show(o: &Output) -> String {
@@ -169,7 +102,7 @@ fn hops(o: &Output) -> Vec<(String, String)> {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn mtr_shows_the_same_hops_as_with_debians_mtr_packet() {
-    let chain = Chain::new("h");
+    let chain = Chain::new("mh");
     let ours = ours();
     let ours_env = [("MTR_PACKET", ours.to_str().unwrap())];
     let cases: [(&[&str], [&str; 3]); 6] = [
@@ -314,8 +247,8 @@ const UNREACHABLE: &str = "1 send-probe ip-4 198.18.7.1\n2 send-probe ip-6 2001:
      3 send-probe ip-4 198.18.6.1 protocol udp\n4 send-probe ip-6 2001:db8:6::1 protocol udp\n";
 
 fn assert_row(chain: &Chain, name: &str, requests: &str) {
-    let o = chain.converse(&ours(), requests);
-    let d = chain.converse(Path::new(DEBIAN), requests);
+    let o = converse(chain, &ours(), requests);
+    let d = converse(chain, Path::new(DEBIAN), requests);
     assert_eq!(o.status.code(), Some(0), "{name}: {}", show(&o));
     assert_eq!(d.status.code(), Some(0), "{name}: {}", show(&d));
     assert!(o.stderr.is_empty(), "{name}: {}", show(&o));
@@ -333,7 +266,7 @@ fn assert_row(chain: &Chain, name: &str, requests: &str) {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn protocol_rows_match_debians_mtr_packet() {
-    let chain = Chain::new("p");
+    let chain = Chain::new("mp");
     for (name, requests) in ROWS {
         assert_row(&chain, name, requests);
     }
@@ -342,21 +275,21 @@ fn protocol_rows_match_debians_mtr_packet() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn unreachable_rows_match_debians_mtr_packet() {
-    let chain = Chain::new("u");
+    let chain = Chain::new("mu");
     assert_row(&chain, "unreachable", UNREACHABLE);
 }
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn long_lines_and_many_probes_match_debians_mtr_packet() {
-    let chain = Chain::new("l");
+    let chain = Chain::new("ml");
     let long = format!("{}\n1 check-support feature version\n", "x".repeat(5000));
     assert_row(&chain, "command-buffer-overflow", &long);
     let exhaust: String = (1..=1026)
         .map(|t| format!("{t} send-probe ip-4 198.18.8.1 timeout 1\n"))
         .collect();
-    let o = chain.converse(&ours(), &exhaust);
-    let d = chain.converse(Path::new(DEBIAN), &exhaust);
+    let o = converse(&chain, &ours(), &exhaust);
+    let d = converse(&chain, Path::new(DEBIAN), &exhaust);
     let count = |o: &Output, word: &str| {
         text(&o.stdout)
             .lines()
@@ -386,8 +319,8 @@ fn long_lines_and_many_probes_match_debians_mtr_packet() {
     // host itself whoever sends them (Debian's mtr-packet as well): the
     // worker must answer at least as many as Debian's engine does, and
     // everything else must be a time-out.
-    let o = chain.converse(&ours(), &burst);
-    let d = chain.converse(Path::new(DEBIAN), &burst);
+    let o = converse(&chain, &ours(), &burst);
+    let d = converse(&chain, Path::new(DEBIAN), &burst);
     let replies = |o: &Output| {
         text(&o.stdout)
             .lines()
@@ -408,7 +341,7 @@ fn long_lines_and_many_probes_match_debians_mtr_packet() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn deliberate_differences_are_the_documented_ones() {
-    let chain = Chain::new("d");
+    let chain = Chain::new("md");
     let rows: &[(&str, &str, &str)] = &[
         // Debian's mtr-packet keeps CAP_NET_RAW (built without libcap), so
         // its SO_MARK works; the worker holds no capability.
@@ -439,8 +372,8 @@ fn deliberate_differences_are_the_documented_ones() {
         ),
     ];
     for (requests, want_ours, want_debian) in rows {
-        let o = chain.converse(&ours(), requests);
-        let d = chain.converse(Path::new(DEBIAN), requests);
+        let o = converse(&chain, &ours(), requests);
+        let d = converse(&chain, Path::new(DEBIAN), requests);
         assert_eq!(normalized(&o), [*want_ours], "{requests}{}", show(&o));
         assert_eq!(normalized(&d), [*want_debian], "{requests}{}", show(&d));
     }
@@ -449,7 +382,7 @@ fn deliberate_differences_are_the_documented_ones() {
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
 fn the_running_worker_holds_nothing_and_is_locked_down() {
-    let chain = Chain::new("s");
+    let chain = Chain::new("ms");
     // A probe that never answers keeps the worker alive while we look.
     let mut child = chain
         .as_user(&[], &ours(), &[])

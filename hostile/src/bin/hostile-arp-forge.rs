@@ -222,7 +222,7 @@ fn attack(iface: &str, other: &str, peer: [u8; 6], open: bool) {
     say("locked");
     if open {
         // The interface's own address (the suite's pair sets it).
-        let my_hw = mac(hostile::netns::PAIR_MAC_A);
+        let my_hw = mac(testkit::netns::VETH0_MAC);
         for a in attempts(my_hw, peer) {
             let to = if a.other_iface { other_ifi } else { ifi };
             let r = hostile::sys::packet_sendto(fd, &a.frame, to, a.ethertype.to_be(), &a.dest);
