@@ -3,7 +3,7 @@
 //!
 //! Every implementation is reached through a directory of its own holding
 //! `ping`, `ping4` and `ping6` links to its binary, first in `PATH`: the
-//! program is exec'd by name, so argv[0] (which starts every message) is
+//! program is exec'd by name, so argv\[0\] (which starts every message) is
 //! the same for all three.
 
 use std::io::Read;
@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::netns::Netns;
 use hostile::User;
+use testkit::netns::Netns;
 
 use crate::compare::{normalise, Outcome};
 use crate::table::{As, Row, Stdout};
@@ -29,11 +29,12 @@ pub struct Implementation {
     pub name: &'static str,
     /// The binary the links point to.
     pub binary: PathBuf,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
 /// A root-owned directory under /tmp (reachable by the test user) with one
-/// link directory per implementation; removed on drop.
+/// link directory per implementation, each holding the links named as the
+/// tool is invoked (argv\[0\]); removed on drop. Every suite's.
 #[derive(Debug)]
 pub struct Links {
     root: PathBuf,
@@ -60,27 +61,48 @@ pub(crate) fn capability_free_copy(
 }
 
 impl Links {
-    /// Links for `(name, binary)` each. `without_capabilities`: the links
-    /// point to copies of the binaries, which carry no file capability (a
-    /// copy does not keep the `security.capability` xattr): the datagram
-    /// mode, where every implementation pings over ICMP datagram sockets.
+    /// Links `ping`, `ping4` and `ping6` for `(name, binary)` each. With
+    /// `without_capabilities`, the links point to copies of the binaries,
+    /// which carry no file capability (a copy does not keep the
+    /// `security.capability` xattr): the datagram mode, where every
+    /// implementation pings over ICMP datagram sockets.
     pub fn new(
         binaries: &[(&'static str, PathBuf)],
         without_capabilities: bool,
     ) -> Result<Links, ParityError> {
+        Links::named(
+            "ping",
+            &["ping", "ping4", "ping6"],
+            binaries,
+            without_capabilities,
+        )
+    }
+
+    /// [`Links::new`] for `suite`'s tool, invoked as each of `argv0s`.
+    pub fn named(
+        suite: &str,
+        argv0s: &[&str],
+        binaries: &[(&'static str, PathBuf)],
+        without_capabilities: bool,
+    ) -> Result<Links, ParityError> {
         use std::os::unix::fs::PermissionsExt;
-        let root = PathBuf::from(format!("/tmp/privsep-parity-{}", std::process::id()));
+        let root = PathBuf::from(format!(
+            "/tmp/privsep-parity-{suite}-{}",
+            std::process::id()
+        ));
         let io = |path: &Path| {
             let path = path.display().to_string();
             move |source| ParityError::Io { path, source }
         };
         let _ = std::fs::remove_dir_all(&root);
-        // Directories of earlier runs that were killed before their clean-up.
+        // Directories of earlier runs that were killed before their clean-up
+        // (`privsep-parity-SUITE-PID`, PID gone).
         if let Ok(entries) = std::fs::read_dir("/tmp") {
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 let dead = name
                     .strip_prefix("privsep-parity-")
+                    .and_then(|rest| rest.rsplit('-').next())
                     .and_then(|p| p.parse::<u32>().ok())
                     .is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists());
                 if dead {
@@ -107,7 +129,7 @@ impl Links {
             } else {
                 binary.clone()
             };
-            for argv0 in ["ping", "ping4", "ping6"] {
+            for argv0 in argv0s {
                 std::os::unix::fs::symlink(&target, dir.join(argv0)).map_err(io(&dir))?;
             }
             links.implementations.push(Implementation {
@@ -129,7 +151,8 @@ impl Drop for Links {
     }
 }
 
-fn signal_number(name: &str) -> Result<i32, ParityError> {
+/// The number of signal `name` (a table's `signal`).
+pub(crate) fn signal_number(name: &str) -> Result<i32, ParityError> {
     Ok(match name {
         "INT" => libc::SIGINT,
         "ALRM" => libc::SIGALRM,

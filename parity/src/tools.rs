@@ -20,12 +20,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use testkit::netns::Netns;
 use hostile::User;
 use regex::Regex;
 use serde::Deserialize;
+use testkit::netns::Netns;
 
 use crate::compare::Outcome;
+use crate::run::Implementation;
 use crate::table::{As, Expect, Signal, Stdout};
 use crate::verdict::{control_lines, Case, Reference, Verdicts};
 use crate::ParityError;
@@ -220,96 +221,6 @@ pub fn normalise(text: &str, unordered: bool) -> Vec<String> {
     normalise_tool("arping", text, unordered)
 }
 
-/// One implementation of a tool: a name and the directory of its link.
-#[derive(Debug, Clone)]
-pub struct Implementation {
-    /// `privsep`, `debian` or `upstream`.
-    pub name: &'static str,
-    dir: PathBuf,
-}
-
-/// A root-owned directory under /tmp (reachable by the test user) holding
-/// `NAME/TOOL` links to each implementation; removed on drop.
-#[derive(Debug)]
-pub struct ToolLinks {
-    root: PathBuf,
-    /// The tool's name (argv\[0\]).
-    pub tool: &'static str,
-    /// The implementations, privsep first.
-    pub implementations: Vec<Implementation>,
-}
-
-impl ToolLinks {
-    /// Links named `tool` for `(name, binary)` each.
-    pub fn new(
-        tool: &'static str,
-        binaries: &[(&'static str, PathBuf)],
-    ) -> Result<ToolLinks, ParityError> {
-        ToolLinks::with_copies(tool, binaries, false)
-    }
-
-    /// [`ToolLinks::new`]; with `without_capabilities`, the links point to
-    /// copies of the binaries, which carry no file capability (a copy does
-    /// not keep the `security.capability` xattr): fping's datagram mode.
-    pub fn with_copies(
-        tool: &'static str,
-        binaries: &[(&'static str, PathBuf)],
-        without_capabilities: bool,
-    ) -> Result<ToolLinks, ParityError> {
-        use std::os::unix::fs::PermissionsExt;
-        let root = PathBuf::from(format!("/tmp/privsep-parity-{tool}-{}", std::process::id()));
-        let io = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| ParityError::Io { path, source }
-        };
-        let _ = std::fs::remove_dir_all(&root);
-        let mut links = ToolLinks {
-            root: root.clone(),
-            tool,
-            implementations: Vec::new(),
-        };
-        for (name, binary) in binaries {
-            if !binary.is_file() {
-                return Err(ParityError::Setup(format!(
-                    "{name}: no {}: {}",
-                    binary.display(),
-                    crate::NEEDS
-                )));
-            }
-            let dir = root.join(name);
-            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-            let target = if without_capabilities {
-                crate::run::capability_free_copy(&root, name, binary)?
-            } else {
-                binary.clone()
-            };
-            std::os::unix::fs::symlink(&target, dir.join(tool)).map_err(io(&dir))?;
-            links.implementations.push(Implementation { name, dir });
-        }
-        for d in std::iter::once(&root).chain(links.implementations.iter().map(|i| &i.dir)) {
-            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io(d))?;
-        }
-        Ok(links)
-    }
-}
-
-impl Drop for ToolLinks {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-fn signal_number(name: &str) -> Result<i32, ParityError> {
-    Ok(match name {
-        "INT" => libc::SIGINT,
-        "TERM" => libc::SIGTERM,
-        "QUIT" => libc::SIGQUIT,
-        "HUP" => libc::SIGHUP,
-        "ALRM" => libc::SIGALRM,
-        other => return Err(ParityError::Table(format!("unknown signal {other}"))),
-    })
-}
-
 /// A word for a POSIX shell, single-quoted.
 fn quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
@@ -405,7 +316,10 @@ pub fn run(
     let err = reader(Box::new(child.stderr.take().expect("piped")));
     let start = Instant::now();
     let mut signal = match &row.signal {
-        Some(s) => Some((signal_number(&s.name)?, Duration::from_millis(s.after_ms))),
+        Some(s) => Some((
+            crate::run::signal_number(&s.name)?,
+            Duration::from_millis(s.after_ms),
+        )),
         None => None,
     };
     let status = loop {
@@ -439,8 +353,9 @@ pub fn run(
     })
 }
 
-/// A row's files for one run, in a directory of [`ToolLinks`]'s root
-/// (root's, under /tmp, readable by the test user); removed on drop.
+/// A row's files for one run, in a directory of the root of
+/// [`Links`](crate::run::Links) (root's, under /tmp, readable by the test
+/// user); removed on drop.
 struct RunFiles {
     dir: PathBuf,
 }
@@ -478,54 +393,6 @@ impl RunFiles {
 impl Drop for RunFiles {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_normalised_and_nothing_else() {
-        assert_eq!(
-            normalise(
-                "Unicast reply from 198.18.10.2 [02:00:00:00:0A:02]  0.558ms\r\n",
-                false
-            ),
-            ["Unicast reply from 198.18.10.2 [02:00:00:00:0A:02]  <T>ms"]
-        );
-        assert_eq!(normalise("1796588352 0 -3\n", false), ["<T> <D> <D>"]);
-        assert_eq!(
-            normalise(
-                "host=h1 rtt=1(0)ms/0ms delta=0ms/-1ms Sun Dec  6 20:06:01 2026",
-                false
-            ),
-            ["host=h1 rtt=<T> delta=<D> <date>"]
-        );
-        assert_eq!(
-            normalise("Sent 2 probes (1 broadcast(s))", false),
-            ["Sent 2 probes (1 broadcast(s))"]
-        );
-        assert_eq!(normalise("b\na\n", true), ["a", "b"]);
-    }
-
-    #[test]
-    fn datagram_expectations_replace_the_row_s_for_their_runner() {
-        let rows: Vec<ToolRow> = serde_json::from_str(
-            r#"[{"name":"a","args":[],"debian":"match","upstream":{"deliberate":"u"},
-                 "datagram":[{"as":"user","debian":{"deliberate":"d"}}]}]"#,
-        )
-        .unwrap();
-        let d = Expect::Deliberate("d".into());
-        let u = Expect::Deliberate("u".into());
-        assert_eq!(rows[0].expectations(false, As::User), (&Expect::Match, &u));
-        assert_eq!(rows[0].expectations(true, As::Root), (&Expect::Match, &u));
-        assert_eq!(rows[0].expectations(true, As::User), (&d, &u));
-    }
-
-    #[test]
-    fn quoting_survives_the_shell() {
-        assert_eq!(quote("it's"), r"'it'\''s'");
     }
 }
 
@@ -603,4 +470,52 @@ pub fn judge(
     ];
     verdicts.judge(&mut case, privsep, &refs);
     verdicts.close(case, &format!("{tool} {}", row.args.join(" ")), privsep);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_normalised_and_nothing_else() {
+        assert_eq!(
+            normalise(
+                "Unicast reply from 198.18.10.2 [02:00:00:00:0A:02]  0.558ms\r\n",
+                false
+            ),
+            ["Unicast reply from 198.18.10.2 [02:00:00:00:0A:02]  <T>ms"]
+        );
+        assert_eq!(normalise("1796588352 0 -3\n", false), ["<T> <D> <D>"]);
+        assert_eq!(
+            normalise(
+                "host=h1 rtt=1(0)ms/0ms delta=0ms/-1ms Sun Dec  6 20:06:01 2026",
+                false
+            ),
+            ["host=h1 rtt=<T> delta=<D> <date>"]
+        );
+        assert_eq!(
+            normalise("Sent 2 probes (1 broadcast(s))", false),
+            ["Sent 2 probes (1 broadcast(s))"]
+        );
+        assert_eq!(normalise("b\na\n", true), ["a", "b"]);
+    }
+
+    #[test]
+    fn datagram_expectations_replace_the_row_s_for_their_runner() {
+        let rows: Vec<ToolRow> = serde_json::from_str(
+            r#"[{"name":"a","args":[],"debian":"match","upstream":{"deliberate":"u"},
+                 "datagram":[{"as":"user","debian":{"deliberate":"d"}}]}]"#,
+        )
+        .unwrap();
+        let d = Expect::Deliberate("d".into());
+        let u = Expect::Deliberate("u".into());
+        assert_eq!(rows[0].expectations(false, As::User), (&Expect::Match, &u));
+        assert_eq!(rows[0].expectations(true, As::Root), (&Expect::Match, &u));
+        assert_eq!(rows[0].expectations(true, As::User), (&d, &u));
+    }
+
+    #[test]
+    fn quoting_survives_the_shell() {
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
 }

@@ -24,8 +24,9 @@ use std::path::PathBuf;
 
 use parity::compare::Outcome;
 use parity::fping::FpingNet;
+use parity::run::Links;
 use parity::table::As;
-use parity::tools::{self, ToolLinks};
+use parity::tools;
 use parity::verdict::Verdicts;
 use parity::Settings;
 use testkit::need;
@@ -38,7 +39,10 @@ const JOBS: usize = 4;
 #[ignore = "needs root, the staged install, both fping references and the test user: make test-parity-fping"]
 fn privsep_fping_matches_fping() {
     let stage = need::stage();
-    let upstream = need::program(&PathBuf::from(need::var("PARITY_FPING")), "make fping-upstream");
+    let upstream = need::program(
+        &PathBuf::from(need::var("PARITY_FPING")),
+        "make fping-upstream",
+    );
     // The report's name for it, for the whole run (the verdicts keep
     // &'static names).
     let upstream_name: &'static str =
@@ -49,8 +53,9 @@ fn privsep_fping_matches_fping() {
 
     let mut rows = tools::load(&dir.join("fping.json")).expect("table");
     rows.retain(|r| settings.wants(&r.name));
-    let links = ToolLinks::with_copies(
+    let links = Links::named(
         "fping",
+        &["fping"],
         &[
             ("privsep", stage.join("bin/privsep-fping")),
             ("debian", PathBuf::from("/usr/bin/fping")),

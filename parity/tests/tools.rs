@@ -16,8 +16,9 @@ use std::path::PathBuf;
 
 use parity::compare::Outcome;
 use parity::lan::Lan;
+use parity::run::Links;
 use parity::table::As;
-use parity::tools::{self, ToolLinks};
+use parity::tools;
 use parity::verdict::Verdicts;
 use parity::Settings;
 use testkit::need;
@@ -41,13 +42,15 @@ fn privsep_arping_and_clockdiff_match_iputils() {
             assert!(twice.is_empty(), "arping rows share targets: {twice:?}");
         }
         rows.retain(|r| settings.wants(&r.name));
-        let links = ToolLinks::new(
+        let links = Links::named(
             tool,
+            &[tool],
             &[
                 ("privsep", stage.join(format!("bin/privsep-{tool}"))),
                 ("debian", PathBuf::from(format!("/usr/bin/{tool}"))),
                 ("upstream", latest.join(tool)),
             ],
+            false,
         )
         .expect("links");
         tables.push((tool, rows, links));
@@ -72,7 +75,9 @@ fn privsep_arping_and_clockdiff_match_iputils() {
                     let outcomes: Vec<Outcome> = links
                         .implementations
                         .iter()
-                        .map(|imp| tools::run(&lan.client, tool, imp, row, who, &user).expect("run"))
+                        .map(|imp| {
+                            tools::run(&lan.client, tool, imp, row, who, &user).expect("run")
+                        })
                         .collect();
                     tools::progress(tool, row, who, &outcomes);
                     (t, r, who, outcomes)
