@@ -424,7 +424,8 @@ fn behind_a_router(program: &std::path::Path, args: &[&str], env: &[(&str, &str)
         "mount --make-rprivate /; \
          printf '{}' > /tmp/hosts-$$ ; mount --bind /tmp/hosts-$$ /etc/hosts; rm /tmp/hosts-$$; \
          ip link set lo up; \
-         unshare -n sleep 60 & R=$!; sleep 0.2; \
+         unshare -n sleep 60 & R=$!; \
+         until [ \"$(readlink /proc/$R/ns/net)\" != \"$(readlink /proc/$$/ns/net)\" ]; do sleep 0.05; done; \
          ip link add v0 type veth peer name v1 netns $R; \
          ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
          ip route add 198.19.0.0/24 via 198.18.0.2; \
@@ -581,7 +582,8 @@ fn link_local_replies_keep_their_scope_like_iputils() {
         testkit::deadline::output(std::process::Command::new("unshare")
             .args(["-n", "--", "sh", "-ec"])
             .arg(
-                "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
+                "ip link set lo up; unshare -n sleep 60 & R=$!; \
+                 until [ \"$(readlink /proc/$R/ns/net)\" != \"$(readlink /proc/$$/ns/net)\" ]; do sleep 0.05; done; \
                  ip link add v0 type veth peer name v1 netns $R; \
                  ip addr add fe80::1/64 dev v0 nodad; ip link set v0 up; \
                  nsenter -t $R -n sh -c 'ip link set lo up; ip addr add fe80::2/64 dev v1 nodad; ip link set v1 up'; \
@@ -610,7 +612,8 @@ fn interface_and_path_mtu_options_like_iputils() {
         testkit::deadline::output(std::process::Command::new("unshare")
             .args(["-n", "--", "sh", "-ec"])
             .arg(
-                "ip link set lo up; unshare -n sleep 60 & R=$!; sleep 0.2; \
+                "ip link set lo up; unshare -n sleep 60 & R=$!; \
+                 until [ \"$(readlink /proc/$R/ns/net)\" != \"$(readlink /proc/$$/ns/net)\" ]; do sleep 0.05; done; \
                  ip link add v0 mtu 1280 type veth peer name v1 netns $R; \
                  ip addr add 198.18.0.1/24 dev v0; ip link set v0 up; \
                  nsenter -t $R -n sh -c 'ip link set lo up; ip addr add 198.18.0.2/24 dev v1; ip link set v1 mtu 1280 up'; \
