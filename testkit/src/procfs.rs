@@ -46,32 +46,43 @@ pub fn field<'a>(status: &'a BTreeMap<String, String>, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {name} in /proc/PID/status: {status:?}"))
 }
 
-/// Waits until `pid` runs `exe` (when given) under its seccomp filter
-/// (`Seccomp: 2`, the last step of a lock-down: its descriptors and limits
-/// are final by then) and returns its status. Not a timing assertion:
-/// only past testkit's [`DEADLINE`] does it fail, naming `what`.
-pub fn wait_locked_down(pid: i32, exe: Option<&Path>, what: &str) -> BTreeMap<String, String> {
+/// Waits until `pid` runs `exe` (when given) and its status satisfies
+/// `ready`, and returns that status. Not a timing assertion: only past
+/// testkit's [`DEADLINE`] does it fail, naming `what`.
+pub fn wait_until(
+    pid: i32,
+    exe: Option<&Path>,
+    what: &str,
+    ready: impl Fn(&BTreeMap<String, String>) -> bool,
+) -> BTreeMap<String, String> {
     let start = Instant::now();
     loop {
         let running = exe.is_none_or(|want| self::exe(pid).is_ok_and(|e| e == want));
         let st = status(pid).unwrap_or_default();
-        if running && st.get("Seccomp").map(String::as_str) == Some("2") {
+        if running && ready(&st) {
             return st;
         }
         assert!(
             start.elapsed() < DEADLINE,
-            "{what} (pid {pid}) never locked down: {st:?}"
+            "{what} (pid {pid}) never got there: {st:?}"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// What every locked-down worker and broker shows in its `status`:
-/// `no_new_privs`, a seccomp filter, no capability in any set, and no uid
-/// 0 among its ids. `what` names it in a failure.
-pub fn assert_locked_down(status: &BTreeMap<String, String>, what: &str) {
+/// [`wait_until`] `pid` runs under its seccomp filter (`Seccomp: 2`, the
+/// last step of a lock-down: its descriptors and limits are final by then).
+pub fn wait_locked_down(pid: i32, exe: Option<&Path>, what: &str) -> BTreeMap<String, String> {
+    wait_until(pid, exe, what, |st| {
+        st.get("Seccomp").map(String::as_str) == Some("2")
+    })
+}
+
+/// What every process of a tool but the launcher shows in its `status`:
+/// `no_new_privs`, no capability in any set, and no uid 0 among its ids.
+/// `what` names it in a failure.
+pub fn assert_unprivileged(status: &BTreeMap<String, String>, what: &str) {
     assert_eq!(field(status, "NoNewPrivs"), "1", "{what}: {status:?}");
-    assert_eq!(field(status, "Seccomp"), "2", "{what}: {status:?}");
     for set in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
         assert_eq!(
             field(status, set),
@@ -84,6 +95,24 @@ pub fn assert_locked_down(status: &BTreeMap<String, String>, what: &str) {
         !uid.split_whitespace().any(|u| u == "0"),
         "{what} runs with uid 0: {uid}"
     );
+}
+
+/// [`assert_unprivileged`], and under a seccomp filter: what every
+/// locked-down worker and broker shows.
+pub fn assert_locked_down(status: &BTreeMap<String, String>, what: &str) {
+    assert_unprivileged(status, what);
+    assert_eq!(field(status, "Seccomp"), "2", "{what}: {status:?}");
+}
+
+/// Fails unless every descriptor of `pid` above 2 is a socket (no file,
+/// directory or pipe).
+pub fn assert_only_sockets_above_stdio(pid: i32, what: &str) {
+    for (n, target) in fds(pid).expect("fd list") {
+        assert!(
+            n <= 2 || target.starts_with("socket:["),
+            "{what} holds fd {n} = {target}: not a socket"
+        );
+    }
 }
 
 /// The first process at or below `root` (depth first) whose command name
@@ -100,15 +129,18 @@ pub fn find_below(root: i32, comm: &str) -> Option<i32> {
     None
 }
 
-/// The pids of the process's children (`/proc/PID/task/PID/children`:
-/// those of its main thread, the only thread of the programs tested).
+/// The pids of the process's children (those of each of its threads:
+/// `/proc/PID/task/TID/children`).
 pub fn children(pid: i32) -> std::io::Result<Vec<i32>> {
-    Ok(
-        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))?
-            .split_whitespace()
-            .filter_map(|c| c.parse().ok())
-            .collect(),
-    )
+    let mut kids = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))?.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        kids.extend(
+            list.split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok()),
+        );
+    }
+    Ok(kids)
 }
 
 /// The executable the process runs now.

@@ -36,6 +36,7 @@ use std::time::Duration;
 use policy::sandbox::profile::{self, Profile};
 use policy::tools::Tool;
 use support::{launcher_of, text, user};
+use testkit::procfs;
 
 /// The two kinds of locked-down process a tool runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -239,23 +240,6 @@ fn after_lockdown(trace: &str, tool: &Tool) -> BTreeMap<Role, BTreeSet<String>> 
     by_role
 }
 
-/// The pids of `pid`'s children (of each of its threads).
-fn children(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .flat_map(|t| {
-            std::fs::read_to_string(t.path().join("children"))
-                .unwrap_or_default()
-                .split_whitespace()
-                .filter_map(|c| c.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .collect()
-}
-
 /// The process below `root` that runs `exe` and has locked itself down
 /// (`no_new_privs` and its seccomp filter), once there is one. Only this
 /// run's processes are searched: the test user may run the same tool for
@@ -264,15 +248,16 @@ fn children(pid: u32) -> Vec<u32> {
 /// on time).
 fn locked_down_below(root: u32, exe: &std::path::Path) -> Option<u32> {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let children = |pid| procfs::children(pid).unwrap_or_default();
     loop {
-        let mut stack = children(root);
+        let mut stack = children(root as i32);
         while let Some(pid) = stack.pop() {
-            let runs = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe);
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            let locked = status.lines().any(|l| l == "NoNewPrivs:\t1")
-                && status.lines().any(|l| l == "Seccomp:\t2");
+            let runs = procfs::exe(pid).is_ok_and(|e| e == exe);
+            let status = procfs::status(pid).unwrap_or_default();
+            let locked = status.get("NoNewPrivs").map(String::as_str) == Some("1")
+                && status.get("Seccomp").map(String::as_str) == Some("2");
             if runs && locked {
-                return Some(pid);
+                return Some(pid as u32);
             }
             stack.extend(children(pid));
         }
@@ -361,6 +346,9 @@ fn header(tool: &Tool, role: Role) -> String {
 #[test]
 #[ignore = "needs the staged install, the test user and strace: run `make test`"]
 fn staged_processes_stay_within_their_footprints() {
+    // Run by name inside the traced shell: it must be there (without it
+    // every trace would be empty and `|| true` would hide why).
+    testkit::need::command("strace", "scripts/install-deps.sh test");
     let only = std::env::var("PRIVSEP_FOOTPRINT_TOOLS").unwrap_or_default();
     let record = std::env::var_os("PRIVSEP_RECORD_FOOTPRINT").is_some();
     for tool in policy::tools::ALL {

@@ -18,86 +18,35 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
 use policy::tools::Tool;
 use support::{launcher_of, worker_of, NetnsPair};
+use testkit::procfs;
+
+/// `/proc/PID/status`, name → value.
+type Status = BTreeMap<String, String>;
 
 /// `/proc/PID/status`, once `pid` runs `exe` (if given) with
-/// `no_new_privs` and, if `seccomp`, under its seccomp filter (without
-/// asserting on time: the deadline only turns a hang into a failure).
-fn locked_down(pid: u32, exe: Option<&Path>, seccomp: bool, what: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let running = exe.is_none_or(|exe| {
-            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe)
-        });
-        let locked = status.lines().any(|l| l == "NoNewPrivs:\t1")
-            && (!seccomp || status.lines().any(|l| l == "Seccomp:\t2"));
-        if running && locked {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} (pid {pid}) never locked down:\n{status}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn field<'a>(status: &'a str, name: &str) -> &'a str {
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or_else(|| panic!("no {name} in\n{status}"))
-        .trim()
+/// `no_new_privs` and, if `seccomp`, under its seccomp filter.
+fn locked_down(pid: i32, exe: Option<&Path>, seccomp: bool, what: &str) -> Status {
+    procfs::wait_until(pid, exe, what, |st| {
+        st.get("NoNewPrivs").map(String::as_str) == Some("1")
+            && (!seccomp || st.get("Seccomp").map(String::as_str) == Some("2"))
+    })
 }
 
 /// The checks on one locked-down process of `tool`.
-fn assert_sandboxed(tool: &Tool, pid: u32, status: &str, seccomp: bool, what: &str) {
-    let t = tool.name;
-    assert_eq!(field(status, "NoNewPrivs"), "1", "{t}: {what}");
+fn assert_sandboxed(tool: &Tool, pid: i32, status: &Status, seccomp: bool, what: &str) {
+    let what = format!("{}: {what}", tool.name);
     if seccomp {
-        assert_eq!(field(status, "Seccomp"), "2", "{t}: {what}");
+        procfs::assert_locked_down(status, &what);
+    } else {
+        procfs::assert_unprivileged(status, &what);
     }
-    for cap in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
-        assert_eq!(field(status, cap), "0000000000000000", "{t}: {what}: {cap}");
-    }
-    let uid = field(status, "Uid");
-    assert!(
-        !uid.split_whitespace().any(|u| u == "0"),
-        "{t}: {what} runs with uid 0: {uid}"
-    );
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).expect("fd list");
-    for fd in fds {
-        let fd = fd.unwrap();
-        let n: u32 = fd.file_name().to_string_lossy().parse().unwrap();
-        if n <= 2 {
-            continue;
-        }
-        let target = std::fs::read_link(fd.path()).unwrap();
-        assert!(
-            target.to_string_lossy().starts_with("socket:["),
-            "{t}: {what} holds fd {n} = {}: not a socket",
-            target.display()
-        );
-    }
-}
-
-fn status_of(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status")
-}
-
-/// The pids of `pid`'s children.
-fn children(pid: u32) -> Vec<u32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|c| c.parse().ok())
-        .collect()
+    procfs::assert_only_sockets_above_stdio(pid, &what);
 }
 
 fn stop(mut child: Child, what: &str) {
@@ -121,17 +70,17 @@ fn every_running_worker_and_its_helpers_are_sandboxed() {
         let stdin = child.stdin.take();
         // `ip netns exec` and setpriv exec in place: the child's pid
         // becomes the launcher's, then the worker's.
-        let pid = child.id();
+        let pid = child.id() as i32;
         let what = format!("the {} worker", tool.name);
         let status = locked_down(pid, Some(&worker_of(tool.name)), true, &what);
         assert_sandboxed(tool, pid, &status, true, &what);
-        let helpers = children(pid);
+        let helpers = procfs::children(pid).unwrap_or_default();
         let broker = tool.broker.map(|b| {
             let path = support::stage().join(format!("libexec/privsep/{}", b.name));
             let pid = helpers
                 .iter()
                 .copied()
-                .find(|h| std::fs::read_link(format!("/proc/{h}/exe")).is_ok_and(|e| e == path));
+                .find(|&h| procfs::exe(h).is_ok_and(|e| e == path));
             (pid, path)
         });
         if let Some((found, path)) = &broker {
@@ -148,8 +97,8 @@ fn every_running_worker_and_its_helpers_are_sandboxed() {
             let status = locked_down(helper, None, is_broker, &what);
             assert_sandboxed(tool, helper, &status, is_broker, &what);
             assert_eq!(
-                field(&status, "Uid"),
-                field(&status_of(pid), "Uid"),
+                procfs::field(&status, "Uid"),
+                procfs::field(&procfs::status(pid).expect("status"), "Uid"),
                 "{}: {what} runs as the caller",
                 tool.name
             );
