@@ -342,11 +342,13 @@ fn tiny_nofile_limit_is_a_clear_error_or_a_normal_run() {
             // (exit 127) is left, so that outcome is not accepted any more.
             match (out.status.code(), out.status.signal()) {
                 // The launcher's own clear error: one line, or (no socket
-                // at all) iputils' create_socket lines for ping.
+                // at all) iputils' create_socket lines for ping, from the
+                // worker (the datagram attempt's EMFILE is final: no raw).
                 (Some(2), _) if !close_std => {
                     let lines: Vec<&str> = stderr.lines().collect();
                     let upstream = lines.len() >= 2
-                        && lines[0].ends_with(": socktype: SOCK_RAW")
+                        && (lines[0].ends_with(": socktype: SOCK_RAW")
+                            || lines[0].ends_with(": socktype: SOCK_DGRAM"))
                         && lines[1].contains(": socket: ")
                         && lines[2..].iter().all(|l| {
                             l.ends_with(": => missing cap_net_raw+p capability or setuid?")

@@ -40,8 +40,7 @@ use policy::tools::Tool;
 /// the process must end with.
 pub fn launch(tool: &'static Tool, argv: Vec<std::ffi::OsString>) -> i32 {
     // Named as the worker and iputils name themselves (argv[0] as invoked),
-    // so that `ping: …` stays `ping: …` when ping is privsep's; every line
-    // of the message so (iputils' create_socket words take several).
+    // so that `ping: …` stays `ping: …` when ping is privsep's.
     let name = policy::text::invocation_name(&argv[..argv.len().min(1)], tool.launcher_name);
     let err = sequence::launch(
         tool,

@@ -22,11 +22,11 @@ pub enum LaunchError {
     Fds(io::Error),
     /// No socket could be opened (every one optional and failed), or a
     /// required one failed: each with the kind tried last and its error.
+    /// (A tool whose worker words that itself, ping or fping, never stops here
+    /// for want of a socket: `Tool::reports_refusals`.)
     Socket {
         tool: &'static Tool,
         failed: Vec<(&'static SocketSpec, &'static SocketKind, io::Error)>,
-        /// The effective uid (iputils adds its capability hint for users).
-        euid: u32,
     },
     /// The launcher-side setup of a socket (its locked filter) failed.
     Setup {
@@ -56,16 +56,6 @@ pub enum LaunchError {
     },
     /// The broker's channel or process could not be made.
     Broker(io::Error),
-}
-
-impl LaunchError {
-    /// Whether the message is the iputils tool's own (several lines, each
-    /// to be prefixed with argv\[0\] as the tool names itself): a tool
-    /// whose sockets have alternatives (ping) could open none of them.
-    pub fn in_upstream_words(&self) -> bool {
-        matches!(self, LaunchError::Socket { failed, .. }
-            if failed.iter().any(|(s, _, _)| s.kinds.len() > 1))
-    }
 }
 
 /// An OS error in C's words (glibc's `strerror`, whatever the libc the
@@ -107,19 +97,6 @@ impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LaunchError::Fds(e) => write!(f, "cannot set up standard descriptors: {}", OsText(e)),
-            LaunchError::Socket { failed, euid, .. } if self.in_upstream_words() => {
-                // iputils' create_socket for the socket it could not do
-                // without (the last one): the type tried last, the error,
-                // and for a user refused a raw socket its hint.
-                let Some((_, kind, e)) = failed.last() else {
-                    return Ok(());
-                };
-                write!(f, "socktype: {}\nsocket: {}", kind.type_name, OsText(e))?;
-                if kind.ty == libc::SOCK_RAW && *euid != 0 {
-                    write!(f, "\n=> missing cap_net_raw+p capability or setuid?")?;
-                }
-                Ok(())
-            }
             LaunchError::Socket { tool, failed, .. } => {
                 let what: Vec<&str> = failed.iter().map(|(s, _, _)| s.what).collect();
                 let what = what.join(" and ");

@@ -13,7 +13,7 @@
 use std::ffi::OsString;
 use std::os::fd::RawFd;
 
-use policy::handoff;
+use policy::handoff::{self, Refusal};
 use policy::tools::{Broker, Resource, SocketSpec, Tool, BROKER_CHANNEL};
 
 use crate::privileged::{Record, Stop, ACQUIRED, NOT_REACHED};
@@ -59,7 +59,31 @@ fn acquired_sockets(tool: &'static Tool, record: &Record) -> Vec<&'static Socket
         .collect()
 }
 
-/// Why the privileged phase stopped, in the sequence's words.
+/// The sockets the privileged phase tried and could not open, each with
+/// the kind it tried last and that attempt's errno.
+fn refusals(tool: &'static Tool, record: &Record) -> Vec<Refusal> {
+    tool.resources
+        .iter()
+        .zip(record.results)
+        .enumerate()
+        .filter_map(|(index, (r, result))| match r {
+            Resource::Socket(spec) if result != ACQUIRED && result != NOT_REACHED => {
+                let k = record.kinds.get(index).copied().unwrap_or(0);
+                let kind = spec.kinds.get(k).unwrap_or(spec.last_kind());
+                Some(Refusal {
+                    spec,
+                    kind,
+                    errno: result,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Why the privileged phase stopped, in the sequence's words. No socket
+/// at all for a tool that words that itself (ping) is no stop: its worker
+/// gets the refusals instead ([`handoff::VAR_REFUSED`]).
 fn stopped(tool: &'static Tool, record: &Record) -> Option<LaunchError> {
     let errno = std::io::Error::from_raw_os_error;
     let resource = |index: usize| tool.resources.get(index);
@@ -67,25 +91,16 @@ fn stopped(tool: &'static Tool, record: &Record) -> Option<LaunchError> {
         let k = record.kinds.get(index).copied().unwrap_or(0);
         spec.kinds.get(k).unwrap_or(spec.last_kind())
     };
-    let euid = record.ids.euid;
     Some(match record.stop {
         Stop::Dropped => return None,
+        Stop::NoSocket if tool.reports_refusals() => return None,
         Stop::NotDumpable(e) => LaunchError::Fds(errno(e)),
         Stop::NoSocket => LaunchError::Socket {
             tool,
-            failed: tool
-                .resources
-                .iter()
-                .zip(record.results)
-                .enumerate()
-                .filter_map(|(index, (r, result))| match r {
-                    Resource::Socket(spec) if result != ACQUIRED && result != NOT_REACHED => {
-                        Some((spec, kind(spec, index), errno(result)))
-                    }
-                    _ => None,
-                })
+            failed: refusals(tool, record)
+                .into_iter()
+                .map(|r| (r.spec, r.kind, errno(r.errno)))
                 .collect(),
-            euid,
         },
         Stop::Resource { index } => {
             let e = errno(record.results.get(index).copied().unwrap_or(libc::EINVAL));
@@ -93,7 +108,6 @@ fn stopped(tool: &'static Tool, record: &Record) -> Option<LaunchError> {
                 Some(Resource::Socket(spec)) => LaunchError::Socket {
                     tool,
                     failed: vec![(spec, kind(spec, index), e)],
-                    euid,
                 },
                 Some(Resource::Priority { nice, capability }) => LaunchError::Priority {
                     tool,
@@ -135,6 +149,11 @@ pub fn try_launch(
         return Err(e);
     }
     let opened = acquired_sockets(tool, &record);
+    let refused = if record.stop == Stop::NoSocket {
+        refusals(tool, &record)
+    } else {
+        Vec::new()
+    };
 
     // fds 0–2 valid, so that a closed stdout never becomes something the
     // worker writes to by mistake: glibc's fillers, as iputils gets them.
@@ -176,7 +195,7 @@ pub fn try_launch(
         Some(broker) => start_broker(tool, broker, &opened, p)?,
         None => opened,
     };
-    let env = handoff::rebuild_env(env, &opened, p.pid());
+    let env = handoff::rebuild_env(env, &opened, &refused, p.pid());
     let source = p.exec(tool.worker_path, argv, env);
     Err(LaunchError::Exec {
         path: tool.worker_path,
@@ -221,7 +240,7 @@ fn start_broker(
             let (fds, specs) = side(held, broker_end);
             p.arrange_fds(&fds).map_err(LaunchError::Broker)?;
             // The broker reads no locale and no terminal: only its handoff.
-            let env = handoff::rebuild_env(Vec::new(), &specs, p.pid());
+            let env = handoff::rebuild_env(Vec::new(), &specs, &[], p.pid());
             let source = p.exec(broker.path, vec![OsString::from(broker.name)], env);
             Err(LaunchError::Exec {
                 path: broker.path,
@@ -583,70 +602,80 @@ mod tests {
         run(&PING, &mut r);
         assert!(r.calls.contains(&"socket icmp4 SOCK_RAW".to_string()));
         assert!(r.calls.contains(&"socket icmp6 SOCK_RAW".to_string()));
-        // Anything else (out of descriptors, an LSM's EPERM) is final.
+        // Anything else (out of descriptors, an LSM's EPERM) is final:
+        // the worker gets what each datagram attempt got.
         let mut r = Recorder {
             errnos: vec![("socket icmp4 SOCK_DGRAM", libc::EMFILE)],
             fail: vec!["socket icmp6 SOCK_DGRAM"],
             ..Default::default()
         };
-        let err = run(&PING, &mut r);
+        run(&PING, &mut r);
         assert!(
             !r.calls.iter().any(|c| c.ends_with("SOCK_RAW")),
             "{:?}",
             r.calls
         );
         assert!(!r.calls.iter().any(|c| c == "raise CAP_NET_RAW"));
-        assert_eq!(
-            err.to_string(),
-            "socktype: SOCK_DGRAM\nsocket: Operation not permitted"
-        );
+        assert!(env_of(&r)
+            .contains(&"PRIVSEP_SOCKETS_REFUSED=icmp4/SOCK_DGRAM/24:icmp6/SOCK_DGRAM/1".into()));
     }
 
     #[test]
-    fn no_ping_socket_at_all_is_upstreams_message() {
-        // No capability, ping_group_range closed: iputils' three lines
-        // (the last socket it tried: raw, EPERM), exit status 2.
+    fn no_ping_socket_at_all_goes_to_the_worker_holding_nothing() {
+        // No capability, ping_group_range closed: the worker words it (as
+        // upstream does, after its whole command line), told what the
+        // last attempt of each socket got (raw, EPERM); no socket open.
         let mut r = Recorder {
             errnos: RANGE_CLOSED.to_vec(),
             fail: vec!["raise CAP_NET_RAW"],
             ..Default::default()
         };
-        let err = run(&PING, &mut r);
-        assert!(err.in_upstream_words());
-        assert_eq!(
-            err.to_string(),
-            "socktype: SOCK_RAW\nsocket: Operation not permitted\n\
-             => missing cap_net_raw+p capability or setuid?"
-        );
+        assert!(matches!(run(&PING, &mut r), LaunchError::Exec { .. }));
         assert!(
             !r.calls.iter().any(|c| c.ends_with("SOCK_RAW")),
             "{:?}",
             r.calls
         );
-        assert!(!r.calls.contains(&"exec".to_string()));
-        // As root the hint is left out, as upstream does.
-        let mut r = Recorder {
-            errnos: RANGE_CLOSED.to_vec(),
-            fail: vec!["socket icmp4 SOCK_RAW", "socket icmp6 SOCK_RAW"],
-            ids: ExecIds {
-                uid: 0,
-                euid: 0,
-                gid: 0,
-                egid: 0,
-                secure: false,
-            },
-            ..Default::default()
-        };
+        let i = r.pos("clear_capabilities");
         assert_eq!(
-            run(&PING, &mut r).to_string(),
-            "socktype: SOCK_RAW\nsocket: Operation not permitted"
+            r.calls[i..],
+            [
+                "clear_capabilities",
+                "set_no_new_privs",
+                "verify_dropped ids=false",
+                "close_from 3",
+                "check_address_space",
+                "check_worker",
+                "exec"
+            ]
         );
-        // A tool without alternatives keeps privsep's own line.
+        let env = env_of(&r);
+        for want in [
+            "LISTEN_FDS=0",
+            "LISTEN_FDNAMES=",
+            "PRIVSEP_SOCKETS_REFUSED=icmp4/SOCK_RAW/1:icmp6/SOCK_RAW/1",
+        ] {
+            assert!(env.contains(&want.to_string()), "{want}: {env:?}");
+        }
+        // A caller's own variable of that name never reaches the worker.
+        let mut r = Recorder::default();
+        let record = privileged::run(&Plan::of(&PING), r.ids, &mut r);
+        let forged = vec![(
+            "PRIVSEP_SOCKETS_REFUSED".into(),
+            "icmp4/SOCK_RAW/1:icmp6/SOCK_RAW/1".into(),
+        )];
+        let _ = try_launch(&PING, record, &mut r, vec!["ping".into()], forged);
+        assert!(!env_of(&r)
+            .iter()
+            .any(|v| v.starts_with("PRIVSEP_SOCKETS_REFUSED")));
+        // A tool without alternatives keeps privsep's own line, no exec.
         let mut r = Recorder {
             fail: vec!["socket arp SOCK_DGRAM"],
             ..Default::default()
         };
-        assert!(!run(&ARPING, &mut r).in_upstream_words());
+        let err = run(&ARPING, &mut r).to_string();
+        assert!(err.starts_with("cannot open "), "{err}");
+        assert!(!r.calls.contains(&"exec".to_string()));
     }
 
     #[test]
@@ -932,12 +961,11 @@ mod tests {
     #[test]
     fn no_socket_names_the_capability_and_never_execs() {
         let mut r = Recorder {
-            errnos: RANGE_CLOSED.to_vec(),
-            fail: vec!["socket icmp4 SOCK_RAW", "socket icmp6 SOCK_RAW"],
+            fail: vec!["socket icmp4 SOCK_RAW"],
             ..Default::default()
         };
-        let err = run(&PING, &mut r).to_string();
-        assert!(err.contains("missing cap_net_raw+p capability"), "{err}");
+        let err = run(&CLOCKDIFF, &mut r).to_string();
+        assert!(err.contains("missing CAP_NET_RAW"), "{err}");
         assert!(!r.calls.contains(&"exec".to_string()));
         // The drop happens on every path: nothing after the privileged
         // phase, glibc's start-up included, runs with a capability.
@@ -1109,15 +1137,20 @@ mod tests {
         run(&PING, &mut r);
         assert!(r.calls.contains(&"exec".to_string()), "{:?}", r.calls);
         assert!(env_of(&r).contains(&"LISTEN_FDNAMES=icmp4".to_string()));
-        // Neither can move (the second then wants fd 3): no socket at all.
+        // Neither can move (the second then wants fd 3): no socket at all,
+        // which ping's worker words (the move's errno for each).
         let mut r = Recorder {
             next_fd: 0,
             fail: vec!["move_fd 0 3", "move_fd 1 3"],
             ..Default::default()
         };
-        let err = run(&PING, &mut r).to_string();
-        assert!(err.starts_with("socktype: SOCK_DGRAM\nsocket: "), "{err}");
-        assert!(!r.calls.contains(&"exec".to_string()));
+        run(&PING, &mut r);
+        let env = env_of(&r);
+        assert!(env.contains(&"LISTEN_FDS=0".to_string()), "{env:?}");
+        assert!(
+            env.contains(&"PRIVSEP_SOCKETS_REFUSED=icmp4/SOCK_DGRAM/1:icmp6/SOCK_DGRAM/1".into()),
+            "{env:?}"
+        );
     }
 
     #[test]

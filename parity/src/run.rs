@@ -30,6 +30,9 @@ pub struct Implementation {
     /// The binary the links point to.
     pub binary: PathBuf,
     pub(crate) dir: PathBuf,
+    /// Links to a copy without any file capability, for the rows that
+    /// run with no socket to be had ([`no_socket_prefix`]).
+    pub(crate) bare: PathBuf,
 }
 
 /// A root-owned directory under /tmp (reachable by the test user) with one
@@ -123,22 +126,29 @@ impl Links {
                 )));
             }
             let dir = root.join(name);
-            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let bare = root.join(format!("{name}-bare"));
+            std::fs::create_dir_all(&root).map_err(io(&root))?;
+            let copy = capability_free_copy(&root, name, binary)?;
             let target = if without_capabilities {
-                capability_free_copy(&root, name, binary)?
+                copy.clone()
             } else {
                 binary.clone()
             };
-            for argv0 in argv0s {
-                std::os::unix::fs::symlink(&target, dir.join(argv0)).map_err(io(&dir))?;
+            for (d, target) in [(&dir, &target), (&bare, &copy)] {
+                std::fs::create_dir_all(d).map_err(io(d))?;
+                for argv0 in argv0s {
+                    std::os::unix::fs::symlink(target, d.join(argv0)).map_err(io(d))?;
+                }
             }
             links.implementations.push(Implementation {
                 name,
                 binary: binary.clone(),
                 dir,
+                bare,
             });
         }
-        for d in std::iter::once(&root).chain(links.implementations.iter().map(|i| &i.dir)) {
+        let dirs = links.implementations.iter().flat_map(|i| [&i.dir, &i.bare]);
+        for d in std::iter::once(&root).chain(dirs) {
             std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).map_err(io(d))?;
         }
         Ok(links)
@@ -163,6 +173,25 @@ pub(crate) fn signal_number(name: &str) -> Result<i32, ParityError> {
     })
 }
 
+/// The commands a run with no socket to be had starts with, before the
+/// user's `setpriv` (or in its place, as root): a network namespace of its
+/// own, whose `ping_group_range` is the kernel's default (it admits no
+/// group), and, as root, no capability left (an empty bounding set and
+/// inheritable set: root's exec of a program gains nothing, as in a
+/// container without `CAP_NET_RAW`). The program is a copy without any
+/// file capability ([`Implementation`]'s bare links), so neither a
+/// datagram nor a raw socket can be opened: the reference's
+/// `create_socket` refusal (fping's `can't create socket`), whatever the
+/// mode. `unshare` and `setpriv` exec without forking: the pid spawned is
+/// still the program's, for signals.
+pub fn no_socket_prefix(who: As) -> Vec<&'static str> {
+    let mut words = vec!["unshare", "--net", "--"];
+    if who == As::Root {
+        words.extend(["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--"]);
+    }
+    words
+}
+
 /// Runs `row` by `imp` as `who` in `ns`.
 pub fn run(
     ns: &Netns,
@@ -180,6 +209,9 @@ pub fn run(
     };
     let mut cmd = Command::new("ip");
     cmd.args(["netns", "exec", ns.name()]);
+    if row.no_socket {
+        cmd.args(no_socket_prefix(who));
+    }
     if who == As::User {
         cmd.arg("setpriv").args([
             &format!("--reuid={}", user.uid),
@@ -196,6 +228,7 @@ pub fn run(
     // descriptors, which -v prints, and whatever the suite inherited (the
     // lock `flock` holds, say) would move them.
     let program = row.argv0.rsplit('/').next().unwrap_or(&row.argv0);
+    let links_dir = if row.no_socket { &imp.bare } else { &imp.dir };
     cmd.args([
         "bash",
         "-c",
@@ -208,7 +241,7 @@ pub fn run(
     .env_clear()
     .env(
         "PATH",
-        format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", imp.dir.display()),
+        format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", links_dir.display()),
     )
     .env("LC_ALL", "C")
     .envs(&row.env)

@@ -131,6 +131,13 @@ pub struct Row {
     /// suite leaves it alone); a second between runs refills it.
     #[serde(default)]
     pub pause_ms: u64,
+    /// Runs where no socket can be had: every implementation a copy
+    /// without any file capability, in a network namespace of its own
+    /// whose `ping_group_range` admits no group, root without any
+    /// capability either (`run::no_socket_prefix`). The same in both
+    /// modes: iputils' `create_socket` refusal after its command line.
+    #[serde(default)]
+    pub no_socket: bool,
     /// privsep's stdout must be JSON Lines: every line one well-formed JSON
     /// value (whatever the references print).
     #[serde(default)]

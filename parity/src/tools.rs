@@ -77,6 +77,13 @@ pub struct ToolRow {
     /// that directory.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Runs where no socket can be had (fping's rows): every
+    /// implementation a copy without any file capability, in a network
+    /// namespace of its own whose `ping_group_range` admits no group, root
+    /// without any capability either (`run::no_socket_prefix`). The same in
+    /// both modes.
+    #[serde(default)]
+    pub no_socket: bool,
     /// Standard error into standard output (`2>&1`, as Zabbix runs fping):
     /// one stream, in the order the two were written.
     #[serde(default)]
@@ -252,11 +259,15 @@ pub fn run(
         (false, false) => "",
     };
     let line = format!("exec {tool} {}{redirect}{err_redirect}", words.join(" "));
+    let links_dir = if row.no_socket { &imp.bare } else { &imp.dir };
     let mut cmd = Command::new("ip");
     // Default actions for every signal: the suite may have inherited
     // ignored ones (SIGINT, SIGQUIT), which exec keeps and a shell cannot
     // reset, and the signal rows test the tools' own handling.
     cmd.args(["netns", "exec", ns.name(), "env", "--default-signal"]);
+    if row.no_socket {
+        cmd.args(crate::run::no_socket_prefix(who));
+    }
     if who == As::User {
         cmd.arg("setpriv").args([
             &format!("--reuid={}", user.uid),
@@ -278,7 +289,7 @@ pub fn run(
     cmd.env_clear()
         .env(
             "PATH",
-            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", imp.dir.display()),
+            format!("{}:/usr/sbin:/usr/bin:/sbin:/bin", links_dir.display()),
         )
         .env("SHELL", "/bin/bash")
         .env("LC_ALL", "C")

@@ -31,6 +31,109 @@ pub const VAR_FDS: &str = "LISTEN_FDS";
 pub const VAR_PID: &str = "LISTEN_PID";
 /// Variable carrying the colon-separated names of the descriptors.
 pub const VAR_NAMES: &str = "LISTEN_FDNAMES";
+/// Variable set, with `LISTEN_FDS=0`, when the launcher could open none of
+/// the sockets of a tool that reports that itself ([`Tool::reports_refusals`]:
+/// ping, fping): each socket's last attempt, `name/TYPE/errno`, colon-separated
+/// (`icmp4/SOCK_RAW/1:icmp6/SOCK_RAW/1`). upstream parses its whole command
+/// line before it creates a socket (`-V`, `-h`, usage errors and `-v`'s
+/// lines all come first), so the worker, which parses it, words the
+/// refusal; it holds nothing then.
+pub const VAR_REFUSED: &str = "PRIVSEP_SOCKETS_REFUSED";
+
+/// A socket the launcher could not open: the kind it tried last and the
+/// errno that attempt got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    pub spec: &'static SocketSpec,
+    pub kind: &'static SocketKind,
+    pub errno: i32,
+}
+
+/// What the launcher handed over: sockets, or (for a tool that reports
+/// refusals itself) why there are none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handoff {
+    Sockets(Vec<HandedSocket>),
+    Refused(Vec<Refusal>),
+}
+
+/// `VAR_REFUSED`'s value for `refused`.
+pub fn encode_refused(refused: &[Refusal]) -> String {
+    let parts: Vec<String> = refused
+        .iter()
+        .map(|r| format!("{}/{}/{}", r.spec.name, r.kind.type_name, r.errno))
+        .collect();
+    parts.join(":")
+}
+
+/// The refusals the launcher handed over to `tool`'s worker, if it set
+/// [`VAR_REFUSED`] (`None` otherwise: a handoff of sockets). Accepted only
+/// for a tool that reports refusals, with `LISTEN_FDS=0`, this process's
+/// `LISTEN_PID`, no names, and every socket of the tool, in descriptor
+/// order, each with one of its kinds and an errno (the launcher tries them
+/// all before it gives up).
+pub fn decode_refused(
+    var: impl Fn(&str) -> Option<String>,
+    own_pid: u32,
+    tool: &Tool,
+) -> Result<Option<Vec<Refusal>>, PolicyError> {
+    let Some(value) = var(VAR_REFUSED) else {
+        return Ok(None);
+    };
+    let fail = |reason: String| no_handoff(tool, reason);
+    if !tool.reports_refusals() {
+        return Err(fail(format!(
+            "{VAR_REFUSED} is set for a tool that does not take it"
+        )));
+    }
+    if var(VAR_FDS).as_deref() != Some("0") || var(VAR_NAMES).as_deref() != Some("") {
+        return Err(fail(format!(
+            "{VAR_REFUSED} goes with {VAR_FDS}=0 and an empty {VAR_NAMES}"
+        )));
+    }
+    let pid = var(VAR_PID).unwrap_or_default();
+    if pid.parse::<u32>().ok() != Some(own_pid) || pid.starts_with('+') {
+        return Err(fail(format!(
+            "{VAR_PID}={pid:?} is not this process ({own_pid})"
+        )));
+    }
+    let expected = tool.worker_handoff();
+    let entries: Vec<&str> = value.split(':').collect();
+    if entries.len() != expected.len() {
+        return Err(fail(format!(
+            "{VAR_REFUSED}={value:?} does not name each of the {} sockets",
+            expected.len()
+        )));
+    }
+    entries
+        .iter()
+        .zip(expected)
+        .map(|(entry, spec)| {
+            let bad = || {
+                fail(format!(
+                    "{VAR_REFUSED}: bad entry {entry:?} for {:?}",
+                    spec.name
+                ))
+            };
+            let mut parts = entry.split('/');
+            let (Some(name), Some(ty), Some(errno), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad());
+            };
+            let kind = spec.kinds.iter().find(|k| k.type_name == ty);
+            let errno = errno
+                .parse::<i32>()
+                .ok()
+                .filter(|e| (1..4096).contains(e) && !errno.starts_with('+'));
+            match (name == spec.name, kind, errno) {
+                (true, Some(kind), Some(errno)) => Ok(Refusal { spec, kind, errno }),
+                _ => Err(bad()),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
 
 /// One descriptor the worker received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,10 +322,28 @@ pub fn take_broker_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyErro
     ))
 }
 
-fn take(decoded: Result<Vec<HandedSocket>, PolicyError>) -> Result<Vec<HandedSocket>, PolicyError> {
-    for name in [VAR_FDS, VAR_PID, VAR_NAMES] {
+/// [`take_from_env`] for a tool that reports refusals itself (ping): its
+/// sockets, or the refusals the launcher handed over instead
+/// ([`decode_refused`]).
+pub fn take_handoff_from_env(tool: &Tool) -> Result<Handoff, PolicyError> {
+    let var = |name: &str| std::env::var(name).ok();
+    match decode_refused(var, sys::getpid(), tool) {
+        Ok(None) => take_from_env(tool).map(Handoff::Sockets),
+        refused => {
+            remove_handoff_vars();
+            refused.map(|r| Handoff::Refused(r.unwrap_or_default()))
+        }
+    }
+}
+
+fn remove_handoff_vars() {
+    for name in [VAR_FDS, VAR_PID, VAR_NAMES, VAR_REFUSED] {
         std::env::remove_var(name);
     }
+}
+
+fn take(decoded: Result<Vec<HandedSocket>, PolicyError>) -> Result<Vec<HandedSocket>, PolicyError> {
+    remove_handoff_vars();
     let mut sockets = decoded?;
     validate(&mut sockets)?;
     Ok(sockets)
@@ -282,10 +403,12 @@ pub fn env_allowed(name: &OsStr, value: &OsStr) -> bool {
 }
 
 /// The worker's environment: the allowed subset of `vars`, then the handoff
-/// variables (which always win over anything of the same name).
+/// variables (which always win over anything of the same name), with
+/// [`VAR_REFUSED`] when nothing was opened and `refused` says why.
 pub fn rebuild_env(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
     opened: &[&SocketSpec],
+    refused: &[Refusal],
     pid: u32,
 ) -> Vec<(OsString, OsString)> {
     let mut env: Vec<(OsString, OsString)> = vars
@@ -294,6 +417,9 @@ pub fn rebuild_env(
         .collect();
     for (name, value) in encode(opened, pid) {
         env.push((name.into(), value.into()));
+    }
+    if opened.is_empty() && !refused.is_empty() {
+        env.push((VAR_REFUSED.into(), encode_refused(refused).into()));
     }
     env
 }
@@ -310,6 +436,56 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn refusals_round_trip_for_ping_only_and_in_full() {
+        let refused = [
+            Refusal {
+                spec: &ICMP4,
+                kind: &ICMP4.kinds[1],
+                errno: libc::EPERM,
+            },
+            Refusal {
+                spec: &ICMP6,
+                kind: &ICMP6.kinds[0],
+                errno: libc::EMFILE,
+            },
+        ];
+        let env = rebuild_env(Vec::new(), &[], &refused, 77);
+        let vars: Vec<(&'static str, String)> = [VAR_FDS, VAR_PID, VAR_NAMES, VAR_REFUSED]
+            .into_iter()
+            .map(|k| {
+                let v = env.iter().find(|(n, _)| n == k).expect(k).1.clone();
+                (k, v.into_string().unwrap())
+            })
+            .collect();
+        assert_eq!(vars[3].1, "icmp4/SOCK_RAW/1:icmp6/SOCK_DGRAM/24");
+        let got = decode_refused(lookup(&vars), 77, &PING).unwrap();
+        assert_eq!(got.as_deref(), Some(&refused[..]));
+        // Not for another pid, another tool, or with sockets alongside.
+        assert!(decode_refused(lookup(&vars), 78, &PING).is_err());
+        assert!(decode_refused(lookup(&vars), 77, &CLOCKDIFF).is_err());
+        let mut with_fds = vars.clone();
+        with_fds[0].1 = "1".into();
+        assert!(decode_refused(lookup(&with_fds), 77, &PING).is_err());
+        // Without the variable: a handoff of sockets, decoded as before.
+        assert_eq!(decode_refused(lookup(&vars[..3]), 77, &PING).unwrap(), None);
+        assert!(decode(lookup(&vars[..3]), 77, &PING).is_err());
+        // Every socket, in order, a kind of its own, an errno.
+        for bad in [
+            "icmp4/SOCK_RAW/1",
+            "icmp6/SOCK_RAW/1:icmp4/SOCK_RAW/1",
+            "icmp4/SOCK_STREAM/1:icmp6/SOCK_RAW/1",
+            "icmp4/SOCK_RAW/0:icmp6/SOCK_RAW/1",
+            "icmp4/SOCK_RAW/+1:icmp6/SOCK_RAW/1",
+            "icmp4/SOCK_RAW/1/2:icmp6/SOCK_RAW/1",
+            "icmp4/SOCK_RAW/4096:icmp6/SOCK_RAW/1",
+        ] {
+            let mut v = vars.clone();
+            v[3].1 = bad.into();
+            assert!(decode_refused(lookup(&v), 77, &PING).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -452,7 +628,7 @@ mod tests {
         .iter()
         .map(|(k, v)| (OsString::from(k), OsString::from(v)))
         .collect();
-        let env = rebuild_env(input, &[&ICMP4], 5);
+        let env = rebuild_env(input, &[&ICMP4], &[], 5);
         let names: Vec<_> = env
             .iter()
             .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))

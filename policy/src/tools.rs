@@ -907,6 +907,15 @@ impl Tool {
         })
     }
 
+    /// Whether the worker words the launcher's failure to open any socket
+    /// ([`crate::handoff::VAR_REFUSED`]): a tool whose sockets are all
+    /// optional and datagram-first (ping, fping), as iputils'
+    /// `create_socket` (fping's `crash_and_burn`) reports it after the
+    /// whole command line is parsed.
+    pub fn reports_refusals(&self) -> bool {
+        self.datagram_first() && self.broker.is_none() && self.sockets().all(|s| s.optional)
+    }
+
     /// The file capability in `setcap` syntax: `cap_net_raw,cap_sys_nice=p`.
     pub fn setcap_text(&self) -> String {
         let names: Vec<&str> = self.file_caps.iter().map(|c| c.setcap_name()).collect();
@@ -1054,6 +1063,9 @@ mod tests {
             "fping takes ping's sockets"
         );
         assert!(!CLOCKDIFF.datagram_first() && !ARPING.datagram_first());
+        assert!(PING.reports_refusals() && FPING.reports_refusals());
+        assert!(!CLOCKDIFF.reports_refusals() && !ARPING.reports_refusals());
+        assert!(!MTR_PACKET.reports_refusals());
     }
 
     #[test]

@@ -233,7 +233,7 @@ proptest! {
         (tool, kinds) in opened(),
         pid in 1u32..,
     ) {
-        let env = rebuild_env(input.clone(), &kinds, pid);
+        let env = rebuild_env(input.clone(), &kinds, &[], pid);
         let expected: Vec<(OsString, OsString)> =
             input.iter().filter(|(n, v)| env_allowed(n, v)).cloned().collect();
         prop_assert_eq!(&env[..env.len() - 3], &expected[..]);

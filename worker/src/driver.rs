@@ -1,7 +1,10 @@
 //! The worker sequence of the design contract, written once for every
 //! tool: handoff → parse → prepare → lock-down → the tool's loop → exit
 //! status. Each tool implements [`Worker`] (in its module's `worker.rs`);
-//! its bin's `main` is `driver::main::<Tool>()`.
+//! its bin's `main` is `driver::main::<Tool>()`. A tool whose launcher
+//! could open none of its sockets, where the tool says so itself after its
+//! command line (ping, fping: `Tool::reports_refusals`), gets the reasons
+//! instead of sockets and stops after parsing ([`Worker::refused`]).
 //!
 //! The order is enforced by types, not by convention: the loop
 //! ([`Worker::run`]) takes a [`Sandboxed`], which only this module's
@@ -18,7 +21,7 @@ use std::ffi::OsString;
 use std::fmt::Display;
 use std::os::fd::RawFd;
 
-use policy::handoff::HandedSocket;
+use policy::handoff::{HandedSocket, Handoff, Refusal};
 use policy::sandbox::{Profile, SandboxReport};
 use policy::tools::Tool;
 
@@ -125,8 +128,9 @@ pub trait Worker {
 
     /// Step 1: the handoff, validated against the descriptor, the process
     /// non-dumpable, holding fds 0–2 and the sockets only, outside the
-    /// launcher's LSM domain ([`runtime::start`]).
-    fn handoff() -> Result<Vec<HandedSocket>, WorkerError> {
+    /// launcher's LSM domain ([`runtime::start`]); or, holding nothing,
+    /// why the launcher could open no socket.
+    fn handoff() -> Result<Handoff, WorkerError> {
         runtime::start(Self::TOOL)
     }
 
@@ -151,6 +155,20 @@ pub trait Worker {
 
     /// Step 2: the command line.
     fn parse(cx: &Context, handed: &Self::Handed) -> Result<Step<Self::Options>, WorkerError>;
+
+    /// After step 2, when the launcher could open none of the tool's
+    /// sockets (the handoff carried `refused` instead): the tool's own
+    /// message, after its command line as the original tool has it; the
+    /// exit status. Only a tool that `reports_refusals` gets here (the
+    /// handoff refuses the variable to any other); one that stops for
+    /// want of a socket while parsing (fping) never does.
+    fn refused(
+        _cx: &Context,
+        _o: &Self::Options,
+        _refused: &[Refusal],
+    ) -> Result<i32, WorkerError> {
+        Err(WorkerError::NotHanded("the launcher could open no socket"))
+    }
 
     /// Step 3: everything before lock-down (the only step that reads files,
     /// resolves names, sets socket options or forks co-processes).
@@ -191,12 +209,18 @@ pub fn main<W: Worker>() -> ! {
 
 /// The sequence: each step's failure ends it.
 fn sequence<W: Worker>(cx: &Context) -> Result<i32, WorkerError> {
-    let handed = W::handoff()?;
+    let (handed, refused) = match W::handoff()? {
+        Handoff::Sockets(handed) => (handed, Vec::new()),
+        Handoff::Refused(refused) => (Vec::new(), refused),
+    };
     let mine = W::take(cx, &handed)?;
     let o = match W::parse(cx, &mine)? {
         Step::Go(o) => o,
         Step::Exit(status) => return Ok(status),
     };
+    if !refused.is_empty() {
+        return W::refused(cx, &o, &refused);
+    }
     let prepared = match W::prepare(cx, mine, o)? {
         Step::Go(p) => p,
         Step::Exit(status) => return Ok(status),

@@ -8,7 +8,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use policy::handoff::HandedSocket;
+use policy::handoff::{HandedSocket, Handoff};
 use policy::tools::Tool;
 
 use crate::{lsm, sys, text, WorkerError};
@@ -54,11 +54,18 @@ pub fn exit_status(prog: &str, status: i32) -> i32 {
 
 /// Worker step 1 for `tool`: the handed-over sockets, validated and
 /// close-on-exec; the process non-dumpable, holding fds 0–2 and those
-/// sockets only, outside the launcher's LSM domain. A refusal ends the
-/// worker with status 2.
-pub fn start(tool: &'static Tool) -> Result<Vec<HandedSocket>, WorkerError> {
-    let sockets = policy::handoff::take_from_env(tool)?;
-    settle(tool, sockets)
+/// sockets only, outside the launcher's LSM domain. Or, for a tool whose
+/// worker words it (`Tool::reports_refusals`), holding nothing, why the
+/// launcher could open none of them. A refusal ends the worker with
+/// status 2.
+pub fn start(tool: &'static Tool) -> Result<Handoff, WorkerError> {
+    match policy::handoff::take_handoff_from_env(tool)? {
+        Handoff::Sockets(sockets) => settle(tool, sockets).map(Handoff::Sockets),
+        Handoff::Refused(refused) => {
+            settle(tool, Vec::new())?;
+            Ok(Handoff::Refused(refused))
+        }
+    }
 }
 
 /// [`start`] for `tool`'s broker: its handoff (the held sockets and the

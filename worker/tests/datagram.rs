@@ -129,7 +129,7 @@ fn datagram_sockets_carry_record_route_and_a_given_identifier() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
-fn without_a_capability_or_ping_sockets_upstreams_message_and_exit_2() {
+fn without_a_capability_or_ping_sockets_upstreams_messages_and_exit_status() {
     let l = NoCapLauncher::new("closed");
     let out = l.run(CLOSED, &["-c", "1", "127.0.0.1"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
@@ -142,6 +142,62 @@ fn without_a_capability_or_ping_sockets_upstreams_message_and_exit_2() {
         ]
     );
     assert!(out.stdout.is_empty());
+    // As upstream 20250605 (no capability, range closed), which parses
+    // its whole command line before it creates a socket: -v shows the
+    // IPv4 socket's failure too, -4/-6 try one socket only, and -V, a
+    // bad value or a bad option never get to the sockets.
+    let set = [
+        "ping: socktype: SOCK_RAW",
+        "ping: socket: Operation not permitted",
+    ];
+    let hint = "ping: => missing cap_net_raw+p capability or setuid?";
+    for (args, want) in [
+        (
+            &["-v", "-c", "1", "127.0.0.1"][..],
+            [&set[..], &set, &[hint]].concat(),
+        ),
+        (
+            &["-v", "-4", "-c", "1", "127.0.0.1"],
+            [&set[..], &[hint]].concat(),
+        ),
+        (
+            &["-v", "-6", "-c", "1", "::1"],
+            [&set[..], &[hint]].concat(),
+        ),
+        (
+            &["-v", "-e", "0", "-c", "1", "127.0.0.1"],
+            [
+                &["ping: WARNING: ident 0 => forcing raw socket"][..],
+                &set,
+                &set,
+                &[hint],
+            ]
+            .concat(),
+        ),
+    ] {
+        let out = l.run(CLOSED, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr_lines(&out, &l.path()), want, "{args:?}");
+    }
+    let out = l.run(CLOSED, &["-V"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("privsep-ping "),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = l.run(CLOSED, &["-c", "0", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        stderr_lines(&out, &l.path()),
+        ["ping: invalid argument: '0': out of range: 1 <= value <= 9223372036854775807"]
+    );
+    let out = l.run(CLOSED, &["-Z", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(
+        stderr_lines(&out, &l.path()).first().map(String::as_str),
+        Some("ping: invalid option -- 'Z'")
+    );
 }
 
 #[test]

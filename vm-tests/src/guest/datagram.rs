@@ -99,30 +99,41 @@ pub fn ping_dgram(env: &Env) -> Verdict {
 }
 
 /// ping-nocap-closed: the range closed (the kernel's default) and no
-/// capability: iputils' message and exit status 2, no worker.
+/// capability: iputils' message and exit status 2, worded by the worker,
+/// which the launcher starts holding no socket (its LSM domain entered as
+/// always); `-V` still works, as upstream parses its command line first.
 pub fn ping_nocap_closed(env: &Env) -> Verdict {
     with_range("1 0", || {
         let mut v = Verdict {
-            expect: "exit 2 and \"=> missing cap_net_raw+p capability or setuid?\"".into(),
+            expect: "exit 2 and \"=> missing cap_net_raw+p capability or setuid?\"; -V exit 0"
+                .into(),
             ..Default::default()
         };
         if let Err(e) = install_without_capability(env) {
             v.outcome = e;
             return v;
         }
-        match as_user(
+        let refused = as_user(
             env,
             &["run", env.tool.launcher_path, "-n", "-c", "1", "127.0.0.1"],
-        ) {
-            Ok(r) => {
+        );
+        let version = as_user(env, &["run", env.tool.launcher_path, "-V"]);
+        match (refused, version) {
+            (Ok(r), Ok(ver)) => {
                 v.pass = r.exit == Exit::Code(2)
                     && r.out.contains("socket: Operation not permitted")
                     && r.out
-                        .contains("=> missing cap_net_raw+p capability or setuid?");
-                v.outcome = r.exit.to_string();
-                v.evidence = r.out.trim().replace('\n', " / ");
+                        .contains("=> missing cap_net_raw+p capability or setuid?")
+                    && ver.exit == Exit::Code(0)
+                    && ver.out.contains("privsep-ping");
+                v.outcome = format!("{}; -V: {}", r.exit, ver.exit);
+                v.evidence = format!(
+                    "{} || -V: {}",
+                    r.out.trim().replace('\n', " / "),
+                    ver.out.trim().replace('\n', " / ")
+                );
             }
-            Err(e) => v.outcome = e,
+            (Err(e), _) | (_, Err(e)) => v.outcome = e,
         }
         v
     })

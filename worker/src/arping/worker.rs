@@ -11,7 +11,7 @@
 use std::ffi::OsString;
 use std::os::fd::RawFd;
 
-use policy::handoff::HandedSocket;
+use policy::handoff::{HandedSocket, Handoff};
 use policy::sandbox::Profile;
 use policy::tools::{Tool, ARPING};
 
@@ -108,11 +108,11 @@ impl driver::Worker for ArpingBroker {
     }
 
     /// The broker's handoff: the packet socket and the channel.
-    fn handoff() -> Result<Vec<HandedSocket>, WorkerError> {
+    fn handoff() -> Result<Handoff, WorkerError> {
         if ARPING.broker.is_none() {
             return Err(WorkerError::fatal("arping has no broker in this build"));
         }
-        runtime::start_broker(&ARPING)
+        runtime::start_broker(&ARPING).map(Handoff::Sockets)
     }
 
     fn profile() -> Result<&'static Profile, WorkerError> {

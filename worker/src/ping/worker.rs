@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::ffi::OsStrExt;
 
-use policy::handoff::HandedSocket;
+use policy::handoff::{HandedSocket, Refusal};
 use policy::tools::{Tool, ICMP4, ICMP6, PING};
 
 use super::cli::{self, Options};
@@ -97,6 +97,42 @@ fn raw_refused(cx: &Context, requisite: bool, verbose: bool) -> Option<i32> {
     Some(2)
 }
 
+/// upstream's `create_socket` for each socket it tries (IPv4 unless `-6`,
+/// then IPv6 unless `-4`) when the launcher could open none: the type and
+/// errno of each socket's last attempt, as the launcher handed them over.
+/// The IPv4 one is requisite with `-4` only, otherwise its lines need
+/// `-v`; the IPv6 one, tried with no IPv4 socket open, always is; the
+/// capability hint for a refused raw socket, unless root.
+fn sockets_refused(
+    cx: &Context,
+    refused: &[Refusal],
+    family: Option<Family>,
+    verbose: bool,
+) -> i32 {
+    for r in refused {
+        let v4 = r.spec.domain == libc::AF_INET;
+        let wanted = if v4 { Family::V4 } else { Family::V6 };
+        if family.is_some_and(|f| f != wanted) {
+            continue;
+        }
+        let requisite = !v4 || family == Some(Family::V4);
+        if requisite || verbose {
+            cx.say(format!("socktype: {}", r.kind.type_name));
+            cx.say(format!(
+                "socket: {}",
+                text::os_error_text(&std::io::Error::from_raw_os_error(r.errno))
+            ));
+        }
+        if requisite {
+            if r.kind.ty == libc::SOCK_RAW && sys::effective_uid() != 0 {
+                cx.say("=> missing cap_net_raw+p capability or setuid?");
+            }
+            return 2;
+        }
+    }
+    2
+}
+
 /// The socket type upstream's `-v` names: `SOCK_DGRAM`, `SOCK_RAW`.
 fn type_name(s: Option<&HandedSocket>) -> &'static str {
     s.and_then(|s| s.kind).map_or("0", |k| k.type_name)
@@ -150,6 +186,19 @@ impl driver::Worker for Ping {
             out.write(format!("{line}\n").as_bytes());
         }
         Ok(Step::Go(Parsed { o, is_root, out }))
+    }
+
+    /// No socket at all (no capability, the kernel's ping range closed):
+    /// upstream's `create_socket` lines, which come after its whole
+    /// command line (`-V`, `-h` and usage errors first), exit 2.
+    fn refused(cx: &Context, parsed: &Parsed, refused: &[Refusal]) -> Result<i32, WorkerError> {
+        let o = &parsed.o;
+        if o.verbose && o.ident == Some(0) {
+            cx.say("WARNING: ident 0 => forcing raw socket");
+        }
+        Ok(parsed
+            .out
+            .status(sockets_refused(cx, refused, o.family, o.verbose)))
     }
 
     /// Resolves the destination (and its reverse name unless -n): the only
