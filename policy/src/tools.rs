@@ -586,13 +586,23 @@ pub const PING: Tool = Tool {
         hold: &["-i", "0.3", "peer.test"],
         iputils_names: &["ping", "ping4", "ping6"],
         own_socket_classes: &[],
-        // Its source address, found as iputils does: a UDP socket
-        // connected (checked as `send`) to port 1025 of the target.
-        own_inet: &[InetRule {
-            protocol: "dgram",
-            operation: "send",
-            ports: (1025, 1025),
-        }],
+        own_inet: &[
+            // Its source address, found as iputils does: a UDP socket
+            // connected (checked as `send`) to port 1025 of the target.
+            InetRule {
+                protocol: "dgram",
+                operation: "send",
+                ports: (1025, 1025),
+            },
+            // A handed ICMP datagram socket bound as iputils binds it:
+            // `-I ADDRESS` (port 0) and `-e ID` (the identifier is the
+            // socket's port, any of 1-65535).
+            InetRule {
+                protocol: "dgram",
+                operation: "bind",
+                ports: (0, 65535),
+            },
+        ],
     },
 };
 
