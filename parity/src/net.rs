@@ -65,6 +65,39 @@ fn hosts() -> String {
     h
 }
 
+/// Waits until `dev` in `ns` has its IPv6 link-local address, usable (not
+/// tentative). A hang detector, not a timing assertion: ten seconds, then
+/// the network is reported as not set up.
+fn wait_for_link_local(ns: &Netns, dev: &str) -> Result<(), ParityError> {
+    for _ in 0..200 {
+        let out = Command::new("ip")
+            .args([
+                "-n",
+                ns.name(),
+                "-6",
+                "-o",
+                "addr",
+                "show",
+                "dev",
+                dev,
+                "scope",
+                "link",
+            ])
+            .output();
+        if let Ok(out) = out {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.contains(" fe80::") && !text.contains("tentative") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err(ParityError::Setup(format!(
+        "{dev} in {} has no usable link-local address after 10 s",
+        ns.name()
+    )))
+}
+
 fn run(what: &str, cmd: &mut Command) -> Result<(), ParityError> {
     Ok(testkit::netns::run(what, cmd)?)
 }
@@ -360,6 +393,23 @@ impl Network {
             server,
             responder,
         };
+        // Every link's IPv6 link-local address (and with it the link's
+        // fe80::/64 route) in place before the first row: the kernel adds
+        // it only once it sees the carrier, which it may report up to a
+        // second after `link set up` (linkwatch). Until then a packet to
+        // fe80::…%c0 follows the default route to the router, which
+        // answers for it (the row `link-local-error-source` saw
+        // `From 2001:db8:1::1` from whichever ping ran first).
+        for (ns, dev) in [
+            (&net.client, "c0"),
+            (&net.router, "rc"),
+            (&net.router, "rs"),
+            (&net.router, "rh"),
+            (&net.server, "s0"),
+            (&net.responder, "h0"),
+        ] {
+            wait_for_link_local(ns, dev)?;
+        }
         // Neighbours resolved before the first row.
         for addr in ["198.18.1.1", "2001:db8:1::1", "198.18.2.2", "2001:db8:2::2"] {
             let _ = net
