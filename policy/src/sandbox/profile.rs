@@ -274,8 +274,9 @@ const ARPING_OWN: &[Rule] = &[
 /// clockdiff's own entries: timestamp requests on the raw ICMP socket.
 /// What the staged worker calls after lock-down (strace, one run against
 /// 127.0.0.1 with and without `-o`): 50 `sendto`, about 100 `recvmsg`
-/// and 100 `ppoll`, `write` (the result line, the dots on a terminal),
-/// then `exit_group`.
+/// (each wait first receives without waiting) and a `ppoll` only where
+/// nothing was queued (a few), `write` (the result line, the dots on a
+/// terminal), then `exit_group`.
 /// `connect`, `getsockname` and `setsockopt(IP_OPTIONS)` happen before
 /// lock-down; `setpriority` is never allowed (the priority is the
 /// launcher's to set, and a compromised worker must not raise it back or
@@ -292,14 +293,14 @@ const CLOCKDIFF_OWN: &[Rule] = &[
         name: "recvmsg",
         nr: libc::SYS_recvmsg,
         args: Args::HandedSocket(0),
-        why: "the measurement empties the socket's queue first, then receives each reply (with its sender, checked against the peer) on the handed-over raw socket",
+        why: "the measurement empties the socket's queue first, then receives each reply (with its sender, checked against the peer) on the handed-over raw socket, trying without waiting (MSG_DONTWAIT) before it waits",
         observed: true,
     },
     Rule {
         name: "ppoll",
         nr: libc::SYS_ppoll,
         args: Args::Any,
-        why: "the measurement waits for a reply for rtt + sigma at most (zero while emptying the queue), without a signal mask",
+        why: "the measurement waits for a reply for rtt + sigma at most when none is queued, without a signal mask",
         observed: true,
     },
 ];

@@ -92,10 +92,7 @@ impl driver::Worker for Clockdiff {
     /// Measures; prints the result or the verdict.
     fn run(_cx: &Context, sandboxed: Sandboxed<Ready>) -> Result<i32, WorkerError> {
         let Ready { fd, prepared, o } = sandboxed.into_ready();
-        let mut link = RawLink {
-            fd,
-            peer: prepared.peer,
-        };
+        let mut link = RawLink::new(fd, prepared.peer);
         let outcome = measure::measure(
             &mut link,
             prepared.method,
