@@ -3,9 +3,10 @@
 //! resolve the destination (IPv4 only, with its canonical name), connect
 //! the raw socket to it (so the kernel delivers that host's datagrams
 //! only), set the IP timestamp option for `-o`/`-o1` (falling back to ICMP
-//! timestamps with iputils' warning when the kernel refuses it), and load
-//! the time zone. The only phase that reads files or does DNS; after it,
-//! the measurement needs nothing but the socket and the clock.
+//! timestamps with iputils' warning when the kernel refuses it), and, for
+//! an interactive run (its line prints a local time), load the time zone.
+//! The only phase that reads files or does DNS; after it, the measurement
+//! needs nothing but the socket and the clock.
 
 #![forbid(unsafe_code)]
 
@@ -125,7 +126,12 @@ pub fn prepare(
         }
         method = m;
     }
-    sys::load_timezone();
+    // Only the interactive line prints a local time (`localtime_r` after
+    // lock-down reads the zone file unless it was loaded before); batch
+    // runs, as iputils' do, never read it.
+    if interactive {
+        sys::load_timezone();
+    }
     Ok(Prepared {
         peer,
         hisname,
