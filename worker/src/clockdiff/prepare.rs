@@ -2,7 +2,8 @@
 //! the priority the launcher set, decide whether the run is interactive,
 //! resolve the destination (IPv4 only, with its canonical name), connect
 //! the raw socket to it (so the kernel delivers that host's datagrams
-//! only), set the IP timestamp option for `-o`/`-o1` (falling back to ICMP
+//! only) and filter its ICMP types to the two replies the measurement
+//! reads, set the IP timestamp option for `-o`/`-o1` (falling back to ICMP
 //! timestamps with iputils' warning when the kernel refuses it), and, for
 //! an interactive run (its line prints a local time), load the time zone.
 //! The only phase that reads files or does DNS; after it, the measurement
@@ -15,7 +16,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::RawFd;
 
 use super::cli::{Method, Options, OPT_LEN_FOUR};
-use super::packet::{IPOPT_TIMESTAMP, IPOPT_TS_PRESPEC};
+use super::packet::{ICMP_ECHOREPLY, ICMP_TIMESTAMPREPLY, IPOPT_TIMESTAMP, IPOPT_TS_PRESPEC};
 use crate::{sys, text, WorkerError};
 
 /// What the measurement starts from.
@@ -67,6 +68,17 @@ pub fn ip_option(method: Method, me: Ipv4Addr, him: Ipv4Addr) -> Vec<u8> {
     o
 }
 
+/// `ICMP_FILTER` (linux/icmp.h), an option of level `SOL_RAW`.
+const ICMP_FILTER: libc::c_int = 1;
+
+/// The `ICMP_FILTER` mask (a bit set drops that type): everything but the
+/// two types the measurement can take, timestamp replies and (for
+/// `-o`/`-o1`) echo replies. Over loopback it keeps the kernel from
+/// queueing the request's own copy before each reply.
+pub fn icmp_filter() -> u32 {
+    !((1u32 << ICMP_ECHOREPLY) | (1u32 << ICMP_TIMESTAMPREPLY))
+}
+
 /// iputils' reaction to `setsockopt(IP_OPTIONS)`: on failure a warning
 /// and ICMP timestamps instead.
 pub fn after_ip_options(method: Method, result: io::Result<()>) -> (Method, Option<String>) {
@@ -115,6 +127,9 @@ pub fn prepare(
         .unwrap_or_else(|| o.destination.clone());
 
     sys::connect_v4(fd, peer).map_err(|e| WorkerError::os("connect", e))?;
+    // Every other type is ignored when read (`measure`), so a kernel that
+    // refuses the filter changes nothing but the work: no error for it.
+    let _ = sys::setsockopt_bytes(fd, libc::SOL_RAW, ICMP_FILTER, &icmp_filter().to_ne_bytes());
     let mut method = o.method;
     if method != Method::IcmpTimestamp {
         let me = sys::local_v4(fd).map_err(|e| WorkerError::os("getsockname", e))?;
@@ -153,6 +168,18 @@ mod tests {
         let e = check_priority(Err(io::Error::from_raw_os_error(libc::EPERM)), -16).unwrap_err();
         assert_eq!(e.to_string(), "nice: Operation not permitted");
         assert_eq!(e.status_for(1), 1);
+    }
+
+    #[test]
+    fn the_filter_passes_the_two_replies_only() {
+        let mask = icmp_filter();
+        for passed in [ICMP_ECHOREPLY, ICMP_TIMESTAMPREPLY] {
+            assert_eq!(mask & (1 << passed), 0, "type {passed}");
+        }
+        // The requests' own copies over loopback, errors, everything else.
+        for dropped in (0..32u8).filter(|t| ![0, 14].contains(t)) {
+            assert_ne!(mask & (1 << dropped), 0, "type {dropped}");
+        }
     }
 
     #[test]
