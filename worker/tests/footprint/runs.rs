@@ -160,13 +160,20 @@ fn arping() -> Vec<Run> {
 }
 
 /// ICMP timestamps, the IP timestamp option with four and three
-/// addresses, a name and the ISO time format.
+/// addresses, a name and the ISO time format, a host that never answers.
 fn clockdiff() -> Vec<Run> {
     vec![
         run("true", &["127.0.0.1"]),
         run("true", &["-o", "127.0.0.1"]),
         run("true", &["-o1", "127.0.0.1"]),
         run("true", &["--time-format", "iso", "localhost"]),
+        // No reply: over loopback every wait finds its datagram queued
+        // (no `ppoll` at all in most runs); an address nobody on the link
+        // has makes the measurement wait, until SIGINT ends it.
+        Run {
+            signals: &[(1500, "INT")],
+            ..run(ROUTER, &["198.18.0.9"])
+        },
     ]
 }
 
