@@ -139,6 +139,23 @@ pub trait Worker {
         Ok(Self::TOOL.sandbox)
     }
 
+    /// Step 4's layers: locks the process down with `profile`, keeping
+    /// the handed-over sockets and the descriptors `prepare` declared
+    /// (`keep`), and says what each layer achieved. Every tool's is the
+    /// policy crate's ([`policy::sandbox::lock_down_keeping`]); a process
+    /// whose layers differ brings its own (mtr-packet's stream broker:
+    /// stdio onto stderr, Landlock without network rights). It must end
+    /// with the seccomp filter installed: the loop runs under what it
+    /// left, and only the driver turns its success into the [`Sandboxed`]
+    /// token.
+    fn confine(
+        profile: &'static Profile,
+        handed: &[HandedSocket],
+        keep: &[RawFd],
+    ) -> Result<SandboxReport, WorkerError> {
+        Ok(policy::sandbox::lock_down_keeping(profile, handed, keep)?)
+    }
+
     /// The usage text printed after a bad command line.
     fn usage() -> &'static str {
         ""
@@ -225,19 +242,19 @@ fn sequence<W: Worker>(cx: &Context) -> Result<i32, WorkerError> {
         Step::Go(p) => p,
         Step::Exit(status) => return Ok(status),
     };
-    let sandboxed = lock_down(W::profile()?, &handed, prepared)?;
+    let sandboxed = lock_down::<W, _>(W::profile()?, &handed, prepared)?;
     W::run(cx, sandboxed)
 }
 
-/// Step 4: rlimits, Landlock, seccomp with `profile`, keeping the
-/// handed-over sockets and the descriptors `prepare` declared. From here
-/// on only the system calls of the profile are made.
-fn lock_down<R>(
+/// Step 4: rlimits, Landlock, seccomp with `profile` ([`Worker::confine`]),
+/// keeping the handed-over sockets and the descriptors `prepare` declared.
+/// From here on only the system calls of the profile are made.
+fn lock_down<W: Worker, R>(
     profile: &'static Profile,
     handed: &[HandedSocket],
     prepared: Prepared<R>,
 ) -> Result<Sandboxed<R>, WorkerError> {
-    let report = policy::sandbox::lock_down_keeping(profile, handed, &prepared.keep)?;
+    let report = W::confine(profile, handed, &prepared.keep)?;
     Ok(Sandboxed {
         ready: prepared.ready,
         report,

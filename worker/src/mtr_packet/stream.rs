@@ -401,18 +401,19 @@ pub fn serve(chan: RawFd) -> i32 {
 /// descriptor but `kept` (its channel) closed, rlimits (`NPROC` 0, `CORE`
 /// 0, `FSIZE` 0, `NOFILE` one per probe), Landlock with no file access
 /// (the network rights stay unhandled: the probes connect anywhere, as
-/// [`Request::check`] and the policies allow), then its allowlist.
+/// [`Request::check`] and the policies allow), then its allowlist. The
+/// broker's step 4 ([`crate::driver::Worker::confine`]).
 pub fn lock_down(
     profile: &'static policy::sandbox::profile::Profile,
     kept: &[policy::handoff::HandedSocket],
-) -> Result<(), policy::PolicyError> {
+) -> Result<policy::sandbox::SandboxReport, policy::PolicyError> {
     for fd in [0, 1] {
         sys::dup_onto(2, fd).map_err(|e| policy::PolicyError::Sandbox {
             step: "stdio",
             reason: e.to_string(),
         })?;
     }
-    policy::sandbox::close_stray_fds(kept)?;
+    let closed_fds = policy::sandbox::close_stray_fds(kept)?;
     let limit = |res, v: u64| {
         nix::sys::resource::setrlimit(res, v, v).map_err(|e| policy::PolicyError::Sandbox {
             step: "rlimits",
@@ -423,25 +424,38 @@ pub fn lock_down(
     let hard = nix::sys::resource::getrlimit(Resource::RLIMIT_NOFILE)
         .map(|l| l.1)
         .unwrap_or(BROKER_NOFILE);
-    limit(Resource::RLIMIT_NOFILE, BROKER_NOFILE.min(hard))?;
+    let nofile = BROKER_NOFILE.min(hard);
+    limit(Resource::RLIMIT_NOFILE, nofile)?;
     limit(Resource::RLIMIT_NPROC, 0)?;
     limit(Resource::RLIMIT_CORE, 0)?;
     limit(Resource::RLIMIT_FSIZE, 0)?;
-    landlock_files_only();
-    policy::sandbox::apply_seccomp(profile, kept)?;
-    Ok(())
+    let landlock = landlock_files_only();
+    let seccomp = policy::sandbox::apply_seccomp(profile, kept)?;
+    Ok(policy::sandbox::SandboxReport {
+        landlock,
+        rlimits: format!("nofile={nofile} nproc=0 fsize=0 core=0"),
+        seccomp,
+        closed_fds,
+    })
 }
 
 /// Landlock, best effort: every file right handled with no rule, signals
 /// and abstract unix sockets scoped. TCP bind/connect are not handled.
-fn landlock_files_only() {
-    use landlock::{Access, AccessFs, Ruleset, RulesetAttr, Scope};
+/// What it achieved, in words.
+fn landlock_files_only() -> String {
+    use landlock::{Access, AccessFs, Ruleset, RulesetAttr, RulesetStatus, Scope};
     let abi = policy::sandbox::LANDLOCK_ABI;
-    let _ = Ruleset::default()
+    let status = Ruleset::default()
         .handle_access(AccessFs::from_all(abi))
         .and_then(|r| r.scope(Scope::AbstractUnixSocket | Scope::Signal))
         .and_then(|r| r.create())
         .and_then(|r| r.restrict_self());
+    match status.map(|s| s.ruleset) {
+        Ok(RulesetStatus::FullyEnforced) => "fully enforced (files only)".to_string(),
+        Ok(RulesetStatus::PartiallyEnforced) => "partially enforced (files only)".to_string(),
+        Ok(RulesetStatus::NotEnforced) => "not enforced".to_string(),
+        Err(e) => format!("not applied: {e}"),
+    }
 }
 
 /// The worker's end of the channel (a handed-over descriptor).

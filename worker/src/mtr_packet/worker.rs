@@ -1,17 +1,21 @@
-//! mtr-packet's steps of the worker sequence ([`crate::driver`]). Like
-//! upstream's mtr-packet it takes no arguments, answers requests on stdin
-//! until stdin closes and every probe has answered, and exits 0; 1 after
-//! a fatal error; 2 when the framework refuses to run.
+//! mtr-packet's steps of the worker sequence ([`crate::driver`]), and its
+//! stream broker's ([`MtrPacketBroker`]). Like upstream's mtr-packet the
+//! worker takes no arguments, answers requests on stdin until stdin closes
+//! and every probe has answered, and exits 0; 1 after a fatal error; 2
+//! when the framework refuses to run.
 
 #![forbid(unsafe_code)]
 
-use policy::handoff::HandedSocket;
+use std::os::fd::RawFd;
+
+use policy::handoff::{HandedSocket, Handoff};
+use policy::sandbox::{Profile, SandboxReport};
 use policy::tools::{Tool, BROKER_CHANNEL, ICMP4, ICMP6, MTR_PACKET, UDP4_SEND, UDP6_SEND};
 
 use super::command::Support;
 use super::engine::Engine;
 use super::net::{self, Sockets, SysNet};
-use super::stream::Broker;
+use super::stream::{self, Broker};
 use crate::driver::{self, Context, Prepared, Sandboxed, Step};
 use crate::{runtime, sys, text, WorkerError};
 
@@ -21,7 +25,7 @@ pub struct MtrPacket;
 /// The handed-over raw sockets and the broker's channel.
 pub struct Handed {
     sockets: Sockets,
-    broker: Option<std::os::fd::RawFd>,
+    broker: Option<RawFd>,
 }
 
 /// The command loop's state: the sockets, the stream broker, what the
@@ -114,5 +118,86 @@ impl driver::Worker for MtrPacket {
         let mut net = SysNet::new(sockets, broker, prog);
         net::run(&mut engine, &mut net)?;
         Ok(0)
+    }
+}
+
+/// `privsep-mtr-packet-broker`'s steps: the process that opens the TCP
+/// and SCTP probe sockets (see [`super::stream`]). Its handoff is the
+/// channel alone; it reads no command line; it ignores the terminal's
+/// signals (the worker acts on them; the broker ends with the channel);
+/// its lock-down is its own ([`stream::lock_down`]: its layers differ from
+/// a worker's); its loop serves the worker's fixed-size requests.
+pub struct MtrPacketBroker;
+
+impl driver::Worker for MtrPacketBroker {
+    const TOOL: &'static Tool = &MTR_PACKET;
+    /// Whatever stops it before its loop: 2.
+    const FAILURE: i32 = 2;
+    type Handed = RawFd;
+    type Options = ();
+    type Ready = RawFd;
+
+    fn prog(_args: &[std::ffi::OsString]) -> String {
+        MTR_PACKET
+            .broker
+            .map_or("mtr-packet-broker", |b| b.name)
+            .to_string()
+    }
+
+    /// The channel (validated against mtr-packet's descriptor),
+    /// non-dumpable, nothing else open, out of the launcher's LSM domain.
+    fn handoff() -> Result<Handoff, WorkerError> {
+        if MTR_PACKET.broker.is_none() {
+            return Err(WorkerError::fatal("mtr-packet has no broker in this build"));
+        }
+        runtime::start_broker(&MTR_PACKET).map(Handoff::Sockets)
+    }
+
+    fn profile() -> Result<&'static Profile, WorkerError> {
+        MTR_PACKET
+            .broker
+            .map(|b| b.sandbox)
+            .ok_or_else(|| WorkerError::fatal("mtr-packet has no broker in this build"))
+    }
+
+    /// Stdio onto stderr, rlimits, Landlock for files only, seccomp with
+    /// the broker's profile, before the first byte from the worker is
+    /// read. `prepare` keeps no descriptor of its own.
+    fn confine(
+        profile: &'static Profile,
+        handed: &[HandedSocket],
+        _keep: &[RawFd],
+    ) -> Result<SandboxReport, WorkerError> {
+        Ok(stream::lock_down(profile, handed)?)
+    }
+
+    fn take(_cx: &Context, handed: &[HandedSocket]) -> Result<RawFd, WorkerError> {
+        handed
+            .iter()
+            .find(|s| s.spec.name == BROKER_CHANNEL.name)
+            .map(|s| s.fd)
+            .ok_or(WorkerError::NotHanded("the channel was not handed over"))
+    }
+
+    /// No command line: the worker's requests are the broker's input.
+    fn parse(_cx: &Context, _channel: &RawFd) -> Result<Step<()>, WorkerError> {
+        Ok(Step::Go(()))
+    }
+
+    /// SIGINT and SIGQUIT from the terminal are the worker's to act on;
+    /// the broker ends when the worker closes the channel.
+    fn prepare(
+        _cx: &Context,
+        channel: RawFd,
+        (): (),
+    ) -> Result<Step<Prepared<RawFd>>, WorkerError> {
+        sys::ignore_terminal_signals();
+        sys::ignore_sigterm();
+        Ok(Step::Go(Prepared::only(channel)))
+    }
+
+    /// Serves until the worker goes.
+    fn run(_cx: &Context, sandboxed: Sandboxed<RawFd>) -> Result<i32, WorkerError> {
+        Ok(stream::serve(sandboxed.into_ready()))
     }
 }
