@@ -7,32 +7,45 @@
 //! - [`text`]: printable-text escaping for everything that came from outside;
 //! - [`num`]: C's `strtol` and iputils' `strtol_or_err`;
 //! - [`getopt`]: glibc's getopt, for the tools whose command lines need its order;
-//! - [`sys`]: the only `unsafe` code (system call wrappers).
+//! - [`sys`]: the only `unsafe` code (system call wrappers);
+//! - [`driver`]: the worker sequence, over each tool's [`driver::Worker`];
+//! - [`docs`]: what each tool's man page takes from its module.
 //!
-//! One module per tool, each with its own bin under `src/bin/`:
-//! - [`ping`];
-//! - [`arping`];
-//! - [`clockdiff`];
-//! - [`mtr_packet`];
-//! - [`fping`].
+//! One module per tool, named after its descriptor (`-` as `_`), each
+//! with its steps (`worker.rs`), its documentation (`docs.rs`) and its own
+//! bins under `src/bin/`: [`ping`], [`arping`], [`clockdiff`],
+//! [`mtr_packet`], [`fping`] (declared by `tools!`, which also lists
+//! their manuals for [`docs::of`]).
 //!
 //! Errors are [`WorkerError`], one line each in the iputils tool's words.
 
 #![deny(unsafe_code)]
 
-pub mod arping;
-pub mod clockdiff;
+pub mod docs;
 pub mod driver;
 mod error;
-pub mod fping;
 pub mod getopt;
 pub mod lsm;
-pub mod mtr_packet;
 pub mod num;
-pub mod ping;
 pub mod runtime;
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod text;
+
+/// Declares the tool modules and, in the same words, the list of their
+/// manuals ([`docs::of`]): a tool module is one line here, and nothing
+/// else lists it.
+macro_rules! tools {
+    ($($module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Each tool module's name and its `docs::MANUAL`.
+        static MANUALS: &[(&str, &docs::Manual)] = &[
+            $((stringify!($module), &$module::docs::MANUAL),)*
+        ];
+    };
+}
+
+tools!(ping, arping, clockdiff, mtr_packet, fping);
 
 pub use error::{Said, Voice, WorkerError};

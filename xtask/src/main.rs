@@ -11,10 +11,11 @@
 //! The option descriptions are in [`options`], one table per tool.
 //!
 //! The tools are the descriptors' (`policy::tools::ALL`), and so is each
-//! page's NAME line (`Facts::summary`). Adding a tool's documentation is
-//! one entry in [`TOOLS`] (its worker's clap definition and option table,
-//! which live in code) and its `.extra` file; a test fails when a
-//! descriptor has none.
+//! page's NAME line (`Facts::summary`). Nothing here lists them: a tool's
+//! clap definition and option table are its worker module's
+//! (`worker::<tool>::docs::MANUAL`, found by [`worker::docs::of`]), its
+//! hand-written sections are `docs/<launcher>.8.extra`; a test fails when
+//! a descriptor has either missing.
 //!
 //! Usage: `xtask docs OUTDIR [TOOL…]` writes, for each tool (default: every
 //! tool of the descriptors), `OUTDIR/privsep-<tool>.8` and
@@ -26,7 +27,7 @@ mod options;
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
@@ -36,51 +37,38 @@ use policy::tools::{self, Tool};
 /// What one tool's documentation is made of.
 struct ToolDocs {
     tool: &'static Tool,
-    /// The worker's clap definition.
-    command: fn() -> clap::Command,
-    /// The descriptions of its options.
-    options: options::Table,
-    /// The hand-written sections, in roff: `docs/privsep-<tool>.8.extra`.
-    extra: &'static str,
+    /// The worker's clap definition and its option descriptions.
+    manual: &'static worker::docs::Manual,
+    /// The hand-written sections, in roff: `docs/<launcher>.8.extra`.
+    extra: String,
 }
 
-/// Every tool with documentation, in install order.
-const TOOLS: &[ToolDocs] = &[
-    ToolDocs {
-        tool: &tools::PING,
-        command: worker::ping::cli::command,
-        options: options::PING,
-        extra: include_str!("../../docs/privsep-ping.8.extra"),
-    },
-    ToolDocs {
-        tool: &tools::ARPING,
-        command: worker::arping::cli::command,
-        options: options::ARPING,
-        extra: include_str!("../../docs/privsep-arping.8.extra"),
-    },
-    ToolDocs {
-        tool: &tools::CLOCKDIFF,
-        command: worker::clockdiff::cli::command,
-        options: options::CLOCKDIFF,
-        extra: include_str!("../../docs/privsep-clockdiff.8.extra"),
-    },
-    ToolDocs {
-        tool: &tools::MTR_PACKET,
-        command: worker::mtr_packet::command,
-        options: options::MTR_PACKET,
-        extra: include_str!("../../docs/privsep-mtr-packet.8.extra"),
-    },
-    ToolDocs {
-        tool: &tools::FPING,
-        command: worker::fping::command::command,
-        options: options::FPING,
-        extra: include_str!("../../docs/privsep-fping.8.extra"),
-    },
-];
-
 impl ToolDocs {
-    fn by_name(name: &str) -> Option<&'static ToolDocs> {
-        TOOLS.iter().find(|d| d.tool.name == name)
+    /// The documentation of `tool`: what its worker module and its
+    /// `.extra` file say.
+    fn of(tool: &'static Tool) -> Result<ToolDocs> {
+        let Some(manual) = worker::docs::of(tool) else {
+            bail!(
+                "no documentation for tool {} (worker/src/{}/docs.rs)",
+                tool.name,
+                tool.name.replace('-', "_")
+            );
+        };
+        let path = extra_path(tool);
+        let extra =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(ToolDocs {
+            tool,
+            manual,
+            extra,
+        })
+    }
+
+    fn by_name(name: &str) -> Result<ToolDocs> {
+        match Tool::by_name(name) {
+            Some(tool) => ToolDocs::of(tool),
+            None => bail!("no tool {name} in the descriptors (policy::tools::ALL)"),
+        }
     }
 
     /// The name users type: the launcher's, not the worker's (the launcher
@@ -92,7 +80,7 @@ impl ToolDocs {
     /// The worker's command line, as users see it: under the launcher's
     /// name, with argv\[0\], and with a description for every option.
     fn command(&self) -> clap::Command {
-        let cmd = options::describe((self.command)(), self.options)
+        let cmd = options::describe((self.manual.command)(), self.manual.options)
             .name(self.launcher_name())
             .bin_name(self.launcher_name())
             .no_binary_name(false)
@@ -133,6 +121,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The hand-written sections of `tool`'s page, in the source tree.
+fn extra_path(tool: &Tool) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs")
+        .join(format!("{}.8.extra", tool.launcher_name))
+}
+
 fn generate_all(outdir: &Path, names: &[String]) -> Result<()> {
     let every: Vec<String>;
     let names = if names.is_empty() {
@@ -142,10 +137,7 @@ fn generate_all(outdir: &Path, names: &[String]) -> Result<()> {
         names
     };
     for name in names {
-        let Some(docs) = ToolDocs::by_name(name) else {
-            bail!("no documentation for tool {name} (add it to TOOLS in xtask/src/main.rs)");
-        };
-        generate(docs, outdir)?;
+        generate(&ToolDocs::by_name(name)?, outdir)?;
     }
     Ok(())
 }
@@ -159,8 +151,9 @@ fn generate(docs: &ToolDocs, outdir: &Path) -> Result<()> {
     // test `every_option_is_described` is where this is an error.
     for id in options::undescribed(&docs.command()) {
         eprintln!(
-            "xtask: warning: {} option {id} has no description (add it to xtask/src/options.rs)",
-            docs.tool.name
+            "xtask: warning: {} option {id} has no description (add it to worker/src/{}/docs.rs)",
+            docs.tool.name,
+            docs.tool.name.replace('-', "_")
         );
     }
 
@@ -202,7 +195,7 @@ fn man_page(docs: &ToolDocs) -> Result<Vec<u8>> {
     }
     let extra = policy::render::render(
         &format!("docs/{}.8.extra", docs.launcher_name()),
-        docs.extra,
+        &docs.extra,
         policy::render::Flavor::Plain,
         &policy::render::tool_variables(docs.tool),
     )?;
@@ -257,9 +250,18 @@ mod tests {
         assert_eq!(civil_from_days(-1), (1969, 12, 31));
     }
 
+    /// Every tool's documentation, as `xtask docs` with no tool named
+    /// makes it.
+    fn every() -> Vec<ToolDocs> {
+        tools::ALL
+            .iter()
+            .map(|t| ToolDocs::of(t).unwrap_or_else(|e| panic!("{e:#}")))
+            .collect()
+    }
+
     #[test]
     fn every_option_is_described() {
-        for d in TOOLS {
+        for d in every() {
             assert_eq!(
                 options::undescribed(&d.command()),
                 Vec::<String>::new(),
@@ -272,24 +274,27 @@ mod tests {
     #[test]
     fn every_tool_of_the_descriptors_is_documented() {
         for t in tools::ALL {
-            assert!(
-                ToolDocs::by_name(t.name).is_some(),
-                "{}: no entry in xtask's TOOLS",
-                t.name
-            );
+            if let Err(e) = ToolDocs::of(t) {
+                panic!("{}: {e:#}", t.name);
+            }
             assert!(!t.facts.summary.is_empty(), "{}", t.name);
         }
-        assert_eq!(
-            TOOLS.len(),
-            tools::ALL.len(),
-            "an entry for a tool without descriptor"
-        );
+        // And no worker module documents a tool without descriptor.
+        for module in worker::docs::modules() {
+            assert!(
+                tools::ALL
+                    .iter()
+                    .any(|t| t.name.replace('-', "_") == module),
+                "worker::{module} has a manual but no descriptor in tools::ALL"
+            );
+        }
+        assert!(ToolDocs::by_name("no-such-tool").is_err());
     }
 
     #[test]
     fn man_pages_have_the_generated_and_the_handwritten_sections() {
-        for d in TOOLS {
-            let page = String::from_utf8(man_page(d).unwrap()).unwrap();
+        for d in every() {
+            let page = String::from_utf8(man_page(&d).unwrap()).unwrap();
             assert!(
                 page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH "),
                 "no title: {page}"
@@ -309,10 +314,10 @@ mod tests {
             assert!(page.contains(d.launcher_name()));
         }
         let arping =
-            String::from_utf8(man_page(ToolDocs::by_name("arping").unwrap()).unwrap()).unwrap();
+            String::from_utf8(man_page(&ToolDocs::by_name("arping").unwrap()).unwrap()).unwrap();
         assert!(arping.contains(".SH \"NON-ROOT LIMITS\""), "{arping}");
-        let mtr =
-            String::from_utf8(man_page(ToolDocs::by_name("mtr-packet").unwrap()).unwrap()).unwrap();
+        let mtr = String::from_utf8(man_page(&ToolDocs::by_name("mtr-packet").unwrap()).unwrap())
+            .unwrap();
         assert!(mtr.contains(".SH REQUESTS"), "{mtr}");
     }
 
@@ -321,7 +326,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         generate_all(&dir, &[]).unwrap();
-        for d in TOOLS {
+        for d in every() {
             let name = d.launcher_name();
             for file in [
                 format!("{name}.bash"),

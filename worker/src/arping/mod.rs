@@ -19,6 +19,7 @@ pub mod arp;
 pub mod broker;
 pub mod channel;
 pub mod cli;
+pub mod docs;
 pub mod engine;
 pub mod output;
 pub mod prepare;

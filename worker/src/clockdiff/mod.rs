@@ -11,6 +11,7 @@
 //! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod cli;
+pub mod docs;
 pub mod link;
 pub mod measure;
 pub mod output;

@@ -14,6 +14,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod docs;
 pub mod engine;
 pub mod host;
 pub mod net;

@@ -14,6 +14,7 @@
 //! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod command;
+pub mod docs;
 pub mod engine;
 pub mod net;
 pub mod packet;

@@ -13,6 +13,7 @@
 //! - [`worker`]: those steps in the worker sequence ([`crate::driver`]).
 
 pub mod cli;
+pub mod docs;
 pub mod engine;
 pub mod icmp;
 pub mod json;
