@@ -30,39 +30,25 @@ bench:
 
 # Internal: runs in a recursive make whose PREFIX is the bench's, so that
 # BINDIR, LIBEXECDIR and RELEASE (the build whose dep-info gives the
-# launcher's source files) all name the bench install.
+# launcher's source files) all name the bench install. One run per tool of
+# TOOLS (the descriptors', in install order: `privsep-render names`), by
+# scripts/bench-tool.sh, which takes the launcher's and the worker's paths
+# from the descriptor and the namespaces from the bench's plan for the
+# tool (`bench --tool T --setup`). Each is measured against /usr/bin/<tool>
+# unless BENCH_REF_<tool> says otherwise (ping's: BENCH_PING) and writes
+# results-<tool>.json beside BENCH_OUT (ping's, the full bench: BENCH_OUT).
+BENCH_REF_ping ?= $(BENCH_PING)
+BENCH_OUT_ping ?= $(BENCH_OUT)
+define BENCH_TOOL
+	scripts/bench-tool.sh $(BENCH_BUILD)/release/bench $(RENDER) $(1) \
+	    $(or $(BENCH_REF_$(1)),/usr/bin/$(1)) $(TEST_USER) \
+	    $(or $(BENCH_OUT_$(1)),$(dir $(BENCH_OUT))results-$(1).json) \
+	    --release-dir $(RELEASE) --workspace $(CURDIR)
+
+endef
 bench-run: install
 	CARGO_TARGET_DIR=$(BENCH_BUILD) $(CARGO) build --release --locked -p bench
-	$(BENCH_BUILD)/release/bench --launcher $(BINDIR)/privsep-ping \
-	    --worker $(LIBEXECDIR)/privsep/ping-worker --iputils $(BENCH_PING) \
-	    --user $(TEST_USER) --release-dir $(RELEASE) --workspace $(CURDIR) \
-	    --out $(BENCH_OUT)
-	$(BENCH_BUILD)/release/bench --tool clockdiff --launcher $(BINDIR)/privsep-clockdiff \
-	    --worker $(LIBEXECDIR)/privsep/clockdiff-worker --iputils /usr/bin/clockdiff \
-	    --user $(TEST_USER) --out $(dir $(BENCH_OUT))results-clockdiff.json
-	$(BENCH_BUILD)/release/bench --tool mtr-packet --launcher $(BINDIR)/privsep-mtr-packet \
-	    --worker $(LIBEXECDIR)/privsep/mtr-packet-worker --iputils /usr/bin/mtr-packet \
-	    --user $(TEST_USER) --out $(dir $(BENCH_OUT))results-mtr-packet.json
-	@# arping inside the first namespace of a veth pair of its own: the
-	@# bench process is started there, so arping is its direct child.
-	@ns=privsep-bench-$$$$; scripts/netns-pair.sh up $$ns || exit 2; \
-	ip netns exec $$ns-a $(BENCH_BUILD)/release/bench --tool arping \
-	    --launcher $(BINDIR)/privsep-arping --worker $(LIBEXECDIR)/privsep/arping-worker \
-	    --iputils /usr/bin/arping --user $(TEST_USER) \
-	    --out $(dir $(BENCH_OUT))results-arping.json; rc=$$?; \
-	scripts/netns-pair.sh down $$ns; exit $$rc
-	@# fping inside the first namespace of a pair whose peer answers every
-	@# address of 198.18.31.0/24 (a local route) and drops 198.18.32.0/24.
-	@ns=privsep-bench-fping-$$$$; scripts/netns-pair.sh up $$ns || exit 2; \
-	{ ip -n $$ns-b route add local 198.18.31.0/24 dev lo && \
-	  ip -n $$ns-b route add blackhole 198.18.32.0/24 && \
-	  ip -n $$ns-a route add 198.18.31.0/24 via 198.18.0.2 && \
-	  ip -n $$ns-a route add 198.18.32.0/24 via 198.18.0.2 && \
-	  ip netns exec $$ns-a $(BENCH_BUILD)/release/bench --tool fping \
-	    --launcher $(BINDIR)/privsep-fping --worker $(LIBEXECDIR)/privsep/fping-worker \
-	    --iputils /usr/bin/fping --user $(TEST_USER) \
-	    --out $(dir $(BENCH_OUT))results-fping.json; }; rc=$$?; \
-	scripts/netns-pair.sh down $$ns; exit $$rc
+	$(foreach t,$(TOOLS),$(call BENCH_TOOL,$(t)))
 
 # The same harness with iputils' ping on both sides (the privsep-only rows,
 # the split, memory and the launcher's lines, stay empty): how far apart

@@ -4,7 +4,7 @@
 //! and the peak RSS of each image.
 //!
 //! The bench process runs inside the first namespace of a pair that
-//! `mk/bench.mk` creates, whose peer answers every address of
+//! `scripts/bench-tool.sh` creates ([`SETUP`]), whose peer answers every address of
 //! 198.18.31.0/24 (a local route) and drops 198.18.32.0/24 (a blackhole):
 //! [`ALIVE`] live targets and [`DEAD`] dead ones, nothing off the machine.
 //! Both tools run as the test user, Debian's fping with the
@@ -19,6 +19,17 @@ use std::time::Duration;
 
 use crate::report::{obj, string, Json, JsonExt, Row, Stats};
 use crate::run::{self, As, Tool};
+
+/// The namespaces of the sweep ([`crate::setup_of`]): a veth pair whose
+/// peer answers every address of 198.18.31.0/24 (a local route) and drops
+/// 198.18.32.0/24 (a blackhole), both routed there.
+pub const SETUP: &[&str] = &[
+    "pair",
+    "route b local 198.18.31.0/24 dev lo",
+    "route b blackhole 198.18.32.0/24",
+    "route a 198.18.31.0/24 via 198.18.0.2",
+    "route a 198.18.32.0/24 via 198.18.0.2",
+];
 
 /// Live targets, 198.18.31.1 on.
 pub const ALIVE: usize = 200;

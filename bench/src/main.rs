@@ -2,8 +2,8 @@
 //! run on one machine. Prints a Markdown table of both tools'
 //! figures and their ratio, and writes every raw figure to a JSON file.
 //!
-//! Run by `mk/bench.mk` as root, after installing privsep into its own
-//! prefix. Counts come from the environment so that development can use a
+//! Run by `mk/bench.mk` as root, once per tool (`scripts/bench-tool.sh`),
+//! after installing privsep into its own prefix. Counts come from the environment so that development can use a
 //! quick mode: `BENCH_QUICK=1`, or `BENCH_STARTUP_RUNS`, `BENCH_FLOOD_COUNT`,
 //! `BENCH_FLOOD_RUNS`, `BENCH_INTERVAL_COUNT`, `BENCH_RTT_COUNT`,
 //! `BENCH_SWEEP_RUNS` (fping's sweeps).
@@ -82,7 +82,7 @@ impl Counts {
     }
 }
 
-/// Command-line options (set by mk/bench.mk).
+/// Command-line options (set by scripts/bench-tool.sh).
 struct Args {
     launcher: PathBuf,
     worker: PathBuf,
@@ -93,6 +93,8 @@ struct Args {
     out: PathBuf,
     /// `ping` (the full bench) or another tool (`bench::other`).
     tool: String,
+    /// `--setup`: print what the tool's run needs prepared ([`setup_of`]).
+    setup: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -105,6 +107,7 @@ fn parse_args() -> Result<Args, String> {
         workspace: std::env::current_dir().map_err(|e| e.to_string())?,
         out: PathBuf::from("target/bench/results.json"),
         tool: "ping".into(),
+        setup: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -118,6 +121,7 @@ fn parse_args() -> Result<Args, String> {
             "--workspace" => a.workspace = value()?.into(),
             "--out" => a.out = value()?.into(),
             "--tool" => a.tool = value()?,
+            "--setup" => a.setup = true,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -258,8 +262,33 @@ fn main() {
     }
 }
 
+/// What `scripts/bench-tool.sh` prepares before it starts the bench for
+/// `tool` (`bench --tool T --setup` prints it, one line each): nothing
+/// (the host's namespaces: the loopback), or `pair` (the bench runs in the
+/// first namespace of a veth pair of its own, `scripts/netns-pair.sh`:
+/// veth0 198.18.0.1, its peer 198.18.0.2), then `route a|b ROUTE…` (`ip
+/// route add ROUTE…` in the first or the second namespace). A tool the
+/// bench has no plan for is an error, so that `make bench` stops at it
+/// rather than skip it.
+fn setup_of(tool: &str) -> Result<&'static [&'static str], String> {
+    Ok(match tool {
+        "ping" | "clockdiff" | "mtr-packet" => &[],
+        // The bench process itself runs there, so arping is its direct
+        // child with nothing in between.
+        "arping" => &["pair"],
+        "fping" => fping::SETUP,
+        _ => return Err(format!("--tool {tool}: not a tool the bench knows")),
+    })
+}
+
 fn real_main() -> Result<(), String> {
     let args = parse_args()?;
+    if args.setup {
+        for line in setup_of(&args.tool)? {
+            println!("{line}");
+        }
+        return Ok(());
+    }
     let counts = Counts::from_env()?;
     if !sys::is_root() {
         return Err(
@@ -651,8 +680,8 @@ fn write_results(
     Ok(())
 }
 
-/// `--tool fping`: the sweeps ([`fping`]), run inside the namespace
-/// `mk/bench.mk` sets up.
+/// `--tool fping`: the sweeps ([`fping`]), run inside the namespaces
+/// [`fping::SETUP`] names.
 fn fping_sweep(args: &Args, counts: &Counts, user: As) -> Result<(), String> {
     let out_dir = out_dir(args)?;
     progress(&format!(

@@ -5,7 +5,7 @@
 //! mtr-packet its probe throughput (`mtr`).
 //!
 //! arping runs inside the first namespace of a veth pair that
-//! `mk/bench.mk` creates (`scripts/netns-pair.sh`): the bench process itself
+//! `scripts/bench-tool.sh` creates (`scripts/netns-pair.sh`): the bench process itself
 //! is started there, so the measured programs are its direct children with
 //! nothing in between. clockdiff measures 127.0.0.1. iputils clockdiff runs
 //! as root: as a user it cannot `nice(-16)` and stops (Debian ships it with
