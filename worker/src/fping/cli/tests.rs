@@ -28,6 +28,15 @@ fn c_scanners_take_what_c_takes() {
     assert_eq!(scan_int_any_base("0x10"), Scan::Value(16));
     assert_eq!(scan_int_any_base("010"), Scan::Value(8));
     assert_eq!(atof("1.5x"), 1.5);
+    // strtol with C's prefixes, saturated at the long limits.
+    assert_eq!(strtol(" -0x1f", 0), Some(-31));
+    assert_eq!(strtol("0x", 0), Some(0));
+    assert_eq!(strtol("-010", 0), Some(-8));
+    assert_eq!(strtol("99999999999999999999", 10), Some(i64::MAX));
+    assert_eq!(strtol("-9223372036854775808", 10), Some(i64::MIN));
+    assert_eq!(strtol("-99999999999999999999", 0), Some(i64::MIN));
+    assert_eq!(strtol("+", 10), None);
+    assert_eq!(strtol("x1", 10), None);
 }
 
 #[test]
