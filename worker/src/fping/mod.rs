@@ -4,7 +4,7 @@
 //! - [`cli`]: the command line → [`cli::Options`], its messages and exits;
 //! - [`command`]: the same options as a clap definition, for the docs;
 //! - [`targets`]: operands, `-f` files, stdin and `-g` ranges, resolved
-//!   (before the sandbox);
+//!   (before the sandbox); [`generate6`]: 5.5's `-g` over IPv6;
 //! - [`host`]: one target's state and statistics;
 //! - [`receive`]: pure decoding of replies and ICMP errors;
 //! - [`output`]: every line fping prints once the targets are known;
@@ -16,6 +16,7 @@ pub mod cli;
 pub mod command;
 pub mod docs;
 pub mod engine;
+pub mod generate6;
 pub mod host;
 pub mod net;
 pub mod output;

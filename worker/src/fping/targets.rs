@@ -10,6 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::fping::cli::{usage, Options};
+use crate::fping::generate6;
 use crate::ping::icmp::Family;
 use crate::sys;
 use crate::text::printable;
@@ -168,10 +169,13 @@ fn parse_v4(prog: &str, text: &str, sep: char) -> Result<u32, Said> {
 }
 
 /// The addresses of `-g`: one operand is a CIDR block (network and
-/// broadcast left out below /31), two a range.
+/// broadcast left out below /31), two a range. IPv4 goes as 5.1 does it;
+/// IPv6, which 5.1 refuses, as 5.5 does it (`generate6`).
 pub fn generate(prog: &str, o: &Options, operands: &[String]) -> Result<Vec<String>, Said> {
     let as_text = |n: u32| Ipv4Addr::from(n).to_string();
     match operands {
+        [cidr] if generate6::is_ipv6(cidr) => generate6::cidr(prog, o, cidr),
+        [start, end] if generate6::is_ipv6(start) => generate6::start_end(prog, o, start, end),
         [cidr] => {
             let Some((addr, mask_text)) = cidr.split_once('/') else {
                 return Err(usage(prog, o, true));
@@ -250,9 +254,10 @@ mod tests {
             "fping: netmask must be between 1 and 32 (is: 0)\n"
         );
         assert_eq!(
-            g(&["::1/64"]).unwrap_err().stderr,
+            g(&["198.18.0.1", "::1"]).unwrap_err().stderr,
             "fping: -g works only with IPv4 addresses\n"
         );
+        assert_eq!(g(&["::1/128"]).unwrap(), ["::1"]);
         assert_eq!(
             g(&["10.0.0.0", "10.2.0.0"]).unwrap_err().stderr,
             "fping: -g parameter generates too many addresses\n"
