@@ -8,8 +8,8 @@
 //! 5.1 rejects them as unknown): 5.2's `-X`/`--fast-reachable` and
 //! `-k`/`--fwmark`; 5.3's `--check-source`, `--print-tos`, `--print-ttl`,
 //! `--icmp-timestamp`, `--timestamp-format` and `-Q SECS,cumulative`;
-//! 5.5's `--seqmap-timeout`. Not taken: 5.5's `-J`/`--json` and `-g` over
-//! IPv6 ranges.
+//! 5.5's `--seqmap-timeout`; `-g` over IPv6 as 5.5 takes it (in
+//! `generate6`). Not taken: 5.5's `-J`/`--json`.
 //!
 //! Socket options that fping sets while it parses (`-I`, `-M`, `-O`, `-k`)
 //! are handed to the caller in command-line order through

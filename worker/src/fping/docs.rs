@@ -74,8 +74,10 @@ const OPTIONS: Options = &[
     (
         "g",
         None,
-        "Generate the targets from a CIDR block (network and broadcast addresses \
-         left out) or from a start and an end address, IPv4 only.",
+        "Generate the targets from a CIDR block or from a start and an end address. \
+         IPv4 as fping 5.1 does it (network and broadcast addresses left out below /31); \
+         IPv6 as fping 5.5 does it (prefix length 65 to 128, every address, a scope \
+         kept; at most 131072 addresses).",
     ),
     ("h", None, "Show the usage text and exit."),
     ("H", Some("ttl"), "Set the IP time to live (hop limit)."),
