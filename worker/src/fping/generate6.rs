@@ -227,8 +227,10 @@ mod tests {
         assert!(err("bogus::/x").starts_with("Usage: fping"));
         let e = err("bogus::/120");
         assert!(e.starts_with("fping, can't parse address bogus::: "), "{e}");
-        let mut o = Options::default();
-        o.family = Some(Family::V4);
+        let o = Options {
+            family: Some(Family::V4),
+            ..Options::default()
+        };
         let e = cidr("fping", &o, "2001:db8::/127").unwrap_err().stderr;
         assert!(e.starts_with("fping, can't parse address 2001:db8::: "), "{e}");
         assert!(!err("\u{1b}[2J::/120").contains('\u{1b}'));
