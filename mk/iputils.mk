@@ -81,7 +81,7 @@ TEST_LANE_PARITY += test-iputils-names
 
 test-iputils-names: deps-test stage iputils-upstream
 	@PRIVSEP_TEST_USER=$(TEST_USER) scripts/test-user.sh >/dev/null
-	scripts/iputils-names-test.sh --bind $(STAGE)/bin $(TEST_USER) $(IPUTILS_TESTS)
+	PRIVSEP_IPUTILS_LINKS='$(IPUTILS_LINKS)' scripts/iputils-names-test.sh --bind $(STAGE)/bin $(TEST_USER) $(IPUTILS_TESTS)
 
 # make install IPUTILS_NAMES=1 and make uninstall into a scratch DESTDIR,
 # with the staged layout (nothing rebuilt).
@@ -92,4 +92,4 @@ TEST_TARGETS += test-install-names
 TEST_EXCLUSIVE += test-install-names
 
 test-install-names: stage
-	scripts/install-names-test.sh $(STAGE)
+	PRIVSEP_IPUTILS_LINKS='$(IPUTILS_LINKS)' scripts/install-names-test.sh $(STAGE)

@@ -105,7 +105,22 @@ esac
 # Every file of the iputils packages and fping's (privsep-iputils diverts
 # fping's names too): type, mode, owner, checksum or link target, file
 # capabilities; every diversion and every statoverride on the system.
-IPUTILS_PKGS="iputils-ping iputils-arping iputils-clockdiff fping"
+# Which packages those are: for every tool with compatibility names (its
+# descriptor's IPUTILS_NAMES), the owner of the program its first name
+# replaces, in /usr/bin or in /bin (Debian 12's ping is /bin/ping).
+IPUTILS_PKGS="" stock_names="" stock_paths=""
+for t in $all_tools; do
+    names=$(fact "$t" IPUTILS_NAMES)
+    [ -n "$names" ] || continue
+    n=${names%% *} pkg=""
+    for path in "/usr/bin/$n" "/bin/$n"; do
+        pkg=$(dpkg-query -S "$path" 2>/dev/null | sed -n 's/^\([^ :,]*\)[:,] .*/\1/p' | head -n 1)
+        [ -n "$pkg" ] && break
+    done
+    [ -n "$pkg" ] || { echo "deb-test: no package owns /usr/bin/$n or /bin/$n (the stock $t; scripts/install-deps.sh test)" >&2; exit 2; }
+    IPUTILS_PKGS="$IPUTILS_PKGS $pkg" stock_names="$stock_names $n" stock_paths="$stock_paths $path"
+done
+[ -n "$IPUTILS_PKGS" ] || { echo "deb-test: no tool has compatibility names ($render layout)" >&2; exit 2; }
 iputils_state() {
     for p in $IPUTILS_PKGS; do dpkg-query -L "$p" 2>/dev/null; done | sort -u | while IFS= read -r f; do
         if [ -L "$f" ]; then
@@ -127,8 +142,8 @@ case " $PKGS " in *" privsep-iputils "*)
     # What iputils' and fping's postinsts gave their programs: Debian 12's
     # cap_net_raw=ep (Debian 13's ping none, where ping_group_range admits
     # everyone).
-    grep -E '^/(usr/)?bin/(ping|arping|clockdiff|fping) ' "$tmp/iputils.before" >"$tmp/iputils.programs" || true
-    check "iputils' ping, arping and clockdiff and Debian's fping are installed" test "$(wc -l <"$tmp/iputils.programs")" -eq 4 ;;
+    grep -E "^/(usr/)?bin/($(echo $stock_names | tr ' ' '|')) " "$tmp/iputils.before" >"$tmp/iputils.programs" || true
+    check "the stock programs are installed:$stock_paths ($IPUTILS_PKGS )" test "$(wc -l <"$tmp/iputils.programs")" -eq "$(echo $stock_names | wc -w)" ;;
 esac
 
 # apt-get, not dpkg -i, so that missing dependencies are pulled in.
@@ -223,7 +238,7 @@ if [ -n "$with_iputils" ]; then
     # directory.
     check "$user cannot run the diverted ping" \
         sh -c "! setpriv --reuid=$user --regid=$user --clear-groups --inh-caps=-all sh -c 'exec \$0 -V' $(dpkg-divert --truename /bin/ping) >/dev/null 2>&1"
-    for n in /bin/ping /usr/bin/arping /usr/bin/clockdiff /usr/bin/fping; do
+    for n in $stock_paths; do
         f=$(dpkg-divert --truename $n)
         check "$f: no file capability, no setuid (was iputils' or fping's)" \
             sh -c "test -f $f && test -z \"\$(getcap $f)\" && test \"\$(stat -c '%a' $f)\" = 755"

@@ -53,8 +53,11 @@ chmod 0644 "$hosts"
 mount --bind "$hosts" /etc/hosts || exit 2
 rm -f "$hosts"
 if [ -n "$bind" ]; then
-    for pair in ping:ping arping:arping clockdiff:clockdiff fping:fping; do
+    # Each tool's own name (NAME:TOOL pairs of the descriptors, make
+    # passes them); its other names are links to it and follow.
+    for pair in ${PRIVSEP_IPUTILS_LINKS:?PRIVSEP_IPUTILS_LINKS: NAME:TOOL pairs (make test-iputils-names sets it)}; do
         name=${pair%%:*}
+        [ "$name" = "${pair#*:}" ] || continue
         launcher=$bind/privsep-${pair#*:}
         [ -x "$launcher" ] || { echo "iputils-names-test: no $launcher" >&2; exit 2; }
         [ -f "/usr/bin/$name" ] || { echo "iputils-names-test: no /usr/bin/$name to bind over (scripts/install-deps.sh test)" >&2; exit 2; }
