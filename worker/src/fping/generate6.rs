@@ -11,9 +11,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::fping::cli::{usage, Options};
+use crate::fping::targets;
 use crate::ping::icmp::Family;
 use crate::sys;
-use crate::text::printable;
 use crate::Said;
 
 /// 5.5's `MAX_GENERATE` (its usage text: "limited to at most 131072
@@ -43,17 +43,8 @@ fn af(family: Option<Family>) -> libc::c_int {
 /// in fping's two 64-bit halves; `sep` follows the program's name in the
 /// error (`,` in `add_cidr`, `:` in `add_range`).
 fn parse(prog: &str, text: &str, family: libc::c_int, sep: char) -> Result<(u64, u64), Said> {
-    let res = sys::getaddrinfo_flags(text, family, 0, 0, libc::AI_NUMERICHOST).map_err(|code| {
-        Said {
-            stdout: String::new(),
-            stderr: format!(
-                "{prog}{sep} can't parse address {}: {}\n",
-                printable(text),
-                sys::gai_strerror(code)
-            ),
-            status: 1,
-        }
-    })?;
+    let res = sys::getaddrinfo_flags(text, family, 0, 0, libc::AI_NUMERICHOST)
+        .map_err(|code| targets::unparsable(prog, text, sep, code))?;
     match res.first().map(|a| a.addr.ip()) {
         Some(IpAddr::V6(a)) => {
             let n = u128::from(a);

@@ -147,20 +147,27 @@ impl Targets {
     }
 }
 
+/// fping's words when `-g`'s address does not parse (exit 1), for both
+/// families: `sep` follows the program's name, `,` for a CIDR block and
+/// `:` for a range; `code` is getaddrinfo's.
+pub(super) fn unparsable(prog: &str, text: &str, sep: char, code: libc::c_int) -> Said {
+    Said {
+        stdout: String::new(),
+        stderr: format!(
+            "{prog}{sep} can't parse address {}: {}\n",
+            printable(text),
+            sys::gai_strerror(code)
+        ),
+        status: 1,
+    }
+}
+
 /// An IPv4 address as `-g` parses it (`AI_NUMERICHOST`, any family):
 /// the address, or the exit fping takes. `sep` follows the program's name
 /// in the parse error: `,` for a CIDR block, `:` for a range (5.1's words).
 fn parse_v4(prog: &str, text: &str, sep: char) -> Result<u32, Said> {
     match sys::getaddrinfo_flags(text, libc::AF_UNSPEC, 0, 0, libc::AI_NUMERICHOST) {
-        Err(code) => Err(Said {
-            stdout: String::new(),
-            stderr: format!(
-                "{prog}{sep} can't parse address {}: {}\n",
-                printable(text),
-                sys::gai_strerror(code)
-            ),
-            status: 1,
-        }),
+        Err(code) => Err(unparsable(prog, text, sep, code)),
         Ok(r) => match r.first().map(|a| a.addr.ip()) {
             Some(IpAddr::V4(a)) => Ok(u32::from(a)),
             _ => Err(Said::say(prog, "-g works only with IPv4 addresses", 1)),
