@@ -8,8 +8,9 @@
 //! 5.1 rejects them as unknown): 5.2's `-X`/`--fast-reachable` and
 //! `-k`/`--fwmark`; 5.3's `--check-source`, `--print-tos`, `--print-ttl`,
 //! `--icmp-timestamp`, `--timestamp-format` and `-Q SECS,cumulative`;
-//! 5.5's `--seqmap-timeout`; `-g` over IPv6 as 5.5 takes it (in
-//! `generate6`). Not taken: 5.5's `-J`/`--json`.
+//! 5.5's `--seqmap-timeout`, `-J`/`--json` (it needs `-c`, `-C` or `-l`;
+//! under it the modes are decided in 5.5's order, since a caller of `-J` is
+//! a caller of 5.5) and `-g` over IPv6 as 5.5 takes it (in `generate6`).
 //!
 //! Socket options that fping sets while it parses (`-I`, `-M`, `-O`, `-k`)
 //! are handed to the caller in command-line order through
@@ -128,6 +129,9 @@ pub struct Options {
     /// TTL (hop limit) after each reply line.
     pub print_tos: bool,
     pub print_ttl: bool,
+    /// `-J` (5.5): JSON objects on stdout instead of the lines
+    /// (`crate::fping::json`).
+    pub json: bool,
     pub timestamp_format: TimestampFormat,
     /// `-Q SECS,cumulative`: the reports count from the start.
     pub cumulative: bool,
@@ -182,6 +186,7 @@ impl Default for Options {
             check_source: false,
             print_tos: false,
             print_ttl: false,
+            json: false,
             timestamp_format: TimestampFormat::Epoch,
             cumulative: false,
             seqmap_timeout_ns: DEFAULT_SEQMAP_TIMEOUT_MS * MS,
@@ -297,6 +302,7 @@ pub const LONGOPTS: &[(Option<&str>, u8, bool)] = &[
     (Some("ttl"), b'H', true),
     (Some("interval"), b'i', true),
     (Some("iface"), b'I', true),
+    (Some("json"), b'J', false),
     (Some("fwmark"), b'k', true),
     (Some("loop"), b'l', false),
     (Some("all"), b'm', false),
@@ -636,6 +642,7 @@ pub fn parse(
             b'I' => apply(&SocketAction::BindDevice(value.clone().into_bytes()))?,
             // "select timeout": ignored for compatibility.
             b'T' => {}
+            b'J' => o.json = true,
             b'O' => match scan_int_any_base(v) {
                 Scan::NoMatch => return Err(usage(&p, &o, true)),
                 Scan::Eof => apply(&SocketAction::Tos(0))?,
@@ -699,6 +706,13 @@ pub fn parse(
     if o.count_mode && o.loop_mode {
         return Err(Said::say(&p, "specify only one of c, l", 1));
     }
+    if o.json && !o.count_mode && !o.loop_mode {
+        return Err(Said::say(
+            &p,
+            "option -J, --json requires -c, -C, or -l",
+            1,
+        ));
+    }
     if o.data_size > MAX_PING_DATA {
         return Err(Said::say(
             &p,
@@ -723,8 +737,10 @@ pub fn parse(
         return Err(Said::say(&p, "cannot change ICMP Timestamp size", 1));
     }
     // 5.1's order: -a/-u/-x silence the "is alive" lines before count and
-    // loop mode decide on the per-reply lines.
-    if o.alive || o.unreachable || o.min_reachable != 0 {
+    // loop mode decide on the per-reply lines. 5.5 silences them after, so
+    // that count mode prints its replies with -a, -u or -x: under -J, which
+    // only 5.5 has, its order (count or loop mode silences them anyway).
+    if !o.json && (o.alive || o.unreachable || o.min_reachable != 0) {
         o.verbose = false;
     }
     if o.count_mode {

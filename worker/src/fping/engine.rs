@@ -3,9 +3,10 @@
 //! of each request in flight), one send per `-i` interval at most, the
 //! next ping of a target `-p` after its last in count and loop mode,
 //! retries with `-B` backoff otherwise, the sequence-number map that ties
-//! a reply to its target and ping, the per-reply, `-Q` and final output,
-//! and the exit status. Its order of events, waits and outputs is fping
-//! 5.1's `main_loop`, `send_ping`, `wait_for_reply` and `finish`.
+//! a reply to its target and ping, the per-reply, `-Q` and final output
+//! (as lines, or under `-J` as 5.5's objects: [`crate::fping::json`]), and
+//! the exit status. Its order of events, waits and outputs is fping 5.1's
+//! `main_loop`, `send_ping`, `wait_for_reply` and `finish`.
 
 #![forbid(unsafe_code)]
 
@@ -17,7 +18,8 @@ use std::net::SocketAddr;
 
 use crate::fping::cli::{Options, TimestampFormat};
 use crate::fping::host::{Host, RESP_ERROR, RESP_WAITING};
-use crate::fping::output::{self, Global};
+use crate::fping::json;
+use crate::fping::output::{self, Extras, Global};
 use crate::fping::receive::{self, Decoded};
 use crate::ping::icmp::{self, Family};
 use crate::sys::Received;
@@ -66,16 +68,6 @@ pub struct SocketInfo {
     pub ident6: u16,
     /// The IPv4 socket is raw: its datagrams start with the IPv4 header.
     pub raw4: bool,
-}
-
-/// What a reply tells beside its time, for `--print-tos`, `--print-ttl`
-/// and `--icmp-timestamp`.
-#[derive(Debug, Clone, Copy, Default)]
-struct Extras {
-    tos: Option<i32>,
-    ttl: Option<i32>,
-    /// Originate, receive, transmit (ms since midnight UTC).
-    times: Option<[u32; 3]>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -315,12 +307,22 @@ impl<I: Io> Engine<I> {
                     self.g.timeouts += 1;
                     if self.o.per_recv {
                         let mut line = String::new();
-                        if self.o.timestamp {
-                            let t = self.now;
-                            line.push_str(&self.stamp(t));
+                        let t = self.now;
+                        if self.o.json {
+                            let ts = self.json_stamp(t);
+                            let host = &self.hosts[h].target.host;
+                            json::timeout(&mut line, ts.as_deref(), host, index);
+                        } else {
+                            if self.o.timestamp {
+                                line.push_str(&self.stamp(t));
+                            }
+                            line.push_str(&output::timeout_line(
+                                &self.hosts[h],
+                                self.width,
+                                index,
+                            ));
+                            line.push('\n');
                         }
-                        line.push_str(&output::timeout_line(&self.hosts[h], self.width, index));
-                        line.push('\n');
                         self.io.stdout(&line);
                     }
                     if !o_loop
@@ -489,7 +491,7 @@ impl<I: Io> Engine<I> {
             Decoded::Reply { seq, ip_hlen, .. } => (seq, ip_hlen),
         };
         let bytes = data.len() - hlen;
-        let extras = self.extras(family, raw, data, hlen, control);
+        let extras = self.extras(family, raw, data, hlen, control, recv_time);
         let Some(entry) = self.seqmap_fetch(seq, self.now) else {
             return;
         };
@@ -534,7 +536,7 @@ impl<I: Io> Engine<I> {
             }
             if self.o.verbose || self.o.alive {
                 let mut line = output::alive_line(&self.hosts[h], self.o.verbose);
-                line.push_str(&self.extras_text(&extras, recv_time));
+                line.push_str(&self.extras_text(&extras));
                 if self.o.elapsed {
                     line.push_str(&output::elapsed(rtt));
                 }
@@ -546,40 +548,67 @@ impl<I: Io> Engine<I> {
         }
         if self.o.per_recv {
             let mut line = String::new();
-            if self.o.timestamp {
-                line.push_str(&self.stamp(recv_time));
+            if self.o.json {
+                let ts = self.json_stamp(recv_time);
+                let (host, o) = (&self.hosts[h].target.host, &self.o);
+                let (tos, ttl) = (o.print_tos, o.print_ttl);
+                json::resp(
+                    &mut line,
+                    ts.as_deref(),
+                    host,
+                    index,
+                    bytes,
+                    rtt,
+                    &extras,
+                    tos,
+                    ttl,
+                );
+            } else {
+                if self.o.timestamp {
+                    line.push_str(&self.stamp(recv_time));
+                }
+                line.push_str(&output::reply_line(
+                    &self.hosts[h],
+                    self.width,
+                    index,
+                    bytes,
+                    rtt,
+                ));
+                line.push_str(&self.extras_text(&extras));
+                line.push('\n');
             }
-            line.push_str(&output::reply_line(
-                &self.hosts[h],
-                self.width,
-                index,
-                bytes,
-                rtt,
-            ));
-            line.push_str(&self.extras_text(&extras, recv_time));
             if let Some(o) = &other {
                 self.io.stderr(o);
             }
-            line.push('\n');
             self.io.stdout(&line);
         }
     }
 
     /// `-D`'s stamp in front of a line, in `--timestamp-format`'s form.
     fn stamp(&mut self, t: i64) -> String {
+        format!("[{}] ", self.stamp_text(t))
+    }
+
+    /// `-D`'s time in `--timestamp-format`'s form.
+    fn stamp_text(&mut self, t: i64) -> String {
         let format = match self.o.timestamp_format {
-            TimestampFormat::Epoch => return output::timestamp(t),
+            TimestampFormat::Epoch => return output::epoch(t),
             TimestampFormat::Ctime => c"%c",
             TimestampFormat::Iso => c"%Y-%m-%dT%T%z",
             TimestampFormat::Rfc3339 => c"%Y-%m-%d %H:%M:%S",
         };
-        format!("[{}] ", self.io.local_time(t, format))
+        self.io.local_time(t, format)
+    }
+
+    /// `-J`'s `timestamp` value, under `-D`.
+    fn json_stamp(&mut self, t: i64) -> Option<String> {
+        self.o.timestamp.then(|| self.stamp_text(t))
     }
 
     /// The reply's TOS and TTL (asked for) and an ICMP timestamp reply's
-    /// times: a raw IPv4 socket's from the IPv4 header, a datagram
-    /// socket's and IPv6's from the control messages the options asked
-    /// the kernel for.
+    /// times (with `recv_time`'s): a raw IPv4 socket's from the IPv4
+    /// header, a datagram socket's and IPv6's from the control messages the
+    /// options asked the kernel for.
     fn extras(
         &self,
         family: Family,
@@ -587,6 +616,7 @@ impl<I: Io> Engine<I> {
         data: &[u8],
         hlen: usize,
         control: &[u8],
+        recv_time: i64,
     ) -> Extras {
         let mut x = Extras::default();
         if self.o.icmp_timestamp && family == Family::V4 {
@@ -595,7 +625,7 @@ impl<I: Io> Engine<I> {
                 Some(u32::from_be_bytes(b.try_into().ok()?))
             };
             if let (Some(o), Some(r), Some(t)) = (word(8), word(12), word(16)) {
-                x.times = Some([o, r, t]);
+                x.times = Some([o, r, t, ms_since_midnight_utc(recv_time)]);
             }
         }
         if !(self.o.print_tos || self.o.print_ttl) {
@@ -627,10 +657,9 @@ impl<I: Io> Engine<I> {
 
     /// fping 5.5's `print_recv_ext` before the elapsed time: the
     /// timestamps, ` (TOS n)`, ` (TTL n)`.
-    fn extras_text(&self, x: &Extras, recv_time: i64) -> String {
+    fn extras_text(&self, x: &Extras) -> String {
         let mut s = String::new();
-        if let Some([o, r, t]) = x.times {
-            let local = ms_since_midnight_utc(recv_time);
+        if let Some([o, r, t, local]) = x.times {
             let comma = if self.o.alive { "" } else { "," };
             let _ = write!(
                 s,
@@ -669,25 +698,35 @@ impl<I: Io> Engine<I> {
         }
     }
 
-    /// `print_per_system_splits` (the `-Q` report, and SIGQUIT's).
+    /// `print_per_system_splits` (the `-Q` report, and SIGQUIT's), or
+    /// its JSON form on stdout.
     fn splits(&mut self) {
         let mut s = String::new();
-        if self.o.verbose || self.o.per_recv {
-            s.push('\n');
-        }
         self.now = self.io.now();
-        let clock = self.io.clock(self.now);
-        s.push_str(&clock);
-        s.push('\n');
         let outage = self.o.outage.then_some(self.o.period_ns);
-        s.push_str(&output::per_system_splits(&self.hosts, self.width, outage));
+        if self.o.json {
+            let sec = self.now.div_euclid(1_000_000_000);
+            json::splits(&mut s, &self.hosts, sec, outage);
+        } else {
+            if self.o.verbose || self.o.per_recv {
+                s.push('\n');
+            }
+            let clock = self.io.clock(self.now);
+            s.push_str(&clock);
+            s.push('\n');
+            s.push_str(&output::per_system_splits(&self.hosts, self.width, outage));
+        }
         // -Q SECS,cumulative (5.3): every report counts from the start.
         if !self.o.cumulative {
             for h in &mut self.hosts {
                 h.reset_interval();
             }
         }
-        self.io.stderr(&s);
+        if self.o.json {
+            self.io.stdout(&s);
+        } else {
+            self.io.stderr(&s);
+        }
     }
 
     /// `print_netdata`.
@@ -725,23 +764,38 @@ impl<I: Io> Engine<I> {
         if !out.is_empty() {
             self.io.stdout(&out);
         }
-        if self.o.count_mode || self.o.loop_mode {
+        let outage = self.o.outage.then_some(self.o.period_ns);
+        let all_rtts = self.o.report_all_rtts;
+        if self.o.json {
+            // -J: on stdout, without the empty line.
             let mut s = String::new();
-            if self.o.verbose || self.o.per_recv {
-                s.push('\n');
+            if self.o.count_mode || self.o.loop_mode {
+                json::summaries(&mut s, &self.hosts, all_rtts, outage);
             }
-            let outage = self.o.outage.then_some(self.o.period_ns);
-            s.push_str(&output::per_system_stats(
-                &self.hosts,
-                self.width,
-                self.o.report_all_rtts,
-                outage,
-            ));
-            self.io.stderr(&s);
-        }
-        if self.o.stats {
-            let s = output::global_stats(&self.g);
-            self.io.stderr(&s);
+            if self.o.stats {
+                json::stats(&mut s, &self.g);
+            }
+            if !s.is_empty() {
+                self.io.stdout(&s);
+            }
+        } else {
+            if self.o.count_mode || self.o.loop_mode {
+                let mut s = String::new();
+                if self.o.verbose || self.o.per_recv {
+                    s.push('\n');
+                }
+                s.push_str(&output::per_system_stats(
+                    &self.hosts,
+                    self.width,
+                    all_rtts,
+                    outage,
+                ));
+                self.io.stderr(&s);
+            }
+            if self.o.stats {
+                let s = output::global_stats(&self.g);
+                self.io.stderr(&s);
+            }
         }
         let reachable = self.g.hosts - self.g.unreachable;
         if self.o.min_reachable != 0 {

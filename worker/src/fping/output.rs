@@ -69,7 +69,7 @@ pub fn sprint_tm(ns: i64) -> String {
 }
 
 /// C's `int avg = int64 / int`: the low 32 bits.
-fn int_avg(total: i64, n: i32) -> i64 {
+pub fn int_avg(total: i64, n: i32) -> i64 {
     if n == 0 {
         return 0;
     }
@@ -78,7 +78,23 @@ fn int_avg(total: i64, n: i32) -> i64 {
 
 /// `[1596092373.18423] ` under `-D`.
 pub fn timestamp(now_ns: i64) -> String {
-    format!("[{:.5}] ", now_ns as f64 / 1e9)
+    format!("[{}] ", epoch(now_ns))
+}
+
+/// `-D`'s seconds since the epoch: `1596092373.18423`.
+pub fn epoch(now_ns: i64) -> String {
+    format!("{:.5}", now_ns as f64 / 1e9)
+}
+
+/// What a reply tells beside its time, for `--print-tos`, `--print-ttl`
+/// and `--icmp-timestamp` (5.3's `print_recv_ext`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extras {
+    pub tos: Option<i32>,
+    pub ttl: Option<i32>,
+    /// Originate, receive, transmit, and the local receive time (ms since
+    /// midnight UTC).
+    pub times: Option<[u32; 4]>,
 }
 
 /// ` (12% loss)` / ` (150% return)` after a count-mode line's average.

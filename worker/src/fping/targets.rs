@@ -40,6 +40,8 @@ pub struct Targets {
     pub noaddress: u32,
     /// Warnings for stderr, in order (already silenced under `-q`).
     pub warnings: String,
+    /// Under `-J`: 5.5's warning objects for stdout, in order (`-q` or not).
+    pub json: String,
 }
 
 /// The tokens fping takes from a target file: each `fgets` chunk of at
@@ -91,12 +93,12 @@ impl Targets {
         let results = match sys::getaddrinfo_flags(name, fam, ty, proto, 0) {
             Ok(r) => r,
             Err(code) => {
+                let (name, why) = (printable(name), sys::gai_strerror(code));
                 if !o.quiet {
-                    self.warnings.push_str(&format!(
-                        "{}: {}\n",
-                        printable(name),
-                        sys::gai_strerror(code)
-                    ));
+                    self.warnings.push_str(&format!("{name}: {why}\n"));
+                }
+                if o.json {
+                    crate::fping::json::warning(&mut self.json, &name, &why);
                 }
                 self.noaddress += 1;
                 return;
@@ -300,5 +302,27 @@ mod tests {
         t.add_name(&o, "\x1b[2J.invalid");
         assert_eq!(t.noaddress, 2);
         assert!(!t.warnings.contains('\x1b'));
+        assert_eq!(t.json, "");
+    }
+
+    #[test]
+    fn json_warns_on_stdout_too_quiet_or_not() {
+        let mut o = Options {
+            family: Some(Family::V4),
+            json: true,
+            ..Options::default()
+        };
+        let mut t = Targets::default();
+        t.add_name(&o, "::1");
+        o.quiet = true;
+        t.add_name(&o, "::1");
+        assert_eq!(
+            t.warnings,
+            "::1: Address family for hostname not supported\n"
+        );
+        let line = "{\"warning\": {\"host\": \"::1\", \"message\": \"Address family for \
+                    hostname not supported\"}}\n";
+        assert_eq!(t.json, format!("{line}{line}"));
+        assert_eq!(t.noaddress, 2);
     }
 }

@@ -125,6 +125,10 @@ impl driver::Worker for Fping {
                 let _ = sys::write_all(2, t.warnings.as_bytes());
                 t.warnings.clear();
             }
+            if !t.json.is_empty() {
+                let _ = sys::write_all(1, t.json.as_bytes());
+                t.json.clear();
+            }
         }
         if t.list.is_empty() {
             return Ok(Step::Exit(if t.noaddress > 0 { 2 } else { 1 }));

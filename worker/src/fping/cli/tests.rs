@@ -249,3 +249,47 @@ fn print_tos_and_ttl_ask_the_sockets_while_parsing() {
     .unwrap();
     assert_eq!(seen, [SocketAction::RecvTtl, SocketAction::RecvTos]);
 }
+
+#[test]
+fn json_needs_a_count_or_loop_and_takes_5_5_s_order() {
+    for a in [&["-J", "x"][..], &["--json", "-q", "x"], &["-J", "-Q", "1", "x"]] {
+        let e = run(a).unwrap_err();
+        assert_eq!(
+            (e.stdout.as_str(), e.stderr.as_str(), e.status),
+            ("", "fping: option -J, --json requires -c, -C, or -l\n", 1),
+            "{a:?}"
+        );
+    }
+    // 5.5's order of the checks: the TTL, -a/-u and -c/-l before -J's;
+    // the size and the backoff after.
+    assert_eq!(
+        run(&["-J", "-H", "300", "x"]).unwrap_err().stderr,
+        "fping: ttl 300 out of range\n"
+    );
+    assert_eq!(
+        run(&["-J", "-a", "-u", "x"]).unwrap_err().stderr,
+        "fping: specify only one of a, u\n"
+    );
+    assert_eq!(
+        run(&["-J", "-l", "-c", "1", "x"]).unwrap_err().stderr,
+        "fping: specify only one of c, l\n"
+    );
+    for a in [["-b", "70000"], ["-B", "9"]] {
+        let e = run(&["-J", a[0], a[1], "x"]).unwrap_err();
+        assert!(e.stderr.contains("--json requires"), "{a:?}: {}", e.stderr);
+    }
+    for a in [&["-J", "-c", "1", "x"][..], &["--json", "-C", "2", "x"], &["-Jl", "x"]] {
+        assert!(run(a).unwrap().json, "{a:?}");
+    }
+    assert!(!run(&["-c", "1", "x"]).unwrap().json);
+    // 5.5 silences -a, -u and -x after count mode chose its per-reply
+    // lines: with -J, they are printed; without, 5.1's order stands.
+    for extra in ["-a", "-u", "-x1"] {
+        let o = run(&["-J", "-c", "2", extra, "h"]).unwrap();
+        assert!(o.per_recv && !o.alive && !o.unreachable && !o.verbose, "{extra}");
+        let o = run(&["-c", "2", extra, "h"]).unwrap();
+        assert!(!o.per_recv, "{extra}");
+    }
+    let o = run(&["-J", "-l", "-Q", "1", "-a", "h"]).unwrap();
+    assert!(!o.per_recv && !o.alive);
+}

@@ -363,3 +363,110 @@ fn the_sequence_map_timeout_is_the_options() {
     );
     assert_eq!(status, 1);
 }
+
+#[test]
+fn json_puts_every_object_on_stdout_and_nothing_on_stderr() {
+    // Sends alternate: 0 → .1, 1 → .2, 2 → .1, 3 → .2; .2's time-outs
+    // (the period) come after .1's second reply.
+    let mut fake = Fake::new(&[0, 2], MS);
+    let status = run(
+        &["-J", "-c", "2", "-p", "100", "-s"],
+        &["127.0.0.1", "127.0.0.2"],
+        &mut fake,
+    );
+    let lines: Vec<&str> = fake.out.lines().collect();
+    assert_eq!(
+        lines[..6],
+        [
+            "{\"resp\": {\"host\": \"127.0.0.1\", \"seq\": 0, \"size\": 64, \"rtt\": 1.00}}",
+            "{\"resp\": {\"host\": \"127.0.0.1\", \"seq\": 1, \"size\": 64, \"rtt\": 1.00}}",
+            "{\"timeout\": {\"host\": \"127.0.0.2\", \"seq\": 0}}",
+            "{\"timeout\": {\"host\": \"127.0.0.2\", \"seq\": 1}}",
+            "{\"summary\": {\"host\": \"127.0.0.1\", \"xmt\": 2, \"rcv\": 2, \"loss\": 0, \
+             \"rttMin\": 1.00, \"rttAvg\": 1.00, \"rttMax\": 1.00}}",
+            "{\"summary\": {\"host\": \"127.0.0.2\", \"xmt\": 2, \"rcv\": 0, \"loss\": 100}}",
+        ]
+    );
+    assert!(
+        lines[6].starts_with(
+            "{\"stats\": {\"targets\": 2, \"alive\": 1, \"unreachable\": 1, \
+             \"unknownAddresses\": 0, \"timeouts\": 2, \"icmpEchosSent\": 4, \
+             \"icmpEchoRepliesReceived\": 2, "
+        ),
+        "{}",
+        lines[6]
+    );
+    assert_eq!(lines.len(), 7);
+    for l in &lines {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
+    assert_eq!(fake.err, "");
+    assert_eq!(status, 1);
+    let mut fake = Fake::new(&[0], MS);
+    run(&["-J", "-C", "2", "-q", "-p", "50"], &["127.0.0.1"], &mut fake);
+    assert_eq!(
+        fake.out,
+        "{\"vSum\": {\"host\": \"127.0.0.1\", \"values\": [1.00, null]}}\n"
+    );
+    assert_eq!(fake.err, "");
+}
+
+#[test]
+fn json_reports_carry_the_wall_clock_s_seconds() {
+    let mut fake = Fake::new(&[0, 1, 2, 3, 4], MS);
+    run(
+        &["-J", "-c", "5", "-p", "600", "-Q", "1"],
+        &["127.0.0.1"],
+        &mut fake,
+    );
+    let start = START / 1_000_000_000;
+    let lines: Vec<&str> = fake.out.lines().collect();
+    for (i, l) in lines[..2].iter().enumerate() {
+        assert_eq!(
+            *l,
+            format!(
+                "{{\"intSum\": {{\"time\": {},\"host\": \"127.0.0.1\", \"xmt\": 2, \"rcv\": 2, \
+                 \"loss\": 0, \"rttMin\": 1.00, \"rttAvg\": 1.00, \"rttMax\": 1.00}}}}",
+                start + 1 + i as i64
+            )
+        );
+    }
+    assert!(lines[2].starts_with("{\"summary\": {\"host\": \"127.0.0.1\", \"xmt\": 5,"));
+    assert_eq!(lines.len(), 3);
+    assert_eq!(fake.err, "");
+}
+
+#[test]
+fn json_stamps_extras_and_5_5_s_order_of_the_modes() {
+    let mut fake = Fake::new(&[0], MS);
+    fake.raw = true;
+    run(
+        &["-J", "-D", "--timestamp-format=iso", "--print-ttl", "-c", "1"],
+        &["127.0.0.1"],
+        &mut fake,
+    );
+    assert!(
+        fake.out.starts_with(
+            "{\"resp\": {\"timestamp\": \"local %Y-%m-%dT%T%z\", \"host\": \"127.0.0.1\", \
+             \"seq\": 0, \"size\": 64, \"rtt\": 1.00, \"ttl\": 57}}\n"
+        ),
+        "{}",
+        fake.out
+    );
+    let mut fake = Fake::new(&[], MS);
+    run(&["-J", "-D", "-c", "1"], &["127.0.0.1"], &mut fake);
+    assert!(
+        fake.out
+            .starts_with("{\"timeout\": {\"timestamp\": \"1700000001.00000\", \"host\": "),
+        "{}",
+        fake.out
+    );
+    // -a in count mode: 5.1 prints no reply lines, 5.5 (and -J) does.
+    for (args, replies) in [(&["-a", "-c", "1"][..], 0), (&["-J", "-a", "-c", "1"], 1)] {
+        let mut fake = Fake::new(&[0], MS);
+        run(args, &["127.0.0.1"], &mut fake);
+        let reply = |l: &&str| l.starts_with("{\"resp\"") || l.contains(" bytes, ");
+        let n = fake.out.lines().filter(reply).count();
+        assert_eq!(n, replies, "{args:?}: {}", fake.out);
+    }
+}
