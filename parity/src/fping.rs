@@ -25,7 +25,9 @@
 //!
 //! Output is normalised for times only ([`normalise_line`]): reply times, their
 //! averages, min/avg/max, `-C`'s vectors, `-s`'s elapsed time, `-D`'s and
-//! `-Q`'s time stamps and 5.5's `--icmp-timestamp` fields.
+//! `-Q`'s time stamps and 5.5's `--icmp-timestamp` fields; in 5.5's `-J`
+//! objects the same times, each replaced by the string `"<T>"` (the line
+//! stays JSON).
 
 use std::sync::OnceLock;
 
@@ -247,16 +249,26 @@ fn rules() -> &'static [(Regex, &'static str)] {
             ),
             // -N's latencies (netdata's SET lines, in microseconds).
             (r"^SET (min|avg|max) = [0-9]+$", "SET $1 = <T>"),
-            // 5.5's -J: the times in its objects.
+            // 5.5's -J: the times in its objects, as strings (the line stays
+            // JSON): round trips, -s's elapsed time, --icmp-timestamp's
+            // stamps, -D's (any --timestamp-format), -Q's clock.
             (
-                r#""(rtt[A-Za-z]*|min|avg|max|timestamp|originate|receive|transmit|localreceive)": ?"?[0-9.:TZ+ -]+"?"#,
-                r#""$1": <T>"#,
+                r#""(rtt|rttMin|rttAvg|rttMax|elapsed|originate|receive|transmit|localreceive)": -?[0-9][0-9.e+-]*"#,
+                r#""$1": "<T>""#,
             ),
+            (r#""timestamp": "[^"]*""#, r#""timestamp": "<T>""#),
+            (r#"^\{"intSum": \{"time": [0-9]+,"#, r#"{"intSum": {"time": "<T>","#),
         ]
         .into_iter()
         .map(|(re, to)| (Regex::new(re).expect("normalisation rule"), to))
         .collect()
     })
+}
+
+/// `-J -C`'s vector: `"values": [0.037, null]`.
+fn values() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r#""values": \[[^\]]*\]"#).expect("values rule"))
 }
 
 /// `-C`'s vector line: `target : t1 - t2 ...`.
@@ -277,6 +289,17 @@ pub fn normalise_line(line: &str) -> String {
         .fold(line.to_string(), |l, (re, to)| {
             re.replace_all(&l, *to).into_owned()
         });
+    let line = values()
+        .replace_all(&line, |c: &regex::Captures<'_>| {
+            let inner = &c[0]["\"values\": [".len()..c[0].len() - 1];
+            let times: Vec<&str> = inner
+                .split(", ")
+                .filter(|t| !t.is_empty())
+                .map(|t| if t == "null" { "null" } else { "\"<T>\"" })
+                .collect();
+            format!("\"values\": [{}]", times.join(", "))
+        })
+        .into_owned();
     match vector().captures(&line) {
         Some(c) => {
             let times: Vec<&str> = c[2]
@@ -403,7 +426,35 @@ mod tests {
             ("SET avg = 24138", "SET avg = <T>"),
             (
                 r#"{"summary": {"host": "h", "xmt": 1, "rcv": 1, "loss": 0, "rttMin": 0.022, "rttAvg": 0.1, "rttMax": 12}}"#,
-                r#"{"summary": {"host": "h", "xmt": 1, "rcv": 1, "loss": 0, "rttMin": <T>, "rttAvg": <T>, "rttMax": <T>}}"#,
+                r#"{"summary": {"host": "h", "xmt": 1, "rcv": 1, "loss": 0, "rttMin": "<T>", "rttAvg": "<T>", "rttMax": "<T>"}}"#,
+            ),
+            (
+                r#"{"resp": {"timestamp": "1796620853.87704", "host": "h", "seq": 0, "size": 64, "rtt": 2.000e+06, "ttl": 64}}"#,
+                r#"{"resp": {"timestamp": "<T>", "host": "h", "seq": 0, "size": 64, "rtt": "<T>", "ttl": 64}}"#,
+            ),
+            (
+                r#"{"timeout": {"timestamp": "Mon Dec  7 05:20:54 2026", "host": "h", "seq": 1}}"#,
+                r#"{"timeout": {"timestamp": "<T>", "host": "h", "seq": 1}}"#,
+            ),
+            (
+                r#"{"vSum": {"host": "h", "values": [0.037, null, 12.3]}}"#,
+                r#"{"vSum": {"host": "h", "values": ["<T>", null, "<T>"]}}"#,
+            ),
+            (
+                r#"{"vSum": {"host": "h", "values": []}}"#,
+                r#"{"vSum": {"host": "h", "values": []}}"#,
+            ),
+            (
+                r#"{"intSum": {"time": 1796620861,"host": "h", "xmt": 4, "rcv": 4, "loss": 0, "rttMin": 0.039, "rttAvg": 0.104, "rttMax": 0.242}}"#,
+                r#"{"intSum": {"time": "<T>","host": "h", "xmt": 4, "rcv": 4, "loss": 0, "rttMin": "<T>", "rttAvg": "<T>", "rttMax": "<T>"}}"#,
+            ),
+            (
+                r#"{"stats": {"targets": 2, "alive": 1, "unreachable": 1, "unknownAddresses": 0, "timeouts": 2, "icmpEchosSent": 4, "icmpEchoRepliesReceived": 2, "otherIcmpReceived": 0, "rttMin": 0.047, "rttAvg": 0.119, "rttMax": 0.192, "elapsed": 0.311}}"#,
+                r#"{"stats": {"targets": 2, "alive": 1, "unreachable": 1, "unknownAddresses": 0, "timeouts": 2, "icmpEchosSent": 4, "icmpEchoRepliesReceived": 2, "otherIcmpReceived": 0, "rttMin": "<T>", "rttAvg": "<T>", "rttMax": "<T>", "elapsed": "<T>"}}"#,
+            ),
+            (
+                r#"{"resp": {"host": "h", "seq": 0, "size": 20, "rtt": 0.182, "timestamps": {"originate": 19295253, "receive": 19295254, "transmit": 19295254, "localreceive": 19295254}}}"#,
+                r#"{"resp": {"host": "h", "seq": 0, "size": 20, "rtt": "<T>", "timestamps": {"originate": "<T>", "receive": "<T>", "transmit": "<T>", "localreceive": "<T>"}}}"#,
             ),
             ("SET returned = 100", "SET returned = 100"),
             (

@@ -88,6 +88,10 @@ pub struct ToolRow {
     /// one stream, in the order the two were written.
     #[serde(default)]
     pub merge: bool,
+    /// fping's `-J`: privsep's stdout must be JSON Lines (one object a
+    /// line, checked once normalised: the normalised times are strings).
+    #[serde(default)]
+    pub json: bool,
     /// Against Debian 12's tool (20221126; fping 5.1).
     pub debian: Expect,
     /// Against upstream iputils 20250605 (fping's latest release).
@@ -468,6 +472,15 @@ pub fn judge(
             format!("privsep printed control characters: {raw:?}"),
         );
     }
+    if row.json {
+        let bad = not_json_lines(&privsep.stdout);
+        if privsep.stdout.is_empty() || !bad.is_empty() {
+            verdicts.fail(
+                &mut case,
+                format!("privsep's -J output is not JSON, one object a line: {bad:?}"),
+            );
+        }
+    }
     let (expect_debian, expect_upstream) = row.expectations(datagram, who);
     let refs = [
         Reference {
@@ -483,9 +496,36 @@ pub fn judge(
     verdicts.close(case, &format!("{tool} {}", row.args.join(" ")), privsep);
 }
 
+/// The lines that are not one JSON object each.
+pub fn not_json_lines(lines: &[String]) -> Vec<&String> {
+    lines
+        .iter()
+        .filter(|l| !serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v.is_object()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_json_check_can_fail() {
+        let lines = |t: &str| normalise_tool("fping", t, false);
+        let good = lines(
+            "{\"resp\": {\"host\": \"h\", \"seq\": 0, \"size\": 64, \"rtt\": 0.052}}\n\
+             {\"vSum\": {\"host\": \"h\", \"values\": [0.037, null]}}\n",
+        );
+        assert!(not_json_lines(&good).is_empty(), "{good:?}");
+        // 5.5's raw names, text, a bare value.
+        for bad in [
+            "{\"resp\": {\"host\": \"evil\u{1b}[7mname\", \"seq\": 0}}",
+            "{\"resp\": {\"host\": \"a\"b\", \"seq\": 0}}",
+            "Enough hosts reachable (required: 1, reachable: 1)",
+            "[1]",
+        ] {
+            assert_eq!(not_json_lines(&lines(bad)).len(), 1, "{bad}");
+        }
+    }
 
     #[test]
     fn times_are_normalised_and_nothing_else() {

@@ -12,7 +12,8 @@ pub const MANUAL: Manual = Manual {
     options: OPTIONS,
 };
 
-/// fping's options, in the words of fping(8) (5.1, with 5.2's -k and -X).
+/// fping's options, in the words of fping(8) (5.1, with the options of 5.2
+/// to 5.5).
 const OPTIONS: Options = &[
     (
         "4",
@@ -90,6 +91,18 @@ const OPTIONS: Options = &[
         "I",
         Some("iface"),
         "Bind to the interface iface (SO_BINDTODEVICE).",
+    ),
+    (
+        "J",
+        None,
+        "JSON output (fping 5.5; needs -c, -C or -l): on standard output, one object \
+         per line in place of the lines of count and loop mode: {\"resp\": {...}} for a \
+         reply, {\"timeout\": {...}}, {\"summary\": {...}} per target at the end \
+         ({\"vSum\": {...}} with -C), {\"intSum\": {...}} for -Q and SIGQUIT, \
+         {\"stats\": {...}} for -s, {\"warning\": {...}} for a name that does not \
+         resolve. Warnings stay on standard error. Modes are decided as fping 5.5 \
+         decides them (with -a, -u or -x count mode keeps its replies). Names are \
+         escaped inside the strings.",
     ),
     (
         "k",
