@@ -23,14 +23,16 @@ for group in "$@"; do
         # parity suite, patchelf to run Debian 13's binary package of it
         # instead when the mirror has no trixie source; monitoring-plugins-basic
         # for check_ping, a real client of the iputils names; fping, the
-        # reference of privsep-fping's parity suite.
+        # reference of privsep-fping's parity suite; mtr-tiny, the reference
+        # mtr-packet; libtest-command-perl for upstream fping's own tests
+        # (make test-upstream-suites).
         test) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff bsdutils iproute2 \
               selinux-policy-dev selinux-policy-default semodule-utils policycoreutils \
               setools checkpolicy tomoyo-tools qemu-system-x86 cpio strace \
               xz-utils zstd selinux-utils gcc libc6-dev python3-venv \
               dpkg-dev debhelper fakeroot lintian build-essential \
               meson ninja-build libcap-dev libidn2-dev pkg-config git patchelf patch \
-              monitoring-plugins-basic apparmor fping" ;;
+              monitoring-plugins-basic apparmor fping mtr-tiny libtest-command-perl" ;;
         bench) pkgs="$pkgs libcap2-bin util-linux passwd iputils-ping iputils-arping iputils-clockdiff iproute2 strace fping" ;;
         # make deb / test-deb: dpkg-buildpackage and debhelper, lintian, and
         # the build dependencies in debian/control (the policy toolchains);
