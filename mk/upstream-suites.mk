@@ -2,7 +2,7 @@
 # fping's ci/test-*.pl (Debian 12's fping 5.1 source package; Perl,
 # Test::Command) against privsep-fping, Debian 12's fping and upstream's
 # latest release (FPING_LATEST, mk/parity.mk), in raw and datagram mode; and
-# mtr 0.96's test/{cmdparse,param,probe}.py (Debian 13's source package)
+# mtr 0.96's test/{cmdparse,param,probe}.py (Debian forky's source package)
 # against privsep-mtr-packet and Debian 12's mtr-packet. As the test user,
 # in network namespaces of the suite's own; a test that names an internet
 # address never runs (parity/upstream-suites/*.json say which and why). The

@@ -4,21 +4,25 @@ privsep's fping and mtr-packet, and against the reference tools in the same
 places, as the unprivileged test user, in network namespaces of its own.
 
   fping  ci/test-*.pl of Debian 12's fping 5.1 source package (Perl,
-         Test::Command), three times in each of two modes: privsep-fping,
-         Debian 12's /usr/bin/fping (5.1) and upstream's latest release
-         (FPING_LATEST, staged by scripts/fping-upstream.sh). Raw mode: each
-         with its file capability, the namespace's ping_group_range admitting
-         nobody; datagram mode: copies without any capability, the range open
-         to every group (ICMP datagram sockets). Each run is a namespace with
-         loopback only (127.0.0.1, ::1), names from a hosts file alone
-         (nsswitch "files": no resolver is ever asked), its own /tmp and its
-         own PID namespace (test-07 runs `pkill fping`; test-11 writes
-         /tmp/fping.copy).
-  mtr    test/{cmdparse,param,probe}.py of mtr 0.96 (Debian 13's source
-         package), against the staged privsep-mtr-packet and Debian 12's
-         /usr/bin/mtr-packet, in the client namespace of a chain of its own
-         (scripts/netns-chain.sh) whose hosts file gives upstream's IPv6 test
-         host, google-public-dns-a.google.com, the chain's destination
+         Test::Command; the mirror serves no source of 5.5), in two modes:
+         raw (each fping with its file capability, the namespace's
+         ping_group_range admitting nobody) and datagram (copies without any
+         capability, the range open to every group: ICMP datagram sockets).
+         privsep-fping and upstream's latest release (FPING_LATEST, staged
+         by scripts/fping-upstream.sh) run in both, Debian 12's
+         /usr/bin/fping in raw mode only: 5.1 gets no reply over a datagram
+         socket (it checks the identifier against its pid; the kernel sets
+         the socket's own). Each run is a namespace with loopback only
+         (127.0.0.1, ::1), names from a hosts file alone (nsswitch "files":
+         no resolver is ever asked), its own /tmp and its own PID namespace
+         (test-07 runs `pkill fping`; test-11 writes /tmp/fping.copy).
+  mtr    test/{cmdparse,param,probe}.py of mtr 0.96 (Debian forky's source
+         package; its upstream tarball, checked against the signed Sources
+         index, when the mirror lacks the .dsc), against the staged
+         privsep-mtr-packet and Debian 12's /usr/bin/mtr-packet (0.95), in
+         the client namespace of a chain of its own (scripts/netns-chain.sh)
+         whose hosts file gives upstream's IPv6 test host,
+         google-public-dns-a.google.com, the chain's destination
          2001:db8:2::2 (a TTL-1 probe expires at the first router, as
          upstream's tests expect of the internet); ::1 port 22 listens, as
          upstream's TCP tests assume of ssh.
@@ -27,12 +31,15 @@ Nothing leaves the machine: a test that names an internet address is never
 run (parity/upstream-suites/*.json, each exclusion with its reason), and
 the namespaces have no link to the host's network.
 
-A point (an fping assertion, an mtr test) counts as passed only when
-privsep passes it and every reference passes it too; one a reference fails
-here is excluded with that reason (the test does not hold of upstream's
-own tool in this environment), never counted. privsep failing a point every
-reference passes is a failure, unless the table lists its command as a
-deliberate difference (then privsep must still differ).
+The verdict's reference is the tool the tests are for and privsep is a
+drop-in for: Debian 12's fping 5.1 in raw mode (for both modes), Debian
+12's mtr-packet. A point (an fping assertion, an mtr test) counts as passed
+only when privsep passes it and the reference passes it too; one the
+reference fails here is excluded with that reason, never counted. privsep
+failing a point the reference passes is a failure, unless fping.json lists
+its command as a deliberate difference (the reasons of parity/fping.json):
+then privsep must still fail one of its points, and where the difference
+follows 5.5, do on each point as 5.5 does.
 
 Usage (root): upstream-suites.py CACHE STAGE USER FPING_LATEST_BINARY FPING_LATEST_VERSION
   CACHE  a directory under target/ (private apt configuration, sources)
@@ -126,7 +133,8 @@ def parse_tap(text):
 
 def fping_run(work, name, binary, mode, user, files, exclude, netns):
     """Runs every test file against BINARY (exec'd as `fping` through PATH)
-    in a namespace of its own; {file: (points, plan, skip_all, rc, commands)}."""
+    in a namespace of its own; {file: (points, plan, skip_all, rc, commands,
+    stderr)}."""
     bindir = os.path.join(work, f"bin-{name}-{mode}")
     out = os.path.join(work, f"out-{name}-{mode}")
     os.makedirs(bindir)
@@ -262,6 +270,11 @@ def fping_classify(mode, mine, debian, latest, table, files):
                 failed_before = sum(1 for m in points if m < n and points[m][0] == "not ok")
                 for line in failure_diag(err, failed_before):
                     print(f"upstream-suites:     {line}")
+    seen = {c for f in files for c in mine[f][4].values()}
+    for entry in table.get("commands", []):
+        if entry["cmd"] not in seen:
+            failures += 1
+            print(f"upstream-suites: fping {mode}: FAIL: an exclusion names no command of the tests: {entry['cmd']}")
     for cmd in deliberate:
         if not differed[cmd]:
             failures += 1
@@ -285,6 +298,9 @@ def fping_suite(cache, stage, user, latest, latest_version):
     with open(os.path.join(TABLES, "fping.json"), encoding="utf-8") as f:
         table = json.load(f)
     skip_files = {e["file"] for e in table.get("files", [])}
+    for f in skip_files:
+        if not os.path.isfile(os.path.join(src, "ci", f)):
+            die(f"parity/upstream-suites/fping.json excludes {f}, which fping {FPING_SOURCE[1]} does not have")
     files = sorted(f for f in os.listdir(os.path.join(src, "ci"))
                    if f.startswith("test-") and f.endswith(".pl") and f not in skip_files)
     work = tempfile.mkdtemp(prefix="privsep-upstream-fping-", dir="/tmp")
@@ -442,6 +458,8 @@ def main():
     os.makedirs(cache, exist_ok=True)
     cache = os.path.abspath(cache)
     only = os.environ.get("UPSUITES_ONLY", "")
+    if only not in ("", "fping", "mtr"):
+        die(f"UPSUITES_ONLY={only}: fping, mtr or empty (both)")
     failures = 0
     if only in ("", "fping"):
         failures += fping_suite(cache, stage, user, latest, latest_version)
