@@ -433,8 +433,9 @@ def mtr_classify(outs):
         if bad:
             counts["excluded"] += 1
             reasons[f"fails against {' and '.join(bad)} here"] += 1
+            last = (outs[bad[0]].get(test, {}).get("detail") or "").strip().splitlines()[-1:]
             print(f"upstream-suites: mtr: excluded: {test}: fails against {' and '.join(bad)} here "
-                  f"(privsep: {status})")
+                  f"(privsep: {status}; {bad[0]}: {last[0] if last else 'not run'})")
             continue
         if status == "pass":
             counts["passed"] += 1
