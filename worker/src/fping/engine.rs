@@ -550,19 +550,17 @@ impl<I: Io> Engine<I> {
             let mut line = String::new();
             if self.o.json {
                 let ts = self.json_stamp(recv_time);
-                let (host, o) = (&self.hosts[h].target.host, &self.o);
-                let (tos, ttl) = (o.print_tos, o.print_ttl);
-                json::resp(
-                    &mut line,
-                    ts.as_deref(),
-                    host,
-                    index,
-                    bytes,
+                let r = json::Resp {
+                    stamp: ts.as_deref(),
+                    host: &self.hosts[h].target.host,
+                    seq: index,
+                    size: bytes,
                     rtt,
-                    &extras,
-                    tos,
-                    ttl,
-                );
+                    extras,
+                    tos: self.o.print_tos,
+                    ttl: self.o.print_ttl,
+                };
+                json::resp(&mut line, &r);
             } else {
                 if self.o.timestamp {
                     line.push_str(&self.stamp(recv_time));

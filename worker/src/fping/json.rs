@@ -53,39 +53,48 @@ fn stamp(out: &mut String, stamp: Option<&str>) {
     }
 }
 
-/// A reply (`print_recv` and `print_recv_ext_json`): ping `seq` of `host`,
-/// `size` bytes, `rtt` ns; `tos`/`ttl`: whether `--print-tos` and
-/// `--print-ttl` asked for them.
-#[allow(clippy::too_many_arguments)]
-pub fn resp(
-    out: &mut String,
-    ts: Option<&str>,
-    host: &str,
-    seq: u32,
-    size: usize,
-    rtt: i64,
-    x: &Extras,
-    tos: bool,
-    ttl: bool,
-) {
+/// One reply as `print_recv` and `print_recv_ext_json` print it.
+#[derive(Debug, Clone, Copy)]
+pub struct Resp<'a> {
+    /// `-D`'s time, in `--timestamp-format`'s form.
+    pub stamp: Option<&'a str>,
+    pub host: &'a str,
+    /// The ping's index.
+    pub seq: u32,
+    /// The ICMP message's size (bytes).
+    pub size: usize,
+    /// The round trip (ns).
+    pub rtt: i64,
+    pub extras: Extras,
+    /// `--print-tos`, `--print-ttl`: print them (`-1` when unknown).
+    pub tos: bool,
+    pub ttl: bool,
+}
+
+/// A reply: `{"resp": {…}}`.
+pub fn resp(out: &mut String, r: &Resp<'_>) {
     out.push_str("{\"resp\": {");
-    stamp(out, ts);
-    string(out, "host", host);
+    stamp(out, r.stamp);
+    string(out, "host", r.host);
     let _ = write!(
         out,
-        ", \"seq\": {seq}, \"size\": {size}, \"rtt\": {}",
-        sprint_tm(rtt)
+        ", \"seq\": {}, \"size\": {}, \"rtt\": {}",
+        r.seq,
+        r.size,
+        sprint_tm(r.rtt)
     );
-    if let Some([o, r, t, local]) = x.times {
+    let x = &r.extras;
+    if let Some([originate, receive, transmit, local]) = x.times {
         let _ = write!(
             out,
-            ", \"timestamps\": {{\"originate\": {o}, \"receive\": {r}, \"transmit\": {t}, \"localreceive\": {local}}}"
+            ", \"timestamps\": {{\"originate\": {originate}, \"receive\": {receive}, \
+             \"transmit\": {transmit}, \"localreceive\": {local}}}"
         );
     }
-    if tos {
+    if r.tos {
         let _ = write!(out, ", \"tos\": {}", x.tos.unwrap_or(-1));
     }
-    if ttl {
+    if r.ttl {
         let _ = write!(out, ", \"ttl\": {}", x.ttl.unwrap_or(-1));
     }
     out.push_str("}}\n");

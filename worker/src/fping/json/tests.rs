@@ -36,49 +36,71 @@ fn line(f: impl FnOnce(&mut String)) -> String {
     s
 }
 
+/// A reply of 64 bytes to ping 0, nothing else asked for.
+fn reply(host: &str, rtt: i64) -> Resp<'_> {
+    Resp {
+        stamp: None,
+        host,
+        seq: 0,
+        size: 64,
+        rtt,
+        extras: Extras::default(),
+        tos: false,
+        ttl: false,
+    }
+}
+
 #[test]
 fn replies_and_time_outs_as_5_5_prints_them() {
-    let x = Extras::default();
     assert_eq!(
-        line(|o| resp(o, None, "198.18.31.1", 0, 64, 52_000, &x, false, false)),
+        line(|o| resp(o, &reply("198.18.31.1", 52_000))),
         "{\"resp\": {\"host\": \"198.18.31.1\", \"seq\": 0, \"size\": 64, \"rtt\": 0.052}}\n"
     );
+    let stamped = Resp {
+        stamp: Some("1796620853.87704"),
+        ..reply("198.18.31.1", 69_000)
+    };
     assert_eq!(
-        line(|o| resp(
-            o,
-            Some("1796620853.87704"),
-            "198.18.31.1",
-            0,
-            64,
-            69_000,
-            &x,
-            false,
-            false
-        )),
+        line(|o| resp(o, &stamped)),
         "{\"resp\": {\"timestamp\": \"1796620853.87704\", \"host\": \"198.18.31.1\", \"seq\": 0, \
          \"size\": 64, \"rtt\": 0.069}}\n"
     );
-    let tt = Extras {
-        tos: Some(0),
-        ttl: Some(64),
-        times: None,
+    let tt = Resp {
+        extras: Extras {
+            tos: Some(0),
+            ttl: Some(64),
+            times: None,
+        },
+        tos: true,
+        ttl: true,
+        ..reply("2001:db8:31::1", 61_000)
     };
     assert_eq!(
-        line(|o| resp(o, None, "2001:db8:31::1", 0, 64, 61_000, &tt, true, true)),
+        line(|o| resp(o, &tt)),
         "{\"resp\": {\"host\": \"2001:db8:31::1\", \"seq\": 0, \"size\": 64, \"rtt\": 0.061, \
          \"tos\": 0, \"ttl\": 64}}\n"
     );
     // Unknown: -1; only what was asked for.
-    assert_eq!(
-        line(|o| resp(o, None, "h", 3, 8, 12_345_678, &x, false, true)),
-        "{\"resp\": {\"host\": \"h\", \"seq\": 3, \"size\": 8, \"rtt\": 12.3, \"ttl\": -1}}\n"
-    );
-    let ts = Extras {
-        times: Some([19_295_253, 19_295_254, 19_295_254, 19_295_254]),
-        ..Extras::default()
+    let unknown = Resp {
+        seq: 3,
+        size: 8,
+        ttl: true,
+        ..reply("h", 12_345_678)
     };
     assert_eq!(
-        line(|o| resp(o, None, "198.18.31.1", 0, 20, 182_000, &ts, false, false)),
+        line(|o| resp(o, &unknown)),
+        "{\"resp\": {\"host\": \"h\", \"seq\": 3, \"size\": 8, \"rtt\": 12.3, \"ttl\": -1}}\n"
+    );
+    let ts = Resp {
+        size: 20,
+        extras: Extras {
+            times: Some([19_295_253, 19_295_254, 19_295_254, 19_295_254]),
+            ..Extras::default()
+        },
+        ..reply("198.18.31.1", 182_000)
+    };
+    assert_eq!(
+        line(|o| resp(o, &ts)),
         "{\"resp\": {\"host\": \"198.18.31.1\", \"seq\": 0, \"size\": 20, \"rtt\": 0.182, \
          \"timestamps\": {\"originate\": 19295253, \"receive\": 19295254, \"transmit\": 19295254, \
          \"localreceive\": 19295254}}}\n"
@@ -214,9 +236,8 @@ fn warnings_as_5_5_prints_them() {
 #[test]
 fn names_are_escaped() {
     let shown = crate::text::printable("evil\u{1b}[7m\"name\\").into_owned();
-    let x = Extras::default();
     for text in [
-        line(|o| resp(o, None, &shown, 0, 64, 1, &x, false, false)),
+        line(|o| resp(o, &reply(&shown, 1))),
         line(|o| timeout(o, None, &shown, 0)),
         line(|o| warning(o, &shown, "Name or service not known")),
         line(|o| summaries(o, &[host(&shown)], false, None)),
@@ -234,7 +255,7 @@ fn names_are_escaped() {
 #[test]
 fn times_are_sprint_tm_s_and_stay_numbers() {
     for ns in [0, 45_000, 1_234_567, 99_950_000, 123_456_789, 2_000_000_000_000] {
-        let text = line(|o| resp(o, None, "h", 0, 64, ns, &Extras::default(), false, false));
+        let text = line(|o| resp(o, &reply("h", ns)));
         let v = &objects(&text)[0]["resp"]["rtt"];
         assert!(v.is_number(), "{text}");
         assert!(text.contains(&format!("\"rtt\": {}}}", sprint_tm(ns))), "{text}");
