@@ -20,16 +20,18 @@ takes seconds where hundreds of sesearch runs would take minutes. Rules are
 matched through attributes, as sesearch does by default: a rule on `domain`
 counts for the worker. So these are the permissions the kernel would grant,
 not just the rules written in privsep.te.
+
+    scripts/selinux-check.py --m4 FILE...
+
+checks the m4 sources themselves (the .te, .if and .fc files and their
+templates, which the refpolicy build runs through m4) for quoting traps:
+see check_m4. Exit: 0 clean, 1 a trap found, 2 unreadable file.
 """
 
 import subprocess
 import sys
 
-try:
-    import setools
-except ImportError:
-    print("selinux-check: python3-setools is missing (apt-get install setools; make deps-test)", file=sys.stderr)
-    sys.exit(2)
+setools = None  # imported by main(): the m4 mode runs without it
 
 LAUNCHER_ATTR, WORKER_ATTR = "privsep_launcher_domain", "privsep_worker_domain"
 BROKER_ATTR = "privsep_broker_domain"
@@ -429,9 +431,100 @@ def check_broker(c, policy, fc, tool, sockets):
            classes={"process", "dir", "file", "lnk_file"}, perms={"ptrace", "read", "search"})
 
 
+
+# --- m4 quoting ------------------------------------------------------------------
+# The refpolicy build runs every .te, .if and .fc file through m4, whose
+# quotes are ` and '. Inside a quoted macro body (a template, an ifelse
+# branch, a tunable_policy block) m4 counts every ` and ' it meets, even in
+# a `#` comment: comments are only recognised outside quotes. So an
+# apostrophe in a comment there ("the socket's port") closes the body early;
+# what follows is expanded in the wrong place or dropped, and the module
+# usually still compiles, quietly missing rules. Outside quotes a `#`
+# comment is copied as it is, quote characters included (privsep.te's
+# comments name `make selinux` safely).
+#
+# The check follows m4's own scan: outside quotes `#` starts a comment to the
+# end of the line, ` opens a quote; inside, ` and ' nest and `#` is text. It
+# reports
+#   - a quote character in a comment inside a quoted body (the trap itself,
+#     even where the quotes happen to balance),
+#   - an apostrophe outside every quote (it closes nothing: a body already
+#     ended before it),
+#   - a quote still open at the end of the file.
+
+def m4_traps(text):
+    """(line, message) for every quoting trap in one m4 source (see above)."""
+    traps = []
+    depth, line, opened, reported = 0, 1, [], 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif depth == 0 and ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch == "`":
+            depth += 1
+            opened.append(line)
+        elif ch == "'":
+            if depth == 0:
+                traps.append((line, "apostrophe outside any m4 quote: it closes nothing, so a quoted "
+                                    "body ended before it (an apostrophe or backquote earlier?)"))
+            else:
+                depth -= 1
+                opened.pop()
+        elif ch == "#":
+            end = text.find("\n", i)
+            comment = text[i:n if end < 0 else end]
+            if ("`" in comment or "'" in comment) and reported != line:
+                reported = line
+                traps.append((line, f"quote character in a comment inside an m4 quoted body "
+                                    f"(m4 counts it there): {comment.strip()}"))
+            # Scanned on as m4 does (the quote characters count).
+        i += 1
+    if depth:
+        traps.append((opened[0], f"m4 quote opened here is never closed ({depth} open at the end of the file)"))
+    return traps
+
+
+def check_m4(paths):
+    """--m4 mode: PASS/FAIL per file; exit status as main()'s."""
+    failed = 0
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            print(f"selinux-check: {e}", file=sys.stderr)
+            return 2
+        traps = m4_traps(text)
+        if traps:
+            failed += 1
+            print(f"FAIL: {path}: m4 quotes balanced, no quote character in a comment inside a macro body")
+            for line, msg in traps:
+                print(f"      {path}:{line}: {msg}")
+        else:
+            print(f"PASS: {path}: m4 quotes balanced, no quote character in a comment inside a macro body")
+    if failed:
+        print(f"selinux-check: {failed} of {len(paths)} m4 files FAILED")
+        return 1
+    print(f"selinux-check: all {len(paths)} m4 files passed")
+    return 0
+
+
 def main():
+    global setools
+    if len(sys.argv) >= 3 and sys.argv[1] == "--m4":
+        return check_m4(sys.argv[2:])
+    try:
+        import setools
+    except ImportError:
+        print("selinux-check: python3-setools is missing (apt-get install setools; make deps-test)", file=sys.stderr)
+        return 2
     if len(sys.argv) != 4:
-        print(f"usage: {sys.argv[0]} POLICY FILE_CONTEXTS TOOLS", file=sys.stderr)
+        print(f"usage: {sys.argv[0]} POLICY FILE_CONTEXTS TOOLS | --m4 FILE...", file=sys.stderr)
         return 2
     policy_path, fc, tools_path = sys.argv[1:]
     try:
