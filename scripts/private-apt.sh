@@ -17,7 +17,8 @@
 #   run PROGRAM ARGS...    apt-get or apt-cache with DIR's configuration
 #   newest-source PKG VERSION
 #                          the newest Debian revision (VERSION-N) of source
-#                          package PKG that the lists know; nothing if none
+#                          package PKG that the lists know; exit 2 with a
+#                          message naming the suites if none
 #   source PKG V NAME ORIG GET
 #                          source package PKG=V unpacked in directory GET
 #                          (apt-get source; its messages in GET.log);
@@ -80,7 +81,13 @@ run)
     run "$@"
     ;;
 newest-source)
-    run apt-cache showsrc "$1" | sed -n "s/^Version: \($2-[0-9.]*\)\$/\1/p" | sort -V | tail -n 1
+    v=$(run apt-cache showsrc "$1" | sed -n "s/^Version: \($2-[0-9.]*\)\$/\1/p" | sort -V | tail -n 1)
+    if [ -z "$v" ]; then
+        suites=$(awk '$1 == "deb-src" { print $3 }' "$dir/etc/sources.list" | paste -sd ' ' -)
+        echo "private-apt: no $1 $2-* source package in $suites" >&2
+        exit 2
+    fi
+    echo "$v"
     ;;
 source)
     pkg=$1 v=$2 name=$3 orig=$4 get=$5
