@@ -195,7 +195,8 @@ fn default_argv0() -> String {
     "ping".into()
 }
 
-fn default_as() -> Vec<As> {
+/// Both runners: a row's default (the tool tables' too).
+pub(crate) fn default_as() -> Vec<As> {
     vec![As::Root, As::User]
 }
 

@@ -35,10 +35,6 @@ use crate::ParityError;
 /// (clockdiff gives a silent host 11 s).
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 
-fn both() -> Vec<As> {
-    vec![As::Root, As::User]
-}
-
 /// One invocation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +44,7 @@ pub struct ToolRow {
     /// The arguments after argv\[0\].
     pub args: Vec<String>,
     /// Who runs it (default both).
-    #[serde(default = "both", rename = "as")]
+    #[serde(default = "crate::table::default_as", rename = "as")]
     pub run_as: Vec<As>,
     /// Where stdout goes.
     #[serde(default)]
