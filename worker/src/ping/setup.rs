@@ -27,7 +27,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use crate::ping::cli::Options;
+use crate::ping::cli::{Options, Pmtu, MIN_MULTICAST_USER_INTERVAL_MS};
 use crate::ping::engine::Prepared;
 use crate::ping::icmp::Family;
 use crate::ping::resolve::{self, Target};
@@ -103,6 +103,30 @@ struct Built {
     multicast: bool,
     /// IPv6: the destination looks like a subnet-router anycast address.
     subnet_router_anycast: bool,
+}
+
+/// upstream's rules for a broadcast or multicast destination (`kind`:
+/// IPv4 says "broadcast" for both, IPv6 "multicast"): a user may not send
+/// faster than every `MIN_MULTICAST_USER_INTERVAL_MS` nor ask for
+/// fragmentation; path MTU discovery becomes `do` unless `-M` said so.
+fn multicast_rules(
+    o: &Options,
+    is_root: bool,
+    pmtudisc: &mut Option<i32>,
+    kind: &str,
+) -> Result<(), WorkerError> {
+    if !is_root {
+        if o.effective_interval_ms() < MIN_MULTICAST_USER_INTERVAL_MS {
+            return Err(fail(format!(
+                "minimal interval for {kind} ping for user must be >= {MIN_MULTICAST_USER_INTERVAL_MS} ms, use -i 1 (or higher)"
+            )));
+        }
+        if pmtudisc.is_some_and(|p| p != Pmtu::Do as i32) {
+            return Err(fail(format!("{kind} ping does not fragment")));
+        }
+    }
+    pmtudisc.get_or_insert(Pmtu::Do as i32);
+    Ok(())
 }
 
 /// `SO_BINDTODEVICE` (allowed without privilege on a socket not yet bound

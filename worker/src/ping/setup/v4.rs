@@ -10,8 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use super::filter::V4_PASSED;
 use super::ops::{Sock, SocketOps};
-use super::{bind_to_device, fail, fail_errno, set_buffers, set_mark, Build, Built};
-use crate::ping::cli::{Options, Pmtu, TsType, MIN_MULTICAST_USER_INTERVAL_MS};
+use super::{bind_to_device, fail, fail_errno, multicast_rules, set_buffers, set_mark, Build, Built};
+use crate::ping::cli::{Options, TsType};
 use crate::ping::icmp::Family;
 use crate::text;
 use crate::WorkerError;
@@ -100,17 +100,7 @@ pub(super) fn configure<S: SocketOps>(
     }
     if o.broadcast || dst.is_multicast() {
         multicast = true;
-        if !is_root {
-            if o.effective_interval_ms() < MIN_MULTICAST_USER_INTERVAL_MS {
-                return Err(fail(format!(
-                    "minimal interval for broadcast ping for user must be >= {MIN_MULTICAST_USER_INTERVAL_MS} ms, use -i 1 (or higher)"
-                )));
-            }
-            if pmtudisc.is_some_and(|p| p != Pmtu::Do as i32) {
-                return Err(fail("broadcast ping does not fragment"));
-            }
-        }
-        pmtudisc.get_or_insert(Pmtu::Do as i32);
+        multicast_rules(o, is_root, &mut pmtudisc, "broadcast")?;
     }
     if let Some(p) = pmtudisc {
         ops.set_int(Sock::Main, libc::SOL_IP, libc::IP_MTU_DISCOVER, p)

@@ -8,8 +8,7 @@
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6};
 
 use super::ops::{Sock, SocketOps};
-use super::{bind_to_device, fail, fail_errno, set_buffers, set_mark, Build, Built};
-use crate::ping::cli::{Pmtu, MIN_MULTICAST_USER_INTERVAL_MS};
+use super::{bind_to_device, fail, fail_errno, multicast_rules, set_buffers, set_mark, Build, Built};
 use crate::ping::icmp::{self, Family};
 use crate::text;
 use crate::WorkerError;
@@ -110,17 +109,7 @@ pub(super) fn configure<S: SocketOps>(
     target.addr = SocketAddr::V6(dst);
     if dst.ip().is_multicast() {
         multicast = true;
-        if !is_root {
-            if o.effective_interval_ms() < MIN_MULTICAST_USER_INTERVAL_MS {
-                return Err(fail(format!(
-                    "minimal interval for multicast ping for user must be >= {MIN_MULTICAST_USER_INTERVAL_MS} ms, use -i 1 (or higher)"
-                )));
-            }
-            if pmtudisc.is_some_and(|p| p != Pmtu::Do as i32) {
-                return Err(fail("multicast ping does not fragment"));
-            }
-        }
-        pmtudisc.get_or_insert(Pmtu::Do as i32);
+        multicast_rules(o, is_root, &mut pmtudisc, "multicast")?;
     }
     let subnet_router_anycast = dst.ip().octets()[8..].iter().all(|b| *b == 0);
     if let Some(p) = pmtudisc {
