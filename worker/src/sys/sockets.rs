@@ -273,6 +273,29 @@ pub fn interface_name(fd: RawFd, ifindex: i32) -> io::Result<String> {
     Ok(ifreq_name(&ifr))
 }
 
+/// `ioctl(fd, SIOCGIFINDEX)`: the index of interface `name`, asked on a
+/// socket the caller already holds. glibc's `if_nametoindex` opens a
+/// socket of its own for the same ioctl, trying `AF_UNIX` first, which a
+/// sandbox profile without unix sockets refuses and logs. `ENODEV`, as
+/// glibc says, for a name too long for an interface or holding a NUL.
+pub fn interface_index(fd: RawFd, name: &str) -> io::Result<u32> {
+    let bytes = name.as_bytes();
+    if bytes.len() >= libc::IFNAMSIZ || bytes.contains(&0) {
+        return Err(io::Error::from_raw_os_error(libc::ENODEV));
+    }
+    // SAFETY: plain old data, zero is valid.
+    let mut ifr: libc::ifreq = unsafe { zeroed() };
+    for (to, from) in ifr.ifr_name.iter_mut().zip(bytes) {
+        *to = *from as libc::c_char;
+    }
+    // SAFETY: `ifr` is a live ifreq whose name is NUL-terminated (zeroed,
+    // shorter than IFNAMSIZ); the kernel writes the index into ifr_ifru.
+    cvt(unsafe { libc::ioctl(fd, libc::SIOCGIFINDEX as _, &mut ifr) })?;
+    // SAFETY: a successful SIOCGIFINDEX stored the index there.
+    let index = unsafe { ifr.ifr_ifru.ifru_ifindex };
+    u32::try_from(index).map_err(|_| io::Error::from_raw_os_error(libc::ENODEV))
+}
+
 /// `ioctl(fd, SIOCGIFCONF)`: every IPv4 address of the network namespace
 /// with the label of its interface (`eth0`, or `eth0:1` for an alias).
 pub fn ipv4_addresses(fd: RawFd) -> io::Result<Vec<(String, Ipv4Addr)>> {
@@ -302,4 +325,31 @@ pub fn ipv4_addresses(fd: RawFd) -> io::Result<Vec<(String, Ipv4Addr)>> {
             })
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::UdpSocket;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn interface_index_agrees_with_the_libc_on_any_inet_socket() {
+        let want = nix::net::if_::if_nametoindex("lo").expect("lo has an index");
+        let v4 = UdpSocket::bind("127.0.0.1:0").expect("UDP socket");
+        assert_eq!(interface_index(v4.as_raw_fd(), "lo").unwrap(), want);
+        if let Ok(v6) = UdpSocket::bind("[::1]:0") {
+            assert_eq!(interface_index(v6.as_raw_fd(), "lo").unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn interface_index_refuses_what_names_no_interface() {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("UDP socket");
+        let fd = s.as_raw_fd();
+        for name in ["privsep-none0", "", "a-name-too-long-x", "l\0o"] {
+            let e = interface_index(fd, name).expect_err(name);
+            assert_eq!(e.raw_os_error(), Some(libc::ENODEV), "{name:?}");
+        }
+    }
 }

@@ -46,7 +46,8 @@ pub trait SocketOps {
     fn attach_filter(&mut self, program: &[libc::sock_filter]) -> io::Result<()>;
     /// `SO_ATTACH_FILTER` on the other family's handed socket, if any.
     fn attach_other_filter(&mut self, program: &[libc::sock_filter]);
-    /// The index of an interface (`if_nametoindex`).
+    /// The index of an interface (`if_nametoindex`, asked with
+    /// `SIOCGIFINDEX` on the main socket).
     fn if_index(&mut self, device: &str) -> Option<u32>;
     /// Whether `device` has the address `source` (upstream's getifaddrs
     /// walk; true when the table cannot be read).
@@ -149,7 +150,9 @@ impl SocketOps for SysOps {
     }
 
     fn if_index(&mut self, device: &str) -> Option<u32> {
-        nix::net::if_::if_nametoindex(device).ok()
+        // On the handed-over socket: if_nametoindex would open a socket of
+        // its own, AF_UNIX first (refused and logged by AppArmor).
+        sys::interface_index(self.fd, device).ok()
     }
 
     fn device_has(&mut self, device: &str, source: IpAddr) -> bool {
