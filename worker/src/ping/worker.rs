@@ -108,29 +108,70 @@ fn sockets_refused(
     refused: &[Refusal],
     family: Option<Family>,
     verbose: bool,
+    raw_only: bool,
 ) -> i32 {
+    let (lines, status) = refusal_report(
+        refused,
+        family,
+        verbose,
+        raw_only,
+        sys::effective_uid() == 0,
+    );
+    for line in lines {
+        cx.say(line);
+    }
+    status
+}
+
+/// [`sockets_refused`]'s lines and exit status. `raw_only` (`-N`, `-e 0`):
+/// upstream asks for a raw socket only, so a refusal of the launcher's
+/// datagram attempt (an errno it does not fall back on, such as running
+/// out of descriptors) is worded as upstream's raw attempt would have
+/// ended: `SOCK_RAW`, refused `EPERM` without `CAP_NET_RAW` before the
+/// kernel gets as far as a descriptor (what [`raw_refused`] says when a
+/// datagram socket was handed over), or the datagram attempt's
+/// `EAFNOSUPPORT` where the family itself is missing, which a raw socket
+/// meets first.
+fn refusal_report(
+    refused: &[Refusal],
+    family: Option<Family>,
+    verbose: bool,
+    raw_only: bool,
+    root: bool,
+) -> (Vec<String>, i32) {
+    let mut lines = Vec::new();
     for r in refused {
         let v4 = r.spec.domain == libc::AF_INET;
         let wanted = if v4 { Family::V4 } else { Family::V6 };
         if family.is_some_and(|f| f != wanted) {
             continue;
         }
+        let (raw, type_name, errno) = if raw_only && r.kind.ty != libc::SOCK_RAW {
+            let errno = if r.errno == libc::EAFNOSUPPORT {
+                r.errno
+            } else {
+                libc::EPERM
+            };
+            (true, "SOCK_RAW", errno)
+        } else {
+            (r.kind.ty == libc::SOCK_RAW, r.kind.type_name, r.errno)
+        };
         let requisite = !v4 || family == Some(Family::V4);
         if requisite || verbose {
-            cx.say(format!("socktype: {}", r.kind.type_name));
-            cx.say(format!(
+            lines.push(format!("socktype: {type_name}"));
+            lines.push(format!(
                 "socket: {}",
-                text::os_error_text(&std::io::Error::from_raw_os_error(r.errno))
+                text::os_error_text(&std::io::Error::from_raw_os_error(errno))
             ));
         }
         if requisite {
-            if r.kind.ty == libc::SOCK_RAW && sys::effective_uid() != 0 {
-                cx.say("=> missing cap_net_raw+p capability or setuid?");
+            if raw && !root {
+                lines.push("=> missing cap_net_raw+p capability or setuid?".into());
             }
-            return 2;
+            return (lines, 2);
         }
     }
-    2
+    (lines, 2)
 }
 
 /// The socket type upstream's `-v` names: `SOCK_DGRAM`, `SOCK_RAW`.
@@ -198,7 +239,13 @@ impl driver::Worker for Ping {
         }
         Ok(parsed
             .out
-            .status(sockets_refused(cx, refused, o.family, o.verbose)))
+            .status(sockets_refused(
+                cx,
+                refused,
+                o.family,
+                o.verbose,
+                o.nodeinfo.is_some() || o.ident == Some(0),
+            )))
     }
 
     /// Resolves the destination (and its reverse name unless -n): the only
@@ -433,4 +480,76 @@ fn nodeinfo_query(
     let t = sys::random_u16().unwrap_or(0).to_ne_bytes();
     let secret = [r[0], r[1], s[0], s[1], t[0], t[1]];
     Ok(Some(nodeinfo::Query::new(req, v6, v4, secret)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(spec: &'static policy::tools::SocketSpec, ty: i32, errno: i32) -> Refusal {
+        let kind = spec.kinds.iter().find(|k| k.ty == ty).unwrap();
+        Refusal { spec, kind, errno }
+    }
+
+    fn text(errno: i32) -> String {
+        text::os_error_text(&std::io::Error::from_raw_os_error(errno))
+    }
+
+    #[test]
+    fn a_refused_datagram_socket_is_named_as_the_launcher_tried_it() {
+        let refused = [refusal(&ICMP4, libc::SOCK_DGRAM, libc::EMFILE)];
+        let (lines, status) = refusal_report(&refused, Some(Family::V4), false, false, false);
+        assert_eq!(status, 2);
+        assert_eq!(
+            lines,
+            ["socktype: SOCK_DGRAM".to_string(), format!("socket: {}", text(libc::EMFILE))]
+        );
+    }
+
+    #[test]
+    fn ident_zero_words_a_refused_datagram_attempt_as_upstream_raw_one() {
+        // upstream's -e 0 (and -N) asks for a raw socket only: without
+        // CAP_NET_RAW the kernel refuses it EPERM, with the capability hint.
+        let refused = [refusal(&ICMP4, libc::SOCK_DGRAM, libc::EMFILE)];
+        let (lines, status) = refusal_report(&refused, Some(Family::V4), false, true, false);
+        assert_eq!(status, 2);
+        assert_eq!(
+            lines,
+            [
+                "socktype: SOCK_RAW".to_string(),
+                format!("socket: {}", text(libc::EPERM)),
+                "=> missing cap_net_raw+p capability or setuid?".to_string(),
+            ]
+        );
+        // Root gets no hint, as upstream's geteuid() check.
+        let (lines, _) = refusal_report(&refused, Some(Family::V4), false, true, true);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], "socktype: SOCK_RAW");
+    }
+
+    #[test]
+    fn ident_zero_keeps_a_missing_family_and_a_raw_refusal_as_they_are() {
+        // IPv6 off: a raw socket meets EAFNOSUPPORT too.
+        let refused = [
+            refusal(&ICMP4, libc::SOCK_RAW, libc::EPERM),
+            refusal(&ICMP6, libc::SOCK_DGRAM, libc::EAFNOSUPPORT),
+        ];
+        let (lines, status) = refusal_report(&refused, None, true, true, false);
+        assert_eq!(status, 2);
+        assert_eq!(
+            lines,
+            [
+                "socktype: SOCK_RAW".to_string(),
+                format!("socket: {}", text(libc::EPERM)),
+                "socktype: SOCK_RAW".to_string(),
+                format!("socket: {}", text(libc::EAFNOSUPPORT)),
+                "=> missing cap_net_raw+p capability or setuid?".to_string(),
+            ]
+        );
+        // Without -v the IPv4 attempt, not requisite, says nothing.
+        let (lines, _) = refusal_report(&refused, None, false, true, false);
+        assert_eq!(lines[0], "socktype: SOCK_RAW");
+        assert_eq!(lines[1], format!("socket: {}", text(libc::EAFNOSUPPORT)));
+        assert_eq!(lines.len(), 3);
+    }
 }
