@@ -225,6 +225,24 @@ fn options_that_need_raw_are_refused_on_datagram_sockets_as_upstream() {
         assert_eq!(stderr_lines(&out, &l.path()), refused, "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+    // Out of descriptors (RLIMIT_NOFILE 3: only 0-2): the launcher's
+    // datagram attempt fails with EMFILE, which it does not fall back on,
+    // and hands that refusal over; iputils, asking for a raw socket only,
+    // is refused that one first (EPERM, before any descriptor), so its
+    // words are the same as above.
+    let path = l.path();
+    let limited = [
+        "--nofile=3",
+        path.to_str().unwrap(),
+        "-c",
+        "1",
+        "-e",
+        "0",
+        "127.0.0.1",
+    ];
+    let out = in_netns(OPEN, std::path::Path::new("prlimit"), &limited);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(stderr_lines(&out, &path), refused, "out of descriptors");
     // -v: the IPv4 socket's failure too, which is not requisite there.
     let out = l.run(OPEN, &["-c", "1", "-v", "-e", "0", "127.0.0.1"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
