@@ -11,7 +11,13 @@
 //! ICMP header as one more answer); with `-o` only replies that carry the
 //! timestamp option count; and "wrong timestamps" means "one of the four is zero" (iputils
 //! ANDs them bitwise, which also refuses good timestamps whose bits happen
-//! not to overlap); the reply timeout has upstream's 1 ms floor.
+//! not to overlap); the wait for a request's reply has upstream's 1 ms
+//! floor (20221126 has none: against a peer slower than the kernel it gave
+//! up before the reply came and called the host down), while the wait that
+//! follows an answer, which only looks for a better one, is the bare
+//! estimate as in 20221126 (the floor's reason, an unanswered request, is
+//! gone: over loopback it was 1 ms of idling in every run whose late
+//! answer crossed a millisecond).
 //!
 //! One departure on any input: every wait is bounded. iputils waits for
 //! the round-trip estimate, which a reply sets: one reply with originate
@@ -108,6 +114,8 @@ struct State {
     msgcount: u32,
     min1: i64,
     min2: i64,
+    /// Whether the last request sent has its answer counted.
+    answered: bool,
     interactive: bool,
     /// When [`TOTAL`] has passed (monotonic).
     deadline: Duration,
@@ -151,6 +159,7 @@ pub fn measure(
         msgcount: 0,
         min1: HOSTDOWN,
         min2: HOSTDOWN,
+        answered: false,
         interactive,
         deadline: link.monotonic().saturating_add(TOTAL),
     };
@@ -176,6 +185,7 @@ pub fn measure(
             return Outcome::HostDown;
         }
         s.seqno = s.seqno.wrapping_add(1);
+        s.answered = false;
         let request = packet::request(s.opt_len != 0, s.id, s.seqno, packet::ms_of_day(link.now()));
         if link.send(&request).is_err() {
             return Outcome::Unreachable;
@@ -216,7 +226,11 @@ fn inner(s: &mut State, link: &mut impl Link, buf: &mut [u8]) -> Step {
     if left.is_zero() {
         return Step::End(out_of_time(s));
     }
-    let tmo = (s.rtt + s.rtt_sigma).max(1);
+    // Upstream's floor while the request waits for its reply; once it has
+    // one, the estimate alone (zero when the replies came in the same
+    // millisecond: then only what is already queued).
+    let floor = if s.answered { 0 } else { 1 };
+    let tmo = (s.rtt + s.rtt_sigma).max(floor);
     let tmo = Duration::from_millis(tmo as u64).min(MAX_WAIT).min(left);
     match link.wait(tmo) {
         Ok(true) => {}
@@ -298,6 +312,9 @@ fn inner(s: &mut State, link: &mut impl Link, buf: &mut [u8]) -> Step {
     s.rtt = (s.rtt * 3 + diff) / 4;
     s.rtt_sigma = (s.rtt_sigma * 3 + (diff - s.rtt).abs()) / 4;
     s.msgcount += 1;
+    if reply.seq == s.seqno {
+        s.answered = true;
+    }
     // RFC 792: a host that does not count milliseconds since midnight UT
     // sets the high bit.
     if s.opt_len == 0 && histime & 0x8000_0000 != 0 {
@@ -745,6 +762,52 @@ mod tests {
         }
         fn dot(&mut self) {}
         fn note(&mut self, _: &str) {}
+    }
+
+    /// The sequence number of a request (host byte order, as sent).
+    fn seq_of(req: &[u8]) -> u16 {
+        u16::from_ne_bytes([req[6], req[7]])
+    }
+
+    #[test]
+    fn after_an_answer_a_zero_estimate_waits_for_nothing() {
+        // Same-millisecond answers bring the estimate to 0; then request 40's
+        // answer crosses a millisecond (diff 1). 20221126 goes on to the next
+        // request at once; so does this, where upstream idles its 1 ms floor.
+        let mut f = Fake::new(Box::new(|req, now| {
+            let originate = if seq_of(req) == 40 { now - 1 } else { now };
+            vec![(with_originate(req, now, originate), PEER)]
+        }));
+        let start = f.mono;
+        let m = good(measure(&mut f, Method::IcmpTimestamp, PEER, ID, false));
+        assert_eq!(f.sent.len(), 50);
+        assert_eq!(m.min_rtt, 0);
+        // The drain at the start, then one look after request 40's answer:
+        // both find nothing and cost nothing.
+        assert_eq!(f.waited, [Duration::ZERO, Duration::ZERO]);
+        assert_eq!(f.mono, start);
+    }
+
+    #[test]
+    fn an_unanswered_request_still_waits_upstreams_floor() {
+        // The estimate reaches 0 over 30 same-millisecond answers; then the
+        // peer falls silent. Each wait for a reply lasts 1 ms, not 0 (the
+        // floor that keeps a slow peer from being called down too soon).
+        let mut f = Fake::new(Box::new(|req, now| {
+            if seq_of(req) <= 30 {
+                vec![(ts_answer(req, now, 0), PEER)]
+            } else {
+                vec![]
+            }
+        }));
+        let o = measure(&mut f, Method::IcmpTimestamp, PEER, ID, false);
+        assert!(matches!(o, Outcome::HostDown), "{o:?}");
+        assert_eq!(f.sent.len(), 41);
+        // After the drain, one wait per unanswered request, each the floor.
+        assert_eq!(f.waited.len(), 1 + 11);
+        assert!(f.waited[1..]
+            .iter()
+            .all(|w| *w == Duration::from_millis(1)));
     }
 
     #[test]
