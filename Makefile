@@ -40,33 +40,24 @@ export PRIVSEP_LIBEXECDIR := $(LIBEXECDIR)
 LAYOUT_TARGET := $(CURDIR)/target/layout$(subst /,_,$(BINDIR)+$(LIBEXECDIR))
 RELEASE       := $(LAYOUT_TARGET)/release
 CARGO_LAYOUT   = CARGO_TARGET_DIR=$(LAYOUT_TARGET) $(CARGO)
-# The launchers and the workers are linked statically (static-pie): no
-# dynamic loader and no shared library runs while a launcher is privileged,
-# and a worker starts without the loader's work (about a quarter of ping's
-# start-up, docs/performance.md). The workers against glibc's libc.a
-# (crt-static: its resolver and NSS are what iputils uses); the launchers
-# against musl (LAUNCHER_TRIPLE), whose start-up asks the CPU nothing
-# where glibc's runs some 70 `cpuid` instructions to pick its string
-# functions, each a trap to the hypervisor in a virtual machine (tens of
-# microseconds there): paid twice, by the launcher and by the worker,
-# it made privsep's start-up grow with the machine's costs.
+# The workers are linked statically (static-pie) against glibc's libc.a
+# (crt-static: its resolver and NSS are what iputils uses): no dynamic
+# loader and no shared library runs, and a worker starts without the
+# loader's work (about a quarter of ping's start-up, docs/performance.md).
+# The launchers link no libc at all (launcher crate, feature `nolibc`):
+# static PIEs of their own run-time, whose start-up is the privileged
+# phase, a self-relocation and the sequence; glibc's start-up runs some
+# 70 `cpuid` instructions, each a trap to the hypervisor in a virtual
+# machine, and the worker pays it already. The same build on every
+# machine: nothing but the host's own Rust standard library (for the
+# workers) is needed.
 # Built with an explicit --target so that the flag reaches only the
 # target's code (not build scripts and proc-macros), into a target
 # directory of their own so that the flag never forces a rebuild of the
 # rest; then copied into $(RELEASE), next to privsep-render.
 HOST_TRIPLE  := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
-# musl where its standard library is installed (`rustup target add
-# x86_64-unknown-linux-musl`); otherwise glibc's libc.a, static-pie, as the
-# workers and as round 2 shipped: the same sequence, paying glibc's start-up
-# twice. Chosen, never fetched (scripts/rust-target.sh): a build must not
-# need rustup's servers.
-MUSL_TRIPLE  := $(patsubst %-gnu,%-musl,$(HOST_TRIPLE))
-ifndef LAUNCHER_TRIPLE
-LAUNCHER_TRIPLE := $(shell scripts/rust-target.sh --choose $(MUSL_TRIPLE) $(HOST_TRIPLE))
-endif
 STATIC_TARGET := $(LAYOUT_TARGET)/static
 STATIC_BUILD  := $(STATIC_TARGET)/$(HOST_TRIPLE)/release
-LAUNCHER_BUILD := $(STATIC_TARGET)/$(LAUNCHER_TRIPLE)/release
 STATIC_CARGO   = CARGO_TARGET_DIR=$(STATIC_TARGET) RUSTFLAGS="-C target-feature=+crt-static" \
     $(CARGO) build --release --locked
 
@@ -132,14 +123,14 @@ deps-test:
 	@scripts/install-deps.sh test
 
 # The launchers are built on their own so that the workers' features
-# (seccomp, Landlock) never unify into their dependency tree.
+# (seccomp, Landlock, policy's `std`) never unify into their dependency
+# tree: with `nolibc` they link no standard library.
 build:
-	@scripts/rust-target.sh $(LAUNCHER_TRIPLE)
-	$(STATIC_CARGO) --target $(LAUNCHER_TRIPLE) -p launcher
+	$(STATIC_CARGO) --target $(HOST_TRIPLE) -p launcher --features nolibc
 	$(STATIC_CARGO) --target $(HOST_TRIPLE) -p worker
 	$(CARGO_LAYOUT) build --release --locked -p policy
 	@for t in $(TOOLS); do \
-	    cp -f $(LAUNCHER_BUILD)/privsep-$$t $(LAUNCHER_BUILD)/privsep-$$t.d $(RELEASE)/ || exit 2; \
+	    cp -f $(STATIC_BUILD)/privsep-$$t $(STATIC_BUILD)/privsep-$$t.d $(RELEASE)/ || exit 2; \
 	    cp -f $(STATIC_BUILD)/privsep-$$t-worker $(STATIC_BUILD)/privsep-$$t-worker.d $(RELEASE)/ || exit 2; \
 	    broker=$(call FACT,$$t,BROKER_NAME); \
 	    if [ -n "$$broker" ]; then \

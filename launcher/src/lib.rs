@@ -11,15 +11,21 @@
 //! is one line on stderr and exit status 2.
 //!
 //! The first three run in [`privileged`], at the ELF entry point, before
-//! glibc's start-up: the process is privileged for the kernel's `execve`
-//! and six system calls, from a [`plan::Plan`] of integers. The rest is
-//! [`sequence`], in `main`, with nothing privileged but the descriptors.
+//! anything else: the process is privileged for the kernel's `execve` and
+//! six system calls, from a [`plan::Plan`] of integers. The rest is
+//! [`sequence`], with nothing privileged but the descriptors.
 //!
 //! Each tool's binary (`src/bin/privsep-<tool>.rs`) is one line:
-//! [`entry_point!`] with its descriptor. The binaries are linked
-//! statically and have no Rust runtime start-up (`#![no_main]`).
+//! [`entry_point!`] with its descriptor. The binaries link no libc and no
+//! standard library (`no_std`, `no_main`, feature `nolibc`): every system
+//! call is [`sys`]'s, and the run-time (entry, self-relocation, memory
+//! functions, allocator, panic handler) is `sys::rt`'s. Unit tests build
+//! the library with `std`.
 
+#![cfg_attr(not(test), no_std)]
 #![deny(unsafe_code)]
+
+extern crate alloc;
 
 mod errno_text;
 pub mod plan;
@@ -30,31 +36,33 @@ pub mod sequence;
 #[doc(hidden)]
 pub mod sys;
 
-use std::io::Write;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use policy::tools::Tool;
 
-/// Runs `tool`'s launcher sequence on this process with `argv` (the C
-/// `main`'s: musl hands it to nothing else). Returns only on failure,
-/// after writing the one-line reason to stderr, with the exit status (2)
-/// the process must end with.
-pub fn launch(tool: &'static Tool, argv: Vec<std::ffi::OsString>) -> i32 {
+use crate::privileged::Record;
+
+/// Runs the rest of `tool`'s launcher sequence on this process, after its
+/// privileged phase left `record`, with the process's `argv` and
+/// environment. Returns only on failure, after writing the one-line
+/// reason to stderr, with the exit status (2) the process must end with.
+pub fn launch(
+    tool: &'static Tool,
+    record: Record,
+    argv: Vec<Vec<u8>>,
+    env: Vec<(Vec<u8>, Vec<u8>)>,
+) -> i32 {
     // Named as the worker and iputils name themselves (argv[0] as invoked),
     // so that `ping: …` stays `ping: …` when ping is privsep's.
-    let name = policy::text::invocation_name(&argv[..argv.len().min(1)], tool.launcher_name);
-    let err = sequence::launch(
-        tool,
-        sys::PRIVILEGED_PHASE.get(),
-        &mut privileges::System,
-        argv,
-    );
-    // One write, no formatting machinery beyond what the message needs;
-    // a closed stderr is not a reason to do anything else.
-    let text: String = err
-        .to_string()
+    let name =
+        policy::text::invocation_name_bytes(argv.first().map(Vec::as_slice), tool.launcher_name);
+    let err = sequence::launch(tool, Some(record), &mut privileges::System, argv, env);
+    // One write; a closed stderr is not a reason to do anything else.
+    let text: String = alloc::format!("{err}")
         .lines()
-        .map(|line| format!("{name}: {line}\n"))
+        .map(|line| alloc::format!("{name}: {line}\n"))
         .collect();
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    sys::write_stderr(text.as_bytes());
     2
 }

@@ -4,81 +4,65 @@
 
 #![forbid(unsafe_code)]
 
-use std::ffi::{CString, OsString};
-use std::fmt;
-use std::io;
-use std::os::fd::RawFd;
-use std::os::unix::fs::MetadataExt;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 use policy::tools::{Capability, SocketKind, SocketSpec, Tool};
 
-use crate::sys;
+use crate::sequence::Bytes;
+use crate::sys::{self, OsError, OsResult, RawFd};
 
 /// What went wrong, with enough context for a one-line message.
 #[derive(Debug)]
 pub enum LaunchError {
     /// Sanitizing failed: the process could not be made non-dumpable, fds
     /// 0–2 made valid or the others closed.
-    Fds(io::Error),
+    Fds(OsError),
     /// No socket could be opened (every one optional and failed), or a
     /// required one failed: each with the kind tried last and its error.
     /// (A tool whose worker words that itself, ping or fping, never stops here
     /// for want of a socket: `Tool::reports_refusals`.)
     Socket {
         tool: &'static Tool,
-        failed: Vec<(&'static SocketSpec, &'static SocketKind, io::Error)>,
+        failed: Vec<(&'static SocketSpec, &'static SocketKind, OsError)>,
     },
     /// The launcher-side setup of a socket (its locked filter) failed.
     Setup {
         spec: &'static SocketSpec,
-        source: io::Error,
+        source: OsError,
     },
     /// The priority could not be set.
     Priority {
         tool: &'static Tool,
         nice: i32,
         capability: Capability,
-        source: io::Error,
+        source: OsError,
     },
     /// A privilege drop step failed: we refuse to continue.
-    Drop {
-        step: &'static str,
-        source: io::Error,
-    },
+    Drop { step: &'static str, source: OsError },
     /// After the drop, the process still holds something it should not.
     SelfCheck(String),
     /// The worker binary is not one we are willing to hand a socket to.
     UnsafeWorker { path: &'static str, reason: String },
     /// The exec itself failed.
-    Exec {
-        path: &'static str,
-        source: io::Error,
-    },
+    Exec { path: &'static str, source: OsError },
     /// The broker's channel or process could not be made.
-    Broker(io::Error),
+    Broker(OsError),
 }
 
-/// An OS error in C's words (glibc's `strerror`, whatever the libc the
-/// launcher is linked with: `errno_text`), without Rust's " (os error N)".
-pub(crate) struct OsText<'a>(pub(crate) &'a io::Error);
+/// An OS error in C's words (glibc's `strerror`, `errno_text`), as
+/// iputils prints them.
+pub(crate) struct OsText<'a>(pub(crate) &'a OsError);
 
 impl fmt::Display for OsText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(errno) = self.0.raw_os_error() {
-            return match crate::errno_text::glibc_text(errno) {
-                Some(text) => f.write_str(text),
-                None => write!(f, "Unknown error {errno}"),
-            };
-        }
-        let text = self.0.to_string();
-        match text.rfind(" (os error ") {
-            Some(i) => f.write_str(&text[..i]),
-            None => f.write_str(&text),
-        }
+        fmt::Display::fmt(self.0, f)
     }
 }
 
-fn denied(e: &io::Error) -> bool {
+fn denied(e: &OsError) -> bool {
     matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES))
 }
 
@@ -157,7 +141,7 @@ impl fmt::Display for LaunchError {
 /// The operations of the sequence after the privileged phase, one method
 /// per step, so that their order is unit-tested with a recording double.
 /// Nothing here runs with a capability: [`crate::privileged`] has dropped
-/// everything before glibc's start-up.
+/// everything at the entry point.
 pub trait Privileges {
     /// Make sure fds 0–2 are open (where closed: `/dev/full` write-only on
     /// 0, `/dev/null` read-only on 1 and 2, as glibc's secure-mode start-up
@@ -165,9 +149,9 @@ pub trait Privileges {
     /// `closed_at_exec`: those closed at exec (bit `n` for fd `n`), which
     /// the libc's secure-mode start-up filled its own way: they get the
     /// fillers above too.
-    fn fill_standard_fds(&mut self, closed_at_exec: u8) -> io::Result<()>;
+    fn fill_standard_fds(&mut self, closed_at_exec: u8) -> OsResult<()>;
     /// Step 4: `PR_SET_NO_NEW_PRIVS`.
-    fn set_no_new_privs(&mut self) -> io::Result<()>;
+    fn set_no_new_privs(&mut self) -> OsResult<()>;
     /// Step 4 (cont.): refuse to exec if anything privileged is left. The
     /// ids are asked about only if `ids_may_differ` (setuid or setgid
     /// exec, or a caller whose real and effective ids differed): otherwise
@@ -176,7 +160,7 @@ pub trait Privileges {
     fn verify_dropped(&mut self, ids_may_differ: bool) -> Result<(), String>;
     /// Step 5, unprivileged: close every inherited fd from `first` up (the
     /// sockets sit below it).
-    fn close_from(&mut self, first: RawFd) -> io::Result<()>;
+    fn close_from(&mut self, first: RawFd) -> OsResult<()>;
     /// Step 5, unprivileged: refuse an address-space limit too small for
     /// the worker to start (its loader would fail with a confusing message).
     fn check_address_space(&mut self) -> Result<(), String>;
@@ -184,22 +168,17 @@ pub trait Privileges {
     /// that no one else can write or replace.
     fn check_worker(&mut self, path: &'static str) -> Result<(), String>;
     /// Step 5: exec; returns only on failure.
-    fn exec(
-        &mut self,
-        path: &'static str,
-        argv: Vec<OsString>,
-        env: Vec<(OsString, OsString)>,
-    ) -> io::Error;
+    fn exec(&mut self, path: &'static str, argv: Vec<Bytes>, env: Vec<(Bytes, Bytes)>) -> OsError;
     /// Our pid (kept across exec; goes into `LISTEN_PID`).
     fn pid(&self) -> u32;
     /// Tools with a broker: the channel, an `AF_UNIX` `SOCK_SEQPACKET`
     /// socketpair (close-on-exec until arranged).
-    fn channel(&mut self) -> io::Result<(RawFd, RawFd)>;
+    fn channel(&mut self) -> OsResult<(RawFd, RawFd)>;
     /// Tools with a broker: `fork()`, the child's pid in the parent.
-    fn fork(&mut self) -> io::Result<Option<u32>>;
+    fn fork(&mut self) -> OsResult<Option<u32>>;
     /// Tools with a broker: `fds` to 3, 4, … in order, every other
     /// descriptor above 2 closed.
-    fn arrange_fds(&mut self, fds: &[RawFd]) -> io::Result<()>;
+    fn arrange_fds(&mut self, fds: &[RawFd]) -> OsResult<()>;
 }
 
 /// The smallest `RLIMIT_AS` the launcher lets a worker start with. The
@@ -213,44 +192,121 @@ pub const MIN_ADDRESS_SPACE: u64 = 16 << 20;
 /// directory entry.
 const WRITABLE_BY_OTHERS: u32 = 0o022;
 
-fn check_dir(dir: &std::path::Path, meta: &std::fs::Metadata) -> Result<(), String> {
-    if meta.uid() != 0 {
+/// `path` as text for a message.
+fn shown(path: &[u8]) -> String {
+    String::from_utf8_lossy(path).into_owned()
+}
+
+fn check_dir(dir: &[u8], meta: &sys::FileStat) -> Result<(), String> {
+    if meta.uid != 0 {
         return Err(format!(
             "directory {} is owned by uid {}, not root",
-            dir.display(),
-            meta.uid()
+            shown(dir),
+            meta.uid
         ));
     }
     // Sticky directories (/tmp) keep others from replacing root's entries.
-    if meta.mode() & WRITABLE_BY_OTHERS != 0 && meta.mode() & 0o1000 == 0 {
+    if meta.mode & WRITABLE_BY_OTHERS != 0 && meta.mode & 0o1000 == 0 {
         return Err(format!(
             "directory {} (mode {:04o}) is writable by group or others",
-            dir.display(),
-            meta.mode() & 0o7777
+            shown(dir),
+            meta.mode & 0o7777
         ));
     }
     Ok(())
+}
+
+/// Every directory above `path`, nearest first, as `Path::ancestors`
+/// gives them (for an absolute path: up to `/`).
+fn parents(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(path);
+    core::iter::from_fn(move || {
+        let current = rest?;
+        let trimmed = current
+            .strip_suffix(b"/")
+            .filter(|t| !t.is_empty())
+            .unwrap_or(current);
+        let parent = match trimmed.iter().rposition(|&b| b == b'/') {
+            Some(0) => &trimmed[..1],
+            Some(i) => &trimmed[..i],
+            None => {
+                rest = None;
+                return None;
+            }
+        };
+        rest = (parent != current).then_some(parent);
+        rest
+    })
+}
+
+/// The links a path may go through before it is a loop (Linux's limit).
+const MAX_SYMLINKS: usize = 40;
+
+/// `path` with every symbolic link, `.` and `..` resolved
+/// (`realpath`), by `lstat` and `readlink` on each component.
+fn canonical(path: &[u8]) -> OsResult<Bytes> {
+    let mut out: Bytes = Vec::new();
+    // Components still to walk, last first.
+    let mut todo: Vec<Bytes> = path
+        .split(|&b| b == b'/')
+        .rev()
+        .map(<[u8]>::to_vec)
+        .collect();
+    let mut links = 0;
+    while let Some(part) = todo.pop() {
+        match part.as_slice() {
+            b"" | b"." => continue,
+            b".." => {
+                let cut = out.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                out.truncate(cut);
+                continue;
+            }
+            _ => {}
+        }
+        let mut next = out.clone();
+        next.push(b'/');
+        next.extend_from_slice(&part);
+        let meta = sys::stat(&next, false)?;
+        if meta.is_symlink() {
+            links += 1;
+            if links > MAX_SYMLINKS {
+                return Err(OsError(libc::ELOOP));
+            }
+            let target = sys::readlink(&next)?;
+            if target.starts_with(b"/") {
+                out.clear();
+            }
+            todo.extend(target.split(|&b| b == b'/').rev().map(<[u8]>::to_vec));
+        } else {
+            if !meta.is_dir() && todo.iter().any(|p| !p.is_empty() && p != b".") {
+                return Err(OsError(libc::ENOTDIR));
+            }
+            out = next;
+        }
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    Ok(out)
 }
 
 /// The real thing: system calls on this process.
 pub struct System;
 
 impl Privileges for System {
-    fn fill_standard_fds(&mut self, closed_at_exec: u8) -> io::Result<()> {
+    fn fill_standard_fds(&mut self, _closed_at_exec: u8) -> OsResult<()> {
+        // Nothing fills a descriptor closed at exec before this (no libc
+        // start-up runs): each closed one is still closed here, secure
+        // exec or not.
         for fd in 0..=2 {
-            if closed_at_exec & 1 << fd != 0 && sys::fd_is_open(fd) {
-                // musl's filler (read-write /dev/null) in a secure exec:
-                // glibc's in its place.
-                let filler = sys::open_standard_filler(fd)?;
-                sys::move_onto(filler, fd)?;
-            } else if !sys::fd_is_open(fd) {
+            if !sys::fd_is_open(fd) {
                 // open() returns the lowest free descriptor: exactly `fd`.
                 // glibc's devices and modes, as a secure exec gets them.
                 let got = sys::open_standard_filler(fd)?;
                 if got != fd {
-                    return Err(io::Error::other(format!(
-                        "standard fd filler opened at fd {got}, not {fd}"
-                    )));
+                    // A lower one was free: cannot be, as the lower ones
+                    // were filled first; refuse anyway.
+                    return Err(OsError(libc::EBADF));
                 }
             }
         }
@@ -258,28 +314,29 @@ impl Privileges for System {
     }
 
     fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
-        let meta = std::fs::symlink_metadata(path).map_err(|e| OsText(&e).to_string())?;
-        let meta = if meta.file_type().is_symlink() {
-            std::fs::metadata(path).map_err(|e| OsText(&e).to_string())?
+        let named = path.as_bytes();
+        let meta = sys::stat(named, false).map_err(|e| OsText(&e).to_string())?;
+        let meta = if meta.is_symlink() {
+            sys::stat(named, true).map_err(|e| OsText(&e).to_string())?
         } else {
             meta
         };
         if !meta.is_file() {
             return Err("not a regular file".into());
         }
-        if meta.uid() != 0 {
-            return Err(format!("owned by uid {}, not root", meta.uid()));
+        if meta.uid != 0 {
+            return Err(format!("owned by uid {}, not root", meta.uid));
         }
-        if meta.mode() & WRITABLE_BY_OTHERS != 0 {
+        if meta.mode & WRITABLE_BY_OTHERS != 0 {
             return Err(format!(
                 "mode {:04o} is writable by group or others",
-                meta.mode() & 0o7777
+                meta.mode & 0o7777
             ));
         }
-        if meta.mode() & 0o6000 != 0 {
+        if meta.mode & 0o6000 != 0 {
             return Err(format!(
                 "mode {:04o} is setuid or setgid",
-                meta.mode() & 0o7777
+                meta.mode & 0o7777
             ));
         }
         // Whoever can write a directory on the way can swap the worker for
@@ -287,29 +344,27 @@ impl Privileges for System {
         // directory, as named and (if a symlink is on the way) as resolved,
         // must be root's alone. One lstat per component; the resolved path
         // is only walked when a component is a symlink.
-        let named = std::path::Path::new(path);
         let mut symlink_seen = false;
-        for dir in named.ancestors().skip(1) {
-            let d = std::fs::symlink_metadata(dir)
-                .map_err(|e| format!("{}: {}", dir.display(), OsText(&e)))?;
-            if d.file_type().is_symlink() {
+        for dir in parents(named) {
+            let d = sys::stat(dir, false).map_err(|e| format!("{}: {}", shown(dir), OsText(&e)))?;
+            if d.is_symlink() {
                 symlink_seen = true;
                 continue;
             }
             check_dir(dir, &d)?;
         }
         if symlink_seen {
-            let resolved = std::fs::canonicalize(path).map_err(|e| OsText(&e).to_string())?;
-            for dir in resolved.ancestors().skip(1) {
-                let d = std::fs::metadata(dir)
-                    .map_err(|e| format!("{}: {}", dir.display(), OsText(&e)))?;
+            let resolved = canonical(named).map_err(|e| OsText(&e).to_string())?;
+            for dir in parents(&resolved) {
+                let d =
+                    sys::stat(dir, true).map_err(|e| format!("{}: {}", shown(dir), OsText(&e)))?;
                 check_dir(dir, &d)?;
             }
         }
         Ok(())
     }
 
-    fn set_no_new_privs(&mut self) -> io::Result<()> {
+    fn set_no_new_privs(&mut self) -> OsResult<()> {
         sys::set_no_new_privs()
     }
 
@@ -334,7 +389,7 @@ impl Privileges for System {
         Ok(())
     }
 
-    fn close_from(&mut self, first: RawFd) -> io::Result<()> {
+    fn close_from(&mut self, first: RawFd) -> OsResult<()> {
         sys::close_from(first)
     }
 
@@ -349,47 +404,23 @@ impl Privileges for System {
         Ok(())
     }
 
-    fn exec(
-        &mut self,
-        path: &'static str,
-        argv: Vec<OsString>,
-        env: Vec<(OsString, OsString)>,
-    ) -> io::Error {
-        use std::os::unix::ffi::OsStrExt;
-        let cstr = |bytes: &[u8]| {
-            CString::new(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
-        };
-        let build = || -> io::Result<(CString, Vec<CString>, Vec<CString>)> {
-            let path = cstr(path.as_bytes())?;
-            let argv = argv
-                .iter()
-                .map(|a| cstr(a.as_bytes()))
-                .collect::<io::Result<_>>()?;
-            let envp = env
-                .iter()
-                .map(|(k, v)| cstr(&[k.as_bytes(), b"=", v.as_bytes()].concat()))
-                .collect::<io::Result<_>>()?;
-            Ok((path, argv, envp))
-        };
-        match build() {
-            Ok((path, argv, envp)) => sys::execve(&path, &argv, &envp),
-            Err(e) => e,
-        }
+    fn exec(&mut self, path: &'static str, argv: Vec<Bytes>, env: Vec<(Bytes, Bytes)>) -> OsError {
+        sys::execve(path.as_bytes(), &argv, &env)
     }
 
     fn pid(&self) -> u32 {
-        std::process::id()
+        sys::getpid()
     }
 
-    fn channel(&mut self) -> io::Result<(RawFd, RawFd)> {
+    fn channel(&mut self) -> OsResult<(RawFd, RawFd)> {
         sys::seqpacket_pair()
     }
 
-    fn fork(&mut self) -> io::Result<Option<u32>> {
+    fn fork(&mut self) -> OsResult<Option<u32>> {
         sys::fork()
     }
 
-    fn arrange_fds(&mut self, fds: &[RawFd]) -> io::Result<()> {
+    fn arrange_fds(&mut self, fds: &[RawFd]) -> OsResult<()> {
         sys::arrange_fds(fds)
     }
 }

@@ -10,24 +10,30 @@
 
 #![forbid(unsafe_code)]
 
-use std::ffi::OsString;
-use std::os::fd::RawFd;
+use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use policy::handoff::{self, Refusal};
 use policy::tools::{Broker, Resource, SocketSpec, Tool, BROKER_CHANNEL};
 
 use crate::privileged::{Record, Stop, ACQUIRED, NOT_REACHED};
 use crate::privileges::{LaunchError, Privileges};
+use crate::sys::{OsError, RawFd};
 
-/// Runs the rest of the sequence for `tool`, with the process's `argv`,
-/// after its privileged phase left `record` (`None`: the phase never ran);
-/// returns only if a step fails (on success the process has become the
-/// worker).
+/// An argument or a variable's name or value: bytes, as the kernel has them.
+pub type Bytes = Vec<u8>;
+
+/// Runs the rest of the sequence for `tool`, with the process's `argv`
+/// and environment, after its privileged phase left `record` (`None`: the
+/// phase never ran); returns only if a step fails (on success the process
+/// has become the worker).
 pub fn launch(
     tool: &'static Tool,
     record: Option<Record>,
     p: &mut impl Privileges,
-    argv: Vec<OsString>,
+    argv: Vec<Bytes>,
+    env: Vec<(Bytes, Bytes)>,
 ) -> LaunchError {
     let Some(record) = record else {
         // A launcher linked without its entry stub (build.rs's `-e`)
@@ -37,7 +43,7 @@ pub fn launch(
                 .into(),
         );
     };
-    match try_launch(tool, record, p, argv, std::env::vars_os().collect()) {
+    match try_launch(tool, record, p, argv, env) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -85,7 +91,7 @@ fn refusals(tool: &'static Tool, record: &Record) -> Vec<Refusal> {
 /// at all for a tool that words that itself (ping) is no stop: its worker
 /// gets the refusals instead ([`handoff::VAR_REFUSED`]).
 fn stopped(tool: &'static Tool, record: &Record) -> Option<LaunchError> {
-    let errno = std::io::Error::from_raw_os_error;
+    let errno = OsError;
     let resource = |index: usize| tool.resources.get(index);
     let kind = |spec: &'static SocketSpec, index: usize| {
         let k = record.kinds.get(index).copied().unwrap_or(0);
@@ -138,8 +144,8 @@ pub fn try_launch(
     tool: &'static Tool,
     record: Record,
     p: &mut impl Privileges,
-    argv: Vec<OsString>,
-    env: Vec<(OsString, OsString)>,
+    argv: Vec<Bytes>,
+    env: Vec<(Bytes, Bytes)>,
 ) -> Result<Never, LaunchError> {
     let drop_err = |step: &'static str| move |source| LaunchError::Drop { step, source };
 
@@ -156,9 +162,10 @@ pub fn try_launch(
     };
 
     // fds 0–2 valid, so that a closed stdout never becomes something the
-    // worker writes to by mistake: glibc's fillers, as iputils gets them.
-    // A secure exec (file capabilities, setuid) had the libc's start-up
-    // fill them (musl: read-write /dev/null), to be replaced.
+    // worker writes to by mistake: glibc's fillers, as iputils gets them
+    // (from glibc's secure-mode start-up). The ones closed at a secure exec
+    // (file capabilities, setuid) are in `closed_at_exec`; a secure exec
+    // with all three open has nothing to fill.
     if !record.ids.secure || record.closed_at_exec != 0 {
         p.fill_standard_fds(record.closed_at_exec)
             .map_err(LaunchError::Fds)?;
@@ -185,7 +192,7 @@ pub fn try_launch(
             reason,
         })?;
     let argv = if argv.is_empty() {
-        vec![OsString::from(tool.launcher_name)]
+        vec![Bytes::from(tool.launcher_name)]
     } else {
         argv
     };
@@ -195,7 +202,7 @@ pub fn try_launch(
         Some(broker) => start_broker(tool, broker, &opened, p)?,
         None => opened,
     };
-    let env = handoff::rebuild_env(env, &opened, &refused, p.pid());
+    let env = handoff::rebuild_env_bytes(env, &opened, &refused, p.pid());
     let source = p.exec(tool.worker_path, argv, env);
     Err(LaunchError::Exec {
         path: tool.worker_path,
@@ -240,8 +247,8 @@ fn start_broker(
             let (fds, specs) = side(held, broker_end);
             p.arrange_fds(&fds).map_err(LaunchError::Broker)?;
             // The broker reads no locale and no terminal: only its handoff.
-            let env = handoff::rebuild_env(Vec::new(), &specs, &[], p.pid());
-            let source = p.exec(broker.path, vec![OsString::from(broker.name)], env);
+            let env = handoff::rebuild_env_bytes(Vec::new(), &specs, &[], p.pid());
+            let source = p.exec(broker.path, vec![Bytes::from(broker.name)], env);
             Err(LaunchError::Exec {
                 path: broker.path,
                 source,
@@ -260,8 +267,8 @@ mod tests {
     use super::*;
     use crate::plan::Plan;
     use crate::privileged::{self, Errno, ExecIds, Privileged};
+    use crate::sys::OsResult;
     use policy::tools::{BpfInsn, Capability, SocketSetup, ARPING, CLOCKDIFF, ICMP4_RAW, PING};
-    use std::io;
 
     /// Records every call of both phases; fails the ones named in `fail`
     /// (with `EPERM`) or in `errnos` (with that errno).
@@ -271,7 +278,7 @@ mod tests {
         errnos: Vec<(&'static str, Errno)>,
         ids: ExecIds,
         next_fd: RawFd,
-        exec_env: Vec<(OsString, OsString)>,
+        exec_env: Vec<(Bytes, Bytes)>,
         /// Which side of the broker's fork this run plays.
         broker_child: bool,
     }
@@ -316,8 +323,8 @@ mod tests {
                 Ok(())
             }
         }
-        fn step(&mut self, name: &str) -> io::Result<()> {
-            self.raw_step(name).map_err(io::Error::from_raw_os_error)
+        fn step(&mut self, name: &str) -> OsResult<()> {
+            self.raw_step(name).map_err(OsError)
         }
         fn pos(&self, name: &str) -> usize {
             self.calls
@@ -383,17 +390,17 @@ mod tests {
     }
 
     impl Privileges for Recorder {
-        fn fill_standard_fds(&mut self, closed_at_exec: u8) -> io::Result<()> {
+        fn fill_standard_fds(&mut self, closed_at_exec: u8) -> OsResult<()> {
             self.step(&format!("fill_standard_fds {closed_at_exec:#05b}"))
         }
-        fn set_no_new_privs(&mut self) -> io::Result<()> {
+        fn set_no_new_privs(&mut self) -> OsResult<()> {
             self.step("set_no_new_privs")
         }
         fn verify_dropped(&mut self, ids_may_differ: bool) -> Result<(), String> {
             self.step(&format!("verify_dropped ids={ids_may_differ}"))
                 .map_err(|e| e.to_string())
         }
-        fn close_from(&mut self, first: RawFd) -> io::Result<()> {
+        fn close_from(&mut self, first: RawFd) -> OsResult<()> {
             self.step(&format!("close_from {first}"))
         }
         fn check_address_space(&mut self) -> Result<(), String> {
@@ -410,17 +417,17 @@ mod tests {
         fn exec(
             &mut self,
             path: &'static str,
-            argv: Vec<OsString>,
-            env: Vec<(OsString, OsString)>,
-        ) -> io::Error {
+            argv: Vec<Bytes>,
+            env: Vec<(Bytes, Bytes)>,
+        ) -> OsError {
             self.exec_env = env;
             if path.ends_with("-broker") {
-                let argv: Vec<_> = argv.iter().map(|a| a.to_string_lossy()).collect();
+                let argv: Vec<_> = argv.iter().map(|a| String::from_utf8_lossy(a)).collect();
                 self.calls.push(format!("exec broker {}", argv.join(" ")));
             } else {
                 self.calls.push("exec".into());
             }
-            io::Error::from_raw_os_error(libc::ENOENT)
+            OsError(libc::ENOENT)
         }
         fn pid(&self) -> u32 {
             if self.broker_child {
@@ -429,16 +436,16 @@ mod tests {
                 77
             }
         }
-        fn channel(&mut self) -> io::Result<(RawFd, RawFd)> {
+        fn channel(&mut self) -> OsResult<(RawFd, RawFd)> {
             self.step("channel")?;
             self.next_fd += 2;
             Ok((self.next_fd - 2, self.next_fd - 1))
         }
-        fn fork(&mut self) -> io::Result<Option<u32>> {
+        fn fork(&mut self) -> OsResult<Option<u32>> {
             self.step("fork")?;
             Ok((!self.broker_child).then_some(78))
         }
-        fn arrange_fds(&mut self, fds: &[RawFd]) -> io::Result<()> {
+        fn arrange_fds(&mut self, fds: &[RawFd]) -> OsResult<()> {
             let fds: Vec<String> = fds.iter().map(|f| f.to_string()).collect();
             self.step(&format!("arrange_fds {}", fds.join(" ")))
         }
@@ -466,7 +473,13 @@ mod tests {
     fn env_of(r: &Recorder) -> Vec<String> {
         r.exec_env
             .iter()
-            .map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy()))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(v)
+                )
+            })
             .collect()
     }
 
@@ -1184,7 +1197,7 @@ mod tests {
     #[test]
     fn without_its_privileged_phase_the_launcher_refuses() {
         let mut r = Recorder::default();
-        let err = launch(&PING, None, &mut r, Vec::new()).to_string();
+        let err = launch(&PING, None, &mut r, Vec::new(), Vec::new()).to_string();
         assert!(err.contains("privileged phase did not run"), "{err}");
         assert!(r.calls.is_empty(), "{:?}", r.calls);
     }

@@ -1,40 +1,91 @@
-//! The launcher's only `unsafe` code: the system calls of the sequence,
-//! the raw ones of the privileged phase ([`RawSystem`], made with the
-//! `syscall` instruction because glibc is not yet started when they run),
-//! the auxiliary-vector read at the entry point, the record the phase
-//! leaves for the sequence, and [`entry_point!`](crate::entry_point),
-//! each launcher binary's ELF entry stub and C `main`. Each failure of a
-//! libc call becomes `io::Error::last_os_error()` through [`cvt`].
+//! The launcher's only `unsafe` code: every system call it makes, with the
+//! `syscall` instruction ([`raw_syscall`]: the launchers link no libc),
+//! the privileged phase's ([`RawSystem`]) and the sequence's; the
+//! initial stack's reads (auxiliary vector, argv, environment); and, with
+//! feature `nolibc` (the launcher binaries), the run-time a libc would
+//! otherwise provide ([`rt`]: the entry, self-relocation, memory
+//! functions, allocator, panic handler). Each failure is the kernel's
+//! errno, as an [`OsError`].
 //!
-//! These stay on `libc` rather than `nix`: nix has no `capget`/`capset`,
-//! `close_range` or socket-filter locking, and for the rest it makes the
-//! same system calls; nothing of nix (or of glibc) can run before glibc's
-//! start-up anyway. The launcher's dependency tree is kept to `libc` and
-//! `policy` so that what runs privileged can be read in one sitting.
+//! Raw system calls rather than `nix` or `rustix`: nix needs a libc, and
+//! the few calls here (about twenty, all with integer or fixed-layout
+//! arguments) read in one sitting, where a crate's would have to be
+//! audited as code that runs privileged. `libc` is used for its
+//! constants and structure layouts only. The dependency tree stays
+//! `libc` and `policy`.
 
 #[cfg(not(target_arch = "x86_64"))]
 compile_error!(
     "the launcher's entry stub and raw system calls are written for x86_64; \
-     port `entry_point!` and `raw_syscall` (and test them) before building elsewhere"
+     port `entry_point!`, `raw_syscall` and `rt` (and test them) before building elsewhere"
 );
 
-use std::cell::UnsafeCell;
-use std::ffi::{CString, OsString};
-use std::io;
-use std::os::fd::RawFd;
+use alloc::vec::Vec;
+use core::fmt;
 
 use policy::tools::BpfInsn;
 
 use crate::plan::{Plan, MAX_FILTER};
 use crate::privileged::{self, Errno, ExecIds, Privileged, Record};
 
-/// The one errno helper of post-glibc code, shared with every crate.
-use policy::sys::cvt;
+/// A descriptor number (`std::os::fd::RawFd`, which `no_std` lacks).
+pub type RawFd = i32;
+
+/// A failed system call: the kernel's errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OsError(pub Errno);
+
+impl OsError {
+    /// The same error, from its errno (as `io::Error::from_raw_os_error`).
+    pub fn from_raw_os_error(errno: Errno) -> OsError {
+        OsError(errno)
+    }
+
+    /// Its errno (always there, unlike `io::Error`'s).
+    pub fn raw_os_error(&self) -> Option<Errno> {
+        Some(self.0)
+    }
+}
+
+/// C's words (glibc's `strerror`: `errno_text`), as iputils prints them.
+impl fmt::Display for OsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match crate::errno_text::glibc_text(self.0) {
+            Some(text) => f.write_str(text),
+            None => write!(f, "Unknown error {}", self.0),
+        }
+    }
+}
+
+impl core::error::Error for OsError {}
+
+/// A system call's result.
+pub type OsResult<T> = Result<T, OsError>;
+
+/// A system call whose arguments are integers only, as an [`OsResult`].
+fn int_call(nr: libc::c_long, args: [usize; 5]) -> OsResult<usize> {
+    raw_int_syscall(nr, args).map_err(OsError)
+}
+
+/// `path` with the terminating NUL the kernel wants; EINVAL for a path
+/// with a NUL inside (as `CString::new` refused it).
+fn c_path(path: &[u8]) -> OsResult<Vec<u8>> {
+    if path.contains(&0) {
+        return Err(OsError(libc::EINVAL));
+    }
+    let mut c = Vec::with_capacity(path.len() + 1);
+    c.extend_from_slice(path);
+    c.push(0);
+    Ok(c)
+}
 
 /// Whether `fd` is open.
 pub fn fd_is_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD takes no pointer; an invalid fd only yields EBADF.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+    int_call(
+        libc::SYS_fcntl,
+        [fd as usize, libc::F_GETFD as usize, 0, 0, 0],
+    )
+    .is_ok()
 }
 
 /// Opens what glibc's secure-mode start-up (`__libc_check_standard_fds`)
@@ -43,129 +94,287 @@ pub fn fd_is_open(fd: RawFd) -> bool {
 /// fds 1 and 2. The same devices and modes whether or not the exec was
 /// secure, so a closed stdout fails to write (iputils' `write error`)
 /// for root as for a user.
-pub fn open_standard_filler(fd: RawFd) -> io::Result<RawFd> {
+pub fn open_standard_filler(fd: RawFd) -> OsResult<RawFd> {
     let (path, mode) = if fd == 0 {
         (c"/dev/full", libc::O_WRONLY)
     } else {
         (c"/dev/null", libc::O_RDONLY)
     };
-    // SAFETY: the path is a NUL-terminated literal; flags take no pointer.
-    cvt(unsafe { libc::open(path.as_ptr(), mode | libc::O_NOFOLLOW) })
+    // SAFETY: the path is a NUL-terminated literal the kernel only reads;
+    // the flags are integers.
+    unsafe {
+        raw_syscall(
+            libc::SYS_openat,
+            [
+                libc::AT_FDCWD as usize,
+                path.as_ptr() as usize,
+                (mode | libc::O_NOFOLLOW) as usize,
+                0,
+                0,
+            ],
+        )
+    }
+    .map(|fd| fd as RawFd)
+    .map_err(OsError)
 }
 
 /// Puts descriptor `from` at `to` (`dup2`, which leaves `to` inheritable)
 /// and closes `from`.
-pub fn move_onto(from: RawFd, to: RawFd) -> io::Result<()> {
-    // SAFETY: integer arguments only; dup2 touches no memory of ours.
-    let moved = cvt(unsafe { libc::dup2(from, to) });
-    // SAFETY: `from` is ours, duplicated or not wanted; closing it touches
-    // no memory of ours.
-    unsafe { libc::close(from) };
+pub fn move_onto(from: RawFd, to: RawFd) -> OsResult<()> {
+    let moved = int_call(libc::SYS_dup2, [from as usize, to as usize, 0, 0, 0]);
+    // `from` is ours, duplicated or not wanted.
+    let _ = int_call(libc::SYS_close, [from as usize, 0, 0, 0, 0]);
     moved.map(drop)
 }
 
 /// Closes every descriptor from `first` up.
-pub fn close_from(first: RawFd) -> io::Result<()> {
-    // SAFETY: close_range takes plain integers and touches no memory of ours.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first as libc::c_uint,
-            libc::c_uint::MAX,
-            0,
-        )
-    };
-    if ret == 0 {
-        return Ok(());
-    }
-    let err = io::Error::last_os_error();
-    if err.raw_os_error() != Some(libc::ENOSYS) {
-        return Err(err);
+pub fn close_from(first: RawFd) -> OsResult<()> {
+    match int_call(
+        libc::SYS_close_range,
+        [first as usize, libc::c_uint::MAX as usize, 0, 0, 0],
+    ) {
+        Ok(_) => return Ok(()),
+        Err(OsError(libc::ENOSYS)) => {}
+        Err(e) => return Err(e),
     }
     // Kernels before 5.9: close one by one up to the soft limit.
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid, writable rlimit.
-    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) })?;
-    for fd in first..(lim.rlim_cur.min(1 << 20) as RawFd) {
-        // SAFETY: closing an fd we do not own is exactly the intent here:
-        // nothing in this process uses descriptors above 2 yet.
-        unsafe { libc::close(fd) };
+    let lim = rlimit(libc::RLIMIT_NOFILE)?;
+    for fd in first..(lim.min(1 << 20) as RawFd) {
+        // Nothing in this process uses descriptors above the sockets.
+        let _ = int_call(libc::SYS_close, [fd as usize, 0, 0, 0, 0]);
     }
     Ok(())
 }
 
+/// The soft limit of `resource` (`prlimit64` of this process, as glibc's
+/// `getrlimit`).
+fn rlimit(resource: libc::__rlimit_resource_t) -> OsResult<u64> {
+    let mut lim = libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a live, writable rlimit64 the kernel fills; the new
+    // limit is null (nothing is set).
+    unsafe {
+        raw_syscall(
+            libc::SYS_prlimit64,
+            [
+                0,
+                resource as usize,
+                0,
+                &mut lim as *mut libc::rlimit64 as usize,
+                0,
+            ],
+        )
+    }
+    .map_err(OsError)?;
+    Ok(lim.rlim_cur)
+}
+
 /// `socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC)`: the channel
 /// between a worker and its broker (made after the drop).
-pub fn seqpacket_pair() -> io::Result<(RawFd, RawFd)> {
+pub fn seqpacket_pair() -> OsResult<(RawFd, RawFd)> {
     let mut fds = [-1 as libc::c_int; 2];
-    // SAFETY: `fds` is a writable array of two ints, as socketpair needs.
-    cvt(unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
+    // SAFETY: `fds` is a live, writable array of two ints, as socketpair needs.
+    unsafe {
+        raw_syscall(
+            libc::SYS_socketpair,
+            [
+                libc::AF_UNIX as usize,
+                (libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC) as usize,
+                0,
+                fds.as_mut_ptr() as usize,
+                0,
+            ],
         )
-    })?;
+    }
+    .map_err(OsError)?;
     Ok((fds[0], fds[1]))
 }
 
-/// `fork()`: the child's pid in the parent, `None` in the child.
-pub fn fork() -> io::Result<Option<u32>> {
-    // SAFETY: the launcher is single-threaded (no thread is ever started),
-    // so the child may run any code; it only arranges fds and execs.
-    let pid = cvt(unsafe { libc::fork() })?;
+/// `fork()` (a `clone` with `SIGCHLD`, as glibc's): the child's pid in
+/// the parent, `None` in the child.
+pub fn fork() -> OsResult<Option<u32>> {
+    // The launcher is single-threaded and holds no lock: the child runs on
+    // with a copy of everything, as after glibc's fork.
+    let pid = int_call(libc::SYS_clone, [libc::SIGCHLD as usize, 0, 0, 0, 0])?;
     Ok((pid != 0).then_some(pid as u32))
 }
 
 /// Puts `fds[i]` at `3 + i` (each kept open across exec), then closes
 /// every other descriptor above 2. Through copies above all of them, so
 /// that no move overwrites a descriptor still to be moved.
-pub fn arrange_fds(fds: &[RawFd]) -> io::Result<()> {
+pub fn arrange_fds(fds: &[RawFd]) -> OsResult<()> {
     let base = fds.iter().copied().max().unwrap_or(2).max(2) + fds.len() as RawFd + 1;
     let mut copies = Vec::with_capacity(fds.len());
     for &fd in fds {
-        // SAFETY: integer arguments only; the copy is close-on-exec.
-        copies.push(cvt(unsafe {
-            libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, base)
-        })?);
+        // The copy is close-on-exec.
+        copies.push(int_call(
+            libc::SYS_fcntl,
+            [
+                fd as usize,
+                libc::F_DUPFD_CLOEXEC as usize,
+                base as usize,
+                0,
+                0,
+            ],
+        )? as RawFd);
     }
     for (i, &copy) in copies.iter().enumerate() {
-        // SAFETY: integer arguments only; dup2 clears close-on-exec on the
-        // target, which is what the exec needs.
-        cvt(unsafe { libc::dup2(copy, 3 + i as RawFd) })?;
+        // dup2 clears close-on-exec on the target, which the exec needs.
+        int_call(libc::SYS_dup2, [copy as usize, 3 + i, 0, 0, 0])?;
     }
     close_from(3 + fds.len() as RawFd)
 }
 
 /// The soft `RLIMIT_AS`.
-pub fn address_space_limit() -> io::Result<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+pub fn address_space_limit() -> OsResult<u64> {
+    rlimit(libc::RLIMIT_AS)
+}
+
+/// Real, effective and saved ids of `nr` (`getresuid` or `getresgid`).
+fn getres(nr: libc::c_long) -> (u32, u32, u32) {
+    let (mut r, mut e, mut s) = (0u32, 0u32, 0u32);
+    // SAFETY: three live, writable 32-bit ids, as the kernel writes them;
+    // with valid pointers the call cannot fail.
+    let _ = unsafe {
+        raw_syscall(
+            nr,
+            [
+                &mut r as *mut u32 as usize,
+                &mut e as *mut u32 as usize,
+                &mut s as *mut u32 as usize,
+                0,
+                0,
+            ],
+        )
     };
-    // SAFETY: `lim` is a valid, writable rlimit.
-    cvt(unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) })?;
-    Ok(lim.rlim_cur)
+    (r, e, s)
 }
 
 /// Real, effective and saved user ids.
 pub fn getresuid() -> (u32, u32, u32) {
-    let (mut r, mut e, mut s) = (0, 0, 0);
-    // SAFETY: three valid, writable uid_t; getresuid cannot fail with them.
-    unsafe { libc::getresuid(&mut r, &mut e, &mut s) };
-    (r, e, s)
+    getres(libc::SYS_getresuid)
 }
 
 /// Real, effective and saved group ids.
 pub fn getresgid() -> (u32, u32, u32) {
-    let (mut r, mut e, mut s) = (0, 0, 0);
-    // SAFETY: three valid, writable gid_t; getresgid cannot fail with them.
-    unsafe { libc::getresgid(&mut r, &mut e, &mut s) };
-    (r, e, s)
+    getres(libc::SYS_getresgid)
+}
+
+/// This process's id.
+pub fn getpid() -> u32 {
+    int_call(libc::SYS_getpid, [0; 5]).map_or(0, |pid| pid as u32)
+}
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
+pub fn set_no_new_privs() -> OsResult<()> {
+    int_call(
+        libc::SYS_prctl,
+        [libc::PR_SET_NO_NEW_PRIVS as usize, 1, 0, 0, 0],
+    )
+    .map(drop)
+}
+
+/// What the worker check needs of a file's `stat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    /// `st_mode`: type and permission bits.
+    pub mode: u32,
+    pub uid: u32,
+}
+
+impl FileStat {
+    pub fn is_symlink(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFLNK
+    }
+    pub fn is_file(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFREG
+    }
+    pub fn is_dir(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
+}
+
+/// `stat(path)` (`follow`) or `lstat(path)`: `newfstatat`, as glibc's.
+pub fn stat(path: &[u8], follow: bool) -> OsResult<FileStat> {
+    let path = c_path(path)?;
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    // SAFETY: all-zero bytes are a valid `struct stat` (integers only).
+    let mut st: libc::stat = unsafe { core::mem::zeroed() };
+    // SAFETY: `path` is NUL-terminated and only read; `st` is a live,
+    // writable `struct stat` (x86_64's layout is the kernel's).
+    unsafe {
+        raw_syscall(
+            libc::SYS_newfstatat,
+            [
+                libc::AT_FDCWD as usize,
+                path.as_ptr() as usize,
+                &mut st as *mut libc::stat as usize,
+                flags as usize,
+                0,
+            ],
+        )
+    }
+    .map_err(OsError)?;
+    Ok(FileStat {
+        mode: st.st_mode,
+        uid: st.st_uid,
+    })
+}
+
+/// The target of the symbolic link at `path` (`readlink`).
+pub fn readlink(path: &[u8]) -> OsResult<Vec<u8>> {
+    let path = c_path(path)?;
+    let mut buf = alloc::vec![0u8; libc::PATH_MAX as usize];
+    // SAFETY: `path` is NUL-terminated and only read; the kernel writes at
+    // most `buf.len()` bytes into `buf`.
+    let n = unsafe {
+        raw_syscall(
+            libc::SYS_readlinkat,
+            [
+                libc::AT_FDCWD as usize,
+                path.as_ptr() as usize,
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+                0,
+            ],
+        )
+    }
+    .map_err(OsError)?;
+    // A target as long as the buffer may have been cut: too long for a path.
+    if n >= buf.len() {
+        return Err(OsError(libc::ENAMETOOLONG));
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
+/// Writes all of `bytes` to stderr, as far as it takes them (a closed or
+/// full stderr is not a reason to do anything else).
+pub fn write_stderr(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is live for the call and the kernel only reads it.
+        match unsafe {
+            raw_syscall(
+                libc::SYS_write,
+                [2, bytes.as_ptr() as usize, bytes.len(), 0, 0],
+            )
+        } {
+            Ok(0) => return,
+            Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
+            Err(libc::EINTR) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// Ends the process with `status` (`exit_group`).
+pub fn exit(status: i32) -> ! {
+    loop {
+        let _ = raw_int_syscall(libc::SYS_exit_group, [status as usize, 0, 0, 0, 0]);
+        let _ = raw_int_syscall(libc::SYS_exit, [status as usize, 0, 0, 0, 0]);
+    }
 }
 
 /// The three per-thread capability sets as 64-bit masks (bit N = capability N).
@@ -194,10 +403,9 @@ struct CapData {
 
 const CAP_VERSION_3: u32 = 0x2008_0522;
 
-/// `capget` of this thread (a raw system call: it is also the privileged
-/// phase's).
-pub fn capget() -> io::Result<CapSets> {
-    raw_capget().map_err(io::Error::from_raw_os_error)
+/// `capget` of this thread (also the privileged phase's).
+pub fn capget() -> OsResult<CapSets> {
+    raw_capget().map_err(OsError)
 }
 
 fn raw_capget() -> Result<CapSets, Errno> {
@@ -256,24 +464,47 @@ fn raw_capset(sets: CapSets) -> Result<(), Errno> {
     .map(drop)
 }
 
-/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`, shared with every crate.
-pub use policy::sys::set_no_new_privs;
-
-/// `execve(path, argv, envp)`; returns only on failure.
-pub fn execve(path: &CString, argv: &[CString], envp: &[CString]) -> io::Error {
-    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
-    argv_ptrs.push(std::ptr::null());
-    let mut envp_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
-    envp_ptrs.push(std::ptr::null());
+/// `execve(path, argv, envp)`, each entry of `envp` a `(name, value)` pair;
+/// returns only on failure (EINVAL for a string with a NUL inside, as
+/// `CString::new` refused it).
+pub fn execve(path: &[u8], argv: &[Vec<u8>], envp: &[(Vec<u8>, Vec<u8>)]) -> OsError {
+    let strings = (
+        c_path(path),
+        argv.iter().map(|a| c_path(a)).collect::<OsResult<Vec<_>>>(),
+        envp.iter()
+            .map(|(k, v)| c_path(&[k.as_slice(), b"=", v.as_slice()].concat()))
+            .collect::<OsResult<Vec<_>>>(),
+    );
+    let (path, argv, envp) = match strings {
+        (Ok(path), Ok(argv), Ok(envp)) => (path, argv, envp),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e,
+    };
+    let pointers = |strings: &[Vec<u8>]| -> Vec<usize> {
+        let mut p: Vec<usize> = strings.iter().map(|s| s.as_ptr() as usize).collect();
+        p.push(0);
+        p
+    };
+    let (argv_ptrs, envp_ptrs) = (pointers(&argv), pointers(&envp));
     // SAFETY: every pointer is to a NUL-terminated string owned by `path`,
     // `argv` or `envp`, which outlive the call; both arrays end with null.
-    unsafe { libc::execve(path.as_ptr(), argv_ptrs.as_ptr(), envp_ptrs.as_ptr()) };
-    io::Error::last_os_error()
+    let err = unsafe {
+        raw_syscall(
+            libc::SYS_execve,
+            [
+                path.as_ptr() as usize,
+                argv_ptrs.as_ptr() as usize,
+                envp_ptrs.as_ptr() as usize,
+                0,
+                0,
+            ],
+        )
+    };
+    OsError(err.err().unwrap_or(libc::EINVAL))
 }
 
 /// One system call with the `syscall` instruction: no libc, no `errno`
-/// (thread-local storage does not exist before glibc's start-up). Returns
-/// the result, or the errno the kernel answered.
+/// (there is no thread-local storage). Returns the result, or the errno
+/// the kernel answered.
 ///
 /// # Safety
 ///
@@ -287,7 +518,7 @@ unsafe fn raw_syscall(nr: libc::c_long, args: [usize; 5]) -> Result<usize, Errno
     // returns in rax. What the call does with memory is the caller's
     // contract (so no `nomem`/`readonly` option).
     unsafe {
-        std::arch::asm!(
+        core::arch::asm!(
             "syscall",
             inlateout("rax") nr as isize => ret,
             in("rdi") args[0],
@@ -435,12 +666,9 @@ impl Privileged for RawSystem {
                 [2, line.as_ptr() as usize, line.len(), 0, 0],
             )
         };
-        let _ = raw_int_syscall(libc::SYS_exit_group, [2, 0, 0, 0, 0]);
-        // exit_group does not return; if it ever did, no privileged code
-        // may run after a failed drop.
-        loop {
-            let _ = raw_int_syscall(libc::SYS_exit, [2, 0, 0, 0, 0]);
-        }
+        // exit_group does not return; if it ever did, `exit` tries again:
+        // no privileged code may run after a failed drop.
+        exit(2)
     }
 }
 
@@ -480,7 +708,7 @@ fn raw_attach_filter(fd: i32, program: &[BpfInsn]) -> Result<(), Errno> {
                 libc::SOL_SOCKET as usize,
                 libc::SO_ATTACH_FILTER as usize,
                 &prog as *const libc::sock_fprog as usize,
-                std::mem::size_of::<libc::sock_fprog>(),
+                core::mem::size_of::<libc::sock_fprog>(),
             ],
         )
     }
@@ -500,7 +728,7 @@ fn raw_lock_filter(fd: i32) -> Result<(), Errno> {
                 libc::SOL_SOCKET as usize,
                 libc::SO_LOCK_FILTER as usize,
                 &one as *const libc::c_int as usize,
-                std::mem::size_of::<libc::c_int>(),
+                core::mem::size_of::<libc::c_int>(),
             ],
         )
     }
@@ -509,20 +737,18 @@ fn raw_lock_filter(fd: i32) -> Result<(), Errno> {
 
 /// The privileged phase's `socket()`, for the hostile tests' probes (which
 /// must create exactly what the launcher creates).
-pub fn socket(domain: i32, ty: i32, protocol: i32) -> io::Result<RawFd> {
-    RawSystem
-        .open_socket(domain, ty, protocol)
-        .map_err(io::Error::from_raw_os_error)
+pub fn socket(domain: i32, ty: i32, protocol: i32) -> OsResult<RawFd> {
+    RawSystem.open_socket(domain, ty, protocol).map_err(OsError)
 }
 
 /// The privileged phase's filter attach, for the hostile tests' probes.
-pub fn attach_filter(fd: RawFd, program: &[BpfInsn]) -> io::Result<()> {
-    raw_attach_filter(fd, program).map_err(io::Error::from_raw_os_error)
+pub fn attach_filter(fd: RawFd, program: &[BpfInsn]) -> OsResult<()> {
+    raw_attach_filter(fd, program).map_err(OsError)
 }
 
 /// The privileged phase's filter lock, for the hostile tests' probes.
-pub fn lock_filter(fd: RawFd) -> io::Result<()> {
-    raw_lock_filter(fd).map_err(io::Error::from_raw_os_error)
+pub fn lock_filter(fd: RawFd) -> OsResult<()> {
+    raw_lock_filter(fd).map_err(OsError)
 }
 
 /// Which of fds 0–2 are closed (bit `n` for fd `n`), with one raw `poll`
@@ -555,8 +781,7 @@ fn closed_standard_fds() -> Option<u8> {
 }
 
 /// The ids and secure-mode flag the kernel started us with, from the
-/// auxiliary vector on the initial stack (glibc's `getauxval` is not
-/// ready before its start-up).
+/// auxiliary vector on the initial stack.
 ///
 /// # Safety
 ///
@@ -591,35 +816,15 @@ pub unsafe fn exec_ids(stack: *const usize) -> ExecIds {
     ids
 }
 
-/// Where the privileged phase leaves its [`Record`] for the sequence.
-pub struct RecordSlot(UnsafeCell<Option<Record>>);
-
-// SAFETY: written once, by the entry point, before glibc's start-up and
-// before any thread exists; read afterwards by `main` on the same thread.
-unsafe impl Sync for RecordSlot {}
-
-/// The one record of this process.
-pub static PRIVILEGED_PHASE: RecordSlot = RecordSlot(UnsafeCell::new(None));
-
-impl RecordSlot {
-    /// What the privileged phase recorded; `None` if it never ran (a
-    /// launcher linked without its entry stub).
-    pub fn get(&self) -> Option<Record> {
-        // SAFETY: see `Sync` above: no write can race with this read.
-        unsafe { *self.0.get() }
-    }
-}
-
-/// The privileged phase, called by the entry stub of
-/// [`entry_point!`](crate::entry_point):
-/// runs `plan` with the raw system calls and leaves the record in
-/// [`PRIVILEGED_PHASE`].
+/// The privileged phase, called first by the entry of
+/// [`entry_point!`](crate::entry_point), before relocation: runs `plan`
+/// with the raw system calls and returns what it did.
 ///
 /// # Safety
 ///
 /// As for [`exec_ids`]; and it must run at the entry point, once, on the
 /// only thread.
-pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) {
+pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) -> Record {
     // SAFETY: the caller's contract.
     let ids = unsafe { exec_ids(stack) };
     let mut record = privileged::run(plan, ids, &mut RawSystem);
@@ -629,82 +834,98 @@ pub unsafe fn privileged_phase(plan: &Plan, stack: *const usize) {
         None if ids.secure => privileged::refuse_tiny_nofile(plan, &mut RawSystem),
         None => {}
     }
-    // SAFETY: the only write, on the only thread, before any read.
-    unsafe { *PRIVILEGED_PHASE.0.get() = Some(record) };
+    record
 }
 
-/// The C `main`'s `argv` as owned strings. musl (the launchers' libc)
-/// hands `argv` to `main` only, not to Rust's standard library (glibc
-/// does, through `.init_array`), so `std::env::args_os` is empty in a
-/// `#![no_main]` binary there: the sequence takes these instead.
+/// The process's arguments and environment, copied from the initial
+/// stack: `argv` as the kernel passed it, the environment as `(name,
+/// value)` pairs split at the first `=` after the name's first byte
+/// (entries without one are skipped), as Rust's `std::env::vars_os`.
 ///
 /// # Safety
 ///
-/// `argv` must be `main`'s: `argc` pointers to NUL-terminated strings
-/// (the kernel's, on the initial stack, alive for the whole process).
-pub unsafe fn main_argv(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
-    use std::os::unix::ffi::OsStrExt;
-    (0..usize::try_from(argc).unwrap_or(0))
-        .map(|i| {
-            // SAFETY: i < argc, and each of the first argc pointers is a
-            // NUL-terminated string (the caller's contract).
-            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
-            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_os_string()
-        })
-        .collect()
+/// As for [`exec_ids`].
+#[allow(clippy::type_complexity)]
+pub unsafe fn initial_args(stack: *const usize) -> (Vec<Vec<u8>>, Vec<(Vec<u8>, Vec<u8>)>) {
+    let string = |p: usize| {
+        // SAFETY: every argv and envp pointer on the initial stack is a
+        // NUL-terminated string the kernel copied there, alive for the
+        // whole process.
+        unsafe { core::ffi::CStr::from_ptr(p as *const core::ffi::c_char) }.to_bytes()
+    };
+    let mut argv = Vec::new();
+    let mut env = Vec::new();
+    // SAFETY: the layout of `exec_ids`'s contract: argc, argc pointers and
+    // a null, then the environment's pointers up to a null.
+    unsafe {
+        let argc = *stack;
+        for i in 0..argc {
+            argv.push(string(*stack.add(1 + i)).to_vec());
+        }
+        let mut p = stack.add(1 + argc + 1);
+        while *p != 0 {
+            let entry = string(*p);
+            if let Some(eq) = entry
+                .get(1..)
+                .and_then(|rest| rest.iter().position(|&b| b == b'='))
+            {
+                let (name, value) = entry.split_at(eq + 1);
+                env.push((name.to_vec(), value.get(1..).unwrap_or(&[]).to_vec()));
+            }
+            p = p.add(1);
+        }
+    }
+    (argv, env)
 }
 
-/// Defines a launcher binary's entry: an ELF entry stub,
-/// `privsep_launcher_entry` (the linker's `-e`, set by `build.rs`), that
+/// Defines a launcher binary (feature `nolibc`): its ELF entry,
+/// `privsep_launcher_entry` (the linker's `-e`, set by `build.rs`), which
 /// runs the privileged phase of the descriptor's [`Plan`] on the initial
-/// stack and then jumps to the libc's `_start`; and the C `main` (the crate is
-/// `#![no_main]`) that runs [`crate::launch`] with its `argv`,
-/// unprivileged, and exits with its status. No Rust runtime start-up runs
-/// (no `poll` of fds 0–2, no signal-stack set-up, no `SIGPIPE` change),
-/// and no libc start-up runs before the drop.
+/// stack, relocates the image, runs [`crate::launch`] unprivileged and
+/// exits with its status; the panic handler (one line, status 2) and the
+/// allocator. No libc and no Rust runtime start-up run at all.
 #[macro_export]
 macro_rules! entry_point {
     ($tool:expr) => {
         // Integers only, evaluated at compile time: valid before relocation.
         static PRIVSEP_PLAN: $crate::plan::Plan = $crate::plan::Plan::of(&$tool);
 
-        extern "C" fn privsep_privileged_phase(stack: *const usize) {
+        extern "C" fn privsep_start(stack: *const usize) -> ! {
             #[allow(unsafe_code)]
             // SAFETY: the entry stub passes the initial stack pointer as
             // the kernel set it, once, on the only thread.
             unsafe {
-                $crate::sys::privileged_phase(&PRIVSEP_PLAN, stack)
+                $crate::sys::rt::start(&PRIVSEP_PLAN, &$tool, stack)
             }
         }
 
-        // The kernel enters here with rsp 16-byte aligned at argc and rdx
-        // the loader's finalizer (0 in a static binary). The call keeps the
-        // ABI's alignment; r12 is callee-saved, so it carries rdx across;
-        // rsp is back at argc for `_start`.
-        ::std::arch::global_asm!(
+        // The kernel enters with rsp 16-byte aligned at argc; the call
+        // keeps the ABI's alignment. Nothing returns here.
+        ::core::arch::global_asm!(
             ".globl privsep_launcher_entry",
             ".type privsep_launcher_entry,@function",
             "privsep_launcher_entry:",
-            "mov r12, rdx",
+            "xor ebp, ebp",
             "mov rdi, rsp",
-            "call {phase}",
-            "mov rdx, r12",
-            "jmp _start",
+            "and rsp, -16",
+            "call {start}",
+            "ud2",
             ".size privsep_launcher_entry, . - privsep_launcher_entry",
-            phase = sym privsep_privileged_phase,
+            start = sym privsep_start,
         );
 
-        // SAFETY: `main` is the one symbol of this name in the binary (the
-        // crate is `#![no_main]`), with the C signature the libc calls.
-        #[allow(unsafe_code)]
-        #[no_mangle]
-        extern "C" fn main(
-            argc: ::std::ffi::c_int,
-            argv: *const *const ::std::ffi::c_char,
-        ) -> ::std::ffi::c_int {
-            // SAFETY: the libc's `_start` passes the kernel's argc and argv.
-            let argv = unsafe { $crate::sys::main_argv(argc, argv) };
-            $crate::launch(&$tool, argv)
+        #[panic_handler]
+        fn privsep_panic(info: &::core::panic::PanicInfo<'_>) -> ! {
+            $crate::sys::rt::panicked($tool.launcher_name, info)
         }
+
+        #[global_allocator]
+        static PRIVSEP_ALLOCATOR: $crate::sys::rt::Arena = $crate::sys::rt::Arena::new();
     };
 }
+
+/// What a libc would provide, for the launcher binaries (feature
+/// `nolibc`, which only they enable: a test build links the standard
+/// library, which has its own).
+#[cfg(feature = "nolibc")]
+pub mod rt;

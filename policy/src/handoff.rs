@@ -16,12 +16,23 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "std")]
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+#[cfg(feature = "std")]
 use std::ffi::{OsStr, OsString};
-use std::os::fd::RawFd;
+#[cfg(feature = "std")]
 use std::os::unix::ffi::OsStrExt;
 
-use crate::tools::{SocketKind, SocketSpec, Tool};
+#[cfg(feature = "std")]
+use crate::tools::Tool;
+use crate::tools::{SocketKind, SocketSpec};
+#[cfg(feature = "std")]
 use crate::{sys, PolicyError};
+
+/// A descriptor number (`std::os::fd::RawFd`, which `no_std` lacks).
+type RawFd = core::ffi::c_int;
 
 /// The first handed-over descriptor (systemd's `SD_LISTEN_FDS_START`).
 pub const FIRST_FD: RawFd = 3;
@@ -61,11 +72,12 @@ pub enum Handoff {
 pub fn encode_refused(refused: &[Refusal]) -> String {
     let parts: Vec<String> = refused
         .iter()
-        .map(|r| format!("{}/{}/{}", r.spec.name, r.kind.type_name, r.errno))
+        .map(|r| alloc::format!("{}/{}/{}", r.spec.name, r.kind.type_name, r.errno))
         .collect();
     parts.join(":")
 }
 
+#[cfg(feature = "std")]
 /// The refusals the launcher handed over to `tool`'s worker, if it set
 /// [`VAR_REFUSED`] (`None` otherwise: a handoff of sockets). Accepted only
 /// for a tool that reports refusals, with `LISTEN_FDS=0`, this process's
@@ -172,6 +184,7 @@ pub fn encode(opened: &[&SocketSpec], pid: u32) -> [(&'static str, String); 3] {
     ]
 }
 
+#[cfg(feature = "std")]
 fn no_handoff(tool: &Tool, reason: impl Into<String>) -> PolicyError {
     PolicyError::NoHandoff {
         launcher: tool.launcher_name,
@@ -179,6 +192,7 @@ fn no_handoff(tool: &Tool, reason: impl Into<String>) -> PolicyError {
     }
 }
 
+#[cfg(feature = "std")]
 /// Parses the three variables (as looked up by `var`) into the list of
 /// sockets handed over to `tool`'s worker. Pure: it checks the protocol,
 /// not the descriptors. Accepted: between one and all of the worker's
@@ -193,6 +207,7 @@ pub fn decode(
     decode_for(var, own_pid, tool, &tool.worker_handoff())
 }
 
+#[cfg(feature = "std")]
 /// [`decode`] for the broker of `tool` ([`Tool::broker_handoff`]).
 pub fn decode_broker(
     var: impl Fn(&str) -> Option<String>,
@@ -202,6 +217,7 @@ pub fn decode_broker(
     decode_for(var, own_pid, tool, &tool.broker_handoff())
 }
 
+#[cfg(feature = "std")]
 fn decode_for(
     var: impl Fn(&str) -> Option<String>,
     own_pid: u32,
@@ -268,6 +284,7 @@ fn decode_for(
         .collect())
 }
 
+#[cfg(feature = "std")]
 /// Checks that every descriptor is the socket its name promises
 /// (`SO_DOMAIN`, `SO_PROTOCOL`; for a packet socket, whose `SO_PROTOCOL`
 /// is always 0, the protocol `getsockname` reports; `SO_TYPE` one of the
@@ -307,12 +324,14 @@ pub fn validate(sockets: &mut [HandedSocket]) -> Result<(), PolicyError> {
     Ok(())
 }
 
+#[cfg(feature = "std")]
 /// Takes the handoff from this process's environment: decodes, removes the
 /// three variables (so nothing the worker might start sees them), validates.
 pub fn take_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyError> {
     take(decode(|name| std::env::var(name).ok(), sys::getpid(), tool))
 }
 
+#[cfg(feature = "std")]
 /// [`take_from_env`] for the broker of `tool`.
 pub fn take_broker_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyError> {
     take(decode_broker(
@@ -322,6 +341,7 @@ pub fn take_broker_from_env(tool: &Tool) -> Result<Vec<HandedSocket>, PolicyErro
     ))
 }
 
+#[cfg(feature = "std")]
 /// [`take_from_env`] for a tool that reports refusals itself (ping): its
 /// sockets, or the refusals the launcher handed over instead
 /// ([`decode_refused`]).
@@ -336,12 +356,14 @@ pub fn take_handoff_from_env(tool: &Tool) -> Result<Handoff, PolicyError> {
     }
 }
 
+#[cfg(feature = "std")]
 fn remove_handoff_vars() {
     for name in [VAR_FDS, VAR_PID, VAR_NAMES, VAR_REFUSED] {
         std::env::remove_var(name);
     }
 }
 
+#[cfg(feature = "std")]
 fn take(decoded: Result<Vec<HandedSocket>, PolicyError>) -> Result<Vec<HandedSocket>, PolicyError> {
     remove_handoff_vars();
     let mut sockets = decoded?;
@@ -377,14 +399,21 @@ pub const ENV_MAX_VALUE: usize = 256;
 
 /// Whether `name=value` may reach the worker: the name is allowlisted and the
 /// value cannot point glibc at a file of the caller's choosing.
+#[cfg(feature = "std")]
 pub fn env_allowed(name: &OsStr, value: &OsStr) -> bool {
-    let Some(name) = name.to_str() else {
+    env_allowed_bytes(name.as_bytes(), value.as_bytes())
+}
+
+/// [`env_allowed`] on the bytes of the name and the value (the launcher's
+/// form: it has no `OsStr`).
+pub fn env_allowed_bytes(name: &[u8], value: &[u8]) -> bool {
+    let Ok(name) = core::str::from_utf8(name) else {
         return false;
     };
     if !ENV_ALLOWLIST.contains(&name) {
         return false;
     }
-    let v = value.as_bytes();
+    let v = value;
     if v.len() > ENV_MAX_VALUE
         || v.iter().any(|b| b.is_ascii_control())
         || v.windows(2).any(|w| w == b"..")
@@ -405,15 +434,31 @@ pub fn env_allowed(name: &OsStr, value: &OsStr) -> bool {
 /// The worker's environment: the allowed subset of `vars`, then the handoff
 /// variables (which always win over anything of the same name), with
 /// [`VAR_REFUSED`] when nothing was opened and `refused` says why.
+#[cfg(feature = "std")]
 pub fn rebuild_env(
     vars: impl IntoIterator<Item = (OsString, OsString)>,
     opened: &[&SocketSpec],
     refused: &[Refusal],
     pid: u32,
 ) -> Vec<(OsString, OsString)> {
-    let mut env: Vec<(OsString, OsString)> = vars
+    use std::os::unix::ffi::OsStringExt;
+    let vars = vars.into_iter().map(|(n, v)| (n.into_vec(), v.into_vec()));
+    rebuild_env_bytes(vars, opened, refused, pid)
         .into_iter()
-        .filter(|(n, v)| env_allowed(n, v))
+        .map(|(n, v)| (OsString::from_vec(n), OsString::from_vec(v)))
+        .collect()
+}
+
+/// [`rebuild_env`] on bytes (the launcher's form).
+pub fn rebuild_env_bytes(
+    vars: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+    opened: &[&SocketSpec],
+    refused: &[Refusal],
+    pid: u32,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut env: Vec<(Vec<u8>, Vec<u8>)> = vars
+        .into_iter()
+        .filter(|(n, v)| env_allowed_bytes(n, v))
         .collect();
     for (name, value) in encode(opened, pid) {
         env.push((name.into(), value.into()));

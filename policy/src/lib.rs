@@ -14,18 +14,32 @@
 //!   the same for launcher and worker.
 //!
 //! Only [`sys`] contains `unsafe` code.
+//!
+//! Without feature `std` (the launcher's build: it links no libc and no
+//! standard library) the crate is `no_std` with `alloc`: the descriptors,
+//! the launcher's half of the handoff (the environment's allowlist and the
+//! handoff variables, on bytes) and the program name. The workers' half
+//! (decoding, validation, system calls), the renderer and the sandbox's
+//! enforcement need `std`.
 
+#![cfg_attr(not(feature = "std"), no_std)]
 #![deny(unsafe_code)]
+
+extern crate alloc;
 
 pub mod handoff;
 pub mod inet;
 pub mod layout;
+#[cfg(feature = "std")]
 pub mod render;
 pub mod sandbox;
+#[cfg(feature = "std")]
 #[allow(unsafe_code)]
 pub mod sys;
 pub mod text;
 pub mod tools;
 
+#[cfg(feature = "std")]
 mod error;
+#[cfg(feature = "std")]
 pub use error::PolicyError;

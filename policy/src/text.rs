@@ -5,8 +5,11 @@
 
 #![forbid(unsafe_code)]
 
-use std::borrow::Cow;
+use alloc::borrow::Cow;
+use alloc::string::{String, ToString};
+#[cfg(feature = "std")]
 use std::ffi::OsString;
+#[cfg(feature = "std")]
 use std::os::unix::ffi::OsStrExt;
 
 /// `s` (something the user or the network chose, about to be echoed in a
@@ -39,8 +42,15 @@ pub fn printable(s: &str) -> Cow<'_, str> {
 /// `/bin/ping`, `/usr/bin/privsep-ping`), as iputils' `error()` names the
 /// program (`program_invocation_name`), made printable; `fallback` (the
 /// launcher's name) when argv is empty or argv\[0\] is.
+#[cfg(feature = "std")]
 pub fn invocation_name(args: &[OsString], fallback: &str) -> String {
-    match args.first().map(|a| a.as_bytes()) {
+    invocation_name_bytes(args.first().map(|a| a.as_bytes()), fallback)
+}
+
+/// [`invocation_name`] of argv\[0\]'s bytes, if there is an argv\[0\]
+/// (the launcher's form).
+pub fn invocation_name_bytes(arg0: Option<&[u8]>, fallback: &str) -> String {
+    match arg0 {
         Some(b) if !b.is_empty() => printable(&String::from_utf8_lossy(b)).into_owned(),
         _ => fallback.to_string(),
     }

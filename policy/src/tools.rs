@@ -11,6 +11,10 @@
 
 #![forbid(unsafe_code)]
 
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use crate::sandbox::profile::{self as sandbox_profile, Profile};
 
 /// A capability the launcher may hold in its file capability. Each is

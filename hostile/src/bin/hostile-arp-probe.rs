@@ -126,7 +126,10 @@ fn listen(ifindex: i32, secs: u64, open: bool, filter: bool, sandbox: bool) {
     }];
     say(format!(
         "replace {}",
-        errno(launcher::sys::attach_filter(fd, &accept_all))
+        errno(
+            launcher::sys::attach_filter(fd, &accept_all)
+                .map_err(|e| std::io::Error::from_raw_os_error(e.0))
+        )
     ));
     if sandbox {
         if let Err(e) = policy::sandbox::lock_down(ARPING.sandbox, &sockets) {

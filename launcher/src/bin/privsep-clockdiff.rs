@@ -2,6 +2,7 @@
 //! ICMPv4 socket with `CAP_NET_RAW`, drops everything and execs the
 //! clockdiff worker (`launcher::launch`).
 
+#![no_std]
 #![no_main]
 
 launcher::entry_point!(policy::tools::CLOCKDIFF);

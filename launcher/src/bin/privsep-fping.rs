@@ -2,6 +2,7 @@
 //! kernel admits the caller, else raw with `CAP_NET_RAW`), drops everything
 //! and execs the fping worker (`launcher::launch`).
 
+#![no_std]
 #![no_main]
 
 launcher::entry_point!(policy::tools::FPING);
