@@ -219,22 +219,22 @@ fn check_dir(dir: &[u8], meta: &sys::FileStat) -> Result<(), String> {
 /// Every directory above `path`, nearest first, as `Path::ancestors`
 /// gives them (for an absolute path: up to `/`).
 fn parents(path: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(path);
+    // Without trailing slashes (but for `/` itself), as `Path` compares.
+    fn trim(mut p: &[u8]) -> &[u8] {
+        while p.len() > 1 && p.ends_with(b"/") {
+            p = &p[..p.len() - 1];
+        }
+        p
+    }
+    let mut rest = Some(trim(path));
     core::iter::from_fn(move || {
         let current = rest?;
-        let trimmed = current
-            .strip_suffix(b"/")
-            .filter(|t| !t.is_empty())
-            .unwrap_or(current);
-        let parent = match trimmed.iter().rposition(|&b| b == b'/') {
-            Some(0) => &trimmed[..1],
-            Some(i) => &trimmed[..i],
-            None => {
-                rest = None;
-                return None;
-            }
+        let parent = match current.iter().rposition(|&b| b == b'/') {
+            Some(0) => &current[..1],
+            Some(i) => trim(&current[..i]),
+            None => &[][..],
         };
-        rest = (parent != current).then_some(parent);
+        rest = (!parent.is_empty() && parent != current).then_some(parent);
         rest
     })
 }
@@ -422,5 +422,87 @@ impl Privileges for System {
 
     fn arrange_fds(&mut self, fds: &[RawFd]) -> OsResult<()> {
         sys::arrange_fds(fds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+
+    #[test]
+    fn parents_are_path_ancestors() {
+        for path in [
+            "/usr/libexec/privsep/ping-worker",
+            "/a",
+            "/",
+            "/a/b/",
+            "/a//b",
+        ] {
+            let ours: Vec<String> = parents(path.as_bytes()).map(shown).collect();
+            let std: Vec<String> = Path::new(path)
+                .ancestors()
+                .skip(1)
+                .map(|p| p.display().to_string())
+                .collect();
+            assert_eq!(ours, std, "{path}");
+        }
+    }
+
+    #[test]
+    fn canonical_resolves_as_realpath() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("real/sub")).unwrap();
+        std::fs::write(root.join("real/sub/worker"), b"").unwrap();
+        std::os::unix::fs::symlink("real/sub", root.join("rel")).unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../sub/./worker", root.join("real/sub/up")).unwrap();
+        std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
+        for name in [
+            "rel/worker",
+            "abs/sub/worker",
+            "abs/sub/up",
+            "real/./sub/../sub/worker",
+        ] {
+            let path = root.join(name);
+            let ours = canonical(path.as_os_str().as_bytes()).unwrap();
+            let std = std::fs::canonicalize(&path).unwrap();
+            assert_eq!(ours, std.as_os_str().as_bytes(), "{name}");
+        }
+        let err = |name: &str| canonical(root.join(name).as_os_str().as_bytes()).unwrap_err();
+        assert_eq!(err("loop"), OsError(libc::ELOOP));
+        assert_eq!(err("missing/worker"), OsError(libc::ENOENT));
+        assert_eq!(err("real/sub/worker/x"), OsError(libc::ENOTDIR));
+    }
+
+    #[test]
+    fn the_worker_check_refuses_what_it_refused_with_std() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let worker = root.join("worker");
+        std::fs::write(&worker, b"").unwrap();
+        let path: &'static str = Box::leak(worker.display().to_string().into_boxed_str());
+        let check = |mode: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&worker, std::fs::Permissions::from_mode(mode)).unwrap();
+            System.check_worker(path)
+        };
+        // The file's own checks come before its directories'.
+        assert_eq!(
+            check(0o777),
+            Err("mode 0777 is writable by group or others".into())
+        );
+        assert_eq!(check(0o4755), Err("mode 4755 is setuid or setgid".into()));
+        let missing: &'static str = Box::leak(format!("{path}.missing").into_boxed_str());
+        assert_eq!(
+            System.check_worker(missing),
+            Err("No such file or directory".into())
+        );
+        assert_eq!(
+            System.check_worker(Box::leak(root.display().to_string().into_boxed_str())),
+            Err("not a regular file".into())
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! the privileged phase's ([`RawSystem`]) and the sequence's; the
 //! initial stack's reads (auxiliary vector, argv, environment); and, with
 //! feature `nolibc` (the launcher binaries), the run-time a libc would
-//! otherwise provide ([`rt`]: the entry, self-relocation, memory
+//! otherwise provide (`rt`: the entry, self-relocation, memory
 //! functions, allocator, panic handler). Each failure is the kernel's
 //! errno, as an [`OsError`].
 //!
@@ -56,8 +56,6 @@ impl fmt::Display for OsError {
         }
     }
 }
-
-impl core::error::Error for OsError {}
 
 /// A system call's result.
 pub type OsResult<T> = Result<T, OsError>;
@@ -929,3 +927,62 @@ macro_rules! entry_point {
 /// library, which has its own).
 #[cfg(feature = "nolibc")]
 pub mod rt;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_initial_stack_gives_argv_and_the_environment_as_std_does() {
+        let strings: [&[u8]; 6] = [
+            b"ping\0",
+            b"-c1\0",
+            b"LANG=C\0",
+            b"X==y\0",
+            b"=a=b\0",
+            b"NOEQ\0",
+        ];
+        let p = |i: usize| strings[i].as_ptr() as usize;
+        let stack = [
+            2,
+            p(0),
+            p(1),
+            0,
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            0,
+            libc::AT_NULL as usize,
+            0,
+        ];
+        // SAFETY: laid out as the kernel lays out the initial stack.
+        let (argv, env) = unsafe { initial_args(stack.as_ptr()) };
+        assert_eq!(argv, [b"ping".to_vec(), b"-c1".to_vec()]);
+        let pairs: Vec<(&[u8], &[u8])> = env
+            .iter()
+            .map(|(n, v)| (n.as_slice(), v.as_slice()))
+            .collect();
+        // std::env::vars_os: split at the first `=` after the first byte;
+        // an entry without one is skipped.
+        assert_eq!(
+            pairs,
+            [(&b"LANG"[..], &b"C"[..]), (b"X", b"=y"), (b"=a", b"b")]
+        );
+    }
+
+    #[test]
+    fn the_system_calls_answer_as_the_libc_does() {
+        assert_eq!(getpid(), std::process::id());
+        assert!(!fd_is_open(1 << 20));
+        assert_eq!(stat(b"/", true).map(|s| s.is_dir()), Ok(true));
+        assert_eq!(stat(b"/nonexistent/x", false), Err(OsError(libc::ENOENT)));
+        assert_eq!(stat(b"a\0b", false), Err(OsError(libc::EINVAL)));
+        assert_eq!(
+            execve(b"/nonexistent", &[b"x".to_vec()], &[]),
+            OsError(libc::ENOENT)
+        );
+        assert!(address_space_limit().is_ok());
+        assert_eq!(OsError(libc::EPERM).to_string(), "Operation not permitted");
+    }
+}

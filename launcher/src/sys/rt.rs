@@ -201,8 +201,9 @@ fn broken_image(why: &[u8]) -> ! {
     exit(2)
 }
 
-/// The panic handler's body: `NAME: internal error: MESSAGE` on one line
-/// (cut at 200 bytes), status 2. No launcher code is meant to panic.
+/// The panic handler's body: `NAME: internal error: panicked at
+/// FILE:LINE:COLUMN: MESSAGE` on one line (cut at 200 bytes), status 2.
+/// No launcher code is meant to panic.
 pub fn panicked(name: &str, info: &core::panic::PanicInfo<'_>) -> ! {
     struct Line {
         buf: [u8; 200],
@@ -224,10 +225,7 @@ pub fn panicked(name: &str, info: &core::panic::PanicInfo<'_>) -> ! {
         buf: [0; 200],
         len: 0,
     };
-    let _ = core::fmt::write(
-        &mut line,
-        format_args!("{name}: internal error: {}", info.message()),
-    );
+    let _ = core::fmt::write(&mut line, format_args!("{name}: internal error: {info}"));
     write_stderr(line.buf.get(..line.len).unwrap_or(&[]));
     write_stderr(b"\n");
     exit(2)
