@@ -1,10 +1,8 @@
-//! C's words for an errno as glibc's `strerror` has them, whatever libc
-//! the launcher is linked against: the launchers are linked with musl
-//! (whose start-up is cheaper, `docs/performance.md`), whose own words
-//! differ for about half of the errnos, while the launcher's messages must
-//! stay those of the iputils tools it replaces (`socket: Operation not
-//! permitted`, …). A unit test, built against glibc, checks the table
-//! against glibc's own `strerror`.
+//! C's words for an errno as glibc's `strerror` has them: the launchers
+//! link no libc (whose start-up is costly, `docs/performance.md`), while
+//! their messages must stay those of the iputils tools they replace
+//! (`socket: Operation not permitted`, …). A unit test, built against
+//! glibc, checks the table against glibc's own `strerror`.
 
 #![forbid(unsafe_code)]
 

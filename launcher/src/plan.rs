@@ -3,8 +3,8 @@
 //! errnos that fall back, capability masks, the locked filter's
 //! instructions, the nice value) copied out at compile time.
 //!
-//! The privileged phase runs at the ELF entry point, before glibc's
-//! start-up has relocated the (static-pie) image: every pointer stored in
+//! The privileged phase runs at the ELF entry point, before the launcher
+//! has relocated its (static-pie) image: every pointer stored in
 //! data — the descriptor's slices and `&str`s — still reads as garbage
 //! there. A [`Plan`] holds no pointer, so it is valid from the first
 //! instruction. [`Plan::of`] is a `const fn`: a descriptor that does not

@@ -1,23 +1,23 @@
 //! The privileged phase: everything the launcher does while a capability
-//! is in reach, run at the ELF entry point before glibc's start-up.
+//! is in reach, run at the ELF entry point, first.
 //!
 //! Order: non-dumpable → each resource of the [`Plan`] under its own
 //! capability (a socket with alternatives: each kind in turn, a datagram
 //! kind with every capability lowered, the next only after an errno the
 //! descriptor falls back on) → drop (setuid mode: bounding set, then ids) → every
-//! capability set cleared. Then the entry point jumps to glibc's `_start`,
-//! and everything else — glibc's and the sequence's own checks, the
-//! messages — runs with nothing but the acquired descriptors
-//! ([`crate::sequence`]).
+//! capability set cleared. Then the image relocates itself and everything
+//! else — the sequence's checks, the messages — runs with nothing but the
+//! acquired descriptors ([`crate::sequence`]).
 //!
-//! Why at the entry point: glibc's static start-up makes 17 system calls
-//! (TLS, `AT_SECURE` descriptor checks, the first malloc arena, RELRO)
-//! that need no privilege; run first, they ran with `CAP_NET_RAW` in
-//! reach. Here the window is the kernel's `execve` and six calls.
+//! Why at the entry point: a libc's static start-up (glibc's made 17
+//! system calls: TLS, `AT_SECURE` descriptor checks, the first malloc
+//! arena, RELRO) needs no privilege, nor does the launcher's own
+//! relocation; run first, they ran with `CAP_NET_RAW` in reach. Here the
+//! window is the kernel's `execve` and six calls.
 //!
-//! What that costs the code: no allocation, no `std`, no thread-local
-//! `errno`, no relocated pointer (the plan is integers), no panic (a panic
-//! would need all three). Each call returns the raw errno; the result is a
+//! What that costs the code: no allocation, no thread-local `errno`, no
+//! relocated pointer (the plan is integers), no panic (a panic would need
+//! all three). Each call returns the raw errno; the result is a
 //! [`Record`] of integers that the sequence turns into a message later.
 //! [`Privileged`] is the one trait between this logic and the system calls
 //! (`sys::RawSystem`), so that the order is unit-tested with a recording
@@ -134,12 +134,11 @@ pub struct Record {
     pub kinds: [usize; MAX_RESOURCES],
     pub stop: Stop,
     pub ids: ExecIds,
-    /// Bit `n` set: fd `n` (0–2) was closed at exec. Read after the drop,
-    /// before the libc's start-up fills a closed one in a secure exec
-    /// (musl with read-write `/dev/null`, where iputils' glibc puts
-    /// `/dev/full` write-only on 0 and `/dev/null` read-only on 1 and 2):
-    /// the sequence puts glibc's fillers there, so that a closed stdout
-    /// fails to write as iputils' does.
+    /// Bit `n` set: fd `n` (0–2) was closed at exec. Read after the drop;
+    /// nothing fills a closed one before the sequence, which puts glibc's
+    /// fillers there (iputils' glibc puts `/dev/full` write-only on 0 and
+    /// `/dev/null` read-only on 1 and 2 in a secure exec), so that a
+    /// closed stdout fails to write as iputils' does.
     pub closed_at_exec: u8,
 }
 
@@ -161,7 +160,7 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     //    file-capability exec does not always do it, seen on 6.18).
     //    If it fails, nothing has been acquired, but the capabilities are
     //    still permitted (and, setuid, the ids are root's): die here, as a
-    //    failed drop does, so that glibc's start-up never runs with them.
+    //    failed drop does, so that nothing else ever runs with them.
     if let Err(e) = p.set_not_dumpable() {
         record.stop = Stop::NotDumpable(e);
         let mut line = Line::new();
@@ -252,7 +251,7 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
     //    nothing behind). In setuid-root mode the bounding set goes first,
     //    while CAP_SETPCAP is still effective, then groups and ids; then
     //    every capability set. A drop that fails ends the process here:
-    //    glibc's start-up must never run with a privilege left.
+    //    nothing else may ever run with a privilege left.
     let drops: [(bool, DropStep); 3] = [
         (setuid, DropStep::BoundingSet),
         (setuid, DropStep::Ids),
@@ -333,13 +332,11 @@ fn open_kind<P: Privileged>(
     Ok(want)
 }
 
-/// A message built without allocation or formatting machinery (neither
-/// works before glibc's start-up): bytes appended to a stack buffer, cut
-/// at its end.
 /// After the drop, in a secure exec, when fds 0–2 cannot be polled
-/// (`RLIMIT_NOFILE` below 3: `poll` refuses three descriptors): musl's
-/// secure-mode start-up makes the same `poll` and, refused, stops the
-/// process with a crash. Say why instead, and end with status 2.
+/// (`RLIMIT_NOFILE` below 3: `poll` refuses three descriptors): which of
+/// them are closed cannot be known, and a libc's secure-mode start-up
+/// stops there (musl's makes the same `poll` and crashes). Say why
+/// instead, and end with status 2.
 pub fn refuse_tiny_nofile<P: Privileged>(plan: &Plan, p: &mut P) {
     let mut line = Line::new();
     line.push(plan.name());
@@ -347,6 +344,9 @@ pub fn refuse_tiny_nofile<P: Privileged>(plan: &Plan, p: &mut P) {
     p.die(line.bytes());
 }
 
+/// A message built without allocation or formatting machinery (neither
+/// works before the relocation): bytes appended to a stack buffer, cut
+/// at its end.
 struct Line {
     buf: [u8; 160],
     len: usize,

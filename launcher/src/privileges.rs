@@ -145,10 +145,9 @@ impl fmt::Display for LaunchError {
 pub trait Privileges {
     /// Make sure fds 0–2 are open (where closed: `/dev/full` write-only on
     /// 0, `/dev/null` read-only on 1 and 2, as glibc's secure-mode start-up
-    /// does; called only when the exec was not secure, for root).
-    /// `closed_at_exec`: those closed at exec (bit `n` for fd `n`), which
-    /// the libc's secure-mode start-up filled its own way: they get the
-    /// fillers above too.
+    /// does; called when the exec was not secure, for root, or when
+    /// `closed_at_exec`, those closed at exec (bit `n` for fd `n`), names
+    /// one).
     fn fill_standard_fds(&mut self, closed_at_exec: u8) -> OsResult<()>;
     /// Step 4: `PR_SET_NO_NEW_PRIVS`.
     fn set_no_new_privs(&mut self) -> OsResult<()>;

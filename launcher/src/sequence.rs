@@ -2,7 +2,7 @@
 //! sanitize → acquire → drop (the privileged phase, [`crate::privileged`],
 //! at the entry point) → no_new_privs + verify → check the worker → for a
 //! tool with a broker, the channel and a fork: the child execs the broker
-//! with the held sockets → exec (here, after glibc's start-up, with
+//! with the held sockets → exec (here, after the privileged phase, with
 //! nothing privileged but the acquired descriptors). Each step is a call
 //! on [`Privileged`](crate::privileged::Privileged) or [`Privileges`], so
 //! the unit tests below check the order and the failure paths of any
@@ -981,7 +981,7 @@ mod tests {
         assert!(err.contains("missing CAP_NET_RAW"), "{err}");
         assert!(!r.calls.contains(&"exec".to_string()));
         // The drop happens on every path: nothing after the privileged
-        // phase, glibc's start-up included, runs with a capability.
+        // phase, the relocation included, runs with a capability.
         assert_eq!(
             r.calls.last().map(String::as_str),
             Some("clear_capabilities")
@@ -1098,7 +1098,7 @@ mod tests {
             };
             run(&ARPING, &mut r);
             // Nothing between the failure and the death: no acquisition,
-            // and above all no return to glibc's start-up with the
+            // and above all no return to the rest of the launcher with the
             // capabilities (or root's ids) still permitted.
             assert_eq!(
                 r.calls[..2],
@@ -1130,7 +1130,7 @@ mod tests {
         run(&PING, &mut r);
         assert!(r.pos("socket icmp4 SOCK_DGRAM") < r.pos("move_fd 0 3"));
         assert!(r.pos("socket icmp6 SOCK_DGRAM") < r.pos("move_fd 1 4"));
-        // Not a secure exec: glibc filled nothing; the sequence does,
+        // Not a secure exec: nothing filled them; the sequence does,
         // after the drop.
         assert!(r.pos("clear_capabilities") < r.pos("fill_standard_fds 0b000"));
         assert!(r.pos("fill_standard_fds 0b000") < r.pos("set_no_new_privs"));
@@ -1167,7 +1167,7 @@ mod tests {
     }
 
     #[test]
-    fn a_secure_exec_leaves_the_standard_fds_to_the_libc() {
+    fn a_secure_exec_with_fds_0_to_2_open_fills_nothing() {
         let mut r = Recorder::default();
         run(&PING, &mut r);
         assert!(r.calls.contains(&"exec".to_string()), "{:?}", r.calls);
@@ -1185,7 +1185,7 @@ mod tests {
     }
 
     #[test]
-    fn a_secure_exec_replaces_the_libcs_filler_of_a_closed_fd() {
+    fn a_secure_exec_fills_the_fds_closed_at_exec() {
         let mut r = Recorder::default();
         let mut record = privileged::run(&Plan::of(&PING), r.ids, &mut r);
         record.closed_at_exec = 0b010;

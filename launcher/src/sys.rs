@@ -750,7 +750,7 @@ pub fn lock_filter(fd: RawFd) -> OsResult<()> {
 }
 
 /// Which of fds 0–2 are closed (bit `n` for fd `n`), with one raw `poll`
-/// as musl's start-up asks (`POLLNVAL`); None if the poll is refused
+/// as musl's start-up asks too (`POLLNVAL`); None if the poll is refused
 /// (`RLIMIT_NOFILE` below 3).
 fn closed_standard_fds() -> Option<u8> {
     let mut fds = [libc::pollfd {
