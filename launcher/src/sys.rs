@@ -1,5 +1,5 @@
 //! The launcher's only `unsafe` code: every system call it makes, with the
-//! `syscall` instruction ([`raw_syscall`]: the launchers link no libc),
+//! `syscall` instruction (`raw_syscall`: the launchers link no libc),
 //! the privileged phase's ([`RawSystem`]) and the sequence's; the
 //! initial stack's reads (auxiliary vector, argv, environment); and, with
 //! feature `nolibc` (the launcher binaries), the run-time a libc would
