@@ -84,6 +84,7 @@ fn main() -> Result<()> {
                 libc::SOCK_DGRAM,
                 policy::tools::ARP.protocol,
             )
+            .map_err(|e| std::io::Error::from_raw_os_error(e.0))
             .context("packet socket")?;
             fd3(fd)?;
         }
