@@ -512,7 +512,7 @@ pub fn execve(path: &[u8], argv: &[Vec<u8>], envp: &[(Vec<u8>, Vec<u8>)]) -> OsE
 unsafe fn raw_syscall(nr: libc::c_long, args: [usize; 5]) -> Result<usize, Errno> {
     let ret: isize;
     // SAFETY: the x86_64 system-call convention: number in rax, arguments
-    // in rdi, rsi, rdx, r10, r8; the kernel clobbers rcx and r11 and
+    // in rdi, rsi, rdx, r10, r8, r9; the kernel clobbers rcx and r11 and
     // returns in rax. What the call does with memory is the caller's
     // contract (so no `nomem`/`readonly` option).
     unsafe {
@@ -524,6 +524,8 @@ unsafe fn raw_syscall(nr: libc::c_long, args: [usize; 5]) -> Result<usize, Errno
             in("rdx") args[2],
             in("r10") args[3],
             in("r8") args[4],
+            // The sixth argument, always 0 here (`mmap`'s offset).
+            in("r9") 0usize,
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack),

@@ -31,8 +31,25 @@ pub unsafe fn start(plan: &Plan, tool: &'static Tool, stack: *const usize) -> ! 
     // before the relocation, as it ran before the libc's.
     let record = unsafe { super::privileged_phase(plan, stack) };
     // SAFETY: once, before any relocated pointer is read (`tool`'s fields
-    // are read only below); the image is this process's own.
+    // are read only in `relocated`); the image is this process's own.
     unsafe { relocate(stack) };
+    // SAFETY: the caller's contract; after the relocation.
+    unsafe { relocated(tool, record, stack) }
+}
+
+/// The rest of [`start`], in a function of its own (never inlined, as
+/// `relocate` is not), so that no read of a relocated pointer can be
+/// scheduled before the relocation.
+///
+/// # Safety
+///
+/// As for [`start`], and after [`relocate`].
+#[inline(never)]
+unsafe fn relocated(
+    tool: &'static Tool,
+    record: crate::privileged::Record,
+    stack: *const usize,
+) -> ! {
     // SAFETY: the caller's contract.
     let (argv, env) = unsafe { super::initial_args(stack) };
     exit(crate::launch(tool, record, argv, env))
@@ -72,6 +89,7 @@ const PAGE: usize = 4096;
 /// # Safety
 ///
 /// As for [`start`].
+#[inline(never)]
 unsafe fn relocate(stack: *const usize) {
     // SAFETY: the auxiliary vector's layout (`super::exec_ids`).
     let (phdr, phnum) = unsafe { program_headers(stack) };
@@ -231,65 +249,84 @@ pub fn panicked(name: &str, info: &core::panic::PanicInfo<'_>) -> ! {
     exit(2)
 }
 
-/// The allocator: a bump allocator over a fixed arena in `.bss`, freeing
-/// nothing (the process lives for a handful of small strings and then
-/// execs); a request the arena cannot hold gets pages of its own
-/// (`mmap`), so no argument list or environment is too large for it.
+/// The allocator: a bump allocator, freeing nothing (the process lives
+/// for a handful of small strings and then execs), over a fixed arena in
+/// `.bss` and then over chunks of fresh pages (`mmap`, at least
+/// [`CHUNK`] each), so that no argument list or environment is too large
+/// for it.
 pub struct Arena {
-    /// Bytes of `memory` handed out.
-    used: UnsafeCell<usize>,
+    /// The next free byte and the end of the current chunk (both 0 until
+    /// the first allocation takes the arena).
+    next: UnsafeCell<usize>,
+    end: UnsafeCell<usize>,
     memory: UnsafeCell<[u8; ARENA]>,
 }
 
 const ARENA: usize = 64 << 10;
+/// The smallest chunk mapped once the arena is full.
+pub const CHUNK: usize = 1 << 20;
 
 // SAFETY: the launcher never starts a thread (`fork` makes a copy): no
-// two calls ever touch `used` at once.
+// two calls ever touch `next` and `end` at once.
 unsafe impl Sync for Arena {}
 
 impl Arena {
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Arena {
         Arena {
-            used: UnsafeCell::new(0),
+            next: UnsafeCell::new(0),
+            end: UnsafeCell::new(0),
             memory: UnsafeCell::new([0; ARENA]),
         }
     }
 }
 
 // SAFETY: every block returned is `layout.size()` bytes at `layout.align()`,
-// inside the arena past every earlier block, or fresh pages; none is
-// handed out twice.
+// inside the arena or a mapped chunk, past every earlier block of it;
+// none is handed out twice.
 unsafe impl GlobalAlloc for Arena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let memory = self.memory.get() as usize;
-        // SAFETY: single-threaded (see `Sync`): no other access to `used`.
-        let used = unsafe { &mut *self.used.get() };
-        let start = (memory + *used).next_multiple_of(layout.align());
-        if let Some(end) = start.checked_add(layout.size()) {
-            if end <= memory + ARENA {
-                *used = end - memory;
-                return start as *mut u8;
-            }
+        // SAFETY: single-threaded (see `Sync`): no other access to these.
+        let (next, end) = unsafe { (&mut *self.next.get(), &mut *self.end.get()) };
+        if *end == 0 {
+            *next = self.memory.get() as usize;
+            *end = *next + ARENA;
         }
-        // Too large for what is left: pages of its own, page-aligned.
+        let fits = |next: usize, end: usize| {
+            let start = next.checked_next_multiple_of(layout.align())?;
+            let stop = start.checked_add(layout.size())?;
+            (stop <= end).then_some((start, stop))
+        };
+        if let Some((start, stop)) = fits(*next, *end) {
+            *next = stop;
+            return start as *mut u8;
+        }
+        // A new chunk, page-aligned: room for this block and what follows.
         if layout.align() > PAGE {
             return core::ptr::null_mut();
         }
+        let Some(len) = layout.size().max(CHUNK).checked_next_multiple_of(PAGE) else {
+            return core::ptr::null_mut();
+        };
         // SAFETY: an anonymous private mapping: no memory of ours touched.
         let mapped = unsafe {
             raw_syscall(
                 libc::SYS_mmap,
                 [
                     0,
-                    layout.size(),
+                    len,
                     (libc::PROT_READ | libc::PROT_WRITE) as usize,
                     (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as usize,
                     usize::MAX,
                 ],
             )
         };
-        mapped.map_or(core::ptr::null_mut(), |p| p as *mut u8)
+        let Ok(chunk) = mapped else {
+            return core::ptr::null_mut();
+        };
+        *next = chunk + layout.size();
+        *end = chunk + len;
+        chunk as *mut u8
     }
 
     unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
