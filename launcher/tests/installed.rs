@@ -104,6 +104,29 @@ fn invoked_as_ping_the_launcher_and_the_worker_say_ping() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_long_argument_list_and_environment_reach_the_worker_whole() {
+    // The launcher links no libc: its allocator is a 64 KiB arena, then
+    // chunks of mapped pages. Arguments and an environment far larger
+    // than that go through it to the worker, untouched: the last argument
+    // is the one the worker's option parser refuses.
+    let many: Vec<String> = (0..40_000).map(|i| format!("operand-{i}")).collect();
+    let out = testkit::deadline::output(
+        User::from_env()
+            .command(launcher())
+            .args(&many)
+            .arg("-Z")
+            .env("PRIVSEP_FILLER", "x".repeat(100_000)),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}: invalid option -- 'Z'", launcher().display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
 fn in_a_user_namespace_mapped_to_root_the_launcher_pings() {
     // Root's own user and network namespace: the launcher's capability is
     // the namespace's, over the namespace's loopback.
