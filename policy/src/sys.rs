@@ -125,11 +125,49 @@ pub fn is_regular_file(fd: RawFd) -> io::Result<bool> {
     Ok(st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
-/// `close(fd)` of a descriptor nobody owns as an `OwnedFd` (one found in
-/// `/proc/self/fd` that was not handed over).
+/// `close(fd)` of a descriptor nobody owns as an `OwnedFd` (a stray one
+/// the lock-down found open that was not handed over).
 #[cfg(feature = "sandbox")]
 pub fn close_raw(fd: RawFd) -> io::Result<()> {
     nix::unistd::close(fd).map_err(from_nix)
+}
+
+/// Which of the numbers `fds` are open descriptors, in one `poll` with
+/// no events and no wait: the kernel marks every number that names no
+/// open file `POLLNVAL`. Fails (`EINVAL`) when there are more numbers
+/// than the soft `RLIMIT_NOFILE`.
+#[cfg(feature = "sandbox")]
+pub fn open_among(fds: std::ops::Range<RawFd>) -> io::Result<Vec<RawFd>> {
+    let mut polled: Vec<libc::pollfd> = fds
+        .map(|fd| libc::pollfd {
+            fd,
+            events: 0,
+            revents: 0,
+        })
+        .collect();
+    // SAFETY: `polled` is valid for reads and writes of its length, which
+    // is what is passed; a zero timeout never blocks.
+    cvt(unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, 0) })?;
+    Ok(polled
+        .iter()
+        .filter(|p| p.revents & libc::POLLNVAL == 0)
+        .map(|p| p.fd)
+        .collect())
+}
+
+/// `close_range(first, last, 0)`: closes every descriptor in between,
+/// none of which any object of this process owns (the lock-down's strays
+/// above the probed numbers).
+#[cfg(feature = "sandbox")]
+pub fn close_range(first: RawFd, last: libc::c_uint) -> io::Result<()> {
+    let first = libc::c_uint::try_from(first).unwrap_or(libc::c_uint::MAX);
+    if first > last {
+        return Ok(());
+    }
+    // SAFETY: integer arguments; the caller closes only descriptors that
+    // no Rust object owns.
+    cvt(unsafe { libc::close_range(first, last, 0) })?;
+    Ok(())
 }
 
 /// A nix error as the `io::Error` of the same errno.

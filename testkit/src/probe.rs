@@ -127,6 +127,14 @@ pub fn poll_in(fd: RawFd, timeout_ms: Option<u32>) -> io::Result<bool> {
     Ok(n == 1 && pfd.revents & libc::POLLIN != 0)
 }
 
+/// `dup2(from, to)`: a stray descriptor at the number `to`, left for the
+/// lock-down to close (it is never owned by an object of the caller's).
+pub fn dup_to(from: RawFd, to: RawFd) -> io::Result<()> {
+    // SAFETY: integer arguments; `to` names no descriptor the caller owns.
+    cvt(unsafe { libc::dup2(from, to) })?;
+    Ok(())
+}
+
 /// `write(fd, buf)`.
 pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for reads of its length.

@@ -397,6 +397,21 @@ fn proc_shows_the_locked_down_state() {
         seen.ends_with("attempt hold\nholding\n"),
         "probe did not reach hold:\n{seen}"
     );
+    // The strays it opened before its lock-down (9, 63, 64, 200): the two
+    // below 64 found and reported, all four closed (the fd check below).
+    let closed = seen
+        .lines()
+        .find_map(|l| l.strip_prefix("closed stray fds: "))
+        .unwrap_or_else(|| panic!("no stray reported:\n{seen}"));
+    for stray in ["9", "63"] {
+        assert!(
+            closed
+                .trim_matches(['[', ']'])
+                .split(", ")
+                .any(|fd| fd == stray),
+            "fd {stray} not among the closed: {closed}"
+        );
+    }
 
     let status = procfs::status(pid as i32).expect("status");
     let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");

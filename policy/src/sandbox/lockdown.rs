@@ -112,35 +112,52 @@ fn fds(sockets: &[HandedSocket]) -> Vec<RawFd> {
 }
 
 /// Closes every descriptor above 2 that is not one of `sockets` (left over
-/// by name resolution, say) and returns their numbers. Lists
-/// `/proc/self/fd`, or probes every number below the soft `RLIMIT_NOFILE`
-/// (at most 65536) when that cannot be read (no /proc, no fd to spare).
+/// by name resolution, say) and returns the numbers of those it found open.
 pub fn close_stray_fds(sockets: &[HandedSocket]) -> Result<Vec<RawFd>, PolicyError> {
     close_all_but(&fds(sockets))
 }
 
+/// The numbers [`close_all_but`] looks at one by one: 3 up to here. The
+/// workers start with 0–2 and their handed-over sockets only (the launcher
+/// and their first step close everything else), and a descriptor opened
+/// since, by the resolver say, takes the lowest free number, so a stray is
+/// found among these; above them everything but a kept descriptor is
+/// closed without looking (one `close_range` per gap).
+const PROBED: RawFd = 64;
+
+/// [`close_stray_fds`] for the numbers `kept`. The open ones below
+/// [`PROBED`] come from one `poll` ([`sys::open_among`]), not from
+/// listing `/proc/self/fd` (an open, a `getdents` that makes a /proc inode
+/// per descriptor, a close: the costliest step of the lock-down after the
+/// seccomp filter's load); when the soft `RLIMIT_NOFILE` is below that
+/// many numbers, `poll` refuses and each number is asked (`F_GETFD`).
 fn close_all_but(kept: &[RawFd]) -> Result<Vec<RawFd>, PolicyError> {
-    let listed: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
-        // Collect first: the directory's own fd is among the entries and is
-        // gone once the iterator is dropped (hence the fd_flags check below).
-        Ok(entries) => entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-            .collect(),
-        Err(_) => {
-            let soft = sys::getrlimit(Resource::RLIMIT_NOFILE)
-                .map(|l| l.0)
-                .unwrap_or(1024);
-            (3..soft.clamp(1024, 65536) as RawFd).collect()
-        }
-    };
+    let open = sys::open_among(3..PROBED).or_else(|_| {
+        Ok::<_, PolicyError>(
+            (3..PROBED)
+                .filter(|&fd| sys::fd_flags(fd).is_ok())
+                .collect(),
+        )
+    })?;
     let mut closed = Vec::new();
-    for fd in listed {
-        if fd <= 2 || kept.contains(&fd) || sys::fd_flags(fd).is_err() {
+    for fd in open {
+        if kept.contains(&fd) {
             continue;
         }
         sys::close_raw(fd).map_err(|e| err("close stray fds", format!("fd {fd}: {e}")))?;
         closed.push(fd);
     }
+    // Above the probed numbers: the gaps between the kept descriptors there.
+    let mut above: Vec<RawFd> = kept.iter().copied().filter(|&fd| fd >= PROBED).collect();
+    above.sort_unstable();
+    let mut first = PROBED;
+    for fd in above {
+        sys::close_range(first, (fd - 1) as libc::c_uint)
+            .map_err(|e| err("close stray fds", format!("fds {first}-{}: {e}", fd - 1)))?;
+        first = fd + 1;
+    }
+    sys::close_range(first, libc::c_uint::MAX)
+        .map_err(|e| err("close stray fds", format!("fds from {first}: {e}")))?;
     Ok(closed)
 }
 
