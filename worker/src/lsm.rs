@@ -1,7 +1,9 @@
 //! The worker's check that the kernel really moved it out of the
 //! launcher's LSM domain: if SELinux, TOMOYO or AppArmor left it in the
 //! domain that may hold `net_raw`, the policy's split did not happen and it
-//! refuses to run. A file that cannot be read means "no such LSM here".
+//! refuses to run. A file that cannot be read means "no such LSM here";
+//! where the kernel lists its active LSMs (`lsm_list_modules`, Linux 6.8)
+//! only the files of active ones are opened.
 
 #![forbid(unsafe_code)]
 
@@ -63,10 +65,36 @@ pub fn refusal(
     None
 }
 
-/// Reads the two files and applies [`refusal`].
+/// linux/lsm.h's ids of the LSMs whose domain the check reads: the three
+/// that can hold `/proc/self/attr/current`, and TOMOYO.
+const LSM_ID_SELINUX: u64 = 101;
+const LSM_ID_SMACK: u64 = 102;
+const LSM_ID_TOMOYO: u64 = 103;
+const LSM_ID_APPARMOR: u64 = 104;
+
+/// Which of the two files can show a domain (`/proc/self/attr/current`,
+/// TOMOYO's `self_domain`), given the active LSMs the kernel lists
+/// (`None`: the kernel cannot say, before Linux 6.8: both). A file of an
+/// LSM that is not active cannot be read anyway (no such LSM here); not
+/// opening it spares the worker's start-up a /proc lookup, a securityfs
+/// lookup and their inodes.
+pub fn files_to_read(active: Option<&[u64]>) -> (bool, bool) {
+    let Some(ids) = active else {
+        return (true, true);
+    };
+    let current = [LSM_ID_SELINUX, LSM_ID_SMACK, LSM_ID_APPARMOR]
+        .iter()
+        .any(|id| ids.contains(id));
+    (current, ids.contains(&LSM_ID_TOMOYO))
+}
+
+/// Reads the files that can say something and applies [`refusal`].
 pub fn check(tool: &Tool) -> Result<(), WorkerError> {
-    let se = std::fs::read_to_string("/proc/self/attr/current").ok();
-    let tomoyo = std::fs::read_to_string("/sys/kernel/security/tomoyo/self_domain").ok();
+    let (current, tomoyo) = files_to_read(crate::sys::active_lsms().as_deref());
+    let read =
+        |wanted: bool, path: &str| wanted.then(|| std::fs::read_to_string(path).ok()).flatten();
+    let se = read(current, "/proc/self/attr/current");
+    let tomoyo = read(tomoyo, "/sys/kernel/security/tomoyo/self_domain");
     match refusal(tool, se.as_deref(), tomoyo.as_deref()) {
         Some(msg) => Err(WorkerError::Refused(msg)),
         None => Ok(()),
@@ -125,6 +153,43 @@ mod tests {
             refusal(&ARPING, Some("privsep-ping (enforce)\n"), None).is_none(),
             "another tool's launcher profile is not ours"
         );
+    }
+
+    #[test]
+    fn only_the_active_lsms_files_are_read() {
+        assert_eq!(
+            files_to_read(None),
+            (true, true),
+            "a kernel that cannot say"
+        );
+        // capability, landlock, yama, bpf: no domain to read.
+        assert_eq!(files_to_read(Some(&[100, 110, 105, 109])), (false, false));
+        assert_eq!(files_to_read(Some(&[100, 104, 110])), (true, false));
+        assert_eq!(files_to_read(Some(&[100, 101])), (true, false));
+        assert_eq!(files_to_read(Some(&[102])), (true, false));
+        assert_eq!(files_to_read(Some(&[100, 103])), (false, true));
+        assert_eq!(files_to_read(Some(&[101, 103, 104])), (true, true));
+    }
+
+    #[test]
+    fn the_kernel_lists_its_lsms_or_cannot() {
+        // Linux 6.8 and later list at least the capability module (100);
+        // older ones have no such call.
+        match crate::sys::active_lsms() {
+            Some(ids) => assert!(ids.contains(&100), "{ids:?}"),
+            None => {
+                let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+                let mut v = release
+                    .trim()
+                    .split(['.', '-'])
+                    .map(|p| p.parse::<u32>().unwrap_or(0));
+                let (major, minor) = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+                assert!(
+                    (major, minor) < (6, 8),
+                    "{release}: lsm_list_modules failed"
+                );
+            }
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The process itself: its ids, dumpability, co-processes ([`spawn`]) and
-//! `_exit`, its priority, random bytes, and the local time zone.
+//! `_exit`, its priority, random bytes, the local time zone, and the
+//! kernel's list of active LSMs.
 
 use super::cvt;
 use std::ffi::CStr;
@@ -119,4 +120,29 @@ pub fn local_time_text(secs: i64, format: &CStr) -> Option<String> {
     // `tm` initialised by localtime_r.
     let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), format.as_ptr(), &tm) };
     Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
+/// `lsm_list_modules(2)`'s number: Linux 6.8 added it after the system
+/// call numbers were unified, so it is the same on every architecture.
+const SYS_LSM_LIST_MODULES: libc::c_long = 461;
+
+/// The ids (`LSM_ID_*` of linux/lsm.h) of the LSMs active in this kernel,
+/// from `lsm_list_modules(2)`; `None` where the kernel has no such call
+/// (before 6.8) or it fails.
+pub fn active_lsms() -> Option<Vec<u64>> {
+    // linux/lsm.h numbers 14 modules; room for twice as many.
+    let mut ids = [0u64; 32];
+    let mut size = std::mem::size_of_val(&ids) as u32;
+    // SAFETY: `ids` is valid for writes of `size` bytes and `size` for a
+    // read and a write of a u32; flags must be 0.
+    let n = cvt(unsafe {
+        libc::syscall(
+            SYS_LSM_LIST_MODULES,
+            ids.as_mut_ptr(),
+            &mut size as *mut u32,
+            0u32,
+        )
+    })
+    .ok()?;
+    Some(ids.get(..usize::try_from(n).ok()?)?.to_vec())
 }
