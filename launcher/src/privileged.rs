@@ -120,6 +120,30 @@ impl DropStep {
             DropStep::Capabilities => "capabilities",
         }
     }
+
+    /// [`DropStep::name`] as bytes in an array, with its length: a value,
+    /// not a pointer, for the privileged phase's message. That runs before
+    /// the relocation, and a `match` of `&'static str`s compiles to a table
+    /// of pointers which only the relocation fills in: read before it, the
+    /// name was a null pointer, and a failed drop died of SIGSEGV instead
+    /// of its line and status 2.
+    fn name_bytes(self) -> ([u8; 12], usize) {
+        const fn array(name: &str) -> ([u8; 12], usize) {
+            let mut a = [0u8; 12];
+            let b = name.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                a[i] = b[i];
+                i += 1;
+            }
+            (a, b.len())
+        }
+        match self {
+            DropStep::BoundingSet => const { array("bounding set") },
+            DropStep::Ids => const { array("setresuid") },
+            DropStep::Capabilities => const { array("capabilities") },
+        }
+    }
 }
 
 /// What the privileged phase did: integers only (it is written before
@@ -271,7 +295,8 @@ pub fn run<P: Privileged>(plan: &Plan, ids: ExecIds, p: &mut P) -> Record {
             let mut line = Line::new();
             line.push(plan.name());
             line.push(b": cannot drop privileges (");
-            line.push(step.name().as_bytes());
+            let (name, len) = step.name_bytes();
+            line.push(name.get(..len).unwrap_or(&[]));
             line.push(b"): errno ");
             line.push_number(errno);
             line.push(b"\n");
@@ -391,5 +416,18 @@ impl Line {
 
     fn bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drop_steps_bytes_are_their_names() {
+        for step in [DropStep::BoundingSet, DropStep::Ids, DropStep::Capabilities] {
+            let (name, len) = step.name_bytes();
+            assert_eq!(&name[..len], step.name().as_bytes());
+        }
     }
 }

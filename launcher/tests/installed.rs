@@ -281,3 +281,60 @@ fn a_worker_directory_the_user_owns_is_refused_by_name() {
         )
     );
 }
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_setuid_launcher_whose_drop_fails_says_so_in_one_line_and_exit_2() {
+    // A setuid-root copy run by the test user in a user namespace (every
+    // id mapped onto itself) whose `setgroups` is denied: the drop's
+    // `setgroups` fails, the one failure of the privileged phase a test
+    // can cause. Its line is written before the image relocates itself:
+    // it once read the step's name through a pointer the relocation had
+    // not filled in yet, and died of SIGSEGV.
+    use std::io::{Read, Write};
+    let dir = tempfile::Builder::new()
+        .prefix("privsep-setuid-")
+        .tempdir()
+        .expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let copy = dir.path().join("privsep-ping");
+    std::fs::copy(launcher(), &copy).expect("copy the launcher");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).expect("chmod 4755");
+    let User { uid, gid, .. } = User::from_env();
+    let mut child = Command::new("unshare")
+        .args(["--user", "--setgroups=deny", "--", "sh", "-ec"])
+        .arg(
+            "echo ready; read go; \
+             exec setpriv --reuid=\"$1\" --regid=\"$2\" --keep-groups \"$3\" -c 1 127.0.0.1",
+        )
+        .arg("sh")
+        .arg(uid.to_string())
+        .arg(gid.to_string())
+        .arg(&copy)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("unshare");
+    let dog = testkit::deadline::Watchdog::arm(child.id() as i32, testkit::deadline::DEADLINE);
+    let mut ready = [0u8; 6];
+    let said = child.stdout.as_mut().expect("piped").read_exact(&mut ready);
+    assert!(said.is_ok() && &ready == b"ready\n", "{said:?} {ready:?}");
+    for (file, map) in [("uid_map", "0 0 65536"), ("gid_map", "0 0 65536")] {
+        std::fs::write(format!("/proc/{}/{file}", child.id()), map).expect(file);
+    }
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(b"go\n")
+        .expect("go");
+    let out = child.wait_with_output().expect("wait");
+    assert!(!dog.disarm(), "hung: {out:?}");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(
+        text(&out.stderr),
+        "privsep-ping: cannot drop privileges (setresuid): errno 1\n"
+    );
+}
