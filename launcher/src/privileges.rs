@@ -315,7 +315,10 @@ impl Privileges for System {
     fn check_worker(&mut self, path: &'static str) -> Result<(), String> {
         let named = path.as_bytes();
         let meta = sys::stat(named, false).map_err(|e| OsText(&e).to_string())?;
-        let meta = if meta.is_symlink() {
+        // The worker itself a symlink: the directories of its target are
+        // on the way too (whoever can write one swaps the target).
+        let worker_is_link = meta.is_symlink();
+        let meta = if worker_is_link {
             sys::stat(named, true).map_err(|e| OsText(&e).to_string())?
         } else {
             meta
@@ -343,7 +346,7 @@ impl Privileges for System {
         // directory, as named and (if a symlink is on the way) as resolved,
         // must be root's alone. One lstat per component; the resolved path
         // is only walked when a component is a symlink.
-        let mut symlink_seen = false;
+        let mut symlink_seen = worker_is_link;
         for dir in parents(named) {
             let d = sys::stat(dir, false).map_err(|e| format!("{}: {}", shown(dir), OsText(&e)))?;
             if d.is_symlink() {

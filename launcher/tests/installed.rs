@@ -338,3 +338,48 @@ fn a_setuid_launcher_whose_drop_fails_says_so_in_one_line_and_exit_2() {
         "privsep-ping: cannot drop privileges (setresuid): errno 1\n"
     );
 }
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
+fn a_worker_that_is_a_symlink_into_a_writable_directory_is_refused() {
+    // The staged worker replaced (in a private mount namespace) by a
+    // symlink to a root copy in a directory anyone may write: anyone could
+    // swap the copy, so the target's directories are checked as a symlink
+    // on the way is. The worker's own name was once not counted as one.
+    let dir = tempfile::Builder::new()
+        .prefix("privsep-linkdir-")
+        .tempdir()
+        .expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let target = dir.path().join("ping-worker");
+    std::fs::copy(worker(), &target).expect("copy the worker");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+    let staged_dir = worker().parent().expect("a directory").to_path_buf();
+    let out = testkit::deadline::output(
+        Command::new("unshare")
+            .args(["--mount", "--", "sh", "-ec"])
+            .arg(
+                "mount -t tmpfs -o mode=755 none \"$2\"; ln -s \"$1\" \"$2/ping-worker\"; \
+                 exec setpriv --reuid=\"$3\" --regid=\"$3\" --clear-groups --inh-caps=-all \
+                 \"$4\" -c 1 127.0.0.1",
+            )
+            .arg("sh")
+            .arg(&target)
+            .arg(&staged_dir)
+            .arg(user())
+            .arg(launcher()),
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let resolved = std::fs::canonicalize(dir.path()).expect("canonicalize");
+    assert_eq!(
+        stderr,
+        format!(
+            "{}: refusing to run worker {}: directory {} (mode 0777) is writable by group or others\n",
+            launcher().display(),
+            worker().display(),
+            resolved.display()
+        )
+    );
+}
