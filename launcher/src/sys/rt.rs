@@ -93,6 +93,11 @@ const PAGE: usize = 4096;
 unsafe fn relocate(stack: *const usize) {
     // SAFETY: the auxiliary vector's layout (`super::exec_ids`).
     let (phdr, phnum) = unsafe { program_headers(stack) };
+    if phdr == 0 {
+        // The kernel always passes AT_PHDR for an ELF image; without it
+        // there is no slice to make (not even an empty one, from null).
+        broken_image(b"no program headers\n");
+    }
     let dynamic: usize;
     // SAFETY: takes the address of the linker-defined `_DYNAMIC`,
     // PC-relative: no relocation needed, no memory touched.
