@@ -920,7 +920,8 @@ macro_rules! entry_point {
         }
 
         #[global_allocator]
-        static PRIVSEP_ALLOCATOR: $crate::sys::rt::Arena = $crate::sys::rt::Arena::new();
+        static PRIVSEP_ALLOCATOR: $crate::sys::rt::Arena =
+            $crate::sys::rt::Arena::new($tool.launcher_name);
     };
 }
 

@@ -75,6 +75,26 @@ fn a_tiny_address_space_limit_is_one_line_and_exit_2() {
 
 #[test]
 #[ignore = "needs the staged install and the test user: run `make test`"]
+fn an_argument_list_too_large_for_the_address_space_limit_is_one_line_and_exit_2() {
+    // The limit of the test above, and arguments (1.2 MB) that the
+    // launcher cannot copy under it: its allocator says so in one line
+    // (it was the allocation error's panic, naming a file of the Rust
+    // library; with the libc, an abort and three lines).
+    let big = "b".repeat(100_000);
+    let mut args = vec![launcher().to_str().unwrap().to_string()];
+    args.extend(std::iter::repeat_n(big, 12));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = user_sh("exec prlimit --as=3000000 \"$@\"", &args);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(
+        text(&out.stderr),
+        "privsep-ping: cannot allocate memory: Cannot allocate memory\n"
+    );
+}
+
+#[test]
+#[ignore = "needs the staged install and the test user: run `make test`"]
 fn invoked_as_ping_the_launcher_and_the_worker_say_ping() {
     // Where privsep's launcher is the system's ping (a link named ping),
     // callers that parse stderr must see iputils' `ping: …`, from the

@@ -260,6 +260,8 @@ pub fn panicked(name: &str, info: &core::panic::PanicInfo<'_>) -> ! {
 /// [`CHUNK`] each), so that no argument list or environment is too large
 /// for it.
 pub struct Arena {
+    /// The launcher's name, for the one line of a failed mapping.
+    name: &'static str,
     /// The next free byte and the end of the current chunk (both 0 until
     /// the first allocation takes the arena).
     next: UnsafeCell<usize>,
@@ -277,8 +279,9 @@ unsafe impl Sync for Arena {}
 
 impl Arena {
     #[allow(clippy::new_without_default)]
-    pub const fn new() -> Arena {
+    pub const fn new(name: &'static str) -> Arena {
         Arena {
+            name,
             next: UnsafeCell::new(0),
             end: UnsafeCell::new(0),
             memory: UnsafeCell::new([0; ARENA]),
@@ -326,8 +329,19 @@ unsafe impl GlobalAlloc for Arena {
                 ],
             )
         };
-        let Ok(chunk) = mapped else {
-            return core::ptr::null_mut();
+        let chunk = match mapped {
+            Ok(chunk) => chunk,
+            // No memory left (a huge argument list under a small
+            // RLIMIT_AS): one line and status 2, where the allocation
+            // error's panic would name a file of the Rust library.
+            Err(errno) => {
+                write_stderr(self.name.as_bytes());
+                write_stderr(b": cannot allocate memory: ");
+                let text = crate::errno_text::glibc_text(errno);
+                write_stderr(text.unwrap_or("Unknown error").as_bytes());
+                write_stderr(b"\n");
+                exit(2)
+            }
         };
         *next = chunk + layout.size();
         *end = chunk + len;
