@@ -1,5 +1,5 @@
-//! Normalising an invocation's output (times only) and comparing two runs
-//! line by line with their exit codes.
+//! Normalising an invocation's output (times, and the order of flood
+//! marks) and comparing two runs line by line with their exit codes.
 
 use std::sync::OnceLock;
 
@@ -50,15 +50,43 @@ fn rules() -> &'static [(Regex, &'static str)] {
     })
 }
 
-/// `text` with times replaced by `<T>`, split into lines.
+/// `text` with times replaced by `<T>` and flood marks by their counts
+/// ([`flood_marks`]), split into lines.
 pub fn normalise(text: &str) -> Vec<String> {
     text.lines()
         .map(|line| {
-            rules().iter().fold(line.to_string(), |l, (re, to)| {
+            let line = rules().iter().fold(line.to_string(), |l, (re, to)| {
                 re.replace_all(&l, *to).into_owned()
-            })
+            });
+            flood_marks(&line).unwrap_or(line)
         })
         .collect()
+}
+
+/// A line of `-f`'s marks (a `.` per request sent, a backspace-space-
+/// backspace per reply) as `<flood: N sent, M answered>`, when it is one:
+/// only marks, and never more replies than requests at any point. How the
+/// two interleave is timing (a reply that comes after the next request's
+/// send puts two dots first), which differs from run to run under load;
+/// a script reading the line sees the counts. Anything else is `None`.
+fn flood_marks(line: &str) -> Option<String> {
+    let (mut sent, mut answered) = (0u32, 0u32);
+    let mut rest = line;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            sent += 1;
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("\u{8} \u{8}") {
+            answered += 1;
+            if answered > sent {
+                return None;
+            }
+            rest = after;
+        } else {
+            return None;
+        }
+    }
+    (sent > 0).then(|| format!("<flood: {sent} sent, {answered} answered>"))
 }
 
 /// The differences between `reference` and `privsep`, one line each
@@ -123,6 +151,24 @@ mod tests {
                 "ping: invalid argument: '1001ms'",
             ]
         );
+    }
+
+    #[test]
+    fn flood_marks_are_counted_not_ordered() {
+        let late = normalise(".\u{8} \u{8}..\u{8} \u{8}\u{8} \u{8}");
+        let prompt = normalise(".\u{8} \u{8}.\u{8} \u{8}.\u{8} \u{8}");
+        assert_eq!(late, ["<flood: 3 sent, 3 answered>"]);
+        assert_eq!(late, prompt);
+        // One reply fewer is a different line.
+        assert_eq!(
+            normalise(".\u{8} \u{8}..\u{8} \u{8}"),
+            ["<flood: 3 sent, 2 answered>"]
+        );
+        // A reply before its request, text around the marks, no marks at
+        // all: left as they are.
+        for line in ["\u{8} \u{8}.", "PING x .\u{8} \u{8}", ".x."] {
+            assert_eq!(normalise(line), [line]);
+        }
     }
 
     #[test]
