@@ -86,7 +86,7 @@ impl ProbeInstalled {
         let backup = hostile::scratch_dir().join("real-arping-worker");
         std::fs::copy(&worker, &backup).expect("back up the worker");
         let tmp = worker.with_extension("probe");
-        std::fs::copy(probe, &tmp).unwrap();
+        testkit::copy::copy_program(probe, &tmp).unwrap();
         std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
         std::fs::rename(&tmp, &worker).unwrap();
@@ -97,7 +97,7 @@ impl ProbeInstalled {
 impl Drop for ProbeInstalled {
     fn drop(&mut self) {
         let tmp = self.worker.with_extension("restore");
-        std::fs::copy(&self.backup, &tmp).unwrap();
+        testkit::copy::copy_program(&self.backup, &tmp).unwrap();
         std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
         std::fs::rename(&tmp, &self.worker).unwrap();

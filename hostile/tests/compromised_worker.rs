@@ -79,7 +79,7 @@ impl ProbeInstalled {
         let backup = hostile::scratch_dir().join(format!("real-{}", tool.worker_name));
         std::fs::copy(&worker, &backup).expect("back up the worker");
         let tmp = worker.with_extension("probe");
-        std::fs::copy(env!("CARGO_BIN_EXE_hostile-probe"), &tmp).unwrap();
+        testkit::copy::copy_program(env!("CARGO_BIN_EXE_hostile-probe"), &tmp).unwrap();
         std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
         std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
         std::fs::rename(&tmp, &worker).unwrap();
@@ -90,7 +90,7 @@ impl ProbeInstalled {
 impl Drop for ProbeInstalled {
     fn drop(&mut self) {
         let tmp = self.worker.with_extension("restore");
-        if std::fs::copy(&self.backup, &tmp).is_ok() {
+        if testkit::copy::copy_program(&self.backup, &tmp).is_ok() {
             let _ = std::os::unix::fs::chown(&tmp, Some(0), Some(0));
             let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711));
             let _ = std::fs::rename(&tmp, &self.worker);

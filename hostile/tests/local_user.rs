@@ -856,7 +856,7 @@ fn a_worker_directory_writable_by_the_user_is_refused() {
         c.wait_with_output().unwrap()
     });
     let _ = std::fs::remove_file(&worker);
-    std::fs::copy(&backup, &worker).unwrap();
+    testkit::copy::copy_program(&backup, &worker).unwrap();
     restore(&worker);
     std::os::unix::fs::chown(&dir, Some(0), Some(0)).unwrap();
 

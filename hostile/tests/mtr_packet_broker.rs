@@ -44,7 +44,7 @@ impl ForgerInstalled {
 
 fn install(from: &std::path::Path) {
     let tmp = worker().with_extension("swap");
-    std::fs::copy(from, &tmp).unwrap();
+    testkit::copy::copy_program(from, &tmp).unwrap();
     std::os::unix::fs::chown(&tmp, Some(0), Some(0)).unwrap();
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o711)).unwrap();
     std::fs::rename(&tmp, worker()).unwrap();

@@ -100,7 +100,7 @@ fn setuid_copy(launcher: &Path) -> (tempfile::TempDir, PathBuf) {
         .expect("tempdir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let copy = dir.path().join(launcher.file_name().expect("a name"));
-    std::fs::copy(launcher, &copy).expect("copy the launcher");
+    testkit::copy::copy_program(launcher, &copy).expect("copy the launcher");
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).expect("chmod 4755");
     let caps = testkit::deadline::output(Command::new("getcap").arg(&copy));
     assert!(

@@ -186,7 +186,7 @@ fn in_a_users_namespace_the_launcher_trusts_no_worker_it_cannot_see_as_roots() {
 fn install_into(root: &Path, from: &Path, mode: u32) {
     let to = root.join(from.strip_prefix("/").expect("absolute"));
     std::fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir -p");
-    std::fs::copy(from, &to).expect("copy into the root");
+    testkit::copy::copy_program(from, &to).expect("copy into the root");
     std::fs::set_permissions(&to, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
@@ -269,7 +269,7 @@ fn a_worker_directory_the_user_owns_is_refused_by_name() {
     std::fs::set_permissions(&users, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     chown(&users, Some(uid), Some(gid)).expect("chown");
     let copy = users.join("ping-worker");
-    std::fs::copy(worker(), &copy).expect("copy the worker");
+    testkit::copy::copy_program(worker(), &copy).expect("copy the worker");
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o711)).expect("chmod");
     let staged_dir = worker().parent().expect("a directory").to_path_buf();
     let user = user();
@@ -318,7 +318,7 @@ fn a_setuid_launcher_whose_drop_fails_says_so_in_one_line_and_exit_2() {
         .expect("tempdir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let copy = dir.path().join("privsep-ping");
-    std::fs::copy(launcher(), &copy).expect("copy the launcher");
+    testkit::copy::copy_program(launcher(), &copy).expect("copy the launcher");
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).expect("chmod 4755");
     let User { uid, gid, .. } = User::from_env();
     let mut child = Command::new("unshare")
@@ -372,7 +372,7 @@ fn a_worker_that_is_a_symlink_into_a_writable_directory_is_refused() {
         .expect("tempdir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
     let target = dir.path().join("ping-worker");
-    std::fs::copy(worker(), &target).expect("copy the worker");
+    testkit::copy::copy_program(worker(), &target).expect("copy the worker");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o711)).expect("chmod");
     let staged_dir = worker().parent().expect("a directory").to_path_buf();
     let out = testkit::deadline::output(

@@ -58,7 +58,7 @@ pub(crate) fn capability_free_copy(
         path: copy.display().to_string(),
         source,
     };
-    std::fs::copy(binary, &copy).map_err(io)?;
+    testkit::copy::copy_program(binary, &copy).map_err(io)?;
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
     Ok(copy)
 }

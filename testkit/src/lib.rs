@@ -1,5 +1,6 @@
 //! Test-only helpers shared by the sandbox tests, the installed-binary
-//! tests, the hostile suite and their probes: [`probe`], the bare system
+//! tests, the hostile suite and their probes: [`copy`], a program copied
+//! for a test to execute; [`probe`], the bare system
 //! calls a compromised worker (or a test playing the launcher) makes;
 //! [`deadline`], the one way those tests run a program, so that a hang is a
 //! failure naming it; [`trace`], a program stopped under ptrace at an
@@ -17,6 +18,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod copy;
 pub mod deadline;
 pub mod need;
 pub mod netns;

@@ -280,7 +280,7 @@ fn a_launcher_without_cap_sys_nice_says_which_setcap_line_is_missing() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let copy = dir.path().join("privsep-clockdiff");
-    std::fs::copy(launcher(), &copy).expect("copy launcher");
+    testkit::copy::copy_program(launcher(), &copy).expect("copy launcher");
     sh(
         "setcap",
         &format!("setcap cap_net_raw=p {}", copy.display()),

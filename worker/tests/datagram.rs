@@ -31,7 +31,7 @@ impl NoCapLauncher {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        std::fs::copy(launcher(), dir.join("ping")).unwrap();
+        testkit::copy::copy_program(launcher(), dir.join("ping")).unwrap();
         let caps =
             testkit::deadline::output(std::process::Command::new("getcap").arg(dir.join("ping")));
         assert!(
