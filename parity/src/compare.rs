@@ -51,7 +51,7 @@ fn rules() -> &'static [(Regex, &'static str)] {
 }
 
 /// `text` with times replaced by `<T>` and flood marks by their counts
-/// ([`flood_marks`]), split into lines.
+/// (see `flood_marks`), split into lines.
 pub fn normalise(text: &str) -> Vec<String> {
     text.lines()
         .map(|line| {
