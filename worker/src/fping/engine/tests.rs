@@ -470,3 +470,74 @@ fn json_stamps_extras_and_5_5_s_order_of_the_modes() {
         assert_eq!(n, replies, "{args:?}: {}", fake.out);
     }
 }
+
+fn engine<'a>(args: &[&str], fake: &'a mut Fake) -> Engine<&'a mut Fake> {
+    let sock = SocketInfo {
+        ident4: 0x1234,
+        ident6: 0x1234,
+        raw4: false,
+    };
+    Engine::new(options(args), fake, sock, vec![target("127.0.0.1")], 0)
+}
+
+#[test]
+fn the_sequence_map_holds_only_the_numbers_taken() {
+    // A sweep of three targets, three pings each: nine numbers, and the
+    // map no larger (the memory of a sweep follows its probes, not the
+    // 65535 numbers it could take).
+    let mut fake = Fake::new(&[0, 4, 8], MS);
+    let sock = SocketInfo {
+        ident4: 0x1234,
+        ident6: 0x1234,
+        raw4: false,
+    };
+    let t = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+        .iter()
+        .map(|a| target(a))
+        .collect();
+    let mut e = Engine::new(
+        options(&["-C", "3", "-p", "20", "-q"]),
+        &mut fake,
+        sock,
+        t,
+        0,
+    );
+    assert_eq!(e.run(), 0);
+    assert_eq!(e.seqmap.len(), 9);
+}
+
+#[test]
+fn numbers_never_taken_read_as_expired() {
+    let mut fake = Fake::new(&[], 0);
+    let mut e = engine(&["-c", "1"], &mut fake);
+    for i in 0..3 {
+        assert_eq!(e.seqmap_add(0, i, START), Ok(i as u16));
+    }
+    assert_eq!(e.seqmap_fetch(1, START + MS).map(|s| s.index), Some(1));
+    // Past the numbers taken, to the end of the range and beyond it.
+    for id in [3, 1000, 65534, 65535] {
+        assert!(e.seqmap_fetch(id, START + MS).is_none(), "{id}");
+    }
+}
+
+#[test]
+fn the_sequence_numbers_wrap_and_run_out_as_fping_s() {
+    let mut fake = Fake::new(&[], 0);
+    let mut e = engine(&["-c", "1"], &mut fake);
+    for i in 0..SEQMAP_MAXSEQ as u32 {
+        assert_eq!(e.seqmap_add(0, i, START), Ok(i as u16));
+    }
+    assert_eq!(e.seqmap.len(), SEQMAP_MAXSEQ);
+    // Number 0 again, still taken within the time-out (10 s).
+    assert_eq!(e.seqmap_add(0, 7, START + MS), Err(4));
+    assert_eq!(
+        e.io.err,
+        "fping error: not enough sequence numbers available! \
+         (expire_timeout=10000000000, host_nr=0, ping_count=7, seqmap_next_id=0)\n"
+    );
+    // Once it expired, 0 is taken again and the map does not grow.
+    let later = START + 10_000 * MS;
+    assert_eq!(e.seqmap_add(0, 8, later), Ok(0));
+    assert_eq!(e.seqmap_fetch(0, later).map(|s| s.index), Some(8));
+    assert_eq!(e.seqmap.len(), SEQMAP_MAXSEQ);
+}
