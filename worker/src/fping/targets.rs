@@ -62,11 +62,13 @@ pub fn file_tokens(data: &[u8]) -> Vec<String> {
         if let Some(nul) = chunk.iter().position(|&b| b == 0) {
             chunk = &chunk[..nul];
         }
+        // sscanf's `%s` stops at C's isspace, which has `\v` (Rust's
+        // ASCII whitespace does not).
         let word: Vec<u8> = chunk
             .iter()
             .copied()
-            .skip_while(u8::is_ascii_whitespace)
-            .take_while(|b| !b.is_ascii_whitespace())
+            .skip_while(|&b| crate::num::is_c_space(b))
+            .take_while(|&b| !crate::num::is_c_space(b))
             .collect();
         if word.is_empty() || word[0] == b'#' {
             continue;
@@ -241,6 +243,8 @@ mod tests {
         assert_eq!(t[3].len(), 9);
         assert_eq!(t[4], "last");
         assert_eq!(file_tokens(b"x\0y z\n"), ["x"]);
+        // C's isspace: a vertical tab separates words, as a form feed does.
+        assert_eq!(file_tokens(b"\x0bx\x0by\nz\x0cw\n"), ["x", "z"]);
     }
 
     #[test]

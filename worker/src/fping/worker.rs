@@ -112,9 +112,14 @@ impl driver::Worker for Fping {
                 let _ = std::io::stdin().lock().read_to_end(&mut d);
                 d
             } else {
-                std::fs::read(&file).map_err(|e| {
+                let mut f = std::fs::File::open(&file).map_err(|e| {
                     Said::say(&p, &format!("fopen : {}", text::os_error_text(&e)), 4)
-                })?
+                })?;
+                // fping's fgets loop ends at a read error as at the end of
+                // the file: a directory (EISDIR) is a file without targets.
+                let mut d = Vec::new();
+                let _ = f.read_to_end(&mut d);
+                d
             };
             targets::file_tokens(&data)
         };
