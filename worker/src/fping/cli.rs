@@ -27,7 +27,7 @@ use crate::Said;
 mod numbers;
 
 pub use numbers::{
-    atof, atoi, scan_float, scan_int_any_base, scan_unsigned, strtod_strict, strtol, Scan,
+    atof, atoi, c_to_i64, fwmark, scan_float, scan_int_any_base, scan_unsigned, strtod_strict, strtol, Scan,
 };
 
 /// `DEFAULT_INTERVAL`, `DEFAULT_PERHOST_INTERVAL`, `DEFAULT_TIMEOUT` (ms).
@@ -497,7 +497,8 @@ pub fn parse(
             }
         }
     };
-    let ms_of = |f: f32| (f * 1_000_000f32) as i64;
+    // fping: `timeout = opt_value_float * 1000000`, a float product.
+    let ms_of = |f: f32| c_to_i64(f64::from(f * 1_000_000f32));
     for item in items {
         let (c, value) = match item {
             Item::Opt(c, v) => (c, v.unwrap_or_default()),
@@ -560,7 +561,7 @@ pub fn parse(
                 o.verbose = false;
                 o.quiet = true;
                 let f = float_value(v, &o)?;
-                o.report_interval_ns = (f64::from(f) * 1e9) as i64;
+                o.report_interval_ns = c_to_i64(f64::from(f) * 1e9);
                 // 5.3: `SECS,cumulative` (any other word is ignored).
                 if v.split_once(',').is_some_and(|(_, w)| w == "cumulative") {
                     o.cumulative = true;
@@ -618,10 +619,9 @@ pub fn parse(
                 }
             }
             b'k' => {
-                let mark = strtol(v, 10).unwrap_or(0) as u32;
-                if mark == 0 {
+                let Some(mark) = fwmark(v) else {
                     return Err(usage(&p, &o, true));
-                }
+                };
                 apply(&SocketAction::Fwmark(mark))?;
             }
             b'f' => o.filename = Some(value.clone()),
@@ -723,7 +723,8 @@ pub fn parse(
             1,
         ));
     }
-    if !(1.0..=5.0).contains(&o.backoff) {
+    // fping's two comparisons, which NaN passes.
+    if o.backoff > 5.0 || o.backoff < 1.0 {
         return Err(Said::say(
             &p,
             &format!(

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::io;
 use std::net::SocketAddr;
 
-use crate::fping::cli::{Options, TimestampFormat};
+use crate::fping::cli::{c_to_i64, Options, TimestampFormat};
 use crate::fping::host::{Host, RESP_ERROR, RESP_WAITING};
 use crate::fping::json;
 use crate::fping::output::{self, Extras, Global};
@@ -319,9 +319,13 @@ impl<I: Io> Engine<I> {
         let o_loop = self.o.loop_mode;
         let o_count = self.o.count_mode;
         while !self.ping_q.is_empty() || !self.timeout_q.is_empty() {
-            // A time-out due?
+            // A time-out due? fping writes `ev_time - current_time_ns <= 0`,
+            // which its build compiles to `ev_time <= current_time_ns` (C's
+            // signed overflow being undefined): a time-out made negative by
+            // an out-of-range -t (`cli::c_to_i64`) is due at once, where a
+            // wrapping difference would wait for ever.
             if let Some((&k, &(h, index))) = self.timeout_q.first_key_value() {
-                if k.0 - self.now <= 0 {
+                if k.0 <= self.now {
                     self.timeout_q.remove(&k);
                     self.timeout_slots.remove(&(h, index % self.storage));
                     self.hosts[h].stats_add(index, None, !o_loop);
@@ -352,7 +356,7 @@ impl<I: Io> Engine<I> {
                     {
                         if self.o.backoff_enabled {
                             let host = &mut self.hosts[h];
-                            host.timeout = (host.timeout as f32 * self.o.backoff) as i64;
+                            host.timeout = c_to_i64(f64::from(host.timeout as f32 * self.o.backoff));
                         }
                         self.send_ping(h, index)?;
                     }
@@ -361,7 +365,7 @@ impl<I: Io> Engine<I> {
             }
             // A ping due (and the -i interval since the last one passed)?
             if let Some((&k, &(h, index))) = self.ping_q.first_key_value() {
-                if k.0 - self.now <= 0 && self.now - self.last_send_time >= self.o.interval_ns {
+                if k.0 <= self.now && self.now - self.last_send_time >= self.o.interval_ns {
                     self.ping_q.remove(&k);
                     self.send_ping(h, index)?;
                     if o_loop || (o_count && index + 1 < self.o.count) {
@@ -372,7 +376,7 @@ impl<I: Io> Engine<I> {
             // How long to wait for replies.
             let mut wait: i64 = -1;
             if let Some((&k, _)) = self.ping_q.first_key_value() {
-                wait = (k.0 - self.now).max(0);
+                wait = k.0.saturating_sub(self.now).max(0);
                 if wait < self.o.interval_ns {
                     let lt = self.now - self.last_send_time;
                     if lt < self.o.interval_ns {
@@ -381,14 +385,14 @@ impl<I: Io> Engine<I> {
                 }
             }
             if let Some((&k, _)) = self.timeout_q.first_key_value() {
-                let wt = k.0 - self.now;
+                let wt = k.0.saturating_sub(self.now);
                 if wait < 0 || wt < wait {
                     wait = wt.max(0);
                 }
             }
             let reports = self.o.report_interval_ns != 0 && (o_loop || o_count);
             if reports {
-                let wr = self.next_report - self.now;
+                let wr = self.next_report.saturating_sub(self.now);
                 if wr < wait {
                     wait = wr.max(0);
                 }

@@ -169,6 +169,46 @@ pub fn strtol(s: &str, base: u32) -> Option<i64> {
     (r.end > 0).then_some(r.value)
 }
 
+/// C's conversion of a floating value to `int64_t` as fping's amd64
+/// build performs it (`cvttsd2si`): in range it truncates; NaN or out of
+/// range, which C leaves undefined, is `INT64_MIN`. So `-t 1e99` is a
+/// negative time-out (every target unreachable) and `-i 1e99` no wait at
+/// all, as with Debian's fping, where saturating would wait forever.
+pub fn c_to_i64(x: f64) -> i64 {
+    // 2^63: the first value past `i64::MAX`; `-2^63` itself converts.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if x.is_nan() || !(-LIMIT..LIMIT).contains(&x) {
+        i64::MIN
+    } else {
+        x as i64
+    }
+}
+
+/// fping 5.5's `-k`: `strtoul` over the whole value (leading blanks and a
+/// sign allowed, a negative value wrapping around), 1 to `UINT_MAX`;
+/// `None` where 5.5 prints its usage.
+pub fn fwmark(s: &str) -> Option<u32> {
+    let t = skip_space(s.as_bytes());
+    let (negative, digits) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // strtoul: ULONG_MAX on overflow, then the sign applied modulo 2^64.
+    let v = digits.iter().try_fold(0u64, |v, d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    });
+    let v = match v {
+        Some(v) if negative => v.wrapping_neg(),
+        Some(v) => v,
+        None => u64::MAX,
+    };
+    u32::try_from(v).ok().filter(|&m| m != 0)
+}
+
 /// `atoi(s)` as glibc computes it (`(int) strtol(s, NULL, 10)`).
 pub fn atoi(s: &str) -> i32 {
     strtol(s, 10).unwrap_or(0) as i32

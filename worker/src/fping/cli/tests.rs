@@ -37,6 +37,32 @@ fn c_scanners_take_what_c_takes() {
     assert_eq!(strtol("-99999999999999999999", 0), Some(i64::MIN));
     assert_eq!(strtol("+", 10), None);
     assert_eq!(strtol("x1", 10), None);
+    // Float to int64_t as amd64 converts it: NaN and out of range are
+    // INT64_MIN.
+    assert_eq!(c_to_i64(1.9e6), 1_900_000);
+    assert_eq!(c_to_i64(-(2f64.powi(63))), i64::MIN);
+    assert_eq!(c_to_i64(2f64.powi(63)), i64::MIN);
+    assert_eq!(c_to_i64(f64::INFINITY), i64::MIN);
+    assert_eq!(c_to_i64(f64::NAN), i64::MIN);
+    // 5.5's -k: all of it a number, 1 to UINT_MAX.
+    assert_eq!(fwmark(" +7"), Some(7));
+    assert_eq!(fwmark("4294967295"), Some(u32::MAX));
+    for bad in ["", "0", "-0", "-1", "1x", "0x10", "4294967296", "99999999999999999999"] {
+        assert_eq!(fwmark(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn out_of_range_values_convert_as_fpings_build_converts_them() {
+    // -t, -i, -p: seconds times 10^6 in a float, then int64_t.
+    let o = run(&["-t", "1e99", "-i", "99999999999999999999", "-p", "nan", "x"]).unwrap();
+    assert_eq!((o.timeout_ns, o.interval_ns, o.period_ns), (i64::MIN, i64::MIN, i64::MIN));
+    assert_eq!(run(&["-Q", "inf", "x"]).unwrap().report_interval_ns, i64::MIN);
+    // In range: truncated, after the float product's rounding.
+    assert_eq!(run(&["-t", "1e12", "x"]).unwrap().timeout_ns, 999_999_984_306_749_440);
+    // -B: fping's two comparisons let NaN through.
+    assert!(run(&["-B", "nan", "x"]).unwrap().backoff.is_nan());
+    assert_eq!(run(&["-B", "inf", "x"]).unwrap_err().status, 1);
 }
 
 #[test]
