@@ -44,7 +44,8 @@ pub enum Parsed {
     Run(Box<Options>),
     /// `-h`, `-?`: the usage text on stderr, exit 2 (as iputils).
     Help,
-    /// `-V`: version on stdout (a JSON object with `-j`), exit 0.
+    /// `-V`: version on stdout (a JSON object with a `-j` before it), exit
+    /// 0, as soon as getopt reaches it.
     Version {
         json: bool,
     },
@@ -58,7 +59,8 @@ pub enum Parsed {
 pub struct Outcome {
     pub warnings: Vec<String>,
     /// `-p`'s `PATTERN: 0x…` line, printed (to stdout) while parsing
-    /// unless `-q` came before it, as upstream's `fill()` does.
+    /// unless `-q` came before it, as upstream's `fill()` does: whatever
+    /// follows, a bad option, `-V` or `-h` included (none under `-j`).
     pub pattern_line: Option<String>,
     pub result: Result<Parsed, WorkerError>,
 }
@@ -66,11 +68,26 @@ pub struct Outcome {
 /// The options getopt found (with their values), in order.
 type Found = Vec<(char, Option<String>)>;
 
-/// GNU getopt over [`OPTSTRING`], permuting: the options (with their
-/// values) in order, then the operands. Errors are getopt's messages.
-fn getopt(args: &[String]) -> Result<(Found, Vec<String>), WorkerError> {
+/// What [`getopt`] found: the options (with their values) in order, the
+/// operands, and getopt's error where it stopped.
+struct Scanned {
+    opts: Found,
+    operands: Vec<String>,
+    /// getopt's message for the first unknown option or missing value. It
+    /// comes after the options before it, as upstream's loop meets it: a
+    /// `-V`, `-h` or bad value earlier on the command line wins.
+    error: Option<WorkerError>,
+}
+
+/// GNU getopt over [`OPTSTRING`], permuting, up to its first error.
+fn getopt(args: &[String]) -> Scanned {
     let mut opts = Vec::new();
     let mut operands = Vec::new();
+    let stop = |opts, operands, msg| Scanned {
+        opts,
+        operands,
+        error: Some(WorkerError::Usage(Some(msg))),
+    };
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -86,7 +103,7 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), WorkerError> {
         for (at, c) in a[1..].char_indices() {
             let spec = if c == ':' { None } else { OPTSTRING.find(c) };
             let Some(pos) = spec else {
-                return Err(WorkerError::Usage(Some(getopt::invalid_option(c))));
+                return stop(opts, operands, getopt::invalid_option(c));
             };
             if OPTSTRING[pos + c.len_utf8()..].starts_with(':') {
                 let rest = &a[1 + at + c.len_utf8()..];
@@ -96,7 +113,7 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), WorkerError> {
                     i += 1;
                     args[i - 1].clone()
                 } else {
-                    return Err(WorkerError::Usage(Some(getopt::requires_argument(c))));
+                    return stop(opts, operands, getopt::requires_argument(c));
                 };
                 opts.push((c, Some(value)));
                 break;
@@ -104,7 +121,11 @@ fn getopt(args: &[String]) -> Result<(Found, Vec<String>), WorkerError> {
             opts.push((c, None));
         }
     }
-    Ok((opts, operands))
+    Scanned {
+        opts,
+        operands,
+        error: None,
+    }
 }
 
 /// Whether an option value carries a control character (refused, see the
@@ -383,7 +404,11 @@ fn parse_inner(
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let (opts, operands) = getopt(&args)?;
+    let Scanned {
+        opts,
+        operands,
+        error,
+    } = getopt(&args);
 
     let mut o = Options {
         family,
@@ -392,7 +417,6 @@ fn parse_inner(
     if ptr_lookup_off {
         o.numeric = true;
     }
-    let mut version = false;
     for (c, value) in opts {
         let v = value.as_deref().unwrap_or("");
         match c {
@@ -408,7 +432,11 @@ fn parse_inner(
             '3' => o.rtt_precision = true,
             'b' => o.broadcast = true,
             'e' => o.ident = Some(strtol_or_err(v, 0, 0xffff)? as u16),
-            'j' => o.json = true,
+            'j' => {
+                o.json = true;
+                // -j: upstream leaves -p's line as raw text; none at all.
+                *pattern_line = None;
+            }
             'R' => {
                 if o.timestamp.is_some() {
                     return Err(WorkerError::fatal("only one of -T or -R may be used"));
@@ -502,7 +530,7 @@ fn parse_inner(
             }
             'p' => {
                 let p = parse_pattern(v)?;
-                if !o.quiet {
+                if !o.quiet && !o.json {
                     *pattern_line = Some(crate::ping::output::pattern_line(&p));
                 }
                 o.pattern = Some(p);
@@ -518,7 +546,8 @@ fn parse_inner(
                 o.sandbox_report = o.verbose;
                 o.verbose = true;
             }
-            'V' => version = true,
+            // upstream prints its version as soon as getopt hands it -V.
+            'V' => return Ok(Parsed::Version { json: o.json }),
             'w' => o.deadline = strtol_or_err(v, 0, INT_MAX)? as u64,
             'W' => {
                 let secs = ping_strtod(v, "bad linger time", warnings)?;
@@ -534,8 +563,8 @@ fn parse_inner(
             _ => return Ok(Parsed::Help),
         }
     }
-    if version {
-        return Ok(Parsed::Version { json: o.json });
+    if let Some(e) = error {
+        return Err(e);
     }
     // upstream warns whenever the variable turned -n on, -H or not: -H
     // only brings the lookups back, it does not clear -n.

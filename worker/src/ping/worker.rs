@@ -50,6 +50,16 @@ impl Stdout {
             ok
         }
     }
+
+    /// Status 0 after `-V` or `-N help`, or, when stdout failed, upstream's
+    /// `close_stdout`: `ping: write error`, status 1.
+    fn exit<T>(&self) -> Result<Step<T>, WorkerError> {
+        if self.failed {
+            Err(WorkerError::WriteError)
+        } else {
+            Ok(Step::Exit(0))
+        }
+    }
 }
 
 /// The command line and what parsing it left on stdout.
@@ -204,28 +214,27 @@ impl driver::Worker for Ping {
             cx.say(w);
         }
         let mut out = Stdout::default();
+        if let Some(line) = &outcome.pattern_line {
+            out.write(format!("{line}\n").as_bytes());
+        }
         let o = match outcome.result? {
             cli::Parsed::Run(o) => *o,
             cli::Parsed::Help => return Err(WorkerError::Usage(None)),
             cli::Parsed::NodeInfoHelp => {
                 out.write(nodeinfo::HELP.as_bytes());
-                return Ok(Step::Exit(out.status(0)));
+                return out.exit();
             }
             cli::Parsed::Version { json: false } => {
                 out.write(format!("{}\n", output::version()).as_bytes());
-                return Ok(Step::Exit(out.status(0)));
+                return out.exit();
             }
             cli::Parsed::Version { json: true } => {
                 let mut line = String::new();
                 json::version(&mut line);
                 out.write(line.as_bytes());
-                return Ok(Step::Exit(out.status(0)));
+                return out.exit();
             }
         };
-        // -j: upstream leaves this line as raw text; no JSON object for it.
-        if let (Some(line), false) = (&outcome.pattern_line, o.json) {
-            out.write(format!("{line}\n").as_bytes());
-        }
         Ok(Step::Go(Parsed { o, is_root, out }))
     }
 

@@ -102,6 +102,29 @@ fn exit_statuses_are_upstreams() {
 }
 
 #[test]
+fn options_act_in_order_up_to_getopts_first_error() {
+    // upstream acts on each option as getopt hands it over: -V, -h and
+    // -N help end the run before a bad option or value that follows...
+    let version = |a: &[&str]| matches!(run(a).result, Ok(Parsed::Version { json: false }));
+    assert!(version(&["-V", "-Z"]));
+    assert!(version(&["-V", "-c", "abc", "x"]));
+    assert!(version(&["-V", "-c"]));
+    assert!(matches!(run(&["-h", "-Z"]).result, Ok(Parsed::Help)));
+    assert!(matches!(run(&["-N", "help", "-Z"]).result, Ok(Parsed::NodeInfoHelp)));
+    // ...and a bad option or value that comes first wins.
+    assert_eq!(err(&["-Z", "-V"]), ("invalid option -- 'Z'".into(), 2, true));
+    assert_eq!(err(&["-c", "abc", "-V"]).1, 1);
+    assert_eq!(err(&["-4", "-6", "-Z"]).1, 2);
+    // -p's line is printed as -p is read, whatever comes after it.
+    for after in [&["-Z"][..], &["-V"], &["-h"], &["-c", "abc", "x"], &[]] {
+        let args: Vec<&str> = ["-p", "ff"].iter().chain(after).copied().collect();
+        assert_eq!(run(&args).pattern_line.as_deref(), Some("PATTERN: 0xff"), "{args:?}");
+    }
+    assert_eq!(run(&["-p", "ff", "-j", "x"]).pattern_line, None);
+    assert_eq!(run(&["-j", "-p", "ff", "x"]).pattern_line, None);
+}
+
+#[test]
 fn strtod_reads_c_syntax() {
     assert_eq!(opts(&["-i", "0x1", "x"]).interval_ms, 1000);
     assert_eq!(opts(&["-i", "0x.8", "x"]).interval_ms, 500);
