@@ -178,6 +178,9 @@ pub trait Privileges {
     /// Tools with a broker: `fds` to 3, 4, … in order, every other
     /// descriptor above 2 closed.
     fn arrange_fds(&mut self, fds: &[RawFd]) -> OsResult<()>;
+    /// Tools with a broker, the child: `sched_yield()` `times` times (a
+    /// hint to the scheduler, nothing to fail).
+    fn yield_cpu(&mut self, times: u32);
 }
 
 /// The smallest `RLIMIT_AS` the launcher lets a worker start with. The
@@ -424,6 +427,12 @@ impl Privileges for System {
 
     fn arrange_fds(&mut self, fds: &[RawFd]) -> OsResult<()> {
         sys::arrange_fds(fds)
+    }
+
+    fn yield_cpu(&mut self, times: u32) {
+        for _ in 0..times {
+            sys::sched_yield();
+        }
     }
 }
 

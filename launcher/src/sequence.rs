@@ -210,6 +210,24 @@ pub fn try_launch(
     })
 }
 
+/// How many times the broker's side of the fork yields the CPU before its
+/// exec. Where the worker and the broker-to-be share one CPU (the others
+/// busy), the broker's start-up (its exec, glibc's start with its `cpuid`
+/// traps, its lock-down: about 0.8 ms of CPU on the machine of
+/// docs/performance.md) ran in the middle of the worker's and delayed it
+/// by as much. Neither worker needs the broker that early: mtr-packet's
+/// asks it at the first request that needs it, arping's once its own
+/// start is done (its bind, in its prepare step, which then waits for the
+/// answer and so leaves the CPU to the broker). Each yield hands the CPU
+/// back to the worker for another turn (Linux's EEVDF scheduler: the
+/// yielding task forfeits what it was owed); one was not enough there,
+/// three let the worker's start finish first. With its CPU to itself
+/// (nothing else on its run queue) a yield returns at once and the broker
+/// starts beside the worker as before. Only the order changes, not what
+/// runs or who holds what: the broker is still exec'd at once, by a
+/// process that holds nothing privileged.
+const BROKER_YIELDS: u32 = 3;
+
 /// Step 6 for a tool with a broker: check its program like the worker's,
 /// make the channel, fork. The child (the broker) gets the held sockets and
 /// its end of the channel at 3, 4, … and execs the broker program; it never
@@ -248,6 +266,9 @@ fn start_broker(
             p.arrange_fds(&fds).map_err(LaunchError::Broker)?;
             // The broker reads no locale and no terminal: only its handoff.
             let env = handoff::rebuild_env_bytes(Vec::new(), &specs, &[], p.pid());
+            // Let the worker's start go first where the two share a CPU:
+            // see BROKER_YIELDS.
+            p.yield_cpu(BROKER_YIELDS);
             let source = p.exec(broker.path, vec![Bytes::from(broker.name)], env);
             Err(LaunchError::Exec {
                 path: broker.path,

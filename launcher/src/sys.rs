@@ -265,6 +265,12 @@ pub fn getpid() -> u32 {
     int_call(libc::SYS_getpid, [0; 5]).map_or(0, |pid| pid as u32)
 }
 
+/// `sched_yield()`: a scheduling hint that cannot fail (Linux always
+/// returns 0).
+pub fn sched_yield() {
+    let _ = int_call(libc::SYS_sched_yield, [0; 5]);
+}
+
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`.
 pub fn set_no_new_privs() -> OsResult<()> {
     int_call(

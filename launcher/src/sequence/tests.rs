@@ -182,6 +182,9 @@ impl Privileges for Recorder {
         let fds: Vec<String> = fds.iter().map(|f| f.to_string()).collect();
         self.step(&format!("arrange_fds {}", fds.join(" ")))
     }
+    fn yield_cpu(&mut self, times: u32) {
+        self.calls.push(format!("yield_cpu {times}"));
+    }
 }
 
 /// Both phases, as the entry stub and `main` run them.
@@ -540,7 +543,8 @@ fn a_brokered_socket_goes_to_the_broker_and_the_worker_gets_the_channel() {
     );
     // The child side: becomes the broker, with the packet socket at 3
     // and its end of the channel at 4, and nothing of the caller's
-    // environment.
+    // environment; it yields the CPU before its exec (the parent, the
+    // worker, never does).
     let mut r = Recorder {
         broker_child: true,
         ..Default::default()
@@ -552,7 +556,12 @@ fn a_brokered_socket_goes_to_the_broker_and_the_worker_gets_the_channel() {
     );
     assert_eq!(
         r.calls[r.pos("fork")..],
-        ["fork", "arrange_fds 3 5", "exec broker arping-broker"]
+        [
+            "fork",
+            "arrange_fds 3 5",
+            "yield_cpu 3",
+            "exec broker arping-broker"
+        ]
     );
     assert_eq!(
         env_of(&r),
