@@ -277,7 +277,8 @@ pub fn prepare<S: SocketOps>(
 
     // The PING line (upstream's ping_print_packet).
     let mut header = format!("PING {} ({}) ", target.hostname, target.numeric);
-    if let Some(label) = o.flowlabel.filter(|l| *l != 0) {
+    // Only ping6 has a flow label (and prints it): -F is ignored for IPv4.
+    if let Some(label) = o.flowlabel.filter(|l| *l != 0 && family == Family::V6) {
         header.push_str(&format!(", flow 0x{label:05x}, "));
     }
     if device.is_some() || o.strict_source {

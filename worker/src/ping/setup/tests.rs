@@ -472,6 +472,17 @@ fn v6_flow_label_is_requested_and_sent() {
 }
 
 #[test]
+fn v4_ignores_the_flow_label() {
+    // Only ping6 sets and prints one; ping4 takes -F and says nothing.
+    let (r, rec, _) = prepare_with(&["-F", "0x12345", "198.18.0.9"], false, false, v4_probe());
+    assert_eq!(
+        r.expect("setup").header,
+        "PING 198.18.0.9 (198.18.0.9) 56(84) bytes of data."
+    );
+    assert!(!rec.has(&Call::Int(Sock::Main, libc::IPPROTO_IPV6, 33, 1)));
+}
+
+#[test]
 fn v6_multicast_as_a_user_needs_a_second() {
     let (r, _, _) = prepare_with(&["-i", "0.5", "ff02::1"], false, false, Recorder::default());
     assert_eq!(
