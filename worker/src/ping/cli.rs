@@ -375,6 +375,20 @@ pub fn parse(
     family: Option<Family>,
     ptr_lookup_off: bool,
 ) -> Outcome {
+    parse_resolving(args, is_root, family, ptr_lookup_off, &|_, _| Ok(()))
+}
+
+/// [`parse`], resolving each `-N subject-ipv6=`/`subject-ipv4=` name with
+/// `subject` as getopt reaches it, as upstream's handler does: one that
+/// does not resolve (`subject` says why) is that line, then the node
+/// information help, before any later option is looked at.
+pub fn parse_resolving(
+    args: &[OsString],
+    is_root: bool,
+    family: Option<Family>,
+    ptr_lookup_off: bool,
+    subject: &dyn Fn(&str, Family) -> Result<(), String>,
+) -> Outcome {
     let mut warnings = Vec::new();
     let mut pattern_line = None;
     let result = parse_inner(
@@ -382,6 +396,7 @@ pub fn parse(
         is_root,
         family,
         ptr_lookup_off,
+        subject,
         &mut warnings,
         &mut pattern_line,
     );
@@ -397,6 +412,7 @@ fn parse_inner(
     is_root: bool,
     family: Option<Family>,
     ptr_lookup_off: bool,
+    subject: &dyn Fn(&str, Family) -> Result<(), String>,
     warnings: &mut Vec<String>,
     pattern_line: &mut Option<String>,
 ) -> Result<Parsed, WorkerError> {
@@ -464,7 +480,20 @@ fn parse_inner(
                 use crate::ping::nodeinfo::{self, Refusal};
                 let req = o.nodeinfo.get_or_insert_with(Default::default);
                 match nodeinfo::parse(req, v) {
-                    Ok(()) => {}
+                    Ok(()) => {
+                        let named = [
+                            ("subject-ipv6=", Family::V6),
+                            ("subject-ipv4=", Family::V4),
+                        ];
+                        for (prefix, fam) in named {
+                            if let Some(name) = v.strip_prefix(prefix) {
+                                if let Err(why) = subject(name, fam) {
+                                    warnings.push(why);
+                                    return Err(WorkerError::NodeInfoHelp(None));
+                                }
+                            }
+                        }
+                    }
                     Err(Refusal::Help) => return Ok(Parsed::NodeInfoHelp),
                     Err(Refusal::Unknown) => return Err(WorkerError::NodeInfoHelp(None)),
                     // upstream's handler then falls through to the help.

@@ -209,7 +209,19 @@ impl driver::Worker for Ping {
     fn parse(cx: &Context, _handed: &Vec<HandedSocket>) -> Result<Step<Parsed>, WorkerError> {
         let is_root = sys::real_uid() == 0;
         let ptr_off = std::env::var_os("IPUTILS_PING_PTR_LOOKUP").is_some_and(|v| v == "0");
-        let outcome = cli::parse(cx.operands(), is_root, family_by_name(&cx.args), ptr_off);
+        // -N's subject names resolve while parsing, as upstream's do.
+        let subject = |name: &str, fam: Family| {
+            resolve::resolve(name, Some(fam), true, false)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let outcome = cli::parse_resolving(
+            cx.operands(),
+            is_root,
+            family_by_name(&cx.args),
+            ptr_off,
+            &subject,
+        );
         for w in &outcome.warnings {
             cx.say(w);
         }
@@ -376,7 +388,7 @@ impl driver::Worker for Ping {
             Vec::new()
         };
         let route = &route[..route.len().saturating_sub(1)];
-        let nodeinfo = nodeinfo_query(&o, &target)?;
+        let nodeinfo = nodeinfo_query(cx, &o, &target)?;
 
         let json_mode = o.json;
         let lookups = o.lookups();
@@ -460,8 +472,10 @@ impl driver::Worker for Ping {
 }
 
 /// -N (IPv6 only, as upstream): the query, its subject resolved now. A
-/// subject that does not resolve is its message, then the usage.
+/// subject that does not resolve is its message, then the node
+/// information help (upstream's `niquery_option_subject_addr_handler`).
 fn nodeinfo_query(
+    cx: &Context,
     o: &Options,
     target: &resolve::Target,
 ) -> Result<Option<nodeinfo::Query>, WorkerError> {
@@ -481,7 +495,10 @@ fn nodeinfo_query(
         match resolve::resolve(name, Some(fam), true, false).map(|t| t.addr.ip()) {
             Ok(IpAddr::V4(a)) => v4 = Some(a),
             Ok(IpAddr::V6(a)) => v6 = Some(a),
-            Err(e) => return Err(WorkerError::Usage(Some(e.to_string()))),
+            Err(e) => {
+                cx.say(e);
+                return Err(WorkerError::NodeInfoHelp(None));
+            }
         }
     }
     let r = sys::random_u16().unwrap_or(0).to_ne_bytes();

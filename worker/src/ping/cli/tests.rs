@@ -125,6 +125,24 @@ fn options_act_in_order_up_to_getopts_first_error() {
 }
 
 #[test]
+fn nodeinfo_subjects_resolve_as_getopt_reaches_them() {
+    let v: Vec<OsString> = ["-N", "subject-ipv6=nowhere", "-c", "abc", "127.0.0.1"]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    let fails = |name: &str, fam: Family| {
+        assert_eq!((name, fam), ("nowhere", Family::V6));
+        Err("nowhere: Name or service not known".to_string())
+    };
+    let out = parse_resolving(&v, false, None, false, &fails);
+    assert_eq!(out.warnings, ["nowhere: Name or service not known"]);
+    assert!(matches!(out.result, Err(WorkerError::NodeInfoHelp(None))));
+    // Resolved: parsing goes on to the bad count.
+    let out = parse_resolving(&v, false, None, false, &|_, _| Ok(()));
+    assert_eq!(out.result.err().map(|e| e.status()), Some(1));
+}
+
+#[test]
 fn strtod_reads_c_syntax() {
     assert_eq!(opts(&["-i", "0x1", "x"]).interval_ms, 1000);
     assert_eq!(opts(&["-i", "0x.8", "x"]).interval_ms, 500);
