@@ -27,7 +27,7 @@ use crate::Said;
 mod numbers;
 
 pub use numbers::{
-    atof, atoi, c_to_i64, fwmark, scan_float, scan_int_any_base, scan_unsigned, strtod_strict, strtol, Scan,
+    atof, atoi, c_to_i64, scan_float, scan_int_any_base, scan_unsigned, strtod_strict, strtol, uint_strict, Scan,
 };
 
 /// `DEFAULT_INTERVAL`, `DEFAULT_PERHOST_INTERVAL`, `DEFAULT_TIMEOUT` (ms).
@@ -609,17 +609,22 @@ pub fn parse(
                     status: 0,
                 })
             }
-            b'x' | b'X' => {
+            b'x' => {
                 o.min_reachable = atoi(v) as u32;
                 if o.min_reachable == 0 {
                     return Err(usage(&p, &o, true));
                 }
-                if c == b'X' {
-                    o.fast_reachable = true;
-                }
+            }
+            // 5.2's -X, which 5.1 lacks: as 5.5 reads it.
+            b'X' => {
+                let Some(n) = uint_strict(v) else {
+                    return Err(usage(&p, &o, true));
+                };
+                o.min_reachable = n;
+                o.fast_reachable = true;
             }
             b'k' => {
-                let Some(mark) = fwmark(v) else {
+                let Some(mark) = uint_strict(v) else {
                     return Err(usage(&p, &o, true));
                 };
                 apply(&SocketAction::Fwmark(mark))?;

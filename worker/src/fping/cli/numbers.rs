@@ -184,10 +184,11 @@ pub fn c_to_i64(x: f64) -> i64 {
     }
 }
 
-/// fping 5.5's `-k`: `strtoul` over the whole value (leading blanks and a
+/// fping 5.5's `-k` and `-X` (and `-x`, where 5.1's `atoi` is kept):
+/// `strtoul` over the whole value (leading blanks and a
 /// sign allowed, a negative value wrapping around), 1 to `UINT_MAX`;
 /// `None` where 5.5 prints its usage.
-pub fn fwmark(s: &str) -> Option<u32> {
+pub fn uint_strict(s: &str) -> Option<u32> {
     let t = skip_space(s.as_bytes());
     let (negative, digits) = match t.first() {
         Some(b'-') => (true, &t[1..]),

@@ -45,10 +45,10 @@ fn c_scanners_take_what_c_takes() {
     assert_eq!(c_to_i64(f64::INFINITY), i64::MIN);
     assert_eq!(c_to_i64(f64::NAN), i64::MIN);
     // 5.5's -k: all of it a number, 1 to UINT_MAX.
-    assert_eq!(fwmark(" +7"), Some(7));
-    assert_eq!(fwmark("4294967295"), Some(u32::MAX));
+    assert_eq!(uint_strict(" +7"), Some(7));
+    assert_eq!(uint_strict("4294967295"), Some(u32::MAX));
     for bad in ["", "0", "-0", "-1", "1x", "0x10", "4294967296", "99999999999999999999"] {
-        assert_eq!(fwmark(bad), None, "{bad}");
+        assert_eq!(uint_strict(bad), None, "{bad}");
     }
 }
 
@@ -63,6 +63,10 @@ fn out_of_range_values_convert_as_fpings_build_converts_them() {
     // -B: fping's two comparisons let NaN through.
     assert!(run(&["-B", "nan", "x"]).unwrap().backoff.is_nan());
     assert_eq!(run(&["-B", "inf", "x"]).unwrap_err().status, 1);
+    // -x as 5.1's atoi reads it, -X (5.1 lacks it) as 5.5 reads it.
+    assert_eq!(run(&["-x", "1x", "x"]).unwrap().min_reachable, 1);
+    assert_eq!(run(&["-X", "1x", "x"]).unwrap_err().status, 1);
+    assert_eq!(run(&["-X", " +2", "x"]).unwrap().min_reachable, 2);
 }
 
 #[test]
