@@ -228,10 +228,10 @@ impl Net for SysNet {
     }
 }
 
-/// `SO_MARK` needs `CAP_NET_RAW` or `CAP_NET_ADMIN`, and upstream sets it
-/// after dropping every capability: the kernel refuses it (`EPERM`,
-/// `permission-denied`). The worker holds no capability either, so the
-/// answer is the same without asking.
+/// `SO_MARK` needs `CAP_NET_RAW` or `CAP_NET_ADMIN`, which the worker never
+/// holds: the kernel would refuse it (`EPERM`, `permission-denied`), so the
+/// answer is given without asking. A deliberate difference: Debian's
+/// mtr-packet (built without libcap) keeps `CAP_NET_RAW` and sets the mark.
 fn mark_refused() -> i32 {
     libc::EPERM
 }
