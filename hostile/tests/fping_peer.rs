@@ -30,7 +30,9 @@ const OPTS: &[&str] = &[
 
 /// What must be the same for fping and privsep-fping: the lines sorted,
 /// every round-trip time as `T` (a number with a decimal point, or one
-/// followed by `ms`). A duplicate of the last request is left out: both
+/// followed by `ms`, or any number in a `-C` line `host : t1 t2 -`, where
+/// fping prints a time of 100 ms or more without decimals: a loaded
+/// machine's late reply). A duplicate of the last request is left out: both
 /// finish as soon as its first reply is in, and whether its copy arrived
 /// before that is timing.
 fn shape(out: &str) -> Vec<String> {
@@ -40,13 +42,15 @@ fn shape(out: &str) -> Vec<String> {
         .filter(|l| !l.contains(&last))
         .map(|l| {
             let words: Vec<&str> = l.split(' ').collect();
+            let vector = words.get(1) == Some(&":");
             words
                 .iter()
                 .enumerate()
                 .map(|(i, w)| {
                     let number = w.trim_end_matches(',').parse::<f64>().is_ok();
-                    let time =
-                        w.contains('.') || words.get(i + 1).is_some_and(|n| n.starts_with("ms"));
+                    let time = vector
+                        || w.contains('.')
+                        || words.get(i + 1).is_some_and(|n| n.starts_with("ms"));
                     if number && time {
                         "T".to_string()
                     } else {

@@ -21,6 +21,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use policy::tools::Tool;
 use support::{launcher_of, worker_of, NetnsPair};
@@ -49,6 +50,25 @@ fn assert_sandboxed(tool: &Tool, pid: i32, status: &Status, seccomp: bool, what:
     procfs::assert_only_sockets_above_stdio(pid, &what);
 }
 
+/// The child of `worker` that runs the broker program `path`, once it
+/// does: the broker's side of the launcher's fork yields the CPU before
+/// its exec (launcher step 6), so right after the worker's lock-down it
+/// may still be the launcher's image. `None` if none does within
+/// testkit's deadline (minutes: not a timing assertion).
+fn broker_below(worker: i32, path: &Path) -> Option<i32> {
+    let start = Instant::now();
+    loop {
+        let found = procfs::children(worker)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|&h| procfs::exe(h).is_ok_and(|e| e == path));
+        if found.is_some() || start.elapsed() > testkit::deadline::DEADLINE {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn stop(mut child: Child, what: &str) {
     let _ = child.kill();
     let _ = testkit::deadline::wait(&mut child, &what);
@@ -74,15 +94,11 @@ fn every_running_worker_and_its_helpers_are_sandboxed() {
         let what = format!("the {} worker", tool.name);
         let status = locked_down(pid, Some(&worker_of(tool.name)), true, &what);
         assert_sandboxed(tool, pid, &status, true, &what);
-        let helpers = procfs::children(pid).unwrap_or_default();
         let broker = tool.broker.map(|b| {
             let path = support::stage().join(format!("libexec/privsep/{}", b.name));
-            let pid = helpers
-                .iter()
-                .copied()
-                .find(|&h| procfs::exe(h).is_ok_and(|e| e == path));
-            (pid, path)
+            (broker_below(pid, &path), path)
         });
+        let helpers = procfs::children(pid).unwrap_or_default();
         if let Some((found, path)) = &broker {
             assert!(
                 found.is_some(),
