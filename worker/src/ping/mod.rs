@@ -2,6 +2,7 @@
 //!
 //! - [`cli`]: the iputils-compatible command line → [`cli::Options`];
 //! - [`resolve`]: the destination and its names (before the sandbox);
+//! - [`idn`]: internationalised names (punycode to look up, Unicode to print);
 //! - [`icmp`]: pure encode/decode of ICMP echo and errors (fuzzable);
 //! - [`output`]: every line iputils prints, as pure functions;
 //! - [`nodeinfo`]: `-N`, IPv6 node information queries (pure);
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod docs;
 pub mod engine;
 pub mod icmp;
+pub mod idn;
 pub mod json;
 pub mod nodeinfo;
 pub mod output;

@@ -9,6 +9,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::ping::icmp::Family;
+use crate::ping::idn;
 use crate::{sys, WorkerError};
 
 /// The destination, resolved.
@@ -102,7 +103,9 @@ pub fn resolve(
     numeric_only: bool,
     force_lookup: bool,
 ) -> Result<Target, WorkerError> {
-    let results = sys::getaddrinfo(dest)
+    let utf8 = idn::utf8_locale();
+    let results = idn::to_lookup(dest, utf8)
+        .and_then(|name| sys::getaddrinfo(&name))
         .map_err(|code| WorkerError::Resolve(format!("{dest}: {}", sys::gai_strerror(code))))?;
     let fam_of = |a: &SocketAddr| if a.is_ipv4() { Family::V4 } else { Family::V6 };
     let chosen = results
@@ -120,7 +123,9 @@ pub fn resolve(
     let canon = results
         .iter()
         .find_map(|ai| ai.canonname.as_deref())
-        .or(chosen.canonname.as_deref());
+        .or(chosen.canonname.as_deref())
+        .map(|c| idn::to_display(c, utf8));
+    let canon = canon.as_deref();
     let (hostname, numeric_dest) = hostname_for(dest, family, canon);
     let numeric_only = !force_lookup && (numeric_only || numeric_dest);
     let numeric_addr = match addr.ip() {
@@ -130,7 +135,9 @@ pub fn resolve(
     let reverse = if numeric_only {
         None
     } else {
-        sys::getnameinfo(&addr, false).filter(|n| *n != numeric_addr)
+        sys::getnameinfo(&addr, false)
+            .filter(|n| *n != numeric_addr)
+            .map(|n| idn::to_display(&n, utf8).into_owned())
     };
     let display = if numeric_only {
         numeric_addr.clone()

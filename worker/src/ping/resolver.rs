@@ -11,7 +11,8 @@
 //! Landlock domain that can read files (the NSS configuration, hosts
 //! files, NSS modules) but write, create or execute none, bind no TCP
 //! port and connect by TCP to port 53 only (DNS over TCP). It then answers
-//! one query at a time with `getnameinfo`. It holds nothing the user does
+//! one query at a time with `getnameinfo` (the name in Unicode under a
+//! UTF-8 locale, as iputils' `NI_IDN`: [`crate::ping::idn`]). It holds nothing the user does
 //! not already have: no raw socket, no capability, not dumpable either.
 //!
 //! The worker's side is two calls its seccomp profile already allows on a
@@ -30,6 +31,7 @@ use std::time::Duration;
 
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
+use crate::ping::idn;
 use crate::sys::{self, WaitMask};
 use crate::WorkerError;
 
@@ -136,6 +138,8 @@ fn child(chan: io::Result<OwnedFd>) -> i32 {
     if confine().is_err() {
         return 1;
     }
+    // Names print in Unicode under a UTF-8 locale (iputils' `NI_IDN`).
+    let utf8 = idn::utf8_locale();
     let mut q = [0u8; QUERY_LEN + 1];
     loop {
         let got = match sys::recvmsg(fd, &mut q, &mut [], 0) {
@@ -147,6 +151,7 @@ fn child(chan: io::Result<OwnedFd>) -> i32 {
             continue;
         };
         let name = sys::getnameinfo(&addr, false).unwrap_or_default();
+        let name = idn::to_display(&name, utf8);
         let mut answer = Vec::with_capacity(4 + name.len());
         answer.extend_from_slice(&n.to_ne_bytes());
         answer.extend_from_slice(&name.as_bytes()[..name.len().min(1025)]);

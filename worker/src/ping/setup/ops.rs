@@ -12,6 +12,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use nix::sys::socket::{self as nsock, AddressFamily, SockFlag, SockType, SockaddrStorage};
 
 use crate::ping::icmp::Family;
+use crate::ping::idn;
 use crate::sys;
 
 /// Which descriptor a call is for.
@@ -187,6 +188,7 @@ impl SocketOps for SysOps {
 
     fn reverse_name(&mut self, addr: IpAddr) -> Option<String> {
         sys::getnameinfo(&SocketAddr::new(addr, 0), false)
+            .map(|n| idn::to_display(&n, idn::utf8_locale()).into_owned())
     }
 
     fn stderr(&mut self, bytes: &[u8]) {
