@@ -59,6 +59,10 @@ fn hosts() -> String {
         "198.18.2.3\tevil\x1b[7mname\n2001:db8:2::3\tevil6\x1b]0;owned\x07\n\
          198.18.2.3\tserver-b\n2001:db8:2::3\tserver-b6\n",
     );
+    // An internationalised name (bücher.example), in punycode as DNS and
+    // hosts files hold it, on addresses of its own so that the reverse
+    // lookup finds it too: ping shows it in Unicode under a UTF-8 locale.
+    h.push_str("198.18.2.4\txn--bcher-kva.example\n2001:db8:2::4\txn--bcher-kva.example\n");
     for (name, n) in SCENARIOS {
         h.push_str(&format!("198.18.3.{n}\t{name}\n2001:db8:3::{n}\t{name}6\n"));
     }
@@ -360,6 +364,9 @@ impl Network {
         }
         ip(&server, "addr add 198.18.2.3/24 dev s0")?;
         ip(&server, "-6 addr add 2001:db8:2::3/64 dev s0 nodad")?;
+        // The internationalised name's own addresses (see `hosts`).
+        ip(&server, "addr add 198.18.2.4/24 dev s0")?;
+        ip(&server, "-6 addr add 2001:db8:2::4/64 dev s0 nodad")?;
         for (kind, n) in [("unreachable", 100), ("prohibit", 101), ("blackhole", 102)] {
             ip(&router, &format!("route add {kind} 198.18.{n}.0/24"))?;
             ip(&router, &format!("-6 route add {kind} 2001:db8:{n}::/64"))?;

@@ -17,6 +17,10 @@
 //! "Parameter string not correctly encoded" (`EAI_IDN_ENCODE`) and names
 //! print in punycode (glibc's fallback when it cannot convert). A name that
 //! is all ASCII is looked up as given, punycode or not, as glibc does.
+//!
+//! One difference remains: libidn2 also applies IDNA2008's code point
+//! table, UTS #46 alone does not, so a symbol UTS #46 maps as valid
+//! (`☃.example`) is looked up here where iputils refuses it.
 
 #![forbid(unsafe_code)]
 
@@ -139,6 +143,7 @@ mod tests {
         assert_eq!(to_lookup("b\u{fffd}cher.example", true), Err(EAI_IDN_ENCODE));
         assert_eq!(to_lookup("bü\\x.example", true), Err(EAI_IDN_ENCODE));
         assert_eq!(to_lookup("a\u{2488}.example", true), Err(EAI_IDN_ENCODE));
+        assert_eq!(to_lookup("\u{301}a.example", true), Err(EAI_IDN_ENCODE));
         assert_eq!(to_lookup("bücher.example", false), Err(EAI_IDN_ENCODE));
         assert_eq!(to_lookup("server", false).as_deref(), Ok("server"));
     }
