@@ -12,8 +12,9 @@
 //! files, NSS modules) but write, create or execute none, bind no TCP
 //! port and connect by TCP to port 53 only (DNS over TCP). It then answers
 //! one query at a time with `getnameinfo` (the name in Unicode under a
-//! UTF-8 locale, as iputils' `NI_IDN`: [`crate::ping::idn`]). It holds nothing the user does
-//! not already have: no raw socket, no capability, not dumpable either.
+//! UTF-8 locale, as iputils' `NI_IDN`: [`crate::ping::idn`]). It holds
+//! nothing the user does not already have: no raw socket, no capability,
+//! not dumpable either.
 //!
 //! The worker's side is two calls its seccomp profile already allows on a
 //! handed-over descriptor (the channel is passed to `lock_down` with the
