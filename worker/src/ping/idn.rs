@@ -105,6 +105,12 @@ pub fn to_display(name: &str, utf8: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The reverse name of `addr` as ping prints it (`getnameinfo` with
+/// `NI_IDN`): [`to_display`] of the resolver's answer.
+pub fn reverse_name(addr: &std::net::SocketAddr, utf8: bool) -> Option<String> {
+    crate::sys::getnameinfo(addr, false).map(|n| to_display(&n, utf8).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

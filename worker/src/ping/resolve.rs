@@ -135,9 +135,7 @@ pub fn resolve(
     let reverse = if numeric_only {
         None
     } else {
-        sys::getnameinfo(&addr, false)
-            .filter(|n| *n != numeric_addr)
-            .map(|n| idn::to_display(&n, utf8).into_owned())
+        idn::reverse_name(&addr, utf8).filter(|n| *n != numeric_addr)
     };
     let display = if numeric_only {
         numeric_addr.clone()

@@ -151,8 +151,7 @@ fn child(chan: io::Result<OwnedFd>) -> i32 {
         let Some((n, addr)) = decode(&q[..got.len]) else {
             continue;
         };
-        let name = sys::getnameinfo(&addr, false).unwrap_or_default();
-        let name = idn::to_display(&name, utf8);
+        let name = idn::reverse_name(&addr, utf8).unwrap_or_default();
         let mut answer = Vec::with_capacity(4 + name.len());
         answer.extend_from_slice(&n.to_ne_bytes());
         answer.extend_from_slice(&name.as_bytes()[..name.len().min(1025)]);

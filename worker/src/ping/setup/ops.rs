@@ -187,8 +187,7 @@ impl SocketOps for SysOps {
     }
 
     fn reverse_name(&mut self, addr: IpAddr) -> Option<String> {
-        sys::getnameinfo(&SocketAddr::new(addr, 0), false)
-            .map(|n| idn::to_display(&n, idn::utf8_locale()).into_owned())
+        idn::reverse_name(&SocketAddr::new(addr, 0), idn::utf8_locale())
     }
 
     fn stderr(&mut self, bytes: &[u8]) {
